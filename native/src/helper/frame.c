@@ -1,0 +1,152 @@
+#include "frame.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "stockade.h"
+
+uint16_t stk_get_u16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (uint16_t)(p[1] << 8));
+}
+
+uint32_t stk_get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+}
+
+uint64_t stk_get_u64(const uint8_t *p)
+{
+    return (uint64_t)stk_get_u32(p) | ((uint64_t)stk_get_u32(p + 4) << 32);
+}
+
+void stk_put_u32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+void stk_put_u64(uint8_t *p, uint64_t v)
+{
+    stk_put_u32(p, (uint32_t)v);
+    stk_put_u32(p + 4, (uint32_t)(v >> 32));
+}
+
+ssize_t stk_read_full(int fd, void *buf, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = read(fd, (uint8_t *)buf + done, len - done);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return -1;
+        }
+        if (n == 0) {
+            break;
+        }
+        done += (size_t)n;
+    }
+    return (ssize_t)done;
+}
+
+int stk_send_full(int fd, const void *buf, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = send(fd, (const uint8_t *)buf + done, len - done, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return -1;
+        }
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+int stk_send_started(int fd, int32_t sandbox_pid, int32_t command_pid)
+{
+    uint8_t frame[STK_FRAME_HEADER_SIZE + 8];
+    stk_put_u32(frame, STK_EVT_STARTED);
+    stk_put_u32(frame + 4, 8);
+    stk_put_u32(frame + 8, (uint32_t)sandbox_pid);
+    stk_put_u32(frame + 12, (uint32_t)command_pid);
+    return stk_send_full(fd, frame, sizeof frame);
+}
+
+int stk_send_error(int fd, const struct stk_error *e)
+{
+    uint8_t frame[STK_FRAME_HEADER_SIZE + 16 + STK_STEP_MAX + STK_DETAIL_MAX];
+    uint32_t step_len = (uint32_t)strnlen(e->step, sizeof e->step);
+    uint32_t detail_len = (uint32_t)strnlen(e->detail, sizeof e->detail);
+    uint32_t payload = 16 + step_len + detail_len;
+    uint8_t *p = frame;
+    stk_put_u32(p, STK_EVT_ERROR);
+    stk_put_u32(p + 4, payload);
+    stk_put_u32(p + 8, (uint32_t)e->err);
+    stk_put_u32(p + 12, (uint32_t)e->exit_code);
+    stk_put_u32(p + 16, step_len);
+    memcpy(p + 20, e->step, step_len);
+    p += 20 + step_len;
+    stk_put_u32(p, detail_len);
+    memcpy(p + 4, e->detail, detail_len);
+    return stk_send_full(fd, frame, STK_FRAME_HEADER_SIZE + payload);
+}
+
+int stk_send_exited(int fd, const struct stk_exit_report *r)
+{
+    uint8_t frame[STK_FRAME_HEADER_SIZE + 40];
+    stk_put_u32(frame, STK_EVT_EXITED);
+    stk_put_u32(frame + 4, 40);
+    stk_put_u32(frame + 8, (uint32_t)r->wait_status);
+    stk_put_u32(frame + 12, r->flags);
+    stk_put_u64(frame + 16, r->wall_time_ns);
+    stk_put_u64(frame + 24, r->user_cpu_us);
+    stk_put_u64(frame + 32, r->sys_cpu_us);
+    stk_put_u64(frame + 40, r->max_rss_kb);
+    return stk_send_full(fd, frame, sizeof frame);
+}
+
+enum stk_control_result stk_control_read(int fd, struct stk_control_reader *r,
+                                         uint32_t *kill_mode)
+{
+    for (;;) {
+        ssize_t n = recv(fd, r->buf + r->have, sizeof r->buf - r->have, MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                return STK_CONTROL_NONE;
+            }
+            return STK_CONTROL_EOF; /* ECONNRESET and friends: the peer is gone */
+        }
+        if (n == 0) {
+            return STK_CONTROL_EOF;
+        }
+        r->have += (size_t)n;
+        if (r->have >= STK_FRAME_HEADER_SIZE) {
+            /* Only KILL frames may follow the spec; anything else is rejected as soon as its
+             * header is visible rather than buffered. */
+            if (stk_get_u32(r->buf) != STK_MSG_KILL || stk_get_u32(r->buf + 4) != 4) {
+                return STK_CONTROL_BAD;
+            }
+        }
+        if (r->have == sizeof r->buf) {
+            *kill_mode = stk_get_u32(r->buf + STK_FRAME_HEADER_SIZE);
+            r->have = 0;
+            if (*kill_mode != STK_KILL_GRACEFUL && *kill_mode != STK_KILL_NOW) {
+                return STK_CONTROL_BAD;
+            }
+            return STK_CONTROL_KILL;
+        }
+    }
+}

@@ -1,0 +1,60 @@
+/*
+ * Frames on the control socket (fd 3): full reads and writes that survive EINTR and short
+ * transfers, little-endian encoding, and the three events the helper sends.
+ */
+#ifndef STK_FRAME_H
+#define STK_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+uint32_t stk_get_u32(const uint8_t *p);
+uint64_t stk_get_u64(const uint8_t *p);
+uint16_t stk_get_u16(const uint8_t *p);
+void stk_put_u32(uint8_t *p, uint32_t v);
+void stk_put_u64(uint8_t *p, uint64_t v);
+
+/* Reads until len bytes or EOF. Returns the bytes read (< len only at EOF), -1 on error. */
+ssize_t stk_read_full(int fd, void *buf, size_t len);
+
+/* Sends all of buf on a socket (MSG_NOSIGNAL: a closed peer is EPIPE, not SIGPIPE).
+ * Returns 0 or -1 with errno. */
+int stk_send_full(int fd, const void *buf, size_t len);
+
+/* Event frames (stockade.h). Each returns 0, or -1 when the peer is gone. */
+int stk_send_started(int fd, int32_t sandbox_pid, int32_t command_pid);
+int stk_send_error(int fd, const struct stk_error *e);
+
+struct stk_exit_report {
+    int32_t wait_status; /* as waitpid reports the command */
+    uint32_t flags;      /* STK_EXIT_* */
+    uint64_t wall_time_ns;
+    uint64_t user_cpu_us;
+    uint64_t sys_cpu_us;
+    uint64_t max_rss_kb;
+};
+int stk_send_exited(int fd, const struct stk_exit_report *r);
+
+/*
+ * Reads the control frames that follow the spec (only KILL) without ever blocking: the monitor
+ * calls stk_control_read when poll says the socket is readable.
+ */
+struct stk_control_reader {
+    uint8_t buf[12]; /* header + the u32 kill mode */
+    size_t have;
+};
+
+enum stk_control_result {
+    STK_CONTROL_NONE = 0, /* nothing complete yet */
+    STK_CONTROL_KILL = 1, /* *kill_mode holds the mode */
+    STK_CONTROL_EOF = 2,  /* the peer closed (or the socket failed) */
+    STK_CONTROL_BAD = 3,  /* a frame that is not a well-formed KILL */
+};
+
+enum stk_control_result stk_control_read(int fd, struct stk_control_reader *r,
+                                         uint32_t *kill_mode);
+
+#endif

@@ -1,0 +1,192 @@
+#include "plan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "frame.h"
+
+static int choose_ids(const struct stk_spec *spec, struct stk_plan *p, struct stk_error *err)
+{
+    uid_t uid = getuid();
+    gid_t gid = getgid();
+    if (uid != geteuid() || gid != getegid()) {
+        /* A set-user-ID install would turn every caller into root here. */
+        return stk_fail(err, "spec", EPERM, "stockade-helper must not run set-user-ID/-group-ID");
+    }
+    p->caller_root = uid == 0;
+    if (!p->caller_root) {
+        if (!p->new_user) {
+            return stk_fail(err, "spec", EPERM,
+                            "NAMESPACES: an unprivileged caller needs CLONE_NEWUSER");
+        }
+        p->inside_uid = spec->has_uid ? spec->uid : (uint32_t)uid;
+        p->inside_gid = spec->has_gid ? spec->gid : (uint32_t)gid;
+        p->host_uid = (uint32_t)uid;
+        p->host_gid = (uint32_t)gid;
+        p->deny_setgroups = true;
+        p->clear_groups = false;
+    } else {
+        /* DESIGN rule 7: a root caller's command never runs as host root. With a user
+         * namespace the host side is nobody; without one the inside ids are host ids. */
+        p->inside_uid = spec->has_uid ? spec->uid : STK_NOBODY_ID;
+        p->inside_gid = spec->has_gid ? spec->gid : STK_NOBODY_ID;
+        if (p->new_user) {
+            p->host_uid = STK_NOBODY_ID;
+            p->host_gid = STK_NOBODY_ID;
+        } else {
+            if (p->inside_uid == 0 || p->inside_gid == 0) {
+                return stk_fail(err, "spec", EPERM,
+                                "UID/GID 0 without CLONE_NEWUSER would run the command as "
+                                "host root");
+            }
+            p->host_uid = p->inside_uid;
+            p->host_gid = p->inside_gid;
+        }
+        p->deny_setgroups = false;
+        p->clear_groups = true;
+    }
+    snprintf(p->uid_map, sizeof p->uid_map, "%u %u 1\n", p->inside_uid, p->host_uid);
+    snprintf(p->gid_map, sizeof p->gid_map, "%u %u 1\n", p->inside_gid, p->host_gid);
+    return 0;
+}
+
+static int read_cap_last_cap(struct stk_plan *p, struct stk_error *err)
+{
+    int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return stk_fail(err, "capabilities", errno, "open /proc/sys/kernel/cap_last_cap");
+    }
+    char text[16];
+    ssize_t n = stk_read_full(fd, text, sizeof text - 1);
+    int saved = errno;
+    close(fd);
+    if (n <= 0) {
+        return stk_fail(err, "capabilities", n < 0 ? saved : EIO,
+                        "read /proc/sys/kernel/cap_last_cap");
+    }
+    text[n] = '\0';
+    char *end = NULL;
+    long value = strtol(text, &end, 10);
+    if (end == text || value < 0 || value > 63) {
+        return stk_fail(err, "capabilities", EINVAL,
+                        "unexpected /proc/sys/kernel/cap_last_cap");
+    }
+    p->cap_last_cap = (int)value;
+    return 0;
+}
+
+/* The PATH the command's environment sets, like getenv in the command would see it. */
+static const char *spec_path(const struct stk_spec *spec)
+{
+    for (size_t i = 0; i < spec->envc; i++) {
+        if (strncmp(spec->envp[i], "PATH=", 5) == 0) {
+            return spec->envp[i] + 5;
+        }
+    }
+    return STK_DEFAULT_PATH;
+}
+
+/* Candidates in execvp's order; an empty PATH element means the working directory, as in
+ * execvp. The command's process then only walks this list. */
+static int prepare_exec_paths(const struct stk_spec *spec, struct stk_plan *p,
+                              struct stk_error *err)
+{
+    const char *name = spec->argv[0];
+    size_t name_len = strlen(name);
+    if (strchr(name, '/') != NULL || name_len == 0) {
+        p->exec_paths = calloc(2, sizeof *p->exec_paths);
+        if (p->exec_paths == NULL) {
+            return stk_fail(err, "execve", ENOMEM, "preparing the program path");
+        }
+        /* An empty name is "not found" in every PATH entry, so try nothing. */
+        if (name_len != 0) {
+            p->exec_paths[0] = spec->argv[0];
+            p->exec_path_count = 1;
+        }
+        return 0;
+    }
+    const char *path = spec_path(spec);
+    size_t path_len = strlen(path);
+    size_t entries = 1;
+    for (size_t i = 0; i < path_len; i++) {
+        entries += path[i] == ':';
+    }
+    p->exec_paths = calloc(entries + 1, sizeof *p->exec_paths);
+    /* every entry adds at most "/" + name + NUL; an empty entry becomes "." */
+    p->exec_storage = malloc(path_len + entries * (name_len + 3) + 1);
+    if (p->exec_paths == NULL || p->exec_storage == NULL) {
+        return stk_fail(err, "execve", ENOMEM, "preparing the PATH search");
+    }
+    char *out = p->exec_storage;
+    const char *start = path;
+    for (;;) {
+        const char *end = strchr(start, ':');
+        size_t dir_len = end != NULL ? (size_t)(end - start) : strlen(start);
+        p->exec_paths[p->exec_path_count++] = out;
+        if (dir_len == 0) {
+            *out++ = '.';
+        } else {
+            memcpy(out, start, dir_len);
+            out += dir_len;
+        }
+        *out++ = '/';
+        memcpy(out, name, name_len);
+        out += name_len;
+        *out++ = '\0';
+        if (end == NULL) {
+            break;
+        }
+        start = end + 1;
+    }
+    return 0;
+}
+
+int stk_plan_build(const struct stk_spec *spec, struct stk_plan *p, struct stk_error *err)
+{
+    memset(p, 0, sizeof *p);
+    p->spec = spec;
+    p->clone_flags = spec->namespaces;
+    p->new_user = (spec->namespaces & CLONE_NEWUSER) != 0;
+    p->new_pid = (spec->namespaces & CLONE_NEWPID) != 0;
+    p->new_mount = (spec->namespaces & CLONE_NEWNS) != 0;
+    p->new_net = (spec->namespaces & CLONE_NEWNET) != 0;
+    p->new_uts = (spec->namespaces & CLONE_NEWUTS) != 0;
+    if (p->new_uts) {
+        p->hostname = spec->hostname != NULL ? spec->hostname : STK_DEFAULT_HOSTNAME;
+        p->hostname_len = spec->hostname != NULL ? spec->hostname_len
+                                                 : strlen(STK_DEFAULT_HOSTNAME);
+    }
+    p->mount_fds = malloc((spec->mount_count + 1) * sizeof *p->mount_fds);
+    if (p->mount_fds == NULL) {
+        return stk_fail(err, "spec", ENOMEM, "allocating the mount table");
+    }
+    for (size_t i = 0; i < spec->mount_count; i++) {
+        p->mount_fds[i] = -1;
+    }
+    if (choose_ids(spec, p, err) < 0 || read_cap_last_cap(p, err) < 0 ||
+        prepare_exec_paths(spec, p, err) < 0) {
+        stk_plan_free(p);
+        return -1;
+    }
+    return 0;
+}
+
+void stk_plan_free(struct stk_plan *p)
+{
+    if (p->mount_fds != NULL && p->spec != NULL) {
+        for (size_t i = 0; i < p->spec->mount_count; i++) {
+            if (p->mount_fds[i] >= 0) {
+                close(p->mount_fds[i]);
+            }
+        }
+    }
+    free(p->mount_fds);
+    free(p->exec_paths);
+    free(p->exec_storage);
+    memset(p, 0, sizeof *p);
+}

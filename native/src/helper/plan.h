@@ -1,0 +1,48 @@
+/*
+ * Everything the sandbox needs, derived from the spec and the caller's identity BEFORE any
+ * fork: ids and map lines, the hostname, the candidate paths for execve, cap_last_cap, and a
+ * slot per mount for its detached tree. The children only read this.
+ */
+#ifndef STK_PLAN_H
+#define STK_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "spec.h"
+
+/* PATH used when the spec's environment has none. */
+#define STK_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+
+struct stk_plan {
+    const struct stk_spec *spec;
+    bool caller_root;
+    uint32_t clone_flags; /* the spec's CLONE_NEW* set */
+    bool new_user, new_pid, new_mount, new_net, new_uts;
+
+    uint32_t inside_uid, inside_gid; /* the command's ids as it sees them */
+    uint32_t host_uid, host_gid;     /* the same ids as the host sees them */
+    char uid_map[48], gid_map[48];   /* single-line maps, "<inside> <host> 1\n" */
+    bool deny_setgroups;             /* unprivileged: "deny" before gid_map */
+    bool clear_groups;               /* root caller: setgroups(0, NULL) in pid 1 */
+
+    const char *hostname; /* NULL without CLONE_NEWUTS */
+    size_t hostname_len;
+
+    int cap_last_cap;
+
+    /* execve candidates in order; exec_direct when argv[0] contains '/'. */
+    char **exec_paths;
+    size_t exec_path_count;
+    char *exec_storage;
+
+    /* Per spec mount: the detached tree of a BIND once opened (monitor or pid 1), else -1. */
+    int *mount_fds;
+};
+
+int stk_plan_build(const struct stk_spec *spec, struct stk_plan *plan, struct stk_error *err);
+void stk_plan_free(struct stk_plan *plan);
+
+#endif

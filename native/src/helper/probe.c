@@ -1,0 +1,371 @@
+#include "probe.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/landlock.h>
+#include <linux/magic.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "spec.h"
+#include "sys.h"
+#include "userns.h"
+
+/* Cgroup paths longer than this are not worth probing: they do not fit PATH_MAX anyway. */
+#define CG_PATH 4096
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+/* Values are single tokens: spaces and backslashes are written as \040 and \134 (the
+ * /proc/self/mountinfo convention), so only reason= may contain spaces. */
+static void put_value(const char *s)
+{
+    for (; *s != '\0'; s++) {
+        if (*s == ' ') {
+            fputs("\\040", stdout);
+        } else if (*s == '\\') {
+            fputs("\\134", stdout);
+        } else if (*s == '\n') {
+            fputs("\\012", stdout);
+        } else {
+            putchar(*s);
+        }
+    }
+}
+
+static void line_yes(const char *name, const char *extra)
+{
+    printf("%s=yes%s%s\n", name, extra[0] != '\0' ? " " : "", extra);
+}
+
+static void line_no(const char *name, int err, const char *reason)
+{
+    printf("%s=no errno=%d reason=%s: %s\n", name, err, reason, strerror(err));
+}
+
+/* Runs fn in a forked child; its result (0 or an errno) comes back as the exit code. */
+static int in_child(int (*fn)(void))
+{
+    pid_t pid = stk_clone(SIGCHLD);
+    if (pid < 0) {
+        return errno;
+    }
+    if (pid == 0) {
+        _exit(fn());
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            return errno;
+        }
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
+}
+
+/* A child cloned into the namespaces that exits at once; the namespaces existed. */
+static int try_clone(unsigned long flags)
+{
+    pid_t pid = stk_clone(flags | SIGCHLD);
+    if (pid < 0) {
+        return errno;
+    }
+    if (pid == 0) {
+        _exit(0);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return 0;
+}
+
+static void probe_namespaces(void)
+{
+    static const struct {
+        const char *name;
+        unsigned long flag;
+        const char *call;
+    } namespaces[] = {
+        {"user_namespace", CLONE_NEWUSER, "clone(CLONE_NEWUSER)"},
+        {"pid_namespace", CLONE_NEWPID, "clone(CLONE_NEWPID)"},
+        {"mount_namespace", CLONE_NEWNS, "clone(CLONE_NEWNS)"},
+        {"network_namespace", CLONE_NEWNET, "clone(CLONE_NEWNET)"},
+        {"ipc_namespace", CLONE_NEWIPC, "clone(CLONE_NEWIPC)"},
+        {"uts_namespace", CLONE_NEWUTS, "clone(CLONE_NEWUTS)"},
+        {"cgroup_namespace", CLONE_NEWCGROUP, "clone(CLONE_NEWCGROUP)"},
+    };
+    /* An unprivileged caller gets the other namespaces only inside a new user namespace,
+     * which is also how the helper creates them. */
+    unsigned long user = getuid() == 0 ? 0 : CLONE_NEWUSER;
+    for (size_t i = 0; i < sizeof namespaces / sizeof namespaces[0]; i++) {
+        int err = try_clone(namespaces[i].flag | user);
+        if (err == 0) {
+            line_yes(namespaces[i].name, "");
+        } else {
+            char reason[96];
+            snprintf(reason, sizeof reason, "%s%s", namespaces[i].call,
+                     user != 0 && namespaces[i].flag != CLONE_NEWUSER ? " with CLONE_NEWUSER"
+                                                                       : "");
+            line_no(namespaces[i].name, err, reason);
+        }
+    }
+    int err = try_clone(STK_ALLOWED_NAMESPACES);
+    if (err == 0) {
+        line_yes("all_namespaces", "");
+    } else {
+        line_no("all_namespaces", err, "clone with all seven CLONE_NEW* flags");
+    }
+}
+
+static int install_allow_all(unsigned int flags)
+{
+    struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    struct sock_fprog prog = {.len = 1, .filter = &allow};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+        return errno;
+    }
+    long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+    return rc < 0 ? errno : 0;
+}
+
+static int seccomp_filter_child(void)
+{
+    return install_allow_all(0);
+}
+
+static int seccomp_notif_child(void)
+{
+    return install_allow_all(SECCOMP_FILTER_FLAG_NEW_LISTENER);
+}
+
+static void probe_seccomp(void)
+{
+    int err = in_child(seccomp_filter_child);
+    if (err == 0) {
+        line_yes("seccomp_filter", "");
+    } else {
+        line_no("seccomp_filter", err, "seccomp(SECCOMP_SET_MODE_FILTER)");
+    }
+    err = in_child(seccomp_notif_child);
+    if (err == 0) {
+        line_yes("seccomp_user_notif", "");
+    } else {
+        line_no("seccomp_user_notif", err, "seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER)");
+    }
+}
+
+static void probe_landlock(void)
+{
+    long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+    if (abi < 0) {
+        line_no("landlock", errno, "landlock_create_ruleset(LANDLOCK_CREATE_RULESET_VERSION)");
+        return;
+    }
+    printf("landlock=yes abi=%ld\n", abi);
+}
+
+/* What the helper does for a root caller's binds (mounts.c), on the working directory. */
+static void probe_idmapped_mounts(void)
+{
+    if (getuid() != 0) {
+        printf("idmapped_mounts=no errno=%d reason=only used for a root caller (needs "
+               "CAP_SYS_ADMIN in the initial user namespace)\n",
+               EPERM);
+        return;
+    }
+    char cwd[4096];
+    if (getcwd(cwd, sizeof cwd) == NULL) {
+        line_no("idmapped_mounts", errno, "getcwd");
+        return;
+    }
+    struct stk_error err;
+    int userns = -1;
+    if (stk_userns_idmap(STK_NOBODY_ID, STK_NOBODY_ID, &userns, &err) < 0) {
+        line_no("idmapped_mounts", err.err, "creating the idmap user namespace");
+        return;
+    }
+    int tree = open_tree(AT_FDCWD, ".", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    int e = 0;
+    if (tree < 0) {
+        e = errno;
+    } else {
+        struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns};
+        if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
+            e = errno;
+        }
+        close(tree); /* a detached tree disappears with its last fd */
+    }
+    close(userns);
+    if (e == 0) {
+        fputs("idmapped_mounts=yes path=", stdout);
+        put_value(cwd);
+        putchar('\n');
+    } else {
+        printf("idmapped_mounts=no errno=%d path=", e);
+        put_value(cwd);
+        printf(" reason=idmapping a bind of the working directory: %s\n", strerror(e));
+    }
+}
+
+static bool is_fs(const char *path, long magic)
+{
+    struct statfs st;
+    return statfs(path, &st) == 0 && (long)st.f_type == magic;
+}
+
+/* The caller's cgroup path in hierarchy `controller` ("" = the v2 line "0::"). */
+static bool own_cgroup(const char *controller, char *out, size_t out_len)
+{
+    FILE *f = fopen("/proc/self/cgroup", "re");
+    if (f == NULL) {
+        return false;
+    }
+    char line[CG_PATH + 64];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f) != NULL) {
+        line[strcspn(line, "\n")] = '\0';
+        char *first = strchr(line, ':');
+        char *second = first == NULL ? NULL : strchr(first + 1, ':');
+        if (second == NULL) {
+            continue;
+        }
+        *second = '\0';
+        const char *list = first + 1;
+        if (controller[0] == '\0' ? (strcmp(line, "0") == 0 && list[0] == '\0')
+                                  : strcmp(list, controller) == 0) {
+            snprintf(out, out_len, "%s", second + 1);
+            found = true;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+static bool writable(const char *dir, const char *file)
+{
+    char path[CG_PATH];
+    int n = snprintf(path, sizeof path, "%s/%s", dir, file);
+    return n > 0 && (size_t)n < sizeof path && access(dir, W_OK | X_OK) == 0 &&
+           access(path, W_OK) == 0;
+}
+
+/* dir = prefix + rel (rel "/" adds nothing); false when it does not fit. */
+static bool cgroup_dir(char *dir, size_t len, const char *prefix, const char *rel)
+{
+    int n = snprintf(dir, len, "%s%s", prefix, strcmp(rel, "/") == 0 ? "" : rel);
+    return n > 0 && (size_t)n < len;
+}
+
+static void probe_cgroup_v2(void)
+{
+    char rel[CG_PATH], dir[CG_PATH], path[CG_PATH], controllers[512] = "";
+    if (!own_cgroup("", rel, sizeof rel)) {
+        printf("cgroup_delegation=no errno=%d reason=no cgroup v2 line in /proc/self/cgroup\n",
+               ENOENT);
+        return;
+    }
+    if (!cgroup_dir(dir, sizeof dir, "/sys/fs/cgroup", rel) ||
+        !cgroup_dir(path, sizeof path, dir, "/cgroup.controllers")) {
+        printf("cgroup_delegation=no errno=%d reason=cgroup path too long\n", ENAMETOOLONG);
+        return;
+    }
+    FILE *f = fopen(path, "re");
+    if (f != NULL) {
+        if (fgets(controllers, sizeof controllers, f) == NULL) {
+            controllers[0] = '\0';
+        }
+        controllers[strcspn(controllers, "\n")] = '\0';
+        fclose(f);
+    }
+    bool has_memory = strstr(controllers, "memory") != NULL;
+    bool has_pids = strstr(controllers, "pids") != NULL;
+    if (!writable(dir, "cgroup.subtree_control") || !writable(dir, "cgroup.procs")) {
+        printf("cgroup_delegation=no errno=%d path=", EACCES);
+        put_value(dir);
+        printf(" reason=the caller's cgroup is not writable by the caller\n");
+    } else if (!has_memory || !has_pids) {
+        printf("cgroup_delegation=no errno=%d path=", EOPNOTSUPP);
+        put_value(dir);
+        printf(" reason=memory and pids controllers are not both available (have: %s)\n",
+               controllers);
+    } else {
+        printf("cgroup_delegation=yes version=v2 path=");
+        put_value(dir);
+        printf(" reason=writable cgroup with memory and pids controllers\n");
+    }
+}
+
+static void probe_cgroup_v1(void)
+{
+    char dirs[2][CG_PATH];
+    static const char *const controllers[] = {"memory", "pids"};
+    static const char *const roots[] = {"/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"};
+    for (int i = 0; i < 2; i++) {
+        char rel[CG_PATH];
+        if (!own_cgroup(controllers[i], rel, sizeof rel)) {
+            printf("cgroup_delegation=no errno=%d reason=no %s hierarchy in /proc/self/cgroup\n",
+                   ENOENT, controllers[i]);
+            return;
+        }
+        if (!cgroup_dir(dirs[i], sizeof dirs[i], roots[i], rel)) {
+            printf("cgroup_delegation=no errno=%d reason=cgroup path too long\n", ENAMETOOLONG);
+            return;
+        }
+        if (!writable(dirs[i], "cgroup.procs")) {
+            printf("cgroup_delegation=no errno=%d %s=", EACCES, controllers[i]);
+            put_value(dirs[i]);
+            printf(" reason=the caller's %s cgroup is not writable by the caller\n",
+                   controllers[i]);
+            return;
+        }
+    }
+    printf("cgroup_delegation=yes version=v1 memory=");
+    put_value(dirs[0]);
+    printf(" pids=");
+    put_value(dirs[1]);
+    printf(" reason=memory and pids hierarchies writable\n");
+}
+
+static void probe_cgroup(void)
+{
+    if (is_fs("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC)) {
+        puts("cgroup=v2");
+        probe_cgroup_v2();
+    } else if (is_fs("/sys/fs/cgroup", TMPFS_MAGIC)) {
+        bool hybrid = is_fs("/sys/fs/cgroup/unified", CGROUP2_SUPER_MAGIC);
+        puts(hybrid ? "cgroup=hybrid" : "cgroup=v1");
+        probe_cgroup_v1();
+    } else {
+        puts("cgroup=none");
+        printf("cgroup_delegation=no errno=%d reason=/sys/fs/cgroup is not a cgroup mount\n",
+               ENOENT);
+    }
+}
+
+int stk_probe_run(void)
+{
+    probe_namespaces();
+    probe_seccomp();
+    probe_landlock();
+    probe_idmapped_mounts();
+    probe_cgroup();
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,476 @@
+#include "spec.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "frame.h"
+#include "stockade.h"
+
+/*
+ * Two passes over the payload: the first checks every field's framing and counts what needs
+ * storage, the second copies. A malformed spec is rejected before anything is allocated, and
+ * the second pass can trust the framing.
+ */
+
+static const char *tag_name(uint16_t tag)
+{
+    switch (tag) {
+    case STK_F_ARG: return "ARG";
+    case STK_F_ENV: return "ENV";
+    case STK_F_CWD: return "CWD";
+    case STK_F_NAMESPACES: return "NAMESPACES";
+    case STK_F_UID: return "UID";
+    case STK_F_GID: return "GID";
+    case STK_F_HOSTNAME: return "HOSTNAME";
+    case STK_F_MOUNT: return "MOUNT";
+    case STK_F_RLIMIT: return "RLIMIT";
+    case STK_F_TIMEOUT_MS: return "TIMEOUT_MS";
+    case STK_F_KILL_GRACE_MS: return "KILL_GRACE_MS";
+    case STK_F_SECCOMP_BPF: return "SECCOMP_BPF";
+    default: return NULL;
+    }
+}
+
+static int invalid(struct stk_error *err, const char *field, const char *problem)
+{
+    stk_fail(err, "spec", EINVAL, field);
+    stk_error_append(err, ": ");
+    stk_error_append(err, problem);
+    return -1;
+}
+
+static int invalid_index(struct stk_error *err, const char *field, size_t index,
+                         const char *problem)
+{
+    stk_fail(err, "spec", EINVAL, field);
+    stk_error_append(err, " #");
+    stk_error_append_u64(err, index);
+    stk_error_append(err, ": ");
+    stk_error_append(err, problem);
+    return -1;
+}
+
+/* Strings are raw bytes without NUL (stockade.h). */
+static int check_string(const uint8_t *v, size_t len, struct stk_error *err, const char *field,
+                        size_t index)
+{
+    if (len > STK_MAX_STRING) {
+        return invalid_index(err, field, index, "longer than STK_MAX_STRING");
+    }
+    if (memchr(v, '\0', len) != NULL) {
+        return invalid_index(err, field, index, "contains a NUL byte");
+    }
+    return 0;
+}
+
+/* Mount destinations are compared as strings when pid 1 decides where it may create a mount
+ * point, so only the canonical form is accepted: absolute, no "." or ".." component, no empty
+ * component (no "//", no trailing '/'), and not "/" itself. */
+static bool canonical_mount_path(const uint8_t *p, size_t len)
+{
+    if (len < 2 || p[0] != '/' || p[len - 1] == '/') {
+        return false;
+    }
+    size_t start = 1;
+    for (size_t i = 1; i <= len; i++) {
+        if (i == len || p[i] == '/') {
+            size_t n = i - start;
+            if (n == 0 || (n == 1 && p[start] == '.') ||
+                (n == 2 && p[start] == '.' && p[start + 1] == '.')) {
+                return false;
+            }
+            start = i + 1;
+        }
+    }
+    return true;
+}
+
+struct counts {
+    size_t args, envs, mounts, rlimits, bpf_insns, string_bytes, strings;
+    bool seen[STK_F_SECCOMP_BPF + 1];
+};
+
+static int check_mount(const uint8_t *v, size_t len, size_t index, struct counts *c,
+                       struct stk_error *err)
+{
+    if (len < 24) {
+        return invalid_index(err, "MOUNT", index, "shorter than its fixed part");
+    }
+    uint32_t type = stk_get_u32(v);
+    uint32_t flags = stk_get_u32(v + 4);
+    uint64_t size = stk_get_u64(v + 8);
+    uint32_t src_len = stk_get_u32(v + 16);
+    if (src_len > len - 24) {
+        return invalid_index(err, "MOUNT", index, "src length beyond the field");
+    }
+    const uint8_t *src = v + 20;
+    size_t rest = len - 20 - src_len;
+    if (rest < 4) {
+        return invalid_index(err, "MOUNT", index, "dst length missing");
+    }
+    uint32_t dst_len = stk_get_u32(src + src_len);
+    if (dst_len != rest - 4) {
+        return invalid_index(err, "MOUNT", index, "dst length does not match the field");
+    }
+    const uint8_t *dst = src + src_len + 4;
+    if (check_string(src, src_len, err, "MOUNT src", index) < 0 ||
+        check_string(dst, dst_len, err, "MOUNT dst", index) < 0) {
+        return -1;
+    }
+    if (dst_len > STK_MAX_MOUNT_PATH || !canonical_mount_path(dst, dst_len)) {
+        return invalid_index(err, "MOUNT", index,
+                             "dst must be a canonical absolute path other than / "
+                             "(no . or .. or empty components, at most 4095 bytes)");
+    }
+    if (type == STK_MOUNT_BIND) {
+        if ((flags & ~(uint32_t)STK_MOUNT_READONLY) != 0) {
+            return invalid_index(err, "MOUNT", index, "unknown flags for BIND");
+        }
+        if (size != 0) {
+            return invalid_index(err, "MOUNT", index, "BIND with a size");
+        }
+        if (src_len == 0 || src[0] != '/' || src_len > STK_MAX_MOUNT_PATH) {
+            return invalid_index(err, "MOUNT", index,
+                                 "BIND src must be an absolute path of at most 4095 bytes");
+        }
+    } else if (type == STK_MOUNT_TMPFS) {
+        if (flags != 0) {
+            return invalid_index(err, "MOUNT", index, "TMPFS takes no flags");
+        }
+        if (src_len != 0) {
+            return invalid_index(err, "MOUNT", index, "TMPFS with a src");
+        }
+    } else {
+        return invalid_index(err, "MOUNT", index, "unknown mount type");
+    }
+    c->string_bytes += (size_t)src_len + dst_len + 2;
+    return 0;
+}
+
+static int check_field(uint16_t tag, const uint8_t *v, size_t len, struct counts *c,
+                       struct stk_error *err)
+{
+    const char *name = tag_name(tag);
+    bool repeated = tag == STK_F_ARG || tag == STK_F_ENV || tag == STK_F_MOUNT ||
+                    tag == STK_F_RLIMIT;
+    if (!repeated && c->seen[tag]) {
+        return invalid(err, name, "appears more than once");
+    }
+    c->seen[tag] = true;
+    switch (tag) {
+    case STK_F_ARG:
+        if (c->args == STK_MAX_ARGS) {
+            return invalid(err, "ARG", "more than STK_MAX_ARGS arguments");
+        }
+        if (check_string(v, len, err, "ARG", c->args) < 0) {
+            return -1;
+        }
+        c->args++;
+        c->strings++;
+        c->string_bytes += len + 1;
+        return 0;
+    case STK_F_ENV:
+        if (c->envs == STK_MAX_ENV) {
+            return invalid(err, "ENV", "more than STK_MAX_ENV variables");
+        }
+        if (check_string(v, len, err, "ENV", c->envs) < 0) {
+            return -1;
+        }
+        {
+            const uint8_t *eq = memchr(v, '=', len);
+            if (eq == NULL || eq == v) {
+                return invalid_index(err, "ENV", c->envs, "not of the form NAME=VALUE");
+            }
+        }
+        c->envs++;
+        c->strings++;
+        c->string_bytes += len + 1;
+        return 0;
+    case STK_F_CWD:
+        if (check_string(v, len, err, "CWD", 0) < 0) {
+            return -1;
+        }
+        if (len == 0 || v[0] != '/') {
+            return invalid(err, "CWD", "not an absolute path");
+        }
+        c->string_bytes += len + 1;
+        return 0;
+    case STK_F_NAMESPACES:
+        if (len != 4) {
+            return invalid(err, "NAMESPACES", "length is not 4");
+        }
+        if ((stk_get_u32(v) & ~(uint32_t)STK_ALLOWED_NAMESPACES) != 0) {
+            return invalid(err, "NAMESPACES", "bits other than CLONE_NEWUSER|NEWPID|NEWNS|"
+                                              "NEWNET|NEWIPC|NEWUTS|NEWCGROUP");
+        }
+        return 0;
+    case STK_F_UID:
+    case STK_F_GID:
+        if (len != 4) {
+            return invalid(err, name, "length is not 4");
+        }
+        if (stk_get_u32(v) == UINT32_MAX) {
+            return invalid(err, name, "(uid_t)-1 is not an id");
+        }
+        return 0;
+    case STK_F_HOSTNAME:
+        if (check_string(v, len, err, "HOSTNAME", 0) < 0) {
+            return -1;
+        }
+        if (len == 0 || len > STK_MAX_HOSTNAME) {
+            return invalid(err, "HOSTNAME", "must be 1..64 bytes");
+        }
+        c->string_bytes += len + 1;
+        return 0;
+    case STK_F_MOUNT:
+        if (c->mounts == STK_MAX_MOUNTS) {
+            return invalid(err, "MOUNT", "more than STK_MAX_MOUNTS mounts");
+        }
+        if (check_mount(v, len, c->mounts, c, err) < 0) {
+            return -1;
+        }
+        c->mounts++;
+        return 0;
+    case STK_F_RLIMIT:
+        if (c->rlimits == STK_MAX_RLIMITS) {
+            return invalid(err, "RLIMIT", "more than STK_MAX_RLIMITS limits");
+        }
+        if (len != 24) {
+            return invalid_index(err, "RLIMIT", c->rlimits, "length is not 24");
+        }
+        if (stk_get_u32(v) >= RLIM_NLIMITS) {
+            return invalid_index(err, "RLIMIT", c->rlimits, "resource >= RLIM_NLIMITS");
+        }
+        if (stk_get_u32(v + 4) != 0) {
+            return invalid_index(err, "RLIMIT", c->rlimits, "reserved word is not 0");
+        }
+        if (stk_get_u64(v + 8) > stk_get_u64(v + 16)) {
+            return invalid_index(err, "RLIMIT", c->rlimits, "soft limit above hard limit");
+        }
+        c->rlimits++;
+        return 0;
+    case STK_F_TIMEOUT_MS:
+    case STK_F_KILL_GRACE_MS:
+        if (len != 8) {
+            return invalid(err, name, "length is not 8");
+        }
+        if (stk_get_u64(v) > STK_MAX_DURATION_MS) {
+            return invalid(err, name, "above 10^12 ms");
+        }
+        return 0;
+    case STK_F_SECCOMP_BPF:
+        if (len % 8 != 0) {
+            return invalid(err, "SECCOMP_BPF", "length is not a multiple of 8");
+        }
+        if (len == 0 || len / 8 > STK_MAX_BPF_INSNS) {
+            return invalid(err, "SECCOMP_BPF", "must hold 1..4096 instructions");
+        }
+        c->bpf_insns = len / 8;
+        return 0;
+    default:
+        return -1; /* unreachable: unknown tags are rejected by the caller */
+    }
+}
+
+static int read_header(const uint8_t *payload, size_t len, struct stk_error *err)
+{
+    if (len < 8) {
+        return stk_fail(err, "spec", EPROTO, "payload shorter than magic and version");
+    }
+    if (stk_get_u32(payload) != STK_PROTOCOL_MAGIC) {
+        return stk_fail(err, "spec", EPROTO, "bad magic (not a Stockade spec)");
+    }
+    uint32_t version = stk_get_u32(payload + 4);
+    if (version != STK_PROTOCOL_VERSION) {
+        stk_fail(err, "spec", EPROTO, "protocol version ");
+        stk_error_append_u64(err, version);
+        stk_error_append(err, ", this helper speaks version ");
+        stk_error_append_u64(err, STK_PROTOCOL_VERSION);
+        return -1;
+    }
+    return 0;
+}
+
+/* First pass: framing, per-field checks, counts. */
+static int check_all(const uint8_t *payload, size_t len, struct counts *c,
+                     struct stk_error *err)
+{
+    size_t off = 8;
+    while (off < len) {
+        if (len - off < 8) {
+            stk_fail(err, "spec", EINVAL, "truncated field header at offset ");
+            stk_error_append_u64(err, off);
+            return -1;
+        }
+        uint16_t tag = stk_get_u16(payload + off);
+        uint16_t reserved = stk_get_u16(payload + off + 2);
+        uint32_t flen = stk_get_u32(payload + off + 4);
+        if (tag_name(tag) == NULL) {
+            stk_fail(err, "spec", EINVAL, "unknown tag ");
+            stk_error_append_u64(err, tag);
+            stk_error_append(err, " at offset ");
+            stk_error_append_u64(err, off);
+            return -1;
+        }
+        if (reserved != 0) {
+            return invalid(err, tag_name(tag), "reserved field header bits are not 0");
+        }
+        if (flen > len - off - 8) {
+            stk_fail(err, "spec", EINVAL, tag_name(tag));
+            stk_error_append(err, ": truncated field (length ");
+            stk_error_append_u64(err, flen);
+            stk_error_append(err, " beyond the payload)");
+            return -1;
+        }
+        if (check_field(tag, payload + off + 8, flen, c, err) < 0) {
+            return -1;
+        }
+        off += 8 + (size_t)flen;
+    }
+    if (c->args == 0) {
+        return invalid(err, "ARG", "at least one is required (argv[0] is the program)");
+    }
+    return 0;
+}
+
+static char *copy_string(char **cursor, const uint8_t *v, size_t len)
+{
+    char *s = *cursor;
+    memcpy(s, v, len);
+    s[len] = '\0';
+    *cursor += len + 1;
+    return s;
+}
+
+static void fill(const uint8_t *payload, size_t len, struct stk_spec *s)
+{
+    char *cursor = s->strings;
+    size_t off = 8;
+    while (off < len) {
+        uint16_t tag = stk_get_u16(payload + off);
+        size_t flen = stk_get_u32(payload + off + 4);
+        const uint8_t *v = payload + off + 8;
+        switch (tag) {
+        case STK_F_ARG: s->argv[s->argc++] = copy_string(&cursor, v, flen); break;
+        case STK_F_ENV: s->envp[s->envc++] = copy_string(&cursor, v, flen); break;
+        case STK_F_CWD: s->cwd = copy_string(&cursor, v, flen); break;
+        case STK_F_NAMESPACES:
+            s->has_namespaces = true;
+            s->namespaces = stk_get_u32(v);
+            break;
+        case STK_F_UID:
+            s->has_uid = true;
+            s->uid = stk_get_u32(v);
+            break;
+        case STK_F_GID:
+            s->has_gid = true;
+            s->gid = stk_get_u32(v);
+            break;
+        case STK_F_HOSTNAME:
+            s->hostname = copy_string(&cursor, v, flen);
+            s->hostname_len = flen;
+            break;
+        case STK_F_MOUNT: {
+            struct stk_mount *m = &s->mounts[s->mount_count++];
+            size_t src_len = stk_get_u32(v + 16);
+            m->type = stk_get_u32(v);
+            m->flags = stk_get_u32(v + 4);
+            m->size = stk_get_u64(v + 8);
+            m->src = copy_string(&cursor, v + 20, src_len);
+            m->dst = copy_string(&cursor, v + 24 + src_len, stk_get_u32(v + 20 + src_len));
+            break;
+        }
+        case STK_F_RLIMIT: {
+            struct stk_rlimit *r = &s->rlimits[s->rlimit_count++];
+            r->resource = stk_get_u32(v);
+            r->soft = stk_get_u64(v + 8);
+            r->hard = stk_get_u64(v + 16);
+            break;
+        }
+        case STK_F_TIMEOUT_MS: s->timeout_ms = stk_get_u64(v); break;
+        case STK_F_KILL_GRACE_MS: s->kill_grace_ms = stk_get_u64(v); break;
+        case STK_F_SECCOMP_BPF:
+            s->bpf_len = flen / 8;
+            for (size_t i = 0; i < s->bpf_len; i++) {
+                const uint8_t *insn = v + 8 * i;
+                s->bpf[i].code = stk_get_u16(insn);
+                s->bpf[i].jt = insn[2];
+                s->bpf[i].jf = insn[3];
+                s->bpf[i].k = stk_get_u32(insn + 4);
+            }
+            break;
+        default: break;
+        }
+        off += 8 + flen;
+    }
+}
+
+/* Checks that need several fields together. */
+static int check_combined(const struct stk_spec *s, struct stk_error *err)
+{
+    for (size_t i = 0; i < s->rlimit_count; i++) {
+        for (size_t j = 0; j < i; j++) {
+            if (s->rlimits[i].resource == s->rlimits[j].resource) {
+                return invalid_index(err, "RLIMIT", i, "resource given twice");
+            }
+        }
+    }
+    if (s->hostname != NULL && (s->namespaces & CLONE_NEWUTS) == 0) {
+        return invalid(err, "HOSTNAME", "needs CLONE_NEWUTS in NAMESPACES");
+    }
+    if (s->mount_count > 0 && (s->namespaces & CLONE_NEWNS) == 0) {
+        return invalid(err, "MOUNT", "needs CLONE_NEWNS in NAMESPACES");
+    }
+    return 0;
+}
+
+int stk_spec_decode(const uint8_t *payload, size_t len, struct stk_spec *spec,
+                    struct stk_error *err)
+{
+    memset(spec, 0, sizeof *spec);
+    if (read_header(payload, len, err) < 0) {
+        return -1;
+    }
+    struct counts c;
+    memset(&c, 0, sizeof c);
+    if (check_all(payload, len, &c, err) < 0) {
+        return -1;
+    }
+    spec->argv = calloc(c.args + 1, sizeof *spec->argv);
+    spec->envp = calloc(c.envs + 1, sizeof *spec->envp);
+    spec->mounts = calloc(c.mounts + 1, sizeof *spec->mounts);
+    spec->rlimits = calloc(c.rlimits + 1, sizeof *spec->rlimits);
+    spec->bpf = c.seen[STK_F_SECCOMP_BPF] ? calloc(c.bpf_insns, sizeof *spec->bpf) : NULL;
+    spec->strings = malloc(c.string_bytes + 1);
+    if (spec->argv == NULL || spec->envp == NULL || spec->mounts == NULL ||
+        spec->rlimits == NULL || spec->strings == NULL ||
+        (c.seen[STK_F_SECCOMP_BPF] && spec->bpf == NULL)) {
+        stk_spec_free(spec);
+        return stk_fail(err, "spec", ENOMEM, "allocating the decoded spec");
+    }
+    spec->kill_grace_ms = STK_DEFAULT_KILL_GRACE_MS;
+    spec->namespaces = STK_ALLOWED_NAMESPACES;
+    fill(payload, len, spec);
+    if (spec->cwd == NULL) {
+        spec->cwd = STK_DEFAULT_CWD;
+    }
+    if (check_combined(spec, err) < 0) {
+        stk_spec_free(spec);
+        return -1;
+    }
+    return 0;
+}
+
+void stk_spec_free(struct stk_spec *spec)
+{
+    free(spec->argv);
+    free(spec->envp);
+    free(spec->mounts);
+    free(spec->rlimits);
+    free(spec->bpf);
+    free(spec->strings);
+    memset(spec, 0, sizeof *spec);
+}

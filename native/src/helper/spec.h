@@ -1,0 +1,78 @@
+/*
+ * The SPEC frame decoded and validated (stockade.h, docs/protocol.md). Decoding copies every
+ * string into one block with NUL terminators, so the result is ready for execve and for the
+ * mount calls without further allocation.
+ */
+#ifndef STK_SPEC_H
+#define STK_SPEC_H
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+/* The CLONE_NEW* flags a spec may ask for (NEWTIME is not clone()-able: it shares CSIGNAL). */
+#define STK_ALLOWED_NAMESPACES                                                               \
+    (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | \
+     CLONE_NEWCGROUP)
+
+/* Mount destinations are resolved with fixed buffers in pid 1, hence the shorter limit. */
+#define STK_MAX_MOUNT_PATH 4095u
+
+/* Limits for the u64 millisecond fields, so deadlines in nanoseconds never overflow. */
+#define STK_MAX_DURATION_MS 1000000000000ull /* about 31 years */
+
+/* Defaults for fields a spec leaves out (the Java side always sends them). */
+#define STK_DEFAULT_KILL_GRACE_MS 2000u
+#define STK_DEFAULT_HOSTNAME "stockade"
+#define STK_DEFAULT_CWD "/"
+#define STK_NOBODY_ID 65534u
+
+struct stk_mount {
+    uint32_t type;  /* STK_MOUNT_BIND or STK_MOUNT_TMPFS */
+    uint32_t flags; /* STK_MOUNT_READONLY */
+    uint64_t size;  /* tmpfs bytes, 0 = kernel default */
+    const char *src;
+    const char *dst;
+};
+
+struct stk_rlimit {
+    uint32_t resource;
+    uint64_t soft;
+    uint64_t hard;
+};
+
+struct stk_spec {
+    char **argv; /* NULL-terminated, argc >= 1 */
+    size_t argc;
+    char **envp; /* NULL-terminated */
+    size_t envc;
+    const char *cwd; /* absolute */
+    bool has_namespaces;
+    uint32_t namespaces;
+    bool has_uid, has_gid;
+    uint32_t uid, gid;
+    const char *hostname; /* NULL when absent */
+    size_t hostname_len;
+    struct stk_mount *mounts;
+    size_t mount_count;
+    struct stk_rlimit *rlimits;
+    size_t rlimit_count;
+    uint64_t timeout_ms; /* 0 = none */
+    uint64_t kill_grace_ms;
+    struct sock_filter *bpf; /* NULL when absent */
+    size_t bpf_len;          /* instructions */
+
+    char *strings; /* the block every string above points into */
+};
+
+/* Decodes the SPEC payload (without frame header). On failure fills err (step "spec", errno
+ * EINVAL, or EPROTO for magic/version) and leaves *spec empty. */
+int stk_spec_decode(const uint8_t *payload, size_t len, struct stk_spec *spec,
+                    struct stk_error *err);
+
+void stk_spec_free(struct stk_spec *spec);
+
+#endif

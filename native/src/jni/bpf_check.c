@@ -1,0 +1,138 @@
+/* Classic BPF interpreter with seccomp's rules: data is struct seccomp_data, loads are 32-bit
+ * and aligned, and jumps only go forward, so every run ends. */
+#include "bpf_check.h"
+
+#include <string.h>
+
+#define SCRATCH_WORDS 16
+
+static int load_word(const struct seccomp_data *data, uint32_t offset, uint32_t *value)
+{
+    if (offset % 4 != 0 || offset > sizeof *data - 4) {
+        return -1;
+    }
+    memcpy(value, (const unsigned char *)data + offset, sizeof *value);
+    return 0;
+}
+
+static int alu(uint16_t op, uint32_t a, uint32_t operand, uint32_t *out)
+{
+    switch (op) {
+    case BPF_ADD: *out = a + operand; return 0;
+    case BPF_SUB: *out = a - operand; return 0;
+    case BPF_MUL: *out = a * operand; return 0;
+    case BPF_DIV: *out = a / operand; return 0;
+    case BPF_MOD: *out = a % operand; return 0;
+    case BPF_OR: *out = a | operand; return 0;
+    case BPF_AND: *out = a & operand; return 0;
+    case BPF_XOR: *out = a ^ operand; return 0;
+    case BPF_LSH: *out = operand >= 32 ? 0 : a << operand; return 0;
+    case BPF_RSH: *out = operand >= 32 ? 0 : a >> operand; return 0;
+    case BPF_NEG: *out = (uint32_t)0 - a; return 0;
+    default: return -1;
+    }
+}
+
+static int jump_taken(uint16_t op, uint32_t a, uint32_t operand, int *taken)
+{
+    switch (op) {
+    case BPF_JEQ: *taken = a == operand; return 0;
+    case BPF_JGT: *taken = a > operand; return 0;
+    case BPF_JGE: *taken = a >= operand; return 0;
+    case BPF_JSET: *taken = (a & operand) != 0; return 0;
+    default: return -1;
+    }
+}
+
+int stk_bpf_run(const struct sock_filter *program, size_t count, const struct seccomp_data *data,
+                uint32_t *result)
+{
+    uint32_t a = 0;
+    uint32_t x = 0;
+    uint32_t scratch[SCRATCH_WORDS] = {0};
+    size_t pc = 0;
+
+    while (pc < count) {
+        const struct sock_filter *insn = &program[pc];
+        uint32_t operand = BPF_SRC(insn->code) == BPF_X ? x : insn->k;
+        size_t next = pc + 1;
+        switch (BPF_CLASS(insn->code)) {
+        case BPF_LD:
+            if (insn->code == (BPF_LD | BPF_W | BPF_ABS)) {
+                if (load_word(data, insn->k, &a) != 0) {
+                    return -1;
+                }
+            } else if (insn->code == (BPF_LD | BPF_W | BPF_LEN)) {
+                a = (uint32_t)sizeof *data;
+            } else if (insn->code == (BPF_LD | BPF_IMM)) {
+                a = insn->k;
+            } else if (insn->code == (BPF_LD | BPF_MEM) && insn->k < SCRATCH_WORDS) {
+                a = scratch[insn->k];
+            } else {
+                return -1;
+            }
+            break;
+        case BPF_LDX:
+            if (insn->code == (BPF_LDX | BPF_W | BPF_LEN)) {
+                x = (uint32_t)sizeof *data;
+            } else if (insn->code == (BPF_LDX | BPF_IMM)) {
+                x = insn->k;
+            } else if (insn->code == (BPF_LDX | BPF_MEM) && insn->k < SCRATCH_WORDS) {
+                x = scratch[insn->k];
+            } else {
+                return -1;
+            }
+            break;
+        case BPF_ST:
+        case BPF_STX:
+            if (insn->k >= SCRATCH_WORDS) {
+                return -1;
+            }
+            scratch[insn->k] = BPF_CLASS(insn->code) == BPF_ST ? a : x;
+            break;
+        case BPF_ALU:
+            if ((BPF_OP(insn->code) == BPF_DIV || BPF_OP(insn->code) == BPF_MOD) &&
+                operand == 0) {
+                *result = 0; /* classic BPF ends the program with 0 on division by zero */
+                return 0;
+            }
+            if (alu(BPF_OP(insn->code), a, operand, &a) != 0) {
+                return -1;
+            }
+            break;
+        case BPF_JMP:
+            if (BPF_OP(insn->code) == BPF_JA) {
+                next = pc + 1 + insn->k;
+            } else {
+                int taken;
+                if (jump_taken(BPF_OP(insn->code), a, operand, &taken) != 0) {
+                    return -1;
+                }
+                next = pc + 1 + (taken ? insn->jt : insn->jf);
+            }
+            break;
+        case BPF_RET:
+            if (BPF_RVAL(insn->code) == BPF_K) {
+                *result = insn->k;
+            } else if (BPF_RVAL(insn->code) == BPF_A) {
+                *result = a;
+            } else {
+                return -1;
+            }
+            return 0;
+        case BPF_MISC:
+            if (BPF_MISCOP(insn->code) == BPF_TAX) {
+                x = a;
+            } else if (BPF_MISCOP(insn->code) == BPF_TXA) {
+                a = x;
+            } else {
+                return -1;
+            }
+            break;
+        default:
+            return -1;
+        }
+        pc = next;
+    }
+    return -1; /* fell off the end: the kernel rejects such a program */
+}

@@ -1,0 +1,130 @@
+/* File descriptors: pipes, socket pairs, open/close, and java.io.FileDescriptor wrapping.
+ * Every descriptor is created close-on-exec so a concurrent fork+exec elsewhere in the JVM
+ * (ProcessBuilder, another sandbox) never inherits it. */
+#define _GNU_SOURCE
+#include "dev_stockade_internal_NativeBridge.h"
+#include "errors.h"
+#include "java_strings.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Hands a freshly created pair to Java; closes both when Java cannot take them. */
+static jintArray fd_pair(JNIEnv *env, const int fds[2])
+{
+    jintArray pair = (*env)->NewIntArray(env, 2);
+    if (pair == NULL) {
+        (void)close(fds[0]);
+        (void)close(fds[1]);
+        return NULL; /* OutOfMemoryError is pending */
+    }
+    jint values[2] = {fds[0], fds[1]};
+    (*env)->SetIntArrayRegion(env, pair, 0, 2, values);
+    return pair;
+}
+
+JNIEXPORT jintArray JNICALL Java_dev_stockade_internal_NativeBridge_pipe(JNIEnv *env, jclass type)
+{
+    (void)type;
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        stk_throw_errno(env, "pipe2", errno);
+        return NULL;
+    }
+    return fd_pair(env, fds);
+}
+
+JNIEXPORT jintArray JNICALL Java_dev_stockade_internal_NativeBridge_socketPair(JNIEnv *env,
+                                                                               jclass type)
+{
+    (void)type;
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+        stk_throw_errno(env, "socketpair", errno);
+        return NULL;
+    }
+    return fd_pair(env, fds);
+}
+
+JNIEXPORT jint JNICALL Java_dev_stockade_internal_NativeBridge_open(JNIEnv *env, jclass type,
+                                                                     jstring path, jint flags,
+                                                                     jint mode)
+{
+    (void)type;
+    if (mode < 0 || mode > 07777) {
+        stk_throw_illegal_argument(env, "open: mode must be within 0..07777");
+        return -1;
+    }
+    char *native_path = stk_utf8(env, path, "path");
+    if (native_path == NULL) {
+        return -1;
+    }
+    int fd;
+    /* Opening a FIFO blocks and can be interrupted by a signal; the caller asked for the file,
+     * not for an EINTR. */
+    do {
+        fd = open(native_path, flags | O_CLOEXEC, (mode_t)mode);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        stk_throw_errno_detail(env, "open", errno, native_path);
+    }
+    free(native_path);
+    return fd;
+}
+
+JNIEXPORT void JNICALL Java_dev_stockade_internal_NativeBridge_close(JNIEnv *env, jclass type,
+                                                                      jint fd)
+{
+    (void)type;
+    /* Linux releases the descriptor even when close reports EINTR; retrying could close a
+     * descriptor another thread has just been given the same number. */
+    if (close(fd) != 0 && errno != EINTR) {
+        stk_throw_errno(env, "close", errno);
+    }
+}
+
+JNIEXPORT jobject JNICALL Java_dev_stockade_internal_NativeBridge_newFileDescriptor(JNIEnv *env,
+                                                                                     jclass type,
+                                                                                     jint fd)
+{
+    (void)type;
+    jclass descriptor_type = (*env)->FindClass(env, "java/io/FileDescriptor");
+    if (descriptor_type == NULL) {
+        return NULL;
+    }
+    jmethodID init = (*env)->GetMethodID(env, descriptor_type, "<init>", "()V");
+    if (init == NULL) {
+        return NULL;
+    }
+    /* The private field the JDK's own streams read and close; a JDK without it fails here
+     * with NoSuchFieldError instead of producing a descriptor that silently holds -1. */
+    jfieldID fd_field = (*env)->GetFieldID(env, descriptor_type, "fd", "I");
+    if (fd_field == NULL) {
+        return NULL;
+    }
+    jobject descriptor = (*env)->NewObject(env, descriptor_type, init);
+    if (descriptor == NULL) {
+        return NULL;
+    }
+    (*env)->SetIntField(env, descriptor, fd_field, fd);
+    return descriptor;
+}
+
+JNIEXPORT jint JNICALL Java_dev_stockade_internal_NativeBridge_fdNumber(JNIEnv *env, jclass type,
+                                                                         jobject descriptor)
+{
+    (void)type;
+    if (descriptor == NULL) {
+        stk_throw_null(env, "descriptor");
+        return -1;
+    }
+    jclass descriptor_type = (*env)->GetObjectClass(env, descriptor);
+    jfieldID fd_field = (*env)->GetFieldID(env, descriptor_type, "fd", "I");
+    if (fd_field == NULL) {
+        return -1;
+    }
+    return (*env)->GetIntField(env, descriptor, fd_field);
+}

@@ -1,0 +1,461 @@
+#define _GNU_SOURCE
+#include "spec_writer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "stockade.h"
+
+static void reserve(struct spec_buf *b, size_t more)
+{
+    if (b->len + more <= b->cap) {
+        return;
+    }
+    size_t cap = b->cap == 0 ? 256 : b->cap;
+    while (cap < b->len + more) {
+        cap *= 2;
+    }
+    uint8_t *data = realloc(b->data, cap);
+    if (data == NULL) {
+        fprintf(stderr, "spec_writer: out of memory\n");
+        abort();
+    }
+    b->data = data;
+    b->cap = cap;
+}
+
+void spec_raw(struct spec_buf *b, const void *bytes, size_t len)
+{
+    reserve(b, len);
+    if (len != 0) {
+        memcpy(b->data + b->len, bytes, len);
+    }
+    b->len += len;
+}
+
+static void put_u16(struct spec_buf *b, uint16_t v)
+{
+    uint8_t x[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
+    spec_raw(b, x, 2);
+}
+
+static void put_u32(struct spec_buf *b, uint32_t v)
+{
+    uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    spec_raw(b, x, 4);
+}
+
+static void put_u64(struct spec_buf *b, uint64_t v)
+{
+    put_u32(b, (uint32_t)v);
+    put_u32(b, (uint32_t)(v >> 32));
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+    return (uint64_t)get_u32(p) | ((uint64_t)get_u32(p + 4) << 32);
+}
+
+void spec_init_raw(struct spec_buf *b, uint32_t magic, uint32_t version)
+{
+    memset(b, 0, sizeof *b);
+    put_u32(b, STK_MSG_SPEC);
+    put_u32(b, 0);
+    put_u32(b, magic);
+    put_u32(b, version);
+}
+
+void spec_init(struct spec_buf *b)
+{
+    spec_init_raw(b, STK_PROTOCOL_MAGIC, STK_PROTOCOL_VERSION);
+}
+
+void spec_free(struct spec_buf *b)
+{
+    free(b->data);
+    memset(b, 0, sizeof *b);
+}
+
+static void field_header(struct spec_buf *b, uint16_t tag, size_t len)
+{
+    put_u16(b, tag);
+    put_u16(b, 0);
+    put_u32(b, (uint32_t)len);
+}
+
+void spec_bytes_field(struct spec_buf *b, uint16_t tag, const void *value, size_t len)
+{
+    field_header(b, tag, len);
+    spec_raw(b, value, len);
+}
+
+void spec_string(struct spec_buf *b, uint16_t tag, const char *value)
+{
+    spec_bytes_field(b, tag, value, strlen(value));
+}
+
+void spec_u32(struct spec_buf *b, uint16_t tag, uint32_t value)
+{
+    field_header(b, tag, 4);
+    put_u32(b, value);
+}
+
+void spec_u64(struct spec_buf *b, uint16_t tag, uint64_t value)
+{
+    field_header(b, tag, 8);
+    put_u64(b, value);
+}
+
+void spec_args(struct spec_buf *b, const char *const *argv)
+{
+    for (size_t i = 0; argv[i] != NULL; i++) {
+        spec_string(b, STK_F_ARG, argv[i]);
+    }
+}
+
+static void mount_field(struct spec_buf *b, uint32_t type, uint32_t flags, uint64_t size,
+                        const char *src, const char *dst)
+{
+    size_t src_len = strlen(src), dst_len = strlen(dst);
+    field_header(b, STK_F_MOUNT, 24 + src_len + dst_len);
+    put_u32(b, type);
+    put_u32(b, flags);
+    put_u64(b, size);
+    put_u32(b, (uint32_t)src_len);
+    spec_raw(b, src, src_len);
+    put_u32(b, (uint32_t)dst_len);
+    spec_raw(b, dst, dst_len);
+}
+
+void spec_bind(struct spec_buf *b, const char *src, const char *dst, bool readonly)
+{
+    mount_field(b, STK_MOUNT_BIND, readonly ? STK_MOUNT_READONLY : 0, 0, src, dst);
+}
+
+void spec_tmpfs(struct spec_buf *b, const char *dst, uint64_t size)
+{
+    mount_field(b, STK_MOUNT_TMPFS, 0, size, "", dst);
+}
+
+void spec_rlimit(struct spec_buf *b, uint32_t resource, uint64_t soft, uint64_t hard)
+{
+    field_header(b, STK_F_RLIMIT, 24);
+    put_u32(b, resource);
+    put_u32(b, 0);
+    put_u64(b, soft);
+    put_u64(b, hard);
+}
+
+void spec_bpf(struct spec_buf *b, const struct sock_filter *insns, size_t count)
+{
+    field_header(b, STK_F_SECCOMP_BPF, count * 8);
+    for (size_t i = 0; i < count; i++) {
+        put_u16(b, insns[i].code);
+        uint8_t j[2] = {insns[i].jt, insns[i].jf};
+        spec_raw(b, j, 2);
+        put_u32(b, insns[i].k);
+    }
+}
+
+const uint8_t *spec_finish(struct spec_buf *b, size_t *len)
+{
+    uint32_t payload = (uint32_t)(b->len - STK_FRAME_HEADER_SIZE);
+    uint8_t x[4] = {(uint8_t)payload, (uint8_t)(payload >> 8), (uint8_t)(payload >> 16),
+                    (uint8_t)(payload >> 24)};
+    memcpy(b->data + 4, x, 4);
+    *len = b->len;
+    return b->data;
+}
+
+/* ---- running the helper ---- */
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = send(fd, (const uint8_t *)buf + done, len - done, MSG_NOSIGNAL);
+        if (n < 0 && errno == ENOTSOCK) {
+            n = write(fd, (const uint8_t *)buf + done, len - done);
+        }
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return -1;
+        }
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+struct growbuf {
+    char *data;
+    size_t len, cap;
+};
+
+static void grow_append(struct growbuf *g, const void *bytes, size_t n)
+{
+    if (g->len + n + 1 > g->cap) {
+        size_t cap = g->cap == 0 ? 4096 : g->cap;
+        while (cap < g->len + n + 1) {
+            cap *= 2;
+        }
+        char *data = realloc(g->data, cap);
+        if (data == NULL) {
+            abort();
+        }
+        g->data = data;
+        g->cap = cap;
+    }
+    memcpy(g->data + g->len, bytes, n);
+    g->len += n;
+    g->data[g->len] = '\0';
+}
+
+/* Decodes complete frames from g; returns false on a malformed one. */
+static bool decode_events(struct growbuf *g, struct run_result *r, bool *got_started)
+{
+    size_t off = 0;
+    const uint8_t *p = (const uint8_t *)g->data;
+    bool ok = true;
+    while (g->len - off >= 8) {
+        uint32_t type = get_u32(p + off);
+        uint32_t len = get_u32(p + off + 4);
+        if (g->len - off - 8 < len) {
+            break;
+        }
+        const uint8_t *v = p + off + 8;
+        r->events++;
+        if (type == STK_EVT_STARTED && len == 8) {
+            r->started = true;
+            r->sandbox_pid = (int32_t)get_u32(v);
+            r->command_pid = (int32_t)get_u32(v + 4);
+            *got_started = true;
+        } else if (type == STK_EVT_EXITED && len == 40) {
+            r->exited = true;
+            r->wait_status = (int32_t)get_u32(v);
+            r->flags = get_u32(v + 4);
+            r->wall_ns = get_u64(v + 8);
+            r->user_us = get_u64(v + 16);
+            r->sys_us = get_u64(v + 24);
+            r->max_rss_kb = get_u64(v + 32);
+        } else if (type == STK_EVT_ERROR && len >= 16) {
+            uint32_t step_len = get_u32(v + 8);
+            if (step_len > len - 16 || step_len >= sizeof r->step) {
+                ok = false;
+            } else {
+                uint32_t detail_len = get_u32(v + 12 + step_len);
+                if (detail_len != len - 16 - step_len || detail_len >= sizeof r->detail) {
+                    ok = false;
+                } else {
+                    r->error = true;
+                    r->err_errno = get_u32(v);
+                    r->err_exit_code = get_u32(v + 4);
+                    memcpy(r->step, v + 12, step_len);
+                    r->step[step_len] = '\0';
+                    memcpy(r->detail, v + 16 + step_len, detail_len);
+                    r->detail[detail_len] = '\0';
+                }
+            }
+        } else {
+            ok = false;
+        }
+        off += 8 + len;
+    }
+    memmove(g->data, g->data + off, g->len - off);
+    g->len -= off;
+    return ok;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void do_action(const struct run_options *o, int *ctl, pid_t helper)
+{
+    if (o->after_started == 1) {
+        uint8_t frame[12];
+        uint32_t v[3] = {STK_MSG_KILL, 4, o->kill_mode};
+        for (int i = 0; i < 3; i++) {
+            for (int j = 0; j < 4; j++) {
+                frame[4 * i + j] = (uint8_t)(v[i] >> (8 * j));
+            }
+        }
+        write_all(*ctl, frame, sizeof frame);
+    } else if (o->after_started == 2) {
+        close(*ctl);
+        *ctl = -1;
+    } else if (o->after_started == 3) {
+        kill(helper, o->signal_to_helper);
+    }
+}
+
+int run_helper(const char *helper, const uint8_t *frame, size_t len,
+               const struct run_options *opts, struct run_result *r, int timeout_s)
+{
+    static const struct run_options none;
+    const struct run_options *o = opts != NULL ? opts : &none;
+    memset(r, 0, sizeof *r);
+    int sv[2], out[2], err[2], in[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
+        pipe2(err, O_CLOEXEC) < 0 || pipe2(in, O_CLOEXEC) < 0) {
+        perror("run_helper: socketpair/pipe2");
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("run_helper: fork");
+        return -1;
+    }
+    if (pid == 0) {
+        /* dup2 clears O_CLOEXEC on the new descriptors, exactly what posix_spawn's dup2
+         * actions do in the JNI library. */
+        if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0 ||
+            dup2(sv[1], 3) < 0) {
+            _exit(120);
+        }
+        if (o->leak_fd > 3) {
+            int leaked = open("/dev/null", O_RDONLY); /* deliberately without O_CLOEXEC */
+            if (leaked < 0 || dup2(leaked, o->leak_fd) < 0) {
+                _exit(121);
+            }
+        }
+        char *const argv[] = {(char *)helper, (char *)o->helper_arg, NULL};
+        char *const envp[] = {NULL};
+        execve(helper, argv, envp);
+        _exit(122);
+    }
+    r->helper_pid = pid;
+    close(sv[1]);
+    close(out[1]);
+    close(err[1]);
+    close(in[0]);
+    int ctl = sv[0];
+    /* The frame first (the helper reads nothing else before it), then stdin. A helper that
+     * rejects the frame early may stop reading: EPIPE then, which is fine. */
+    write_all(ctl, frame, len);
+    if (o->extra != NULL) {
+        write_all(ctl, o->extra, o->extra_len);
+    }
+    if (o->shutdown_write) {
+        shutdown(ctl, SHUT_WR);
+    }
+    if (o->stdin_data != NULL) {
+        write_all(in[1], o->stdin_data, o->stdin_len);
+    }
+    close(in[1]);
+
+    struct growbuf events = {0}, sout = {0}, serr = {0};
+    int out_fd = out[0], err_fd = err[0];
+    bool got_started = false, acted = false, ready = o->wait_for_stdout == NULL;
+    double deadline = now_s() + timeout_s;
+    int rc = 0;
+    while (ctl >= 0 || out_fd >= 0 || err_fd >= 0) {
+        double left = deadline - now_s();
+        if (left <= 0) {
+            fprintf(stderr, "run_helper: no end after %d s; killing the helper\n", timeout_s);
+            kill(pid, SIGKILL);
+            rc = -1;
+            break;
+        }
+        struct pollfd fds[3] = {{ctl, POLLIN, 0}, {out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+        int n = poll(fds, 3, (int)(left * 1000) + 1);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            perror("run_helper: poll");
+            rc = -1;
+            break;
+        }
+        char buf[65536];
+        if (fds[0].revents != 0) {
+            ssize_t k = read(ctl, buf, sizeof buf);
+            if (k <= 0) {
+                close(ctl);
+                ctl = -1;
+            } else {
+                grow_append(&events, buf, (size_t)k);
+                if (!decode_events(&events, r, &got_started)) {
+                    r->bad_frame = true;
+                }
+            }
+        }
+        if (fds[1].revents != 0) {
+            ssize_t k = read(out_fd, buf, sizeof buf);
+            if (k <= 0) {
+                close(out_fd);
+                out_fd = -1;
+            } else {
+                grow_append(&sout, buf, (size_t)k);
+            }
+        }
+        if (fds[2].revents != 0) {
+            ssize_t k = read(err_fd, buf, sizeof buf);
+            if (k <= 0) {
+                close(err_fd);
+                err_fd = -1;
+            } else {
+                grow_append(&serr, buf, (size_t)k);
+            }
+        }
+        if (!ready && sout.data != NULL && strstr(sout.data, o->wait_for_stdout) != NULL) {
+            ready = true;
+            if (o->on_ready != NULL) {
+                o->on_ready(o->ctx);
+            }
+        }
+        if (got_started && ready && !acted) {
+            acted = true;
+            if (o->after_started != 0 && ctl >= 0) {
+                do_action(o, &ctl, pid);
+            }
+        }
+    }
+    if (ctl >= 0) {
+        close(ctl);
+    }
+    if (out_fd >= 0) {
+        close(out_fd);
+    }
+    if (err_fd >= 0) {
+        close(err_fd);
+    }
+    while (waitpid(pid, &r->helper_status, 0) < 0 && errno == EINTR) {
+    }
+    if (events.len != 0) {
+        r->bad_frame = true; /* a partial frame at EOF */
+    }
+    free(events.data);
+    r->out = sout.data != NULL ? sout.data : strdup("");
+    r->out_len = sout.len;
+    r->err_out = serr.data != NULL ? serr.data : strdup("");
+    r->err_len = serr.len;
+    return rc;
+}
+
+void run_result_free(struct run_result *r)
+{
+    free(r->out);
+    free(r->err_out);
+    r->out = NULL;
+    r->err_out = NULL;
+}

@@ -1,0 +1,95 @@
+/*
+ * A small client of the helper's protocol for the C tests: builds SPEC frames field by field
+ * (stockade.h), spawns the helper with a socketpair on fd 3, and collects its events, the
+ * command's output and the helper's exit status.
+ */
+#ifndef STK_SPEC_WRITER_H
+#define STK_SPEC_WRITER_H
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* ---- building a SPEC frame ---- */
+
+struct spec_buf {
+    uint8_t *data;
+    size_t len, cap;
+};
+
+/* Starts a frame: header (length patched by spec_finish), magic, version. */
+void spec_init(struct spec_buf *b);
+void spec_init_raw(struct spec_buf *b, uint32_t magic, uint32_t version);
+void spec_free(struct spec_buf *b);
+
+void spec_bytes_field(struct spec_buf *b, uint16_t tag, const void *value, size_t len);
+void spec_string(struct spec_buf *b, uint16_t tag, const char *value);
+void spec_u32(struct spec_buf *b, uint16_t tag, uint32_t value);
+void spec_u64(struct spec_buf *b, uint16_t tag, uint64_t value);
+void spec_args(struct spec_buf *b, const char *const *argv); /* NULL-terminated */
+void spec_bind(struct spec_buf *b, const char *src, const char *dst, bool readonly);
+void spec_tmpfs(struct spec_buf *b, const char *dst, uint64_t size);
+void spec_rlimit(struct spec_buf *b, uint32_t resource, uint64_t soft, uint64_t hard);
+void spec_bpf(struct spec_buf *b, const struct sock_filter *insns, size_t count);
+/* Appends raw bytes (for malformed frames). */
+void spec_raw(struct spec_buf *b, const void *bytes, size_t len);
+/* Patches the frame length; returns the frame. */
+const uint8_t *spec_finish(struct spec_buf *b, size_t *len);
+
+/* ---- running the helper ---- */
+
+struct run_options {
+    const char *stdin_data; /* written to the command's stdin, then closed; NULL = /dev/null */
+    size_t stdin_len;
+    /* After STARTED: 0 nothing, 1 send KILL(kill_mode), 2 close the control socket,
+     * 3 send a signal (signal_to_helper) to the helper. */
+    int after_started;
+    uint32_t kill_mode;
+    int signal_to_helper;
+    /* Wait for this text on the command's stdout before the after_started action. */
+    const char *wait_for_stdout;
+    /* Called once wait_for_stdout was seen (before the action); may inspect the host. */
+    void (*on_ready)(void *ctx);
+    void *ctx;
+    /* An fd without O_CLOEXEC that the helper inherits at this number (0 = none). */
+    int leak_fd;
+    /* Frame to send after the spec (KILL frames, garbage); NULL = none. */
+    const uint8_t *extra;
+    size_t extra_len;
+    /* shutdown(SHUT_WR) on the control socket once everything is written: the helper sees
+     * EOF (a truncated frame) while its events can still be read. */
+    bool shutdown_write;
+    /* Extra argv for the helper (e.g. "probe"); NULL = none. */
+    const char *helper_arg;
+};
+
+struct run_result {
+    bool started;
+    int32_t sandbox_pid, command_pid;
+    bool error;
+    uint32_t err_errno, err_exit_code;
+    char step[64];
+    char detail[512];
+    bool exited;
+    int32_t wait_status;
+    uint32_t flags;
+    uint64_t wall_ns, user_us, sys_us, max_rss_kb;
+    int events;       /* number of frames received */
+    bool bad_frame;   /* an event that did not decode */
+    char *out;        /* the command's stdout (NUL-terminated) */
+    size_t out_len;
+    char *err_out;    /* the command's stderr */
+    size_t err_len;
+    int helper_status; /* waitpid status of the helper */
+    pid_t helper_pid;
+};
+
+/* Runs the helper on frame; returns 0, or -1 when the harness itself failed (message on
+ * stderr). Gives up (SIGKILL) after timeout_s seconds. */
+int run_helper(const char *helper, const uint8_t *frame, size_t len,
+               const struct run_options *opts, struct run_result *r, int timeout_s);
+void run_result_free(struct run_result *r);
+
+#endif

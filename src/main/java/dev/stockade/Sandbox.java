@@ -1,0 +1,33 @@
+package dev.stockade;
+
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Entry point: {@code Sandbox.command("make", "test").policy(policy).start()} runs a command in a
+ * new Linux sandbox the way {@code new ProcessBuilder("make", "test").start()} runs it plainly;
+ * {@link #probe()} tells what this kernel and user allow.
+ */
+public final class Sandbox {
+    private Sandbox() {}
+
+    /** A builder for {@code command} (argv[0] is the program) with the default policy. */
+    public static SandboxBuilder command(String... command) {
+        return new SandboxBuilder(List.of(command));
+    }
+
+    /** A builder for {@code command} (argv[0] is the program) with the default policy. */
+    public static SandboxBuilder command(List<String> command) {
+        return new SandboxBuilder(command);
+    }
+
+    /**
+     * Asks the helper what this kernel and this user allow (user namespaces, seccomp, Landlock,
+     * cgroups, ...), each with the reason when something is not available.
+     *
+     * @throws IOException when the helper cannot be run or its report cannot be read
+     */
+    public static ProbeReport probe() throws IOException {
+        return ProbeRunner.run();
+    }
+}

@@ -1,0 +1,190 @@
+package dev.stockade;
+
+import java.io.IOException;
+import java.lang.ProcessBuilder.Redirect;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Starts sandboxed commands, the way {@link ProcessBuilder} starts plain ones: set the command,
+ * the working directory, the redirects and the {@link SandboxPolicy}, then {@link #start()}.
+ * Mutable and not thread-safe, like ProcessBuilder; each {@code start()} uses the current
+ * settings and may be called any number of times.
+ *
+ * <pre>{@code
+ * SandboxPolicy policy = SandboxPolicy.builder().workspace(dir).timeout(Duration.ofMinutes(5)).build();
+ * SandboxedProcess p = Sandbox.command("make", "-j4").policy(policy).inheritIO().start();
+ * SandboxResult r = p.result();
+ * }</pre>
+ */
+public final class SandboxBuilder {
+    private List<String> command;
+    private Path directory;
+    private Redirect stdin = Redirect.PIPE;
+    private Redirect stdout = Redirect.PIPE;
+    private Redirect stderr = Redirect.PIPE;
+    private boolean redirectErrorStream;
+    private SandboxPolicy policy;
+
+    SandboxBuilder(List<String> command) {
+        this.command = new ArrayList<>(Objects.requireNonNull(command, "command"));
+    }
+
+    /** The command list itself (changes to it change this builder), like ProcessBuilder's. */
+    public List<String> command() {
+        return command;
+    }
+
+    /** Replaces the command; argv[0] is the program, looked up in the policy's PATH. */
+    public SandboxBuilder command(String... command) {
+        this.command = new ArrayList<>(Arrays.asList(command));
+        return this;
+    }
+
+    /** Replaces the command with a copy of {@code command}. */
+    public SandboxBuilder command(List<String> command) {
+        this.command = new ArrayList<>(Objects.requireNonNull(command, "command"));
+        return this;
+    }
+
+    /** The working directory inside the sandbox, or {@code null} for the default. */
+    public Path directory() {
+        return directory;
+    }
+
+    /**
+     * The working directory inside the sandbox (an absolute path in the sandbox's view);
+     * {@code null} for the default: the policy's workspace if it has one, else {@code /}.
+     *
+     * @throws IllegalArgumentException when {@code dir} is relative
+     */
+    public SandboxBuilder directory(Path dir) {
+        if (dir != null && !dir.isAbsolute()) {
+            throw new IllegalArgumentException("the working directory inside the sandbox must"
+                    + " be an absolute path: " + dir);
+        }
+        this.directory = dir;
+        return this;
+    }
+
+    /**
+     * Where the command's stdin comes from: {@link Redirect#PIPE} (default; write to
+     * {@link Process#getOutputStream()}), {@link Redirect#INHERIT}, or {@code Redirect.from(file)}.
+     */
+    public SandboxBuilder redirectInput(Redirect source) {
+        Objects.requireNonNull(source, "source");
+        if (source.type() == Redirect.Type.WRITE || source.type() == Redirect.Type.APPEND) {
+            throw new IllegalArgumentException("redirect type for input: " + source);
+        }
+        this.stdin = source;
+        return this;
+    }
+
+    /**
+     * Where the command's stdout goes: {@link Redirect#PIPE} (default; read
+     * {@link Process#getInputStream()}), {@link Redirect#INHERIT}, {@link Redirect#DISCARD},
+     * {@code Redirect.to(file)} or {@code Redirect.appendTo(file)}.
+     */
+    public SandboxBuilder redirectOutput(Redirect destination) {
+        this.stdout = checkOutput(destination);
+        return this;
+    }
+
+    /** Where the command's stderr goes; the same choices as {@link #redirectOutput}. */
+    public SandboxBuilder redirectError(Redirect destination) {
+        this.stderr = checkOutput(destination);
+        return this;
+    }
+
+    /** Shorthand for {@code redirectInput(Redirect.from(file))}. */
+    public SandboxBuilder redirectInput(java.io.File file) {
+        return redirectInput(Redirect.from(file));
+    }
+
+    /** Shorthand for {@code redirectOutput(Redirect.to(file))}. */
+    public SandboxBuilder redirectOutput(java.io.File file) {
+        return redirectOutput(Redirect.to(file));
+    }
+
+    /** Shorthand for {@code redirectError(Redirect.to(file))}. */
+    public SandboxBuilder redirectError(java.io.File file) {
+        return redirectError(Redirect.to(file));
+    }
+
+    public Redirect redirectInput() {
+        return stdin;
+    }
+
+    public Redirect redirectOutput() {
+        return stdout;
+    }
+
+    public Redirect redirectError() {
+        return stderr;
+    }
+
+    /** All three streams inherited from this JVM. */
+    public SandboxBuilder inheritIO() {
+        stdin = Redirect.INHERIT;
+        stdout = Redirect.INHERIT;
+        stderr = Redirect.INHERIT;
+        return this;
+    }
+
+    /**
+     * Whether stderr goes where stdout goes (then {@link Process#getErrorStream()} is empty and
+     * {@link #redirectError(Redirect)} is ignored), as in ProcessBuilder.
+     */
+    public SandboxBuilder redirectErrorStream(boolean merge) {
+        this.redirectErrorStream = merge;
+        return this;
+    }
+
+    public boolean redirectErrorStream() {
+        return redirectErrorStream;
+    }
+
+    /** The policy; {@code null} means {@link SandboxPolicy#defaults()}. */
+    public SandboxBuilder policy(SandboxPolicy policy) {
+        this.policy = policy;
+        return this;
+    }
+
+    /** The policy {@link #start()} uses. */
+    public SandboxPolicy policy() {
+        return policy == null ? SandboxPolicy.defaults() : policy;
+    }
+
+    /**
+     * Starts the command in a new sandbox and returns once it runs (the helper reported that the
+     * command's {@code execve} succeeded) or set-up failed. On failure the helper has been
+     * reaped and every descriptor opened for it closed before the exception is thrown.
+     *
+     * @throws SandboxSetupException when the sandbox could not be set up or the command could
+     *     not be executed (step, errno, exit code 125/126/127)
+     * @throws IOException when a redirect file cannot be opened (nothing was started), the
+     *     command or environment cannot be encoded, or the helper cannot be spawned
+     * @throws IndexOutOfBoundsException when the command is empty, as in ProcessBuilder
+     */
+    public SandboxedProcess start() throws IOException {
+        List<String> argv = List.copyOf(command); // NullPointerException for a null element
+        if (argv.isEmpty()) {
+            throw new IndexOutOfBoundsException("the command is empty");
+        }
+        SandboxPolicy p = policy();
+        Path cwd = directory != null ? directory : p.workspace().orElse(Path.of("/"));
+        return SandboxLauncher.launch(argv, p, cwd, stdin, stdout,
+                redirectErrorStream ? null : stderr);
+    }
+
+    private static Redirect checkOutput(Redirect destination) {
+        Objects.requireNonNull(destination, "destination");
+        if (destination.type() == Redirect.Type.READ) {
+            throw new IllegalArgumentException("redirect type for output: " + destination);
+        }
+        return destination;
+    }
+}

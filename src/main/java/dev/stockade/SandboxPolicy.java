@@ -1,0 +1,549 @@
+package dev.stockade;
+
+import dev.stockade.internal.CallerIds;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * What a sandboxed command may do: namespaces, network, filesystem view, environment, limits,
+ * identity and system call filter. Immutable and reusable: build one policy and start any number
+ * of sandboxes with it (its seccomp program is compiled once).
+ *
+ * <p>{@link #defaults()} (and a fresh {@link #builder()}) means: every namespace, no network, the
+ * host root read-only with a 512 MiB tmpfs at {@code /tmp} ({@link #DEFAULT_TMP_SIZE_BYTES}), no
+ * workspace, an environment of only {@code PATH}, {@code HOME}, and {@code LANG}/{@code TERM}
+ * when the caller has them, core dumps off, no timeout, a {@link #DEFAULT_KILL_GRACE} of 2 s,
+ * the caller's uid/gid (65534 when the caller is root: the command never runs as host root),
+ * hostname {@code "stockade"}, and {@link SeccompProfile#defaults()}.
+ *
+ * <p>{@link Builder#build()} validates everything and reports every problem at once in a
+ * {@link PolicyException}.
+ */
+public final class SandboxPolicy {
+    /** Size of the default tmpfs at {@code /tmp}: room for a build's temporary files. */
+    public static final long DEFAULT_TMP_SIZE_BYTES = 512L * 1024 * 1024;
+    /** Time between SIGTERM and SIGKILL when a sandbox is stopped gracefully or times out. */
+    public static final Duration DEFAULT_KILL_GRACE = Duration.ofSeconds(2);
+    /** The hostname inside the sandbox unless the policy sets one. */
+    public static final String DEFAULT_HOSTNAME = "stockade";
+    /** {@code PATH} inside the sandbox unless the policy sets one. */
+    public static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
+    /** {@code HOME} inside the sandbox unless the policy sets one (the tmpfs). */
+    public static final String DEFAULT_HOME = "/tmp";
+    /** The uid and gid a root caller's command runs as unless the policy sets them ("nobody"). */
+    public static final int ROOT_CALLER_DEFAULT_ID = 65534;
+
+    private static final Pattern ENV_NAME_BAD = Pattern.compile("[=\\x00]");
+    private static final Pattern HOSTNAME_LABEL =
+            Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
+    private static final int MAX_HOSTNAME = 64;
+    private static final int MAX_MOUNTS = 1024;
+
+    private static volatile SandboxPolicy defaults;
+
+    private final Path workspace;
+    private final Set<Namespace> namespaces;
+    private final List<Mount> mounts;
+    private final Map<String, String> environment;
+    private final Limits limits;
+    private final Duration timeout;
+    private final Duration killGrace;
+    private final int uid;
+    private final int gid;
+    private final String hostnameSetting;
+    private final SeccompProfile seccomp;
+
+    private SandboxPolicy(Builder b, Map<String, String> environment, int uid, int gid) {
+        this.workspace = b.workspace == null ? null : b.workspace.normalize();
+        this.namespaces = Collections.unmodifiableSet(EnumSet.copyOf(b.namespaces));
+        List<Mount> normalized = new ArrayList<>();
+        for (Mount m : b.mounts) {
+            normalized.add(new Mount(m.type(), m.source() == null ? null : m.source().normalize(),
+                    m.target().normalize(), m.readOnly(), m.sizeBytes()));
+        }
+        this.mounts = List.copyOf(normalized);
+        this.environment = Collections.unmodifiableMap(new LinkedHashMap<>(environment));
+        this.limits = b.limits;
+        this.timeout = b.timeout;
+        this.killGrace = b.killGrace;
+        this.uid = uid;
+        this.gid = gid;
+        this.hostnameSetting = b.hostname;
+        this.seccomp = b.seccomp;
+    }
+
+    /**
+     * The default policy (see the class description). Built once per JVM, so the
+     * {@code LANG}/{@code TERM} it passes are the caller's at that time.
+     */
+    public static SandboxPolicy defaults() {
+        SandboxPolicy p = defaults;
+        if (p == null) {
+            p = builder().build();
+            defaults = p;
+        }
+        return p;
+    }
+
+    /** A builder holding the default settings. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * A builder holding this policy's settings; its environment is this policy's complete
+     * environment (values passed from the caller stay as they were captured).
+     */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.workspace = workspace;
+        b.namespaces.clear();
+        b.namespaces.addAll(namespaces);
+        b.mounts.clear();
+        b.mounts.addAll(mounts);
+        b.baseEnvironment = false;
+        b.env.putAll(environment);
+        b.limits = limits;
+        b.timeout = timeout;
+        b.killGrace = killGrace;
+        b.uid = uid;
+        b.gid = gid;
+        b.hostname = hostnameSetting;
+        b.seccomp = seccomp;
+        return b;
+    }
+
+    /** The host directory bound read-write at the same path inside, if any. */
+    public Optional<Path> workspace() {
+        return Optional.ofNullable(workspace);
+    }
+
+    /** The namespaces the sandbox gets. */
+    public Set<Namespace> namespaces() {
+        return namespaces;
+    }
+
+    /** {@link Network#HOST} exactly when the {@link Namespace#NETWORK} namespace is off. */
+    public Network network() {
+        return namespaces.contains(Namespace.NETWORK) ? Network.NONE : Network.HOST;
+    }
+
+    /** The mounts added to the base view (the workspace is not among them). */
+    public List<Mount> mounts() {
+        return mounts;
+    }
+
+    /** The command's complete environment, in the order it is passed. */
+    public Map<String, String> environment() {
+        return environment;
+    }
+
+    public Limits limits() {
+        return limits;
+    }
+
+    /** The wall-clock limit from the command's start; empty for none. */
+    public Optional<Duration> timeout() {
+        return Optional.ofNullable(timeout);
+    }
+
+    /** The time between SIGTERM and SIGKILL for timeouts and {@link Process#destroy()}. */
+    public Duration killGrace() {
+        return killGrace;
+    }
+
+    /** The command's uid inside the sandbox. */
+    public int uid() {
+        return uid;
+    }
+
+    /** The command's gid inside the sandbox. */
+    public int gid() {
+        return gid;
+    }
+
+    /**
+     * The hostname inside the sandbox: the one set, or {@link #DEFAULT_HOSTNAME}; empty when the
+     * {@link Namespace#UTS} namespace is off (the host's name shows).
+     */
+    public Optional<String> hostname() {
+        if (!namespaces.contains(Namespace.UTS)) {
+            return Optional.empty();
+        }
+        return Optional.of(hostnameSetting == null ? DEFAULT_HOSTNAME : hostnameSetting);
+    }
+
+    public SeccompProfile seccomp() {
+        return seccomp;
+    }
+
+    @Override
+    public String toString() {
+        return "SandboxPolicy[workspace=" + workspace + ", namespaces=" + namespaces
+                + ", mounts=" + mounts + ", env=" + environment.keySet() + ", limits=" + limits
+                + ", timeout=" + timeout + ", killGrace=" + killGrace + ", uid=" + uid
+                + ", gid=" + gid + ", hostname=" + hostname().orElse("(host)") + ", seccomp="
+                + seccomp + "]";
+    }
+
+    /**
+     * Builds a {@link SandboxPolicy}. Setters only record values; {@link #build()} checks them
+     * all and reports every problem at once.
+     */
+    public static final class Builder {
+        private Path workspace;
+        private final EnumSet<Namespace> namespaces = EnumSet.allOf(Namespace.class);
+        private final List<Mount> mounts = new ArrayList<>(List.of(
+                Mount.tmpfs(Path.of("/tmp"), DEFAULT_TMP_SIZE_BYTES)));
+        private boolean baseEnvironment = true;
+        private final Map<String, String> env = new LinkedHashMap<>();
+        private final Set<String> passEnv = new LinkedHashSet<>();
+        private final Set<String> unsetEnv = new LinkedHashSet<>();
+        private Limits limits = Limits.defaults();
+        private Duration timeout;
+        private Duration killGrace = DEFAULT_KILL_GRACE;
+        private Integer uid;
+        private Integer gid;
+        private String hostname;
+        private SeccompProfile seccomp = SeccompProfile.defaults();
+
+        private Builder() {}
+
+        /**
+         * Binds host directory {@code dir} read-write at the same path inside the sandbox, and
+         * makes it the default working directory; {@code null} removes it.
+         */
+        public Builder workspace(Path dir) {
+            this.workspace = dir;
+            return this;
+        }
+
+        /** Switches namespaces off ({@link Namespace#USER} only when the caller is root). */
+        public Builder disable(Namespace... which) {
+            for (Namespace ns : which) {
+                namespaces.remove(Objects.requireNonNull(ns));
+            }
+            return this;
+        }
+
+        /** Switches namespaces back on. */
+        public Builder enable(Namespace... which) {
+            for (Namespace ns : which) {
+                namespaces.add(Objects.requireNonNull(ns));
+            }
+            return this;
+        }
+
+        /** {@link Network#NONE} turns the network namespace on, {@link Network#HOST} off. */
+        public Builder network(Network network) {
+            if (Objects.requireNonNull(network, "network") == Network.NONE) {
+                namespaces.add(Namespace.NETWORK);
+            } else {
+                namespaces.remove(Namespace.NETWORK);
+            }
+            return this;
+        }
+
+        /** Binds host path {@code source} read-only at {@code target}. */
+        public Builder bindReadOnly(Path source, Path target) {
+            return mount(Mount.bindReadOnly(source, target));
+        }
+
+        /** Binds host path {@code source} read-write at {@code target}. */
+        public Builder bind(Path source, Path target) {
+            return mount(Mount.bind(source, target));
+        }
+
+        /** A fresh tmpfs of {@code sizeBytes} at {@code target} (replaces nothing: see build). */
+        public Builder tmpfs(Path target, long sizeBytes) {
+            return mount(Mount.tmpfs(target, sizeBytes));
+        }
+
+        /** Adds a mount. Two mounts on the same target are a problem reported by build(). */
+        public Builder mount(Mount mount) {
+            mounts.add(Objects.requireNonNull(mount, "mount"));
+            return this;
+        }
+
+        /** Removes every mount, the default {@code /tmp} tmpfs included (not the workspace). */
+        public Builder clearMounts() {
+            mounts.clear();
+            return this;
+        }
+
+        /** Removes the mounts whose target is {@code target}. */
+        public Builder removeMount(Path target) {
+            Path t = target.normalize();
+            mounts.removeIf(m -> m.target().normalize().equals(t));
+            return this;
+        }
+
+        /** Sets a variable in the command's environment (overrides defaults and passEnv). */
+        public Builder env(String name, String value) {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(value, "value");
+            env.put(name, value);
+            unsetEnv.remove(name);
+            return this;
+        }
+
+        /** Passes the caller's value of {@code name}, read at {@link #build()}, if it is set. */
+        public Builder passEnv(String name) {
+            passEnv.add(Objects.requireNonNull(name, "name"));
+            unsetEnv.remove(name);
+            return this;
+        }
+
+        /** Removes a variable, a default one ({@code LANG}, {@code TERM}...) included. */
+        public Builder unsetEnv(String name) {
+            Objects.requireNonNull(name, "name");
+            env.remove(name);
+            passEnv.remove(name);
+            unsetEnv.add(name);
+            return this;
+        }
+
+        public Builder limits(Limits limits) {
+            this.limits = Objects.requireNonNull(limits, "limits");
+            return this;
+        }
+
+        /**
+         * Wall-clock limit from the command's start; when it expires the sandbox gets SIGTERM,
+         * then SIGKILL after the kill grace, and the result says {@code timedOut}. {@code null}
+         * for none (the default).
+         */
+        public Builder timeout(Duration timeout) {
+            this.timeout = timeout;
+            return this;
+        }
+
+        /** Time between SIGTERM and SIGKILL (default {@link SandboxPolicy#DEFAULT_KILL_GRACE}). */
+        public Builder killGrace(Duration killGrace) {
+            this.killGrace = Objects.requireNonNull(killGrace, "killGrace");
+            return this;
+        }
+
+        /** The command's uid inside the sandbox. */
+        public Builder uid(int uid) {
+            this.uid = uid;
+            return this;
+        }
+
+        /** The command's gid inside the sandbox. */
+        public Builder gid(int gid) {
+            this.gid = gid;
+            return this;
+        }
+
+        /** The hostname inside (needs {@link Namespace#UTS}); {@code null} for the default. */
+        public Builder hostname(String hostname) {
+            this.hostname = hostname;
+            return this;
+        }
+
+        public Builder seccomp(SeccompProfile profile) {
+            this.seccomp = Objects.requireNonNull(profile, "profile");
+            return this;
+        }
+
+        /**
+         * Checks every setting and returns the policy.
+         *
+         * @throws PolicyException listing every problem found
+         */
+        public SandboxPolicy build() {
+            List<String> problems = new ArrayList<>();
+            boolean root = CallerIds.isRoot();
+
+            if (!namespaces.contains(Namespace.USER) && !root) {
+                problems.add("the USER namespace cannot be disabled by an unprivileged caller"
+                        + " (uid " + CallerIds.uid() + "): every other namespace needs it");
+            }
+            checkWorkspace(problems);
+            checkMounts(problems);
+            Map<String, String> environment = environment(problems);
+            problems.addAll(limits.problems());
+            checkDurations(problems);
+            int effectiveUid = uid != null ? uid : root ? ROOT_CALLER_DEFAULT_ID : CallerIds.uid();
+            int effectiveGid = gid != null ? gid : root ? ROOT_CALLER_DEFAULT_ID : CallerIds.gid();
+            if (effectiveUid < 0) {
+                problems.add("uid " + Integer.toUnsignedString(effectiveUid)
+                        + " is out of range (0.." + Integer.MAX_VALUE + ")");
+            }
+            if (effectiveGid < 0) {
+                problems.add("gid " + Integer.toUnsignedString(effectiveGid)
+                        + " is out of range (0.." + Integer.MAX_VALUE + ")");
+            }
+            checkHostname(problems);
+            problems.addAll(seccomp.problems());
+
+            if (!problems.isEmpty()) {
+                throw new PolicyException(problems);
+            }
+            return new SandboxPolicy(this, environment, effectiveUid, effectiveGid);
+        }
+
+        private void checkWorkspace(List<String> problems) {
+            if (workspace == null) {
+                return;
+            }
+            if (!workspace.isAbsolute()) {
+                problems.add("workspace " + workspace + " is not an absolute path");
+            } else if (workspace.normalize().getNameCount() == 0) {
+                problems.add("workspace / would make the whole host writable");
+            } else if (!Files.exists(workspace)) {
+                problems.add("workspace " + workspace + " does not exist");
+            } else if (!Files.isDirectory(workspace)) {
+                problems.add("workspace " + workspace + " is not a directory");
+            }
+        }
+
+        private void checkMounts(List<String> problems) {
+            Map<Path, String> targets = new HashMap<>();
+            if (workspace != null && workspace.isAbsolute()) {
+                targets.put(workspace.normalize(), "the workspace");
+            }
+            if (!namespaces.contains(Namespace.MOUNT) && (workspace != null || !mounts.isEmpty())) {
+                problems.add("mounts and the workspace need the MOUNT namespace, which is"
+                        + " disabled (clearMounts() and no workspace, or enable it)");
+            }
+            if (mounts.size() + (workspace == null ? 0 : 1) > MAX_MOUNTS) {
+                problems.add("more than " + MAX_MOUNTS + " mounts");
+            }
+            for (Mount m : mounts) {
+                Path target = m.target();
+                if (!target.isAbsolute()) {
+                    problems.add("mount target " + target + " is not an absolute path (" + m
+                            + ")");
+                } else if (target.normalize().getNameCount() == 0) {
+                    problems.add("mount target / would replace the whole view (" + m + ")");
+                } else {
+                    String previous = targets.putIfAbsent(target.normalize(), m.toString());
+                    if (previous != null) {
+                        problems.add("two mounts on " + target.normalize() + ": " + previous
+                                + " and " + m);
+                    }
+                }
+                if (m.type() == Mount.Type.BIND) {
+                    Path source = m.source();
+                    if (!source.isAbsolute()) {
+                        problems.add("bind source " + source + " is not an absolute path");
+                    } else if (!Files.exists(source)) {
+                        problems.add("bind source " + source + " does not exist");
+                    }
+                } else if (m.sizeBytes() <= 0) {
+                    problems.add("tmpfs at " + target + " has size " + m.sizeBytes()
+                            + ": it must be positive");
+                }
+            }
+        }
+
+        private Map<String, String> environment(List<String> problems) {
+            Map<String, String> result = new LinkedHashMap<>();
+            if (baseEnvironment) {
+                result.put("PATH", DEFAULT_PATH);
+                result.put("HOME", DEFAULT_HOME);
+                for (String name : List.of("LANG", "TERM")) {
+                    String v = System.getenv(name);
+                    if (v != null) {
+                        result.put(name, v);
+                    }
+                }
+            }
+            for (String name : passEnv) {
+                String v = System.getenv(name);
+                if (v != null) {
+                    result.put(name, v);
+                }
+            }
+            result.putAll(env);
+            for (String name : unsetEnv) {
+                result.remove(name);
+            }
+            for (String name : passEnv) {
+                checkEnvName(problems, name);
+            }
+            for (Map.Entry<String, String> e : env.entrySet()) {
+                checkEnvName(problems, e.getKey());
+                if (e.getValue().indexOf('\0') >= 0) {
+                    problems.add("environment variable " + e.getKey()
+                            + " has a value containing NUL");
+                }
+            }
+            return result;
+        }
+
+        private static void checkEnvName(List<String> problems, String name) {
+            if (name.isEmpty()) {
+                problems.add("environment variable name is empty");
+            } else if (ENV_NAME_BAD.matcher(name).find()) {
+                problems.add("environment variable name '" + name.replace("\0", "\\0")
+                        + "' contains '=' or NUL");
+            }
+        }
+
+        private void checkDurations(List<String> problems) {
+            if (timeout != null) {
+                if (timeout.isNegative() || timeout.isZero()) {
+                    problems.add("timeout " + timeout + " is not positive (use null for none)");
+                } else if (tooLongForMillis(timeout)) {
+                    problems.add("timeout " + timeout + " is too long");
+                }
+            }
+            if (killGrace.isNegative()) {
+                problems.add("kill grace " + killGrace + " is negative");
+            } else if (tooLongForMillis(killGrace)) {
+                problems.add("kill grace " + killGrace + " is too long");
+            }
+        }
+
+        private static boolean tooLongForMillis(Duration d) {
+            try {
+                d.toMillis();
+                return false;
+            } catch (ArithmeticException e) {
+                return true;
+            }
+        }
+
+        private void checkHostname(List<String> problems) {
+            if (hostname == null) {
+                return;
+            }
+            if (!namespaces.contains(Namespace.UTS)) {
+                problems.add("hostname '" + hostname + "' needs the UTS namespace, which is"
+                        + " disabled");
+            }
+            if (hostname.isEmpty()) {
+                problems.add("hostname is empty");
+                return;
+            }
+            if (hostname.length() > MAX_HOSTNAME) {
+                problems.add("hostname is " + hostname.length() + " characters long, at most "
+                        + MAX_HOSTNAME);
+                return;
+            }
+            for (String label : hostname.split("\\.", -1)) {
+                if (!HOSTNAME_LABEL.matcher(label).matches()) {
+                    problems.add("hostname '" + hostname + "' is not a valid host name (labels"
+                            + " of letters, digits and inner '-', separated by '.')");
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package dev.stockade;
+
+import java.io.IOException;
+
+/**
+ * The sandbox could not be set up, so the command never ran: a namespace, mount, limit or filter
+ * could not be applied, or the command could not be executed. Distinct from the command's own
+ * failure, which is a normal non-zero exit.
+ *
+ * <p>{@link #exitCode()} follows the shell's convention, as the CLI's exit status: 126 when the
+ * command is not executable, 127 when it is not found, 125 for every other set-up failure.
+ */
+public class SandboxSetupException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    /** Any set-up failure other than the two below. */
+    public static final int EXIT_SETUP = 125;
+    /** The command exists but cannot be executed. */
+    public static final int EXIT_NOT_EXECUTABLE = 126;
+    /** The command was not found. */
+    public static final int EXIT_NOT_FOUND = 127;
+
+    private final SetupError error;
+    private final int exitCode;
+
+    public SandboxSetupException(SetupError error, int exitCode) {
+        super(error.message());
+        this.error = error;
+        this.exitCode = exitCode;
+    }
+
+    /** The step that failed, as the helper names it (for example {@code "execve"}). */
+    public String step() {
+        return error.step();
+    }
+
+    /** The errno of the failed step (0 when there is none). */
+    public int errno() {
+        return error.errno();
+    }
+
+    /** What the step worked on (a path, a value); may be empty. */
+    public String detail() {
+        return error.detail();
+    }
+
+    /** 125, 126 or 127 (see the class description). */
+    public int exitCode() {
+        return exitCode;
+    }
+
+    /** The same information as a value. */
+    public SetupError setupError() {
+        return error;
+    }
+}

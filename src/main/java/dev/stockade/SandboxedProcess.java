@@ -1,0 +1,347 @@
+package dev.stockade;
+
+import dev.stockade.internal.ControlChannel;
+import dev.stockade.internal.ControlEvent;
+import dev.stockade.internal.NativeBridge;
+import dev.stockade.internal.NullStreams;
+import dev.stockade.internal.PipeInputStream;
+import dev.stockade.internal.PipeOutputStream;
+import dev.stockade.internal.Protocol;
+import dev.stockade.internal.ReaperThreads;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A running sandboxed command, used like the {@link Process} {@link ProcessBuilder} returns. Its
+ * {@link #pid()} is the helper's, a child of this JVM; the command runs inside the sandbox under
+ * it. When the command ends, the whole sandbox is gone (the helper is pid 1 of its pid
+ * namespace), the helper is reaped and every descriptor released; output not yet read stays
+ * readable from memory, as with the JDK's processes.
+ *
+ * <p>{@link #destroy()} stops the sandbox gracefully (SIGTERM to every process in it, SIGKILL
+ * after the policy's kill grace), {@link #destroyForcibly()} at once, and {@link #close()} kills
+ * it and waits until everything is released. The sandbox never outlives this JVM: when the JVM
+ * dies, its end of the control socket closes and the helper kills the sandbox.
+ *
+ * <p>{@link #result()} gives the full {@link SandboxResult} (signal, timeout, CPU times, memory).
+ */
+public final class SandboxedProcess extends Process implements AutoCloseable {
+    private static final int SIGKILL = 9;
+    /** How long close() waits beyond the kill grace before killing the helper itself. */
+    private static final Duration CLOSE_MARGIN = Duration.ofSeconds(10);
+
+    private final int pid;
+    private final int sandboxPid;
+    private final int commandPid;
+    private final ProcessHandle handle;
+    private final ControlChannel channel;
+    private final SandboxPolicy policy;
+    private final PipeOutputStream stdinPipe;
+    private final PipeInputStream stdoutPipe;
+    private final PipeInputStream stderrPipe;
+    private final OutputStream stdin;
+    private final InputStream stdout;
+    private final InputStream stderr;
+    private final CompletableFuture<SandboxResult> result = new CompletableFuture<>();
+    private final CompletableFuture<Process> exit = new CompletableFuture<>();
+
+    private final Object pidfdLock = new Object();
+    private int pidfd; // guarded by pidfdLock; -1 once closed
+
+    /** Takes ownership of every descriptor passed (-1 for a stream that is not a pipe). */
+    SandboxedProcess(int pid, int pidfd, ControlEvent.Started started, ControlChannel channel,
+            int stdinFd, int stdoutFd, int stderrFd, SandboxPolicy policy) {
+        this.pid = pid;
+        this.pidfd = pidfd;
+        this.sandboxPid = started.sandboxPid();
+        this.commandPid = started.commandPid();
+        // Taken now, while the helper cannot have been reaped, so it names this very process.
+        this.handle = ProcessHandle.of(pid).orElse(null);
+        this.channel = channel;
+        this.policy = policy;
+        this.stdinPipe = stdinFd < 0 ? null : new PipeOutputStream(stdinFd);
+        this.stdoutPipe = stdoutFd < 0 ? null : new PipeInputStream(stdoutFd);
+        this.stderrPipe = stderrFd < 0 ? null : new PipeInputStream(stderrFd);
+        this.stdin = stdinPipe != null ? stdinPipe : NullStreams.output();
+        this.stdout = stdoutPipe != null ? stdoutPipe : NullStreams.input();
+        this.stderr = stderrPipe != null ? stderrPipe : NullStreams.input();
+        ReaperThreads.start(this::reap);
+    }
+
+    /** The command's stdin when it is a pipe (unbuffered); otherwise a stream that fails. */
+    @Override
+    public OutputStream getOutputStream() {
+        return stdin;
+    }
+
+    /** The command's stdout when it is a pipe; otherwise an empty stream. */
+    @Override
+    public InputStream getInputStream() {
+        return stdout;
+    }
+
+    /** The command's stderr when it is a pipe; otherwise an empty stream. */
+    @Override
+    public InputStream getErrorStream() {
+        return stderr;
+    }
+
+    @Override
+    public int waitFor() throws InterruptedException {
+        return result().exitCode();
+    }
+
+    @Override
+    public boolean waitFor(long timeout, TimeUnit unit) throws InterruptedException {
+        try {
+            result.get(timeout, unit);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /**
+     * Waits for the sandbox to end and returns how it ended.
+     *
+     * @throws InterruptedException when the waiting thread is interrupted (the sandbox runs on)
+     */
+    public SandboxResult result() throws InterruptedException {
+        try {
+            return result.get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /** The result if the sandbox has ended. */
+    public Optional<SandboxResult> resultNow() {
+        return Optional.ofNullable(result.getNow(null));
+    }
+
+    /** Completes with the result when the sandbox has ended and everything is released. */
+    public CompletableFuture<SandboxResult> onResult() {
+        return result.copy();
+    }
+
+    /** The exit code; 128+N when the command was killed by signal N. */
+    @Override
+    public int exitValue() {
+        SandboxResult r = result.getNow(null);
+        if (r == null) {
+            throw new IllegalThreadStateException("the sandboxed process has not exited");
+        }
+        return r.exitCode();
+    }
+
+    @Override
+    public boolean isAlive() {
+        return !result.isDone();
+    }
+
+    @Override
+    public CompletableFuture<Process> onExit() {
+        return exit.copy();
+    }
+
+    /** The helper's pid (a child of this JVM). */
+    @Override
+    public long pid() {
+        return pid;
+    }
+
+    /** The host pid of the sandbox's pid 1. */
+    public int sandboxPid() {
+        return sandboxPid;
+    }
+
+    /** The command's pid inside the sandbox. */
+    public int commandPid() {
+        return commandPid;
+    }
+
+    /** The policy the sandbox runs under. */
+    public SandboxPolicy policy() {
+        return policy;
+    }
+
+    /** The helper's handle; the sandboxed processes are its descendants. */
+    @Override
+    public ProcessHandle toHandle() {
+        if (handle == null) {
+            throw new UnsupportedOperationException("no process handle for pid " + pid);
+        }
+        return handle;
+    }
+
+    @Override
+    public boolean supportsNormalTermination() {
+        return true;
+    }
+
+    /**
+     * Stops the sandbox gracefully: SIGTERM to every process in it, SIGKILL after the policy's
+     * kill grace. Returns at once; the streams stay readable until the end.
+     */
+    @Override
+    public void destroy() {
+        channel.sendKill(Protocol.KILL_GRACEFUL);
+    }
+
+    /** Kills every process in the sandbox at once (SIGKILL). Returns at once. */
+    @Override
+    public SandboxedProcess destroyForcibly() {
+        channel.sendKill(Protocol.KILL_NOW);
+        return this;
+    }
+
+    /**
+     * Kills the sandbox (if it still runs), waits until it has ended and the helper is reaped,
+     * and closes the streams. Should the helper not react within the kill grace plus a margin,
+     * it is killed itself, which ends the sandbox too (its pid 1 goes with the socket).
+     */
+    @Override
+    public void close() {
+        boolean interrupted = false;
+        destroyForcibly();
+        long deadline = System.nanoTime() + policy.killGrace().plus(CLOSE_MARGIN).toNanos();
+        boolean killedHelper = false;
+        while (!result.isDone()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0 && !killedHelper) {
+                signalHelper(SIGKILL);
+                killedHelper = true;
+            }
+            try {
+                result.get(killedHelper ? Long.MAX_VALUE : left, TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                interrupted = true; // closing must finish; the flag is restored below
+            } catch (TimeoutException | ExecutionException e) {
+                // Loop: the deadline or the helper kill comes next.
+            }
+        }
+        closeQuietly(stdin);
+        closeQuietly(stdout);
+        closeQuietly(stderr);
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String toString() {
+        SandboxResult r = result.getNow(null);
+        return "SandboxedProcess[pid=" + pid + ", sandboxPid=" + sandboxPid + ", "
+                + (r == null ? "alive" : "exitValue=" + r.exitCode()) + "]";
+    }
+
+    private void signalHelper(int signal) {
+        synchronized (pidfdLock) {
+            if (pidfd >= 0) {
+                try {
+                    NativeBridge.sendSignal(pidfd, signal);
+                } catch (IOException e) {
+                    // The helper is gone already; the reaper sees it.
+                }
+            }
+        }
+    }
+
+    /** Runs on a reaper thread; whatever happens, waiters are released. */
+    private void reap() {
+        try {
+            reapNow();
+        } catch (Throwable t) {
+            result.completeExceptionally(t);
+            exit.completeExceptionally(t);
+            throw t;
+        }
+    }
+
+    /** Events until the end, then reap the helper, release every descriptor, complete. */
+    private void reapNow() {
+        ControlEvent.Exited exited = null;
+        SetupError error = null;
+        try {
+            for (ControlEvent event = channel.next(); event != null; event = channel.next()) {
+                if (event instanceof ControlEvent.Exited e) {
+                    exited = e;
+                    break;
+                }
+                if (event instanceof ControlEvent.Error e) {
+                    error = new SetupError(e.step(), e.errno(), e.detail());
+                } else {
+                    error = new SetupError("protocol", 0, "a second STARTED from the helper");
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            error = new SetupError("protocol", 0, "bad frame from the helper: " + e.getMessage());
+        } catch (RuntimeException e) {
+            error = new SetupError("protocol", 0, "cannot read the helper's events: " + e);
+        }
+        // The helper kills whatever still runs when the socket closes: after a protocol error
+        // this is what ends the sandbox; after EXITED nothing is left to kill.
+        channel.close();
+        int status;
+        try {
+            status = NativeBridge.waitFor(pidfd);
+        } catch (IOException | RuntimeException e) {
+            status = -1;
+            if (error == null && exited == null) {
+                error = new SetupError("helper", 0, "cannot wait for the helper: " + e);
+            }
+        }
+        synchronized (pidfdLock) {
+            SandboxLauncher.closeQuietly(pidfd);
+            pidfd = -1;
+        }
+        if (stdinPipe != null) {
+            stdinPipe.processExited();
+        }
+        if (stdoutPipe != null) {
+            stdoutPipe.processExited();
+        }
+        if (stderrPipe != null) {
+            stderrPipe.processExited();
+        }
+        SandboxResult r;
+        if (exited != null) {
+            r = SandboxResult.fromWaitStatus(exited.waitStatus(), exited.timedOut(),
+                    exited.killed(), Duration.ofNanos(exited.wallTimeNs()),
+                    Duration.of(exited.userCpuUs(), ChronoUnit.MICROS),
+                    Duration.of(exited.sysCpuUs(), ChronoUnit.MICROS), exited.maxRssKb(), error);
+        } else {
+            if (error == null) {
+                error = new SetupError("helper", 0, "the helper ended without reporting the"
+                        + " command's end (" + (status == -1 ? "status unknown"
+                                : SandboxLauncher.describeStatus(status)) + ")");
+            }
+            r = status == -1
+                    ? new SandboxResult(SandboxSetupException.EXIT_SETUP, 0, false, false, false,
+                            Duration.ZERO, Duration.ZERO, Duration.ZERO, 0, error)
+                    : SandboxResult.fromWaitStatus(status, false, false, Duration.ZERO,
+                            Duration.ZERO, Duration.ZERO, 0, error);
+        }
+        result.complete(r);
+        exit.complete(this);
+    }
+
+    private static void closeQuietly(java.io.Closeable c) {
+        try {
+            c.close();
+        } catch (IOException e) {
+            // Nothing to do: close(2) releases the descriptor.
+        }
+    }
+}

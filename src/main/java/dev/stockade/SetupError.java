@@ -1,0 +1,39 @@
+package dev.stockade;
+
+import dev.stockade.internal.Errno;
+import java.util.Objects;
+
+/**
+ * Why a sandbox could not be set up, or why it ended without the helper's report: the step that
+ * failed (the helper's names, for example {@code "bind"}, {@code "uid_map"}, {@code "execve"}; or
+ * {@code "helper"} when the helper died without a report), its errno (0 when there is none), and
+ * a detail (often the path or value concerned; may be empty).
+ *
+ * @param step the failed step
+ * @param errno the errno, 0 when none applies
+ * @param detail what the step worked on, or what went wrong; may be empty
+ */
+public record SetupError(String step, int errno, String detail) {
+
+    public SetupError {
+        Objects.requireNonNull(step, "step");
+        Objects.requireNonNull(detail, "detail");
+    }
+
+    /**
+     * One line such as {@code "sandbox set-up failed at step 'bind': No such file or directory
+     * (errno 2): /nonexistent"}.
+     */
+    public String message() {
+        StringBuilder sb = new StringBuilder("sandbox set-up failed at step '").append(step)
+                .append('\'');
+        if (errno != 0) {
+            sb.append(": ").append(Errno.message(errno)).append(" (errno ").append(errno)
+                    .append(')');
+        }
+        if (!detail.isEmpty()) {
+            sb.append(": ").append(detail);
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,68 @@
+package dev.stockade.cli;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code stockade} command line: {@code stockade run ... -- COMMAND} and
+ * {@code stockade probe}. {@link #execute} is the whole program minus {@code System.exit}, so
+ * tests run it in-process and get the exit status back.
+ */
+@Command(
+        name = "stockade",
+        mixinStandardHelpOptions = true,
+        scope = ScopeType.INHERIT,
+        versionProvider = VersionProvider.class,
+        customSynopsis = {"stockade run [OPTION...] [--] COMMAND [ARG...]",
+            "       stockade probe [--json]",
+            "       stockade [COMMAND] --help | --version"},
+        subcommands = {RunCommand.class, ProbeCommand.class},
+        description = "Runs untrusted build steps in a Linux sandbox.",
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {
+            " 0:success (probe: the default policy can run)",
+            " 1:probe: the default policy cannot run on this machine",
+            " 2:bad command line or policy (nothing was started)"
+        })
+public final class Main implements Callable<Integer> {
+
+    /** Bad command line or invalid policy; nothing was started. */
+    public static final int EXIT_USAGE = 2;
+    /** The command ran past {@code --timeout} (as coreutils' {@code timeout}). */
+    public static final int EXIT_TIMEOUT = 124;
+    /** The sandbox could not be set up, or stockade itself failed. */
+    public static final int EXIT_SETUP = 125;
+    /** Base of "killed by signal N" = 128 + N, as a shell reports it. */
+    public static final int EXIT_SIGNAL_BASE = 128;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        throw new ParameterException(spec.commandLine(), "missing command: 'run' or 'probe'");
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args, System.out, System.err));
+    }
+
+    /** Runs the command line {@code args} and returns the exit status it would exit with. */
+    public static int execute(String[] args, PrintStream out, PrintStream err) {
+        CommandLine commandLine = new CommandLine(new Main());
+        commandLine.setOut(new PrintWriter(out, true));
+        commandLine.setErr(new PrintWriter(err, true));
+        // "stockade run ls -l": everything from the command on is the command's, not ours.
+        commandLine.setStopAtPositional(true);
+        commandLine.setParameterExceptionHandler(new ErrorHandler());
+        commandLine.setExecutionExceptionHandler(new ErrorHandler());
+        return commandLine.execute(args);
+    }
+}

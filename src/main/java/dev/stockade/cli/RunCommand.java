@@ -1,0 +1,296 @@
+package dev.stockade.cli;
+
+import dev.stockade.Limits;
+import dev.stockade.Network;
+import dev.stockade.PolicyException;
+import dev.stockade.Sandbox;
+import dev.stockade.SandboxPolicy;
+import dev.stockade.SandboxResult;
+import dev.stockade.SandboxSetupException;
+import dev.stockade.SandboxedProcess;
+import dev.stockade.SetupError;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.lang.ProcessBuilder.Redirect;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code stockade run [options] -- COMMAND [ARG...]}: turns the options into a
+ * {@link SandboxPolicy}, runs the command with the CLI's own stdio, and exits the way a shell
+ * would report the command (its status, 128+N for signal N), plus 124 for a timeout and
+ * 125/126/127 when the command never started.
+ */
+@Command(
+        name = "run",
+        sortOptions = false,
+        customSynopsis = "stockade run [OPTION...] [--] COMMAND [ARG...]",
+        description = {
+            "Runs COMMAND in a new sandbox with this terminal's stdin, stdout and stderr.",
+            "The workspace is bound read-write and is the working directory; the rest of the",
+            "host filesystem is read-only, /tmp is a private tmpfs, there is no network."
+        },
+        exitCodeListHeading = "%nExit status:%n",
+        exitCodeList = {
+            "  N:COMMAND's own exit status",
+            "128+N:COMMAND was killed by signal N",
+            "  2:bad command line or policy (nothing was started)",
+            "124:COMMAND ran past --timeout and was killed",
+            "125:the sandbox could not be set up (reason on stderr)",
+            "126:COMMAND is not executable",
+            "127:COMMAND was not found"
+        })
+final class RunCommand implements Callable<Integer> {
+
+    /** Time the shutdown hook allows the sandbox to go away beyond the policy's kill grace. */
+    private static final Duration SHUTDOWN_MARGIN = Duration.ofSeconds(5);
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--workspace", paramLabel = "DIR",
+            description = "Bound read-write at the same path and the working directory "
+                    + "(default: the current directory).")
+    Path workspace;
+
+    @Option(names = "--ro-bind", paramLabel = "SRC[:DST]", converter = BindSpec.Converter.class,
+            description = "Bind host path SRC read-only at DST (default: SRC). Repeatable.")
+    List<BindSpec> readOnlyBinds = new ArrayList<>();
+
+    @Option(names = "--bind", paramLabel = "SRC[:DST]", converter = BindSpec.Converter.class,
+            description = "Bind host path SRC read-write at DST (default: SRC). Repeatable.")
+    List<BindSpec> binds = new ArrayList<>();
+
+    @Option(names = "--tmpfs", paramLabel = "DST[:SIZE]", converter = TmpfsSpec.Converter.class,
+            description = "A fresh tmpfs at DST of SIZE (e.g. 512k, 64m, 1g; default 64m). "
+                    + "Repeatable.")
+    List<TmpfsSpec> tmpfs = new ArrayList<>();
+
+    @Option(names = "--net", paramLabel = "none|host", converter = NetworkConverter.class,
+            description = "none: a private network with only loopback (default); "
+                    + "host: the host's network.")
+    Network network = Network.NONE;
+
+    @Option(names = "--env", paramLabel = "NAME=VALUE", converter = EnvAssignment.Converter.class,
+            description = "Set an environment variable. Repeatable.")
+    List<EnvAssignment> env = new ArrayList<>();
+
+    @Option(names = "--pass-env", paramLabel = "NAME",
+            description = "Pass the caller's value of NAME, if set. Repeatable.")
+    List<String> passEnv = new ArrayList<>();
+
+    @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationParser.class,
+            description = "Kill the sandbox after DURATION (e.g. 250ms, 30s, 5m, 1h); exit 124.")
+    Duration timeout;
+
+    @Option(names = "--open-files", paramLabel = "N", converter = CountParser.class,
+            description = "At most N open files per process (RLIMIT_NOFILE).")
+    Long openFiles;
+
+    @Option(names = "--processes", paramLabel = "N", converter = CountParser.class,
+            description = "At most N processes for the sandbox's user (RLIMIT_NPROC).")
+    Long processes;
+
+    @Option(names = "--max-file-size", paramLabel = "SIZE", converter = SizeParser.class,
+            description = "Largest file a process may write (RLIMIT_FSIZE; e.g. 10m).")
+    Long maxFileSize;
+
+    @Option(names = "--cpu-time", paramLabel = "SECONDS", converter = CountParser.class,
+            description = "CPU seconds per process (RLIMIT_CPU).")
+    Long cpuTime;
+
+    @Option(names = "--uid", paramLabel = "N", converter = IdParser.class,
+            description = "User id inside the sandbox (default: yours; 65534 when you are root).")
+    Integer uid;
+
+    @Option(names = "--gid", paramLabel = "N", converter = IdParser.class,
+            description = "Group id inside the sandbox (default: yours; 65534 when you are root).")
+    Integer gid;
+
+    @Option(names = "--report", paramLabel = "FILE",
+            description = "Write a JSON report (exit code, signal, timeout, times, memory, "
+                    + "set-up error) to FILE.")
+    Path report;
+
+    @Parameters(paramLabel = "COMMAND", arity = "1..*",
+            description = "The command and its arguments (put them after --).")
+    List<String> command = new ArrayList<>();
+
+    @Override
+    public Integer call() {
+        SandboxPolicy policy = policy();
+        RunReport.Sink reportSink = openReport();
+        PrintWriter err = spec.commandLine().getErr();
+
+        SandboxedProcess process;
+        try {
+            process = Sandbox.command(command)
+                    .policy(policy)
+                    .redirectInput(Redirect.INHERIT)
+                    .redirectOutput(Redirect.INHERIT)
+                    .redirectError(Redirect.INHERIT)
+                    .start();
+        } catch (SandboxSetupException e) {
+            err.println("stockade: " + ErrorHandler.oneLine(e.setupError().message()));
+            reportSink.write(RunReport.ofSetupError(e.exitCode(), e.setupError()), err);
+            return e.exitCode();
+        } catch (IOException e) {
+            err.println("stockade: " + ErrorHandler.oneLine(e.getMessage()));
+            reportSink.write(RunReport.ofSetupError(Main.EXIT_SETUP,
+                    new SetupError("start", 0, String.valueOf(e.getMessage()))), err);
+            return Main.EXIT_SETUP;
+        }
+
+        Thread stopOnShutdown = new Thread(() -> stop(process, policy), "stockade-shutdown");
+        Runtime.getRuntime().addShutdownHook(stopOnShutdown);
+        SandboxResult result;
+        try {
+            result = process.result();
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+            err.println("stockade: interrupted while waiting for the command; the sandbox was killed");
+            return Main.EXIT_SETUP;
+        } finally {
+            removeShutdownHook(stopOnShutdown);
+        }
+
+        int exitCode = exitCode(result, err);
+        reportSink.write(RunReport.of(exitCode, result), err);
+        return exitCode;
+    }
+
+    /** The exit status for {@code result}; says why on stderr when the command did not finish. */
+    private int exitCode(SandboxResult result, PrintWriter err) {
+        if (result.timedOut()) {
+            err.println("stockade: timed out after " + DurationParser.format(timeout));
+            return Main.EXIT_TIMEOUT;
+        }
+        if (result.setupError().isPresent()) {
+            err.println("stockade: " + ErrorHandler.oneLine(result.setupError().get().message()));
+            return Main.EXIT_SETUP;
+        }
+        return result.exitCode();
+    }
+
+    /** Every option as one policy; policy problems are bad input, all reported on one line. */
+    private SandboxPolicy policy() {
+        Path cwd = Path.of("").toAbsolutePath();
+        Path workspacePath = (workspace == null ? cwd : cwd.resolve(workspace)).normalize();
+        SandboxPolicy.Builder builder = SandboxPolicy.builder()
+                .workspace(workspacePath)
+                .network(network);
+        // A mount the user asks for at a default mount's place (--tmpfs /tmp:2g) replaces it
+        // instead of clashing with it; two of the user's own mounts on one target still clash.
+        for (BindSpec bind : readOnlyBinds) {
+            builder.removeMount(bind.target());
+        }
+        for (BindSpec bind : binds) {
+            builder.removeMount(bind.target());
+        }
+        for (TmpfsSpec mount : tmpfs) {
+            builder.removeMount(mount.target());
+        }
+        for (BindSpec bind : readOnlyBinds) {
+            builder.bindReadOnly(bind.source(), bind.target());
+        }
+        for (BindSpec bind : binds) {
+            builder.bind(bind.source(), bind.target());
+        }
+        for (TmpfsSpec mount : tmpfs) {
+            builder.tmpfs(mount.target(), mount.sizeBytes());
+        }
+        for (EnvAssignment assignment : env) {
+            builder.env(assignment.name(), assignment.value());
+        }
+        for (String name : passEnv) {
+            builder.passEnv(name);
+        }
+        if (timeout != null) {
+            builder.timeout(timeout);
+        }
+        builder.limits(limits());
+        if (uid != null) {
+            builder.uid(uid);
+        }
+        if (gid != null) {
+            builder.gid(gid);
+        }
+        try {
+            return builder.build();
+        } catch (PolicyException e) {
+            throw new ParameterException(spec.commandLine(),
+                    "invalid policy: " + String.join("; ", e.problems()));
+        }
+    }
+
+    private Limits limits() {
+        Limits.Builder limits = Limits.builder();
+        if (openFiles != null) {
+            limits.openFiles(openFiles);
+        }
+        if (processes != null) {
+            limits.processes(processes);
+        }
+        if (maxFileSize != null) {
+            limits.fileSizeBytes(maxFileSize);
+        }
+        if (cpuTime != null) {
+            limits.cpuTimeSeconds(cpuTime);
+        }
+        return limits.build();
+    }
+
+    /** Opens the report file before anything starts, so a bad path is bad input, not lost work. */
+    private RunReport.Sink openReport() {
+        if (report == null) {
+            return RunReport.Sink.NONE;
+        }
+        try {
+            return RunReport.Sink.open(report);
+        } catch (IOException e) {
+            throw new ParameterException(spec.commandLine(),
+                    "cannot write report " + report + ": " + ErrorHandler.oneLine(e.toString()));
+        }
+    }
+
+    /**
+     * Ctrl-C or SIGTERM reached the CLI: stop the sandbox the way {@code destroy()} does
+     * (SIGTERM, SIGKILL after the kill grace) and wait for it, so the JVM does not exit while
+     * processes it started still run.
+     */
+    private static void stop(SandboxedProcess process, SandboxPolicy policy) {
+        if (!process.isAlive()) {
+            return;
+        }
+        process.destroy();
+        try {
+            Duration wait = policy.killGrace().plus(SHUTDOWN_MARGIN);
+            if (!process.waitFor(wait.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(SHUTDOWN_MARGIN.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void removeShutdownHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // The JVM is already exiting and the hook is running: it stops the sandbox.
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package dev.stockade.cli;
+
+import java.util.Locale;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * Sizes on the command line: plain bytes ({@code 4096}) or a whole number with a binary unit
+ * suffix {@code k}, {@code m}, {@code g}, {@code t} (case-insensitive, 1024-based, so
+ * {@code 64m} is 67108864 bytes). Fractions, negative numbers and anything that overflows a
+ * {@code long} are rejected rather than rounded or clamped: a limit the user did not mean is
+ * worse than an error.
+ */
+public final class SizeParser implements ITypeConverter<Long> {
+
+    @Override
+    public Long convert(String value) {
+        return parse(value);
+    }
+
+    /** The number of bytes {@code text} names; a {@link TypeConversionException} when invalid. */
+    public static long parse(String text) {
+        if (text == null || text.isEmpty()) {
+            throw new TypeConversionException("empty size (expected e.g. 4096, 512k, 64m, 1g)");
+        }
+        String lower = text.toLowerCase(Locale.ROOT);
+        int shift = switch (lower.charAt(lower.length() - 1)) {
+            case 'k' -> 10;
+            case 'm' -> 20;
+            case 'g' -> 30;
+            case 't' -> 40;
+            default -> 0;
+        };
+        String digits = shift == 0 ? lower : lower.substring(0, lower.length() - 1);
+        if (digits.isEmpty() || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw new TypeConversionException(
+                    "'" + text + "' is not a size (expected e.g. 4096, 512k, 64m, 1g)");
+        }
+        try {
+            long number = Long.parseLong(digits);
+            if (shift > 0 && number > (Long.MAX_VALUE >> shift)) {
+                throw new NumberFormatException();
+            }
+            return number << shift;
+        } catch (NumberFormatException e) {
+            throw new TypeConversionException("size '" + text + "' is too large");
+        }
+    }
+}

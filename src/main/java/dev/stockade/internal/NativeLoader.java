@@ -1,0 +1,95 @@
+package dev.stockade.internal;
+
+import java.nio.file.Path;
+
+/**
+ * Loads libstockade.so into this JVM and finds stockade-helper. Call {@link #ensureLoaded()}
+ * before any {@link NativeBridge} method; it is cheap after the first call and safe from any
+ * number of threads.
+ *
+ * <p>The natives come from the jar ({@code /META-INF/native/<os>-<arch>/}), extracted to
+ * {@code $XDG_CACHE_HOME/stockade/<version>-<hash>/} (default {@code ~/.cache/stockade}), or
+ * from installed copies named by the system properties {@code stockade.library} and
+ * {@code stockade.helper}. Every failure is a {@link NativeLoadException} saying what to do.
+ */
+public final class NativeLoader {
+
+    /** Stockade's version; NativeLoaderTest checks it against pom.xml. */
+    public static final String VERSION = "0.1.0-SNAPSHOT";
+
+    /** More class loaders than this loading Stockade in one JVM at once is surely a leak. */
+    private static final int MAX_LIBRARY_COPIES = 64;
+
+    /** Set once the library is loaded; its being non-null is the "loaded" flag. */
+    private static volatile Path helper;
+
+    private NativeLoader() {}
+
+    /** Loads the native library (once per class loader) and extracts the helper. */
+    public static void ensureLoaded() {
+        if (helper == null) {
+            load();
+        }
+    }
+
+    /** The stockade-helper executable to spawn; loads the natives first if needed. */
+    public static Path helperPath() {
+        ensureLoaded();
+        return helper;
+    }
+
+    private static synchronized void load() {
+        if (helper != null) {
+            return;
+        }
+        NativeInstaller.Installation installation =
+                NativeInstaller.fromEnvironment(NativeLoader.class, VERSION).install();
+        loadLibrary(installation);
+        helper = installation.helper();
+    }
+
+    /**
+     * System.load binds the library to this class's loader. A path can be bound to only one
+     * loader per JVM, so when another loader (an application server, a build tool's plugin
+     * loader) already holds it, this loader loads an identical copy under another name.
+     */
+    private static void loadLibrary(NativeInstaller.Installation installation) {
+        Path library = installation.library();
+        for (int copy = 1;; copy++) {
+            try {
+                System.load(library.toString());
+                return;
+            } catch (UnsatisfiedLinkError e) {
+                String message = String.valueOf(e.getMessage());
+                if (!message.contains("already loaded in another classloader")) {
+                    throw explain(library, e);
+                }
+                if (copy > MAX_LIBRARY_COPIES) {
+                    throw new NativeLoadException("libstockade.so is already loaded by "
+                            + MAX_LIBRARY_COPIES + " other class loaders in this JVM: load"
+                            + " Stockade from one shared class loader", e);
+                }
+                library = installation.libraryCopy(copy);
+            }
+        }
+    }
+
+    private static NativeLoadException explain(Path library, UnsatisfiedLinkError e) {
+        String message = String.valueOf(e.getMessage());
+        if (message.contains("libseccomp")) {
+            return new NativeLoadException("cannot load " + library + ": " + message
+                    + ": libstockade.so needs the libseccomp shared library (libseccomp.so.2):"
+                    + " install it (Debian/Ubuntu: apt-get install libseccomp2, Fedora: dnf"
+                    + " install libseccomp)", e);
+        }
+        if (message.contains("wrong ELF class") || message.contains("ELF file")
+                || message.contains("invalid ELF header")) {
+            return new NativeLoadException("cannot load " + library + ": " + message
+                    + ": it was built for another platform than this JVM ("
+                    + System.getProperty("os.arch") + "): use the Stockade build for this"
+                    + " platform, or set -Dstockade.library to a matching libstockade.so", e);
+        }
+        return new NativeLoadException("cannot load " + library + ": " + message
+                + ": set -Dstockade.library to a working libstockade.so, or report this", e);
+    }
+}

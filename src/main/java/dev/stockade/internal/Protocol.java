@@ -1,0 +1,79 @@
+package dev.stockade.internal;
+
+/**
+ * The constants of the wire protocol, mirrored from {@code native/include/stockade.h} (the
+ * contract; {@code docs/protocol.md} is its prose). Keep the two in step: the helper rejects any
+ * spec that disagrees with it. Every integer on the wire is little-endian.
+ */
+public final class Protocol {
+    private Protocol() {}
+
+    public static final int MAGIC = 0x444b5453; // "STKD" read as a little-endian u32
+    public static final int VERSION = 1;
+
+    public static final int FRAME_HEADER_SIZE = 8;
+    /** A SPEC field: u16 tag, u16 reserved, u32 length. */
+    public static final int FIELD_HEADER_SIZE = 8;
+    public static final int MAX_SPEC_SIZE = 16 * 1024 * 1024;
+    public static final int MAX_ARGS = 65536;
+    public static final int MAX_ENV = 65536;
+    public static final int MAX_MOUNTS = 1024;
+    public static final int MAX_RLIMITS = 32;
+    public static final int MAX_STRING = 65536;
+    public static final int MAX_BPF_INSNS = 4096;
+    public static final int MAX_HOSTNAME = 64;
+
+    // Frame types, Java -> helper.
+    public static final int MSG_SPEC = 1;
+    public static final int MSG_KILL = 2;
+
+    public static final int KILL_GRACEFUL = 0;
+    public static final int KILL_NOW = 1;
+
+    // Frame types, helper -> Java.
+    public static final int EVT_STARTED = 101;
+    public static final int EVT_ERROR = 102;
+    public static final int EVT_EXITED = 103;
+
+    public static final int EXIT_TIMED_OUT = 1;
+    public static final int EXIT_KILLED = 2;
+
+    // SPEC field tags.
+    public static final int F_ARG = 1;
+    public static final int F_ENV = 2;
+    public static final int F_CWD = 3;
+    public static final int F_NAMESPACES = 4;
+    public static final int F_UID = 5;
+    public static final int F_GID = 6;
+    public static final int F_HOSTNAME = 7;
+    public static final int F_MOUNT = 8;
+    public static final int F_RLIMIT = 9;
+    public static final int F_TIMEOUT_MS = 10;
+    public static final int F_KILL_GRACE_MS = 11;
+    public static final int F_SECCOMP_BPF = 12;
+
+    public static final int MOUNT_BIND = 1;
+    public static final int MOUNT_TMPFS = 2;
+    public static final int MOUNT_READONLY = 1;
+
+    /** Size of one {@code struct sock_filter}: u16 code, u8 jt, u8 jf, u32 k. */
+    public static final int BPF_INSN_SIZE = 8;
+
+    // CLONE_NEW* flags (kernel values, include/uapi/linux/sched.h), the NAMESPACES field's bits.
+    public static final int CLONE_NEWNS = 0x00020000;
+    public static final int CLONE_NEWCGROUP = 0x02000000;
+    public static final int CLONE_NEWUTS = 0x04000000;
+    public static final int CLONE_NEWIPC = 0x08000000;
+    public static final int CLONE_NEWUSER = 0x10000000;
+    public static final int CLONE_NEWPID = 0x20000000;
+    public static final int CLONE_NEWNET = 0x40000000;
+
+    // RLIMIT_* resource numbers (generic Linux values, include/uapi/asm-generic/resource.h).
+    public static final int RLIMIT_CPU = 0;
+    public static final int RLIMIT_FSIZE = 1;
+    public static final int RLIMIT_STACK = 3;
+    public static final int RLIMIT_CORE = 4;
+    public static final int RLIMIT_NPROC = 6;
+    public static final int RLIMIT_NOFILE = 7;
+    public static final int RLIMIT_AS = 9;
+}

@@ -1,0 +1,46 @@
+package dev.stockade.internal;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Everything the helper needs to start one sandbox, already resolved to wire values: what
+ * {@link SpecEncoder} writes as a SPEC frame. Built from a command and a policy by
+ * {@link SpecEncoder#fromPolicy}.
+ *
+ * @param argv the command, argv[0] the program (at least one element)
+ * @param environment "NAME=VALUE" strings, the complete environment
+ * @param cwd the working directory inside the sandbox
+ * @param namespaces CLONE_NEW* flags
+ * @param uid the command's uid inside
+ * @param gid the command's gid inside
+ * @param hostname the hostname inside, or {@code null} to send none
+ * @param mounts in the order the helper applies them
+ * @param rlimits limits to set
+ * @param timeoutMs wall-clock limit, 0 for none
+ * @param killGraceMs SIGTERM to SIGKILL delay
+ * @param seccompBpf the filter program, or {@code null} for none
+ */
+public record SandboxSpec(List<String> argv, List<String> environment, String cwd,
+        int namespaces, int uid, int gid, String hostname, List<MountSpec> mounts,
+        List<RlimitSpec> rlimits, long timeoutMs, long killGraceMs, byte[] seccompBpf) {
+
+    public SandboxSpec {
+        argv = List.copyOf(argv);
+        environment = List.copyOf(environment);
+        Objects.requireNonNull(cwd, "cwd");
+        mounts = List.copyOf(mounts);
+        rlimits = List.copyOf(rlimits);
+    }
+
+    /** One STK_F_MOUNT value: type (Protocol.MOUNT_*), flags, tmpfs size, source, target. */
+    public record MountSpec(int type, int flags, long size, String source, String target) {
+        public MountSpec {
+            Objects.requireNonNull(source, "source");
+            Objects.requireNonNull(target, "target");
+        }
+    }
+
+    /** One STK_F_RLIMIT value: RLIMIT_* resource, soft and hard limit. */
+    public record RlimitSpec(int resource, long soft, long hard) {}
+}

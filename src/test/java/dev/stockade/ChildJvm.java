@@ -1,0 +1,33 @@
+package dev.stockade;
+
+import java.io.File;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Starts a second JVM with this test run's classpath, running a main class of the tests. */
+final class ChildJvm {
+    private ChildJvm() {}
+
+    static Process start(Class<?> mainClass, String... args) throws IOException {
+        String java = ProcessHandle.current().info().command()
+                .orElse(System.getProperty("java.home") + File.separator + "bin"
+                        + File.separator + "java");
+        List<String> cmd = new ArrayList<>();
+        cmd.add(java);
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        // Where the natives are, when the run points at installed copies.
+        for (String name : List.of("stockade.helper", "stockade.library")) {
+            String v = System.getProperty(name);
+            if (v != null) {
+                cmd.add("-D" + name + "=" + v);
+            }
+        }
+        cmd.add("-Xshare:auto");
+        cmd.add("-XX:TieredStopAtLevel=1");
+        cmd.add(mainClass.getName());
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd).start();
+    }
+}

@@ -1,0 +1,100 @@
+package dev.stockade;
+
+import static dev.stockade.SandboxTesting.python;
+import static dev.stockade.SandboxTesting.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import dev.stockade.SandboxTesting.Output;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The filesystem view: host read-only, workspace read-write, a private /tmp. */
+@Timeout(120)
+class FilesystemTest {
+
+    /** Tries to create {@code path}; prints 'created' or the errno. */
+    private static final String CREATE = String.join("\n",
+            "import sys",
+            "try:",
+            "    open(sys.argv[1], 'w').close()",
+            "    print('created')",
+            "except OSError as e:",
+            "    print(e.errno)");
+
+    @Test
+    void workspaceIsWritableAndPersists(@TempDir Path workspace) throws Exception {
+        SandboxPolicy policy = SandboxPolicy.builder().workspace(workspace).build();
+        Output out = run(policy, "/bin/sh", "-c", "pwd; echo persisted > result.txt; mkdir d;"
+                + " echo nested > d/n.txt");
+        assertEquals(0, out.exitCode(), out.toString());
+        assertEquals(workspace + "\n", out.stdout(), "the workspace is the working directory");
+        assertEquals("persisted\n", Files.readString(workspace.resolve("result.txt")));
+        assertEquals("nested\n", Files.readString(workspace.resolve("d/n.txt")));
+    }
+
+    @Test
+    void usrIsReadOnly(@TempDir Path workspace) throws Exception {
+        SandboxPolicy policy = SandboxPolicy.builder().workspace(workspace).build();
+        // Allowed case first: the same program creates a file where writing is allowed.
+        assertEquals("created\n",
+                python(policy, CREATE, workspace.resolve("allowed").toString()).stdout());
+        Path probe = Path.of("/usr/stockade-ro-probe-" + SandboxTesting.marker());
+        try {
+            assertEquals("30\n", python(policy, CREATE, probe.toString()).stdout(),
+                    "EROFS inside the sandbox");
+            Output touch = run(policy, "touch", probe.toString());
+            assertEquals(1, touch.exitCode());
+            SandboxTesting.assertContains(touch.stderr(), "Read-only file system");
+        } finally {
+            // Only there if the sandbox failed (and the caller may write /usr): then clean up.
+            assertFalse(Files.deleteIfExists(probe), "the probe reached the host's /usr");
+        }
+    }
+
+    @Test
+    void tmpIsPrivateAndFresh(@TempDir Path hostDir) throws Exception {
+        // hostDir is under the host's /tmp and not bound: the sandbox's /tmp is its own tmpfs.
+        Files.writeString(hostDir.resolve("host-file"), "x");
+        Output out = run(SandboxPolicy.defaults(), "/bin/sh", "-c",
+                "test -e " + hostDir.resolve("host-file") + "; echo $?; stat -f -c %T /tmp;"
+                        + " echo inside > /tmp/inside-file && cat /tmp/inside-file");
+        assertEquals("1\ntmpfs\ninside\n", out.stdout(), out.toString());
+    }
+
+    @Test
+    void readOnlyBindIsReadableNotWritable(@TempDir Path src) throws Exception {
+        Files.writeString(src.resolve("data.txt"), "bound");
+        SandboxPolicy policy = SandboxPolicy.builder()
+                .bindReadOnly(src, Path.of("/tmp/ro")).build();
+        Output read = run(policy, "cat", "/tmp/ro/data.txt");
+        assertEquals("bound", read.stdout());
+        assertEquals("30\n", python(policy, CREATE, "/tmp/ro/new.txt").stdout());
+        assertFalse(Files.exists(src.resolve("new.txt")));
+    }
+
+    @Test
+    void readWriteBindElsewhere(@TempDir Path src) throws Exception {
+        SandboxPolicy policy = SandboxPolicy.builder().bind(src, Path.of("/tmp/rw")).build();
+        assertEquals("created\n", python(policy, CREATE, "/tmp/rw/new.txt").stdout());
+        assertEquals(0, Files.size(src.resolve("new.txt")));
+    }
+
+    @Test
+    void tmpfsSizeIsEnforced() throws Exception {
+        SandboxPolicy policy = SandboxPolicy.builder().removeMount(Path.of("/tmp"))
+                .tmpfs(Path.of("/tmp"), 1024 * 1024).build();
+        // 2 MiB into a 1 MiB tmpfs: ENOSPC (28).
+        Output out = python(policy, String.join("\n",
+                "try:",
+                "    with open('/tmp/big', 'wb') as f:",
+                "        f.write(b'x' * (2 * 1024 * 1024))",
+                "    print('written')",
+                "except OSError as e:",
+                "    print(e.errno)"));
+        assertEquals("28\n", out.stdout(), out.toString());
+    }
+}

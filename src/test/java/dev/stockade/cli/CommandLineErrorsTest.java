@@ -1,0 +1,150 @@
+package dev.stockade.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Bad command lines, run in-process through {@link Main#execute}: exactly one "stockade: ..."
+ * line and a pointer to the help on stderr, exit 2, nothing on stdout and nothing started.
+ */
+class CommandLineErrorsTest {
+
+    record Outcome(int exitCode, String stdout, List<String> stderrLines) {}
+
+    static Outcome execute(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        long childrenBefore = ProcessHandle.current().children().count();
+        int exitCode = Main.execute(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(childrenBefore, ProcessHandle.current().children().count(),
+                "a process was started for: " + String.join(" ", args));
+        return new Outcome(exitCode, out.toString(StandardCharsets.UTF_8),
+                err.toString(StandardCharsets.UTF_8).lines().toList());
+    }
+
+    private static void assertUsageError(String expectedLine, String help, String... args) {
+        Outcome outcome = execute(args);
+        assertEquals(2, outcome.exitCode(), outcome.toString());
+        assertEquals(List.of(expectedLine, "Try '" + help + " --help'"), outcome.stderrLines());
+        assertEquals("", outcome.stdout());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "--frobnicate                | Unknown option: '--frobnicate'",
+        "--timeout 10x               | Invalid value for option '--timeout': '10x' is not a duration (expected e.g. 250ms, 30s, 5m, 1h)",
+        "--timeout -5s               | Invalid value for option '--timeout': '-5s' is not a duration (expected e.g. 250ms, 30s, 5m, 1h)",
+        "--timeout 0s                | Invalid value for option '--timeout': duration '0s' must be greater than 0",
+        "--max-file-size 12q         | Invalid value for option '--max-file-size': '12q' is not a size (expected e.g. 4096, 512k, 64m, 1g)",
+        "--tmpfs /scratch:huge       | Invalid value for option '--tmpfs' (DST[:SIZE]): 'huge' is not a size (expected e.g. 4096, 512k, 64m, 1g)",
+        "--open-files -1             | Invalid value for option '--open-files': '-1' is not a positive whole number",
+        "--processes 0               | Invalid value for option '--processes': '0' must be greater than 0",
+        "--cpu-time 1.5              | Invalid value for option '--cpu-time': '1.5' is not a positive whole number",
+        "--uid -3                    | Invalid value for option '--uid': '-3' is not a user or group id (0 or more)",
+        "--bind :/data               | Invalid value for option '--bind' (SRC[:DST]): ':/data' has no source (expected SRC[:DST])",
+        "--ro-bind ''                | Invalid value for option '--ro-bind' (SRC[:DST]): '' has no source (expected SRC[:DST])",
+        "--env NOVALUE               | Invalid value for option '--env' (NAME=VALUE): 'NOVALUE' is not NAME=VALUE",
+        "--net bridge                | Invalid value for option '--net': 'bridge' is not a network mode (expected none or host)",
+    })
+    void badOptionValueIsOneLineAndExit2(String options, String message) {
+        List<String> args = new java.util.ArrayList<>();
+        for (String word : options.split(" ")) {
+            args.add(word.equals("''") ? "" : word);
+        }
+        args.add(0, "run");
+        args.add("--");
+        args.add("true");
+        assertUsageError("stockade: " + message, "stockade run", args.toArray(String[]::new));
+    }
+
+    @Test
+    void missingCommandAfterDoubleDash() {
+        assertUsageError("stockade: Missing required parameter: 'COMMAND'", "stockade run",
+                "run", "--timeout", "5s", "--");
+    }
+
+    @Test
+    void missingValueAtTheEnd() {
+        assertUsageError("stockade: Missing required parameter for option '--timeout' (DURATION)",
+                "stockade run", "run", "--timeout");
+    }
+
+    @Test
+    void missingSubcommand() {
+        assertUsageError("stockade: missing command: 'run' or 'probe'", "stockade");
+    }
+
+    @Test
+    void unknownSubcommand() {
+        assertUsageError("stockade: Unmatched argument at index 0: 'rnu'", "stockade", "rnu");
+    }
+
+    @Test
+    void unknownProbeOption() {
+        assertUsageError("stockade: Unknown option: '--yaml'", "stockade probe", "probe", "--yaml");
+    }
+
+    @Test
+    void policyProblemsAreReportedTogetherOnOneLine(@TempDir Path dir) {
+        Path missing = dir.resolve("missing");
+        Outcome outcome = execute("run", "--workspace", missing.toString(), "--ro-bind",
+                dir + ":relative/target", "--env", "BAD\0NAME=x", "--", "true");
+        assertEquals(2, outcome.exitCode(), outcome.toString());
+        assertEquals(2, outcome.stderrLines().size(), outcome.toString());
+        String line = outcome.stderrLines().get(0);
+        assertTrue(line.startsWith("stockade: invalid policy: "), line);
+        assertTrue(line.contains(missing.toString()), line);
+        assertTrue(line.contains("relative/target"), line);
+        assertTrue(line.contains("BAD"), line);
+        assertEquals("Try 'stockade run --help'", outcome.stderrLines().get(1));
+    }
+
+    @Test
+    void unwritableReportIsBadInput(@TempDir Path dir) {
+        Path report = dir.resolve("no-such-dir").resolve("report.json");
+        Outcome outcome = execute("run", "--workspace", dir.toString(), "--report",
+                report.toString(), "--", "true");
+        assertEquals(2, outcome.exitCode(), outcome.toString());
+        assertEquals(List.of("stockade: cannot write report " + report
+                        + ": java.nio.file.NoSuchFileException: " + report,
+                "Try 'stockade run --help'"), outcome.stderrLines());
+        assertTrue(Files.notExists(report));
+    }
+
+    @Test
+    void helpOnEveryCommandGoesToStdoutWithExit0() {
+        for (String[] args : new String[][] {{"--help"}, {"run", "--help"}, {"probe", "--help"}}) {
+            Outcome outcome = execute(args);
+            assertEquals(0, outcome.exitCode(), String.join(" ", args));
+            assertEquals(List.of(), outcome.stderrLines());
+            String usage = "Usage: stockade " + (args.length == 2 ? args[0] + " " : "run");
+            assertTrue(outcome.stdout().startsWith(usage), outcome.stdout());
+        }
+        String runHelp = execute("run", "--help").stdout();
+        for (String option : new String[] {"--workspace", "--ro-bind", "--bind", "--tmpfs", "--net",
+            "--env", "--pass-env", "--timeout", "--open-files", "--processes", "--max-file-size",
+            "--cpu-time", "--uid", "--gid", "--report", "124 ", "125 ", "126 ", "127 ", "128+N "}) {
+            assertTrue(runHelp.contains(option), option + " missing from:\n" + runHelp);
+        }
+    }
+
+    @Test
+    void versionIsOneLine() {
+        Outcome outcome = execute("--version");
+        assertEquals(0, outcome.exitCode());
+        assertEquals("stockade " + dev.stockade.internal.NativeLoader.VERSION + "\n", outcome.stdout());
+        assertEquals(List.of(), outcome.stderrLines());
+    }
+}
