@@ -380,8 +380,40 @@ static int cmd_hold(char **a)
     return 0;
 }
 
-/* Double fork + setsid, the grandchild execs `hold MARKER`; then prints "ready" and exits
- * (a[1] = "exit") or sleeps (a[1] = "sleep"). */
+/* Prints "ready" after a child in the same process group runs `hold MARKER`; then as in
+ * daemonize: exits at stdin EOF (a[1] = "exit") or sleeps (a[1] = "sleep"). */
+static int cmd_background(char **a, const char *self)
+{
+    int p[2];
+    if (pipe(p) < 0) {
+        return result(-1);
+    }
+    if (fork() == 0) {
+        close(p[0]);
+        char fd[16];
+        snprintf(fd, sizeof fd, "%d", p[1]);
+        execl(self, self, "hold", a[0], fd, (char *)NULL);
+        _exit(1);
+    }
+    close(p[1]);
+    char c;
+    if (read(p[0], &c, 1) != 1) {
+        return result(-1);
+    }
+    printf("ready\n");
+    fflush(stdout);
+    if (strcmp(a[1], "sleep") == 0) {
+        sleep_forever();
+    }
+    char buf[64];
+    while (read(0, buf, sizeof buf) > 0) {
+    }
+    return 0;
+}
+
+/* Double fork + setsid, the grandchild execs `hold MARKER`; then prints "ready" and either
+ * exits once stdin reaches EOF (a[1] = "exit", so the test can look at the daemon first) or
+ * sleeps (a[1] = "sleep"). */
 static int cmd_daemonize(char **a, const char *self)
 {
     int p[2];
@@ -410,6 +442,9 @@ static int cmd_daemonize(char **a, const char *self)
     fflush(stdout);
     if (strcmp(a[1], "sleep") == 0) {
         sleep_forever();
+    }
+    char buf[64];
+    while (read(0, buf, sizeof buf) > 0) {
     }
     return 0;
 }
@@ -454,6 +489,9 @@ int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "daemonize") == 0 && argc == 4) {
         return cmd_daemonize(argv + 2, argv[0]);
+    }
+    if (argc >= 2 && strcmp(argv[1], "background") == 0 && argc == 4) {
+        return cmd_background(argv + 2, argv[0]);
     }
     for (size_t i = 0; argc >= 2 && i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) == 0 && argc - 2 == commands[i].args) {

@@ -1,4 +1,3 @@
-#define _GNU_SOURCE
 #include "spec_writer.h"
 
 #include <errno.h>
@@ -361,7 +360,11 @@ int run_helper(const char *helper, const uint8_t *frame, size_t len,
     if (o->stdin_data != NULL) {
         write_all(in[1], o->stdin_data, o->stdin_len);
     }
-    close(in[1]);
+    int stdin_fd = in[1];
+    if (!o->hold_stdin) {
+        close(stdin_fd);
+        stdin_fd = -1;
+    }
 
     struct growbuf events = {0}, sout = {0}, serr = {0};
     int out_fd = out[0], err_fd = err[0];
@@ -422,6 +425,10 @@ int run_helper(const char *helper, const uint8_t *frame, size_t len,
             if (o->on_ready != NULL) {
                 o->on_ready(o->ctx);
             }
+            if (stdin_fd >= 0) {
+                close(stdin_fd);
+                stdin_fd = -1;
+            }
         }
         if (got_started && ready && !acted) {
             acted = true;
@@ -432,6 +439,9 @@ int run_helper(const char *helper, const uint8_t *frame, size_t len,
     }
     if (ctl >= 0) {
         close(ctl);
+    }
+    if (stdin_fd >= 0) {
+        close(stdin_fd);
     }
     if (out_fd >= 0) {
         close(out_fd);

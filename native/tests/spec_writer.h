@@ -50,6 +50,8 @@ struct run_options {
     int signal_to_helper;
     /* Wait for this text on the command's stdout before the after_started action. */
     const char *wait_for_stdout;
+    /* Keep the command's stdin open until wait_for_stdout was seen (then close it). */
+    bool hold_stdin;
     /* Called once wait_for_stdout was seen (before the action); may inspect the host. */
     void (*on_ready)(void *ctx);
     void *ctx;

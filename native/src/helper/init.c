@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -26,7 +27,7 @@
 static _Noreturn void report_error(int status_fd, const struct stk_error *e)
 {
     struct stk_record r = {.kind = STK_REC_ERROR, .error = *e};
-    stk_record_write(status_fd, &r);
+    stk_record_send(status_fd, &r, -1);
     _exit(e->exit_code);
 }
 
@@ -142,6 +143,8 @@ static bool from_monitor(const siginfo_t *info, bool new_pid, pid_t monitor)
     return new_pid ? info->si_pid == 0 : info->si_pid == monitor;
 }
 
+/* Signals by pid number are safe here: pid 1 is the command's parent and has not reaped it,
+ * so neither its pid nor its process group id can have been reused. */
 static void terminate_all(bool new_pid, pid_t command)
 {
     /* kill(-1) from pid 1 reaches every process of its pid namespace except itself. Without a
@@ -155,7 +158,7 @@ static void terminate_all(bool new_pid, pid_t command)
 }
 
 static _Noreturn void report_exit(int status_fd, int status, const struct rusage *ru,
-                                  uint64_t wall_ns, bool new_pid, pid_t command)
+                                  uint64_t wall_ns)
 {
     struct stk_record r = {
         .kind = STK_REC_EXITED,
@@ -165,13 +168,37 @@ static _Noreturn void report_exit(int status_fd, int status, const struct rusage
         .sys_cpu_us = (uint64_t)ru->ru_stime.tv_sec * 1000000u + (uint64_t)ru->ru_stime.tv_usec,
         .max_rss_kb = (uint64_t)ru->ru_maxrss,
     };
-    stk_record_write(status_fd, &r);
-    if (!new_pid) {
-        /* No namespace to tear down: at least the command's session goes. */
-        kill(-command, SIGKILL);
-    }
+    stk_record_send(status_fd, &r, -1);
     /* With a pid namespace, pid 1's exit makes the kernel kill every process left in it. */
     _exit(0);
+}
+
+/* Reaps every exited child; returns when none is left to reap. Each exit is looked at with
+ * WNOWAIT first: while the command is an unreaped zombie its process group id cannot be
+ * reused, so that is the moment to kill what is left of its group (without a pid namespace
+ * nothing else would). */
+static void reap(const struct stk_plan *p, int status_fd, pid_t command, uint64_t start_ns)
+{
+    for (;;) {
+        siginfo_t si;
+        si.si_pid = 0;
+        if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0) {
+            return;
+        }
+        int status;
+        struct rusage ru;
+        if (si.si_pid == command) {
+            uint64_t wall_ns = stk_now_ns() - start_ns;
+            if (!p->new_pid) {
+                kill(-command, SIGKILL);
+            }
+            while (wait4(command, &status, 0, &ru) < 0 && errno == EINTR) {
+            }
+            report_exit(status_fd, status, &ru, wall_ns);
+        }
+        while (wait4(si.si_pid, &status, 0, &ru) < 0 && errno == EINTR) {
+        }
+    }
 }
 
 static _Noreturn void supervise(const struct stk_plan *p, int status_fd, pid_t command,
@@ -186,18 +213,7 @@ static _Noreturn void supervise(const struct stk_plan *p, int status_fd, pid_t c
             continue; /* EINTR only: the set is valid */
         }
         if (sig == SIGCHLD) {
-            for (;;) {
-                int status;
-                struct rusage ru;
-                pid_t pid = wait4(-1, &status, WNOHANG, &ru);
-                if (pid <= 0) {
-                    break;
-                }
-                if (pid == command) {
-                    report_exit(status_fd, status, &ru, stk_now_ns() - start_ns, p->new_pid,
-                                command);
-                }
-            }
+            reap(p, status_fd, command, start_ns);
         } else if (from_monitor(&info, p->new_pid, monitor)) {
             if (sig == STK_SIG_TERMINATE) {
                 terminate_all(p->new_pid, command);
@@ -222,10 +238,26 @@ _Noreturn void stk_init_run(struct stk_plan *p, int sync_fd, int status_fd)
     }
     uint64_t start_ns;
     pid_t command = start_command(p, status_fd, &start_ns);
+    /* Without a pid namespace the monitor may have to kill the command itself (pid 1 can be
+     * gone by then): it gets a pidfd, opened while the command is certainly unreaped, so a
+     * reused pid number can never be hit. */
+    int command_pidfd = -1;
+    if (!p->new_pid) {
+        command_pidfd = pidfd_open(command, 0);
+        if (command_pidfd < 0) {
+            struct stk_error e;
+            stk_fail(&e, "init", errno, "pidfd_open of the command");
+            kill(command, SIGKILL);
+            report_error(status_fd, &e);
+        }
+    }
     struct stk_record started = {.kind = STK_REC_STARTED, .command_pid = command};
-    if (stk_record_write(status_fd, &started) < 0) {
+    if (stk_record_send(status_fd, &started, command_pidfd) < 0) {
         kill(command, SIGKILL);
         _exit(STK_EXIT_SETUP);
+    }
+    if (command_pidfd >= 0) {
+        close(command_pidfd);
     }
     /* pid 1 has no use for the command's stdio; holding it would keep a reader of the
      * command's stdin alive after the command exits. */

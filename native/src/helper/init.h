@@ -1,8 +1,8 @@
 /*
  * The sandbox's pid 1: waits until the monitor wrote its maps, sets the sandbox up (mounts,
  * hostname, loopback, ids, capabilities), forks the command, reports STARTED or ERROR on the
- * status pipe, then reaps every process and forwards signals until the command exits, reports
- * its status and exits (the kernel then kills whatever is left in the pid namespace).
+ * status channel, then reaps every process and forwards signals until the command exits,
+ * reports its status and exits (the kernel then kills whatever is left in the pid namespace).
  */
 #ifndef STK_INIT_H
 #define STK_INIT_H

@@ -9,6 +9,7 @@
 #include <sys/pidfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,11 +23,16 @@
 #include "sys.h"
 #include "userns.h"
 
+#ifndef PIDFD_SIGNAL_PROCESS_GROUP
+#define PIDFD_SIGNAL_PROCESS_GROUP (1U << 2) /* Linux 6.9, uapi/linux/pidfd.h */
+#endif
+
 struct monitor {
     const struct stk_plan *plan;
     pid_t pid1;
     int pidfd;
-    int status_fd;  /* pid 1's records; -1 after EOF */
+    int status_fd;  /* pid 1's records (SOCK_SEQPACKET); -1 after EOF */
+    int command_pidfd; /* without NEWPID only: the command, passed by pid 1; else -1 */
     int control_fd; /* -1 once closed by the peer or broken */
     int signal_fd;
     struct stk_control_reader control;
@@ -50,12 +56,24 @@ static int send_error(const struct stk_error *e)
     return e->exit_code;
 }
 
+/* Without a pid namespace nothing holds the sandbox together: the command's process group
+ * is killed through its pidfd (never by pid number: pid 1 may have reaped it, and the number
+ * may belong to someone else by now). Kernels before 6.9 lack PIDFD_SIGNAL_PROCESS_GROUP: the
+ * command alone is killed there. */
+static void kill_command_group(const struct monitor *m)
+{
+    if (m->command_pidfd < 0) {
+        return;
+    }
+    if (pidfd_send_signal(m->command_pidfd, SIGKILL, NULL, PIDFD_SIGNAL_PROCESS_GROUP) < 0 &&
+        errno == EINVAL) {
+        pidfd_send_signal(m->command_pidfd, SIGKILL, NULL, 0);
+    }
+}
+
 static void kill_now(struct monitor *m)
 {
-    if (!m->plan->new_pid && m->command_pid > 0) {
-        /* No pid namespace holds the sandbox together: its session goes first. */
-        kill(-m->command_pid, SIGKILL);
-    }
+    kill_command_group(m);
     pidfd_send_signal(m->pidfd, SIGKILL, NULL, 0);
     m->killed_by_us = true;
     m->kill_at = 0;
@@ -76,12 +94,16 @@ static void terminate(struct monitor *m)
     }
 }
 
-static void on_record(struct monitor *m, const struct stk_record *r)
+static void on_record(struct monitor *m, const struct stk_record *r, int passed_fd)
 {
     switch (r->kind) {
     case STK_REC_STARTED:
         if (m->started || m->failed) {
             break;
+        }
+        if (!m->plan->new_pid) {
+            m->command_pidfd = passed_fd;
+            passed_fd = -1;
         }
         m->command_pid = r->command_pid;
         m->start_ns = stk_now_ns();
@@ -111,21 +133,25 @@ static void on_record(struct monitor *m, const struct stk_record *r)
     default:
         break;
     }
+    if (passed_fd >= 0) {
+        close(passed_fd);
+    }
 }
 
 static void read_records(struct monitor *m)
 {
     while (m->status_fd >= 0) {
         struct stk_record r;
-        int n = stk_record_read(m->status_fd, &r);
+        int passed_fd;
+        int n = stk_record_receive(m->status_fd, &r, &passed_fd);
         if (n == 1) {
-            on_record(m, &r);
+            on_record(m, &r, passed_fd);
             continue;
         }
         if (n < 0 && errno == EAGAIN) {
             return;
         }
-        close(m->status_fd); /* EOF, or a broken pipe: pid 1 is gone either way */
+        close(m->status_fd); /* EOF, or a broken channel: pid 1 is gone either way */
         m->status_fd = -1;
     }
 }
@@ -244,6 +270,9 @@ static int finish(struct monitor *m)
     memset(&ru, 0, sizeof ru);
     while (wait4(m->pid1, &status, 0, &ru) < 0 && errno == EINTR) {
     }
+    /* Without a pid namespace the command outlives a killed pid 1; it must not outlive the
+     * sandbox. (After a normal exit it is reaped already: ESRCH.) */
+    kill_command_group(m);
     if (m->failed) {
         return send_error(&m->error);
     }
@@ -319,13 +348,14 @@ static int run(struct stk_plan *plan)
     if (prepare_binds(plan, &err) < 0) {
         return send_error(&err);
     }
-    int sync_pipe[2], status_pipe[2];
+    int sync_pipe[2], status_channel[2];
     if (pipe2(sync_pipe, O_CLOEXEC) < 0) {
         stk_fail(&err, "clone", errno, "pipe2");
         return send_error(&err);
     }
-    if (pipe2(status_pipe, O_CLOEXEC) < 0) {
-        stk_fail(&err, "clone", errno, "pipe2");
+    /* SEQPACKET: one message per record, and STARTED can carry the command's pidfd. */
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, status_channel) < 0) {
+        stk_fail(&err, "clone", errno, "socketpair(SOCK_SEQPACKET)");
         close(sync_pipe[0]);
         close(sync_pipe[1]);
         return send_error(&err);
@@ -339,16 +369,16 @@ static int run(struct stk_plan *plan)
     if (pid1 == 0) {
         close(STK_CONTROL_FD);
         close(sync_pipe[1]);
-        close(status_pipe[0]);
-        stk_init_run(plan, sync_pipe[0], status_pipe[1]);
+        close(status_channel[0]);
+        stk_init_run(plan, sync_pipe[0], status_channel[1]);
     }
     int clone_errno = errno;
     close(sync_pipe[0]);
-    close(status_pipe[1]);
+    close(status_channel[1]);
     close_mount_fds(plan); /* pid 1 has its own copies */
     if (pid1 < 0) {
         close(sync_pipe[1]);
-        close(status_pipe[0]);
+        close(status_channel[0]);
         stk_fail(&err, "clone", clone_errno, "clone(namespaces)");
         return send_error(&err);
     }
@@ -357,7 +387,8 @@ static int run(struct stk_plan *plan)
     memset(&m, 0, sizeof m);
     m.plan = plan;
     m.pid1 = pid1;
-    m.status_fd = status_pipe[0];
+    m.status_fd = status_channel[0];
+    m.command_pidfd = -1;
     m.control_fd = STK_CONTROL_FD;
     m.pidfd = pidfd_open(pid1, 0);
     int rc = m.pidfd < 0 ? stk_fail(&err, "clone", errno, "pidfd_open") : 0;
@@ -370,9 +401,6 @@ static int run(struct stk_plan *plan)
             rc = stk_fail(&err, "clone", errno, "signalfd");
         }
     }
-    if (rc == 0 && fcntl(m.status_fd, F_SETFL, O_NONBLOCK) < 0) {
-        rc = stk_fail(&err, "clone", errno, "O_NONBLOCK on the status pipe");
-    }
     if (rc < 0) {
         kill(pid1, SIGKILL);
         while (waitpid(pid1, NULL, 0) < 0 && errno == EINTR) {
@@ -381,7 +409,7 @@ static int run(struct stk_plan *plan)
             close(m.pidfd);
         }
         close(sync_pipe[1]);
-        close(status_pipe[0]);
+        close(status_channel[0]);
         return send_error(&err);
     }
     /* Release pid 1. If it already died the loop sees it through the pidfd. */
@@ -396,6 +424,9 @@ static int run(struct stk_plan *plan)
     close(sync_pipe[1]);
     if (m.status_fd >= 0) {
         close(m.status_fd);
+    }
+    if (m.command_pidfd >= 0) {
+        close(m.command_pidfd);
     }
     close(m.signal_fd);
     close(m.pidfd);

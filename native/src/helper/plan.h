@@ -33,7 +33,8 @@ struct stk_plan {
 
     int cap_last_cap;
 
-    /* execve candidates in order; exec_direct when argv[0] contains '/'. */
+    /* execve candidates in order: argv[0] alone when it contains '/', else one per PATH
+     * element; empty when argv[0] is empty (nothing can be found). */
     char **exec_paths;
     size_t exec_path_count;
     char *exec_storage;

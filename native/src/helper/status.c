@@ -1,6 +1,8 @@
 #include "status.h"
 
 #include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 int stk_record_write(int fd, const struct stk_record *r)
@@ -41,4 +43,79 @@ int stk_record_read(int fd, struct stk_record *r)
         }
         return -1;
     }
+}
+
+int stk_record_send(int sock, const struct stk_record *r, int pass_fd)
+{
+    struct iovec iov = {.iov_base = (void *)r, .iov_len = sizeof *r};
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (pass_fd >= 0) {
+        memset(&control, 0, sizeof control);
+        msg.msg_control = control.buf;
+        msg.msg_controllen = sizeof control.buf;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+    }
+    for (;;) {
+        ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+        if (n == (ssize_t)sizeof *r) {
+            return 0;
+        }
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n >= 0) {
+            errno = EPROTO;
+        }
+        return -1;
+    }
+}
+
+int stk_record_receive(int sock, struct stk_record *r, int *received_fd)
+{
+    *received_fd = -1;
+    struct iovec iov = {.iov_base = r, .iov_len = sizeof *r};
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    ssize_t n;
+    do {
+        n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        return (int)n;
+    }
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    if (c != NULL && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+        c->cmsg_len == CMSG_LEN(sizeof(int))) {
+        memcpy(received_fd, CMSG_DATA(c), sizeof(int));
+    }
+    if (n != (ssize_t)sizeof *r || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) {
+        if (*received_fd >= 0) {
+            close(*received_fd);
+            *received_fd = -1;
+        }
+        errno = EPROTO;
+        return -1;
+    }
+    r->error.step[sizeof r->error.step - 1] = '\0';
+    r->error.detail[sizeof r->error.detail - 1] = '\0';
+    return 1;
 }

@@ -120,7 +120,8 @@ public final class Limits {
         atLeast(problems, "stackBytes", stackBytes, MIN_STACK_BYTES,
                 "execve needs room for the arguments and environment");
         if (coreBytes != UNSET && coreBytes < 0) {
-            problems.add("limit coreBytes is negative (" + coreBytes + "): use 0 for no core dumps");
+            problems.add("limit coreBytes is negative (" + coreBytes
+                    + "): use 0 for no core dumps");
         }
         return problems;
     }
@@ -195,31 +196,37 @@ public final class Limits {
 
         private Builder() {}
 
+        /** {@code RLIMIT_NOFILE}, at least {@link Limits#MIN_OPEN_FILES}; UNSET inherits. */
         public Builder openFiles(long value) {
             this.openFiles = value;
             return this;
         }
 
+        /** {@code RLIMIT_NPROC}, at least 1; {@link Limits#UNSET} inherits. */
         public Builder processes(long value) {
             this.processes = value;
             return this;
         }
 
+        /** {@code RLIMIT_FSIZE} in bytes, at least 1; {@link Limits#UNSET} inherits. */
         public Builder fileSizeBytes(long value) {
             this.fileSizeBytes = value;
             return this;
         }
 
+        /** {@code RLIMIT_CPU} in seconds, at least 1; {@link Limits#UNSET} inherits. */
         public Builder cpuTimeSeconds(long value) {
             this.cpuTimeSeconds = value;
             return this;
         }
 
+        /** {@code RLIMIT_AS} in bytes, at least {@link Limits#MIN_ADDRESS_SPACE_BYTES}. */
         public Builder addressSpaceBytes(long value) {
             this.addressSpaceBytes = value;
             return this;
         }
 
+        /** {@code RLIMIT_STACK} in bytes, at least {@link Limits#MIN_STACK_BYTES}. */
         public Builder stackBytes(long value) {
             this.stackBytes = value;
             return this;
@@ -231,6 +238,7 @@ public final class Limits {
             return this;
         }
 
+        /** The limits; they are checked when a policy is built with them. */
         public Limits build() {
             return new Limits(this);
         }

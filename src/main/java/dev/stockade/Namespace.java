@@ -9,11 +9,14 @@ import dev.stockade.internal.Protocol;
 public enum Namespace {
     /** A user namespace: the command's uid/gid are mapped to the caller's; no host privileges. */
     USER(Protocol.CLONE_NEWUSER),
-    /** A pid namespace: the helper is pid 1, host processes are invisible, the tree dies with it. */
+    /**
+     * A pid namespace: the helper is pid 1, the host's processes are invisible, and the tree
+     * dies with pid 1.
+     */
     PID(Protocol.CLONE_NEWPID),
     /** A mount namespace: the private filesystem view (read-only host, workspace, tmpfs). */
     MOUNT(Protocol.CLONE_NEWNS),
-    /** A network namespace with only loopback: no network. Off is the same as {@link Network#HOST}. */
+    /** A network namespace with only loopback up; off is the same as {@link Network#HOST}. */
     NETWORK(Protocol.CLONE_NEWNET),
     /** An IPC namespace: no System V IPC or POSIX message queues shared with the host. */
     IPC(Protocol.CLONE_NEWIPC),

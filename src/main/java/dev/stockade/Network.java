@@ -7,6 +7,6 @@ public enum Network {
      * starts on 127.0.0.1 is reachable from inside, and nothing on the host is.
      */
     NONE,
-    /** The host's network: no network namespace (the same as disabling {@link Namespace#NETWORK}). */
+    /** The host's network: no network namespace (as disabling {@link Namespace#NETWORK}). */
     HOST
 }

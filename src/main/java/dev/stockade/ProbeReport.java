@@ -1,24 +1,39 @@
 package dev.stockade;
 
+import dev.stockade.internal.ProtocolException;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
- * What this kernel and this user allow, as {@link Sandbox#probe()} found it: one
- * {@link Feature} per capability the sandbox uses, each with a detail (a version, or the reason it
- * is missing), and shorthands for the ones a caller usually asks about.
+ * What this kernel and this user allow, as {@link Sandbox#probe()} found it by trying each
+ * feature for real: one {@link Feature} per line of {@code stockade-helper probe} (the format is
+ * in {@code docs/protocol.md}), and shorthands for what callers usually ask.
  */
 public final class ProbeReport {
     /**
-     * One probed capability.
+     * One probed feature.
      *
-     * @param name the helper's name for it (for example {@code "user_namespaces"})
+     * @param name the helper's name for it ({@code "user_namespace"}, {@code "landlock"},
+     *     {@code "cgroup"} ...)
      * @param available whether it can be used
-     * @param detail more about it: a version, or why it is not available; may be empty
+     * @param detail the reason it is not available (with the errno's text), or what is known
+     *     about it ({@code "abi=4"}, {@code "v2"}); may be empty
+     * @param errno the errno of the failed attempt, 0 when available or not applicable
+     * @param attributes every {@code key=value} the helper reported, {@code reason} included
      */
-    public record Feature(String name, boolean available, String detail) {}
+    public record Feature(String name, boolean available, String detail, int errno,
+            Map<String, String> attributes) {
+        public Feature {
+            attributes = Collections.unmodifiableMap(new LinkedHashMap<>(attributes));
+        }
+    }
 
     private final List<Feature> features;
 
@@ -45,36 +60,167 @@ public final class ProbeReport {
         return feature(name).map(Feature::available).orElse(false);
     }
 
-    static ProbeReport parse(String text) {
-        List<Feature> features = new ArrayList<>();
-        return new ProbeReport(features);
-    }
-
+    /** Whether this user can create a user namespace. */
     public boolean userNamespaces() {
-        return available("user_namespaces");
+        return available("user_namespace");
     }
 
+    /** Whether a seccomp-bpf filter can be installed. */
     public boolean seccompFilter() {
         return available("seccomp_filter");
     }
 
+    /** Whether seccomp user notification (a supervisor deciding syscalls) is available. */
     public boolean seccompUserNotification() {
-        return available("seccomp_user_notification");
+        return available("seccomp_user_notif");
     }
 
+    /** The Landlock ABI version, empty when Landlock is not available. */
     public OptionalInt landlockAbi() {
-        return OptionalInt.empty();
+        Optional<Feature> f = feature("landlock");
+        if (f.isEmpty() || !f.get().available()) {
+            return OptionalInt.empty();
+        }
+        String abi = f.get().attributes().get("abi");
+        try {
+            return abi == null ? OptionalInt.empty() : OptionalInt.of(Integer.parseInt(abi));
+        } catch (NumberFormatException e) {
+            return OptionalInt.empty();
+        }
     }
 
+    /** 2 for the unified cgroup v2 hierarchy, 1 for v1 (or hybrid), 0 when there is none. */
     public int cgroupVersion() {
-        return 0;
+        String mode = feature("cgroup").map(Feature::detail).orElse("none");
+        return switch (mode) {
+            case "v2" -> 2;
+            case "v1", "hybrid" -> 1;
+            default -> 0;
+        };
     }
 
+    /** Whether the caller's cgroup is delegated (writable, with memory and pids controllers). */
     public boolean cgroupDelegation() {
         return available("cgroup_delegation");
     }
 
+    /**
+     * Whether {@link SandboxPolicy#defaults()} can run here: every namespace together (the
+     * helper creates them in one clone) and a seccomp filter.
+     */
     public boolean canRunDefaultPolicy() {
-        return userNamespaces() && seccompFilter();
+        return available("all_namespaces") && seccompFilter();
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("ProbeReport[");
+        for (Feature f : features) {
+            sb.append(f.name()).append('=').append(f.available() ? "yes" : "no").append(' ');
+        }
+        return sb.toString().trim() + "]";
+    }
+
+    /**
+     * Parses the helper's probe output: {@code name=yes [key=value ...]},
+     * {@code name=no errno=N [key=value ...] reason=text to the end of the line}, or
+     * {@code name=value} (for example {@code cgroup=v2}; available unless the value is
+     * {@code none}). Values are single tokens with {@code \ooo} octal escapes; only
+     * {@code reason} runs to the end of the line.
+     */
+    static ProbeReport parse(String text) throws ProtocolException {
+        List<Feature> features = new ArrayList<>();
+        for (String line : text.split("\n")) {
+            if (!line.isBlank()) {
+                features.add(parseLine(line));
+            }
+        }
+        if (features.isEmpty()) {
+            throw new ProtocolException("the helper's probe printed nothing");
+        }
+        return new ProbeReport(features);
+    }
+
+    private static Feature parseLine(String line) throws ProtocolException {
+        int eq = line.indexOf('=');
+        if (eq <= 0) {
+            throw new ProtocolException("unexpected probe line: " + line);
+        }
+        String name = line.substring(0, eq);
+        String rest = line.substring(eq + 1);
+        int space = rest.indexOf(' ');
+        String value = space < 0 ? rest : rest.substring(0, space);
+        Map<String, String> attributes = new LinkedHashMap<>();
+        String remaining = space < 0 ? "" : rest.substring(space + 1);
+        while (!remaining.isEmpty()) {
+            if (remaining.startsWith("reason=")) {
+                attributes.put("reason", remaining.substring("reason=".length()));
+                break;
+            }
+            int sp = remaining.indexOf(' ');
+            String token = sp < 0 ? remaining : remaining.substring(0, sp);
+            remaining = sp < 0 ? "" : remaining.substring(sp + 1);
+            int keq = token.indexOf('=');
+            if (keq <= 0) {
+                throw new ProtocolException("unexpected token '" + token + "' in probe line: "
+                        + line);
+            }
+            attributes.put(token.substring(0, keq), unescape(token.substring(keq + 1)));
+        }
+        int errno = 0;
+        if (attributes.containsKey("errno")) {
+            try {
+                errno = Integer.parseInt(attributes.get("errno"));
+            } catch (NumberFormatException e) {
+                throw new ProtocolException("bad errno in probe line: " + line);
+            }
+        }
+        boolean available;
+        String detail;
+        switch (value) {
+            case "yes", "no" -> {
+                available = value.equals("yes");
+                if (attributes.containsKey("reason")) {
+                    detail = attributes.get("reason");
+                } else {
+                    StringBuilder sb = new StringBuilder();
+                    for (Map.Entry<String, String> a : attributes.entrySet()) {
+                        if (!a.getKey().equals("errno")) {
+                            sb.append(sb.length() == 0 ? "" : " ").append(a.getKey()).append('=')
+                                    .append(a.getValue());
+                        }
+                    }
+                    detail = sb.toString();
+                }
+            }
+            default -> {
+                available = !value.equals("none") && !value.isEmpty();
+                detail = unescape(value);
+            }
+        }
+        return new Feature(name, available, detail, errno, attributes);
+    }
+
+    /** Undoes the helper's {@code \ooo} escapes (space, backslash, newline) in a value. */
+    private static String unescape(String s) {
+        if (s.indexOf('\\') < 0) {
+            return s;
+        }
+        byte[] raw = s.getBytes(StandardCharsets.UTF_8);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length);
+        for (int i = 0; i < raw.length; i++) {
+            if (raw[i] == '\\' && i + 3 < raw.length && octal(raw[i + 1]) && octal(raw[i + 2])
+                    && octal(raw[i + 3])) {
+                out.write((raw[i + 1] - '0') * 64 + (raw[i + 2] - '0') * 8 + (raw[i + 3] - '0'));
+                i += 3;
+            } else {
+                out.write(raw[i]);
+            }
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private static boolean octal(byte b) {
+        return b >= '0' && b <= '7';
     }
 }

@@ -1,13 +1,75 @@
 package dev.stockade;
 
+import dev.stockade.internal.NativeBridge;
+import dev.stockade.internal.NativeLoader;
+import dev.stockade.internal.PipeInputStream;
 import java.io.IOException;
-import java.util.List;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
 
-/** Runs {@code stockade-helper probe} and parses its report. */
+/** Runs {@code stockade-helper probe} (stdout and stderr to pipes) and parses its report. */
 final class ProbeRunner {
     private ProbeRunner() {}
 
+    private static final int O_RDONLY = 0;
+
     static ProbeReport run() throws IOException {
-        return ProbeReport.parse(String.join("\n", List.of()));
+        NativeLoader.ensureLoaded();
+        String helper = NativeLoader.helperPath().toString();
+        int devNull = NativeBridge.open("/dev/null", O_RDONLY, 0);
+        int[] out = null;
+        int[] err = null;
+        int[] spawned;
+        try {
+            out = NativeBridge.pipe();
+            err = NativeBridge.pipe();
+            // The probe reads nothing and closes fds above 2 at once: /dev/null stands in for
+            // both stdin and the control socket.
+            spawned = NativeBridge.spawn(helper, new String[] {"stockade-helper", "probe"},
+                    devNull, out[1], err[1], devNull);
+        } catch (IOException | RuntimeException e) {
+            closeAll(out, err);
+            throw e;
+        } finally {
+            SandboxLauncher.closeQuietly(devNull);
+        }
+        SandboxLauncher.closeQuietly(out[1]);
+        SandboxLauncher.closeQuietly(err[1]);
+        String stdout;
+        String stderr;
+        int status;
+        try (PipeInputStream o = new PipeInputStream(out[0]);
+                PipeInputStream e = new PipeInputStream(err[0])) {
+            CompletableFuture<byte[]> errBytes = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return e.readAllBytes();
+                } catch (IOException x) {
+                    return new byte[0];
+                }
+            });
+            stdout = new String(o.readAllBytes(), StandardCharsets.UTF_8);
+            stderr = new String(errBytes.join(), StandardCharsets.UTF_8).trim();
+        } finally {
+            try {
+                status = NativeBridge.waitFor(spawned[1]);
+            } finally {
+                SandboxLauncher.closeQuietly(spawned[1]);
+            }
+        }
+        if (status != 0) {
+            throw new IOException("the helper's probe (" + helper + " probe) ended with "
+                    + SandboxLauncher.describeStatus(status)
+                    + (stderr.isEmpty() ? "" : ": " + stderr));
+        }
+        return ProbeReport.parse(stdout);
+    }
+
+    private static void closeAll(int[]... pairs) {
+        for (int[] pair : pairs) {
+            if (pair != null) {
+                SandboxLauncher.closeQuietly(pair[0]);
+                SandboxLauncher.closeQuietly(pair[1]);
+            }
+        }
     }
 }

@@ -15,7 +15,8 @@ import java.util.Objects;
  * settings and may be called any number of times.
  *
  * <pre>{@code
- * SandboxPolicy policy = SandboxPolicy.builder().workspace(dir).timeout(Duration.ofMinutes(5)).build();
+ * SandboxPolicy policy = SandboxPolicy.builder().workspace(dir)
+ *         .timeout(Duration.ofMinutes(5)).build();
  * SandboxedProcess p = Sandbox.command("make", "-j4").policy(policy).inheritIO().start();
  * SandboxResult r = p.result();
  * }</pre>

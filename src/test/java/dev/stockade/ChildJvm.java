@@ -4,12 +4,19 @@ import java.io.File;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Starts a second JVM with this test run's classpath, running a main class of the tests. */
 final class ChildJvm {
     private ChildJvm() {}
 
     static Process start(Class<?> mainClass, String... args) throws IOException {
+        return start(Map.of(), mainClass, args);
+    }
+
+    /** With {@code env} added to the child's environment. */
+    static Process start(Map<String, String> env, Class<?> mainClass, String... args)
+            throws IOException {
         String java = ProcessHandle.current().info().command()
                 .orElse(System.getProperty("java.home") + File.separator + "bin"
                         + File.separator + "java");
@@ -28,6 +35,8 @@ final class ChildJvm {
         cmd.add("-XX:TieredStopAtLevel=1");
         cmd.add(mainClass.getName());
         cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().putAll(env);
+        return pb.start();
     }
 }

@@ -38,7 +38,8 @@ class IsolationTest {
         Output out = run(POLICY, "/bin/sh", "-c", "id -u; id -g");
         assertEquals(expectedDefaultUid() + "\n" + expectedDefaultGid() + "\n", out.stdout());
         if (callerIsRoot()) {
-            assertNotEquals("0\n", out.stdout().lines().findFirst().orElseThrow() + "\n");
+            assertNotEquals("0", out.stdout().lines().findFirst().orElseThrow(),
+                    "host root never runs the command as root");
         }
         SandboxPolicy custom = POLICY.toBuilder().uid(1234).gid(2345).build();
         assertEquals("1234\n2345\n", run(custom, "/bin/sh", "-c", "id -u; id -g").stdout());
@@ -211,8 +212,9 @@ class IsolationTest {
     @Test
     void ownSessionSoNoControllingTerminal() throws Exception {
         // setsid() in the command: it leads its own session, and has no controlling terminal.
-        Output out = python(POLICY, "import os; print(os.getsid(0) == os.getpid());"
-                + "\ntry:\n open('/dev/tty')\n print('tty')\nexcept OSError as e:\n print(e.errno)");
+        Output out = python(POLICY, "import os; print(os.getsid(0) == os.getpid());\n"
+                + "try:\n open('/dev/tty')\n print('tty')\nexcept OSError as e:\n"
+                + " print(e.errno)");
         assertEquals("True\n6\n", out.stdout(), "ENXIO: no controlling terminal");
     }
 }

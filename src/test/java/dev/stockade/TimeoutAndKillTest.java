@@ -15,6 +15,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -31,6 +32,11 @@ class TimeoutAndKillTest {
     private static final String DAEMONIZING = "(setsid bash -c 'exec -a \"$MARK\" sleep 1000' &);"
             + " exec -a \"$MARK\" sleep 1000";
 
+    /** Allowed case of every kill test: while it runs, the host sees both marked processes. */
+    private static void awaitBothRunning(String marker) throws InterruptedException {
+        awaitTrue("both marked processes running", () -> hostPidsWithMarker(marker).size() == 2);
+    }
+
     private static SandboxPolicy marked(SandboxPolicy base, String marker) {
         return base.toBuilder().env("MARK", marker).build();
     }
@@ -43,7 +49,7 @@ class TimeoutAndKillTest {
         try (SandboxedProcess p = Sandbox.command("bash", "-c", DAEMONIZING).policy(policy)
                 .start()) {
             // Allowed case: while it runs, the host sees both marked processes.
-            awaitTrue("both marked processes running", () -> hostPidsWithMarker(marker).size() == 2);
+            awaitBothRunning(marker);
             assertTrue(p.waitFor(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS), "ended by the timeout");
             SandboxResult r = p.result();
             assertTrue(r.timedOut(), r.toString());
@@ -59,7 +65,8 @@ class TimeoutAndKillTest {
     void timeoutEscalatesToSigkillWhenSigtermIsIgnored() throws Exception {
         SandboxPolicy policy = SandboxPolicy.builder().timeout(Duration.ofMillis(500))
                 .killGrace(Duration.ofMillis(500)).build();
-        Output out = run(policy, "bash", "-c", "trap '' TERM; echo ready; while :; do sleep 1; done");
+        Output out = run(policy, "bash", "-c",
+                "trap '' TERM; echo ready; while :; do sleep 1; done");
         assertTrue(out.result().timedOut());
         assertEquals(9, out.result().signal(), out.result().toString());
         assertEquals(137, out.exitCode());
@@ -88,7 +95,7 @@ class TimeoutAndKillTest {
         try (SandboxedProcess p = Sandbox.command("bash", "-c",
                 "trap '' TERM; " + DAEMONIZING).policy(marked(SandboxPolicy.defaults(), marker))
                 .start()) {
-            awaitTrue("both marked processes running", () -> hostPidsWithMarker(marker).size() == 2);
+            awaitBothRunning(marker);
             p.destroyForcibly();
             assertEquals(137, p.waitFor());
             assertEquals(9, p.result().signal());
@@ -102,7 +109,7 @@ class TimeoutAndKillTest {
         String marker = marker();
         SandboxedProcess p = Sandbox.command("bash", "-c", DAEMONIZING)
                 .policy(marked(SandboxPolicy.defaults(), marker)).start();
-        awaitTrue("both marked processes running", () -> hostPidsWithMarker(marker).size() == 2);
+        awaitBothRunning(marker);
         p.close();
         assertFalse(p.isAlive());
         assertEquals(List.of(), hostPidsWithMarker(marker));
@@ -110,16 +117,36 @@ class TimeoutAndKillTest {
     }
 
     @Test
+    void helperKilledFromOutsideIsReportedAndTakesTheTreeAlong() throws Exception {
+        String marker = marker();
+        try (SandboxedProcess p = Sandbox.command("bash", "-c", DAEMONIZING)
+                .policy(marked(SandboxPolicy.defaults(), marker)).start()) {
+            awaitBothRunning(marker);
+            assertTrue(p.toHandle().destroyForcibly(), "SIGKILL to the helper itself");
+            SandboxResult r = p.result();
+            SetupError error = r.setupError().orElseThrow(() -> new AssertionError(r.toString()));
+            assertEquals("helper", error.step());
+            assertEquals(9, r.signal(), "the helper's own end: " + r);
+            assertEquals(137, r.exitCode());
+            assertFalse(r.exitedNormally());
+            awaitTrue("marked processes gone after the helper died",
+                    () -> hostPidsWithMarker(marker).isEmpty());
+        }
+    }
+
+    @Test
     void killingTheJvmKillsTheTree() throws Exception {
         String marker = marker();
-        Process jvm = ChildJvm.start(SandboxHolderMain.class, marker);
+        // The marker goes in the environment: in argv the child JVM would match the scan too.
+        Process jvm = ChildJvm.start(Map.of("STOCKADE_TEST_MARK", marker),
+                SandboxHolderMain.class);
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(jvm.getInputStream(),
                     StandardCharsets.UTF_8));
             String line = out.readLine();
             assertEquals("READY", line, () -> "child JVM said " + line + "; stderr: "
                     + new String(readAvailable(jvm), StandardCharsets.UTF_8));
-            awaitTrue("both marked processes running", () -> hostPidsWithMarker(marker).size() == 2);
+            awaitBothRunning(marker);
             jvm.destroyForcibly(); // SIGKILL: no shutdown hook, no close(), nothing runs
             assertTrue(jvm.waitFor(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS));
             assertEquals(137, jvm.exitValue());

@@ -39,8 +39,6 @@ public final class Main implements Callable<Integer> {
     public static final int EXIT_TIMEOUT = 124;
     /** The sandbox could not be set up, or stockade itself failed. */
     public static final int EXIT_SETUP = 125;
-    /** Base of "killed by signal N" = 128 + N, as a shell reports it. */
-    public static final int EXIT_SIGNAL_BASE = 128;
 
     @Spec
     CommandSpec spec;

@@ -144,7 +144,8 @@ final class RunCommand implements Callable<Integer> {
             err.println("stockade: " + ErrorHandler.oneLine(e.setupError().message()));
             reportSink.write(RunReport.ofSetupError(e.exitCode(), e.setupError()), err);
             return e.exitCode();
-        } catch (IOException e) {
+        } catch (IOException | IllegalStateException e) {
+            // IllegalStateException: the natives could not be loaded (NativeLoadException).
             err.println("stockade: " + ErrorHandler.oneLine(e.getMessage()));
             reportSink.write(RunReport.ofSetupError(Main.EXIT_SETUP,
                     new SetupError("start", 0, String.valueOf(e.getMessage()))), err);

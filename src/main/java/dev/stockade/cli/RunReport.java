@@ -19,9 +19,9 @@ import java.nio.file.StandardOpenOption;
  * @param signal the signal that killed the command, 0 when none
  * @param timedOut whether {@code --timeout} expired
  * @param wallTimeMs wall-clock time of the command
- * @param userCpuMs user CPU time of everything in the sandbox
- * @param sysCpuMs system CPU time of everything in the sandbox
- * @param maxRssKb the largest resident set of any process in the sandbox
+ * @param userCpuMs user CPU time of the command and of the children it waited for
+ * @param sysCpuMs system CPU time of the command and of the children it waited for
+ * @param maxRssKb the largest resident set of the command or of a child it waited for
  * @param setupError why the command never ran, or {@code null}
  */
 record RunReport(int exitCode, int signal, boolean timedOut, long wallTimeMs, long userCpuMs,

@@ -23,6 +23,9 @@ public final class NativeLoader {
     /** Set once the library is loaded; its being non-null is the "loaded" flag. */
     private static volatile Path helper;
 
+    /** The file this class loader's copy of the library was loaded from. */
+    private static volatile Path library;
+
     private NativeLoader() {}
 
     /** Loads the native library (once per class loader) and extracts the helper. */
@@ -44,8 +47,14 @@ public final class NativeLoader {
         }
         NativeInstaller.Installation installation =
                 NativeInstaller.fromEnvironment(NativeLoader.class, VERSION).install();
-        loadLibrary(installation);
+        library = loadLibrary(installation);
         helper = installation.helper();
+    }
+
+    /** The library file this class loader loaded (for tests and diagnostics). */
+    static Path libraryPath() {
+        ensureLoaded();
+        return library;
     }
 
     /**
@@ -53,23 +62,23 @@ public final class NativeLoader {
      * loader per JVM, so when another loader (an application server, a build tool's plugin
      * loader) already holds it, this loader loads an identical copy under another name.
      */
-    private static void loadLibrary(NativeInstaller.Installation installation) {
-        Path library = installation.library();
+    private static Path loadLibrary(NativeInstaller.Installation installation) {
+        Path file = installation.library();
         for (int copy = 1;; copy++) {
             try {
-                System.load(library.toString());
-                return;
+                System.load(file.toString());
+                return file;
             } catch (UnsatisfiedLinkError e) {
                 String message = String.valueOf(e.getMessage());
                 if (!message.contains("already loaded in another classloader")) {
-                    throw explain(library, e);
+                    throw explain(file, e);
                 }
                 if (copy > MAX_LIBRARY_COPIES) {
                     throw new NativeLoadException("libstockade.so is already loaded by "
                             + MAX_LIBRARY_COPIES + " other class loaders in this JVM: load"
                             + " Stockade from one shared class loader", e);
                 }
-                library = installation.libraryCopy(copy);
+                file = installation.libraryCopy(copy);
             }
         }
     }

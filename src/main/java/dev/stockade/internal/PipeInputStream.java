@@ -1,6 +1,7 @@
 package dev.stockade.internal;
 
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,12 +34,6 @@ public final class PipeInputStream extends InputStream {
     }
 
     @Override
-    public synchronized long skip(long n) throws IOException {
-        ensureOpen();
-        return in.skip(n);
-    }
-
-    @Override
     public synchronized int available() throws IOException {
         ensureOpen();
         return in.available();
@@ -62,16 +57,18 @@ public final class PipeInputStream extends InputStream {
             return;
         }
         InputStream pipe = in;
-        byte[] rest = new byte[0];
+        ByteArrayOutputStream rest = new ByteArrayOutputStream();
+        byte[] buf = new byte[8192];
         try {
-            // No writer is left, so available() is everything the pipe still holds.
+            // No writer is left, so available() is everything the pipe still holds. Plain
+            // read(): FileInputStream's readNBytes/readAllBytes seek, which fails on a pipe.
             int n = pipe.available();
             while (n > 0) {
-                byte[] chunk = pipe.readNBytes(n);
-                byte[] joined = new byte[rest.length + chunk.length];
-                System.arraycopy(rest, 0, joined, 0, rest.length);
-                System.arraycopy(chunk, 0, joined, rest.length, chunk.length);
-                rest = joined;
+                int got = pipe.read(buf, 0, Math.min(buf.length, n));
+                if (got < 0) {
+                    break;
+                }
+                rest.write(buf, 0, got);
                 n = pipe.available();
             }
         } catch (IOException e) {
@@ -82,7 +79,7 @@ public final class PipeInputStream extends InputStream {
         } catch (IOException e) {
             // close(2) always releases the descriptor on Linux.
         }
-        in = new ByteArrayInputStream(rest);
+        in = new ByteArrayInputStream(rest.toByteArray());
     }
 
     private void ensureOpen() throws IOException {

@@ -3,6 +3,7 @@ package dev.stockade.cli;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -39,7 +40,7 @@ final class CliProcess {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElseThrow());
         command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
+        command.add(absoluteClassPath());
         command.add("-Xshare:auto");
         command.add("-XX:TieredStopAtLevel=1");
         command.add(Main.class.getName());
@@ -50,6 +51,20 @@ final class CliProcess {
         CliProcess cli = new CliProcess(builder.start());
         cli.process.getOutputStream().close();
         return cli;
+    }
+
+    /**
+     * This JVM's class path with every entry made absolute: the CLI runs in another directory,
+     * and CI's unprivileged run uses relative entries.
+     */
+    private static String absoluteClassPath() {
+        List<String> entries = new ArrayList<>();
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            if (!entry.isEmpty()) {
+                entries.add(Path.of(entry).toAbsolutePath().toString());
+            }
+        }
+        return String.join(File.pathSeparator, entries);
     }
 
     /** Runs the CLI to completion. */

@@ -13,13 +13,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code stockade probe}: the table, the JSON, and the exit code against the library's verdict. */
 class ProbeCommandTest {
 
-    @TempDir
-    Path dir;
+    /** The probe looks at the current directory (idmapped mounts there): compare like with like. */
+    private final Path dir = Path.of("").toAbsolutePath();
 
     @Test
     void jsonMatchesTheLibraryAndTheExitCodeMatchesTheVerdict() throws Exception {

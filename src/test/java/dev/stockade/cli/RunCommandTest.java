@@ -225,7 +225,7 @@ class RunCommandTest {
         Result result = sh(List.of("--open-files", "64", "--processes", "300", "--max-file-size", "1m",
                 "--cpu-time", "30"), "grep -E '^Max (open files|processes|file size|cpu time)' /proc/self/limits");
         assertEquals(0, result.exitCode(), result.toString());
-        List<String> lines = result.stdout().lines().map(l -> l.replaceAll(" {2,}", "|")).toList();
+        List<String> lines = result.stdout().lines().map(l -> l.strip().replaceAll(" {2,}", "|")).toList();
         assertEquals(List.of(
                 "Max cpu time|30|30|seconds",
                 "Max file size|1048576|1048576|bytes",
@@ -329,7 +329,7 @@ class RunCommandTest {
                 "--", "/bin/sh", "-c", "sleep 1000 & touch ready; wait");
         waitFor(ready, cli.process);
         List<ProcessHandle> sandboxed = cli.process.descendants().toList();
-        assertTrue(sandboxed.size() >= 3, "helper, pid 1, sh and sleep expected: " + sandboxed);
+        assertTrue(sandboxed.size() >= 4, "helper, pid 1, sh and sleep expected: " + sandboxed);
 
         cli.process.destroy(); // SIGTERM, as `kill` or a service manager sends it
         Result result = cli.await();

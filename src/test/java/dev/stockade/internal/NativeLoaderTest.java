@@ -217,13 +217,13 @@ class NativeLoaderTest {
         int loaders = 3;
         CyclicBarrier start = new CyclicBarrier(loaders);
         List<URLClassLoader> created = new ArrayList<>();
-        List<CompletableFuture<Integer>> uids = new ArrayList<>();
+        List<CompletableFuture<Path>> loaded = new ArrayList<>();
         try {
             for (int i = 0; i < loaders; i++) {
                 URLClassLoader loader = new URLClassLoader(new URL[] {classes},
                         ClassLoader.getPlatformClassLoader());
                 created.add(loader);
-                uids.add(CompletableFuture.supplyAsync(() -> {
+                loaded.add(CompletableFuture.supplyAsync(() -> {
                     try {
                         Class<?> loaderClass = loader.loadClass(NativeLoader.class.getName());
                         assertNotEquals(NativeLoader.class, loaderClass);
@@ -231,22 +231,24 @@ class NativeLoaderTest {
                         loaderClass.getMethod("ensureLoaded").invoke(null);
                         Method getuid = loader.loadClass(NativeBridge.class.getName())
                                 .getMethod("getuid");
-                        return (Integer) getuid.invoke(null);
+                        assertEquals(NativeBridge.getuid(), (Integer) getuid.invoke(null));
+                        Method libraryPath = loaderClass.getDeclaredMethod("libraryPath");
+                        libraryPath.setAccessible(true);
+                        return (Path) libraryPath.invoke(null);
                     } catch (Exception e) {
                         throw new RuntimeException(e);
                     }
                 }));
             }
-            for (CompletableFuture<Integer> uid : uids) {
-                assertEquals(NativeBridge.getuid(), uid.get(60, TimeUnit.SECONDS));
-            }
-            Path directory = NativeLoader.helperPath().getParent();
-            if (System.getProperty(NativeInstaller.LIBRARY_PROPERTY) == null) {
-                for (int i = 1; i <= loaders; i++) {
-                    Path copy = directory.resolve("libstockade-" + i + ".so");
-                    assertTrue(Files.exists(copy), copy + " exists");
-                    assertEquals(sha256Hex(library), sha256Hex(Files.readAllBytes(copy)));
-                }
+            Set<Path> files = new java.util.HashSet<>();
+            files.add(NativeLoader.libraryPath());
+            for (CompletableFuture<Path> file : loaded) {
+                Path path = file.get(60, TimeUnit.SECONDS);
+                assertTrue(files.add(path), "each class loader has its own file: " + path);
+                assertEquals(sha256Hex(Files.readAllBytes(NativeLoader.libraryPath())),
+                        sha256Hex(Files.readAllBytes(path)), path + " is an identical copy");
+                assertTrue(path.getFileName().toString().matches("libstockade-[0-9]+\\.so"),
+                        path.toString());
             }
         } finally {
             for (URLClassLoader loader : created) {

@@ -1,0 +1,1430 @@
+/*
+ * Tests of stockade-helper with real processes and the real kernel:
+ *
+ *     helper_test <stockade-helper> <stk_probe> <test-name>     (or "all")
+ *
+ * Each test builds a SPEC frame, runs the helper on a socketpair (spec_writer.c) with
+ * stk_probe (probe_tool.c) as the command, and asserts exact outcomes: events, errno, wait
+ * status, bytes. Attack probes (mount, sethostname, writes to system directories) only ever
+ * run inside the sandbox. Every test passes as root and as an unprivileged user; where the
+ * two differ (ids, idmapped binds) the expectation follows getuid().
+ *
+ * To add a test: write `static void test_x(void)`, add it to `tests[]` at the end and its
+ * name to STOCKADE_HELPER_TESTS in CMakeLists.txt.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "spec_writer.h"
+#include "stockade.h"
+
+#define ALL_NAMESPACES                                                                        \
+    (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | \
+     CLONE_NEWCGROUP)
+#define RUN_TIMEOUT_S 60
+
+static const char *helper;
+static const char *probe;
+static int failures;
+
+#define EXPECT(cond, ...)                                                                   \
+    do {                                                                                    \
+        if (!(cond)) {                                                                      \
+            fprintf(stderr, "%s:%d: expected %s: ", __FILE__, __LINE__, #cond);             \
+            fprintf(stderr, __VA_ARGS__);                                                   \
+            fputc('\n', stderr);                                                            \
+            failures++;                                                                     \
+        }                                                                                   \
+    } while (0)
+
+static bool is_root(void)
+{
+    return getuid() == 0;
+}
+
+/* ---- building and running specs ---- */
+
+/* A spec running `stk_probe args...` with every namespace and a PATH. */
+static void probe_spec(struct spec_buf *b, const char *const *args)
+{
+    spec_init(b);
+    spec_string(b, STK_F_ARG, probe);
+    for (size_t i = 0; args[i] != NULL; i++) {
+        spec_string(b, STK_F_ARG, args[i]);
+    }
+    spec_string(b, STK_F_ENV, "PATH=/usr/bin:/bin");
+    spec_u32(b, STK_F_NAMESPACES, ALL_NAMESPACES);
+}
+
+static void run(struct spec_buf *b, const struct run_options *o, struct run_result *r)
+{
+    size_t len;
+    const uint8_t *frame = spec_finish(b, &len);
+    if (run_helper(helper, frame, len, o, r, RUN_TIMEOUT_S) < 0) {
+        fprintf(stderr, "harness failure\n");
+        failures++;
+    }
+    EXPECT(!r->bad_frame, "every event frame well-formed");
+}
+
+static void describe(const struct run_result *r)
+{
+    fprintf(stderr,
+            "    started=%d error=%d(%s errno=%u exit=%u: %s) exited=%d status=0x%x flags=%u "
+            "helper_status=0x%x\n    stdout=[%s]\n    stderr=[%s]\n",
+            r->started, r->error, r->step, r->err_errno, r->err_exit_code, r->detail, r->exited,
+            (unsigned)r->wait_status, r->flags, (unsigned)r->helper_status, r->out, r->err_out);
+}
+
+/* STARTED then EXITED with exit code `code`, no flags, helper exit 0. */
+static bool expect_exit(const struct run_result *r, int code)
+{
+    int before = failures;
+    EXPECT(r->started && !r->error && r->exited, "STARTED and EXITED, no ERROR");
+    EXPECT(WIFEXITED(r->wait_status) && WEXITSTATUS(r->wait_status) == code,
+           "command exit code %d", code);
+    EXPECT(r->flags == 0, "no flags");
+    EXPECT(r->events == 2, "exactly two events");
+    EXPECT(WIFEXITED(r->helper_status) && WEXITSTATUS(r->helper_status) == 0,
+           "helper exits 0 after EXITED");
+    if (failures != before) {
+        describe(r);
+        return false;
+    }
+    return true;
+}
+
+static void expect_signal(const struct run_result *r, int sig, uint32_t flags)
+{
+    int before = failures;
+    EXPECT(r->started && !r->error && r->exited, "STARTED and EXITED");
+    EXPECT(WIFSIGNALED(r->wait_status) && WTERMSIG(r->wait_status) == sig,
+           "command killed by signal %d", sig);
+    EXPECT(!WCOREDUMP(r->wait_status), "no core dump (RLIMIT_CORE 0)");
+    EXPECT(r->flags == flags, "flags %u", flags);
+    EXPECT(WIFEXITED(r->helper_status) && WEXITSTATUS(r->helper_status) == 0, "helper exits 0");
+    if (failures != before) {
+        describe(r);
+    }
+}
+
+/* Only an ERROR: step, errno, exit code; nothing started; the helper exits with that code. */
+static void expect_error(const struct run_result *r, const char *step, uint32_t err,
+                         uint32_t exit_code)
+{
+    int before = failures;
+    EXPECT(r->error && !r->started && !r->exited && r->events == 1, "exactly one ERROR event");
+    EXPECT(strcmp(r->step, step) == 0, "step \"%s\"", step);
+    EXPECT(r->err_errno == err, "errno %u", err);
+    EXPECT(r->err_exit_code == exit_code, "exit code %u", exit_code);
+    EXPECT(WIFEXITED(r->helper_status) && WEXITSTATUS(r->helper_status) == (int)exit_code,
+           "helper exits %u", exit_code);
+    if (failures != before) {
+        describe(r);
+    }
+}
+
+static void expect_output(const struct run_result *r, const char *expected)
+{
+    EXPECT(strcmp(r->out, expected) == 0, "stdout [%s], got [%s]", expected, r->out);
+}
+
+/* Runs `stk_probe args...` with the base spec plus `extra` fields, expects exit 0 and the
+ * given stdout. */
+static void probe_expect(const char *const *args, void (*extra)(struct spec_buf *),
+                         const char *expected)
+{
+    struct spec_buf b;
+    struct run_result r;
+    probe_spec(&b, args);
+    if (extra != NULL) {
+        extra(&b);
+    }
+    run(&b, NULL, &r);
+    if (expect_exit(&r, 0)) {
+        expect_output(&r, expected);
+    }
+    run_result_free(&r);
+    spec_free(&b);
+}
+
+/* ---- host-side helpers ---- */
+
+/* A fresh directory on the host. A root caller's is root-owned 0700, like a JVM temp dir:
+ * only the idmapped bind makes it usable by the sandbox user. */
+static void make_host_dir(char *path, size_t len)
+{
+    snprintf(path, len, "/tmp/stk-helper-test-XXXXXX");
+    if (mkdtemp(path) == NULL) {
+        perror("mkdtemp");
+        exit(2);
+    }
+}
+
+static void remove_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d != NULL) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
+                continue;
+            }
+            char child[4096];
+            snprintf(child, sizeof child, "%s/%s", path, e->d_name);
+            struct stat st;
+            if (lstat(child, &st) == 0 && S_ISDIR(st.st_mode)) {
+                remove_tree(child);
+            } else {
+                unlink(child);
+            }
+        }
+        closedir(d);
+    }
+    rmdir(path);
+}
+
+static char *read_file(const char *path)
+{
+    static char buf[65536];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return NULL;
+    }
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n < 0) {
+        return NULL;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
+        perror(path);
+        exit(2);
+    }
+    close(fd);
+}
+
+/* A unique string to find a sandboxed process by its argv in the host's /proc. */
+static void make_marker(char *out, size_t len)
+{
+    static int counter;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(out, len, "stkmarker-%d-%ld-%d", (int)getpid(), (long)ts.tv_nsec, counter++);
+}
+
+/* How many host processes run `stk_probe hold <marker> ...` (the daemon, not the command
+ * that started it, whose argv also carries the marker). */
+static int count_marked(const char *marker)
+{
+    DIR *d = opendir("/proc");
+    if (d == NULL) {
+        return -1;
+    }
+    int found = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') {
+            continue;
+        }
+        char path[300];
+        snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            continue;
+        }
+        char buf[8192];
+        ssize_t n = read(fd, buf, sizeof buf);
+        close(fd);
+        if (n <= 0) {
+            continue;
+        }
+        buf[n - 1] = '\0';
+        const char *previous = "";
+        for (ssize_t i = 0; i < n; i += (ssize_t)strlen(buf + i) + 1) {
+            if (strcmp(previous, "hold") == 0 && strcmp(buf + i, marker) == 0) {
+                found++;
+                break;
+            }
+            previous = buf + i;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+/* For paths where the kernel tears the sandbox down asynchronously (the helper itself was
+ * killed): waits until the marked processes are gone, giving up after 20 s. */
+static int wait_marked_gone(const char *marker)
+{
+    for (int i = 0; i < 2000; i++) {
+        int n = count_marked(marker);
+        if (n == 0) {
+            return 0;
+        }
+        struct timespec t = {0, 10 * 1000 * 1000};
+        nanosleep(&t, NULL);
+    }
+    return count_marked(marker);
+}
+
+struct marker_ctx {
+    const char *marker;
+    int seen;
+};
+
+static void on_ready_count(void *p)
+{
+    struct marker_ctx *c = p;
+    c->seen = count_marked(c->marker);
+}
+
+/* ---- the tests ---- */
+
+static void test_exit_codes(void)
+{
+    probe_expect((const char *const[]){"exit", "0", NULL}, NULL, "");
+    struct spec_buf b;
+    struct run_result r;
+    static const int codes[] = {3, 255};
+    for (size_t i = 0; i < 2; i++) {
+        char code[8];
+        snprintf(code, sizeof code, "%d", codes[i]);
+        probe_spec(&b, (const char *const[]){"exit", code, NULL});
+        run(&b, NULL, &r);
+        expect_exit(&r, codes[i]);
+        run_result_free(&r);
+        spec_free(&b);
+    }
+}
+
+static void test_signals(void)
+{
+    struct spec_buf b;
+    struct run_result r;
+    probe_spec(&b, (const char *const[]){"kill-self", "9", NULL});
+    run(&b, NULL, &r);
+    expect_signal(&r, SIGKILL, 0);
+    run_result_free(&r);
+    spec_free(&b);
+
+    probe_spec(&b, (const char *const[]){"segv", NULL});
+    run(&b, NULL, &r);
+    expect_signal(&r, SIGSEGV, 0);
+    run_result_free(&r);
+    spec_free(&b);
+}
+
+static void test_stdio(void)
+{
+    struct spec_buf b;
+    struct run_result r;
+    probe_spec(&b, (const char *const[]){"stdio", "out \x01\xff bytes", "err bytes\n", NULL});
+    run(&b, NULL, &r);
+    if (expect_exit(&r, 0)) {
+        expect_output(&r, "out \x01\xff bytes");
+        EXPECT(strcmp(r.err_out, "err bytes\n") == 0, "stderr bytes, got [%s]", r.err_out);
+    }
+    run_result_free(&r);
+    spec_free(&b);
+
+    static const char input[] = "line one\nline two\n\x7f\x80 end";
+    struct run_options o = {.stdin_data = input, .stdin_len = sizeof input - 1};
+    probe_spec(&b, (const char *const[]){"cat", NULL});
+    run(&b, &o, &r);
+    if (expect_exit(&r, 0)) {
+        EXPECT(r.out_len == sizeof input - 1 && memcmp(r.out, input, r.out_len) == 0,
+               "stdin copied to stdout unchanged");
+    }
+    run_result_free(&r);
+    spec_free(&b);
+}
+
+static void test_identity(void)
+{
+    /* Defaults: a root caller's command is nobody, an unprivileged caller's keeps its ids. */
+    char expected[128];
+    unsigned int uid = is_root() ? 65534u : getuid(), gid = is_root() ? 65534u : getgid();
+    snprintf(expected, sizeof expected, "uid=%u gid=%u euid=%u egid=%u groups=", uid, gid, uid,
+             gid);
+    struct spec_buf b;
+    struct run_result r;
+    probe_spec(&b, (const char *const[]){"ids", NULL});
+    run(&b, NULL, &r);
+    if (expect_exit(&r, 0)) {
+        EXPECT(strncmp(r.out, expected, strlen(expected)) == 0, "[%s...], got [%s]", expected,
+               r.out);
+        EXPECT(strncmp(r.out, "uid=0 ", 6) != 0 || !is_root(), "never uid 0 for a root caller");
+        /* A root caller's supplementary groups (host gid 0) are gone. */
+        EXPECT(!is_root() || strstr(r.out, "groups=0\n") != NULL, "no groups, got [%s]", r.out);
+    }
+    run_result_free(&r);
+    spec_free(&b);
+
+    /* Explicit ids: inside exactly those, mapped to nobody (root) or the caller. */
+    unsigned int host = is_root() ? 65534u : getuid();
+    probe_spec(&b, (const char *const[]){"file", "/proc/self/uid_map", NULL});
+    spec_u32(&b, STK_F_UID, 4242);
+    spec_u32(&b, STK_F_GID, 4343);
+    run(&b, NULL, &r);
+    if (expect_exit(&r, 0)) {
+        unsigned int inside = 0, outside = 0, count = 0;
+        EXPECT(sscanf(r.out, "%u %u %u", &inside, &outside, &count) == 3 && inside == 4242 &&
+                   outside == host && count == 1,
+               "uid_map \"4242 %u 1\", got [%s]", host, r.out);
+    }
+    run_result_free(&r);
+    spec_free(&b);
+
+    probe_spec(&b, (const char *const[]){"ids", NULL});
+    spec_u32(&b, STK_F_UID, 4242);
+    spec_u32(&b, STK_F_GID, 4343);
+    run(&b, NULL, &r);
+    if (expect_exit(&r, 0)) {
+        EXPECT(strncmp(r.out, "uid=4242 gid=4343 euid=4242 egid=4343 ", 38) == 0,
+               "ids 4242/4343, got [%s]", r.out);
+    }
+    run_result_free(&r);
+    spec_free(&b);
+}
+
+/* Without a user namespace: only a root caller, only with non-zero ids. */
+static void test_identity_without_userns(void)
+{
+    struct spec_buf b;
+    struct run_result r;
+    spec_init(&b);
+    spec_args(&b, (const char *const[]){probe, "ids", NULL});
+    spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES & ~CLONE_NEWUSER);
+    run(&b, NULL, &r);
+    if (is_root()) {
+        if (expect_exit(&r, 0)) {
+            expect_output(&r, "uid=65534 gid=65534 euid=65534 egid=65534 groups=0\n");
+        }
+    } else {
+        expect_error(&r, "spec", EPERM, 125);
+    }
+    run_result_free(&r);
+    spec_free(&b);
+
+    if (is_root()) {
+        spec_init(&b);
+        spec_args(&b, (const char *const[]){probe, "ids", NULL});
+        spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES & ~CLONE_NEWUSER);
+        spec_u32(&b, STK_F_UID, 0);
+        run(&b, NULL, &r);
+        expect_error(&r, "spec", EPERM, 125);
+        run_result_free(&r);
+        spec_free(&b);
+
+        /* A root-owned 0700 directory, bound for host uid 4242: idmapped to that uid. */
+        char dir[4096], file[4200];
+        make_host_dir(dir, sizeof dir);
+        snprintf(file, sizeof file, "%s/made-inside", dir);
+        spec_init(&b);
+        spec_args(&b, (const char *const[]){probe, "write", file, "x", NULL});
+        spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES & ~CLONE_NEWUSER);
+        spec_u32(&b, STK_F_UID, 4242);
+        spec_u32(&b, STK_F_GID, 4242);
+        spec_bind(&b, dir, dir, false);
+        run(&b, NULL, &r);
+        if (expect_exit(&r, 0)) {
+            expect_output(&r, "ok\n");
+            struct stat st;
+            EXPECT(stat(file, &st) == 0 && st.st_uid == 0 && st.st_gid == 0,
+                   "stored as owned by root on the host");
+        }
+        run_result_free(&r);
+        spec_free(&b);
+        remove_tree(dir);
+    }
+}
+
+static void test_pid1(void)
+{
+    struct spec_buf b;
+    struct run_result r;
+    probe_spec(&b, (const char *const[]){"pid", NULL});
+    run(&b, NULL, &r);
+    if (expect_exit(&r, 0)) {
+        expect_output(&r, "pid=2 ppid=1\n");
+        EXPECT(r.command_pid == 2, "STARTED command pid 2, got %d", r.command_pid);
+        EXPECT(r.sandbox_pid > 1 && r.sandbox_pid != r.helper_pid, "host pid of pid 1");
+    }
+    run_result_free(&r);
+    spec_free(&b);
+
+    /* pid 1 is the helper itself; the host's processes are not visible. */
+    probe_spec(&b, (const char *const[]){"file", "/proc/1/cmdline", NULL});
+    run(&b, NULL, &r);
+    if (expect_exit(&r, 0)) {
+        EXPECT(r.out_len == strlen(helper) + 1 && memcmp(r.out, helper, r.out_len) == 0,
+               "/proc/1/cmdline is the helper's argv, got [%s]", r.out);
+    }
+    run_result_free(&r);
+    spec_free(&b);
+
+    probe_expect((const char *const[]){"pids", NULL}, NULL, "1 2\n");
+}
+
+static void test_capabilities(void)
+{
+    probe_expect((const char *const[]){"status", NULL}, NULL,
+                 "CapInh:\t0000000000000000\n"
+                 "CapPrm:\t0000000000000000\n"
+                 "CapEff:\t0000000000000000\n"
+                 "CapBnd:\t0000000000000000\n"
+                 "CapAmb:\t0000000000000000\n"
+                 "NoNewPrivs:\t1\n"
+                 "Seccomp:\t0\n");
+    /* uid 0 inside (mapped to nobody or to the caller) is root in name only. */
+    struct spec_buf b;
+    struct run_result r;
+    probe_spec(&b, (const char *const[]){"status", NULL});
+    spec_u32(&b, STK_F_UID, 0);
+    spec_u32(&b, STK_F_GID, 0);
+    run(&b, NULL, &r);
+    if (expect_exit(&r, 0)) {
+        EXPECT(strstr(r.out, "CapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n"
+                             "CapBnd:\t0000000000000000\n") != NULL,
+               "no capabilities as uid 0 inside, got [%s]", r.out);
+    }
+    run_result_free(&r);
+    spec_free(&b);
+    probe_spec(&b, (const char *const[]){"mount-tmpfs", "/tmp", NULL});
+    spec_u32(&b, STK_F_UID, 0);
+    spec_u32(&b, STK_F_GID, 0);
+    run(&b, NULL, &r);
+    if (expect_exit(&r, 0)) {
+        expect_output(&r, "errno=1\n");
+    }
+    run_result_free(&r);
+    spec_free(&b);
+    /* What the capabilities would allow, tried inside only. Allowed case first: the name is
+     * readable. */
+    probe_expect((const char *const[]){"uname", NULL}, NULL, "stockade\n");
+    probe_expect((const char *const[]){"sethostname", "evil", NULL}, NULL, "errno=1\n");
+    probe_expect((const char *const[]){"mount-tmpfs", "/tmp", NULL}, NULL, "errno=1\n");
+}
+
+/* The probe's directory bound at its own path, for specs whose tmpfs /tmp would hide it. */
+static char probe_dir[4096];
+
+static void add_tmpfs_tmp_with_probe(struct spec_buf *b)
+{
+    spec_tmpfs(b, "/tmp", 1u << 20);
+    spec_bind(b, probe_dir, probe_dir, true);
+}
+
+static void test_readonly_root(void)
+{
+    /* Allowed case first: the sandbox's own tmpfs is writable. */
+    probe_expect((const char *const[]){"create", "/tmp/stk-new-file", NULL},
+                 add_tmpfs_tmp_with_probe, "ok\n");
+    probe_expect((const char *const[]){"create", "/usr/stk-new-file", NULL}, NULL, "errno=30\n");
+    probe_expect((const char *const[]){"create", "/etc/stk-new-file", NULL}, NULL, "errno=30\n");
+    probe_expect((const char *const[]){"mkdir", "/stk-new-dir", NULL}, NULL, "errno=30\n");
+    struct stat st;
+    EXPECT(stat("/usr/stk-new-file", &st) < 0 && stat("/stk-new-dir", &st) < 0,
+           "nothing appeared on the host");
+}
+
+static char host_dir[4096];
+
+static void add_bind_rw(struct spec_buf *b)
+{
+    spec_bind(b, host_dir, host_dir, false);
+}
+
+static void add_bind_ro(struct spec_buf *b)
+{
+    spec_bind(b, host_dir, host_dir, true);
+}
+
+static void test_bind(void)
+{
+    make_host_dir(host_dir, sizeof host_dir);
+    char pre[4200], inside[4200], arg[4200];
+    snprintf(pre, sizeof pre, "%s/from-host", host_dir);
+    snprintf(inside, sizeof inside, "%s/from-sandbox", host_dir);
+    write_file(pre, "host data", 0600);
+
+    /* Read-write: the host's (for root: root-owned, 0600) file is readable, and what the
+     * sandbox writes persists, owned by the caller on the host. */
+    probe_expect((const char *const[]){"file", pre, NULL}, add_bind_rw, "host data");
+    probe_expect((const char *const[]){"write", inside, "from the sandbox", NULL}, add_bind_rw,
+                 "ok\n");
+    const char *content = read_file(inside);
+    EXPECT(content != NULL && strcmp(content, "from the sandbox") == 0,
+           "the write persisted on the host");
+    struct stat st;
+    EXPECT(stat(inside, &st) == 0 && st.st_uid == getuid() && st.st_gid == getgid(),
+           "owned by the caller on the host (uid %u gid %u)", (unsigned)st.st_uid,
+           (unsigned)st.st_gid);
+
+    /* Read-only: readable, not writable. */
+    probe_expect((const char *const[]){"file", pre, NULL}, add_bind_ro, "host data");
+    snprintf(arg, sizeof arg, "%s/ro-attempt", host_dir);
+    probe_expect((const char *const[]){"create", arg, NULL}, add_bind_ro, "errno=30\n");
+    EXPECT(stat(arg, &st) < 0, "no file from the read-only bind");
+    remove_tree(host_dir);
+}
+
+static char workspace_in_tmp[4096];
+
+static void add_tmpfs_and_workspace(struct spec_buf *b)
+{
+    add_tmpfs_tmp_with_probe(b);
+    spec_bind(b, host_dir, workspace_in_tmp, false);
+}
+
+/* A bind below the spec's own tmpfs: its mount point is created there (and only there). */
+static void test_bind_below_tmpfs(void)
+{
+    make_host_dir(host_dir, sizeof host_dir);
+    snprintf(workspace_in_tmp, sizeof workspace_in_tmp, "/tmp/stk-ws-%d/a/workspace",
+             (int)getpid());
+    char target[4200];
+    snprintf(target, sizeof target, "%s/file", workspace_in_tmp);
+    probe_expect((const char *const[]){"write", target, "through tmpfs", NULL},
+                 add_tmpfs_and_workspace, "ok\n");
+    char host_file[4200];
+    snprintf(host_file, sizeof host_file, "%s/file", host_dir);
+    const char *content = read_file(host_file);
+    EXPECT(content != NULL && strcmp(content, "through tmpfs") == 0, "written to the host dir");
+    struct stat st;
+    char host_view[4200];
+    snprintf(host_view, sizeof host_view, "/tmp/stk-ws-%d", (int)getpid());
+    EXPECT(stat(host_view, &st) < 0 && errno == ENOENT,
+           "the mount point was created in the sandbox's tmpfs, not on the host");
+    remove_tree(host_dir);
+}
+
+static char bad_src[4096], bad_dst[4096];
+
+static void add_bad_bind(struct spec_buf *b)
+{
+    spec_bind(b, bad_src, bad_dst, false);
+}
+
+static void test_bind_errors(void)
+{
+    struct spec_buf b;
+    struct run_result r;
+    /* Source missing. */
+    snprintf(bad_src, sizeof bad_src, "/nonexistent-stk-source");
+    snprintf(bad_dst, sizeof bad_dst, "/usr");
+    probe_spec(&b, (const char *const[]){"exit", "0", NULL});
+    add_bad_bind(&b);
+    run(&b, NULL, &r);
+    expect_error(&r, "bind", ENOENT, 125);
+    EXPECT(strstr(r.detail, "/nonexistent-stk-source") != NULL, "detail names the source: %s",
+           r.detail);
+    run_result_free(&r);
+    spec_free(&b);
+
+    /* Target missing on the read-only host tree: never created there. */
+    make_host_dir(host_dir, sizeof host_dir);
+    snprintf(bad_src, sizeof bad_src, "%s", host_dir);
+    snprintf(bad_dst, sizeof bad_dst, "/nonexistent-stk-target/sub");
+    probe_spec(&b, (const char *const[]){"exit", "0", NULL});
+    add_bad_bind(&b);
+    run(&b, NULL, &r);
+    expect_error(&r, "bind", ENOENT, 125);
+    EXPECT(strstr(r.detail, "/nonexistent-stk-target/sub") != NULL, "detail names the target: %s",
+           r.detail);
+    struct stat st;
+    EXPECT(stat("/nonexistent-stk-target", &st) < 0, "nothing created on the host");
+    run_result_free(&r);
+    spec_free(&b);
+
+    /* A directory onto a file. */
+    snprintf(bad_dst, sizeof bad_dst, "/etc/passwd");
+    probe_spec(&b, (const char *const[]){"exit", "0", NULL});
+    add_bad_bind(&b);
+    run(&b, NULL, &r);
+    expect_error(&r, "bind", ENOTDIR, 125);
+    run_result_free(&r);
+    spec_free(&b);
+    remove_tree(host_dir);
+}
+
+static void test_tmpfs(void)
+{
+    /* Writable, size-limited (1 MiB: the second MiB fails with ENOSPC), gone afterwards. */
+    char path[128];
+    snprintf(path, sizeof path, "/tmp/stk-tmpfs-test-%d", (int)getpid());
+    probe_expect((const char *const[]){"fill", path, "524288", NULL}, add_tmpfs_tmp_with_probe,
+                 "ok\n");
+    probe_expect((const char *const[]){"fill", path, "2097152", NULL}, add_tmpfs_tmp_with_probe,
+                 "errno=28\n");
+    struct stat st;
+    EXPECT(stat(path, &st) < 0 && errno == ENOENT, "the file stayed in the sandbox");
+}
+
+static void add_hostname(struct spec_buf *b)
+{
+    spec_string(b, STK_F_HOSTNAME, "stk-test-host");
+}
+
+static void test_hostname(void)
+{
+    char before[256], after[256];
+    gethostname(before, sizeof before);
+    probe_expect((const char *const[]){"uname", NULL}, add_hostname, "stk-test-host\n");
+    probe_expect((const char *const[]){"uname", NULL}, NULL, "stockade\n");
+    gethostname(after, sizeof after);
+    EXPECT(strcmp(before, after) == 0 && strcmp(after, "stk-test-host") != 0,
+           "the host's name is unchanged (%s)", after);
+}
+
+static void test_network(void)
+{
+    /* Allowed first: loopback is up inside and a server there is reachable. */
+    probe_expect((const char *const[]){"loopback", NULL}, NULL, "ok\n");
+    probe_expect((const char *const[]){"net", NULL}, NULL, "lo lo=up\n");
+    /* A server on the host's 127.0.0.1 is not: the sandbox's loopback is its own. */
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (s < 0 || bind(s, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(s, 1) < 0 ||
+        getsockname(s, (struct sockaddr *)&addr, &len) < 0) {
+        perror("host server");
+        failures++;
+        return;
+    }
+    char port[16];
+    snprintf(port, sizeof port, "%d", ntohs(addr.sin_port));
+    probe_expect((const char *const[]){"connect", port, NULL}, NULL, "errno=111\n");
+    close(s);
+}
+
+static void add_timeout(struct spec_buf *b)
+{
+    spec_u64(b, STK_F_TIMEOUT_MS, 300);
+    spec_u64(b, STK_F_KILL_GRACE_MS, 300);
+}
+
+/* For commands that must reach a point (a signal disposition, a daemon) before the timeout
+ * hits: the 3 s are a margin for a start-up that takes milliseconds, not a measurement. */
+static void add_long_timeout(struct spec_buf *b)
+{
+    spec_u64(b, STK_F_TIMEOUT_MS, 3000);
+    spec_u64(b, STK_F_KILL_GRACE_MS, 300);
+}
+
+static void test_timeout(void)
+{
+    struct spec_buf b;
+    struct run_result r;
+    probe_spec(&b, (const char *const[]){"sleep", "1000", NULL});
+    add_timeout(&b);
+    run(&b, NULL, &r);
+    expect_signal(&r, SIGTERM, STK_EXIT_TIMED_OUT);
+    EXPECT(r.wall_ns >= 300000000ull, "killed no earlier than the timeout (%llu ns)",
+           (unsigned long long)r.wall_ns);
+    run_result_free(&r);
+    spec_free(&b);
+
+    /* A command that ignores SIGTERM gets SIGKILL after the grace. */
+    probe_spec(&b, (const char *const[]){"ignore-term", NULL});
+    add_long_timeout(&b);
+    run(&b, NULL, &r);
+    expect_signal(&r, SIGKILL, STK_EXIT_TIMED_OUT);
+    EXPECT(strcmp(r.out, "ready\n") == 0, "it ran: [%s]", r.out);
+    run_result_free(&r);
+    spec_free(&b);
+}
+
+/* A double-forked, setsid daemon is gone when the sandbox ends: after the command exits
+ * normally, and after a timeout. */
+static void test_daemon_gone(void)
+{
+    static const char *const modes[] = {"exit", "sleep"};
+    for (int i = 0; i < 2; i++) {
+        char marker[96];
+        make_marker(marker, sizeof marker);
+        struct marker_ctx ctx = {.marker = marker, .seen = -1};
+        struct run_options o = {.wait_for_stdout = "ready\n", .hold_stdin = true,
+                                .on_ready = on_ready_count, .ctx = &ctx};
+        struct spec_buf b;
+        struct run_result r;
+        probe_spec(&b, (const char *const[]){"daemonize", marker, modes[i], NULL});
+        if (i == 1) {
+            add_long_timeout(&b);
+        }
+        run(&b, &o, &r);
+        if (i == 0) {
+            expect_exit(&r, 0);
+        } else {
+            expect_signal(&r, SIGTERM, STK_EXIT_TIMED_OUT);
+        }
+        EXPECT(ctx.seen == 1, "the daemon ran on the host (seen %d)", ctx.seen);
+        EXPECT(count_marked(marker) == 0, "the daemon is gone once EXITED arrived (%s)",
+               modes[i]);
+        run_result_free(&r);
+        spec_free(&b);
+    }
+}
+
+static void test_kill_frame(void)
+{
+    struct spec_buf b;
+    struct run_result r;
+    struct run_options graceful = {.after_started = 1, .kill_mode = STK_KILL_GRACEFUL};
+    probe_spec(&b, (const char *const[]){"sleep", "1000", NULL});
+    run(&b, &graceful, &r);
+    expect_signal(&r, SIGTERM, STK_EXIT_KILLED);
+    run_result_free(&r);
+    spec_free(&b);
+
+    struct run_options now = {.after_started = 1, .kill_mode = STK_KILL_NOW};
+    probe_spec(&b, (const char *const[]){"ignore-term", NULL});
+    run(&b, &now, &r);
+    expect_signal(&r, SIGKILL, STK_EXIT_KILLED);
+    run_result_free(&r);
+    spec_free(&b);
+
+    /* Graceful on a command that ignores SIGTERM: SIGKILL after the grace. */
+    struct run_options graceful_ready = {.after_started = 1,
+                                         .kill_mode = STK_KILL_GRACEFUL,
+                                         .wait_for_stdout = "ready\n"};
+    probe_spec(&b, (const char *const[]){"ignore-term", NULL});
+    spec_u64(&b, STK_F_KILL_GRACE_MS, 200);
+    run(&b, &graceful_ready, &r);
+    expect_signal(&r, SIGKILL, STK_EXIT_KILLED);
+    run_result_free(&r);
+    spec_free(&b);
+}
+
+/* The Java side closes the control socket (or its JVM dies): the whole sandbox goes. */
+static void test_control_eof(void)
+{
+    char marker[96];
+    make_marker(marker, sizeof marker);
+    struct marker_ctx ctx = {.marker = marker, .seen = -1};
+    struct run_options o = {.after_started = 2, .wait_for_stdout = "ready\n",
+                            .on_ready = on_ready_count, .ctx = &ctx};
+    struct spec_buf b;
+    struct run_result r;
+    probe_spec(&b, (const char *const[]){"daemonize", marker, "sleep", NULL});
+    run(&b, &o, &r);
+    EXPECT(r.started && !r.error, "it started");
+    EXPECT(ctx.seen == 1, "the daemon ran (seen %d)", ctx.seen);
+    EXPECT(WIFEXITED(r.helper_status) && WEXITSTATUS(r.helper_status) == 0,
+           "the helper ended by itself (status 0x%x)", (unsigned)r.helper_status);
+    EXPECT(count_marked(marker) == 0, "the daemon is gone when the helper has exited");
+    run_result_free(&r);
+    spec_free(&b);
+
+    /* The helper itself killed: pid 1's parent-death signal takes the sandbox down. */
+    make_marker(marker, sizeof marker);
+    ctx.seen = -1;
+    struct run_options k = {.after_started = 3, .signal_to_helper = SIGKILL,
+                            .wait_for_stdout = "ready\n", .on_ready = on_ready_count,
+                            .ctx = &ctx};
+    probe_spec(&b, (const char *const[]){"daemonize", marker, "sleep", NULL});
+    run(&b, &k, &r);
+    EXPECT(WIFSIGNALED(r.helper_status) && WTERMSIG(r.helper_status) == SIGKILL,
+           "the helper was killed");
+    EXPECT(ctx.seen == 1, "the daemon ran (seen %d)", ctx.seen);
+    EXPECT(wait_marked_gone(marker) == 0, "the daemon is gone after the helper died");
+    run_result_free(&r);
+    spec_free(&b);
+}
+
+static void test_signal_forwarding(void)
+{
+    struct spec_buf b;
+    struct run_result r;
+    struct run_options o = {.after_started = 3, .signal_to_helper = SIGTERM};
+    probe_spec(&b, (const char *const[]){"sleep", "1000", NULL});
+    run(&b, &o, &r);
+    expect_signal(&r, SIGTERM, 0);
+    run_result_free(&r);
+    spec_free(&b);
+
+    struct run_options hup = {.after_started = 3, .signal_to_helper = SIGHUP};
+    probe_spec(&b, (const char *const[]){"sleep", "1000", NULL});
+    run(&b, &hup, &r);
+    expect_signal(&r, SIGHUP, 0);
+    run_result_free(&r);
+    spec_free(&b);
+}
+
+/* ---- malformed specs ---- */
+
+static void expect_spec_error(struct spec_buf *b, const struct run_options *o, const char *step,
+                              uint32_t err, const char *what)
+{
+    struct run_result r;
+    run(b, o, &r);
+    int before = failures;
+    expect_error(&r, step, err, 125);
+    if (failures != before) {
+        fprintf(stderr, "    (case: %s)\n", what);
+    }
+    run_result_free(&r);
+    spec_free(b);
+}
+
+static void minimal(struct spec_buf *b)
+{
+    spec_init(b);
+    spec_args(b, (const char *const[]){probe, "exit", "0", NULL});
+}
+
+static void test_malformed_specs(void)
+{
+    struct spec_buf b;
+    spec_init_raw(&b, 0x12345678u, STK_PROTOCOL_VERSION);
+    spec_string(&b, STK_F_ARG, probe);
+    expect_spec_error(&b, NULL, "spec", EPROTO, "bad magic");
+
+    spec_init_raw(&b, STK_PROTOCOL_MAGIC, 99);
+    spec_string(&b, STK_F_ARG, probe);
+    expect_spec_error(&b, NULL, "spec", EPROTO, "bad version");
+
+    minimal(&b);
+    uint8_t truncated[12] = {STK_F_ARG, 0, 0, 0, 100, 0, 0, 0, 'a', 'b', 'c', 'd'};
+    spec_raw(&b, truncated, sizeof truncated);
+    expect_spec_error(&b, NULL, "spec", EINVAL, "truncated field");
+
+    minimal(&b);
+    uint8_t short_header[5] = {STK_F_CWD, 0, 0, 0, 1};
+    spec_raw(&b, short_header, sizeof short_header);
+    expect_spec_error(&b, NULL, "spec", EINVAL, "truncated field header");
+
+    minimal(&b);
+    spec_bytes_field(&b, STK_F_ARG, "a\0b", 3);
+    expect_spec_error(&b, NULL, "spec", EINVAL, "string with NUL");
+
+    minimal(&b);
+    for (unsigned int i = 0; i < STK_MAX_ARGS; i++) {
+        spec_string(&b, STK_F_ARG, "x");
+    }
+    expect_spec_error(&b, NULL, "spec", EINVAL, "too many args");
+
+    minimal(&b);
+    spec_u32(&b, 99, 0);
+    expect_spec_error(&b, NULL, "spec", EINVAL, "unknown tag");
+
+    minimal(&b);
+    spec_bytes_field(&b, STK_F_SECCOMP_BPF, "123456789012", 12);
+    expect_spec_error(&b, NULL, "spec", EINVAL, "BPF length not a multiple of 8");
+
+    minimal(&b);
+    spec_bytes_field(&b, STK_F_SECCOMP_BPF, "", 0);
+    expect_spec_error(&b, NULL, "spec", EINVAL, "empty BPF");
+
+    spec_init(&b);
+    spec_string(&b, STK_F_ENV, "A=1");
+    expect_spec_error(&b, NULL, "spec", EINVAL, "no ARG");
+
+    minimal(&b);
+    spec_string(&b, STK_F_CWD, "relative/dir");
+    expect_spec_error(&b, NULL, "spec", EINVAL, "relative CWD");
+
+    minimal(&b);
+    spec_string(&b, STK_F_CWD, "/");
+    spec_string(&b, STK_F_CWD, "/");
+    expect_spec_error(&b, NULL, "spec", EINVAL, "CWD twice");
+
+    minimal(&b);
+    spec_string(&b, STK_F_ENV, "NOEQUALS");
+    expect_spec_error(&b, NULL, "spec", EINVAL, "ENV without =");
+
+    minimal(&b);
+    spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES | 0x80u /* CLONE_NEWTIME */);
+    expect_spec_error(&b, NULL, "spec", EINVAL, "CLONE_NEWTIME");
+
+    minimal(&b);
+    spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES & ~CLONE_NEWUTS);
+    spec_string(&b, STK_F_HOSTNAME, "host");
+    expect_spec_error(&b, NULL, "spec", EINVAL, "HOSTNAME without NEWUTS");
+
+    minimal(&b);
+    spec_string(&b, STK_F_HOSTNAME,
+                "a1234567890123456789012345678901234567890123456789012345678901234");
+    expect_spec_error(&b, NULL, "spec", EINVAL, "hostname of 65 bytes");
+
+    minimal(&b);
+    spec_rlimit(&b, RLIMIT_NOFILE, 100, 10);
+    expect_spec_error(&b, NULL, "spec", EINVAL, "soft above hard");
+
+    minimal(&b);
+    spec_rlimit(&b, RLIM_NLIMITS, 1, 1);
+    expect_spec_error(&b, NULL, "spec", EINVAL, "resource >= RLIM_NLIMITS");
+
+    minimal(&b);
+    spec_bind(&b, "/usr", "/usr/../etc", true);
+    expect_spec_error(&b, NULL, "spec", EINVAL, "mount dst with ..");
+
+    minimal(&b);
+    spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES & ~CLONE_NEWNS);
+    spec_tmpfs(&b, "/tmp", 0);
+    expect_spec_error(&b, NULL, "spec", EINVAL, "MOUNT without NEWNS");
+
+    minimal(&b);
+    uint8_t bad_type[32] = {7, 0, 0, 0};
+    spec_bytes_field(&b, STK_F_MOUNT, bad_type, 24);
+    expect_spec_error(&b, NULL, "spec", EINVAL, "unknown mount type");
+
+    minimal(&b);
+    uint8_t reserved[12] = {STK_F_UID, 0, 1, 0, 4, 0, 0, 0, 0, 0, 0, 0};
+    spec_raw(&b, reserved, sizeof reserved);
+    expect_spec_error(&b, NULL, "spec", EINVAL, "reserved header bits");
+
+    if (!is_root()) {
+        minimal(&b);
+        spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES & ~CLONE_NEWUSER);
+        expect_spec_error(&b, NULL, "spec", EPERM, "unprivileged without NEWUSER");
+    }
+
+    /* Frame-level problems. */
+    spec_init(&b);
+    b.len = 0;
+    uint8_t huge[8] = {STK_MSG_SPEC, 0, 0, 0, 0, 0, 0, 2}; /* 32 MiB */
+    spec_raw(&b, huge, sizeof huge);
+    struct run_options shut = {.shutdown_write = true};
+    {
+        struct run_result r;
+        if (run_helper(helper, b.data, b.len, &shut, &r, RUN_TIMEOUT_S) < 0) {
+            failures++;
+        }
+        expect_error(&r, "spec", EINVAL, 125);
+        run_result_free(&r);
+        spec_free(&b);
+    }
+
+    spec_init(&b);
+    b.len = 0;
+    uint8_t kill_first[12] = {STK_MSG_KILL, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0};
+    spec_raw(&b, kill_first, sizeof kill_first);
+    {
+        struct run_result r;
+        if (run_helper(helper, b.data, b.len, &shut, &r, RUN_TIMEOUT_S) < 0) {
+            failures++;
+        }
+        expect_error(&r, "protocol", EPROTO, 125);
+        run_result_free(&r);
+        spec_free(&b);
+    }
+
+    /* The frame announces more than arrives before EOF. */
+    minimal(&b);
+    {
+        size_t len;
+        spec_finish(&b, &len);
+        struct run_result r;
+        if (run_helper(helper, b.data, len - 3, &shut, &r, RUN_TIMEOUT_S) < 0) {
+            failures++;
+        }
+        expect_error(&r, "protocol", EPROTO, 125);
+        run_result_free(&r);
+        spec_free(&b);
+    }
+}
+
+/* ---- exec failures ---- */
+
+static void exec_case(const char *program, const char *path_env, const char *step,
+                      uint32_t err, uint32_t code)
+{
+    struct spec_buf b;
+    struct run_result r;
+    spec_init(&b);
+    spec_string(&b, STK_F_ARG, program);
+    if (path_env != NULL) {
+        spec_string(&b, STK_F_ENV, path_env);
+    }
+    spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES);
+    run(&b, NULL, &r);
+    int before = failures;
+    expect_error(&r, step, err, code);
+    if (failures != before) {
+        fprintf(stderr, "    (program %s)\n", program);
+    }
+    run_result_free(&r);
+    spec_free(&b);
+}
+
+static void test_exec_errors(void)
+{
+    exec_case("/nonexistent-stk/program", NULL, "execve", ENOENT, 127);
+    exec_case("stk-no-such-command", "PATH=/usr/bin:/bin", "execve", ENOENT, 127);
+    exec_case("/etc/passwd", NULL, "execve", EACCES, 126);
+    exec_case("/etc", NULL, "execve", EACCES, 126);
+    /* Found in PATH but not executable: 126, even though later entries do not have it. */
+    exec_case("passwd", "PATH=/etc:/nonexistent-stk", "execve", EACCES, 126);
+    /* The PATH search itself works (allowed case). */
+    struct spec_buf b;
+    struct run_result r;
+    spec_init(&b);
+    spec_args(&b, (const char *const[]){"true", NULL});
+    spec_string(&b, STK_F_ENV, "PATH=/nonexistent-stk:/usr/bin:/bin");
+    run(&b, NULL, &r);
+    expect_exit(&r, 0);
+    run_result_free(&r);
+    spec_free(&b);
+}
+
+static void test_cwd_env(void)
+{
+    struct spec_buf b;
+    struct run_result r;
+    spec_init(&b);
+    spec_args(&b, (const char *const[]){probe, "cwd", NULL});
+    spec_string(&b, STK_F_CWD, "/usr/bin");
+    run(&b, NULL, &r);
+    if (expect_exit(&r, 0)) {
+        expect_output(&r, "/usr/bin\n");
+    }
+    run_result_free(&r);
+    spec_free(&b);
+
+    spec_init(&b);
+    spec_args(&b, (const char *const[]){probe, "cwd", NULL});
+    spec_string(&b, STK_F_CWD, "/nonexistent-stk-cwd");
+    run(&b, NULL, &r);
+    expect_error(&r, "chdir", ENOENT, 125);
+    run_result_free(&r);
+    spec_free(&b);
+
+    /* The environment is exactly the spec's: nothing of the caller's leaks in. */
+    setenv("STK_CALLER_SECRET", "leak", 1);
+    spec_init(&b);
+    spec_args(&b, (const char *const[]){probe, "env", NULL});
+    spec_string(&b, STK_F_ENV, "A=1");
+    spec_string(&b, STK_F_ENV, "B=two words");
+    run(&b, NULL, &r);
+    if (expect_exit(&r, 0)) {
+        expect_output(&r, "A=1\nB=two words\n");
+    }
+    run_result_free(&r);
+    spec_free(&b);
+}
+
+static void add_limits(struct spec_buf *b)
+{
+    spec_rlimit(b, RLIMIT_NOFILE, 32, 64);
+    spec_rlimit(b, RLIMIT_FSIZE, 4096, 4096);
+}
+
+static void add_core(struct spec_buf *b)
+{
+    spec_rlimit(b, RLIMIT_CORE, 1024, 2048);
+}
+
+static void test_rlimits(void)
+{
+    char nofile[16], core[16];
+    snprintf(nofile, sizeof nofile, "%d", RLIMIT_NOFILE);
+    snprintf(core, sizeof core, "%d", RLIMIT_CORE);
+    probe_expect((const char *const[]){"rlimit", nofile, NULL}, add_limits, "32 64\n");
+    probe_expect((const char *const[]){"rlimit", core, NULL}, NULL, "0 0\n");
+    probe_expect((const char *const[]){"rlimit", core, NULL}, add_core, "1024 2048\n");
+
+    /* RLIMIT_FSIZE: the write past 4096 bytes raises SIGXFSZ. */
+    struct spec_buf b;
+    struct run_result r;
+    probe_spec(&b, (const char *const[]){"fill", "/tmp/big", "8192", NULL});
+    add_limits(&b);
+    add_tmpfs_tmp_with_probe(&b);
+    run(&b, NULL, &r);
+    expect_signal(&r, SIGXFSZ, 0);
+    run_result_free(&r);
+    spec_free(&b);
+
+    /* Raising a hard limit needs CAP_SYS_RESOURCE, which the sandbox never has. */
+    struct rlimit current;
+    getrlimit(RLIMIT_NOFILE, &current);
+    probe_spec(&b, (const char *const[]){"exit", "0", NULL});
+    spec_rlimit(&b, RLIMIT_NOFILE, current.rlim_max + 1, current.rlim_max + 1);
+    run(&b, NULL, &r);
+    expect_error(&r, "rlimit", EPERM, 125);
+    EXPECT(strstr(r.detail, "RLIMIT_NOFILE") != NULL, "detail names the limit: %s", r.detail);
+    run_result_free(&r);
+    spec_free(&b);
+}
+
+static void test_fds(void)
+{
+    /* fd 7 leaks into the helper without O_CLOEXEC, as the JVM does; the command sees only
+     * its stdio. */
+    struct spec_buf b;
+    struct run_result r;
+    struct run_options o = {.leak_fd = 7};
+    probe_spec(&b, (const char *const[]){"fds", NULL});
+    run(&b, &o, &r);
+    if (expect_exit(&r, 0)) {
+        expect_output(&r, "0 1 2\n");
+    }
+    run_result_free(&r);
+    spec_free(&b);
+}
+
+static void test_dev(void)
+{
+    probe_expect((const char *const[]){"write", "/dev/null", "discarded", NULL}, NULL, "ok\n");
+    probe_expect((const char *const[]){"mkdir", "/dev/shm/stk-dir", NULL}, NULL, "ok\n");
+    probe_expect((const char *const[]){"create", "/dev/stk-new-node", NULL}, NULL, "errno=30\n");
+    probe_expect((const char *const[]){"fds", NULL}, NULL, "0 1 2\n");
+}
+
+/* Denies mkdir and mkdirat with EPERM, allows the rest; kills on a foreign architecture. */
+static void add_filter(struct spec_buf *b)
+{
+#if defined(__x86_64__)
+    const uint32_t arch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+    const uint32_t arch = AUDIT_ARCH_AARCH64;
+#else
+#error "add the audit architecture of this machine"
+#endif
+    struct sock_filter insns[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+#ifdef __NR_mkdir
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mkdir, 2, 0),
+#else
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mkdirat, 2, 0),
+#endif
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mkdirat, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+    };
+    spec_bpf(b, insns, sizeof insns / sizeof insns[0]);
+}
+
+static void add_filter_and_tmp(struct spec_buf *b)
+{
+    add_filter(b);
+    add_tmpfs_tmp_with_probe(b);
+}
+
+static void test_seccomp(void)
+{
+    /* Allowed first: mkdir works in the sandbox's tmpfs without a filter. */
+    probe_expect((const char *const[]){"mkdir", "/tmp/d", NULL}, add_tmpfs_tmp_with_probe, "ok\n");
+    probe_expect((const char *const[]){"mkdir", "/tmp/d", NULL}, add_filter_and_tmp,
+                 "errno=1\n");
+    probe_expect((const char *const[]){"create", "/tmp/f", NULL}, add_filter_and_tmp, "ok\n");
+    struct spec_buf b;
+    struct run_result r;
+    probe_spec(&b, (const char *const[]){"status", NULL});
+    add_filter(&b);
+    run(&b, NULL, &r);
+    if (expect_exit(&r, 0)) {
+        EXPECT(strstr(r.out, "Seccomp:\t2\n") != NULL, "filter mode, got [%s]", r.out);
+    }
+    run_result_free(&r);
+    spec_free(&b);
+}
+
+static void test_without_pid_namespace(void)
+{
+    struct spec_buf b;
+    struct run_result r;
+    spec_init(&b);
+    spec_args(&b, (const char *const[]){probe, "pid", NULL});
+    spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES & ~CLONE_NEWPID);
+    run(&b, NULL, &r);
+    if (expect_exit(&r, 0)) {
+        char expected[64];
+        snprintf(expected, sizeof expected, "pid=%d ppid=%d\n", r.command_pid, r.sandbox_pid);
+        expect_output(&r, expected);
+        EXPECT(r.command_pid != 2, "host pids without a pid namespace");
+    }
+    run_result_free(&r);
+    spec_free(&b);
+
+    spec_init(&b);
+    spec_args(&b, (const char *const[]){probe, "sleep", "1000", NULL});
+    spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES & ~CLONE_NEWPID);
+    add_timeout(&b);
+    run(&b, NULL, &r);
+    expect_signal(&r, SIGTERM, STK_EXIT_TIMED_OUT);
+    run_result_free(&r);
+    spec_free(&b);
+
+    /* No namespace holds the sandbox together; the command's process group still goes: when
+     * the command exits (pid 1 kills it), and on KILL NOW (the monitor, through a pidfd). */
+    for (int i = 0; i < 2; i++) {
+        char marker[96];
+        make_marker(marker, sizeof marker);
+        struct marker_ctx ctx = {.marker = marker, .seen = -1};
+        struct run_options o = {.wait_for_stdout = "ready\n", .hold_stdin = true,
+                                .on_ready = on_ready_count, .ctx = &ctx};
+        if (i == 1) {
+            o.after_started = 1;
+            o.kill_mode = STK_KILL_NOW;
+        }
+        spec_init(&b);
+        spec_args(&b, (const char *const[]){probe, "background", marker,
+                                            i == 0 ? "exit" : "sleep", NULL});
+        spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES & ~CLONE_NEWPID);
+        run(&b, &o, &r);
+        if (i == 0) {
+            expect_exit(&r, 0);
+        } else {
+            expect_signal(&r, SIGKILL, STK_EXIT_KILLED);
+        }
+        EXPECT(ctx.seen == 1, "the background process ran (seen %d)", ctx.seen);
+        /* SIGKILL was sent before EXITED; the host's init reaps the orphan on its own time. */
+        EXPECT(wait_marked_gone(marker) == 0, "the background process is gone");
+        run_result_free(&r);
+        spec_free(&b);
+    }
+}
+
+/* `stockade-helper probe`: every line follows the documented grammar, every feature is
+ * there, and this machine (the tests' premise) has user namespaces. */
+static void test_probe_mode(void)
+{
+    struct spec_buf b;
+    spec_init(&b);
+    struct run_options o = {.helper_arg = "probe", .shutdown_write = true};
+    struct run_result r;
+    run_helper(helper, b.data, 0, &o, &r, RUN_TIMEOUT_S);
+    EXPECT(WIFEXITED(r.helper_status) && WEXITSTATUS(r.helper_status) == 0, "probe exits 0");
+    static const char *const names[] = {
+        "user_namespace", "pid_namespace", "mount_namespace", "network_namespace",
+        "ipc_namespace", "uts_namespace", "cgroup_namespace", "all_namespaces",
+        "seccomp_filter", "seccomp_user_notif", "landlock", "idmapped_mounts", "cgroup",
+        "cgroup_delegation"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "%s=", names[i]);
+        const char *line = r.out;
+        bool found = false;
+        while (line != NULL && *line != '\0') {
+            if (strncmp(line, key, strlen(key)) == 0) {
+                found = true;
+                const char *value = line + strlen(key);
+                const char *end = strchr(line, '\n');
+                size_t len = end != NULL ? (size_t)(end - line) : strlen(line);
+                char copy[1024];
+                snprintf(copy, sizeof copy, "%.*s", (int)len, line);
+                if (strncmp(value, "no", 2) == 0) {
+                    EXPECT(strstr(copy, " errno=") != NULL && strstr(copy, " reason=") != NULL,
+                           "a 'no' line has errno= and reason=: %s", copy);
+                } else if (strcmp(names[i], "cgroup") == 0) {
+                    EXPECT(strncmp(value, "v1\n", 3) == 0 || strncmp(value, "v2\n", 3) == 0 ||
+                               strncmp(value, "hybrid\n", 7) == 0 ||
+                               strncmp(value, "none\n", 5) == 0,
+                           "cgroup=v1|v2|hybrid|none: %s", copy);
+                } else {
+                    EXPECT(strncmp(value, "yes", 3) == 0 &&
+                               (value[3] == '\n' || value[3] == ' ' || value[3] == '\0'),
+                           "yes or no: %s", copy);
+                }
+            }
+            line = strchr(line, '\n');
+            line = line != NULL ? line + 1 : NULL;
+        }
+        EXPECT(found, "a line for %s", names[i]);
+    }
+    EXPECT(strstr(r.out, "user_namespace=yes\n") != NULL, "user namespaces available");
+    EXPECT(r.events == 0, "no protocol frames in probe mode");
+    run_result_free(&r);
+    spec_free(&b);
+}
+
+struct test {
+    const char *name;
+    void (*fn)(void);
+};
+
+static const struct test tests[] = {
+    {"exit_codes", test_exit_codes},
+    {"signals", test_signals},
+    {"stdio", test_stdio},
+    {"identity", test_identity},
+    {"identity_without_userns", test_identity_without_userns},
+    {"pid1", test_pid1},
+    {"capabilities", test_capabilities},
+    {"readonly_root", test_readonly_root},
+    {"bind", test_bind},
+    {"bind_below_tmpfs", test_bind_below_tmpfs},
+    {"bind_errors", test_bind_errors},
+    {"tmpfs", test_tmpfs},
+    {"hostname", test_hostname},
+    {"network", test_network},
+    {"timeout", test_timeout},
+    {"daemon_gone", test_daemon_gone},
+    {"kill_frame", test_kill_frame},
+    {"control_eof", test_control_eof},
+    {"signal_forwarding", test_signal_forwarding},
+    {"malformed_specs", test_malformed_specs},
+    {"exec_errors", test_exec_errors},
+    {"cwd_env", test_cwd_env},
+    {"rlimits", test_rlimits},
+    {"fds", test_fds},
+    {"dev", test_dev},
+    {"seccomp", test_seccomp},
+    {"without_pid_namespace", test_without_pid_namespace},
+    {"probe_mode", test_probe_mode},
+};
+
+int main(int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: helper_test <stockade-helper> <stk_probe> <test-name|all>\n");
+        return 2;
+    }
+    helper = argv[1];
+    probe = argv[2];
+    if (helper[0] != '/' || probe[0] != '/') {
+        fprintf(stderr, "helper_test: give absolute paths (they are used inside the sandbox)\n");
+        return 2;
+    }
+    snprintf(probe_dir, sizeof probe_dir, "%s", probe);
+    *strrchr(probe_dir, '/') = '\0';
+    /* The tests judge the helper's output, not whatever umask or signal state CI left. */
+    umask(022);
+    signal(SIGPIPE, SIG_IGN);
+    int ran = 0;
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        if (strcmp(argv[3], "all") == 0 || strcmp(argv[3], tests[i].name) == 0) {
+            int before = failures;
+            tests[i].fn();
+            fprintf(stderr, "%s %s\n", failures == before ? "PASS" : "FAIL", tests[i].name);
+            ran++;
+        }
+    }
+    if (ran == 0) {
+        fprintf(stderr, "helper_test: no test named %s\n", argv[3]);
+        return 2;
+    }
+    return failures == 0 ? 0 : 1;
+}
