@@ -1396,6 +1396,33 @@ static const struct test tests[] = {
     {"probe_mode", test_probe_mode},
 };
 
+/* Copies the probe binary to a fresh 0755 directory under /tmp; fills its directory and path. */
+static int copy_probe(const char *source, char *dir, size_t dir_size, char *path, size_t path_size)
+{
+    snprintf(dir, dir_size, "/tmp/stk-probe.XXXXXX");
+    if (mkdtemp(dir) == NULL || chmod(dir, 0755) != 0) {
+        fprintf(stderr, "helper_test: temporary directory for stk_probe: %s\n", strerror(errno));
+        return -1;
+    }
+    snprintf(path, path_size, "%s/stk_probe", dir);
+    int in = open(source, O_RDONLY | O_CLOEXEC);
+    int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+    int result = in < 0 || out < 0 ? -1 : 0;
+    char buf[65536];
+    ssize_t n;
+    while (result == 0 && (n = read(in, buf, sizeof buf)) != 0) {
+        if (n < 0 || write(out, buf, (size_t)n) != n)
+            result = -1;
+    }
+    if (in >= 0)
+        close(in);
+    if (out >= 0 && close(out) != 0)
+        result = -1;
+    if (result != 0)
+        fprintf(stderr, "helper_test: copying %s to %s: %s\n", source, path, strerror(errno));
+    return result;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -1408,10 +1435,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "helper_test: give absolute paths (they are used inside the sandbox)\n");
         return 2;
     }
-    snprintf(probe_dir, sizeof probe_dir, "%s", probe);
-    *strrchr(probe_dir, '/') = '\0';
     /* The tests judge the helper's output, not whatever umask or signal state CI left. */
     umask(022);
+    /* The command runs as an unprivileged uid that may not be able to reach the build tree
+     * (a clone under /root is 0700), so it runs a copy in a directory everyone can read. */
+    static char probe_copy[4096];
+    if (copy_probe(probe, probe_dir, sizeof probe_dir, probe_copy, sizeof probe_copy) != 0)
+        return 2;
+    probe = probe_copy;
     signal(SIGPIPE, SIG_IGN);
     int ran = 0;
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
@@ -1422,6 +1453,8 @@ int main(int argc, char **argv)
             ran++;
         }
     }
+    unlink(probe_copy);
+    rmdir(probe_dir);
     if (ran == 0) {
         fprintf(stderr, "helper_test: no test named %s\n", argv[3]);
         return 2;
