@@ -1404,7 +1404,11 @@ static int copy_probe(const char *source, char *dir, size_t dir_size, char *path
         fprintf(stderr, "helper_test: temporary directory for stk_probe: %s\n", strerror(errno));
         return -1;
     }
-    snprintf(path, path_size, "%s/stk_probe", dir);
+    int length = snprintf(path, path_size, "%s/stk_probe", dir);
+    if (length < 0 || (size_t)length >= path_size) {
+        fprintf(stderr, "helper_test: path of the stk_probe copy too long\n");
+        return -1;
+    }
     int in = open(source, O_RDONLY | O_CLOEXEC);
     int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
     int result = in < 0 || out < 0 ? -1 : 0;
