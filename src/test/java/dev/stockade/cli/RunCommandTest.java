@@ -331,7 +331,9 @@ class RunCommandTest {
         List<ProcessHandle> sandboxed = cli.process.descendants().toList();
         assertTrue(sandboxed.size() >= 4, "helper, pid 1, sh and sleep expected: " + sandboxed);
 
-        cli.process.destroy(); // SIGTERM, as `kill` or a service manager sends it
+        // SIGTERM, as `kill` or a service manager sends it. Through the handle: Process.destroy()
+        // would also close the streams the test is still draining.
+        assertTrue(cli.process.toHandle().destroy(), "SIGTERM to the CLI");
         Result result = cli.await();
         assertEquals(128 + 15, result.exitCode(), result.toString());
         for (ProcessHandle handle : sandboxed) {
