@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
  * of sandboxes with it (its seccomp program is compiled once).
  *
  * <p>{@link #defaults()} (and a fresh {@link #builder()}) means: every namespace, no network, the
- * host root read-only with a 512 MiB tmpfs at {@code /tmp} ({@link #DEFAULT_TMP_SIZE_BYTES}), no
+ * host root read-only with a 512 MiB tmpfs at {@code /tmp} ({@link #DEFAULT_TMP_SIZE_BYTES}) and a
+ * 16 MiB one at {@code /run} ({@link #DEFAULT_RUN_SIZE_BYTES}), no
  * workspace, an environment of only {@code PATH}, {@code HOME}, and {@code LANG}/{@code TERM}
  * when the caller has them, core dumps off, no timeout, a {@link #DEFAULT_KILL_GRACE} of 2 s,
  * the caller's uid/gid (65534 when the caller is root: the command never runs as host root),
@@ -35,6 +36,13 @@ import java.util.regex.Pattern;
 public final class SandboxPolicy {
     /** Size of the default tmpfs at {@code /tmp}: room for a build's temporary files. */
     public static final long DEFAULT_TMP_SIZE_BYTES = 512L * 1024 * 1024;
+    /**
+     * Size of the default tmpfs at {@code /run}. It hides the host's {@code /run} (and
+     * {@code /var/run}, a link to it): a read-only mount does not stop {@code connect()} on a
+     * UNIX socket file, so without it a step could talk to the host's daemons (D-Bus,
+     * {@code docker.sock}) despite having no network.
+     */
+    public static final long DEFAULT_RUN_SIZE_BYTES = 16L * 1024 * 1024;
     /** Time between SIGTERM and SIGKILL when a sandbox is stopped gracefully or times out. */
     public static final Duration DEFAULT_KILL_GRACE = Duration.ofSeconds(2);
     /** The hostname inside the sandbox unless the policy sets one. */
@@ -207,7 +215,8 @@ public final class SandboxPolicy {
         private Path workspace;
         private final EnumSet<Namespace> namespaces = EnumSet.allOf(Namespace.class);
         private final List<Mount> mounts = new ArrayList<>(List.of(
-                Mount.tmpfs(Path.of("/tmp"), DEFAULT_TMP_SIZE_BYTES)));
+                Mount.tmpfs(Path.of("/tmp"), DEFAULT_TMP_SIZE_BYTES),
+                Mount.tmpfs(Path.of("/run"), DEFAULT_RUN_SIZE_BYTES)));
         private boolean baseEnvironment = true;
         private final Map<String, String> env = new LinkedHashMap<>();
         private final Set<String> passEnv = new LinkedHashSet<>();

@@ -4,8 +4,10 @@ import static dev.stockade.SandboxTesting.python;
 import static dev.stockade.SandboxTesting.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.stockade.SandboxTesting.Output;
+import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -63,6 +65,23 @@ class FilesystemTest {
                 "test -e " + hostDir.resolve("host-file") + "; echo $?; stat -f -c %T /tmp;"
                         + " echo inside > /tmp/inside-file && cat /tmp/inside-file");
         assertEquals("1\ntmpfs\ninside\n", out.stdout(), out.toString());
+    }
+
+    @Test
+    void hostRunIsHidden(@TempDir Path workspace) throws Exception {
+        // /run holds the host's daemon sockets; the read-only root would still let connect()
+        // reach them, so the default policy puts an empty tmpfs there.
+        String[] hostRun = new File("/run").list();
+        assumeTrue(hostRun != null && hostRun.length > 0,
+                "the host's /run has entries to hide");
+        SandboxPolicy policy = SandboxPolicy.builder().workspace(workspace).build();
+        Output out = run(policy, "/bin/sh", "-c", "ls -A /run | wc -l; stat -f -c %T /run;"
+                + " echo x > /run/inside && cat /run/inside");
+        assertEquals("0\ntmpfs\nx\n", out.stdout(), out.toString());
+        // The allowed case: without the default tmpfs, the host's entries are visible.
+        SandboxPolicy exposed = policy.toBuilder().removeMount(Path.of("/run")).build();
+        Output visible = run(exposed, "/bin/sh", "-c", "ls -A /run | wc -l");
+        assertEquals(hostRun.length + "\n", visible.stdout(), visible.toString());
     }
 
     @Test

@@ -32,7 +32,8 @@ class PolicyValidationTest {
         assertEquals(EnumSet.allOf(Namespace.class), p.namespaces());
         assertEquals(Network.NONE, p.network());
         assertEquals(Optional.empty(), p.workspace());
-        assertEquals(List.of(Mount.tmpfs(Path.of("/tmp"), 512L * 1024 * 1024)), p.mounts());
+        assertEquals(List.of(Mount.tmpfs(Path.of("/tmp"), 512L * 1024 * 1024),
+                Mount.tmpfs(Path.of("/run"), 16L * 1024 * 1024)), p.mounts());
         Map<String, String> env = new LinkedHashMap<>();
         env.put("PATH", "/usr/local/bin:/usr/bin:/bin");
         env.put("HOME", "/tmp");
@@ -241,7 +242,7 @@ class PolicyValidationTest {
         b.workspace(dir).env("LATER", "x").tmpfs(Path.of("/later"), 1);
         assertEquals(Optional.empty(), p.workspace());
         assertFalse(p.environment().containsKey("LATER"));
-        assertEquals(1, p.mounts().size());
+        assertEquals(2, p.mounts().size());
         assertThrows(UnsupportedOperationException.class, () -> p.mounts().clear());
         assertThrows(UnsupportedOperationException.class, () -> p.environment().clear());
         assertThrows(UnsupportedOperationException.class, () -> p.namespaces().clear());

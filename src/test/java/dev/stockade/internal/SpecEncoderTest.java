@@ -146,7 +146,8 @@ class SpecEncoderTest {
                 spec.environment());
         assertEquals("stockade", spec.hostname());
         assertEquals(List.of(new SandboxSpec.MountSpec(Protocol.MOUNT_TMPFS, 0,
-                512L * 1024 * 1024, "", "/tmp")), spec.mounts());
+                512L * 1024 * 1024, "", "/tmp"), new SandboxSpec.MountSpec(Protocol.MOUNT_TMPFS,
+                0, 16L * 1024 * 1024, "", "/run")), spec.mounts());
         assertEquals(List.of(new SandboxSpec.RlimitSpec(Protocol.RLIMIT_CORE, 0, 0)),
                 spec.rlimits());
         assertEquals(0, spec.timeoutMs());
@@ -174,9 +175,10 @@ class SpecEncoderTest {
         assertEquals(1234, spec.uid());
         assertEquals(4321, spec.gid());
         assertEquals(dir.toString(), spec.cwd());
-        // Shallowest first: the /tmp tmpfs, then the workspace under it, then the deeper bind.
+        // Shallowest first: the tmpfs mounts, then the workspace under /tmp, then the deeper bind.
         assertEquals(List.of(
                 new SandboxSpec.MountSpec(Protocol.MOUNT_TMPFS, 0, 512L * 1024 * 1024, "", "/tmp"),
+                new SandboxSpec.MountSpec(Protocol.MOUNT_TMPFS, 0, 16L * 1024 * 1024, "", "/run"),
                 new SandboxSpec.MountSpec(Protocol.MOUNT_BIND, 0, 0, dir.toString(),
                         dir.toString()),
                 new SandboxSpec.MountSpec(Protocol.MOUNT_BIND, Protocol.MOUNT_READONLY, 0, "/usr",
