@@ -38,7 +38,8 @@ import picocli.CommandLine.Spec;
         description = {
             "Runs COMMAND in a new sandbox with this terminal's stdin, stdout and stderr.",
             "The workspace is bound read-write and is the working directory; the rest of the",
-            "host filesystem is read-only, /tmp is a private tmpfs, there is no network."
+            "host filesystem is read-only, /tmp and /run are private tmpfs mounts, there is",
+            "no network."
         },
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
