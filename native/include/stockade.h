@@ -48,6 +48,13 @@ enum stk_event_type {
     /* i32 wait_status (as waitpid reports the command), u32 flags (STK_EXIT_*),
      * u64 wall_time_ns, u64 user_cpu_us, u64 sys_cpu_us, u64 max_rss_kb */
     STK_EVT_EXITED = 103,
+    /* A system call denied (or, for an audit rule, let through) by a `report` rule, aggregated
+     * per syscall: u32 syscall_nr, u32 errno (the errno the call got; 0 = it was allowed to run),
+     * u64 count (calls so far), i32 pid (inside the sandbox, of the first occurrence),
+     * u32 reserved (0), u64 args[6] (of the first occurrence).
+     * Sent when a syscall is first seen and again, with the final count, before EXITED (only if
+     * the count changed): at most two frames per distinct syscall. Java keeps the last one. */
+    STK_EVT_VIOLATION = 104,
 };
 
 enum stk_exit_flags {
@@ -74,7 +81,15 @@ enum stk_field_tag {
     STK_F_TIMEOUT_MS = 10,  /* u64, wall-clock limit from the start of the command; 0 = none */
     STK_F_KILL_GRACE_MS = 11, /* u64, SIGTERM -> SIGKILL delay for timeouts and graceful kills */
     STK_F_SECCOMP_BPF = 12, /* struct sock_filter[], length a multiple of 8, 1..4096 insns */
+    /* u32 syscall_nr, u32 errno, repeated (at most STK_MAX_REPORTS): the syscalls the BPF program
+     * sends to user notification (SECCOMP_RET_USER_NOTIF) and the errno pid 1 answers them with
+     * (0 = let the call run: SECCOMP_USER_NOTIF_FLAG_CONTINUE, for audit rules). Any REPORT field
+     * makes the command install the filter with SECCOMP_FILTER_FLAG_NEW_LISTENER and hand the
+     * listener to pid 1. A notification for a syscall not listed is answered with EPERM. */
+    STK_F_REPORT = 13,
 };
+
+#define STK_MAX_REPORTS 1024u
 
 /* STK_F_MOUNT value: u32 type, u32 flags, u64 size, u32 src_length, src, u32 dst_length, dst */
 enum stk_mount_type {
