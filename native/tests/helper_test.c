@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -177,6 +178,20 @@ static void make_host_dir(char *path, size_t len)
     snprintf(path, len, "/tmp/stk-helper-test-XXXXXX");
     if (mkdtemp(path) == NULL) {
         perror("mkdtemp");
+        exit(2);
+    }
+}
+
+/* The host uid/gid a root caller's sandbox runs as (with a user namespace). */
+#define ROOT_CALLER_HOST_ID 65534
+
+/* A root caller's writable binds are plain binds written as the sandbox's host uid, so a
+ * directory the sandbox is to write must belong to that uid (an unprivileged caller's own
+ * directory already does). */
+static void give_to_sandbox(const char *path, uid_t host_id)
+{
+    if (is_root() && chown(path, host_id, host_id) != 0) {
+        perror("chown");
         exit(2);
     }
 }
@@ -443,9 +458,11 @@ static void test_identity_without_userns(void)
         run_result_free(&r);
         spec_free(&b);
 
-        /* A root-owned 0700 directory, bound for host uid 4242: idmapped to that uid. */
+        /* Without a user namespace the command runs as host uid 4242 itself: a directory it
+         * owns is writable through a bind, and what it writes belongs to 4242 on the host. */
         char dir[4096], file[4200];
         make_host_dir(dir, sizeof dir);
+        give_to_sandbox(dir, 4242);
         snprintf(file, sizeof file, "%s/made-inside", dir);
         spec_init(&b);
         spec_args(&b, (const char *const[]){probe, "write", file, "x", NULL});
@@ -457,8 +474,9 @@ static void test_identity_without_userns(void)
         if (expect_exit(&r, 0)) {
             expect_output(&r, "ok\n");
             struct stat st;
-            EXPECT(stat(file, &st) == 0 && st.st_uid == 0 && st.st_gid == 0,
-                   "stored as owned by root on the host");
+            EXPECT(stat(file, &st) == 0 && st.st_uid == 4242 && st.st_gid == 4242,
+                   "stored as owned by 4242 on the host (uid %u gid %u)", (unsigned)st.st_uid,
+                   (unsigned)st.st_gid);
         }
         run_result_free(&r);
         spec_free(&b);
@@ -574,25 +592,41 @@ static void test_bind(void)
     snprintf(pre, sizeof pre, "%s/from-host", host_dir);
     snprintf(inside, sizeof inside, "%s/from-sandbox", host_dir);
     write_file(pre, "host data", 0600);
+    struct stat st;
 
-    /* Read-write: the host's (for root: root-owned, 0600) file is readable, and what the
-     * sandbox writes persists, owned by the caller on the host. */
+    /* Read-only: readable (for a root caller through an idmapped bind), not writable. */
+    probe_expect((const char *const[]){"file", pre, NULL}, add_bind_ro, "host data");
+    snprintf(arg, sizeof arg, "%s/ro-attempt", host_dir);
+    probe_expect((const char *const[]){"create", arg, NULL}, add_bind_ro, "errno=30\n");
+    EXPECT(stat(arg, &st) < 0, "no file from the read-only bind");
+
+    if (is_root()) {
+        /* Root's own 0700 directory and 0600 file: a read-only bind is idmapped, so the
+         * sandbox reads them; a writable bind is not (files made through it would be host
+         * root's, set-user-ID included), so there the sandbox, host uid 65534, is refused. */
+        probe_expect((const char *const[]){"file", pre, NULL}, add_bind_ro, "host data");
+        probe_expect((const char *const[]){"file", pre, NULL}, add_bind_rw, "errno=13\n");
+        probe_expect((const char *const[]){"write", inside, "x", NULL}, add_bind_rw,
+                     "errno=13\n");
+        EXPECT(stat(inside, &st) < 0 && errno == ENOENT, "nothing written as host root");
+        give_to_sandbox(host_dir, ROOT_CALLER_HOST_ID);
+        give_to_sandbox(pre, ROOT_CALLER_HOST_ID);
+    }
+
+    /* Read-write: the sandbox's (host) user's file is readable, and what the sandbox writes
+     * persists, owned by that user on the host: the caller, or 65534 for a root caller. */
     probe_expect((const char *const[]){"file", pre, NULL}, add_bind_rw, "host data");
     probe_expect((const char *const[]){"write", inside, "from the sandbox", NULL}, add_bind_rw,
                  "ok\n");
     const char *content = read_file(inside);
     EXPECT(content != NULL && strcmp(content, "from the sandbox") == 0,
            "the write persisted on the host");
-    struct stat st;
-    EXPECT(stat(inside, &st) == 0 && st.st_uid == getuid() && st.st_gid == getgid(),
-           "owned by the caller on the host (uid %u gid %u)", (unsigned)st.st_uid,
+    uid_t owner = is_root() ? ROOT_CALLER_HOST_ID : getuid();
+    gid_t group = is_root() ? ROOT_CALLER_HOST_ID : getgid();
+    EXPECT(stat(inside, &st) == 0 && st.st_uid == owner && st.st_gid == group,
+           "owned by the sandbox's host user (uid %u gid %u)", (unsigned)st.st_uid,
            (unsigned)st.st_gid);
 
-    /* Read-only: readable, not writable. */
-    probe_expect((const char *const[]){"file", pre, NULL}, add_bind_ro, "host data");
-    snprintf(arg, sizeof arg, "%s/ro-attempt", host_dir);
-    probe_expect((const char *const[]){"create", arg, NULL}, add_bind_ro, "errno=30\n");
-    EXPECT(stat(arg, &st) < 0, "no file from the read-only bind");
     remove_tree(host_dir);
 }
 
@@ -608,6 +642,7 @@ static void add_tmpfs_and_workspace(struct spec_buf *b)
 static void test_bind_below_tmpfs(void)
 {
     make_host_dir(host_dir, sizeof host_dir);
+    give_to_sandbox(host_dir, ROOT_CALLER_HOST_ID);
     snprintf(workspace_in_tmp, sizeof workspace_in_tmp, "/tmp/stk-ws-%d/a/workspace",
              (int)getpid());
     char target[4200];
@@ -624,6 +659,56 @@ static void test_bind_below_tmpfs(void)
     EXPECT(stat(host_view, &st) < 0 && errno == ENOENT,
            "the mount point was created in the sandbox's tmpfs, not on the host");
     remove_tree(host_dir);
+}
+
+/* Nothing mounted inside reaches the caller's mount namespace, even when the caller's mounts
+ * are shared (as systemd makes them): every tree the helper clones is made private. Root only:
+ * the scenario needs a mount namespace of the test's own with shared mounts. */
+static void test_mounts_stay_inside(void)
+{
+    if (!is_root()) {
+        fprintf(stderr, "mounts_stay_inside: needs root for its own shared mount namespace\n");
+        return;
+    }
+    pid_t child = fork();
+    if (child == 0) {
+        /* A private copy of the host's mounts, all made shared: the host is not touched. */
+        if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_SHARED, NULL) != 0) {
+            perror("unshare/mount");
+            _exit(2);
+        }
+        make_host_dir(host_dir, sizeof host_dir);
+        give_to_sandbox(host_dir, ROOT_CALLER_HOST_ID);
+        char sub[4200];
+        snprintf(sub, sizeof sub, "%s/sub", host_dir);
+        if (mkdir(sub, 0755) != 0) {
+            perror("mkdir");
+            _exit(2);
+        }
+        struct spec_buf b;
+        struct run_result r;
+        probe_spec(&b, (const char *const[]){"exit", "0", NULL});
+        spec_bind(&b, host_dir, host_dir, false);
+        spec_tmpfs(&b, sub, 1u << 20);
+        run(&b, NULL, &r);
+        expect_exit(&r, 0);
+        run_result_free(&r);
+        spec_free(&b);
+        char line[8192];
+        FILE *info = fopen("/proc/self/mountinfo", "re");
+        while (info != NULL && fgets(line, sizeof line, info) != NULL) {
+            EXPECT(strstr(line, sub) == NULL, "a sandbox mount leaked to the caller: %s", line);
+        }
+        if (info != NULL) {
+            fclose(info);
+        }
+        remove_tree(host_dir);
+        _exit(failures == 0 ? 0 : 1);
+    }
+    int status = 0;
+    EXPECT(child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+               WEXITSTATUS(status) == 0,
+           "the scenario passed (status %d)", status);
 }
 
 static char bad_src[4096], bad_dst[4096];
@@ -670,6 +755,30 @@ static void test_bind_errors(void)
     add_bad_bind(&b);
     run(&b, NULL, &r);
     expect_error(&r, "bind", ENOTDIR, 125);
+    run_result_free(&r);
+    spec_free(&b);
+
+    /* A source that is (or goes through) a symlink: refused, whatever it points to, so a link
+     * an earlier sandbox planted in its workspace cannot redirect a bind. The real path of the
+     * same directory binds fine (the allowed case). */
+    int length = snprintf(bad_src, sizeof bad_src, "%s/link", host_dir);
+    EXPECT(length > 0 && (size_t)length < sizeof bad_src, "link path fits");
+    EXPECT(symlink(host_dir, bad_src) == 0, "symlink: %s", strerror(errno));
+    snprintf(bad_src, sizeof bad_src, "%s", host_dir);
+    snprintf(bad_dst, sizeof bad_dst, "/usr");
+    probe_spec(&b, (const char *const[]){"exit", "0", NULL});
+    add_bad_bind(&b);
+    run(&b, NULL, &r);
+    expect_exit(&r, 0);
+    run_result_free(&r);
+    spec_free(&b);
+    length = snprintf(bad_src, sizeof bad_src, "%s/link", host_dir);
+    EXPECT(length > 0 && (size_t)length < sizeof bad_src, "link path fits");
+    probe_spec(&b, (const char *const[]){"exit", "0", NULL});
+    add_bad_bind(&b);
+    run(&b, NULL, &r);
+    expect_error(&r, "bind", ELOOP, 125);
+    EXPECT(strstr(r.detail, "symbolic link") != NULL, "detail says why: %s", r.detail);
     run_result_free(&r);
     spec_free(&b);
     remove_tree(host_dir);
@@ -1393,6 +1502,7 @@ static const struct test tests[] = {
     {"dev", test_dev},
     {"seccomp", test_seccomp},
     {"without_pid_namespace", test_without_pid_namespace},
+    {"mounts_stay_inside", test_mounts_stay_inside},
     {"probe_mode", test_probe_mode},
 };
 

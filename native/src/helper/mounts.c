@@ -38,11 +38,15 @@ static int open_in_root(int root, const char *path, int flags)
     return (int)syscall(SYS_openat2, root, path, &how, sizeof how);
 }
 
+/* Every tree is made private as it gets its flags: a clone of a shared host mount would
+ * otherwise join the host's peer group, and mounts made below it inside the sandbox would
+ * propagate back to the host and outlive the sandbox. */
 static int set_attrs(int fd, unsigned int at_flags, uint64_t attrs, int userns_fd)
 {
     struct mount_attr a;
     memset(&a, 0, sizeof a);
     a.attr_set = attrs;
+    a.propagation = MS_PRIVATE;
     if (userns_fd >= 0) {
         a.attr_set |= MOUNT_ATTR_IDMAP;
         a.userns_fd = (uint64_t)userns_fd;
@@ -56,17 +60,46 @@ static int attach(int mount_fd, int target_fd)
                       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 }
 
+/* The source is resolved without following any symlink: a link planted by an earlier
+ * sandbox in a directory it could write (the workspace) must not redirect a later bind to a
+ * host path the caller never named. The Java side rejects such paths up front; this closes the
+ * window between that check and the mount. */
+static int open_source(const char *src)
+{
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (uint64_t)(O_PATH | O_CLOEXEC);
+    how.resolve = RESOLVE_NO_SYMLINKS;
+    int path_fd = (int)syscall(SYS_openat2, AT_FDCWD, src, &how, sizeof how);
+    if (path_fd < 0) {
+        return -1;
+    }
+    int fd = open_tree(path_fd, "",
+                       AT_EMPTY_PATH | OPEN_TREE_CLONE | AT_RECURSIVE | OPEN_TREE_CLOEXEC);
+    int saved = errno;
+    close(path_fd);
+    errno = saved;
+    return fd;
+}
+
 static int open_bind(const struct stk_mount *m, int idmap_userns_fd, struct stk_error *err)
 {
-    int fd = open_tree(AT_FDCWD, m->src, OPEN_TREE_CLONE | AT_RECURSIVE | OPEN_TREE_CLOEXEC);
+    int fd = open_source(m->src);
     if (fd < 0) {
-        return stk_fail_on(err, "bind", errno, "source", m->src);
+        int saved = errno;
+        return stk_fail_on(err, "bind", saved,
+                           saved == ELOOP ? "source goes through a symbolic link" : "source",
+                           m->src);
     }
     uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
     if (m->flags & STK_MOUNT_READONLY) {
         attrs |= MOUNT_ATTR_RDONLY;
     }
-    if (idmap_userns_fd >= 0) {
+    /* Only read-only binds are idmapped. Through a writable idmapped bind the sandbox would
+     * create files owned by host root and could chmod them set-user-ID: nosuid protects only
+     * this view, not the host's. A root caller's writable binds are plain binds written as host
+     * uid 65534. */
+    if (idmap_userns_fd >= 0 && (m->flags & STK_MOUNT_READONLY)) {
         if (set_attrs(fd, AT_RECURSIVE, attrs, idmap_userns_fd) == 0) {
             return fd;
         }

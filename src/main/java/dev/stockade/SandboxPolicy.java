@@ -1,7 +1,9 @@
 package dev.stockade;
 
 import dev.stockade.internal.CallerIds;
+import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -418,6 +420,28 @@ public final class SandboxPolicy {
                 problems.add("workspace " + workspace + " does not exist");
             } else if (!Files.isDirectory(workspace)) {
                 problems.add("workspace " + workspace + " is not a directory");
+            } else {
+                checkNoSymlink(problems, "workspace", workspace);
+            }
+        }
+
+        /**
+         * Host paths given to the sandbox must not go through a symbolic link: a link planted
+         * by an earlier sandbox in a directory it could write would otherwise redirect this
+         * bind to any host path. (The helper opens sources with RESOLVE_NO_SYMLINKS too, which
+         * closes the window between this check and the mount.)
+         */
+        private static void checkNoSymlink(List<String> problems, String what, Path path) {
+            Path real;
+            try {
+                real = path.toRealPath();
+            } catch (IOException e) {
+                problems.add(what + " " + path + " cannot be resolved: " + e.getMessage());
+                return;
+            }
+            if (!real.equals(path.normalize())) {
+                problems.add(what + " " + path + " goes through a symbolic link (it is " + real
+                        + "): give the real path");
             }
         }
 
@@ -451,8 +475,10 @@ public final class SandboxPolicy {
                     Path source = m.source();
                     if (!source.isAbsolute()) {
                         problems.add("bind source " + source + " is not an absolute path");
-                    } else if (!Files.exists(source)) {
+                    } else if (!Files.exists(source, LinkOption.NOFOLLOW_LINKS)) {
                         problems.add("bind source " + source + " does not exist");
+                    } else {
+                        checkNoSymlink(problems, "bind source", source);
                     }
                 } else if (m.sizeBytes() <= 0) {
                     problems.add("tmpfs at " + target + " has size " + m.sizeBytes()

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.stockade.SandboxTesting.Output;
+import dev.stockade.testing.SandboxUser;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +30,7 @@ class FilesystemTest {
 
     @Test
     void workspaceIsWritableAndPersists(@TempDir Path workspace) throws Exception {
-        SandboxPolicy policy = SandboxPolicy.builder().workspace(workspace).build();
+        SandboxPolicy policy = SandboxPolicy.builder().workspace(SandboxUser.owns(workspace)).build();
         Output out = run(policy, "/bin/sh", "-c", "pwd; echo persisted > result.txt; mkdir d;"
                 + " echo nested > d/n.txt");
         assertEquals(0, out.exitCode(), out.toString());
@@ -40,7 +41,7 @@ class FilesystemTest {
 
     @Test
     void usrIsReadOnly(@TempDir Path workspace) throws Exception {
-        SandboxPolicy policy = SandboxPolicy.builder().workspace(workspace).build();
+        SandboxPolicy policy = SandboxPolicy.builder().workspace(SandboxUser.owns(workspace)).build();
         // Allowed case first: the same program creates a file where writing is allowed.
         assertEquals("created\n",
                 python(policy, CREATE, workspace.resolve("allowed").toString()).stdout());
@@ -74,7 +75,7 @@ class FilesystemTest {
         String[] hostRun = new File("/run").list();
         assumeTrue(hostRun != null && hostRun.length > 0,
                 "the host's /run has entries to hide");
-        SandboxPolicy policy = SandboxPolicy.builder().workspace(workspace).build();
+        SandboxPolicy policy = SandboxPolicy.builder().workspace(SandboxUser.owns(workspace)).build();
         Output out = run(policy, "/bin/sh", "-c", "ls -A /run | wc -l; stat -f -c %T /run;"
                 + " echo x > /run/inside && cat /run/inside");
         assertEquals("0\ntmpfs\nx\n", out.stdout(), out.toString());
@@ -97,7 +98,8 @@ class FilesystemTest {
 
     @Test
     void readWriteBindElsewhere(@TempDir Path src) throws Exception {
-        SandboxPolicy policy = SandboxPolicy.builder().bind(src, Path.of("/tmp/rw")).build();
+        SandboxPolicy policy = SandboxPolicy.builder().bind(SandboxUser.owns(src), Path.of("/tmp/rw"))
+                .build();
         assertEquals("created\n", python(policy, CREATE, "/tmp/rw/new.txt").stdout());
         assertEquals(0, Files.size(src.resolve("new.txt")));
     }

@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stockade.SandboxTesting.Output;
+import dev.stockade.testing.SandboxUser;
 import java.io.FileInputStream;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -46,15 +47,19 @@ class IsolationTest {
     }
 
     @Test
-    void workspaceFilesBelongToTheCaller(@TempDir Path dir) throws Exception {
+    void workspaceFilesBelongToTheSandboxUserNeverToHostRoot(@TempDir Path dir)
+            throws Exception {
         // Whatever id the command has inside, what it creates in the workspace belongs to the
-        // caller on the host (for a root caller through an idmapped bind).
-        SandboxPolicy policy = POLICY.toBuilder().workspace(dir).build();
-        assertEquals(0, run(policy, "/bin/sh", "-c", "echo x > made-inside").exitCode());
+        // caller on the host, or to 65534 when the caller is root: a set-user-ID file made in
+        // the workspace must never be host root's.
+        SandboxPolicy policy = POLICY.toBuilder().workspace(SandboxUser.owns(dir)).build();
+        assertEquals(0, run(policy, "/bin/sh", "-c",
+                "cp /bin/true made-inside && chmod 6755 made-inside").exitCode());
         Path made = dir.resolve("made-inside");
         assertTrue(Files.exists(made));
-        assertEquals(dev.stockade.internal.NativeBridge.getuid(),
-                (Integer) Files.getAttribute(made, "unix:uid"));
+        assertEquals(SandboxUser.hostUid(), (Integer) Files.getAttribute(made, "unix:uid"));
+        assertEquals(SandboxUser.hostGid(), (Integer) Files.getAttribute(made, "unix:gid"));
+        assertNotEquals(0, (Integer) Files.getAttribute(made, "unix:uid"));
     }
 
     @Test

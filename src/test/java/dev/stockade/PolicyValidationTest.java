@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stockade.internal.CallerIds;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -23,6 +24,21 @@ class PolicyValidationTest {
 
     private static List<String> problems(SandboxPolicy.Builder b) {
         return assertThrows(PolicyException.class, b::build).problems();
+    }
+
+    @Test
+    void hostPathsThroughASymlinkAreRefused(@TempDir Path dir) throws Exception {
+        Path secret = Files.createDirectory(dir.resolve("secret"));
+        Path link = Files.createSymbolicLink(dir.resolve("cache"), secret);
+        // The allowed case: the real path.
+        SandboxPolicy.builder().workspace(secret).bind(secret, Path.of("/tmp/cache")).build();
+        assertEquals(List.of(
+                "workspace " + link + " goes through a symbolic link (it is " + secret
+                        + "): give the real path",
+                "bind source " + link + " goes through a symbolic link (it is " + secret
+                        + "): give the real path"),
+                problems(SandboxPolicy.builder().workspace(link)
+                        .bind(link, Path.of("/tmp/cache"))));
     }
 
     @Test

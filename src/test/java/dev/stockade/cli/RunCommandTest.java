@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.stockade.cli.CliProcess.Result;
+import dev.stockade.testing.SandboxUser;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -19,6 +20,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,6 +34,11 @@ class RunCommandTest {
 
     @TempDir
     Path workspace;
+
+    @BeforeEach
+    void handWorkspaceToTheSandboxUser() throws Exception {
+        SandboxUser.owns(workspace);
+    }
 
     private Result run(String... args) throws Exception {
         return CliProcess.run(workspace, args);
@@ -164,7 +171,7 @@ class RunCommandTest {
 
     @Test
     void readOnlyAndReadWriteBinds() throws Exception {
-        Path host = Files.createDirectory(workspace.resolve("host"));
+        Path host = SandboxUser.owns(Files.createDirectory(workspace.resolve("host")));
         Files.writeString(host.resolve("in.txt"), "hello\n");
 
         Result readWrite = sh(List.of("--bind", host + ":/mnt"), "cat /mnt/in.txt; echo written > /mnt/new.txt");
