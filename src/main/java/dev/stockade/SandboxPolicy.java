@@ -242,7 +242,13 @@ public final class SandboxPolicy {
             return this;
         }
 
-        /** Switches namespaces off ({@link Namespace#USER} only when the caller is root). */
+        /**
+         * Switches namespaces off ({@link Namespace#USER} only when the caller is root). Each
+         * one switched off is isolation given up: without {@link Namespace#PID}, for example,
+         * the command sees the host's processes and may signal those of its own host uid (the
+         * caller's, or for a root caller every other sandbox and host process running as
+         * 65534), and a process that leaves the command's session outlives the sandbox.
+         */
         public Builder disable(Namespace... which) {
             for (Namespace ns : which) {
                 namespaces.remove(Objects.requireNonNull(ns));
