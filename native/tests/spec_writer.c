@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -171,6 +172,13 @@ void spec_bpf(struct spec_buf *b, const struct sock_filter *insns, size_t count)
     }
 }
 
+void spec_report(struct spec_buf *b, uint32_t nr, uint32_t err)
+{
+    field_header(b, STK_F_REPORT, 8);
+    put_u32(b, nr);
+    put_u32(b, err);
+}
+
 const uint8_t *spec_finish(struct spec_buf *b, size_t *len)
 {
     uint32_t payload = (uint32_t)(b->len - STK_FRAME_HEADER_SIZE);
@@ -245,7 +253,25 @@ static bool decode_events(struct growbuf *g, struct run_result *r, bool *got_sta
             r->sandbox_pid = (int32_t)get_u32(v);
             r->command_pid = (int32_t)get_u32(v + 4);
             *got_started = true;
+        } else if (type == STK_EVT_VIOLATION && len == 72) {
+            struct violation_event *grown =
+                realloc(r->violations, (r->violation_count + 1) * sizeof *grown);
+            if (grown == NULL) {
+                abort();
+            }
+            r->violations = grown;
+            struct violation_event *e = &r->violations[r->violation_count++];
+            e->nr = get_u32(v);
+            e->err = get_u32(v + 4);
+            e->count = get_u64(v + 8);
+            e->pid = (int32_t)get_u32(v + 16);
+            e->reserved = get_u32(v + 20);
+            for (int i = 0; i < 6; i++) {
+                e->args[i] = get_u64(v + 24 + 8 * i);
+            }
+            e->index = r->events - 1;
         } else if (type == STK_EVT_EXITED && len == 40) {
+            r->exited_index = r->events - 1;
             r->exited = true;
             r->wait_status = (int32_t)get_u32(v);
             r->flags = get_u32(v + 4);
@@ -313,6 +339,7 @@ int run_helper(const char *helper, const uint8_t *frame, size_t len,
     static const struct run_options none;
     const struct run_options *o = opts != NULL ? opts : &none;
     memset(r, 0, sizeof *r);
+    r->exited_index = -1;
     int sv[2], out[2], err[2], in[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
         pipe2(err, O_CLOEXEC) < 0 || pipe2(in, O_CLOEXEC) < 0) {
@@ -466,6 +493,45 @@ void run_result_free(struct run_result *r)
 {
     free(r->out);
     free(r->err_out);
+    free(r->violations);
     r->out = NULL;
     r->err_out = NULL;
+    r->violations = NULL;
+    r->violation_count = 0;
+}
+
+int copy_to_public_dir(const char *source, const char *name, char *dir, size_t dir_size,
+                       char *path, size_t path_size)
+{
+    int length = snprintf(dir, dir_size, "/tmp/stk-tool.XXXXXX");
+    if (length < 0 || (size_t)length >= dir_size || mkdtemp(dir) == NULL ||
+        chmod(dir, 0755) != 0) {
+        fprintf(stderr, "temporary directory for %s: %s\n", name, strerror(errno));
+        return -1;
+    }
+    length = snprintf(path, path_size, "%s/%s", dir, name);
+    if (length < 0 || (size_t)length >= path_size) {
+        fprintf(stderr, "path of the %s copy too long\n", name);
+        return -1;
+    }
+    int in = open(source, O_RDONLY | O_CLOEXEC);
+    int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+    int result = in < 0 || out < 0 ? -1 : 0;
+    char buf[65536];
+    ssize_t n;
+    while (result == 0 && (n = read(in, buf, sizeof buf)) != 0) {
+        if (n < 0 || write(out, buf, (size_t)n) != n) {
+            result = -1;
+        }
+    }
+    if (in >= 0) {
+        close(in);
+    }
+    if (out >= 0 && close(out) != 0) {
+        result = -1;
+    }
+    if (result != 0) {
+        fprintf(stderr, "copying %s to %s: %s\n", source, path, strerror(errno));
+    }
+    return result;
 }

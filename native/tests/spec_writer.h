@@ -33,6 +33,8 @@ void spec_bind(struct spec_buf *b, const char *src, const char *dst, bool readon
 void spec_tmpfs(struct spec_buf *b, const char *dst, uint64_t size);
 void spec_rlimit(struct spec_buf *b, uint32_t resource, uint64_t soft, uint64_t hard);
 void spec_bpf(struct spec_buf *b, const struct sock_filter *insns, size_t count);
+/* A REPORT field: notifications for syscall nr are answered with err (0 = let through). */
+void spec_report(struct spec_buf *b, uint32_t nr, uint32_t err);
 /* Appends raw bytes (for malformed frames). */
 void spec_raw(struct spec_buf *b, const void *bytes, size_t len);
 /* Patches the frame length; returns the frame. */
@@ -67,6 +69,16 @@ struct run_options {
     const char *helper_arg;
 };
 
+/* One VIOLATION event, decoded. */
+struct violation_event {
+    uint32_t nr, err;
+    uint64_t count;
+    int32_t pid;
+    uint32_t reserved;
+    uint64_t args[6];
+    int index; /* position among all events (0 = the first frame) */
+};
+
 struct run_result {
     bool started;
     int32_t sandbox_pid, command_pid;
@@ -79,6 +91,9 @@ struct run_result {
     uint32_t flags;
     uint64_t wall_ns, user_us, sys_us, max_rss_kb;
     int events;       /* number of frames received */
+    struct violation_event *violations; /* in arrival order */
+    size_t violation_count;
+    int exited_index; /* position of EXITED among all events, -1 without one */
     bool bad_frame;   /* an event that did not decode */
     char *out;        /* the command's stdout (NUL-terminated) */
     size_t out_len;
@@ -93,5 +108,11 @@ struct run_result {
 int run_helper(const char *helper, const uint8_t *frame, size_t len,
                const struct run_options *opts, struct run_result *r, int timeout_s);
 void run_result_free(struct run_result *r);
+
+/* Copies the executable source into a fresh 0755 directory under /tmp (the sandbox user may
+ * not reach the build tree); fills the directory and the copy's path. Returns 0 or -1 with a
+ * message on stderr. */
+int copy_to_public_dir(const char *source, const char *name, char *dir, size_t dir_size,
+                       char *path, size_t path_size);
 
 #endif

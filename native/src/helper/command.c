@@ -13,8 +13,31 @@
 static _Noreturn void fail(int status_fd, const struct stk_error *e)
 {
     struct stk_record r = {.kind = STK_REC_ERROR, .error = *e};
-    stk_record_write(status_fd, &r);
+    stk_record_send(status_fd, &r, -1);
     _exit(e->exit_code);
+}
+
+/* With REPORT fields the filter gets a listener, and pid 1 must hold it before anything runs
+ * under the filter that could be notified: it is passed at once (spec.c refuses a REPORT for
+ * sendmsg, the one call that must get through unanswered), then dropped here, so only pid 1
+ * can answer. From here on pid 1 answers while it waits for the exec status. */
+static int install_filter(const struct stk_plan *p, int status_fd, struct stk_error *err)
+{
+    const struct stk_spec *spec = p->spec;
+    if (!p->report) {
+        return stk_seccomp_install(spec->bpf, spec->bpf_len, NULL, err);
+    }
+    int listener = -1;
+    if (stk_seccomp_install(spec->bpf, spec->bpf_len, &listener, err) < 0) {
+        return -1;
+    }
+    struct stk_record r = {.kind = STK_REC_LISTENER};
+    int rc = 0;
+    if (stk_record_send(status_fd, &r, listener) < 0) {
+        rc = stk_fail(err, "seccomp", errno, "passing the listener to pid 1");
+    }
+    close(listener);
+    return rc;
 }
 
 static const char *resource_name(uint32_t resource)
@@ -139,7 +162,8 @@ _Noreturn void stk_command_run(const struct stk_plan *p, int status_fd)
         fail(status_fd, &err);
     }
     /* Last before execve: every earlier step would otherwise run under the filter. */
-    if (spec->bpf != NULL && stk_seccomp_install(spec->bpf, spec->bpf_len, &err) < 0) {
+    if (spec->bpf != NULL &&
+        (install_filter(p, status_fd, &err) < 0 || stk_seccomp_verify(&err) < 0)) {
         fail(status_fd, &err);
     }
     exec_program(p, &err);

@@ -115,6 +115,22 @@ int stk_send_exited(int fd, const struct stk_exit_report *r)
     return stk_send_full(fd, frame, sizeof frame);
 }
 
+int stk_send_violation(int fd, const struct stk_violation_report *v)
+{
+    uint8_t frame[STK_FRAME_HEADER_SIZE + 72];
+    stk_put_u32(frame, STK_EVT_VIOLATION);
+    stk_put_u32(frame + 4, 72);
+    stk_put_u32(frame + 8, v->nr);
+    stk_put_u32(frame + 12, v->err);
+    stk_put_u64(frame + 16, v->count);
+    stk_put_u32(frame + 24, (uint32_t)v->pid);
+    stk_put_u32(frame + 28, 0);
+    for (int i = 0; i < 6; i++) {
+        stk_put_u64(frame + 32 + 8 * i, v->args[i]);
+    }
+    return stk_send_full(fd, frame, sizeof frame);
+}
+
 enum stk_control_result stk_control_read(int fd, struct stk_control_reader *r,
                                          uint32_t *kill_mode)
 {

@@ -38,6 +38,15 @@ struct stk_exit_report {
 };
 int stk_send_exited(int fd, const struct stk_exit_report *r);
 
+struct stk_violation_report {
+    uint32_t nr;
+    uint32_t err;
+    uint64_t count;
+    int32_t pid;
+    uint64_t args[6];
+};
+int stk_send_violation(int fd, const struct stk_violation_report *v);
+
 /*
  * Reads the control frames that follow the spec (only KILL) without ever blocking: the monitor
  * calls stk_control_read when poll says the socket is readable.

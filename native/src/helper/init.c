@@ -8,6 +8,8 @@
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +19,7 @@
 #include "hostname.h"
 #include "mounts.h"
 #include "network.h"
+#include "notify.h"
 #include "signals.h"
 #include "status.h"
 #include "sys.h"
@@ -93,54 +96,139 @@ static int setup(struct stk_plan *p, int sync_fd, struct stk_error *err)
     return 0;
 }
 
-/* Forks the command and waits for its exec status. Returns its pid; reports and exits when a
- * step before execve failed. */
-static pid_t start_command(const struct stk_plan *p, int status_fd, uint64_t *start_ns)
+/* Where pid 1 stands while it supervises: its channel to the monitor, its signals, the
+ * command, and (with REPORT fields) the seccomp listener. */
+struct init_state {
+    struct stk_plan *plan;
+    int status_fd;
+    int signal_fd;
+    int listener; /* -1 when there is none (any more) */
+    bool listener_passed; /* the command handed it over (it may be closed again since) */
+    pid_t command;
+    pid_t monitor;
+    uint64_t start_ns;
+};
+
+static void close_listener(struct init_state *s)
+{
+    if (s->listener >= 0) {
+        close(s->listener);
+        s->listener = -1;
+    }
+}
+
+/* The listener is readable: a notification waits. POLLHUP alone: every process under the
+ * filter is gone. A listener that fails cannot answer any more; closed, it makes the kernel
+ * fail every pending and later notified call with ENOSYS, so nothing runs unanswered. */
+static void on_listener(struct init_state *s, short revents)
+{
+    if ((revents & POLLIN) != 0) {
+        if (stk_notify_handle(&s->plan->notify, s->listener, s->status_fd) < 0) {
+            close_listener(s);
+        }
+    } else if (revents != 0) {
+        close_listener(s);
+    }
+}
+
+/* The command's process failed a step: the listener goes first, so a notified call on its
+ * way out cannot wait for pid 1, then the process is reaped and its ERROR passed on. */
+static _Noreturn void command_failed(struct init_state *s, const struct stk_error *e)
+{
+    close_listener(s);
+    int status;
+    while (waitpid(s->command, &status, 0) < 0 && errno == EINTR) {
+    }
+    report_error(s->status_fd, e);
+}
+
+/* Forks the command and waits for its exec status, answering notifications meanwhile (the
+ * listener arrives before the filter can notify anything). Returns once execve succeeded;
+ * reports and exits when a step before it failed. */
+static void start_command(struct init_state *s)
 {
     struct stk_error err;
     int exec_status[2];
-    if (pipe2(exec_status, O_CLOEXEC) < 0) {
-        stk_fail(&err, "init", errno, "pipe2 for the exec status");
-        report_error(status_fd, &err);
+    /* SEQPACKET: one message per record, and one of them carries the listener fd. */
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, exec_status) < 0) {
+        stk_fail(&err, "init", errno, "socketpair for the exec status");
+        report_error(s->status_fd, &err);
     }
-    *start_ns = stk_now_ns();
+    s->start_ns = stk_now_ns();
     pid_t pid = stk_clone(SIGCHLD);
     if (pid < 0) {
         stk_fail(&err, "init", errno, "fork of the command");
-        report_error(status_fd, &err);
+        report_error(s->status_fd, &err);
     }
     if (pid == 0) {
         close(exec_status[0]);
-        stk_command_run(p, exec_status[1]);
+        stk_command_run(s->plan, exec_status[1]);
     }
     close(exec_status[1]);
-    struct stk_record r;
-    int n = stk_record_read(exec_status[0], &r);
-    int saved = errno;
+    s->command = pid;
+    for (;;) {
+        struct pollfd fds[2] = {
+            {.fd = exec_status[0], .events = POLLIN},
+            {.fd = s->listener, .events = POLLIN},
+        };
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR || errno == EAGAIN) {
+                continue;
+            }
+            stk_fail(&err, "init", errno, "poll for the exec status");
+            kill(pid, SIGKILL);
+            command_failed(s, &err);
+        }
+        on_listener(s, fds[1].revents);
+        if (fds[0].revents == 0) {
+            continue;
+        }
+        struct stk_record r;
+        int fd = -1;
+        int n = stk_record_receive(exec_status[0], &r, &fd, false);
+        if (n < 0 && errno == EAGAIN) {
+            continue;
+        }
+        if (n == 1 && r.kind == STK_REC_LISTENER && fd >= 0 && s->plan->report &&
+            !s->listener_passed) {
+            s->listener = fd;
+            s->listener_passed = true;
+            continue;
+        }
+        if (fd >= 0) {
+            close(fd);
+        }
+        if (n == 0) {
+            break; /* EOF: the close-on-exec socket vanished in a successful execve */
+        }
+        /* The command's process exits after a failed step. */
+        if (n == 1 && r.kind == STK_REC_ERROR) {
+            close(exec_status[0]);
+            command_failed(s, &r.error);
+        }
+        stk_fail(&err, "init", n < 0 ? errno : EPROTO, "reading the command's exec status");
+        kill(pid, SIGKILL);
+        command_failed(s, &err);
+    }
     close(exec_status[0]);
-    if (n == 0) {
-        return pid; /* EOF: the close-on-exec pipe vanished in a successful execve */
+    /* (The listener itself may be closed by now: a command that exits at once hangs it up.) */
+    if (s->plan->report && !s->listener_passed) {
+        /* Cannot happen with this helper's command code; never run a reporting filter that
+         * nobody answers. */
+        stk_fail(&err, "seccomp", EPROTO, "the command started without passing its listener");
+        kill(pid, SIGKILL);
+        command_failed(s, &err);
     }
-    /* The command's process already exits after a failed step; reap it so no zombie is
-     * left, then pass its record on. */
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (n < 0 || r.kind != STK_REC_ERROR) {
-        stk_fail(&err, "init", n < 0 ? saved : EPROTO, "reading the command's exec status");
-        report_error(status_fd, &err);
-    }
-    report_error(status_fd, &r.error);
 }
 
 /* Only the monitor's signals are acted on: from outside a new pid namespace the sender's pid
  * reads as 0; without one it is the monitor's pid. */
-static bool from_monitor(const siginfo_t *info, bool new_pid, pid_t monitor)
+static bool from_monitor(const struct signalfd_siginfo *info, bool new_pid, pid_t monitor)
 {
-    if (info->si_code != SI_USER && info->si_code != SI_QUEUE) {
+    if (info->ssi_code != SI_USER && info->ssi_code != SI_QUEUE) {
         return false;
     }
-    return new_pid ? info->si_pid == 0 : info->si_pid == monitor;
+    return new_pid ? info->ssi_pid == 0 : info->ssi_pid == (uint32_t)monitor;
 }
 
 /* Signals by pid number are safe here: pid 1 is the command's parent and has not reaped it,
@@ -157,9 +245,13 @@ static void terminate_all(bool new_pid, pid_t command)
     }
 }
 
-static _Noreturn void report_exit(int status_fd, int status, const struct rusage *ru,
+static _Noreturn void report_exit(struct init_state *s, int status, const struct rusage *ru,
                                   uint64_t wall_ns)
 {
+    /* The final counts go first: the monitor relays everything before EXITED. */
+    if (s->plan->report) {
+        stk_notify_flush(&s->plan->notify, s->status_fd);
+    }
     struct stk_record r = {
         .kind = STK_REC_EXITED,
         .wait_status = status,
@@ -168,8 +260,9 @@ static _Noreturn void report_exit(int status_fd, int status, const struct rusage
         .sys_cpu_us = (uint64_t)ru->ru_stime.tv_sec * 1000000u + (uint64_t)ru->ru_stime.tv_usec,
         .max_rss_kb = (uint64_t)ru->ru_maxrss,
     };
-    stk_record_send(status_fd, &r, -1);
-    /* With a pid namespace, pid 1's exit makes the kernel kill every process left in it. */
+    stk_record_send(s->status_fd, &r, -1);
+    /* With a pid namespace, pid 1's exit makes the kernel kill every process left in it (and
+     * closes the listener: a call still waiting for an answer gets ENOSYS). */
     _exit(0);
 }
 
@@ -177,7 +270,7 @@ static _Noreturn void report_exit(int status_fd, int status, const struct rusage
  * WNOWAIT first: while the command is an unreaped zombie its process group id cannot be
  * reused, so that is the moment to kill what is left of its group (without a pid namespace
  * nothing else would). */
-static void reap(const struct stk_plan *p, int status_fd, pid_t command, uint64_t start_ns)
+static void reap(struct init_state *s)
 {
     for (;;) {
         siginfo_t si;
@@ -187,39 +280,51 @@ static void reap(const struct stk_plan *p, int status_fd, pid_t command, uint64_
         }
         int status;
         struct rusage ru;
-        if (si.si_pid == command) {
-            uint64_t wall_ns = stk_now_ns() - start_ns;
-            if (!p->new_pid) {
-                kill(-command, SIGKILL);
+        if (si.si_pid == s->command) {
+            uint64_t wall_ns = stk_now_ns() - s->start_ns;
+            if (!s->plan->new_pid) {
+                kill(-s->command, SIGKILL);
             }
-            while (wait4(command, &status, 0, &ru) < 0 && errno == EINTR) {
+            while (wait4(s->command, &status, 0, &ru) < 0 && errno == EINTR) {
             }
-            report_exit(status_fd, status, &ru, wall_ns);
+            report_exit(s, status, &ru, wall_ns);
         }
         while (wait4(si.si_pid, &status, 0, &ru) < 0 && errno == EINTR) {
         }
     }
 }
 
-static _Noreturn void supervise(const struct stk_plan *p, int status_fd, pid_t command,
-                                uint64_t start_ns, pid_t monitor)
+static void on_signals(struct init_state *s)
 {
-    sigset_t set;
-    stk_signals_sandbox(&set);
-    for (;;) {
-        siginfo_t info;
-        int sig = sigwaitinfo(&set, &info);
-        if (sig < 0) {
-            continue; /* EINTR only: the set is valid */
-        }
-        if (sig == SIGCHLD) {
-            reap(p, status_fd, command, start_ns);
-        } else if (from_monitor(&info, p->new_pid, monitor)) {
-            if (sig == STK_SIG_TERMINATE) {
-                terminate_all(p->new_pid, command);
+    struct signalfd_siginfo info;
+    while (read(s->signal_fd, &info, sizeof info) == (ssize_t)sizeof info) {
+        if (info.ssi_signo == SIGCHLD) {
+            reap(s);
+        } else if (from_monitor(&info, s->plan->new_pid, s->monitor)) {
+            if (info.ssi_signo == STK_SIG_TERMINATE) {
+                terminate_all(s->plan->new_pid, s->command);
             } else {
-                kill(command, sig);
+                kill(s->command, (int)info.ssi_signo);
             }
+        }
+    }
+}
+
+/* Notifications are answered before signals are read, so every call the command made before
+ * it exited is counted. */
+static _Noreturn void supervise(struct init_state *s)
+{
+    for (;;) {
+        struct pollfd fds[2] = {
+            {.fd = s->signal_fd, .events = POLLIN},
+            {.fd = s->listener, .events = POLLIN},
+        };
+        if (poll(fds, 2, -1) < 0) {
+            continue; /* EINTR, or ENOMEM for the moment: poll again */
+        }
+        on_listener(s, fds[1].revents);
+        if (fds[0].revents != 0) {
+            on_signals(s);
         }
     }
 }
@@ -236,8 +341,18 @@ _Noreturn void stk_init_run(struct stk_plan *p, int sync_fd, int status_fd)
     if (setup(p, sync_fd, &err) < 0) {
         report_error(status_fd, &err);
     }
-    uint64_t start_ns;
-    pid_t command = start_command(p, status_fd, &start_ns);
+    /* The sandbox signals are blocked since the clone; read them from an fd so one poll
+     * waits for them and for notifications together. */
+    sigset_t set;
+    stk_signals_sandbox(&set);
+    struct init_state s = {.plan = p, .status_fd = status_fd, .listener = -1, .monitor = monitor};
+    s.signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (s.signal_fd < 0) {
+        stk_fail(&err, "init", errno, "signalfd");
+        report_error(status_fd, &err);
+    }
+    start_command(&s);
+    pid_t command = s.command;
     /* Without a pid namespace the monitor may have to kill the command itself (pid 1 can be
      * gone by then): it gets a pidfd, opened while the command is certainly unreaped, so a
      * reused pid number can never be hit. */
@@ -259,10 +374,13 @@ _Noreturn void stk_init_run(struct stk_plan *p, int sync_fd, int status_fd)
     if (command_pidfd >= 0) {
         close(command_pidfd);
     }
+    if (p->report) {
+        stk_notify_started(&p->notify, status_fd);
+    }
     /* pid 1 has no use for the command's stdio; holding it would keep a reader of the
      * command's stdin alive after the command exits. */
     close(STDIN_FILENO);
     close(STDOUT_FILENO);
     close(STDERR_FILENO);
-    supervise(p, status_fd, command, start_ns, monitor);
+    supervise(&s);
 }

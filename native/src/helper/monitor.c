@@ -124,6 +124,24 @@ static void on_record(struct monitor *m, const struct stk_record *r, int passed_
             m->error = r->error;
         }
         break;
+    case STK_REC_VIOLATION:
+        /* pid 1 sends these only after STARTED and before EXITED, at most two per syscall. */
+        if (m->started && !m->exited && m->control_fd >= 0) {
+            struct stk_violation_report v = {
+                .nr = r->violation.nr,
+                .err = r->violation.err,
+                .count = r->violation.count,
+                .pid = r->violation.pid,
+            };
+            memcpy(v.args, r->violation.args, sizeof v.args);
+            if (stk_send_violation(STK_CONTROL_FD, &v) < 0) {
+                /* Nobody to report to: the sandbox must not outlive its owner. */
+                m->control_fd = -1;
+                m->flags |= STK_EXIT_KILLED;
+                kill_now(m);
+            }
+        }
+        break;
     case STK_REC_EXITED:
         if (m->started && !m->exited) {
             m->exited = true;
@@ -143,7 +161,7 @@ static void read_records(struct monitor *m)
     while (m->status_fd >= 0) {
         struct stk_record r;
         int passed_fd;
-        int n = stk_record_receive(m->status_fd, &r, &passed_fd);
+        int n = stk_record_receive(m->status_fd, &r, &passed_fd, false);
         if (n == 1) {
             on_record(m, &r, passed_fd);
             continue;
@@ -309,8 +327,9 @@ static int finish(struct monitor *m)
     return 0;
 }
 
-/* Root caller with binds: the detached, idmapped trees are made here, as host root, before
- * the clone (pid 1 could not even open a root-owned 0700 source from its user namespace). */
+/* Root caller with binds: the detached trees (read-only ones idmapped) are made here, as host
+ * root, before the clone (pid 1 could not even open a root-owned 0700 source from its user
+ * namespace). */
 static int prepare_binds(struct stk_plan *plan, struct stk_error *err)
 {
     if (!plan->caller_root || !plan->new_mount) {

@@ -168,8 +168,10 @@ int stk_plan_build(const struct stk_spec *spec, struct stk_plan *p, struct stk_e
     for (size_t i = 0; i < spec->mount_count; i++) {
         p->mount_fds[i] = -1;
     }
+    p->report = spec->report_count > 0;
     if (choose_ids(spec, p, err) < 0 || read_cap_last_cap(p, err) < 0 ||
-        prepare_exec_paths(spec, p, err) < 0) {
+        prepare_exec_paths(spec, p, err) < 0 ||
+        (p->report && stk_notify_prepare(&p->notify, spec, err) < 0)) {
         stk_plan_free(p);
         return -1;
     }
@@ -188,5 +190,6 @@ void stk_plan_free(struct stk_plan *p)
     free(p->mount_fds);
     free(p->exec_paths);
     free(p->exec_storage);
+    stk_notify_free(&p->notify);
     memset(p, 0, sizeof *p);
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "notify.h"
 #include "spec.h"
 
 /* PATH used when the spec's environment has none. */
@@ -41,6 +42,11 @@ struct stk_plan {
 
     /* Per spec mount: the detached tree of a BIND once opened (monitor or pid 1), else -1. */
     int *mount_fds;
+
+    /* With REPORT fields: the command installs its filter with a listener and pid 1 answers
+     * the notifications into this table (notify.h). */
+    bool report;
+    struct stk_notify notify;
 };
 
 int stk_plan_build(const struct stk_spec *spec, struct stk_plan *plan, struct stk_error *err);

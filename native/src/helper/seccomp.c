@@ -6,15 +6,30 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-int stk_seccomp_install(const struct sock_filter *insns, size_t count, struct stk_error *err)
+int stk_seccomp_install(const struct sock_filter *insns, size_t count, int *listener,
+                        struct stk_error *err)
 {
     struct sock_fprog prog = {
         .len = (unsigned short)count, /* spec.c bounds count to 1..4096 */
         .filter = (struct sock_filter *)insns,
     };
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) {
-        return stk_fail(err, "seccomp", errno, "seccomp(SECCOMP_SET_MODE_FILTER)");
+    /* No TSYNC: the command's process is single-threaded here. */
+    unsigned long flags = listener != NULL ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+    long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+    if (rc < 0) {
+        return stk_fail(err, "seccomp", errno,
+                        listener != NULL
+                            ? "seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER)"
+                            : "seccomp(SECCOMP_SET_MODE_FILTER)");
     }
+    if (listener != NULL) {
+        *listener = (int)rc;
+    }
+    return 0;
+}
+
+int stk_seccomp_verify(struct stk_error *err)
+{
     /* 2 = filter mode. A filter may itself deny prctl: that failure is proof enough that a
      * filter runs, since PR_GET_SECCOMP never fails without one. */
     int mode = prctl(PR_GET_SECCOMP, 0, 0, 0, 0);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include "frame.h"
 #include "stockade.h"
@@ -30,6 +31,7 @@ static const char *tag_name(uint16_t tag)
     case STK_F_TIMEOUT_MS: return "TIMEOUT_MS";
     case STK_F_KILL_GRACE_MS: return "KILL_GRACE_MS";
     case STK_F_SECCOMP_BPF: return "SECCOMP_BPF";
+    case STK_F_REPORT: return "REPORT";
     default: return NULL;
     }
 }
@@ -89,8 +91,8 @@ static bool canonical_mount_path(const uint8_t *p, size_t len)
 }
 
 struct counts {
-    size_t args, envs, mounts, rlimits, bpf_insns, string_bytes, strings;
-    bool seen[STK_F_SECCOMP_BPF + 1];
+    size_t args, envs, mounts, rlimits, reports, bpf_insns, string_bytes, strings;
+    bool seen[STK_F_REPORT + 1];
 };
 
 static int check_mount(const uint8_t *v, size_t len, size_t index, struct counts *c,
@@ -155,7 +157,7 @@ static int check_field(uint16_t tag, const uint8_t *v, size_t len, struct counts
 {
     const char *name = tag_name(tag);
     bool repeated = tag == STK_F_ARG || tag == STK_F_ENV || tag == STK_F_MOUNT ||
-                    tag == STK_F_RLIMIT;
+                    tag == STK_F_RLIMIT || tag == STK_F_REPORT;
     if (!repeated && c->seen[tag]) {
         return invalid(err, name, "appears more than once");
     }
@@ -270,6 +272,27 @@ static int check_field(uint16_t tag, const uint8_t *v, size_t len, struct counts
         }
         c->bpf_insns = len / 8;
         return 0;
+    case STK_F_REPORT:
+        if (c->reports == STK_MAX_REPORTS) {
+            return invalid(err, "REPORT", "more than STK_MAX_REPORTS syscalls");
+        }
+        if (len != 8) {
+            return invalid_index(err, "REPORT", c->reports, "length is not 8");
+        }
+        if (stk_get_u32(v) >= STK_MAX_REPORT_NR) {
+            return invalid_index(err, "REPORT", c->reports, "syscall number >= 4096");
+        }
+        if (stk_get_u32(v + 4) > STK_MAX_REPORT_ERRNO) {
+            return invalid_index(err, "REPORT", c->reports, "errno above 4095");
+        }
+        /* The command hands the listener to pid 1 with sendmsg after the filter is in place;
+         * a notification for that call would wait for an answer nobody can give yet. */
+        if (stk_get_u32(v) == (uint32_t)SYS_sendmsg) {
+            return invalid_index(err, "REPORT", c->reports,
+                                 "sendmsg cannot be reported (it hands the listener to pid 1)");
+        }
+        c->reports++;
+        return 0;
     default:
         return -1; /* unreachable: unknown tags are rejected by the caller */
     }
@@ -332,6 +355,9 @@ static int check_all(const uint8_t *payload, size_t len, struct counts *c,
     }
     if (c->args == 0) {
         return invalid(err, "ARG", "at least one is required (argv[0] is the program)");
+    }
+    if (c->reports > 0 && !c->seen[STK_F_SECCOMP_BPF]) {
+        return invalid(err, "REPORT", "needs SECCOMP_BPF (only a filter sends notifications)");
     }
     return 0;
 }
@@ -402,15 +428,40 @@ static void fill(const uint8_t *payload, size_t len, struct stk_spec *s)
                 s->bpf[i].k = stk_get_u32(insn + 4);
             }
             break;
+        case STK_F_REPORT: {
+            struct stk_report *r = &s->reports[s->report_count++];
+            r->nr = stk_get_u32(v);
+            r->err = stk_get_u32(v + 4);
+            break;
+        }
         default: break;
         }
         off += 8 + flen;
     }
 }
 
+static int compare_reports(const void *a, const void *b)
+{
+    uint32_t x = ((const struct stk_report *)a)->nr;
+    uint32_t y = ((const struct stk_report *)b)->nr;
+    return x < y ? -1 : x > y;
+}
+
 /* Checks that need several fields together. */
 static int check_combined(const struct stk_spec *s, struct stk_error *err)
 {
+    /* Sorted here once so pid 1 can binary-search the table for every notification. */
+    if (s->report_count > 1) {
+        qsort(s->reports, s->report_count, sizeof *s->reports, compare_reports);
+    }
+    for (size_t i = 1; i < s->report_count; i++) {
+        if (s->reports[i].nr == s->reports[i - 1].nr) {
+            stk_fail(err, "spec", EINVAL, "REPORT: syscall ");
+            stk_error_append_u64(err, s->reports[i].nr);
+            stk_error_append(err, " given twice");
+            return -1;
+        }
+    }
     for (size_t i = 0; i < s->rlimit_count; i++) {
         for (size_t j = 0; j < i; j++) {
             if (s->rlimits[i].resource == s->rlimits[j].resource) {
@@ -444,10 +495,12 @@ int stk_spec_decode(const uint8_t *payload, size_t len, struct stk_spec *spec,
     spec->mounts = calloc(c.mounts + 1, sizeof *spec->mounts);
     spec->rlimits = calloc(c.rlimits + 1, sizeof *spec->rlimits);
     spec->bpf = c.seen[STK_F_SECCOMP_BPF] ? calloc(c.bpf_insns, sizeof *spec->bpf) : NULL;
+    spec->reports = c.reports > 0 ? calloc(c.reports, sizeof *spec->reports) : NULL;
     spec->strings = malloc(c.string_bytes + 1);
     if (spec->argv == NULL || spec->envp == NULL || spec->mounts == NULL ||
         spec->rlimits == NULL || spec->strings == NULL ||
-        (c.seen[STK_F_SECCOMP_BPF] && spec->bpf == NULL)) {
+        (c.seen[STK_F_SECCOMP_BPF] && spec->bpf == NULL) ||
+        (c.reports > 0 && spec->reports == NULL)) {
         stk_spec_free(spec);
         return stk_fail(err, "spec", ENOMEM, "allocating the decoded spec");
     }
@@ -471,6 +524,7 @@ void stk_spec_free(struct stk_spec *spec)
     free(spec->mounts);
     free(spec->rlimits);
     free(spec->bpf);
+    free(spec->reports);
     free(spec->strings);
     memset(spec, 0, sizeof *spec);
 }

@@ -38,6 +38,19 @@ struct stk_mount {
     const char *dst;
 };
 
+/* Syscall numbers a REPORT field may name: every native number of the supported architectures
+ * is far below; x32 and other foreign numbers never reach user notification (the filter kills
+ * them first). */
+#define STK_MAX_REPORT_NR 4096u
+#define STK_MAX_REPORT_ERRNO 4095u
+
+/* One REPORT field: the errno pid 1 answers notifications for syscall nr with (0 = let the
+ * call run). */
+struct stk_report {
+    uint32_t nr;
+    uint32_t err;
+};
+
 struct stk_rlimit {
     uint32_t resource;
     uint64_t soft;
@@ -64,6 +77,8 @@ struct stk_spec {
     uint64_t kill_grace_ms;
     struct sock_filter *bpf; /* NULL when absent */
     size_t bpf_len;          /* instructions */
+    struct stk_report *reports; /* sorted by nr, no duplicates; NULL when absent */
+    size_t report_count;
 
     char *strings; /* the block every string above points into */
 };

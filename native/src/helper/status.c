@@ -5,46 +5,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int stk_record_write(int fd, const struct stk_record *r)
-{
-    for (;;) {
-        ssize_t n = write(fd, r, sizeof *r);
-        if (n == (ssize_t)sizeof *r) {
-            return 0;
-        }
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n >= 0) {
-            errno = EPROTO; /* cannot happen for <= PIPE_BUF on a pipe */
-        }
-        return -1;
-    }
-}
-
-int stk_record_read(int fd, struct stk_record *r)
-{
-    for (;;) {
-        ssize_t n = read(fd, r, sizeof *r);
-        if (n == (ssize_t)sizeof *r) {
-            /* The step and detail come from another process: never trust the terminator. */
-            r->error.step[sizeof r->error.step - 1] = '\0';
-            r->error.detail[sizeof r->error.detail - 1] = '\0';
-            return 1;
-        }
-        if (n == 0) {
-            return 0;
-        }
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n > 0) {
-            errno = EPROTO;
-        }
-        return -1;
-    }
-}
-
 int stk_record_send(int sock, const struct stk_record *r, int pass_fd)
 {
     struct iovec iov = {.iov_base = (void *)r, .iov_len = sizeof *r};
@@ -81,7 +41,7 @@ int stk_record_send(int sock, const struct stk_record *r, int pass_fd)
     }
 }
 
-int stk_record_receive(int sock, struct stk_record *r, int *received_fd)
+int stk_record_receive(int sock, struct stk_record *r, int *received_fd, bool wait)
 {
     *received_fd = -1;
     struct iovec iov = {.iov_base = r, .iov_len = sizeof *r};
@@ -97,7 +57,7 @@ int stk_record_receive(int sock, struct stk_record *r, int *received_fd)
     msg.msg_controllen = sizeof control.buf;
     ssize_t n;
     do {
-        n = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        n = recvmsg(sock, &msg, (wait ? 0 : MSG_DONTWAIT) | MSG_CMSG_CLOEXEC);
     } while (n < 0 && errno == EINTR);
     if (n <= 0) {
         return (int)n;

@@ -7,13 +7,19 @@ import java.util.List;
  * {@link SandboxPolicy.Builder#build()} with every problem found, so a user fixes them all in
  * one go; nothing is started with an invalid policy.
  */
-public final class PolicyException extends IllegalArgumentException {
+public class PolicyException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
     private final List<String> problems;
 
     public PolicyException(List<String> problems) {
         super(format(problems));
+        this.problems = List.copyOf(problems);
+    }
+
+    /** For subclasses with their own headline; {@code problems} as {@link #problems()}. */
+    protected PolicyException(String message, List<String> problems) {
+        super(message);
         this.problems = List.copyOf(problems);
     }
 

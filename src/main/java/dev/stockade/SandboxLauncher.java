@@ -12,6 +12,7 @@ import java.lang.ProcessBuilder.Redirect;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One spawn: opens the command's stdio, spawns the helper with them and the control socket,
@@ -70,8 +71,18 @@ final class SandboxLauncher {
     static SandboxedProcess launch(List<String> argv, SandboxPolicy policy, Path cwd,
             Redirect stdin, Redirect stdout, Redirect stderr) throws IOException {
         // Everything that can fail without side effects happens before the first descriptor.
-        byte[] bpf = policy.seccomp().installsFilter() ? policy.seccomp().program() : null;
-        byte[] spec = SpecEncoder.encode(SpecEncoder.fromPolicy(argv, policy, cwd, bpf));
+        SeccompProfile seccomp = policy.seccomp();
+        byte[] bpf = null;
+        Map<Integer, Integer> reports = Map.of();
+        if (seccomp.installsFilter()) {
+            boolean notify = seccomp.hasReports() && userNotification();
+            bpf = seccomp.program(notify || !seccomp.hasReports());
+            if (notify) {
+                reports = seccomp.reports();
+            }
+        }
+        byte[] spec = SpecEncoder.encode(SpecEncoder.fromPolicy(argv, policy, cwd, bpf,
+                reports));
         NativeLoader.ensureLoaded();
         String helper = NativeLoader.helperPath().toString();
 
@@ -170,6 +181,23 @@ final class SandboxLauncher {
                 : "reported the command's end before its start";
         throw new SandboxSetupException(new SetupError("helper", 0, "the helper (" + helper
                 + ") " + what + ": " + describeStatus(status)), SandboxSetupException.EXIT_SETUP);
+    }
+
+    /** Whether the kernel has seccomp user notification; probed once per JVM. */
+    private static volatile Boolean userNotification;
+
+    /**
+     * Whether report rules can use user notification here. Without it they deny with their
+     * errno (report(allow): run) and record nothing, as Sandbox.probe() says. A probe that
+     * cannot run is an error: the spawn would need the same helper anyway.
+     */
+    static boolean userNotification() throws IOException {
+        Boolean known = userNotification;
+        if (known == null) {
+            known = Sandbox.probe().seccompUserNotification();
+            userNotification = known;
+        }
+        return known;
     }
 
     private static int release(Fds fds, int fd) {

@@ -1,6 +1,7 @@
 package dev.stockade;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -22,10 +23,19 @@ public final class SandboxResult {
     private final Duration systemCpu;
     private final long maxRssKb;
     private final SetupError setupError;
+    private final List<Violation> violations;
 
     SandboxResult(int exitCode, int signal, boolean coreDumped, boolean timedOut, boolean killed,
             Duration wallTime, Duration userCpu, Duration systemCpu, long maxRssKb,
             SetupError setupError) {
+        this(exitCode, signal, coreDumped, timedOut, killed, wallTime, userCpu, systemCpu,
+                maxRssKb, setupError, List.of());
+    }
+
+    private SandboxResult(int exitCode, int signal, boolean coreDumped, boolean timedOut,
+            boolean killed, Duration wallTime, Duration userCpu, Duration systemCpu,
+            long maxRssKb, SetupError setupError, List<Violation> violations) {
+        this.violations = List.copyOf(violations);
         this.exitCode = exitCode;
         this.signal = signal;
         this.coreDumped = coreDumped;
@@ -109,6 +119,22 @@ public final class SandboxResult {
         return maxRssKb;
     }
 
+    /** This result with {@code violations} (in the order {@link #violations()} documents). */
+    SandboxResult withViolations(List<Violation> list) {
+        return new SandboxResult(exitCode, signal, coreDumped, timedOut, killed, wallTime,
+                userCpu, systemCpu, maxRssKb, setupError, list);
+    }
+
+    /**
+     * The system calls {@code report} rules of the profile caught, one entry per system call
+     * with its count, in the order of their first occurrence. Empty when the profile has no
+     * report rules, nothing was caught, or the kernel has no seccomp user notification (then
+     * report rules deny without recording; see {@link ProbeReport#seccompUserNotification()}).
+     */
+    public List<Violation> violations() {
+        return violations;
+    }
+
     /** Set when the helper ended without reporting the command's end (step "helper"). */
     public Optional<SetupError> setupError() {
         return Optional.ofNullable(setupError);
@@ -120,6 +146,7 @@ public final class SandboxResult {
                 + (timedOut ? ", timedOut" : "") + (killed ? ", killed" : "")
                 + ", wallTime=" + wallTime + ", userCpu=" + userCpu + ", systemCpu=" + systemCpu
                 + ", maxRssKb=" + maxRssKb
+                + (violations.isEmpty() ? "" : ", violations=" + violations.size())
                 + (setupError == null ? "" : ", setupError=" + setupError.message()) + "]";
     }
 }

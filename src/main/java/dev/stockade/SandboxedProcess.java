@@ -13,6 +13,10 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -37,6 +41,8 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     private static final int SIGKILL = 9;
     /** How long close() waits beyond the kill grace before killing the helper itself. */
     private static final Duration CLOSE_MARGIN = Duration.ofSeconds(10);
+    /** More distinct syscalls than any architecture has: a helper sending more is broken. */
+    private static final int MAX_VIOLATIONS = 4096;
 
     private final int pid;
     private final int sandboxPid;
@@ -272,11 +278,24 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     private void reapNow() {
         ControlEvent.Exited exited = null;
         SetupError error = null;
+        // By syscall number, in the order of first occurrence; a later frame (the final count)
+        // replaces the earlier one in place.
+        Map<Integer, ControlEvent.Violation> violations = new LinkedHashMap<>();
         try {
             for (ControlEvent event = channel.next(); event != null; event = channel.next()) {
                 if (event instanceof ControlEvent.Exited e) {
                     exited = e;
                     break;
+                }
+                if (event instanceof ControlEvent.Violation v) {
+                    if (violations.size() >= MAX_VIOLATIONS
+                            && !violations.containsKey(v.syscall())) {
+                        error = new SetupError("protocol", 0, "more than " + MAX_VIOLATIONS
+                                + " distinct system calls reported by the helper");
+                        break;
+                    }
+                    violations.put(v.syscall(), v);
+                    continue;
                 }
                 if (event instanceof ControlEvent.Error e) {
                     error = new SetupError(e.step(), e.errno(), e.detail());
@@ -333,8 +352,27 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
                     : SandboxResult.fromWaitStatus(status, false, false, Duration.ZERO,
                             Duration.ZERO, Duration.ZERO, 0, error);
         }
+        if (!violations.isEmpty()) {
+            r = r.withViolations(toViolations(violations));
+        }
         result.complete(r);
         exit.complete(this);
+    }
+
+    private List<Violation> toViolations(Map<Integer, ControlEvent.Violation> events) {
+        List<Violation> out = new ArrayList<>(events.size());
+        for (ControlEvent.Violation v : events.values()) {
+            try {
+                out.add(policy.seccomp().violation(v.syscall(), v.errno(), v.count(), v.pid(),
+                        v.argumentArray()));
+            } catch (IOException | RuntimeException e) {
+                // The profile compiled before the spawn, so this cannot fail; keep the numbers.
+                out.add(new Violation("syscall_" + v.syscall(), v.syscall(), v.errno(),
+                        v.count(), v.pid(), v.arguments(), null,
+                        policy.seccomp().name().orElse(null)));
+            }
+        }
+        return out;
     }
 
     private static void closeQuietly(java.io.Closeable c) {

@@ -7,7 +7,7 @@ import dev.stockade.internal.Errno;
  * Instances are values: compare them with {@link #equals}.
  */
 public final class SeccompAction {
-    /** The kinds of action. */
+    /** The kinds of action, each with the kernel's {@code SECCOMP_RET_*} action value. */
     public enum Kind {
         /** Run the system call. */
         ALLOW(0x7fff0000),
@@ -20,7 +20,16 @@ public final class SeccompAction {
         /** Send SIGSYS to the calling thread. */
         TRAP(0x00030000),
         /** Run the system call and log it to the kernel audit log. */
-        LOG(0x7ffc0000);
+        LOG(0x7ffc0000),
+        /**
+         * Hand the system call to the sandbox's pid 1 (seccomp user notification,
+         * {@code SECCOMP_RET_USER_NOTIF}), which answers it with the action's errno (or lets it
+         * run when the errno is 0) and records it: the call shows up in
+         * {@link SandboxResult#violations()}. Without user notification in the kernel the
+         * sandbox falls back to {@link #ERRNO} with the same errno (or to {@link #ALLOW} for
+         * errno 0); {@link Sandbox#probe()} tells which applies.
+         */
+        REPORT(0x7fc00000);
 
         private final int base;
 
@@ -59,22 +68,61 @@ public final class SeccompAction {
         return new SeccompAction(Kind.ERRNO, errno);
     }
 
+    /**
+     * Deny the system call with {@code errno} and record it in the sandbox's report
+     * ({@link SandboxResult#violations()}); with {@code errno} 0 the call runs and is recorded
+     * (for auditing a build step). {@code errno} must be 0..4095; the policy reports other
+     * values as a problem.
+     */
+    public static SeccompAction report(int errno) {
+        return new SeccompAction(Kind.REPORT, errno);
+    }
+
+    /** Deny with {@code EPERM} and record: {@code report(1)}. */
+    public static SeccompAction report() {
+        return report(1);
+    }
+
     public Kind kind() {
         return kind;
     }
 
-    /** The errno of an {@link Kind#ERRNO} action, 0 for the others. */
+    /**
+     * The errno of an {@link Kind#ERRNO} action, the errno a {@link Kind#REPORT} action answers
+     * with (0 when the call is let through), 0 for the others.
+     */
     public int errno() {
         return errno;
     }
 
     /** The {@code SECCOMP_RET_*} value the kernel expects (action | data). */
     public int value() {
-        return kind.base | (errno & 0xffff);
+        // A user notification carries no data: pid 1 looks up the errno per syscall.
+        return kind == Kind.REPORT ? kind.base : kind.base | (errno & 0xffff);
+    }
+
+    /** Whether the call is recorded in the sandbox's report. */
+    public boolean isReport() {
+        return kind == Kind.REPORT;
+    }
+
+    /**
+     * What this action becomes where the kernel has no seccomp user notification: a report
+     * still denies with its errno ({@code report(0)} allows); every other action is itself.
+     */
+    public SeccompAction withoutReport() {
+        if (kind != Kind.REPORT) {
+            return this;
+        }
+        return errno == 0 ? ALLOW : errno(errno);
     }
 
     boolean isValid() {
-        return kind != Kind.ERRNO || (errno >= 1 && errno <= MAX_ERRNO);
+        return switch (kind) {
+            case ERRNO -> errno >= 1 && errno <= MAX_ERRNO;
+            case REPORT -> errno >= 0 && errno <= MAX_ERRNO;
+            default -> true;
+        };
     }
 
     @Override
@@ -89,6 +137,10 @@ public final class SeccompAction {
 
     @Override
     public String toString() {
-        return kind == Kind.ERRNO ? "ERRNO(" + Errno.name(errno) + ")" : kind.name();
+        return switch (kind) {
+            case ERRNO -> "ERRNO(" + Errno.name(errno) + ")";
+            case REPORT -> "REPORT(" + (errno == 0 ? "allow" : Errno.name(errno)) + ")";
+            default -> kind.name();
+        };
     }
 }

@@ -67,6 +67,22 @@ public record SeccompCondition(int argument, Operator operator, long value, long
         return new SeccompCondition(argument, Operator.MASKED_EQ, value, mask);
     }
 
+    /**
+     * Whether {@code argument} (the full 64-bit register) satisfies this condition, compared the
+     * way the filter compares it: unsigned, 64 bits.
+     */
+    public boolean matches(long argument) {
+        return switch (operator) {
+            case NE -> argument != value;
+            case LT -> Long.compareUnsigned(argument, value) < 0;
+            case LE -> Long.compareUnsigned(argument, value) <= 0;
+            case EQ -> argument == value;
+            case GE -> Long.compareUnsigned(argument, value) >= 0;
+            case GT -> Long.compareUnsigned(argument, value) > 0;
+            case MASKED_EQ -> (argument & mask) == value;
+        };
+    }
+
     @Override
     public String toString() {
         String arg = "arg" + argument;

@@ -11,8 +11,11 @@ import java.util.Objects;
  * @param syscall the system call's name as in the kernel's syscall table ({@code "ptrace"})
  * @param action what to do
  * @param conditions argument conditions, all of which must hold (0..6, one per argument)
+ * @param reason why the rule exists, in one line (the comment on the rule's line in a profile
+ *     file); shown with a reported call in {@link Violation#reason()}; may be {@code null}
  */
-public record SeccompRule(String syscall, SeccompAction action, List<SeccompCondition> conditions) {
+public record SeccompRule(String syscall, SeccompAction action, List<SeccompCondition> conditions,
+        String reason) {
 
     /** The largest number of conditions a rule can have: one per syscall argument. */
     public static final int MAX_CONDITIONS = 6;
@@ -21,6 +24,31 @@ public record SeccompRule(String syscall, SeccompAction action, List<SeccompCond
         Objects.requireNonNull(syscall, "syscall");
         Objects.requireNonNull(action, "action");
         conditions = List.copyOf(conditions);
+        if (reason != null && (reason.isBlank() || reason.indexOf('\n') >= 0
+                || reason.indexOf('\r') >= 0)) {
+            throw new IllegalArgumentException("a rule's reason is one non-blank line: "
+                    + reason);
+        }
+    }
+
+    /** A rule without a reason. */
+    public SeccompRule(String syscall, SeccompAction action, List<SeccompCondition> conditions) {
+        this(syscall, action, conditions, null);
+    }
+
+    /** This rule with {@code reason} (one line, or {@code null} for none). */
+    public SeccompRule withReason(String reason) {
+        return new SeccompRule(syscall, action, conditions, reason);
+    }
+
+    /** Whether every condition holds for these six argument registers. */
+    public boolean matches(long[] arguments) {
+        for (SeccompCondition c : conditions) {
+            if (!c.matches(arguments[c.argument()])) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

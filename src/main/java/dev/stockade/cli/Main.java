@@ -11,8 +11,9 @@ import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 
 /**
- * The {@code stockade} command line: {@code stockade run ... -- COMMAND} and
- * {@code stockade probe}. {@link #execute} is the whole program minus {@code System.exit}, so
+ * The {@code stockade} command line: {@code stockade run ... -- COMMAND},
+ * {@code stockade probe} and {@code stockade policy ...}. {@link #execute} is the whole
+ * program minus {@code System.exit}, so
  * tests run it in-process and get the exit status back.
  */
 @Command(
@@ -22,14 +23,15 @@ import picocli.CommandLine.Spec;
         versionProvider = VersionProvider.class,
         customSynopsis = {"stockade run [OPTION...] [--] COMMAND [ARG...]",
             "       stockade probe [--json]",
+            "       stockade policy check FILE|NAME | export --oci FILE|NAME [-o OUT] | show NAME",
             "       stockade [COMMAND] --help | --version"},
-        subcommands = {RunCommand.class, ProbeCommand.class},
+        subcommands = {RunCommand.class, ProbeCommand.class, PolicyCommand.class},
         description = "Runs untrusted build steps in a Linux sandbox.",
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
             " 0:success (probe: the default policy can run)",
             " 1:probe: the default policy cannot run on this machine",
-            " 2:bad command line or policy (nothing was started)"
+            " 2:bad command line, policy or profile (nothing was started)"
         })
 public final class Main implements Callable<Integer> {
 
@@ -45,7 +47,8 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing command: 'run' or 'probe'");
+        throw new ParameterException(spec.commandLine(),
+                "missing command: 'run', 'probe' or 'policy'");
     }
 
     public static void main(String[] args) {
@@ -58,7 +61,7 @@ public final class Main implements Callable<Integer> {
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
         // "stockade run ls -l": everything from the command on is the command's, not ours.
-        commandLine.setStopAtPositional(true);
+        commandLine.getSubcommands().get("run").setStopAtPositional(true);
         commandLine.setParameterExceptionHandler(new ErrorHandler());
         commandLine.setExecutionExceptionHandler(new ErrorHandler());
         return commandLine.execute(args);

@@ -8,6 +8,7 @@ import dev.stockade.SandboxPolicy;
 import dev.stockade.SandboxResult;
 import dev.stockade.SandboxSetupException;
 import dev.stockade.SandboxedProcess;
+import dev.stockade.SeccompProfile;
 import dev.stockade.SetupError;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -39,7 +40,8 @@ import picocli.CommandLine.Spec;
             "Runs COMMAND in a new sandbox with this terminal's stdin, stdout and stderr.",
             "The workspace is bound read-write and is the working directory; the rest of the",
             "host filesystem is read-only, /tmp and /run are private tmpfs mounts, there is",
-            "no network."
+            "no network. The seccomp profile is 'build' unless --profile says otherwise;",
+            "after the command, one line on stderr per system call a 'report' rule caught."
         },
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
@@ -118,9 +120,16 @@ final class RunCommand implements Callable<Integer> {
             description = "Group id inside the sandbox (default: yours; 65534 when you are root).")
     Integer gid;
 
+    @Option(names = "--profile", paramLabel = "NAME|FILE",
+            description = "The seccomp profile: build (default), strict, audit, none (no "
+                    + "filter at all: unsafe, for finding out whether the filter is what "
+                    + "breaks a step), or a file: a Stockade text profile or OCI / Docker "
+                    + "seccomp JSON (told apart by content; ./build for a file named build).")
+    String profile = "build";
+
     @Option(names = "--report", paramLabel = "FILE",
             description = "Write a JSON report (exit code, signal, timeout, times, memory, "
-                    + "set-up error) to FILE.")
+                    + "set-up error, the system calls report rules caught) to FILE.")
     Path report;
 
     @Parameters(paramLabel = "COMMAND", arity = "1..*",
@@ -168,6 +177,7 @@ final class RunCommand implements Callable<Integer> {
         }
 
         int exitCode = exitCode(result, err);
+        ViolationSummary.print(result.violations(), err);
         reportSink.write(RunReport.of(exitCode, result), err);
         return exitCode;
     }
@@ -191,7 +201,8 @@ final class RunCommand implements Callable<Integer> {
         Path workspacePath = (workspace == null ? cwd : cwd.resolve(workspace)).normalize();
         SandboxPolicy.Builder builder = SandboxPolicy.builder()
                 .workspace(workspacePath)
-                .network(network);
+                .network(network)
+                .seccomp(seccompProfile());
         // A mount the user asks for at a default mount's place (--tmpfs /tmp:2g) replaces it
         // instead of clashing with it; two of the user's own mounts on one target still clash.
         for (BindSpec bind : readOnlyBinds) {
@@ -233,6 +244,22 @@ final class RunCommand implements Callable<Integer> {
         } catch (PolicyException e) {
             throw new ParameterException(spec.commandLine(),
                     "invalid policy: " + String.join("; ", e.problems()));
+        }
+    }
+
+    /** The {@code --profile}: problems in it are bad input, all of them on one line. */
+    private SeccompProfile seccompProfile() {
+        if (profile.equals("none")) {
+            spec.commandLine().getErr().println("stockade: warning: --profile none: no seccomp"
+                    + " filter, the command may make any system call");
+            return SeccompProfile.none();
+        }
+        try {
+            ProfileArgument.Loaded loaded = ProfileArgument.load(profile);
+            return loaded.profile();
+        } catch (PolicyException e) {
+            throw new ParameterException(spec.commandLine(),
+                    "invalid profile: " + String.join("; ", e.problems()));
         }
     }
 

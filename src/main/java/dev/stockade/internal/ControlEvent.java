@@ -1,5 +1,7 @@
 package dev.stockade.internal;
 
+import java.util.List;
+
 /** A frame the helper sends on the control socket, decoded by {@link EventReader}. */
 public sealed interface ControlEvent {
 
@@ -20,6 +22,32 @@ public sealed interface ControlEvent {
      * @param detail what the step worked on; may be empty
      */
     record Error(int errno, int exitCode, String step, String detail) implements ControlEvent {}
+
+    /**
+     * A system call a report rule caught ({@code STK_EVT_VIOLATION}), aggregated by the helper:
+     * sent at the first occurrence and again with the final count before EXITED.
+     *
+     * @param syscall the syscall number
+     * @param errno what the calls got; 0 when they were let through
+     * @param count calls so far
+     * @param pid the first caller's pid inside the sandbox
+     * @param arguments the first call's six argument registers
+     */
+    record Violation(int syscall, int errno, long count, int pid, List<Long> arguments)
+            implements ControlEvent {
+        public Violation {
+            arguments = List.copyOf(arguments);
+        }
+
+        /** The arguments as the six registers. */
+        public long[] argumentArray() {
+            long[] a = new long[arguments.size()];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = arguments.get(i);
+            }
+            return a;
+        }
+    }
 
     /**
      * The command ended ({@code STK_EVT_EXITED}).

@@ -5,6 +5,8 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Decodes the helper's frames from the control socket. Every frame is checked against its type's
@@ -19,6 +21,7 @@ public final class EventReader {
     static final int EXITED_SIZE = 4 + 4 + 8 + 8 + 8 + 8;
     static final int ERROR_MIN_SIZE = 4 + 4 + 4 + 4;
     static final int ERROR_MAX_SIZE = ERROR_MIN_SIZE + MAX_STEP + Protocol.MAX_STRING;
+    static final int VIOLATION_SIZE = 4 + 4 + 8 + 4 + 4 + 6 * 8;
 
     private final InputStream in;
 
@@ -51,6 +54,10 @@ public final class EventReader {
                 min = EXITED_SIZE;
                 max = EXITED_SIZE;
             }
+            case Protocol.EVT_VIOLATION -> {
+                min = VIOLATION_SIZE;
+                max = VIOLATION_SIZE;
+            }
             default -> throw new ProtocolException("unknown event type "
                     + Integer.toUnsignedString(type));
         }
@@ -64,6 +71,7 @@ public final class EventReader {
         return switch (type) {
             case Protocol.EVT_STARTED -> started(p);
             case Protocol.EVT_ERROR -> error(p);
+            case Protocol.EVT_VIOLATION -> violation(p);
             default -> exited(p);
         };
     }
@@ -96,6 +104,35 @@ public final class EventReader {
             throw new ProtocolException("ERROR has " + p.remaining() + " bytes after its fields");
         }
         return new ControlEvent.Error((int) errno, (int) exitCode, step, detail);
+    }
+
+    private static ControlEvent violation(ByteBuffer p) throws ProtocolException {
+        int nr = p.getInt();
+        long errno = Integer.toUnsignedLong(p.getInt());
+        long count = p.getLong();
+        int pid = p.getInt();
+        int reserved = p.getInt();
+        if (nr < 0) {
+            throw new ProtocolException("VIOLATION with syscall number "
+                    + Integer.toUnsignedString(nr));
+        }
+        if (errno > 4095) {
+            throw new ProtocolException("VIOLATION with errno " + errno);
+        }
+        if (count <= 0) {
+            throw new ProtocolException("VIOLATION with count " + Long.toUnsignedString(count));
+        }
+        if (pid <= 0) {
+            throw new ProtocolException("VIOLATION with pid " + pid);
+        }
+        if (reserved != 0) {
+            throw new ProtocolException("VIOLATION with reserved field " + reserved);
+        }
+        List<Long> args = new ArrayList<>(6);
+        for (int i = 0; i < 6; i++) {
+            args.add(p.getLong());
+        }
+        return new ControlEvent.Violation(nr, (int) errno, count, pid, args);
     }
 
     private static ControlEvent exited(ByteBuffer p) {

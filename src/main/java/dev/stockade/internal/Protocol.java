@@ -22,6 +22,8 @@ public final class Protocol {
     public static final int MAX_STRING = 65536;
     public static final int MAX_BPF_INSNS = 4096;
     public static final int MAX_HOSTNAME = 64;
+    /** The most STK_F_REPORT fields a spec may have. */
+    public static final int MAX_REPORTS = 1024;
 
     // Frame types, Java -> helper.
     public static final int MSG_SPEC = 1;
@@ -34,6 +36,8 @@ public final class Protocol {
     public static final int EVT_STARTED = 101;
     public static final int EVT_ERROR = 102;
     public static final int EVT_EXITED = 103;
+    /** A syscall caught by a report rule: u32 nr, u32 errno, u64 count, i32 pid, u32 0, u64[6]. */
+    public static final int EVT_VIOLATION = 104;
 
     public static final int EXIT_TIMED_OUT = 1;
     public static final int EXIT_KILLED = 2;
@@ -51,6 +55,8 @@ public final class Protocol {
     public static final int F_TIMEOUT_MS = 10;
     public static final int F_KILL_GRACE_MS = 11;
     public static final int F_SECCOMP_BPF = 12;
+    /** u32 syscall_nr, u32 errno (0 = let it run), repeated: the syscalls sent to pid 1. */
+    public static final int F_REPORT = 13;
 
     public static final int MOUNT_BIND = 1;
     public static final int MOUNT_TMPFS = 2;

@@ -20,10 +20,13 @@ import java.util.Objects;
  * @param timeoutMs wall-clock limit, 0 for none
  * @param killGraceMs SIGTERM to SIGKILL delay
  * @param seccompBpf the filter program, or {@code null} for none
+ * @param reports the syscalls the program sends to user notification, with the errno pid 1
+ *     answers them with (STK_F_REPORT fields); empty when it sends none
  */
 public record SandboxSpec(List<String> argv, List<String> environment, String cwd,
         int namespaces, int uid, int gid, String hostname, List<MountSpec> mounts,
-        List<RlimitSpec> rlimits, long timeoutMs, long killGraceMs, byte[] seccompBpf) {
+        List<RlimitSpec> rlimits, long timeoutMs, long killGraceMs, byte[] seccompBpf,
+        List<ReportSpec> reports) {
 
     public SandboxSpec {
         argv = List.copyOf(argv);
@@ -31,6 +34,15 @@ public record SandboxSpec(List<String> argv, List<String> environment, String cw
         Objects.requireNonNull(cwd, "cwd");
         mounts = List.copyOf(mounts);
         rlimits = List.copyOf(rlimits);
+        reports = List.copyOf(reports);
+    }
+
+    /** A spec without reported syscalls. */
+    public SandboxSpec(List<String> argv, List<String> environment, String cwd, int namespaces,
+            int uid, int gid, String hostname, List<MountSpec> mounts, List<RlimitSpec> rlimits,
+            long timeoutMs, long killGraceMs, byte[] seccompBpf) {
+        this(argv, environment, cwd, namespaces, uid, gid, hostname, mounts, rlimits, timeoutMs,
+                killGraceMs, seccompBpf, List.of());
     }
 
     /** One STK_F_MOUNT value: type (Protocol.MOUNT_*), flags, tmpfs size, source, target. */
@@ -43,4 +55,10 @@ public record SandboxSpec(List<String> argv, List<String> environment, String cw
 
     /** One STK_F_RLIMIT value: RLIMIT_* resource, soft and hard limit. */
     public record RlimitSpec(int resource, long soft, long hard) {}
+
+    /**
+     * One STK_F_REPORT value: a syscall number the filter sends to user notification and the
+     * errno pid 1 answers it with (0: let it run).
+     */
+    public record ReportSpec(int syscall, int errno) {}
 }

@@ -10,9 +10,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Set;
 
 /**
  * Writes the SPEC frame ({@code native/include/stockade.h}): frame header, magic, version, then
@@ -32,6 +34,16 @@ public final class SpecEncoder {
      */
     public static SandboxSpec fromPolicy(List<String> command, SandboxPolicy policy, Path cwd,
             byte[] seccompBpf) {
+        return fromPolicy(command, policy, cwd, seccompBpf, Map.of());
+    }
+
+    /**
+     * As {@link #fromPolicy(List, SandboxPolicy, Path, byte[])}, with the syscalls the program
+     * sends to user notification: syscall number to the errno pid 1 answers with (0 = let it
+     * run), one REPORT field each, in the map's order.
+     */
+    public static SandboxSpec fromPolicy(List<String> command, SandboxPolicy policy, Path cwd,
+            byte[] seccompBpf, Map<Integer, Integer> reports) {
         List<String> env = new ArrayList<>();
         for (Map.Entry<String, String> e : policy.environment().entrySet()) {
             env.add(e.getKey() + "=" + e.getValue());
@@ -64,9 +76,11 @@ public final class SpecEncoder {
         addLimit(rlimits, Protocol.RLIMIT_STACK, l.stackBytes());
         addLimit(rlimits, Protocol.RLIMIT_CORE, l.coreBytes());
         long timeoutMs = policy.timeout().map(SpecEncoder::positiveMillis).orElse(0L);
+        List<SandboxSpec.ReportSpec> reportSpecs = new ArrayList<>(reports.size());
+        reports.forEach((nr, errno) -> reportSpecs.add(new SandboxSpec.ReportSpec(nr, errno)));
         return new SandboxSpec(command, env, cwd.toString(), namespaces, policy.uid(),
                 policy.gid(), policy.hostname().orElse(null), mounts, rlimits, timeoutMs,
-                policy.killGrace().toMillis(), seccompBpf);
+                policy.killGrace().toMillis(), seccompBpf, reportSpecs);
     }
 
     /** A timeout shorter than 1 ms still has to be one, not "none" (0 on the wire). */
@@ -161,6 +175,30 @@ public final class SpecEncoder {
             }
             w.fieldHeader(Protocol.F_SECCOMP_BPF, bpf.length);
             w.bytes(bpf);
+        }
+        if (!spec.reports().isEmpty()) {
+            if (spec.seccompBpf() == null) {
+                throw new SpecException("reported system calls without a seccomp program");
+            }
+            if (spec.reports().size() > Protocol.MAX_REPORTS) {
+                throw new SpecException(spec.reports().size() + " reported system calls, at"
+                        + " most " + Protocol.MAX_REPORTS);
+            }
+            Set<Integer> seen = new HashSet<>();
+            for (SandboxSpec.ReportSpec r : spec.reports()) {
+                if (r.syscall() < 0 || r.errno() < 0 || r.errno() > 4095) {
+                    throw new SpecException("reported system call " + r.syscall()
+                            + " with errno " + r.errno() + ": need a syscall number >= 0 and"
+                            + " an errno 0..4095");
+                }
+                if (!seen.add(r.syscall())) {
+                    throw new SpecException("system call " + r.syscall()
+                            + " is reported twice");
+                }
+                w.fieldHeader(Protocol.F_REPORT, 8);
+                w.u32(r.syscall());
+                w.u32(r.errno());
+            }
         }
         byte[] payload = w.toByteArray();
         if (payload.length > Protocol.MAX_SPEC_SIZE) {

@@ -83,7 +83,7 @@ class CommandLineErrorsTest {
 
     @Test
     void missingSubcommand() {
-        assertUsageError("stockade: missing command: 'run' or 'probe'", "stockade");
+        assertUsageError("stockade: missing command: 'run', 'probe' or 'policy'", "stockade");
     }
 
     @Test

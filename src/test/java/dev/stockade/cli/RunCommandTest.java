@@ -264,7 +264,7 @@ class RunCommandTest {
         assertEquals(3, result.exitCode(), result.toString());
         JsonNode json = JSON.readTree(report.toFile());
         assertEquals(List.of("exitCode", "signal", "timedOut", "wallTimeMs", "userCpuMs", "sysCpuMs",
-                "maxRssKb", "setupError"), fieldNames(json));
+                "maxRssKb", "setupError", "violations"), fieldNames(json));
         assertEquals(3, json.get("exitCode").intValue());
         assertEquals(0, json.get("signal").intValue());
         assertFalse(json.get("timedOut").booleanValue());
@@ -273,6 +273,7 @@ class RunCommandTest {
         assertTrue(json.get("sysCpuMs").isIntegralNumber() && json.get("sysCpuMs").longValue() >= 0);
         assertTrue(json.get("maxRssKb").longValue() > 0, json.toString());
         assertTrue(json.get("setupError").isNull());
+        assertEquals("[]", json.get("violations").toString());
     }
 
     @Test

@@ -1,0 +1,154 @@
+#include "notify.h"
+
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int stk_notify_prepare(struct stk_notify *n, const struct stk_spec *spec, struct stk_error *err)
+{
+    memset(n, 0, sizeof *n);
+    /* The kernel writes its own struct size on RECV and reads its own on SEND: the buffers
+     * follow what it reports, so a newer kernel's larger structs never overrun them. */
+    struct seccomp_notif_sizes sizes;
+    if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0) {
+        return stk_fail(err, "seccomp", errno,
+                        "SECCOMP_GET_NOTIF_SIZES (REPORT needs seccomp user notification)");
+    }
+    n->request_size = sizes.seccomp_notif > sizeof(struct seccomp_notif)
+                          ? sizes.seccomp_notif
+                          : sizeof(struct seccomp_notif);
+    n->response_size = sizes.seccomp_notif_resp > sizeof(struct seccomp_notif_resp)
+                           ? sizes.seccomp_notif_resp
+                           : sizeof(struct seccomp_notif_resp);
+    n->listed = spec->report_count;
+    n->used = n->listed;
+    n->capacity = n->listed + STK_NOTIFY_SPARE;
+    n->slots = calloc(n->capacity, sizeof *n->slots);
+    n->request = calloc(1, n->request_size);
+    n->response = calloc(1, n->response_size);
+    if (n->slots == NULL || n->request == NULL || n->response == NULL) {
+        stk_notify_free(n);
+        return stk_fail(err, "seccomp", ENOMEM, "allocating the report table");
+    }
+    for (size_t i = 0; i < n->listed; i++) {
+        n->slots[i].v.nr = spec->reports[i].nr;
+        n->slots[i].v.err = spec->reports[i].err;
+    }
+    return 0;
+}
+
+void stk_notify_free(struct stk_notify *n)
+{
+    free(n->slots);
+    free(n->request);
+    free(n->response);
+    memset(n, 0, sizeof *n);
+}
+
+/* The listed part is sorted by nr (spec.c); the spare part is short and searched in order. */
+static struct stk_notify_slot *find_slot(struct stk_notify *n, uint32_t nr)
+{
+    size_t lo = 0, hi = n->listed;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (n->slots[mid].v.nr == nr) {
+            return &n->slots[mid];
+        }
+        if (n->slots[mid].v.nr < nr) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    for (size_t i = n->listed; i < n->used; i++) {
+        if (n->slots[i].v.nr == nr) {
+            return &n->slots[i];
+        }
+    }
+    return NULL;
+}
+
+static void send_violation(struct stk_notify_slot *s, int status_fd)
+{
+    struct stk_record r;
+    memset(&r, 0, sizeof r);
+    r.kind = STK_REC_VIOLATION;
+    r.violation = s->v;
+    /* A monitor that is gone takes pid 1 down with it (parent-death signal): nothing to do. */
+    stk_record_send(status_fd, &r, -1);
+    s->sent_count = s->v.count;
+}
+
+int stk_notify_handle(struct stk_notify *n, int listener, int status_fd)
+{
+    /* RECV refuses a buffer that is not zeroed (the struct is extensible). */
+    memset(n->request, 0, n->request_size);
+    struct seccomp_notif *req = n->request;
+    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, req) < 0) {
+        /* ENOENT: the caller died (or a signal interrupted its call) after poll saw it. */
+        return errno == ENOENT || errno == EINTR ? 0 : -1;
+    }
+    uint32_t nr = (uint32_t)req->data.nr;
+    struct stk_notify_slot *slot = find_slot(n, nr);
+    if (slot == NULL && n->used < n->capacity) {
+        /* The filter notified a syscall without a REPORT field: deny it like an unknown
+         * rule would, and record it so the report shows the mismatch. */
+        slot = &n->slots[n->used++];
+        slot->v.nr = nr;
+        slot->v.err = EPERM;
+    }
+    uint32_t answer = slot != NULL ? slot->v.err : EPERM;
+
+    memset(n->response, 0, n->response_size);
+    struct seccomp_notif_resp *resp = n->response;
+    resp->id = req->id;
+    if (answer == 0) {
+        resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    } else {
+        resp->error = -(int32_t)answer;
+    }
+    /* ENOENT: the caller is gone or was interrupted by a signal; its call is over anyway. */
+    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0 && errno != ENOENT) {
+        return -1;
+    }
+    if (slot == NULL) {
+        return 0;
+    }
+    if (slot->v.count == 0) {
+        slot->v.pid = (int32_t)req->pid;
+        for (int i = 0; i < 6; i++) {
+            slot->v.args[i] = req->data.args[i];
+        }
+    }
+    slot->v.count++;
+    if (n->started && slot->sent_count == 0) {
+        send_violation(slot, status_fd);
+    }
+    return 0;
+}
+
+void stk_notify_started(struct stk_notify *n, int status_fd)
+{
+    n->started = true;
+    for (size_t i = 0; i < n->used; i++) {
+        if (n->slots[i].v.count != 0 && n->slots[i].sent_count == 0) {
+            send_violation(&n->slots[i], status_fd);
+        }
+    }
+}
+
+void stk_notify_flush(struct stk_notify *n, int status_fd)
+{
+    if (!n->started) {
+        return;
+    }
+    for (size_t i = 0; i < n->used; i++) {
+        if (n->slots[i].v.count != n->slots[i].sent_count) {
+            send_violation(&n->slots[i], status_fd);
+        }
+    }
+}

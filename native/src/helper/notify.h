@@ -1,0 +1,54 @@
+/*
+ * pid 1's side of REPORT rules (seccomp user notification). Every notification is answered
+ * with its syscall's errno, or let through for errno 0, and counted per syscall in a table
+ * allocated by the monitor before the clone: however often a step calls a reported syscall,
+ * memory stays flat and at most two VIOLATION records per syscall reach the monitor, one when
+ * it is first seen and one with the final count before EXITED.
+ */
+#ifndef STK_NOTIFY_H
+#define STK_NOTIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "spec.h"
+#include "status.h"
+
+/* Slots for syscalls the filter sends to notification without a REPORT field (answered with
+ * EPERM). Beyond these, such calls are still answered but not recorded. */
+#define STK_NOTIFY_SPARE 32u
+
+struct stk_notify_slot {
+    struct stk_violation v;
+    uint64_t sent_count; /* count of the last VIOLATION sent; 0 = none yet */
+};
+
+struct stk_notify {
+    struct stk_notify_slot *slots; /* listed (sorted by nr), then spare ones in use */
+    size_t listed, used, capacity;
+    void *request; /* the kernel's struct seccomp_notif size, at least ours */
+    size_t request_size;
+    void *response; /* likewise struct seccomp_notif_resp */
+    size_t response_size;
+    bool started; /* STARTED went out: VIOLATION records may follow */
+};
+
+/* Monitor, before the clone, only when the spec has REPORT fields: the table and the
+ * notification buffers (sized as this kernel reports them). Step "seccomp". */
+int stk_notify_prepare(struct stk_notify *n, const struct stk_spec *spec, struct stk_error *err);
+void stk_notify_free(struct stk_notify *n);
+
+/* pid 1, when the listener is readable: receives one notification, answers it and counts it.
+ * Returns 0, or -1 with errno when the listener cannot be used any more. */
+int stk_notify_handle(struct stk_notify *n, int listener, int status_fd);
+
+/* pid 1, right after STARTED: the first VIOLATION of every syscall seen before it. */
+void stk_notify_started(struct stk_notify *n, int status_fd);
+
+/* pid 1, right before EXITED: the final count of every syscall whose count changed since its
+ * last VIOLATION. */
+void stk_notify_flush(struct stk_notify *n, int status_fd);
+
+#endif

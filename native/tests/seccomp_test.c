@@ -1,0 +1,612 @@
+/*
+ * Seccomp in the sandbox, with real processes and the real kernel:
+ *
+ *     seccomp_test <stockade-helper> <try-syscall> <test-name>     (or "all")
+ *
+ * - REPORT rules: the command installs its filter with a listener, pid 1 answers each
+ *   notification with the rule's errno (or lets the call run) and the helper sends VIOLATION
+ *   events, at most two per syscall, all between STARTED and EXITED.
+ * - try-syscall's bypass modes (int $0x80, x32, clone3 with CLONE_NEWUSER, TIOCSTI with high
+ *   bits) against hand-written filters like the ones the JNI library compiles.
+ *
+ * try-syscall runs only inside the sandbox. Every denial test first shows the call works
+ * without the filter. The filters are written by hand here, so these tests do not depend on
+ * the Java side's compiler.
+ *
+ * To add a test: write `static void test_x(void)`, add it to `tests[]` at the end and its
+ * name to STOCKADE_SECCOMP_TESTS in CMakeLists.txt.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "spec_writer.h"
+#include "stockade.h"
+
+#if !defined(__x86_64__)
+#error "seccomp_test covers x86_64 (int $0x80, x32); add the other architecture's cases"
+#endif
+
+#define ALL_NAMESPACES                                                                        \
+    (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | \
+     CLONE_NEWCGROUP)
+#define RUN_TIMEOUT_S 100
+#define X32_SYSCALL_BIT 0x40000000u
+
+static const char *helper;
+static const char *try_syscall;
+static int failures;
+
+#define EXPECT(cond, ...)                                                                   \
+    do {                                                                                    \
+        if (!(cond)) {                                                                      \
+            fprintf(stderr, "%s:%d: expected %s: ", __FILE__, __LINE__, #cond);             \
+            fprintf(stderr, __VA_ARGS__);                                                   \
+            fputc('\n', stderr);                                                            \
+            failures++;                                                                     \
+        }                                                                                   \
+    } while (0)
+
+/* ---- filters ---- */
+
+struct rule {
+    uint32_t nr;
+    uint32_t action; /* SECCOMP_RET_* */
+};
+
+struct filter {
+    struct sock_filter insns[64];
+    size_t count;
+};
+
+static void emit(struct filter *f, struct sock_filter insn)
+{
+    if (f->count == sizeof f->insns / sizeof f->insns[0]) {
+        fprintf(stderr, "seccomp_test: filter too long\n");
+        exit(2);
+    }
+    f->insns[f->count++] = insn;
+}
+
+/* Like the JNI library's filters: kill a foreign architecture and the x32 range first, then
+ * one action per listed syscall, TIOCSTI denied on the low 32 bits of the request when asked,
+ * everything else allowed. */
+static void build_filter(struct filter *f, const struct rule *rules, size_t n, bool tiocsti)
+{
+    f->count = 0;
+    emit(f, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                                         offsetof(struct seccomp_data, arch)));
+    emit(f, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0));
+    emit(f, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+    emit(f, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                                         offsetof(struct seccomp_data, nr)));
+    emit(f, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, X32_SYSCALL_BIT, 0, 1));
+    emit(f, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS));
+    for (size_t i = 0; i < n; i++) {
+        emit(f, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, rules[i].nr, 0, 1));
+        emit(f, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, rules[i].action));
+    }
+    if (tiocsti) {
+        /* the low word of args[1] (little-endian) */
+        emit(f, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, 3));
+        emit(f, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+                                             offsetof(struct seccomp_data, args[1])));
+        emit(f, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TIOCSTI, 0, 1));
+        emit(f, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
+    }
+    emit(f, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+}
+
+/* A REPORT field's content. */
+struct report_field {
+    uint32_t nr, err;
+};
+
+/* ---- running try-syscall ---- */
+
+/* A spec running `try-syscall args...` with every namespace. */
+static void try_spec(struct spec_buf *b, const char *const *args)
+{
+    spec_init(b);
+    spec_string(b, STK_F_ARG, try_syscall);
+    for (size_t i = 0; args[i] != NULL; i++) {
+        spec_string(b, STK_F_ARG, args[i]);
+    }
+    spec_string(b, STK_F_ENV, "PATH=/usr/bin:/bin");
+    spec_u32(b, STK_F_NAMESPACES, ALL_NAMESPACES);
+}
+
+static void add_filter(struct spec_buf *b, const struct rule *rules, size_t n, bool tiocsti)
+{
+    struct filter f;
+    build_filter(&f, rules, n, tiocsti);
+    spec_bpf(b, f.insns, f.count);
+}
+
+static void run(struct spec_buf *b, struct run_result *r)
+{
+    size_t len;
+    const uint8_t *frame = spec_finish(b, &len);
+    if (run_helper(helper, frame, len, NULL, r, RUN_TIMEOUT_S) < 0) {
+        fprintf(stderr, "harness failure\n");
+        failures++;
+    }
+    EXPECT(!r->bad_frame, "every event frame well-formed");
+}
+
+static void describe(const struct run_result *r)
+{
+    fprintf(stderr,
+            "    started=%d error=%d(%s errno=%u exit=%u: %s) exited=%d status=0x%x flags=%u "
+            "events=%d violations=%zu helper_status=0x%x\n    stdout=[%s]\n    stderr=[%s]\n",
+            r->started, r->error, r->step, r->err_errno, r->err_exit_code, r->detail, r->exited,
+            (unsigned)r->wait_status, r->flags, r->events, r->violation_count,
+            (unsigned)r->helper_status, r->out, r->err_out);
+    for (size_t i = 0; i < r->violation_count; i++) {
+        const struct violation_event *v = &r->violations[i];
+        fprintf(stderr, "    VIOLATION #%d nr=%u errno=%u count=%llu pid=%d\n", v->index, v->nr,
+                v->err, (unsigned long long)v->count, v->pid);
+    }
+}
+
+/* STARTED, the given number of VIOLATIONs, EXITED with code 0 and stdout `expected`. */
+static bool expect_output(const struct run_result *r, size_t violations, const char *expected)
+{
+    int before = failures;
+    EXPECT(r->started && !r->error && r->exited, "STARTED and EXITED, no ERROR");
+    EXPECT(WIFEXITED(r->wait_status) && WEXITSTATUS(r->wait_status) == 0, "command exit 0");
+    EXPECT(r->flags == 0, "no flags");
+    EXPECT(r->violation_count == violations, "%zu VIOLATION events", violations);
+    EXPECT(r->events == 2 + (int)r->violation_count, "STARTED, VIOLATIONs, EXITED only");
+    EXPECT(r->exited_index == r->events - 1, "EXITED last");
+    for (size_t i = 0; i < r->violation_count; i++) {
+        EXPECT(r->violations[i].index >= 1, "VIOLATION after STARTED");
+        EXPECT(r->violations[i].reserved == 0, "reserved word 0");
+    }
+    EXPECT(strcmp(r->out, expected) == 0, "stdout [%s]", expected);
+    EXPECT(WIFEXITED(r->helper_status) && WEXITSTATUS(r->helper_status) == 0, "helper exits 0");
+    if (failures != before) {
+        describe(r);
+        return false;
+    }
+    return true;
+}
+
+static void expect_killed(const struct run_result *r, int sig)
+{
+    int before = failures;
+    EXPECT(r->started && !r->error && r->exited, "STARTED and EXITED");
+    EXPECT(WIFSIGNALED(r->wait_status) && WTERMSIG(r->wait_status) == sig,
+           "killed by signal %d", sig);
+    EXPECT(r->out[0] == '\0', "no output line");
+    EXPECT(r->events == 2, "no other events");
+    if (failures != before) {
+        describe(r);
+    }
+}
+
+static void expect_spec_error(struct spec_buf *b, const char *what)
+{
+    struct run_result r;
+    run(b, &r);
+    int before = failures;
+    EXPECT(r.error && !r.started && !r.exited && r.events == 1, "exactly one ERROR event");
+    EXPECT(strcmp(r.step, "spec") == 0 && r.err_errno == EINVAL && r.err_exit_code == 125,
+           "spec / EINVAL / 125");
+    EXPECT(strstr(r.detail, "REPORT") != NULL, "the detail names REPORT");
+    EXPECT(WIFEXITED(r.helper_status) && WEXITSTATUS(r.helper_status) == 125, "helper exits 125");
+    if (failures != before) {
+        fprintf(stderr, "    (case: %s)\n", what);
+        describe(&r);
+    }
+    run_result_free(&r);
+    spec_free(b);
+}
+
+/* Runs try-syscall with args, optionally under rules (plus REPORT fields), and checks the
+ * line and the VIOLATION count; r is left for more checks (free it). */
+static bool try_run(const char *const *args, const struct rule *rules, size_t nrules,
+                    const struct report_field *reports, size_t nreports, size_t violations,
+                    const char *expected, struct run_result *r)
+{
+    struct spec_buf b;
+    try_spec(&b, args);
+    if (rules != NULL) {
+        add_filter(&b, rules, nrules, false);
+    }
+    for (size_t i = 0; i < nreports; i++) {
+        spec_report(&b, reports[i].nr, reports[i].err);
+    }
+    run(&b, r);
+    spec_free(&b);
+    return expect_output(r, violations, expected);
+}
+
+/* ---- REPORT ---- */
+
+static const char *const getpriority_args[] = {"getpriority", "0",    "0",    "0x33",
+                                               "0x44",        "0x55", "0x66", NULL};
+
+static void test_report_errno(void)
+{
+    struct run_result r;
+    /* Allowed first: which=PRIO_PROCESS, who=self gives 20 - nice. */
+    try_run(getpriority_args, NULL, 0, NULL, 0, 0, "getpriority ret=20 errno=0 (OK)\n", &r);
+    run_result_free(&r);
+
+    struct rule rules[] = {{SYS_getpriority, SECCOMP_RET_USER_NOTIF}};
+    struct report_field reports[] = {{SYS_getpriority, EACCES}};
+    if (try_run(getpriority_args, rules, 1, reports, 1, 1,
+                "getpriority ret=-1 errno=13 (EACCES)\n", &r)) {
+        const struct violation_event *v = &r.violations[0];
+        EXPECT(v->nr == SYS_getpriority && v->err == EACCES && v->count == 1,
+               "getpriority, EACCES, once (nr %u errno %u count %llu)", v->nr, v->err,
+               (unsigned long long)v->count);
+        EXPECT(v->pid == 2, "the command (pid 2 inside) called it, got %d", v->pid);
+        static const uint64_t args[6] = {0, 0, 0x33, 0x44, 0x55, 0x66};
+        EXPECT(memcmp(v->args, args, sizeof args) == 0, "the call's six arguments");
+        EXPECT(v->index == 1, "right after STARTED");
+    }
+    run_result_free(&r);
+}
+
+static void test_report_loop(void)
+{
+    struct run_result r;
+    struct rule rules[] = {{SYS_getpriority, SECCOMP_RET_USER_NOTIF}};
+    struct spec_buf b;
+    try_spec(&b, (const char *const[]){"--loop", "100000", "getpriority", NULL});
+    add_filter(&b, rules, 1, false);
+    spec_report(&b, SYS_getpriority, EACCES);
+    run(&b, &r);
+    spec_free(&b);
+    /* One frame when first seen, one with the final count: at most two, the last exact. */
+    int before = failures;
+    EXPECT(r.violation_count == 1 || r.violation_count == 2, "one or two VIOLATION events");
+    if (failures == before &&
+        expect_output(&r, r.violation_count, "getpriority ret=-1 errno=13 (EACCES)\n")) {
+        const struct violation_event *last = &r.violations[r.violation_count - 1];
+        EXPECT(last->count == 100000, "exact final count, got %llu",
+               (unsigned long long)last->count);
+        for (size_t i = 0; i < r.violation_count; i++) {
+            EXPECT(r.violations[i].nr == SYS_getpriority && r.violations[i].err == EACCES &&
+                       r.violations[i].pid == 2,
+                   "all about the command's getpriority");
+        }
+        if (r.violation_count == 2) {
+            EXPECT(r.violations[0].count < 100000, "the first frame before the final count");
+        }
+    } else if (failures != before) {
+        describe(&r);
+    }
+    run_result_free(&r);
+}
+
+static void test_report_continue(void)
+{
+    struct run_result r;
+    struct rule rules[] = {{SYS_getpriority, SECCOMP_RET_USER_NOTIF}};
+    struct report_field reports[] = {{SYS_getpriority, 0}};
+    if (try_run(getpriority_args, rules, 1, reports, 1, 1, "getpriority ret=20 errno=0 (OK)\n",
+                &r)) {
+        const struct violation_event *v = &r.violations[0];
+        EXPECT(v->nr == SYS_getpriority && v->err == 0 && v->count == 1,
+               "recorded as let through (errno %u count %llu)", v->err,
+               (unsigned long long)v->count);
+    }
+    run_result_free(&r);
+}
+
+static void test_report_unlisted(void)
+{
+    struct run_result r;
+    /* The filter notifies getpriority, but only getppid has a REPORT field. */
+    struct rule rules[] = {{SYS_getpriority, SECCOMP_RET_USER_NOTIF},
+                           {SYS_getppid, SECCOMP_RET_USER_NOTIF}};
+    struct report_field reports[] = {{SYS_getppid, EACCES}};
+    if (try_run(getpriority_args, rules, 2, reports, 1, 1,
+                "getpriority ret=-1 errno=1 (EPERM)\n", &r)) {
+        const struct violation_event *v = &r.violations[0];
+        EXPECT(v->nr == SYS_getpriority && v->err == EPERM && v->count == 1,
+               "recorded with EPERM (nr %u errno %u)", v->nr, v->err);
+    }
+    run_result_free(&r);
+}
+
+static void test_report_children(void)
+{
+    /* The filter is inherited: a shell's children call it, each is answered and counted. */
+    char script[8192];
+    snprintf(script, sizeof script, "%s getpriority; %s getpriority; echo done", try_syscall,
+             try_syscall);
+    struct spec_buf b;
+    spec_init(&b);
+    spec_args(&b, (const char *const[]){"/bin/sh", "-c", script, NULL});
+    spec_string(&b, STK_F_ENV, "PATH=/usr/bin:/bin");
+    spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES);
+    struct rule rules[] = {{SYS_getpriority, SECCOMP_RET_USER_NOTIF}};
+    add_filter(&b, rules, 1, false);
+    spec_report(&b, SYS_getpriority, EACCES);
+    struct run_result r;
+    run(&b, &r);
+    spec_free(&b);
+    int before = failures;
+    EXPECT(r.violation_count == 1 || r.violation_count == 2, "one or two VIOLATION events");
+    if (failures == before && expect_output(&r, r.violation_count,
+                                            "getpriority ret=-1 errno=13 (EACCES)\n"
+                                            "getpriority ret=-1 errno=13 (EACCES)\n"
+                                            "done\n")) {
+        const struct violation_event *last = &r.violations[r.violation_count - 1];
+        EXPECT(last->count == 2, "two calls, got %llu", (unsigned long long)last->count);
+        EXPECT(last->pid > 2, "first called by a child of the shell (pid 2), got %d", last->pid);
+    } else if (failures != before) {
+        describe(&r);
+    }
+    run_result_free(&r);
+}
+
+/* prctl(PR_GET_SECCOMP) runs after the hand-over and before execve: pid 1 answers it while it
+ * waits for the exec status (EPERM is proof enough of a filter), and the VIOLATION follows
+ * STARTED. */
+static void test_report_before_exec(void)
+{
+    struct run_result r;
+    struct rule rules[] = {{SYS_prctl, SECCOMP_RET_USER_NOTIF}};
+    struct report_field reports[] = {{SYS_prctl, EPERM}};
+    if (try_run((const char *const[]){"getpid", NULL}, rules, 1, reports, 1, 1,
+                "getpid ret=2 errno=0 (OK)\n", &r)) {
+        const struct violation_event *v = &r.violations[0];
+        EXPECT(v->nr == SYS_prctl && v->err == EPERM && v->count == 1 && v->pid == 2 &&
+                   v->args[0] == PR_GET_SECCOMP,
+               "the helper's PR_GET_SECCOMP (nr %u count %llu arg0 %llu)", v->nr,
+               (unsigned long long)v->count, (unsigned long long)v->args[0]);
+    }
+    run_result_free(&r);
+
+    /* A failed execve after the hand-over: ERROR, no VIOLATION (nothing was started). */
+    struct spec_buf b;
+    spec_init(&b);
+    spec_args(&b, (const char *const[]){"/nonexistent/program", NULL});
+    spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES);
+    add_filter(&b, rules, 1, false);
+    spec_report(&b, SYS_prctl, EPERM);
+    run(&b, &r);
+    spec_free(&b);
+    int before = failures;
+    EXPECT(r.error && !r.started && r.events == 1, "only ERROR");
+    EXPECT(strcmp(r.step, "execve") == 0 && r.err_errno == ENOENT && r.err_exit_code == 127,
+           "execve / ENOENT / 127");
+    if (failures != before) {
+        describe(&r);
+    }
+    run_result_free(&r);
+}
+
+static void test_report_malformed(void)
+{
+    struct rule rules[] = {{SYS_getpriority, SECCOMP_RET_USER_NOTIF}};
+    struct spec_buf b;
+
+    try_spec(&b, (const char *const[]){"getpid", NULL});
+    add_filter(&b, rules, 1, false);
+    spec_bytes_field(&b, STK_F_REPORT, "\x8c\0\0\0", 4);
+    expect_spec_error(&b, "length 4");
+
+    try_spec(&b, (const char *const[]){"getpid", NULL});
+    add_filter(&b, rules, 1, false);
+    spec_report(&b, 4096, EPERM);
+    expect_spec_error(&b, "syscall number 4096");
+
+    try_spec(&b, (const char *const[]){"getpid", NULL});
+    add_filter(&b, rules, 1, false);
+    spec_report(&b, X32_SYSCALL_BIT | SYS_getpriority, EPERM);
+    expect_spec_error(&b, "x32 number");
+
+    try_spec(&b, (const char *const[]){"getpid", NULL});
+    add_filter(&b, rules, 1, false);
+    spec_report(&b, SYS_getpriority, 4096);
+    expect_spec_error(&b, "errno 4096");
+
+    try_spec(&b, (const char *const[]){"getpid", NULL});
+    spec_report(&b, SYS_getpriority, EPERM);
+    expect_spec_error(&b, "REPORT without SECCOMP_BPF");
+
+    try_spec(&b, (const char *const[]){"getpid", NULL});
+    add_filter(&b, rules, 1, false);
+    spec_report(&b, SYS_getpriority, EPERM);
+    spec_report(&b, SYS_getppid, EPERM);
+    spec_report(&b, SYS_getpriority, EACCES);
+    expect_spec_error(&b, "syscall given twice");
+
+    try_spec(&b, (const char *const[]){"getpid", NULL});
+    add_filter(&b, rules, 1, false);
+    spec_report(&b, SYS_sendmsg, EPERM);
+    expect_spec_error(&b, "sendmsg");
+
+    try_spec(&b, (const char *const[]){"getpid", NULL});
+    add_filter(&b, rules, 1, false);
+    for (uint32_t nr = 0; nr <= STK_MAX_REPORTS; nr++) {
+        spec_report(&b, nr == SYS_sendmsg ? 4000 : nr, EPERM);
+    }
+    expect_spec_error(&b, "more than STK_MAX_REPORTS");
+
+    /* The limits themselves are fine: errno 4095, STK_MAX_REPORTS fields. */
+    struct run_result r;
+    try_spec(&b, (const char *const[]){"getpid", NULL});
+    add_filter(&b, rules, 1, false);
+    for (uint32_t nr = 0; nr < STK_MAX_REPORTS; nr++) {
+        spec_report(&b, nr == SYS_sendmsg ? 4000 : nr, nr == SYS_getpriority ? 4095 : EPERM);
+    }
+    run(&b, &r);
+    expect_output(&r, 0, "getpid ret=2 errno=0 (OK)\n");
+    run_result_free(&r);
+    spec_free(&b);
+}
+
+/* ---- try-syscall's modes ---- */
+
+static void test_try_syscall_native(void)
+{
+    struct run_result r;
+    struct rule none[] = {{SYS_getpriority, SECCOMP_RET_ERRNO | EPERM}};
+    try_run((const char *const[]){"getpid", NULL}, none, 1, NULL, 0, 0,
+            "getpid ret=2 errno=0 (OK)\n", &r);
+    run_result_free(&r);
+    try_run((const char *const[]){"--loop", "3", "getppid", NULL}, none, 1, NULL, 0, 0,
+            "getppid ret=1 errno=0 (OK)\n", &r);
+    run_result_free(&r);
+    try_run((const char *const[]){"getpriority", NULL}, none, 1, NULL, 0, 0,
+            "getpriority ret=-1 errno=1 (EPERM)\n", &r);
+    run_result_free(&r);
+    /* Harmless defaults: ptrace's request is PEEKUSER on pid 0, not TRACEME. */
+    try_run((const char *const[]){"ptrace", NULL}, NULL, 0, NULL, 0, 0,
+            "ptrace ret=-1 errno=3 (ESRCH)\n", &r);
+    run_result_free(&r);
+    /* A fork-like call's child exits at once: one line, from the parent. */
+    try_run((const char *const[]){"fork", NULL}, NULL, 0, NULL, 0, 0, "fork ret=3 errno=0 (OK)\n",
+            &r);
+    run_result_free(&r);
+}
+
+static void test_try_syscall_int80(void)
+{
+    struct run_result r;
+    /* Without a filter the i386 ABI works (getpid is 20 there)... */
+    try_run((const char *const[]){"--int80", "getpid", NULL}, NULL, 0, NULL, 0, 0,
+            "getpid ret=2 errno=0 (OK)\n", &r);
+    run_result_free(&r);
+    /* ...and a filter checking the architecture kills it. */
+    struct spec_buf b;
+    try_spec(&b, (const char *const[]){"--int80", "getpid", NULL});
+    add_filter(&b, NULL, 0, false);
+    run(&b, &r);
+    expect_killed(&r, SIGSYS);
+    run_result_free(&r);
+    spec_free(&b);
+}
+
+static void test_try_syscall_x32(void)
+{
+    struct run_result r;
+    struct spec_buf b;
+    /* Without a filter: ENOSYS on kernels built without the x32 ABI, else the call works. */
+    try_spec(&b, (const char *const[]){"--x32", "getpid", NULL});
+    run(&b, &r);
+    EXPECT(strcmp(r.out, "getpid ret=-1 errno=38 (ENOSYS)\n") == 0 ||
+               strcmp(r.out, "getpid ret=2 errno=0 (OK)\n") == 0,
+           "x32 getpid without a filter, got [%s]", r.out);
+    run_result_free(&r);
+    spec_free(&b);
+    try_spec(&b, (const char *const[]){"--x32", "getpid", NULL});
+    add_filter(&b, NULL, 0, false);
+    run(&b, &r);
+    expect_killed(&r, SIGSYS);
+    run_result_free(&r);
+    spec_free(&b);
+}
+
+static void test_try_syscall_clone3(void)
+{
+    struct run_result r;
+    struct spec_buf b;
+    /* Without a filter clone3 runs: a child (pid 3) in a new user namespace, or a refusal by
+     * the kernel; never ENOSYS. */
+    try_spec(&b, (const char *const[]){"--clone3-newuser", NULL});
+    run(&b, &r);
+    EXPECT(strncmp(r.out, "clone3-newuser ", 15) == 0 && strstr(r.out, "ENOSYS") == NULL,
+           "clone3 reaches the kernel, got [%s]", r.out);
+    run_result_free(&r);
+    spec_free(&b);
+    struct rule rules[] = {{SYS_clone3, SECCOMP_RET_ERRNO | ENOSYS}};
+    try_run((const char *const[]){"--clone3-newuser", NULL}, rules, 1, NULL, 0, 0,
+            "clone3-newuser ret=-1 errno=38 (ENOSYS)\n", &r);
+    run_result_free(&r);
+}
+
+static void test_try_syscall_tiocsti(void)
+{
+    struct run_result r;
+    struct spec_buf b;
+    /* Without a filter the kernel sees TIOCSTI on /dev/null: not a terminal. */
+    try_run((const char *const[]){"--tiocsti-high", NULL}, NULL, 0, NULL, 0, 0,
+            "tiocsti-high ret=-1 errno=25 (ENOTTY)\n", &r);
+    run_result_free(&r);
+    /* A 32-bit compare catches the request despite the high bits. */
+    try_spec(&b, (const char *const[]){"--tiocsti-high", NULL});
+    add_filter(&b, NULL, 0, true);
+    run(&b, &r);
+    expect_output(&r, 0, "tiocsti-high ret=-1 errno=1 (EPERM)\n");
+    run_result_free(&r);
+    spec_free(&b);
+}
+
+struct test {
+    const char *name;
+    void (*fn)(void);
+};
+
+static const struct test tests[] = {
+    {"report_errno", test_report_errno},
+    {"report_loop", test_report_loop},
+    {"report_continue", test_report_continue},
+    {"report_unlisted", test_report_unlisted},
+    {"report_children", test_report_children},
+    {"report_before_exec", test_report_before_exec},
+    {"report_malformed", test_report_malformed},
+    {"try_syscall_native", test_try_syscall_native},
+    {"try_syscall_int80", test_try_syscall_int80},
+    {"try_syscall_x32", test_try_syscall_x32},
+    {"try_syscall_clone3", test_try_syscall_clone3},
+    {"try_syscall_tiocsti", test_try_syscall_tiocsti},
+};
+
+int main(int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: seccomp_test <stockade-helper> <try-syscall> <test-name|all>\n");
+        return 2;
+    }
+    helper = argv[1];
+    if (helper[0] != '/' || argv[2][0] != '/') {
+        fprintf(stderr, "seccomp_test: give absolute paths (they are used inside the sandbox)\n");
+        return 2;
+    }
+    umask(022);
+    /* The sandbox user may not reach the build tree: run a copy from a public directory. */
+    static char dir[4096], copy[4200];
+    if (copy_to_public_dir(argv[2], "try-syscall", dir, sizeof dir, copy, sizeof copy) != 0) {
+        return 2;
+    }
+    try_syscall = copy;
+    signal(SIGPIPE, SIG_IGN);
+    int ran = 0;
+    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+        if (strcmp(argv[3], "all") == 0 || strcmp(argv[3], tests[i].name) == 0) {
+            int before = failures;
+            tests[i].fn();
+            fprintf(stderr, "%s %s\n", failures == before ? "PASS" : "FAIL", tests[i].name);
+            ran++;
+        }
+    }
+    unlink(copy);
+    rmdir(dir);
+    if (ran == 0) {
+        fprintf(stderr, "seccomp_test: no test named %s\n", argv[3]);
+        return 2;
+    }
+    return failures == 0 ? 0 : 1;
+}

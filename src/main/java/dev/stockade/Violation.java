@@ -1,0 +1,37 @@
+package dev.stockade;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A system call that a {@code report} rule of the sandbox's {@link SeccompProfile} caught,
+ * aggregated over the whole run: the sandbox's pid 1 answered every such call and counted it,
+ * keeping the arguments of the first one.
+ *
+ * @param syscall the system call's name ({@code "ptrace"})
+ * @param number its number on this architecture
+ * @param errno the errno the calls got; 0 when the rule let them run ({@code report(allow)})
+ * @param count how many times it was called
+ * @param pid the pid, inside the sandbox, of the first caller
+ * @param arguments the six argument registers of the first call
+ * @param reason the reason of the rule that caught the first call (its comment in the profile
+ *     file); may be {@code null}
+ * @param profile the profile's name ({@code "build"}); may be {@code null}
+ */
+public record Violation(String syscall, int number, int errno, long count, int pid,
+        List<Long> arguments, String reason, String profile) {
+
+    public Violation {
+        Objects.requireNonNull(syscall, "syscall");
+        arguments = List.copyOf(arguments);
+        if (arguments.size() != 6) {
+            throw new IllegalArgumentException("a system call has 6 argument registers, got "
+                    + arguments.size());
+        }
+    }
+
+    /** Whether the calls were denied (rather than recorded and let through). */
+    public boolean denied() {
+        return errno != 0;
+    }
+}
