@@ -222,10 +222,12 @@ static void start_command(struct init_state *s)
 }
 
 /* Only the monitor's signals are acted on: from outside a new pid namespace the sender's pid
- * reads as 0; without one it is the monitor's pid. */
+ * reads as 0; without one it is the monitor's pid. The monitor signals with
+ * pidfd_send_signal(NULL info), which the kernel reports as SI_USER with the true sender; a
+ * queued signal (SI_QUEUE) carries a sender pid of the sender's choosing and is ignored. */
 static bool from_monitor(const struct signalfd_siginfo *info, bool new_pid, pid_t monitor)
 {
-    if (info->ssi_code != SI_USER && info->ssi_code != SI_QUEUE) {
+    if (info->ssi_code != SI_USER) {
         return false;
     }
     return new_pid ? info->ssi_pid == 0 : info->ssi_pid == (uint32_t)monitor;

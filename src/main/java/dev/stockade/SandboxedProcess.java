@@ -79,7 +79,23 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         this.stdin = stdinPipe != null ? stdinPipe : NullStreams.output();
         this.stdout = stdoutPipe != null ? stdoutPipe : NullStreams.input();
         this.stderr = stderrPipe != null ? stderrPipe : NullStreams.input();
-        ReaperThreads.start(this::reap);
+        try {
+            ReaperThreads.start(this::reap);
+        } catch (RuntimeException | Error e) {
+            // No thread to watch it (the JVM is out of threads): end the sandbox now rather
+            // than leave it running unwatched. Closing the socket is the helper's kill signal.
+            channel.close();
+            try {
+                NativeBridge.waitFor(pidfd);
+            } catch (IOException waitFailure) {
+                e.addSuppressed(waitFailure);
+            }
+            SandboxLauncher.closeQuietly(pidfd);
+            closeQuietly(stdin);
+            closeQuietly(stdout);
+            closeQuietly(stderr);
+            throw e;
+        }
     }
 
     /** The command's stdin when it is a pipe (unbuffered); otherwise a stream that fails. */
@@ -325,15 +341,6 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
             SandboxLauncher.closeQuietly(pidfd);
             pidfd = -1;
         }
-        if (stdinPipe != null) {
-            stdinPipe.processExited();
-        }
-        if (stdoutPipe != null) {
-            stdoutPipe.processExited();
-        }
-        if (stderrPipe != null) {
-            stderrPipe.processExited();
-        }
         SandboxResult r;
         if (exited != null) {
             r = SandboxResult.fromWaitStatus(exited.waitStatus(), exited.timedOut(),
@@ -355,8 +362,21 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         if (!violations.isEmpty()) {
             r = r.withViolations(toViolations(violations));
         }
+        // stdin is closed before waiters wake (a write after waitFor() fails as "Stream
+        // closed"); stdout and stderr are drained after: a leftover process that still holds
+        // one (possible only without a pid namespace) keeps a reader blocked in read(), and
+        // draining waits for that reader — it must not hold up waitFor().
+        if (stdinPipe != null) {
+            stdinPipe.processExited();
+        }
         result.complete(r);
         exit.complete(this);
+        if (stdoutPipe != null) {
+            stdoutPipe.processExited();
+        }
+        if (stderrPipe != null) {
+            stderrPipe.processExited();
+        }
     }
 
     private List<Violation> toViolations(Map<Integer, ControlEvent.Violation> events) {

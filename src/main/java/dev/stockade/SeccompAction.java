@@ -49,8 +49,12 @@ public final class SeccompAction {
     /** Allow and log. */
     public static final SeccompAction LOG = new SeccompAction(Kind.LOG, 0);
 
-    /** The largest errno the kernel returns from a system call (MAX_ERRNO). */
-    public static final int MAX_ERRNO = 4095;
+    /**
+     * The largest errno a filter rule may return: the kernel's MAX_ERRNO is 4095, but libseccomp
+     * refuses an ERRNO action with 4095 (it treats the value as out of range), so a profile
+     * using it is reported at load time rather than failing to compile.
+     */
+    public static final int MAX_ERRNO = 4094;
 
     private final Kind kind;
     private final int errno;
@@ -61,7 +65,7 @@ public final class SeccompAction {
     }
 
     /**
-     * Fail the system call with {@code errno} (1..4095; the policy reports other values as a
+     * Fail the system call with {@code errno} (1..4094; the policy reports other values as a
      * problem).
      */
     public static SeccompAction errno(int errno) {
@@ -71,7 +75,7 @@ public final class SeccompAction {
     /**
      * Deny the system call with {@code errno} and record it in the sandbox's report
      * ({@link SandboxResult#violations()}); with {@code errno} 0 the call runs and is recorded
-     * (for auditing a build step). {@code errno} must be 0..4095; the policy reports other
+     * (for auditing a build step). {@code errno} must be 0..4094; the policy reports other
      * values as a problem.
      */
     public static SeccompAction report(int errno) {

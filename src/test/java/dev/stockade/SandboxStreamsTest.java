@@ -185,4 +185,34 @@ class SandboxStreamsTest {
             assertEquals(4096, in.readAllBytes().length);
         }
     }
+
+    @Test
+    void waitForDoesNotWaitForALeftoverHoldingThePipe() throws Exception {
+        // Without a pid namespace a process that leaves the command's session survives it and
+        // keeps the stdout pipe open; like the JDK's processes, waitFor() returns when the
+        // command has ended, not when every holder of its pipes has.
+        String marker = SandboxTesting.marker();
+        SandboxPolicy policy = SandboxPolicy.builder().disable(Namespace.PID).build();
+        SandboxedProcess p = Sandbox.command("/bin/bash", "-c",
+                "setsid bash -c 'touch /tmp/left; " + SandboxTesting.markedSleep(marker) + "' &"
+                        + " until [ -e /tmp/left ]; do sleep 0.01; done; echo started")
+                .policy(policy).start();
+        try {
+            CompletableFuture<String> out = readAsync(p.getInputStream());
+            // The leftover sleeps 1000 s: had waitFor() waited for it, this would time out.
+            assertTrue(p.waitFor(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS), "waitFor returned");
+            assertEquals(0, p.exitValue());
+            SandboxTesting.awaitTrue("the leftover runs (holding the pipe) after waitFor",
+                    () -> SandboxTesting.hostPidsWithMarker(marker).size() == 1);
+            assertTrue(p.onExit().isDone());
+            for (long pid : SandboxTesting.hostPidsWithMarker(marker)) {
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            }
+            assertEquals("started\n", out.get(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS));
+        } finally {
+            for (long pid : SandboxTesting.hostPidsWithMarker(marker)) {
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        }
+    }
 }

@@ -236,12 +236,12 @@ class PolicyParserTest {
                 "4:14: malformed number '0o8': '8' is not a octal digit",
                 "5:14: number '0x10000000000000000' does not fit in 64 bits",
                 "6:14: malformed number '12abc': 'a' is not a decimal digit",
-                "7:15: errno 0 is outside 1..4095",
-                "8:15: errno 4096 is outside 1..4095",
+                "7:15: errno 0 is outside 1..4094",
+                "8:15: errno 4096 is outside 1..4094",
                 "9:15: unknown errno 'EWHAT' (expected an errno name such as EPERM or a number"
-                        + " 1..4095)",
+                        + " 1..4094)",
                 "10:16: unknown errno 'EWHAT' (expected an errno name such as EPERM, a number"
-                        + " 1..4095, or allow)"),
+                        + " 1..4094, or allow)"),
                 errors(String.join("\n",
                         "default allow",
                         "read arg0 == 0755 -> kill",

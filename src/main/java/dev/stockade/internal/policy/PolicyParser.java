@@ -27,7 +27,7 @@ import java.util.OptionalLong;
  * value     := term ("|" term)*          term := NUMBER | CONSTANT
  * action    := "allow" | "kill" | "kill_thread" | "log" | "trap" | "errno" "(" ERRNO ")"
  *            | "report" ["(" (ERRNO | "allow") ")"]
- * ERRNO     := errno name (EPERM) | 1..4095
+ * ERRNO     := errno name (EPERM) | 1..4094
  * </pre>
  */
 final class PolicyParser {
@@ -311,7 +311,7 @@ final class PolicyParser {
         }
     }
 
-    /** An errno name or 1..4095; with {@code allowWord}, "allow" gives 0. */
+    /** An errno name or 1..4094; with {@code allowWord}, "allow" gives 0. */
     private int errnoValue(boolean allowWord) throws SyntaxError {
         Token t = next();
         if (t.kind() == Kind.WORD) {
@@ -322,9 +322,9 @@ final class PolicyParser {
             if (n < 0) {
                 throw new SyntaxError(t.column(), "unknown errno '" + t.text() + "'"
                         + (allowWord ? " (expected an errno name such as EPERM, a number"
-                                + " 1..4095, or allow)"
+                                + " 1..4094, or allow)"
                                 : " (expected an errno name such as EPERM or a number"
-                                        + " 1..4095)"));
+                                        + " 1..4094)"));
             }
             return n;
         }

@@ -316,7 +316,7 @@ class OciReaderTest {
                 + " \"includes\": {\"caps\": \"CAP_SYS_ADMIN\", \"minKernel\": \"new\"}},"
                 + "[], {\"names\": [\"open\"], \"action\": true}]}");
         assertEquals(List.of(
-                "p.json: defaultErrnoRet: 5000 is outside 0..4095",
+                "p.json: defaultErrnoRet: 5000 is outside 0..4094",
                 "p.json: architectures[0]: unknown architecture \"SCMP_ARCH_Z80\"",
                 "p.json: flags[0]: unknown flag \"SECCOMP_FILTER_FLAG_NOPE\"",
                 "p.json: syscalls[0].errnoRet: only SCMP_ACT_ERRNO, SCMP_ACT_TRACE and"
@@ -344,7 +344,7 @@ class OciReaderTest {
                 "p.json: syscalls[4].args[2]: expected an object, found the string \"x\"",
                 "p.json: syscalls[5].errno: unknown errno name \"EWHAT\"",
                 "p.json: syscalls[6].errnoRet: errno 0 would make the call return success"
-                        + " without running it; use 1..4095",
+                        + " without running it; use 1..4094",
                 "p.json: syscalls[7].errno: \"EACCES\" is errno 13 but errnoRet says 1",
                 "p.json: syscalls[8].includes.caps: expected an array of strings, found the"
                         + " string \"CAP_SYS_ADMIN\"",
