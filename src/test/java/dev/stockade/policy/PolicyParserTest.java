@@ -466,4 +466,15 @@ class PolicyParserTest {
         assertEquals(List.of("1:15: unexpected character '\u00e9' (U+00E9: profiles are"
                 + " ASCII)"), errors("default allow \u00e9"));
     }
+
+    @Test
+    void controlCharactersAreRefused() {
+        // Found by PolicyFuzzTest: a lone carriage return inside a comment became part of the
+        // rule's reason, which must be one line. CRLF line ends stay fine (the allowed case).
+        assertEquals(1, parse("default allow\r\nptrace -> errno(EPERM) # why\r\n").rules()
+                .size());
+        assertEquals(List.of("2:28: control character U+000D is not allowed",
+                "3:6: control character U+0001 is not allowed"),
+                errors("default allow\nptrace -> errno(EPERM) # wh\ry\nacct \u0001-> errno(EPERM)"));
+    }
 }

@@ -88,6 +88,15 @@ final class PolicyParser {
 
     private void line(int number, String text) {
         lineNo = number;
+        // A control character (a lone carriage return, say) would end up in a rule's reason,
+        // which is shown on one line: the line is refused, whatever else it holds.
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                problem(i + 1, String.format("control character U+%04X is not allowed", (int) c));
+                return;
+            }
+        }
         PolicyLexer.Line lexed;
         try {
             lexed = PolicyLexer.lex(text);
