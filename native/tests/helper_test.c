@@ -1506,37 +1506,6 @@ static const struct test tests[] = {
     {"probe_mode", test_probe_mode},
 };
 
-/* Copies the probe binary to a fresh 0755 directory under /tmp; fills its directory and path. */
-static int copy_probe(const char *source, char *dir, size_t dir_size, char *path, size_t path_size)
-{
-    snprintf(dir, dir_size, "/tmp/stk-probe.XXXXXX");
-    if (mkdtemp(dir) == NULL || chmod(dir, 0755) != 0) {
-        fprintf(stderr, "helper_test: temporary directory for stk_probe: %s\n", strerror(errno));
-        return -1;
-    }
-    int length = snprintf(path, path_size, "%s/stk_probe", dir);
-    if (length < 0 || (size_t)length >= path_size) {
-        fprintf(stderr, "helper_test: path of the stk_probe copy too long\n");
-        return -1;
-    }
-    int in = open(source, O_RDONLY | O_CLOEXEC);
-    int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
-    int result = in < 0 || out < 0 ? -1 : 0;
-    char buf[65536];
-    ssize_t n;
-    while (result == 0 && (n = read(in, buf, sizeof buf)) != 0) {
-        if (n < 0 || write(out, buf, (size_t)n) != n)
-            result = -1;
-    }
-    if (in >= 0)
-        close(in);
-    if (out >= 0 && close(out) != 0)
-        result = -1;
-    if (result != 0)
-        fprintf(stderr, "helper_test: copying %s to %s: %s\n", source, path, strerror(errno));
-    return result;
-}
-
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -1554,8 +1523,10 @@ int main(int argc, char **argv)
     /* The command runs as an unprivileged uid that may not be able to reach the build tree
      * (a clone under /root is 0700), so it runs a copy in a directory everyone can read. */
     static char probe_copy[4096];
-    if (copy_probe(probe, probe_dir, sizeof probe_dir, probe_copy, sizeof probe_copy) != 0)
+    if (copy_to_public_dir(probe, "stk_probe", probe_dir, sizeof probe_dir, probe_copy,
+                           sizeof probe_copy) != 0) {
         return 2;
+    }
     probe = probe_copy;
     signal(SIGPIPE, SIG_IGN);
     int ran = 0;
