@@ -111,9 +111,11 @@ int stk_notify_handle(struct stk_notify *n, int listener, int status_fd)
     } else {
         resp->error = -(int32_t)answer;
     }
-    /* ENOENT: the caller is gone or was interrupted by a signal; its call is over anyway. */
-    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0 && errno != ENOENT) {
-        return -1;
+    /* ENOENT: the caller is gone or was interrupted by a signal before the answer. Its call
+     * did not complete, so it is not counted: a restarted call comes back as a new
+     * notification and is counted then. */
+    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0) {
+        return errno == ENOENT ? 0 : -1;
     }
     if (slot == NULL) {
         return 0;

@@ -13,9 +13,19 @@ int stk_seccomp_install(const struct sock_filter *insns, size_t count, int *list
         .len = (unsigned short)count, /* spec.c bounds count to 1..4096 */
         .filter = (struct sock_filter *)insns,
     };
-    /* No TSYNC: the command's process is single-threaded here. */
+    /* No TSYNC: the command's process is single-threaded here. WAIT_KILLABLE_RECV (5.19+):
+     * once pid 1 has received a call, only a fatal signal interrupts the caller's wait, so
+     * signals cannot make a reported call be answered (and counted) twice. Older kernels
+     * refuse the flag with EINVAL and get the plain listener. */
     unsigned long flags = listener != NULL ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
-    long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+    long rc = -1;
+    if (listener != NULL) {
+        rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                     flags | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &prog);
+    }
+    if (listener == NULL || (rc < 0 && errno == EINVAL)) {
+        rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+    }
     if (rc < 0) {
         return stk_fail(err, "seccomp", errno,
                         listener != NULL

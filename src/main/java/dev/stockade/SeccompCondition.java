@@ -71,6 +71,20 @@ public record SeccompCondition(int argument, Operator operator, long value, long
      * Whether {@code argument} (the full 64-bit register) satisfies this condition, compared the
      * way the filter compares it: unsigned, 64 bits.
      */
+    /**
+     * This condition as it must be compiled for a 32-bit argument, which the kernel truncates to
+     * its low 32 bits: {@code ==} and {@code &} compare the low 32 bits only, so setting the
+     * high bits of the register cannot slip past the rule. Other comparisons are unchanged
+     * (SeccompProfile#problems() refuses the ones whose unchanged form could be slipped past).
+     */
+    public SeccompCondition lowWord() {
+        return switch (operator) {
+            case EQ -> maskedEqual(argument, 0xffffffffL, value & 0xffffffffL);
+            case MASKED_EQ -> maskedEqual(argument, mask & 0xffffffffL, value & mask & 0xffffffffL);
+            default -> this;
+        };
+    }
+
     public boolean matches(long argument) {
         return switch (operator) {
             case NE -> argument != value;

@@ -4,6 +4,8 @@ import dev.stockade.internal.NativeBridge;
 import dev.stockade.internal.NativeLoader;
 import dev.stockade.internal.SyscallNames;
 import dev.stockade.internal.policy.PolicyLoader;
+import dev.stockade.internal.policy.ProfileFiles;
+import dev.stockade.internal.policy.RulePitfalls;
 import dev.stockade.internal.policy.SyscallNumbers;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -161,12 +163,8 @@ public final class SeccompProfile {
         Objects.requireNonNull(file, "file");
         String json;
         try {
-            if (java.nio.file.Files.size(file) > PolicyLoader.MAX_FILE_BYTES) {
-                throw new PolicyException(List.of(file + ": larger than "
-                        + PolicyLoader.MAX_FILE_BYTES + " bytes"));
-            }
-            json = java.nio.file.Files.readString(file);
-        } catch (IOException | java.io.UncheckedIOException e) {
+            json = new String(ProfileFiles.read(file), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IOException e) {
             throw new PolicyException(List.of(file + ": cannot read it: " + e.getMessage()));
         }
         return dev.stockade.internal.oci.OciSeccomp.read(json, file.toString());
@@ -368,6 +366,11 @@ public final class SeccompProfile {
                 problems.add(where + ": never applies: libseccomp lets the rule '" + all + "'"
                         + " take every call");
             }
+            if (rule.syscall().equals(HANDOFF_SYSCALL)
+                    && !RulePitfalls.runsTheCall(rule.action()) && hasReports()) {
+                problems.add(where + ": a profile with report rules must let " + HANDOFF_SYSCALL
+                        + " run: " + HANDOFF_REASON);
+            }
             if (rule.action().isReport()) {
                 SeccompRule first = firstReport.putIfAbsent(rule.syscall(), rule);
                 if (first != null && first.action().errno() != rule.action().errno()) {
@@ -552,7 +555,7 @@ public final class SeccompProfile {
             actions[i] = (userNotification ? rule.action() : rule.action().withoutReport())
                     .value();
             counts[i] = rule.conditions().size();
-            for (SeccompCondition c : rule.conditions()) {
+            for (SeccompCondition c : rule.compiledConditions()) {
                 conds.add((long) c.argument());
                 conds.add((long) c.operator().scmpValue());
                 if (c.operator() == SeccompCondition.Operator.MASKED_EQ) {

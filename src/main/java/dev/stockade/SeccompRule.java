@@ -1,5 +1,7 @@
 package dev.stockade;
 
+import dev.stockade.internal.SyscallArgumentWidths;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -43,12 +45,25 @@ public record SeccompRule(String syscall, SeccompAction action, List<SeccompCond
 
     /** Whether every condition holds for these six argument registers. */
     public boolean matches(long[] arguments) {
-        for (SeccompCondition c : conditions) {
+        for (SeccompCondition c : compiledConditions()) {
             if (!c.matches(arguments[c.argument()])) {
                 return false;
             }
         }
         return true;
+    }
+
+    /**
+     * The conditions as the filter compares them: on the syscall's 32-bit arguments ({@code int}
+     * and the like, which the kernel truncates) {@code ==} and {@code &} look at the low 32 bits
+     * only ({@link SeccompCondition#lowWord()}).
+     */
+    public List<SeccompCondition> compiledConditions() {
+        List<SeccompCondition> compiled = new ArrayList<>(conditions.size());
+        for (SeccompCondition c : conditions) {
+            compiled.add(SyscallArgumentWidths.is32Bit(syscall, c.argument()) ? c.lowWord() : c);
+        }
+        return compiled;
     }
 
     @Override

@@ -7,13 +7,12 @@ import dev.stockade.internal.Errno;
 import dev.stockade.internal.oci.OciImport;
 import dev.stockade.internal.oci.OciSeccomp;
 import dev.stockade.internal.policy.PolicyLoader;
+import dev.stockade.internal.policy.ProfileFiles;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
@@ -31,7 +30,6 @@ final class ProfileArgument {
     static final List<String> NAMES = PolicyLoader.SHIPPED;
 
     /** Larger than any profile should be; both loaders have their own limit below this. */
-    private static final long MAX_BYTES = 8L * 1024 * 1024;
 
     enum Format { NAMED, TEXT, OCI }
 
@@ -84,22 +82,12 @@ final class ProfileArgument {
     private static String read(Path file) {
         byte[] bytes;
         try {
-            if (Files.isDirectory(file)) {
-                throw problem(file, "is a directory, not a profile file");
-            }
-            long size = Files.size(file);
-            if (size > MAX_BYTES) {
-                throw problem(file, size + " bytes, more than the " + MAX_BYTES
-                        + " a profile may have");
-            }
-            try (InputStream in = Files.newInputStream(file)) {
-                bytes = in.readNBytes((int) MAX_BYTES + 1);
-            }
+            bytes = ProfileFiles.read(file);
         } catch (NoSuchFileException e) {
             throw problem(file, "no such file (and not a profile name: "
                     + String.join(", ", NAMES) + ")");
         } catch (IOException e) {
-            throw problem(file, "cannot read: " + ErrorHandler.oneLine(e.toString()));
+            throw problem(file, ErrorHandler.oneLine(e.getMessage()));
         }
         try {
             return StandardCharsets.UTF_8.newDecoder()

@@ -254,6 +254,10 @@ final class RunCommand implements Callable<Integer> {
                     + " filter, the command may make any system call");
             return SeccompProfile.none();
         }
+        if (profile.equals("audit")) {
+            spec.commandLine().getErr().println("stockade: warning: --profile audit denies no"
+                    + " system call; it records what build would deny, for trying a step");
+        }
         try {
             ProfileArgument.Loaded loaded = ProfileArgument.load(profile);
             return loaded.profile();

@@ -1,11 +1,13 @@
 package dev.stockade.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.stockade.PolicyException;
 import dev.stockade.SeccompProfile;
 import dev.stockade.internal.oci.OciImport;
 import dev.stockade.internal.oci.OciSeccomp;
@@ -158,6 +160,19 @@ class PolicyCommandTest {
         Result r = cli("policy", "check", empty.toString());
         assertEquals(2, r.exit(), r.toString());
         assertTrue(r.err().startsWith("stockade: " + empty), r.err());
+        // Found in review: a FIFO hung the reader and /dev/zero was read into memory.
+        Path fifo = dir.resolve("fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        assertEquals(new Result(2, "", "stockade: " + fifo + ": not a regular file\n"),
+                cli("policy", "check", fifo.toString()));
+        assertEquals(new Result(2, "", "stockade: /dev/zero: not a regular file\n"),
+                cli("policy", "check", "/dev/zero"));
+        Path big = Files.write(dir.resolve("big.policy"), new byte[(1 << 20) + 1]);
+        assertEquals(new Result(2, "", "stockade: " + big + ": the profile is 1048577 bytes, at"
+                + " most 1048576\n"), cli("policy", "check", big.toString()));
+        PolicyException oci = assertThrows(PolicyException.class,
+                () -> SeccompProfile.fromOci(Path.of("/dev/zero")));
+        assertEquals(List.of("/dev/zero: cannot read it: not a regular file"), oci.problems());
     }
 
     @Test

@@ -106,7 +106,9 @@ class RunProfileTest {
         Result r = run(List.of("--profile", "audit"), "/usr/bin/python3", "-c", PTRACE_THRICE);
         assertEquals(0, r.exitCode(), r.toString());
         assertEquals("3\n3\n3\n", r.stdout());
-        assertEquals("stockade: audit: would deny ptrace x3 (audit profile: "
+        assertEquals("stockade: warning: --profile audit denies no system call; it records"
+                + " what build would deny, for trying a step\n"
+                + "stockade: audit: would deny ptrace x3 (audit profile: "
                 + reason("audit", "ptrace") + ")\n", r.stderr());
     }
 

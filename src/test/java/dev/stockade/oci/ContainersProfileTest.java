@@ -161,7 +161,12 @@ class ContainersProfileTest {
         OciImport again = OciSeccomp.importProfile(exported, "exported.json");
         assertEquals(profile.defaultAction(), again.profile().defaultAction());
         assertEquals(profile.rules(), again.profile().rules());
-        assertEquals(List.of(), again.warnings());
+        // Only the rules the profile runs as written elsewhere but that do not hold as written
+        // (Docker's socket rules: != on 32-bit arguments, and rules on different arguments of
+        // one syscall with different actions) are pointed out again; nothing is lost.
+        assertTrue(again.warnings().stream().allMatch(w -> w.contains("is 32-bit, which the"
+                + " kernel truncates") || w.contains("libseccomp tests higher-numbered arguments"
+                + " first")), again.warnings().toString());
         assertEquals(exported, OciSeccomp.write(again.profile()));
     }
 

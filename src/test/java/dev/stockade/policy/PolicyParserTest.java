@@ -73,8 +73,8 @@ class PolicyParserTest {
                 "default allow",
                 "read arg0 == 10 -> errno(EPERM)",
                 "write arg1 != 0x1F -> errno(EPERM)",
-                "open arg2 < 0o17 -> errno(EPERM)",
-                "close arg3 <= 0b101 -> errno(EPERM)",
+                "mmap arg2 < 0o17 -> errno(EPERM)",
+                "mmap arg3 <= 0b101 -> errno(EPERM)",
                 "stat arg4 > 1_000 -> errno(EPERM)",
                 "fstat arg5 >= -1 -> errno(EPERM)",
                 "lstat arg0 & 0xffff_ffff == 0 -> errno(EPERM)",
@@ -329,16 +329,35 @@ class PolicyParserTest {
                 () -> SeccompProfile.load(missing));
         assertEquals(List.of(missing + ": no such file"), e.problems());
         Files.writeString(dir.resolve("top.policy"), "default allow\n"
-                + "@include \"gone.policy\"\n@include \"" + dir + "\"\n@include nosuch\n");
+                + "@include \"gone.policy\"\n@include \".\"\n@include nosuch\n");
         e = assertThrows(PolicySyntaxException.class,
                 () -> SeccompProfile.load(dir.resolve("top.policy")));
         String top = dir.resolve("top.policy").toString();
         assertEquals(List.of(
                 top + ":2:1: cannot include " + dir.resolve("gone.policy")
                         + ": no such file",
-                top + ":3:1: cannot include " + dir + ": not a regular file",
+                top + ":3:1: cannot include " + dir.resolve(".") + ": not a regular file",
                 top + ":4:1: no shipped profile 'nosuch' (shipped: build, strict, audit; a file"
                         + " is included with a quoted path)"), e.problems());
+    }
+
+    @Test
+    void includesStayInTheProfilesDirectory(@TempDir Path dir) throws Exception {
+        // Found in review: a profile from an untrusted repository included /etc/shadow or a
+        // token file and had its content echoed in the error messages.
+        Path secret = Files.writeString(dir.resolve("secret"), "ghp_token\n");
+        Path profiles = Files.createDirectory(dir.resolve("profiles"));
+        Files.writeString(profiles.resolve("ok.policy"), "bpf -> report\n");
+        Path top = Files.writeString(profiles.resolve("top.policy"), "default allow\n"
+                + "@include \"ok.policy\"\n@include \"" + secret + "\"\n"
+                + "@include \"../secret\"\n");
+        PolicySyntaxException e = assertThrows(PolicySyntaxException.class,
+                () -> SeccompProfile.load(top));
+        String outside = " is outside the profile's directory " + profiles.toRealPath()
+                + ": a profile includes only files below its own directory";
+        assertEquals(List.of(top + ":3:1: \"" + secret + "\"" + outside,
+                top + ":4:1: \"../secret\"" + outside), e.problems());
+        assertTrue(e.getMessage().indexOf("ghp_token") < 0, e.getMessage());
     }
 
     @Test
@@ -476,5 +495,43 @@ class PolicyParserTest {
         assertEquals(List.of("2:28: control character U+000D is not allowed",
                 "3:6: control character U+0001 is not allowed"),
                 errors("default allow\nptrace -> errno(EPERM) # wh\ry\nacct \u0001-> errno(EPERM)"));
+    }
+
+    @Test
+    void rulesThatWouldNotHoldAsWrittenAreRefused() {
+        // Found in review: libseccomp tests higher-numbered arguments first, so this log rule
+        // on arg1 let clone(CLONE_NEWUSER) past build's arg0 denials.
+        assertEquals(List.of("3:1: another action than the rule 'clone [(arg0 & 0x10000000) =="
+                + " 0x10000000] -> ERRNO(EPERM)' on other arguments: libseccomp tests"
+                + " higher-numbered arguments first, so a call matching both would not take the"
+                + " action the profile's order suggests (t.policy:2)"),
+                errors("default allow\nclone arg0 & CLONE_NEWUSER == CLONE_NEWUSER ->"
+                        + " errno(EPERM)\nclone arg1 == 0 -> log"));
+        // The same rules on one argument are fine (the allowed case).
+        parse("default allow\nclone arg0 & CLONE_NEWUSER == CLONE_NEWUSER -> errno(EPERM)\n"
+                + "clone arg0 & CLONE_VM == CLONE_VM -> log");
+        // 32-bit arguments: an ordering (or !=) cannot be compiled on the low word.
+        assertEquals(List.of("2:1: argument 0 of socket is 32-bit, which the kernel truncates,"
+                + " while 'arg0 < 0x3' compares all 64 bits: setting the high bits would slip"
+                + " past the rule (compare with == or a & mask)"),
+                errors("default allow\nsocket arg0 < 3 -> errno(EPERM)"));
+        assertEquals(List.of("2:1: argument 0 of socket is 32-bit, which the kernel truncates,"
+                + " while 'arg0 != 0x1' compares all 64 bits: setting the high bits would slip"
+                + " past the rule (compare with == or a & mask)"),
+                errors("default errno(EPERM)\nsocket arg0 != AF_UNIX -> allow"));
+        // == is compiled on the low word, and a != that denies is safe either way.
+        parse("default errno(EPERM)\nsocket arg0 == AF_UNIX -> allow");
+        parse("default allow\nsocket arg0 != AF_UNIX -> errno(EPERM)");
+    }
+
+    @Test
+    void aProfileWithReportsMustLetSendmsgRun() {
+        // Found in review: such a profile passed 'policy check' and failed every spawn.
+        assertEquals(List.of("seccomp rule 'sendmsg -> ERRNO(EACCES)': a profile with report"
+                + " rules must let sendmsg run: the command hands the notification listener to"
+                + " the sandbox's pid 1 with it after the filter is installed"),
+                parse("@include build\nsendmsg -> errno(EACCES)\n").problems());
+        // Without report rules nothing is handed over (the allowed case).
+        assertEquals(List.of(), parse("default allow\nsendmsg -> errno(EACCES)\n").problems());
     }
 }

@@ -2,6 +2,7 @@ package dev.stockade.profile;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import dev.stockade.SandboxPolicy;
@@ -102,5 +103,24 @@ class BypassTest {
         Call filtered = TrySyscall.call(build(), "--tiocsti-high");
         assertEquals(-1, filtered.ret(), () -> filtered.output().toString());
         assertEquals(EPERM, filtered.errno(), () -> filtered.output().toString());
+    }
+
+    /**
+     * A deny rule comparing a 32-bit argument with == must hold when the caller sets the high
+     * bits of the register: the kernel truncates the argument (socket(0x100000002, ...) is an
+     * AF_INET socket), so the filter compares the low 32 bits only.
+     */
+    @Test
+    void highBitsInA32BitArgumentDoNotSlipPastARule() throws Exception {
+        SeccompProfile noInet = SeccompProfile.parse(
+                "default allow\nsocket arg0 == AF_INET -> errno(EACCES)\n", "no-inet.policy");
+        Call kernel = TrySyscall.call(unfiltered(), "socket", "0x100000002", "1", "0");
+        assertTrue(kernel.ret() >= 0, () -> "without a filter the kernel makes an AF_INET"
+                + " socket:\n" + kernel.output());
+        Call plain = TrySyscall.call(TrySyscall.policy(noInet), "socket", "2", "1", "0");
+        assertEquals("errno 13", plain.outcome(), () -> plain.output().toString());
+        Call highBits = TrySyscall.call(TrySyscall.policy(noInet), "socket", "0x100000002", "1",
+                "0");
+        assertEquals("errno 13", highBits.outcome(), () -> highBits.output().toString());
     }
 }

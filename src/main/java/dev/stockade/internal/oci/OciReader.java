@@ -11,6 +11,7 @@ import dev.stockade.SeccompAction;
 import dev.stockade.SeccompCondition;
 import dev.stockade.SeccompProfile;
 import dev.stockade.SeccompRule;
+import dev.stockade.internal.policy.RulePitfalls;
 import dev.stockade.internal.Errno;
 import dev.stockade.internal.SyscallNames;
 import java.math.BigInteger;
@@ -188,8 +189,25 @@ final class OciReader {
                 }
             }
         }
-        for (Located located : effective(rules)) {
+        List<Located> kept = effective(rules);
+        SeccompAction effectiveDefault = defaultAction != null ? defaultAction
+                : SeccompAction.ALLOW;
+        Map<String, List<Located>> conditional = new HashMap<>();
+        for (Located located : kept) {
             builder.rule(located.rule());
+            // Other runtimes run such rules as they are, so the import keeps them; the user
+            // is told what they do not guarantee.
+            RulePitfalls.argumentWidth(located.rule(), effectiveDefault)
+                    .ifPresent(message -> warn(located.at(), message));
+            List<Located> earlier = conditional.computeIfAbsent(located.rule().syscall(),
+                    k -> new ArrayList<>());
+            for (Located e : earlier) {
+                RulePitfalls.argumentOrder(located.rule(), e.rule())
+                        .ifPresent(message -> warn(located.at(), message));
+            }
+            if (!located.rule().conditions().isEmpty()) {
+                earlier.add(located);
+            }
         }
         return builder.build();
     }

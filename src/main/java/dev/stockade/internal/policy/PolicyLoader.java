@@ -23,6 +23,7 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Loads a whole profile: parses the top file, follows its {@code @include}s (shipped profiles by
@@ -66,6 +67,8 @@ public final class PolicyLoader {
 
     private final List<Entry> problems = new ArrayList<>();
     private final List<Located> rules = new ArrayList<>();
+    /** The top profile's directory (real path): file includes stay below it. */
+    private Path includeRoot;
     private final Deque<Source> chain = new ArrayDeque<>();
     private final Map<String, Integer> resolved = new HashMap<>();
     private boolean tooManyRules;
@@ -114,6 +117,7 @@ public final class PolicyLoader {
     }
 
     private Loaded finish(String display, String text, Source top) {
+        includeRoot = realDirectory(top.directory());
         Default d = expand(top, text, 0);
         if (d == null && rules.isEmpty() && problems.isEmpty()) {
             problems.add(new Entry(display, 0, 0, "the profile is empty: no rules and no"
@@ -224,6 +228,17 @@ public final class PolicyLoader {
                 problems.add(at(where, "not a valid path: \"" + inc.target() + "\""));
                 return null;
             }
+            // A profile may come from an untrusted repository: its includes must not read
+            // (and echo in error messages) files outside its own directory.
+            Path real = realPathOrNull(file);
+            if (Path.of(inc.target()).isAbsolute() || includeRoot == null
+                    || (real != null && !real.startsWith(includeRoot))
+                    || (real == null && !file.normalize().startsWith(includeRoot))) {
+                problems.add(at(where, "\"" + inc.target() + "\" is outside the profile's"
+                        + " directory" + (includeRoot == null ? "" : " " + includeRoot)
+                        + ": a profile includes only files below its own directory"));
+                return null;
+            }
             target = fileSource(file);
         }
         for (Source s : chain) {
@@ -251,6 +266,18 @@ public final class PolicyLoader {
             return null;
         }
         return expand(target, text, depth + 1);
+    }
+
+    private static Path realDirectory(Path dir) {
+        return dir == null ? null : realPathOrNull(dir);
+    }
+
+    private static Path realPathOrNull(Path path) {
+        try {
+            return path.toRealPath();
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     private void add(SeccompRule rule, Entry where) {
@@ -292,6 +319,23 @@ public final class PolicyLoader {
                         + ": " + show(r.rule().action()) + " here, "
                         + show(first.rule().action()) + " at " + place(first.where())
                         + (r.rule().conditions().isEmpty() ? "" : " with the same conditions")));
+            }
+        }
+        Map<String, List<Located>> conditional = new HashMap<>();
+        for (Located r : rules) {
+            RulePitfalls.argumentWidth(r.rule(), def)
+                    .ifPresent(message -> problems.add(at(r.where(), message)));
+            List<Located> earlier = conditional.computeIfAbsent(r.rule().syscall(),
+                    k -> new ArrayList<>());
+            for (Located e : earlier) {
+                Optional<String> clash = RulePitfalls.argumentOrder(r.rule(), e.rule());
+                if (clash.isPresent()) {
+                    problems.add(at(r.where(), clash.get() + " (" + place(e.where()) + ")"));
+                    break;
+                }
+            }
+            if (!r.rule().conditions().isEmpty()) {
+                earlier.add(r);
             }
         }
         for (Located r : rules) {

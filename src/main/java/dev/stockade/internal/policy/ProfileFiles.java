@@ -1,0 +1,40 @@
+package dev.stockade.internal.policy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+
+/**
+ * Reads a profile file of either format with the same limits everywhere: a regular file (a FIFO
+ * or a device would hang the reader or never end) of at most {@link PolicyLoader#MAX_FILE_BYTES},
+ * checked before reading and again while reading (the file may grow in between).
+ */
+public final class ProfileFiles {
+    private ProfileFiles() {}
+
+    /** The file's bytes; an IOException with a one-line reason when it is not a profile file. */
+    public static byte[] read(Path file) throws IOException {
+        BasicFileAttributes attrs = Files.readAttributes(file, BasicFileAttributes.class);
+        if (!attrs.isRegularFile()) {
+            throw new IOException(attrs.isDirectory() ? "is a directory, not a profile file"
+                    : "not a regular file");
+        }
+        if (attrs.size() > PolicyLoader.MAX_FILE_BYTES) {
+            throw new IOException(tooLarge(attrs.size()));
+        }
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(file)) {
+            bytes = in.readNBytes(PolicyLoader.MAX_FILE_BYTES + 1);
+        }
+        if (bytes.length > PolicyLoader.MAX_FILE_BYTES) {
+            throw new IOException(tooLarge(bytes.length));
+        }
+        return bytes;
+    }
+
+    private static String tooLarge(long size) {
+        return "the profile is " + size + " bytes, at most " + PolicyLoader.MAX_FILE_BYTES;
+    }
+}
