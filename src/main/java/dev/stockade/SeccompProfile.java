@@ -327,10 +327,13 @@ public final class SeccompProfile {
                         + HANDOFF_REASON);
             }
             if (!SyscallNames.isKnown(rule.syscall())) {
+                String foreign = SyscallNames.otherArchitecture(rule.syscall());
                 List<String> close = SyscallNames.closest(rule.syscall(), 3);
-                problems.add(where + ": unknown system call '" + rule.syscall() + "'"
-                        + (close.isEmpty() ? "" : " (did you mean " + String.join(", ", close)
-                                + "?)"));
+                problems.add(where + (foreign != null
+                        ? ": system call '" + rule.syscall() + "' " + foreign
+                        : ": unknown system call '" + rule.syscall() + "'"
+                                + (close.isEmpty() ? "" : " (did you mean "
+                                        + String.join(", ", close) + "?)")));
             }
             if (!rule.action().isValid()) {
                 problems.add(where + ": errno " + rule.action().errno() + " is outside 1.."

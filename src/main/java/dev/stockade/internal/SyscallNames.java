@@ -22,6 +22,19 @@ public final class SyscallNames {
         return KNOWN.contains(name);
     }
 
+    private static final Set<String> OTHER_ARCHITECTURE = new HashSet<>(SyscallTable.I386_ONLY);
+
+    /**
+     * Why {@code name}, unknown here, is not a plain typo: "does not exist on x86_64 (a 32-bit
+     * x86 system call)", or {@code null} when it is no system call of another architecture.
+     */
+    public static String otherArchitecture(String name) {
+        return OTHER_ARCHITECTURE.contains(name)
+                ? "does not exist on x86_64 (it is a 32-bit x86 system call, and that ABI is"
+                        + " killed by the filter)"
+                : null;
+    }
+
     /** Every known name, in syscall-number order. */
     public static List<String> all() {
         return NAMES;

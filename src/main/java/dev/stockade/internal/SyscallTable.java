@@ -72,4 +72,26 @@ final class SyscallTable {
             "faccessat2", "process_madvise", "epoll_pwait2", "mount_setattr", "quotactl_fd",
             "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self",
             "memfd_secret", "process_mrelease", "futex_waitv", "set_mempolicy_home_node");
+
+    /**
+     * Names that exist only in the 32-bit x86 ABI (asm/unistd_32.h minus asm/unistd_64.h, the
+     * same headers): a rule naming one is told it is the wrong architecture, not a typo.
+     */
+    static final List<String> I386_ONLY = List.of(
+            "_llseek", "_newselect", "bdflush", "break", "chown32", "clock_adjtime64",
+            "clock_getres_time64", "clock_gettime64", "clock_nanosleep_time64",
+            "clock_settime64", "fadvise64_64", "fchown32", "fcntl64", "fstat64", "fstatat64",
+            "fstatfs64", "ftime", "ftruncate64", "futex_time64", "getegid32", "geteuid32",
+            "getgid32", "getgroups32", "getresgid32", "getresuid32", "getuid32", "gtty",
+            "idle", "io_pgetevents_time64", "ipc", "lchown32", "lock", "lstat64", "mmap2",
+            "mpx", "mq_timedreceive_time64", "mq_timedsend_time64", "nice", "oldfstat",
+            "oldlstat", "oldolduname", "oldstat", "olduname", "ppoll_time64", "prof", "profil",
+            "pselect6_time64", "readdir", "recvmmsg_time64", "rt_sigtimedwait_time64",
+            "sched_rr_get_interval_time64", "semtimedop_time64", "sendfile64", "setfsgid32",
+            "setfsuid32", "setgid32", "setgroups32", "setregid32", "setresgid32",
+            "setresuid32", "setreuid32", "setuid32", "sgetmask", "sigaction", "signal",
+            "sigpending", "sigprocmask", "sigreturn", "sigsuspend", "socketcall", "ssetmask",
+            "stat64", "statfs64", "stime", "stty", "timer_gettime64", "timer_settime64",
+            "timerfd_gettime64", "timerfd_settime64", "truncate64", "ugetrlimit", "ulimit",
+            "umount", "utimensat_time64", "vm86", "vm86old", "waitpid");
 }

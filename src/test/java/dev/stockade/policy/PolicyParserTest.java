@@ -534,4 +534,13 @@ class PolicyParserTest {
         // Without report rules nothing is handed over (the allowed case).
         assertEquals(List.of(), parse("default allow\nsendmsg -> errno(EACCES)\n").problems());
     }
+
+    @Test
+    void aSystemCallOfAnotherArchitectureIsNamedAsSuch() {
+        assertEquals(List.of("2:1: system call 'socketcall' does not exist on x86_64 (it is a"
+                + " 32-bit x86 system call, and that ABI is killed by the filter)",
+                "3:1: system call 'umount' does not exist on x86_64 (it is a 32-bit x86 system"
+                        + " call, and that ABI is killed by the filter)"),
+                errors("default allow\nsocketcall -> errno(EPERM)\numount -> errno(EPERM)"));
+    }
 }

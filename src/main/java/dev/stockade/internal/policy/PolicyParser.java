@@ -200,6 +200,11 @@ final class PolicyParser {
         if (SyscallNames.isKnown(name.text())) {
             return true;
         }
+        String foreign = SyscallNames.otherArchitecture(name.text());
+        if (foreign != null) {
+            problem(name.column(), "system call '" + name.text() + "' " + foreign);
+            return false;
+        }
         List<String> close = SyscallNames.closest(name.text(), 3);
         problem(name.column(), "unknown system call '" + name.text() + "'"
                 + (close.isEmpty() ? "" : " (did you mean " + String.join(", ", close) + "?)"));
