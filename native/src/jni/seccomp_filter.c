@@ -51,10 +51,17 @@ static int set_attributes(scmp_filter_ctx ctx, struct stk_filter_error *error)
     return 0;
 }
 
-/* libseccomp would accept numbers it does not know and emit a rule nobody can read back;
- * a number resolveSyscall could not have produced is a caller error. */
+/* A number libseccomp names, or one in the kernel's range that is newer than libseccomp (the
+ * Java side's SyscallTable.X86_64_NEWER: the kernel grows faster than libseccomp's table, and
+ * a rule for such a call is still enforced by number). Negative numbers are libseccomp's
+ * pseudo-syscalls and anything far beyond the table is a caller error. */
+#define STK_MAX_SYSCALL_NR 1024
+
 static int check_syscall(int syscall, size_t index, struct stk_filter_error *error)
 {
+    if (syscall >= 0 && syscall < STK_MAX_SYSCALL_NR) {
+        return 0;
+    }
     char *name = syscall < 0 ? NULL : seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, syscall);
     if (name == NULL) {
         return fail(error, "seccomp_rule_add", EINVAL,

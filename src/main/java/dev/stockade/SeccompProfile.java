@@ -499,7 +499,7 @@ public final class SeccompProfile {
             if (defaultAction.isReport()) {
                 // Every call no rule decides reaches pid 1: it must know each syscall's errno.
                 for (String syscall : SyscallNames.all()) {
-                    int nr = NativeBridge.resolveSyscall(syscall);
+                    int nr = SyscallNames.number(syscall);
                     if (nr >= 0 && !decidedWithoutReport(syscall)) {
                         out.putIfAbsent(nr, defaultAction.errno());
                     }
@@ -523,7 +523,7 @@ public final class SeccompProfile {
     }
 
     private static int resolve(SeccompRule rule) {
-        int nr = NativeBridge.resolveSyscall(rule.syscall());
+        int nr = SyscallNames.number(rule.syscall());
         if (nr < 0) {
             // libseccomp's table is older than the kernel headers the name list came from.
             throw new PolicyException(List.of("seccomp rule '" + rule + "': libseccomp does"

@@ -9,13 +9,20 @@ import java.util.Set;
 /**
  * Which system call names exist on the native architecture, and the closest ones to a misspelt
  * name (for a policy's "did you mean"). The table is {@link SyscallTable}; the numbers used in a
- * filter come from libseccomp ({@link NativeBridge#resolveSyscall}), which knows the same names.
+ * filter come from {@link #number}.
  */
 public final class SyscallNames {
     private SyscallNames() {}
 
-    private static final List<String> NAMES = SyscallTable.X86_64;
+    private static final List<String> NAMES = names();
     private static final Set<String> KNOWN = new HashSet<>(NAMES);
+
+    private static List<String> names() {
+        List<String> all = new ArrayList<>(SyscallTable.X86_64);
+        SyscallTable.X86_64_NEWER.keySet().stream().filter(n -> !all.contains(n)).sorted(
+                Comparator.comparing(SyscallTable.X86_64_NEWER::get)).forEach(all::add);
+        return List.copyOf(all);
+    }
 
     /** Whether {@code name} is a system call of the native architecture. */
     public static boolean isKnown(String name) {
@@ -33,6 +40,19 @@ public final class SyscallNames {
                 ? "does not exist on x86_64 (it is a 32-bit x86 system call, and that ABI is"
                         + " killed by the filter)"
                 : null;
+    }
+
+    /**
+     * The number of system call {@code name} on the native architecture: libseccomp's, or for a
+     * call newer than libseccomp, the kernel's ({@link SyscallTable#X86_64_NEWER}); -1 when
+     * there is no such call. Needs the native library.
+     */
+    public static int number(String name) {
+        int nr = NativeBridge.resolveSyscall(name);
+        if (nr < 0) {
+            nr = SyscallTable.X86_64_NEWER.getOrDefault(name, -1);
+        }
+        return nr;
     }
 
     /** Every known name, in syscall-number order. */

@@ -1,6 +1,7 @@
 package dev.stockade.internal;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * The system call names of the x86_64 Linux ABI, in syscall-number order. Generated from
@@ -94,4 +95,21 @@ final class SyscallTable {
             "stat64", "statfs64", "stime", "stty", "timer_gettime64", "timer_settime64",
             "timerfd_gettime64", "timerfd_settime64", "truncate64", "ugetrlimit", "ulimit",
             "umount", "utimensat_time64", "vm86", "vm86old", "waitpid");
+
+    /**
+     * x86_64 system calls newer than the kernel headers above and than libseccomp 2.5.4 (which
+     * resolves neither name), with their numbers from the kernel's syscall_64.tbl (6.18). A
+     * filter rule for one of them uses the number directly, which libseccomp accepts.
+     */
+    static final Map<String, Integer> X86_64_NEWER = Map.ofEntries(
+            Map.entry("cachestat", 451), Map.entry("fchmodat2", 452),
+            Map.entry("map_shadow_stack", 453), Map.entry("futex_wake", 454),
+            Map.entry("futex_wait", 455), Map.entry("futex_requeue", 456),
+            Map.entry("statmount", 457), Map.entry("listmount", 458),
+            Map.entry("lsm_get_self_attr", 459), Map.entry("lsm_set_self_attr", 460),
+            Map.entry("lsm_list_modules", 461), Map.entry("mseal", 462),
+            Map.entry("setxattrat", 463), Map.entry("getxattrat", 464),
+            Map.entry("listxattrat", 465), Map.entry("removexattrat", 466),
+            Map.entry("open_tree_attr", 467), Map.entry("file_getattr", 468),
+            Map.entry("file_setattr", 469));
 }

@@ -18,12 +18,16 @@ import org.junit.jupiter.api.Test;
 /** The profiles in seccomp/: they load, compile, and say what the design says they say. */
 class ShippedProfilesTest {
 
-    /** What the build profile denied before it became a file (issue 2), with the errno. */
+    /**
+     * What the build profile denied before it became a file (issue 2), with the errno, plus
+     * open_tree_attr (mount family, newer than libseccomp, found missing in review).
+     */
     private static Set<String> issue2Denials() {
         Set<String> out = new LinkedHashSet<>();
         for (String name : List.of("ptrace", "process_vm_readv", "process_vm_writev",
                 "mount", "umount2", "pivot_root", "move_mount", "open_tree", "fsopen", "fsmount",
-                "fsconfig", "fspick", "mount_setattr", "bpf", "perf_event_open", "userfaultfd",
+                "fsconfig", "fspick", "mount_setattr", "open_tree_attr", "bpf", "perf_event_open",
+                "userfaultfd",
                 "keyctl", "add_key", "request_key", "kexec_load", "kexec_file_load",
                 "init_module", "finit_module", "delete_module", "io_uring_setup",
                 "io_uring_enter", "io_uring_register", "unshare", "setns", "acct", "swapon",

@@ -5,8 +5,8 @@ import dev.stockade.PolicySyntaxException.Entry;
 import dev.stockade.SeccompAction;
 import dev.stockade.SeccompRule;
 import dev.stockade.internal.Errno;
-import dev.stockade.internal.NativeBridge;
 import dev.stockade.internal.NativeLoader;
+import dev.stockade.internal.SyscallNames;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.CharacterCodingException;
@@ -291,7 +291,7 @@ public final class PolicyLoader {
         Integer nr = resolved.get(rule.syscall());
         if (nr == null) {
             NativeLoader.ensureLoaded();
-            nr = NativeBridge.resolveSyscall(rule.syscall());
+            nr = SyscallNames.number(rule.syscall());
             resolved.put(rule.syscall(), nr);
         }
         if (nr < 0) {

@@ -1,6 +1,5 @@
 package dev.stockade.internal.policy;
 
-import dev.stockade.internal.NativeBridge;
 import dev.stockade.internal.NativeLoader;
 import dev.stockade.internal.SyscallNames;
 import java.util.HashMap;
@@ -20,7 +19,7 @@ public final class SyscallNumbers {
             NativeLoader.ensureLoaded();
             Map<Integer, String> m = new HashMap<>();
             for (String name : SyscallNames.all()) {
-                int nr = NativeBridge.resolveSyscall(name);
+                int nr = SyscallNames.number(name);
                 if (nr >= 0) {
                     m.putIfAbsent(nr, name);
                 }
