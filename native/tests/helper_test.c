@@ -1469,12 +1469,7 @@ static void test_probe_mode(void)
     spec_free(&b);
 }
 
-struct test {
-    const char *name;
-    void (*fn)(void);
-};
-
-static const struct test tests[] = {
+static const struct stk_test tests[] = {
     {"exit_codes", test_exit_codes},
     {"signals", test_signals},
     {"stdio", test_stdio},
@@ -1529,15 +1524,7 @@ int main(int argc, char **argv)
     }
     probe = probe_copy;
     signal(SIGPIPE, SIG_IGN);
-    int ran = 0;
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        if (strcmp(argv[3], "all") == 0 || strcmp(argv[3], tests[i].name) == 0) {
-            int before = failures;
-            tests[i].fn();
-            fprintf(stderr, "%s %s\n", failures == before ? "PASS" : "FAIL", tests[i].name);
-            ran++;
-        }
-    }
+    size_t ran = stk_run_tests(tests, sizeof tests / sizeof tests[0], argv[3], &failures);
     unlink(probe_copy);
     rmdir(probe_dir);
     if (ran == 0) {

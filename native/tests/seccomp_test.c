@@ -554,12 +554,7 @@ static void test_try_syscall_tiocsti(void)
     spec_free(&b);
 }
 
-struct test {
-    const char *name;
-    void (*fn)(void);
-};
-
-static const struct test tests[] = {
+static const struct stk_test tests[] = {
     {"report_errno", test_report_errno},
     {"report_loop", test_report_loop},
     {"report_continue", test_report_continue},
@@ -593,15 +588,7 @@ int main(int argc, char **argv)
     }
     try_syscall = copy;
     signal(SIGPIPE, SIG_IGN);
-    int ran = 0;
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        if (strcmp(argv[3], "all") == 0 || strcmp(argv[3], tests[i].name) == 0) {
-            int before = failures;
-            tests[i].fn();
-            fprintf(stderr, "%s %s\n", failures == before ? "PASS" : "FAIL", tests[i].name);
-            ran++;
-        }
-    }
+    size_t ran = stk_run_tests(tests, sizeof tests / sizeof tests[0], argv[3], &failures);
     unlink(copy);
     rmdir(dir);
     if (ran == 0) {

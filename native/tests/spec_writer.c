@@ -535,3 +535,18 @@ int copy_to_public_dir(const char *source, const char *name, char *dir, size_t d
     }
     return result;
 }
+
+size_t stk_run_tests(const struct stk_test *tests, size_t count, const char *which,
+                     const int *failures)
+{
+    size_t ran = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(which, "all") == 0 || strcmp(which, tests[i].name) == 0) {
+            int before = *failures;
+            tests[i].fn();
+            fprintf(stderr, "%s %s\n", *failures == before ? "PASS" : "FAIL", tests[i].name);
+            ran++;
+        }
+    }
+    return ran;
+}

@@ -115,4 +115,15 @@ void run_result_free(struct run_result *r);
 int copy_to_public_dir(const char *source, const char *name, char *dir, size_t dir_size,
                        char *path, size_t path_size);
 
+/* A named test of a test driver; the drivers count failures in their own EXPECT macro. */
+struct stk_test {
+    const char *name;
+    void (*fn)(void);
+};
+
+/* Runs the test named `which` (or every one for "all"), printing PASS or FAIL for each, judged
+ * by whether *failures grew. Returns how many ran. */
+size_t stk_run_tests(const struct stk_test *tests, size_t count, const char *which,
+                     const int *failures);
+
 #endif
