@@ -204,7 +204,7 @@ class SandboxStreamsTest {
             assertEquals(0, p.exitValue());
             SandboxTesting.awaitTrue("the leftover runs (holding the pipe) after waitFor",
                     () -> SandboxTesting.hostPidsWithMarker(marker).size() == 1);
-            assertTrue(p.onExit().isDone());
+            assertEquals(p, p.onExit().get(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS));
             for (long pid : SandboxTesting.hostPidsWithMarker(marker)) {
                 ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
             }
