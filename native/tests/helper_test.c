@@ -88,15 +88,6 @@ static void run(struct spec_buf *b, const struct run_options *o, struct run_resu
     EXPECT(!r->bad_frame, "every event frame well-formed");
 }
 
-static void describe(const struct run_result *r)
-{
-    fprintf(stderr,
-            "    started=%d error=%d(%s errno=%u exit=%u: %s) exited=%d status=0x%x flags=%u "
-            "helper_status=0x%x\n    stdout=[%s]\n    stderr=[%s]\n",
-            r->started, r->error, r->step, r->err_errno, r->err_exit_code, r->detail, r->exited,
-            (unsigned)r->wait_status, r->flags, (unsigned)r->helper_status, r->out, r->err_out);
-}
-
 /* STARTED then EXITED with exit code `code`, no flags, helper exit 0. */
 static bool expect_exit(const struct run_result *r, int code)
 {
@@ -109,7 +100,7 @@ static bool expect_exit(const struct run_result *r, int code)
     EXPECT(WIFEXITED(r->helper_status) && WEXITSTATUS(r->helper_status) == 0,
            "helper exits 0 after EXITED");
     if (failures != before) {
-        describe(r);
+        stk_describe_run(r);
         return false;
     }
     return true;
@@ -125,7 +116,7 @@ static void expect_signal(const struct run_result *r, int sig, uint32_t flags)
     EXPECT(r->flags == flags, "flags %u", flags);
     EXPECT(WIFEXITED(r->helper_status) && WEXITSTATUS(r->helper_status) == 0, "helper exits 0");
     if (failures != before) {
-        describe(r);
+        stk_describe_run(r);
     }
 }
 
@@ -141,7 +132,7 @@ static void expect_error(const struct run_result *r, const char *step, uint32_t 
     EXPECT(WIFEXITED(r->helper_status) && WEXITSTATUS(r->helper_status) == (int)exit_code,
            "helper exits %u", exit_code);
     if (failures != before) {
-        describe(r);
+        stk_describe_run(r);
     }
 }
 

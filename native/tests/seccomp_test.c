@@ -148,21 +148,6 @@ static void run(struct spec_buf *b, struct run_result *r)
     EXPECT(!r->bad_frame, "every event frame well-formed");
 }
 
-static void describe(const struct run_result *r)
-{
-    fprintf(stderr,
-            "    started=%d error=%d(%s errno=%u exit=%u: %s) exited=%d status=0x%x flags=%u "
-            "events=%d violations=%zu helper_status=0x%x\n    stdout=[%s]\n    stderr=[%s]\n",
-            r->started, r->error, r->step, r->err_errno, r->err_exit_code, r->detail, r->exited,
-            (unsigned)r->wait_status, r->flags, r->events, r->violation_count,
-            (unsigned)r->helper_status, r->out, r->err_out);
-    for (size_t i = 0; i < r->violation_count; i++) {
-        const struct violation_event *v = &r->violations[i];
-        fprintf(stderr, "    VIOLATION #%d nr=%u errno=%u count=%llu pid=%d\n", v->index, v->nr,
-                v->err, (unsigned long long)v->count, v->pid);
-    }
-}
-
 /* STARTED, the given number of VIOLATIONs, EXITED with code 0 and stdout `expected`. */
 static bool expect_output(const struct run_result *r, size_t violations, const char *expected)
 {
@@ -180,7 +165,7 @@ static bool expect_output(const struct run_result *r, size_t violations, const c
     EXPECT(strcmp(r->out, expected) == 0, "stdout [%s]", expected);
     EXPECT(WIFEXITED(r->helper_status) && WEXITSTATUS(r->helper_status) == 0, "helper exits 0");
     if (failures != before) {
-        describe(r);
+        stk_describe_run(r);
         return false;
     }
     return true;
@@ -195,7 +180,7 @@ static void expect_killed(const struct run_result *r, int sig)
     EXPECT(r->out[0] == '\0', "no output line");
     EXPECT(r->events == 2, "no other events");
     if (failures != before) {
-        describe(r);
+        stk_describe_run(r);
     }
 }
 
@@ -211,7 +196,7 @@ static void expect_spec_error(struct spec_buf *b, const char *what)
     EXPECT(WIFEXITED(r.helper_status) && WEXITSTATUS(r.helper_status) == 125, "helper exits 125");
     if (failures != before) {
         fprintf(stderr, "    (case: %s)\n", what);
-        describe(&r);
+        stk_describe_run(&r);
     }
     run_result_free(&r);
     spec_free(b);
@@ -291,7 +276,7 @@ static void test_report_loop(void)
             EXPECT(r.violations[0].count < 100000, "the first frame before the final count");
         }
     } else if (failures != before) {
-        describe(&r);
+        stk_describe_run(&r);
     }
     run_result_free(&r);
 }
@@ -354,7 +339,7 @@ static void test_report_children(void)
         EXPECT(last->count == 2, "two calls, got %llu", (unsigned long long)last->count);
         EXPECT(last->pid > 2, "first called by a child of the shell (pid 2), got %d", last->pid);
     } else if (failures != before) {
-        describe(&r);
+        stk_describe_run(&r);
     }
     run_result_free(&r);
 }
@@ -391,7 +376,7 @@ static void test_report_before_exec(void)
     EXPECT(strcmp(r.step, "execve") == 0 && r.err_errno == ENOENT && r.err_exit_code == 127,
            "execve / ENOENT / 127");
     if (failures != before) {
-        describe(&r);
+        stk_describe_run(&r);
     }
     run_result_free(&r);
 }

@@ -550,3 +550,18 @@ size_t stk_run_tests(const struct stk_test *tests, size_t count, const char *whi
     }
     return ran;
 }
+
+void stk_describe_run(const struct run_result *r)
+{
+    fprintf(stderr,
+            "    started=%d error=%d(%s errno=%u exit=%u: %s) exited=%d status=0x%x flags=%u "
+            "events=%d violations=%zu helper_status=0x%x\n    stdout=[%s]\n    stderr=[%s]\n",
+            r->started, r->error, r->step, r->err_errno, r->err_exit_code, r->detail, r->exited,
+            (unsigned)r->wait_status, r->flags, r->events, r->violation_count,
+            (unsigned)r->helper_status, r->out, r->err_out);
+    for (size_t i = 0; i < r->violation_count; i++) {
+        const struct violation_event *v = &r->violations[i];
+        fprintf(stderr, "    VIOLATION #%d nr=%u errno=%u count=%llu pid=%d\n", v->index, v->nr,
+                v->err, (unsigned long long)v->count, v->pid);
+    }
+}

@@ -109,6 +109,10 @@ int run_helper(const char *helper, const uint8_t *frame, size_t len,
                const struct run_options *opts, struct run_result *r, int timeout_s);
 void run_result_free(struct run_result *r);
 
+/* Prints every event of a run, its output and the helper's status on stderr: what a test
+ * shows when an expectation about the run failed. */
+void stk_describe_run(const struct run_result *r);
+
 /* Copies the executable source into a fresh 0755 directory under /tmp (the sandbox user may
  * not reach the build tree); fills the directory and the copy's path. Returns 0 or -1 with a
  * message on stderr. */
