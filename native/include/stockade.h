@@ -87,6 +87,10 @@ enum stk_field_tag {
      * makes the command install the filter with SECCOMP_FILTER_FLAG_NEW_LISTENER and hand the
      * listener to pid 1. A notification for a syscall not listed is answered with EPERM. */
     STK_F_REPORT = 13,
+    /* struct sock_filter[], as SECCOMP_BPF: a filter installed before SECCOMP_BPF's, whatever
+     * the profile (the set-id guard: no set-user-ID or set-group-ID file can be made). It never
+     * sends notifications; the kernel applies the stricter answer of the two filters. */
+    STK_F_GUARD_BPF = 14,
 };
 
 #define STK_MAX_REPORTS 1024u

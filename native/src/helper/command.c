@@ -161,7 +161,14 @@ _Noreturn void stk_command_run(const struct stk_plan *p, int status_fd)
     if (stk_no_new_privs(&err) < 0) {
         fail(status_fd, &err);
     }
-    /* Last before execve: every earlier step would otherwise run under the filter. */
+    /* Last before execve: every earlier step would otherwise run under the filters. The
+     * guard goes first: it never notifies, and the profile's filter, with its listener, must be
+     * the last step before the listener is handed over. */
+    if (spec->guard_bpf != NULL &&
+        (stk_seccomp_install(spec->guard_bpf, spec->guard_bpf_len, NULL, &err) < 0 ||
+         stk_seccomp_verify(&err) < 0)) {
+        fail(status_fd, &err);
+    }
     if (spec->bpf != NULL &&
         (install_filter(p, status_fd, &err) < 0 || stk_seccomp_verify(&err) < 0)) {
         fail(status_fd, &err);

@@ -32,6 +32,7 @@ static const char *tag_name(uint16_t tag)
     case STK_F_KILL_GRACE_MS: return "KILL_GRACE_MS";
     case STK_F_SECCOMP_BPF: return "SECCOMP_BPF";
     case STK_F_REPORT: return "REPORT";
+    case STK_F_GUARD_BPF: return "GUARD_BPF";
     default: return NULL;
     }
 }
@@ -91,8 +92,8 @@ static bool canonical_mount_path(const uint8_t *p, size_t len)
 }
 
 struct counts {
-    size_t args, envs, mounts, rlimits, reports, bpf_insns, string_bytes, strings;
-    bool seen[STK_F_REPORT + 1];
+    size_t args, envs, mounts, rlimits, reports, bpf_insns, guard_insns, string_bytes, strings;
+    bool seen[STK_F_GUARD_BPF + 1];
 };
 
 static int check_mount(const uint8_t *v, size_t len, size_t index, struct counts *c,
@@ -264,13 +265,18 @@ static int check_field(uint16_t tag, const uint8_t *v, size_t len, struct counts
         }
         return 0;
     case STK_F_SECCOMP_BPF:
+    case STK_F_GUARD_BPF:
         if (len % 8 != 0) {
-            return invalid(err, "SECCOMP_BPF", "length is not a multiple of 8");
+            return invalid(err, name, "length is not a multiple of 8");
         }
         if (len == 0 || len / 8 > STK_MAX_BPF_INSNS) {
-            return invalid(err, "SECCOMP_BPF", "must hold 1..4096 instructions");
+            return invalid(err, name, "must hold 1..4096 instructions");
         }
-        c->bpf_insns = len / 8;
+        if (tag == STK_F_SECCOMP_BPF) {
+            c->bpf_insns = len / 8;
+        } else {
+            c->guard_insns = len / 8;
+        }
         return 0;
     case STK_F_REPORT:
         if (c->reports == STK_MAX_REPORTS) {
@@ -362,6 +368,17 @@ static int check_all(const uint8_t *payload, size_t len, struct counts *c,
     return 0;
 }
 
+static void copy_program(struct sock_filter *out, const uint8_t *v, size_t insns)
+{
+    for (size_t i = 0; i < insns; i++) {
+        const uint8_t *insn = v + 8 * i;
+        out[i].code = stk_get_u16(insn);
+        out[i].jt = insn[2];
+        out[i].jf = insn[3];
+        out[i].k = stk_get_u32(insn + 4);
+    }
+}
+
 static char *copy_string(char **cursor, const uint8_t *v, size_t len)
 {
     char *s = *cursor;
@@ -420,13 +437,11 @@ static void fill(const uint8_t *payload, size_t len, struct stk_spec *s)
         case STK_F_KILL_GRACE_MS: s->kill_grace_ms = stk_get_u64(v); break;
         case STK_F_SECCOMP_BPF:
             s->bpf_len = flen / 8;
-            for (size_t i = 0; i < s->bpf_len; i++) {
-                const uint8_t *insn = v + 8 * i;
-                s->bpf[i].code = stk_get_u16(insn);
-                s->bpf[i].jt = insn[2];
-                s->bpf[i].jf = insn[3];
-                s->bpf[i].k = stk_get_u32(insn + 4);
-            }
+            copy_program(s->bpf, v, s->bpf_len);
+            break;
+        case STK_F_GUARD_BPF:
+            s->guard_bpf_len = flen / 8;
+            copy_program(s->guard_bpf, v, s->guard_bpf_len);
             break;
         case STK_F_REPORT: {
             struct stk_report *r = &s->reports[s->report_count++];
@@ -495,11 +510,14 @@ int stk_spec_decode(const uint8_t *payload, size_t len, struct stk_spec *spec,
     spec->mounts = calloc(c.mounts + 1, sizeof *spec->mounts);
     spec->rlimits = calloc(c.rlimits + 1, sizeof *spec->rlimits);
     spec->bpf = c.seen[STK_F_SECCOMP_BPF] ? calloc(c.bpf_insns, sizeof *spec->bpf) : NULL;
+    spec->guard_bpf =
+        c.seen[STK_F_GUARD_BPF] ? calloc(c.guard_insns, sizeof *spec->guard_bpf) : NULL;
     spec->reports = c.reports > 0 ? calloc(c.reports, sizeof *spec->reports) : NULL;
     spec->strings = malloc(c.string_bytes + 1);
     if (spec->argv == NULL || spec->envp == NULL || spec->mounts == NULL ||
         spec->rlimits == NULL || spec->strings == NULL ||
         (c.seen[STK_F_SECCOMP_BPF] && spec->bpf == NULL) ||
+        (c.seen[STK_F_GUARD_BPF] && spec->guard_bpf == NULL) ||
         (c.reports > 0 && spec->reports == NULL)) {
         stk_spec_free(spec);
         return stk_fail(err, "spec", ENOMEM, "allocating the decoded spec");
@@ -524,6 +542,7 @@ void stk_spec_free(struct stk_spec *spec)
     free(spec->mounts);
     free(spec->rlimits);
     free(spec->bpf);
+    free(spec->guard_bpf);
     free(spec->reports);
     free(spec->strings);
     memset(spec, 0, sizeof *spec);

@@ -77,6 +77,8 @@ struct stk_spec {
     uint64_t kill_grace_ms;
     struct sock_filter *bpf; /* NULL when absent */
     size_t bpf_len;          /* instructions */
+    struct sock_filter *guard_bpf; /* GUARD_BPF, installed before bpf; NULL when absent */
+    size_t guard_bpf_len;
     struct stk_report *reports; /* sorted by nr, no duplicates; NULL when absent */
     size_t report_count;
 

@@ -81,8 +81,9 @@ final class SandboxLauncher {
                 reports = seccomp.reports();
             }
         }
+        byte[] guard = policy.allowsSetIdFiles() ? null : SetIdGuard.program();
         byte[] spec = SpecEncoder.encode(SpecEncoder.fromPolicy(argv, policy, cwd, bpf,
-                reports));
+                reports, guard));
         NativeLoader.ensureLoaded();
         String helper = NativeLoader.helperPath().toString();
 

@@ -75,6 +75,7 @@ public final class SandboxPolicy {
     private final int gid;
     private final String hostnameSetting;
     private final SeccompProfile seccomp;
+    private final boolean allowSetIdFiles;
 
     private SandboxPolicy(Builder b, Map<String, String> environment, int uid, int gid) {
         this.workspace = b.workspace == null ? null : b.workspace.normalize();
@@ -93,6 +94,7 @@ public final class SandboxPolicy {
         this.gid = gid;
         this.hostnameSetting = b.hostname;
         this.seccomp = b.seccomp;
+        this.allowSetIdFiles = b.allowSetIdFiles;
     }
 
     /**
@@ -133,6 +135,7 @@ public final class SandboxPolicy {
         b.gid = gid;
         b.hostname = hostnameSetting;
         b.seccomp = seccomp;
+        b.allowSetIdFiles = allowSetIdFiles;
         return b;
     }
 
@@ -200,13 +203,21 @@ public final class SandboxPolicy {
         return seccomp;
     }
 
+    /**
+     * Whether the command may create set-user-ID and set-group-ID files ({@code false} by
+     * default: the set-id guard, a seccomp filter under every profile, refuses them with EPERM).
+     */
+    public boolean allowsSetIdFiles() {
+        return allowSetIdFiles;
+    }
+
     @Override
     public String toString() {
         return "SandboxPolicy[workspace=" + workspace + ", namespaces=" + namespaces
                 + ", mounts=" + mounts + ", env=" + environment.keySet() + ", limits=" + limits
                 + ", timeout=" + timeout + ", killGrace=" + killGrace + ", uid=" + uid
                 + ", gid=" + gid + ", hostname=" + hostname().orElse("(host)") + ", seccomp="
-                + seccomp + "]";
+                + seccomp + (allowSetIdFiles ? ", set-id files allowed" : "") + "]";
     }
 
     /**
@@ -230,6 +241,7 @@ public final class SandboxPolicy {
         private Integer gid;
         private String hostname;
         private SeccompProfile seccomp = SeccompProfile.defaults();
+        private boolean allowSetIdFiles;
 
         private Builder() {}
 
@@ -374,6 +386,23 @@ public final class SandboxPolicy {
 
         public Builder seccomp(SeccompProfile profile) {
             this.seccomp = Objects.requireNonNull(profile, "profile");
+            return this;
+        }
+
+        /**
+         * Lets the command create set-user-ID and set-group-ID files (default {@code false}).
+         * Unsafe with a writable workspace: {@code nosuid} holds only inside the sandbox, so such
+         * a file stays set-id on the host, where any local user reaching it runs it as its owner
+         * (the caller, or uid 65534 for a root caller). By default a second seccomp filter under
+         * every profile, the set-id guard ({@code seccomp/setid-guard.policy}), refuses with
+         * EPERM: {@code chmod}, {@code fchmod}, {@code fchmodat}, {@code fchmodat2} with either
+         * bit, {@code open}, {@code openat}, {@code creat}, {@code mknod}, {@code mknodat} with
+         * a mode holding either bit; {@code openat2} fails with ENOSYS (its mode is behind a
+         * pointer) and {@code io_uring_setup} with EPERM (its operations would bypass the
+         * guard).
+         */
+        public Builder allowSetIdFiles(boolean allow) {
+            this.allowSetIdFiles = allow;
             return this;
         }
 

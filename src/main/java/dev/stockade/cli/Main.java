@@ -60,6 +60,10 @@ public final class Main implements Callable<Integer> {
         CommandLine commandLine = new CommandLine(new Main());
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
+        // Arguments are taken literally: picocli would otherwise replace "@PATH" (even after
+        // "--") with the content of a file the caller can read, pasting it into the sandbox's
+        // argv, or read options from a file the sandbox wrote.
+        commandLine.setExpandAtFiles(false);
         // "stockade run ls -l": everything from the command on is the command's, not ours.
         commandLine.getSubcommands().get("run").setStopAtPositional(true);
         commandLine.setParameterExceptionHandler(new ErrorHandler());

@@ -1,6 +1,7 @@
 package dev.stockade.cli;
 
 import dev.stockade.Limits;
+import dev.stockade.Mount;
 import dev.stockade.Network;
 import dev.stockade.PolicyException;
 import dev.stockade.Sandbox;
@@ -63,7 +64,8 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--workspace", paramLabel = "DIR",
             description = "Bound read-write at the same path and the working directory "
-                    + "(default: the current directory).")
+                    + "(default: the current directory, unless that is your home directory or "
+                    + "one of its ancestors, such as /: then --workspace is required).")
     Path workspace;
 
     @Option(names = "--ro-bind", paramLabel = "SRC[:DST]", converter = BindSpec.Converter.class,
@@ -127,9 +129,17 @@ final class RunCommand implements Callable<Integer> {
                     + "seccomp JSON (told apart by content; ./build for a file named build).")
     String profile = "build";
 
+    @Option(names = "--allow-setid",
+            description = "Let the command create set-user-ID/set-group-ID files (unsafe: "
+                    + "such a file left in the workspace stays set-id on the host; by default "
+                    + "the set-id guard refuses them with EPERM under every profile).")
+    boolean allowSetId;
+
     @Option(names = "--report", paramLabel = "FILE",
             description = "Write a JSON report (exit code, signal, timeout, times, memory, "
-                    + "set-up error, the system calls report rules caught) to FILE.")
+                    + "set-up error, the system calls report rules caught) to FILE: written "
+                    + "to a new file and renamed over FILE, never through a symbolic link; "
+                    + "FILE must not lie in the workspace or another writable bind.")
     Path report;
 
     @Parameters(paramLabel = "COMMAND", arity = "1..*",
@@ -139,7 +149,7 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         SandboxPolicy policy = policy();
-        RunReport.Sink reportSink = openReport();
+        RunReport.Sink reportSink = openReport(policy);
         PrintWriter err = spec.commandLine().getErr();
 
         SandboxedProcess process;
@@ -198,11 +208,15 @@ final class RunCommand implements Callable<Integer> {
     /** Every option as one policy; policy problems are bad input, all reported on one line. */
     private SandboxPolicy policy() {
         Path cwd = Path.of("").toAbsolutePath();
+        if (workspace == null) {
+            refuseHomeAsDefaultWorkspace(cwd);
+        }
         Path workspacePath = (workspace == null ? cwd : cwd.resolve(workspace)).normalize();
         SandboxPolicy.Builder builder = SandboxPolicy.builder()
                 .workspace(workspacePath)
                 .network(network)
-                .seccomp(seccompProfile());
+                .seccomp(seccompProfile())
+                .allowSetIdFiles(allowSetId);
         // A mount the user asks for at a default mount's place (--tmpfs /tmp:2g) replaces it
         // instead of clashing with it; two of the user's own mounts on one target still clash.
         for (BindSpec bind : readOnlyBinds) {
@@ -284,17 +298,67 @@ final class RunCommand implements Callable<Integer> {
         return limits.build();
     }
 
-    /** Opens the report file before anything starts, so a bad path is bad input, not lost work. */
-    private RunReport.Sink openReport() {
+    /**
+     * The default workspace is the current directory, and the workspace is writable: run from
+     * the home directory (or from /, /home, any directory that contains the home) it would hand
+     * the command the caller's whole home, ~/.ssh and ~/.bashrc included. Only an explicit
+     * --workspace may do that.
+     */
+    private void refuseHomeAsDefaultWorkspace(Path cwd) {
+        for (String home : new String[] {System.getenv("HOME"), System.getProperty("user.home")}) {
+            if (home == null || home.isEmpty() || !Path.of(home).isAbsolute()) {
+                continue;
+            }
+            Path homeDir = realOrNormal(Path.of(home));
+            Path current = realOrNormal(cwd);
+            if (homeDir.startsWith(current)) {
+                throw new ParameterException(spec.commandLine(), "the current directory "
+                        + current + (homeDir.equals(current) ? " is your home directory"
+                                : " contains your home directory " + homeDir)
+                        + ": it would be the sandbox's writable workspace; cd to the project"
+                        + " directory, or give --workspace DIR (--workspace " + current
+                        + " if you really mean it)");
+            }
+        }
+    }
+
+    private static Path realOrNormal(Path path) {
+        try {
+            return path.toRealPath();
+        } catch (IOException e) {
+            return path.toAbsolutePath().normalize();
+        }
+    }
+
+    /**
+     * Opens the report file before anything starts, so a bad path is bad input, not lost work.
+     * A report inside a writable bind of this run is refused: the command could plant a
+     * symbolic link (or anything else) there and have the CLI write where it points.
+     */
+    private RunReport.Sink openReport(SandboxPolicy policy) {
         if (report == null) {
             return RunReport.Sink.NONE;
         }
         try {
-            return RunReport.Sink.open(report);
+            return RunReport.Sink.open(report, writableBindSources(policy));
         } catch (IOException e) {
             throw new ParameterException(spec.commandLine(),
                     "cannot write report " + report + ": " + ErrorHandler.oneLine(e.toString()));
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
         }
+    }
+
+    /** The host directories (and files) the command may write: the workspace, --bind sources. */
+    private static List<Path> writableBindSources(SandboxPolicy policy) {
+        List<Path> writable = new ArrayList<>();
+        policy.workspace().ifPresent(writable::add);
+        for (Mount m : policy.mounts()) {
+            if (m.type() == Mount.Type.BIND && !m.readOnly()) {
+                writable.add(m.source());
+            }
+        }
+        return writable;
     }
 
     /**

@@ -7,11 +7,13 @@ import dev.stockade.SetupError;
 import dev.stockade.Violation;
 import dev.stockade.internal.Errno;
 import java.io.IOException;
-import java.math.BigInteger;
-import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 
@@ -71,25 +73,65 @@ record RunReport(int exitCode, int signal, boolean timedOut, long wallTimeMs, lo
         return new RunReport(exitCode, 0, false, 0, 0, 0, 0, ErrorEntry.of(error), List.of());
     }
 
-    /** Where the report goes: opened before the run so a bad path stops the run up front. */
+    /**
+     * Where the report goes. Opened before the run, so a bad path stops the run up front: a new
+     * file (O_EXCL, a random name) is created beside the report's path, and after the run the
+     * report is written to it and renamed over the path. The rename replaces whatever is at the
+     * path, a symbolic link included, and never writes through it.
+     */
     interface Sink {
         Sink NONE = (report, err) -> { };
 
         /** Writes {@code report}; a failure is reported on {@code err} (the run already happened). */
         void write(RunReport report, PrintWriter err);
 
-        static Sink open(Path file) throws IOException {
-            OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE,
-                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+        /**
+         * @param writable the host paths the run may write (workspace, writable binds): the
+         *     report may not lie in any of them
+         * @throws IllegalArgumentException when the report lies in a writable path
+         */
+        static Sink open(Path file, List<Path> writable) throws IOException {
+            Path target = file.toAbsolutePath().normalize();
+            Path parent = target.getParent();
+            if (parent == null || target.getFileName() == null) {
+                throw new IllegalArgumentException("report " + file + " is not a file path");
+            }
+            for (Path bind : writable) {
+                if (target.startsWith(bind)) {
+                    throw inWritableBind(file, bind);
+                }
+            }
+            Path realParent = parent.toRealPath();
+            for (Path bind : writable) {
+                if (realParent.startsWith(bind.toRealPath())) {
+                    throw inWritableBind(file, bind);
+                }
+            }
+            Path destination = realParent.resolve(target.getFileName());
+            Path temporary = Files.createTempFile(realParent,
+                    "." + target.getFileName() + ".", ".tmp");
             return (report, err) -> {
-                try (OutputStream stream = out) {
-                    stream.write(MAPPER.writeValueAsBytes(report));
-                    stream.write('\n');
+                try {
+                    Files.write(temporary, (MAPPER.writeValueAsString(report) + "\n")
+                            .getBytes(StandardCharsets.UTF_8), StandardOpenOption.WRITE,
+                            StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS);
+                    Files.move(temporary, destination, StandardCopyOption.ATOMIC_MOVE);
                 } catch (IOException e) {
                     err.println("stockade: cannot write report " + file + ": "
                             + ErrorHandler.oneLine(e.toString()));
+                    try {
+                        Files.deleteIfExists(temporary);
+                    } catch (IOException ignored) {
+                        // The failure to write is what the user needs to know.
+                    }
                 }
             };
+        }
+
+        private static IllegalArgumentException inWritableBind(Path file, Path bind) {
+            return new IllegalArgumentException("report " + file + " lies in " + bind
+                    + ", which the command can write: it could put a symbolic link there;"
+                    + " write the report outside the workspace and writable binds");
         }
     }
 

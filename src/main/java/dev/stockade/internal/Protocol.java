@@ -57,6 +57,8 @@ public final class Protocol {
     public static final int F_SECCOMP_BPF = 12;
     /** u32 syscall_nr, u32 errno (0 = let it run), repeated: the syscalls sent to pid 1. */
     public static final int F_REPORT = 13;
+    /** A second filter program, installed before F_SECCOMP_BPF's: the set-id guard. */
+    public static final int F_GUARD_BPF = 14;
 
     public static final int MOUNT_BIND = 1;
     public static final int MOUNT_TMPFS = 2;

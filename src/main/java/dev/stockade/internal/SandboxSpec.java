@@ -22,11 +22,13 @@ import java.util.Objects;
  * @param seccompBpf the filter program, or {@code null} for none
  * @param reports the syscalls the program sends to user notification, with the errno pid 1
  *     answers them with (STK_F_REPORT fields); empty when it sends none
+ * @param guardBpf the set-id guard's program (STK_F_GUARD_BPF), installed before
+ *     {@code seccompBpf}, or {@code null} for none
  */
 public record SandboxSpec(List<String> argv, List<String> environment, String cwd,
         int namespaces, int uid, int gid, String hostname, List<MountSpec> mounts,
         List<RlimitSpec> rlimits, long timeoutMs, long killGraceMs, byte[] seccompBpf,
-        List<ReportSpec> reports) {
+        List<ReportSpec> reports, byte[] guardBpf) {
 
     public SandboxSpec {
         argv = List.copyOf(argv);
@@ -37,12 +39,20 @@ public record SandboxSpec(List<String> argv, List<String> environment, String cw
         reports = List.copyOf(reports);
     }
 
-    /** A spec without reported syscalls. */
+    /** A spec without a guard program. */
+    public SandboxSpec(List<String> argv, List<String> environment, String cwd, int namespaces,
+            int uid, int gid, String hostname, List<MountSpec> mounts, List<RlimitSpec> rlimits,
+            long timeoutMs, long killGraceMs, byte[] seccompBpf, List<ReportSpec> reports) {
+        this(argv, environment, cwd, namespaces, uid, gid, hostname, mounts, rlimits, timeoutMs,
+                killGraceMs, seccompBpf, reports, null);
+    }
+
+    /** A spec without reported syscalls or a guard program. */
     public SandboxSpec(List<String> argv, List<String> environment, String cwd, int namespaces,
             int uid, int gid, String hostname, List<MountSpec> mounts, List<RlimitSpec> rlimits,
             long timeoutMs, long killGraceMs, byte[] seccompBpf) {
         this(argv, environment, cwd, namespaces, uid, gid, hostname, mounts, rlimits, timeoutMs,
-                killGraceMs, seccompBpf, List.of());
+                killGraceMs, seccompBpf, List.of(), null);
     }
 
     /** One STK_F_MOUNT value: type (Protocol.MOUNT_*), flags, tmpfs size, source, target. */

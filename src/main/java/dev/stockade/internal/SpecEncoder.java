@@ -34,16 +34,17 @@ public final class SpecEncoder {
      */
     public static SandboxSpec fromPolicy(List<String> command, SandboxPolicy policy, Path cwd,
             byte[] seccompBpf) {
-        return fromPolicy(command, policy, cwd, seccompBpf, Map.of());
+        return fromPolicy(command, policy, cwd, seccompBpf, Map.of(), null);
     }
 
     /**
      * As {@link #fromPolicy(List, SandboxPolicy, Path, byte[])}, with the syscalls the program
      * sends to user notification: syscall number to the errno pid 1 answers with (0 = let it
-     * run), one REPORT field each, in the map's order.
+     * run), one REPORT field each, in the map's order, and the set-id guard's program
+     * ({@code null} when the policy allows set-id files).
      */
     public static SandboxSpec fromPolicy(List<String> command, SandboxPolicy policy, Path cwd,
-            byte[] seccompBpf, Map<Integer, Integer> reports) {
+            byte[] seccompBpf, Map<Integer, Integer> reports, byte[] guardBpf) {
         List<String> env = new ArrayList<>();
         for (Map.Entry<String, String> e : policy.environment().entrySet()) {
             env.add(e.getKey() + "=" + e.getValue());
@@ -80,7 +81,7 @@ public final class SpecEncoder {
         reports.forEach((nr, errno) -> reportSpecs.add(new SandboxSpec.ReportSpec(nr, errno)));
         return new SandboxSpec(command, env, cwd.toString(), namespaces, policy.uid(),
                 policy.gid(), policy.hostname().orElse(null), mounts, rlimits, timeoutMs,
-                policy.killGrace().toMillis(), seccompBpf, reportSpecs);
+                policy.killGrace().toMillis(), seccompBpf, reportSpecs, guardBpf);
     }
 
     /** A timeout shorter than 1 ms still has to be one, not "none" (0 on the wire). */
@@ -165,17 +166,8 @@ public final class SpecEncoder {
             w.u64Field(Protocol.F_TIMEOUT_MS, spec.timeoutMs());
         }
         w.u64Field(Protocol.F_KILL_GRACE_MS, spec.killGraceMs());
-        if (spec.seccompBpf() != null) {
-            byte[] bpf = spec.seccompBpf();
-            if (bpf.length == 0 || bpf.length % Protocol.BPF_INSN_SIZE != 0
-                    || bpf.length / Protocol.BPF_INSN_SIZE > Protocol.MAX_BPF_INSNS) {
-                throw new SpecException("the seccomp program has " + bpf.length + " bytes: it"
-                        + " must be 1.." + Protocol.MAX_BPF_INSNS + " instructions of "
-                        + Protocol.BPF_INSN_SIZE + " bytes");
-            }
-            w.fieldHeader(Protocol.F_SECCOMP_BPF, bpf.length);
-            w.bytes(bpf);
-        }
+        program(w, Protocol.F_GUARD_BPF, spec.guardBpf(), "set-id guard");
+        program(w, Protocol.F_SECCOMP_BPF, spec.seccompBpf(), "seccomp");
         if (!spec.reports().isEmpty()) {
             if (spec.seccompBpf() == null) {
                 throw new SpecException("reported system calls without a seccomp program");
@@ -210,6 +202,21 @@ public final class SpecEncoder {
         frame.u32(payload.length);
         frame.bytes(payload);
         return frame.toByteArray();
+    }
+
+    private static void program(Writer w, int tag, byte[] bpf, String what)
+            throws SpecException {
+        if (bpf == null) {
+            return;
+        }
+        if (bpf.length == 0 || bpf.length % Protocol.BPF_INSN_SIZE != 0
+                || bpf.length / Protocol.BPF_INSN_SIZE > Protocol.MAX_BPF_INSNS) {
+            throw new SpecException("the " + what + " program has " + bpf.length + " bytes: it"
+                    + " must be 1.." + Protocol.MAX_BPF_INSNS + " instructions of "
+                    + Protocol.BPF_INSN_SIZE + " bytes");
+        }
+        w.fieldHeader(tag, bpf.length);
+        w.bytes(bpf);
     }
 
     /** The KILL frame for {@code mode} (Protocol.KILL_GRACEFUL or KILL_NOW). */

@@ -112,13 +112,14 @@ class CommandLineErrorsTest {
     }
 
     @Test
-    void unwritableReportIsBadInput(@TempDir Path dir) {
+    void unwritableReportIsBadInput(@TempDir Path dir) throws Exception {
         Path report = dir.resolve("no-such-dir").resolve("report.json");
-        Outcome outcome = execute("run", "--workspace", dir.toString(), "--report",
+        Path workspace = Files.createDirectory(dir.resolve("workspace"));
+        Outcome outcome = execute("run", "--workspace", workspace.toString(), "--report",
                 report.toString(), "--", "true");
         assertEquals(2, outcome.exitCode(), outcome.toString());
         assertEquals(List.of("stockade: cannot write report " + report
-                        + ": java.nio.file.NoSuchFileException: " + report,
+                        + ": java.nio.file.NoSuchFileException: " + report.getParent(),
                 "Try 'stockade run --help'"), outcome.stderrLines());
         assertTrue(Files.notExists(report));
     }

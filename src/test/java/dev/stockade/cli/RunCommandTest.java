@@ -35,6 +35,10 @@ class RunCommandTest {
     @TempDir
     Path workspace;
 
+    /** Reports go outside the workspace: the CLI refuses a report path the command can write. */
+    @TempDir
+    Path reports;
+
     @BeforeEach
     void handWorkspaceToTheSandboxUser() throws Exception {
         SandboxUser.owns(workspace);
@@ -259,7 +263,7 @@ class RunCommandTest {
 
     @Test
     void reportHasExactFieldsForAnExit() throws Exception {
-        Path report = workspace.resolve("report.json");
+        Path report = reports.resolve("report.json");
         Result result = sh(List.of("--report", report.toString()), "exit 3");
         assertEquals(3, result.exitCode(), result.toString());
         JsonNode json = JSON.readTree(report.toFile());
@@ -278,7 +282,7 @@ class RunCommandTest {
 
     @Test
     void reportForTimeoutAndSignal() throws Exception {
-        Path report = workspace.resolve("timeout.json");
+        Path report = reports.resolve("timeout.json");
         Result late = sh(List.of("--timeout", "1s", "--report", report.toString()), "exec sleep 1000");
         assertEquals(124, late.exitCode(), late.toString());
         JsonNode json = JSON.readTree(report.toFile());
@@ -288,7 +292,7 @@ class RunCommandTest {
         assertTrue(json.get("wallTimeMs").longValue() >= 1000, json.toString());
         assertTrue(json.get("setupError").isNull());
 
-        Path killed = workspace.resolve("killed.json");
+        Path killed = reports.resolve("killed.json");
         Result signal = sh(List.of("--report", killed.toString()), "kill -KILL $$");
         assertEquals(137, signal.exitCode(), signal.toString());
         JsonNode killedJson = JSON.readTree(killed.toFile());
@@ -299,7 +303,7 @@ class RunCommandTest {
 
     @Test
     void reportForSetupError() throws Exception {
-        Path report = workspace.resolve("setup.json");
+        Path report = reports.resolve("setup.json");
         Result result = run("run", "--workspace", workspace.toString(), "--report", report.toString(),
                 "--ro-bind", workspace + ":/nonexistent-stockade-dir/x", "--", "true");
         assertEquals(125, result.exitCode(), result.toString());
@@ -313,7 +317,7 @@ class RunCommandTest {
         assertEquals(2, error.get("errno").intValue(), json.toString()); // ENOENT
         assertTrue(error.get("message").textValue().contains("/nonexistent-stockade-dir/x"), json.toString());
 
-        Path notFound = workspace.resolve("notfound.json");
+        Path notFound = reports.resolve("notfound.json");
         Result missing = run("run", "--workspace", workspace.toString(), "--report", notFound.toString(),
                 "--", "/nonexistent/cmd");
         assertEquals(127, missing.exitCode(), missing.toString());

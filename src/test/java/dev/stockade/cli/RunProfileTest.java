@@ -28,6 +28,10 @@ class RunProfileTest {
     @TempDir
     Path workspace;
 
+    /** Outside the workspace: the CLI refuses a report path the command can write. */
+    @TempDir
+    Path reports;
+
     @BeforeEach
     void handWorkspaceToTheSandboxUser() throws Exception {
         SandboxUser.owns(workspace);
@@ -74,7 +78,7 @@ class RunProfileTest {
 
     @Test
     void aReportDeniedCallIsSummedUpOnStderrAndInTheReport() throws Exception {
-        Path report = workspace.resolve("report.json");
+        Path report = reports.resolve("report.json");
         Result r = run(List.of("--report", report.toString()), "/usr/bin/python3", "-c",
                 PTRACE_THRICE);
         assertEquals(0, r.exitCode(), r.toString());
@@ -114,7 +118,7 @@ class RunProfileTest {
 
     @Test
     void noSummaryWhenNothingWasCaught() throws Exception {
-        Path report = workspace.resolve("report.json");
+        Path report = reports.resolve("report.json");
         Result r = run(List.of("--report", report.toString()), "/bin/sh", "-c", "echo fine");
         assertEquals(new Result(0, "fine\n", ""), r);
         assertEquals("[]", new ObjectMapper().readTree(report.toFile()).get("violations")

@@ -20,7 +20,8 @@ class ShippedProfilesTest {
 
     /**
      * What the build profile denied before it became a file (issue 2), with the errno, plus
-     * open_tree_attr (mount family, newer than libseccomp, found missing in review).
+     * open_tree_attr (mount family, newer than libseccomp, found missing in review) and the
+     * issue 6 denials.
      */
     private static Set<String> issue2Denials() {
         Set<String> out = new LinkedHashSet<>();
@@ -47,6 +48,16 @@ class ShippedProfilesTest {
                 + " EPERM");
         out.add("ioctl " + List.of(SeccompCondition.maskedEqual(1, 0xffffffffL, 0x541c))
                 + " EPERM");
+        // Issue 6: the line discipline, and every socket family but AF_UNIX (1), AF_INET (2),
+        // AF_INET6 (10) and AF_NETLINK (16).
+        out.add("ioctl " + List.of(SeccompCondition.maskedEqual(1, 0xffffffffL, 0x5423))
+                + " EPERM");
+        for (String call : List.of("socket", "socketpair")) {
+            for (long family : List.of(0L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 11L, 12L, 13L, 14L, 15L)) {
+                out.add(call + " " + List.of(SeccompCondition.equal(0, family)) + " EAFNOSUPPORT");
+            }
+            out.add(call + " " + List.of(SeccompCondition.greaterThan(0, 16)) + " EAFNOSUPPORT");
+        }
         return out;
     }
 

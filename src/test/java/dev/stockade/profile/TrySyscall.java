@@ -116,6 +116,14 @@ final class TrySyscall {
         return withTool(SandboxPolicy.builder()).seccomp(profile).build();
     }
 
+    /**
+     * As {@link #policy}, without the set-id guard: only the profile answers (the guard denies
+     * io_uring_setup and openat2 under every profile).
+     */
+    static SandboxPolicy policyWithoutGuard(SeccompProfile profile) {
+        return withTool(SandboxPolicy.builder()).seccomp(profile).allowSetIdFiles(true).build();
+    }
+
     static SandboxPolicy.Builder withTool(SandboxPolicy.Builder b) {
         return b.bindReadOnly(hostDir(), INSIDE_DIR);
     }
