@@ -91,18 +91,54 @@ enum stk_field_tag {
      * the profile (the set-id guard: no set-user-ID or set-group-ID file can be made). It never
      * sends notifications; the kernel applies the stricter answer of the two filters. */
     STK_F_GUARD_BPF = 14,
+    /* u32 limit (enum stk_user_limit), u32 reserved (0), u64 value; repeated, each limit at
+     * most once; needs CLONE_NEWUSER. pid 1 writes the value to the new user namespace's own
+     * /proc/sys/user/<file> while it still holds CAP_SYS_RESOURCE there: these counts are
+     * charged to the user who created the namespace (host root, for a root caller), so without
+     * them one sandbox could use up that user's budget. */
+    STK_F_USER_LIMIT = 15,
+    /* u32, the most ptys the sandbox's devpts instance hands out (its max= option); needs
+     * CLONE_NEWNS. Without it the kernel's global pty limit is the only bound. */
+    STK_F_PTY_MAX = 16,
 };
+
+/* STK_F_USER_LIMIT limits. The namespace value sets every max_*_namespaces file. */
+enum stk_user_limit {
+    STK_USER_LIMIT_INOTIFY_INSTANCES = 0, /* max_inotify_instances */
+    STK_USER_LIMIT_INOTIFY_WATCHES = 1,   /* max_inotify_watches */
+    STK_USER_LIMIT_FANOTIFY_GROUPS = 2,   /* max_fanotify_groups */
+    STK_USER_LIMIT_FANOTIFY_MARKS = 3,    /* max_fanotify_marks */
+    STK_USER_LIMIT_NAMESPACES = 4,        /* max_{user,pid,net,mnt,ipc,uts,cgroup,time}_namespaces */
+};
+#define STK_USER_LIMIT_COUNT 5u
+#define STK_MAX_USER_LIMIT_VALUE 2147483647u /* the sysctls are ints */
+#define STK_MAX_PTYS 1048576u
+
+/* Every tmpfs the helper mounts gets size= and nr_inodes=: inodes cost kernel memory that the
+ * size does not count. A tmpfs of N bytes gets N / STK_TMPFS_BYTES_PER_INODE inodes, at least
+ * STK_TMPFS_MIN_INODES. /dev/shm (inside the read-only /dev) is STK_DEV_SHM_SIZE bytes; a
+ * TMPFS mount at /dev/shm replaces it. */
+#define STK_TMPFS_BYTES_PER_INODE 8192u
+#define STK_TMPFS_MIN_INODES 1024u
+#define STK_DEV_SHM_SIZE (64u * 1024u * 1024u)
 
 #define STK_MAX_REPORTS 1024u
 
 /* STK_F_MOUNT value: u32 type, u32 flags, u64 size, u32 src_length, src, u32 dst_length, dst */
 enum stk_mount_type {
     STK_MOUNT_BIND = 1,  /* bind host path src at dst (recursive); flags STK_MOUNT_READONLY */
-    STK_MOUNT_TMPFS = 2, /* fresh tmpfs at dst, size bytes (0 = kernel default); src empty */
+    STK_MOUNT_TMPFS = 2, /* fresh tmpfs at dst, size bytes (at least 1); src empty */
 };
 
 enum stk_mount_flags {
     STK_MOUNT_READONLY = 1u,
+    /* BIND, with READONLY, root caller only: idmapped so that host root's files appear as the
+     * sandbox user's (readable; root-owned sockets and FIFOs in the tree become reachable too,
+     * which is why it is asked for, never implied). */
+    STK_MOUNT_IDMAP = 2u,
+    /* BIND: the source may be a socket or a FIFO (otherwise refused: a read-only bind does not
+     * stop connect() or a FIFO's writes). */
+    STK_MOUNT_SPECIAL = 4u,
 };
 
 #endif

@@ -576,6 +576,12 @@ static void add_bind_ro(struct spec_buf *b)
     spec_bind(b, host_dir, host_dir, true);
 }
 
+/* A root caller's read-only bind that shows host root's files as the sandbox user's. */
+static void add_bind_ro_idmapped(struct spec_buf *b)
+{
+    spec_bind_flags(b, host_dir, host_dir, STK_MOUNT_READONLY | STK_MOUNT_IDMAP);
+}
+
 static void test_bind(void)
 {
     make_host_dir(host_dir, sizeof host_dir);
@@ -585,17 +591,20 @@ static void test_bind(void)
     write_file(pre, "host data", 0600);
     struct stat st;
 
-    /* Read-only: readable (for a root caller through an idmapped bind), not writable. */
-    probe_expect((const char *const[]){"file", pre, NULL}, add_bind_ro, "host data");
+    /* Read-only: readable (for a root caller only through an idmapped bind, asked for), not
+     * writable. */
+    void (*visible_ro)(struct spec_buf *) = is_root() ? add_bind_ro_idmapped : add_bind_ro;
+    probe_expect((const char *const[]){"file", pre, NULL}, visible_ro, "host data");
     snprintf(arg, sizeof arg, "%s/ro-attempt", host_dir);
-    probe_expect((const char *const[]){"create", arg, NULL}, add_bind_ro, "errno=30\n");
+    probe_expect((const char *const[]){"create", arg, NULL}, visible_ro, "errno=30\n");
     EXPECT(stat(arg, &st) < 0, "no file from the read-only bind");
 
     if (is_root()) {
-        /* Root's own 0700 directory and 0600 file: a read-only bind is idmapped, so the
-         * sandbox reads them; a writable bind is not (files made through it would be host
-         * root's, set-user-ID included), so there the sandbox, host uid 65534, is refused. */
-        probe_expect((const char *const[]){"file", pre, NULL}, add_bind_ro, "host data");
+        /* Root's own 0700 directory and 0600 file: only the idmapped read-only bind lets the
+         * sandbox read them; a plain one does not, nor does a writable bind (files made
+         * through an idmapped one would be host root's, set-user-ID included): the sandbox,
+         * host uid 65534, is refused. */
+        probe_expect((const char *const[]){"file", pre, NULL}, add_bind_ro, "errno=13\n");
         probe_expect((const char *const[]){"file", pre, NULL}, add_bind_rw, "errno=13\n");
         probe_expect((const char *const[]){"write", inside, "x", NULL}, add_bind_rw,
                      "errno=13\n");
@@ -1089,8 +1098,27 @@ static void test_malformed_specs(void)
 
     minimal(&b);
     spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES & ~CLONE_NEWNS);
-    spec_tmpfs(&b, "/tmp", 0);
+    spec_tmpfs(&b, "/tmp", 4096);
     expect_spec_error(&b, NULL, "spec", EINVAL, "MOUNT without NEWNS");
+
+    minimal(&b);
+    spec_tmpfs(&b, "/tmp", 0);
+    expect_spec_error(&b, NULL, "spec", EINVAL, "TMPFS without a size");
+
+    minimal(&b);
+    spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES & ~CLONE_NEWUSER);
+    uint8_t limit[16] = {STK_USER_LIMIT_INOTIFY_INSTANCES, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0};
+    spec_bytes_field(&b, STK_F_USER_LIMIT, limit, sizeof limit);
+    expect_spec_error(&b, NULL, "spec", EINVAL, "USER_LIMIT without NEWUSER");
+
+    minimal(&b);
+    spec_bytes_field(&b, STK_F_USER_LIMIT, limit, sizeof limit);
+    spec_bytes_field(&b, STK_F_USER_LIMIT, limit, sizeof limit);
+    expect_spec_error(&b, NULL, "spec", EINVAL, "USER_LIMIT twice");
+
+    minimal(&b);
+    spec_u32(&b, STK_F_PTY_MAX, 0);
+    expect_spec_error(&b, NULL, "spec", EINVAL, "PTY_MAX 0");
 
     minimal(&b);
     uint8_t bad_type[32] = {7, 0, 0, 0};

@@ -147,6 +147,11 @@ void spec_bind(struct spec_buf *b, const char *src, const char *dst, bool readon
     mount_field(b, STK_MOUNT_BIND, readonly ? STK_MOUNT_READONLY : 0, 0, src, dst);
 }
 
+void spec_bind_flags(struct spec_buf *b, const char *src, const char *dst, uint32_t flags)
+{
+    mount_field(b, STK_MOUNT_BIND, flags, 0, src, dst);
+}
+
 void spec_tmpfs(struct spec_buf *b, const char *dst, uint64_t size)
 {
     mount_field(b, STK_MOUNT_TMPFS, 0, size, "", dst);

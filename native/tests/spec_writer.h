@@ -30,6 +30,8 @@ void spec_u32(struct spec_buf *b, uint16_t tag, uint32_t value);
 void spec_u64(struct spec_buf *b, uint16_t tag, uint64_t value);
 void spec_args(struct spec_buf *b, const char *const *argv); /* NULL-terminated */
 void spec_bind(struct spec_buf *b, const char *src, const char *dst, bool readonly);
+/* A BIND with STK_MOUNT_* flags (READONLY, IDMAP, SPECIAL). */
+void spec_bind_flags(struct spec_buf *b, const char *src, const char *dst, uint32_t flags);
 void spec_tmpfs(struct spec_buf *b, const char *dst, uint64_t size);
 void spec_rlimit(struct spec_buf *b, uint32_t resource, uint64_t soft, uint64_t hard);
 void spec_bpf(struct spec_buf *b, const struct sock_filter *insns, size_t count);

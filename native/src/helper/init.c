@@ -22,6 +22,7 @@
 #include "notify.h"
 #include "signals.h"
 #include "status.h"
+#include "user_limits.h"
 #include "sys.h"
 
 /* Everything here runs in a process cloned from the monitor without exec: async-signal-safe
@@ -65,7 +66,20 @@ static int setup(struct stk_plan *p, int sync_fd, struct stk_error *err)
     if (p->new_user && stk_creds_set_fs_ids(p->inside_uid, p->inside_gid, err) < 0) {
         return -1;
     }
+    /* The user namespace's own counts: opened before the mounts (without a pid namespace the
+     * view's /proc is read-only; the files are per user namespace, so any proc mount shows
+     * this namespace's own), written after them (building the view clones mount trees, which
+     * the namespace bound counts) and before the id change, which clears CAP_SYS_RESOURCE:
+     * nobody inside can raise them again. */
+    struct stk_user_limit_files limits = {.count = 0};
+    if (p->new_user && stk_user_limits_open(p->spec, &limits, err) < 0) {
+        return -1;
+    }
     if (p->new_mount && stk_mounts_setup(p, err) < 0) {
+        stk_user_limits_close(&limits);
+        return -1;
+    }
+    if (stk_user_limits_write(&limits, err) < 0) {
         return -1;
     }
     if (p->new_uts && stk_hostname_set(p->hostname, p->hostname_len, err) < 0) {

@@ -327,8 +327,8 @@ static int finish(struct monitor *m)
     return 0;
 }
 
-/* Root caller with binds: the detached trees (read-only ones idmapped) are made here, as host
- * root, before the clone (pid 1 could not even open a root-owned 0700 source from its user
+/* Root caller with binds: the detached trees (those asking for it idmapped) are made here, as
+ * host root, before the clone (pid 1 could not even open a root-owned 0700 source from its user
  * namespace). */
 static int prepare_binds(struct stk_plan *plan, struct stk_error *err)
 {
@@ -336,18 +336,22 @@ static int prepare_binds(struct stk_plan *plan, struct stk_error *err)
         return 0;
     }
     bool any = false;
+    bool idmap = false;
     for (size_t i = 0; i < plan->spec->mount_count; i++) {
         any = any || plan->spec->mounts[i].type == STK_MOUNT_BIND;
+        idmap = idmap || (plan->spec->mounts[i].flags & STK_MOUNT_IDMAP) != 0;
     }
     if (!any) {
         return 0;
     }
     int userns = -1;
-    if (stk_userns_idmap(plan->host_uid, plan->host_gid, &userns, err) < 0) {
+    if (idmap && stk_userns_idmap(plan->host_uid, plan->host_gid, &userns, err) < 0) {
         return -1;
     }
     int rc = stk_mounts_open_binds(plan, userns, err);
-    close(userns);
+    if (userns >= 0) {
+        close(userns);
+    }
     return rc;
 }
 

@@ -26,6 +26,26 @@
  * needs no put_old directory inside the read-only clone. */
 #define STAGING "/tmp"
 
+/* /dev holds six nodes, two directories and five links: a few inodes are all it needs. */
+#define DEV_SIZE "1048576"
+#define DEV_INODES "64"
+
+/* size= and nr_inodes= of a tmpfs of size bytes (stockade.h: STK_TMPFS_BYTES_PER_INODE). */
+struct tmpfs_bounds {
+    char size[21];
+    char inodes[21];
+};
+
+static void tmpfs_bounds(uint64_t size, struct tmpfs_bounds *b)
+{
+    uint64_t inodes = size / STK_TMPFS_BYTES_PER_INODE;
+    if (inodes < STK_TMPFS_MIN_INODES) {
+        inodes = STK_TMPFS_MIN_INODES;
+    }
+    stk_format_u64(b->size, size);
+    stk_format_u64(b->inodes, inodes);
+}
+
 static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
 #define DEV_NODE_COUNT (sizeof dev_nodes / sizeof dev_nodes[0])
 
@@ -82,6 +102,22 @@ static int open_source(const char *src)
     return fd;
 }
 
+/* A socket or a FIFO under a read-only bind can still be connected to or written: such a
+ * source must be asked for (STK_MOUNT_SPECIAL). Checked on the opened tree, so the file that
+ * is bound is the file that was checked. */
+static int check_special(int fd, const struct stk_mount *m, struct stk_error *err)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        return stk_fail_on(err, "bind", errno, "stat source", m->src);
+    }
+    if ((S_ISSOCK(st.st_mode) || S_ISFIFO(st.st_mode)) && (m->flags & STK_MOUNT_SPECIAL) == 0) {
+        return stk_fail_on(err, "bind", EPERM,
+                           "source is a socket or FIFO, which the spec did not allow:", m->src);
+    }
+    return 0;
+}
+
 static int open_bind(const struct stk_mount *m, int idmap_userns_fd, struct stk_error *err)
 {
     int fd = open_source(m->src);
@@ -91,15 +127,19 @@ static int open_bind(const struct stk_mount *m, int idmap_userns_fd, struct stk_
                            saved == ELOOP ? "source goes through a symbolic link" : "source",
                            m->src);
     }
+    if (check_special(fd, m, err) < 0) {
+        close(fd);
+        return -1;
+    }
     uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
     if (m->flags & STK_MOUNT_READONLY) {
         attrs |= MOUNT_ATTR_RDONLY;
     }
-    /* Only read-only binds are idmapped. Through a writable idmapped bind the sandbox would
-     * create files owned by host root and could chmod them set-user-ID: nosuid protects only
-     * this view, not the host's. A root caller's writable binds are plain binds written as host
-     * uid 65534. */
-    if (idmap_userns_fd >= 0 && (m->flags & STK_MOUNT_READONLY)) {
+    /* Only binds that ask for it are idmapped, and only read-only ones (spec.c). The idmap
+     * shows host root's files as the sandbox user's: root-only sockets and FIFOs in the tree
+     * would become reachable, so it is never implied. Through a writable idmapped bind the
+     * sandbox would create files owned by host root and could chmod them set-user-ID. */
+    if (idmap_userns_fd >= 0 && (m->flags & STK_MOUNT_IDMAP)) {
         if (set_attrs(fd, AT_RECURSIVE, attrs, idmap_userns_fd) == 0) {
             return fd;
         }
@@ -247,7 +287,8 @@ static int dev_fail(struct stk_error *err, const char *what, const char *name)
 }
 
 /* /dev's content; dev is the attached tmpfs's mount fd. */
-static int populate_dev(int dev, const int nodes[DEV_NODE_COUNT], struct stk_error *err)
+static int populate_dev(int dev, const int nodes[DEV_NODE_COUNT], const struct stk_spec *spec,
+                        struct stk_error *err)
 {
     for (size_t i = 0; i < DEV_NODE_COUNT; i++) {
         int f = openat(dev, dev_nodes[i], O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
@@ -271,8 +312,12 @@ static int populate_dev(int dev, const int nodes[DEV_NODE_COUNT], struct stk_err
     if (mkdirat(dev, "pts", 0755) < 0) {
         return dev_fail(err, "mkdir", "pts");
     }
-    static const char *const pts_options[] = {"newinstance", NULL, "ptmxmode", "0666",
-                                              "mode", "0620", NULL};
+    /* max= bounds this instance's ptys: without it one sandbox can take the kernel's whole
+     * pty budget (kernel.pty.max) and the next one, or the host, gets ENOSPC. */
+    char pty_max[21];
+    stk_format_u64(pty_max, spec->pty_max);
+    const char *const pts_options[] = {"newinstance", NULL, "ptmxmode", "0666", "mode", "0620",
+                                       spec->has_pty_max ? "max" : NULL, pty_max, NULL};
     int pts = new_fs("devpts", pts_options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, "dev", err);
     if (pts < 0) {
         return -1;
@@ -291,7 +336,10 @@ static int populate_dev(int dev, const int nodes[DEV_NODE_COUNT], struct stk_err
     if (mkdirat(dev, "shm", 0755) < 0) {
         return dev_fail(err, "mkdir", "shm");
     }
-    static const char *const shm_options[] = {"mode", "1777", NULL};
+    struct tmpfs_bounds shm_bounds;
+    tmpfs_bounds(STK_DEV_SHM_SIZE, &shm_bounds);
+    const char *const shm_options[] = {"mode", "1777", "size", shm_bounds.size,
+                                       "nr_inodes", shm_bounds.inodes, NULL};
     int shm = new_fs("tmpfs", shm_options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "dev", err);
     if (shm < 0) {
         return -1;
@@ -319,13 +367,15 @@ static int populate_dev(int dev, const int nodes[DEV_NODE_COUNT], struct stk_err
     return 0;
 }
 
-static int mount_dev(int root, const int nodes[DEV_NODE_COUNT], struct stk_error *err)
+static int mount_dev(int root, const int nodes[DEV_NODE_COUNT], const struct stk_spec *spec,
+                     struct stk_error *err)
 {
     int target = open_in_root(root, "/dev", O_DIRECTORY);
     if (target < 0) {
         return stk_fail(err, "dev", errno, "/dev in the new root");
     }
-    static const char *const options[] = {"mode", "0755", "size", "1048576", NULL};
+    static const char *const options[] = {"mode", "0755", "size", DEV_SIZE,
+                                          "nr_inodes", DEV_INODES, NULL};
     int dev = new_fs("tmpfs", options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, "dev", err);
     if (dev < 0) {
         close(target);
@@ -338,7 +388,7 @@ static int mount_dev(int root, const int nodes[DEV_NODE_COUNT], struct stk_error
         close(dev);
         return stk_fail(err, "dev", saved, "move_mount /dev");
     }
-    rc = populate_dev(dev, nodes, err);
+    rc = populate_dev(dev, nodes, spec, err);
     /* Read-only once populated: only this mount, the binds and pts/shm below keep theirs. */
     if (rc == 0 && set_attrs(dev, 0, MOUNT_ATTR_RDONLY, -1) < 0) {
         rc = stk_fail(err, "dev", errno, "mount_setattr /dev read-only");
@@ -495,9 +545,10 @@ static int apply_tmpfs(int root, const struct stk_plan *p, size_t i, struct stk_
     if (target < 0) {
         return -1;
     }
-    char size[21];
-    stk_format_u64(size, m->size);
-    const char *options[] = {"mode", "1777", m->size != 0 ? "size" : NULL, size, NULL};
+    struct tmpfs_bounds bounds;
+    tmpfs_bounds(m->size, &bounds);
+    const char *options[] = {"mode", "1777", "size", bounds.size, "nr_inodes", bounds.inodes,
+                             NULL};
     int fs = new_fs("tmpfs", options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "tmpfs", err);
     int rc = 0;
     if (fs < 0) {
@@ -552,7 +603,7 @@ int stk_mounts_setup(struct stk_plan *p, struct stk_error *err)
         rc = mount_proc(root, err);
     }
     if (rc == 0) {
-        rc = mount_dev(root, nodes, err);
+        rc = mount_dev(root, nodes, p->spec, err);
     }
     for (size_t i = 0; rc == 0 && i < p->spec->mount_count; i++) {
         rc = p->spec->mounts[i].type == STK_MOUNT_BIND ? apply_bind(root, p, i, err)

@@ -33,6 +33,8 @@ static const char *tag_name(uint16_t tag)
     case STK_F_SECCOMP_BPF: return "SECCOMP_BPF";
     case STK_F_REPORT: return "REPORT";
     case STK_F_GUARD_BPF: return "GUARD_BPF";
+    case STK_F_USER_LIMIT: return "USER_LIMIT";
+    case STK_F_PTY_MAX: return "PTY_MAX";
     default: return NULL;
     }
 }
@@ -93,7 +95,9 @@ static bool canonical_mount_path(const uint8_t *p, size_t len)
 
 struct counts {
     size_t args, envs, mounts, rlimits, reports, bpf_insns, guard_insns, string_bytes, strings;
-    bool seen[STK_F_GUARD_BPF + 1];
+    size_t user_limits;
+    bool seen[STK_F_PTY_MAX + 1];
+    bool user_limit_seen[STK_USER_LIMIT_COUNT];
 };
 
 static int check_mount(const uint8_t *v, size_t len, size_t index, struct counts *c,
@@ -129,8 +133,13 @@ static int check_mount(const uint8_t *v, size_t len, size_t index, struct counts
                              "(no . or .. or empty components, at most 4095 bytes)");
     }
     if (type == STK_MOUNT_BIND) {
-        if ((flags & ~(uint32_t)STK_MOUNT_READONLY) != 0) {
+        if ((flags & ~(uint32_t)(STK_MOUNT_READONLY | STK_MOUNT_IDMAP | STK_MOUNT_SPECIAL)) != 0) {
             return invalid_index(err, "MOUNT", index, "unknown flags for BIND");
+        }
+        /* A writable idmapped bind would create files owned by host root, set-user-ID
+         * included. */
+        if ((flags & STK_MOUNT_IDMAP) != 0 && (flags & STK_MOUNT_READONLY) == 0) {
+            return invalid_index(err, "MOUNT", index, "IDMAP needs READONLY");
         }
         if (size != 0) {
             return invalid_index(err, "MOUNT", index, "BIND with a size");
@@ -146,6 +155,10 @@ static int check_mount(const uint8_t *v, size_t len, size_t index, struct counts
         if (src_len != 0) {
             return invalid_index(err, "MOUNT", index, "TMPFS with a src");
         }
+        /* size=0 would mean no bound at all: half of the host's memory. */
+        if (size == 0) {
+            return invalid_index(err, "MOUNT", index, "TMPFS needs a size");
+        }
     } else {
         return invalid_index(err, "MOUNT", index, "unknown mount type");
     }
@@ -158,7 +171,7 @@ static int check_field(uint16_t tag, const uint8_t *v, size_t len, struct counts
 {
     const char *name = tag_name(tag);
     bool repeated = tag == STK_F_ARG || tag == STK_F_ENV || tag == STK_F_MOUNT ||
-                    tag == STK_F_RLIMIT || tag == STK_F_REPORT;
+                    tag == STK_F_RLIMIT || tag == STK_F_REPORT || tag == STK_F_USER_LIMIT;
     if (!repeated && c->seen[tag]) {
         return invalid(err, name, "appears more than once");
     }
@@ -298,6 +311,33 @@ static int check_field(uint16_t tag, const uint8_t *v, size_t len, struct counts
                                  "sendmsg cannot be reported (it hands the listener to pid 1)");
         }
         c->reports++;
+        return 0;
+    case STK_F_USER_LIMIT:
+        if (len != 16) {
+            return invalid_index(err, "USER_LIMIT", c->user_limits, "length is not 16");
+        }
+        if (stk_get_u32(v) >= STK_USER_LIMIT_COUNT) {
+            return invalid_index(err, "USER_LIMIT", c->user_limits, "unknown limit");
+        }
+        if (c->user_limit_seen[stk_get_u32(v)]) {
+            return invalid_index(err, "USER_LIMIT", c->user_limits, "limit given twice");
+        }
+        if (stk_get_u32(v + 4) != 0) {
+            return invalid_index(err, "USER_LIMIT", c->user_limits, "reserved word is not 0");
+        }
+        if (stk_get_u64(v + 8) > STK_MAX_USER_LIMIT_VALUE) {
+            return invalid_index(err, "USER_LIMIT", c->user_limits, "value above 2^31-1");
+        }
+        c->user_limit_seen[stk_get_u32(v)] = true;
+        c->user_limits++;
+        return 0;
+    case STK_F_PTY_MAX:
+        if (len != 4) {
+            return invalid(err, "PTY_MAX", "length is not 4");
+        }
+        if (stk_get_u32(v) == 0 || stk_get_u32(v) > STK_MAX_PTYS) {
+            return invalid(err, "PTY_MAX", "must be 1..1048576");
+        }
         return 0;
     default:
         return -1; /* unreachable: unknown tags are rejected by the caller */
@@ -443,6 +483,16 @@ static void fill(const uint8_t *payload, size_t len, struct stk_spec *s)
             s->guard_bpf_len = flen / 8;
             copy_program(s->guard_bpf, v, s->guard_bpf_len);
             break;
+        case STK_F_USER_LIMIT: {
+            struct stk_user_limit_value *l = &s->user_limits[s->user_limit_count++];
+            l->limit = stk_get_u32(v);
+            l->value = stk_get_u64(v + 8);
+            break;
+        }
+        case STK_F_PTY_MAX:
+            s->has_pty_max = true;
+            s->pty_max = stk_get_u32(v);
+            break;
         case STK_F_REPORT: {
             struct stk_report *r = &s->reports[s->report_count++];
             r->nr = stk_get_u32(v);
@@ -486,6 +536,13 @@ static int check_combined(const struct stk_spec *s, struct stk_error *err)
     }
     if (s->hostname != NULL && (s->namespaces & CLONE_NEWUTS) == 0) {
         return invalid(err, "HOSTNAME", "needs CLONE_NEWUTS in NAMESPACES");
+    }
+    if (s->user_limit_count > 0 && (s->namespaces & CLONE_NEWUSER) == 0) {
+        return invalid(err, "USER_LIMIT", "needs CLONE_NEWUSER in NAMESPACES (without it the"
+                                          " host's own limits would be changed)");
+    }
+    if (s->has_pty_max && (s->namespaces & CLONE_NEWNS) == 0) {
+        return invalid(err, "PTY_MAX", "needs CLONE_NEWNS in NAMESPACES");
     }
     if (s->mount_count > 0 && (s->namespaces & CLONE_NEWNS) == 0) {
         return invalid(err, "MOUNT", "needs CLONE_NEWNS in NAMESPACES");

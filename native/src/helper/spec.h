@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "stockade.h"
 
 /* The CLONE_NEW* flags a spec may ask for (NEWTIME is not clone()-able: it shares CSIGNAL). */
 #define STK_ALLOWED_NAMESPACES                                                               \
@@ -33,7 +34,7 @@
 struct stk_mount {
     uint32_t type;  /* STK_MOUNT_BIND or STK_MOUNT_TMPFS */
     uint32_t flags; /* STK_MOUNT_READONLY */
-    uint64_t size;  /* tmpfs bytes, 0 = kernel default */
+    uint64_t size;  /* tmpfs bytes, at least 1 */
     const char *src;
     const char *dst;
 };
@@ -49,6 +50,11 @@ struct stk_mount {
 struct stk_report {
     uint32_t nr;
     uint32_t err;
+};
+
+struct stk_user_limit_value {
+    uint32_t limit; /* enum stk_user_limit */
+    uint64_t value;
 };
 
 struct stk_rlimit {
@@ -81,6 +87,10 @@ struct stk_spec {
     size_t guard_bpf_len;
     struct stk_report *reports; /* sorted by nr, no duplicates; NULL when absent */
     size_t report_count;
+    struct stk_user_limit_value user_limits[STK_USER_LIMIT_COUNT];
+    size_t user_limit_count;
+    bool has_pty_max;
+    uint32_t pty_max;
 
     char *strings; /* the block every string above points into */
 };

@@ -6,9 +6,23 @@ import java.util.Objects;
 import java.util.OptionalLong;
 
 /**
- * Resource limits (rlimits) applied to the sandboxed command; each is applied as both the soft
- * and the hard limit, so the command cannot raise it. An unset limit ({@code -1} in the builder)
- * leaves the value the command inherits. Core dumps are off ({@code coreBytes} 0) unless set.
+ * Resource limits applied to the sandboxed command: rlimits, each applied as both the soft and
+ * the hard limit so the command cannot raise it, and the sandbox's own bounds of kernel budgets
+ * it would otherwise share with the host. A limit set to {@link #UNSET} leaves the value the
+ * command inherits.
+ *
+ * <p>Defaults, so that a step cannot exhaust what the host shares: {@link #DEFAULT_PROCESSES}
+ * processes ({@code RLIMIT_NPROC}; the inherited one is usually above the kernel's pid_max),
+ * {@link #DEFAULT_OPEN_FILES_SOFT} open files soft and {@link #DEFAULT_OPEN_FILES} hard
+ * ({@code RLIMIT_NOFILE}; a JVM raises its inherited limit to tens of thousands), core dumps
+ * off, {@link #DEFAULT_PTYS} ptys (the sandbox's devpts {@code max=}), and in the sandbox's user
+ * namespace {@link #DEFAULT_INOTIFY_INSTANCES} inotify instances,
+ * {@link #DEFAULT_INOTIFY_WATCHES} watches, {@link #DEFAULT_FANOTIFY_GROUPS} fanotify groups,
+ * {@link #DEFAULT_FANOTIFY_MARKS} marks and {@link #DEFAULT_NAMESPACES} namespaces of each type
+ * ({@code /proc/sys/user/max_*}: those counts are charged to the user who created the
+ * namespace — host root for a root caller — so without a bound of its own one sandbox could
+ * take that user's whole budget). The namespace bounds need the user namespace; without it they
+ * are not applied.
  *
  * <p>Values are checked by {@link SandboxPolicy.Builder#build()}, together with the rest of the
  * policy: a limit must be positive, and at least what any process needs to start
@@ -24,28 +38,64 @@ public final class Limits {
     public static final long MIN_ADDRESS_SPACE_BYTES = 16L * 1024 * 1024;
     /** Below this execve itself cannot place the arguments and environment. */
     public static final long MIN_STACK_BYTES = 64L * 1024;
+    /** Default {@code RLIMIT_NPROC}. */
+    public static final long DEFAULT_PROCESSES = 4096;
+    /** Default hard {@code RLIMIT_NOFILE}. */
+    public static final long DEFAULT_OPEN_FILES = 4096;
+    /** Default soft {@code RLIMIT_NOFILE}: what select()-based programs can handle. */
+    public static final long DEFAULT_OPEN_FILES_SOFT = 1024;
+    /** Default bound of the sandbox's ptys. */
+    public static final long DEFAULT_PTYS = 64;
+    /** Default {@code max_inotify_instances} of the sandbox's user namespace. */
+    public static final long DEFAULT_INOTIFY_INSTANCES = 32;
+    /** Default {@code max_inotify_watches} of the sandbox's user namespace. */
+    public static final long DEFAULT_INOTIFY_WATCHES = 16384;
+    /** Default {@code max_fanotify_groups} of the sandbox's user namespace. */
+    public static final long DEFAULT_FANOTIFY_GROUPS = 4;
+    /** Default {@code max_fanotify_marks} of the sandbox's user namespace. */
+    public static final long DEFAULT_FANOTIFY_MARKS = 1024;
+    /** Default {@code max_*_namespaces} (each type) of the sandbox's user namespace. */
+    public static final long DEFAULT_NAMESPACES = 8;
+    /** The largest value of a pty or user-namespace bound (the kernel's are ints). */
+    public static final long MAX_KERNEL_COUNT = Integer.MAX_VALUE;
+    /** The most ptys a devpts instance may be given (the kernel's own ceiling). */
+    public static final long MAX_PTYS = 1L << 20;
 
     private static final Limits DEFAULTS = builder().build();
 
     private final long openFiles;
+    private final long openFilesSoft;
     private final long processes;
     private final long fileSizeBytes;
     private final long cpuTimeSeconds;
     private final long addressSpaceBytes;
     private final long stackBytes;
     private final long coreBytes;
+    private final long ptys;
+    private final long inotifyInstances;
+    private final long inotifyWatches;
+    private final long fanotifyGroups;
+    private final long fanotifyMarks;
+    private final long namespaces;
 
     private Limits(Builder b) {
         this.openFiles = b.openFiles;
+        this.openFilesSoft = b.openFilesSoft;
         this.processes = b.processes;
         this.fileSizeBytes = b.fileSizeBytes;
         this.cpuTimeSeconds = b.cpuTimeSeconds;
         this.addressSpaceBytes = b.addressSpaceBytes;
         this.stackBytes = b.stackBytes;
         this.coreBytes = b.coreBytes;
+        this.ptys = b.ptys;
+        this.inotifyInstances = b.inotifyInstances;
+        this.inotifyWatches = b.inotifyWatches;
+        this.fanotifyGroups = b.fanotifyGroups;
+        this.fanotifyMarks = b.fanotifyMarks;
+        this.namespaces = b.namespaces;
     }
 
-    /** No limits except core dumps off. */
+    /** The defaults listed in the class description. */
     public static Limits defaults() {
         return DEFAULTS;
     }
@@ -59,18 +109,30 @@ public final class Limits {
     public Builder toBuilder() {
         Builder b = new Builder();
         b.openFiles = openFiles;
+        b.openFilesSoft = openFilesSoft;
         b.processes = processes;
         b.fileSizeBytes = fileSizeBytes;
         b.cpuTimeSeconds = cpuTimeSeconds;
         b.addressSpaceBytes = addressSpaceBytes;
         b.stackBytes = stackBytes;
         b.coreBytes = coreBytes;
+        b.ptys = ptys;
+        b.inotifyInstances = inotifyInstances;
+        b.inotifyWatches = inotifyWatches;
+        b.fanotifyGroups = fanotifyGroups;
+        b.fanotifyMarks = fanotifyMarks;
+        b.namespaces = namespaces;
         return b;
     }
 
-    /** {@code RLIMIT_NOFILE}: the highest fd number plus one the command may open. */
+    /** {@code RLIMIT_NOFILE} (hard): the highest fd number plus one the command may open. */
     public OptionalLong openFiles() {
         return opt(openFiles);
+    }
+
+    /** The soft {@code RLIMIT_NOFILE}: {@link #openFiles()} unless left at the defaults. */
+    public OptionalLong openFilesSoft() {
+        return opt(openFilesSoft);
     }
 
     /** {@code RLIMIT_NPROC}: processes (threads included) the command's user may have. */
@@ -103,6 +165,36 @@ public final class Limits {
         return opt(coreBytes);
     }
 
+    /** The most ptys the sandbox's own devpts hands out. */
+    public OptionalLong ptys() {
+        return opt(ptys);
+    }
+
+    /** {@code max_inotify_instances} of the sandbox's user namespace. */
+    public OptionalLong inotifyInstances() {
+        return opt(inotifyInstances);
+    }
+
+    /** {@code max_inotify_watches} of the sandbox's user namespace. */
+    public OptionalLong inotifyWatches() {
+        return opt(inotifyWatches);
+    }
+
+    /** {@code max_fanotify_groups} of the sandbox's user namespace. */
+    public OptionalLong fanotifyGroups() {
+        return opt(fanotifyGroups);
+    }
+
+    /** {@code max_fanotify_marks} of the sandbox's user namespace. */
+    public OptionalLong fanotifyMarks() {
+        return opt(fanotifyMarks);
+    }
+
+    /** {@code max_*_namespaces} of the sandbox's user namespace, for each namespace type. */
+    public OptionalLong namespaces() {
+        return opt(namespaces);
+    }
+
     private static OptionalLong opt(long v) {
         return v == UNSET ? OptionalLong.empty() : OptionalLong.of(v);
     }
@@ -119,11 +211,24 @@ public final class Limits {
                 "no process starts with less");
         atLeast(problems, "stackBytes", stackBytes, MIN_STACK_BYTES,
                 "execve needs room for the arguments and environment");
+        atMost(problems, "ptys", ptys, 1, MAX_PTYS);
+        atMost(problems, "inotifyInstances", inotifyInstances, 0, MAX_KERNEL_COUNT);
+        atMost(problems, "inotifyWatches", inotifyWatches, 0, MAX_KERNEL_COUNT);
+        atMost(problems, "fanotifyGroups", fanotifyGroups, 0, MAX_KERNEL_COUNT);
+        atMost(problems, "fanotifyMarks", fanotifyMarks, 0, MAX_KERNEL_COUNT);
+        atMost(problems, "namespaces", namespaces, 0, MAX_KERNEL_COUNT);
         if (coreBytes != UNSET && coreBytes < 0) {
             problems.add("limit coreBytes is negative (" + coreBytes
                     + "): use 0 for no core dumps");
         }
         return problems;
+    }
+
+    private static void atMost(List<String> problems, String name, long value, long min,
+            long max) {
+        if (value != UNSET && (value < min || value > max)) {
+            problems.add("limit " + name + " is " + value + ": it must be " + min + ".." + max);
+        }
     }
 
     private static void atLeast(List<String> problems, String name, long value, long min,
@@ -147,7 +252,11 @@ public final class Limits {
         if (!(o instanceof Limits l)) {
             return false;
         }
-        return openFiles == l.openFiles && processes == l.processes
+        return openFiles == l.openFiles && openFilesSoft == l.openFilesSoft
+                && processes == l.processes && ptys == l.ptys
+                && inotifyInstances == l.inotifyInstances && inotifyWatches == l.inotifyWatches
+                && fanotifyGroups == l.fanotifyGroups && fanotifyMarks == l.fanotifyMarks
+                && namespaces == l.namespaces
                 && fileSizeBytes == l.fileSizeBytes && cpuTimeSeconds == l.cpuTimeSeconds
                 && addressSpaceBytes == l.addressSpaceBytes && stackBytes == l.stackBytes
                 && coreBytes == l.coreBytes;
@@ -155,20 +264,30 @@ public final class Limits {
 
     @Override
     public int hashCode() {
-        return Objects.hash(openFiles, processes, fileSizeBytes, cpuTimeSeconds,
-                addressSpaceBytes, stackBytes, coreBytes);
+        return Objects.hash(openFiles, openFilesSoft, processes, fileSizeBytes, cpuTimeSeconds,
+                addressSpaceBytes, stackBytes, coreBytes, ptys, inotifyInstances, inotifyWatches,
+                fanotifyGroups, fanotifyMarks, namespaces);
     }
 
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("Limits[");
         append(sb, "openFiles", openFiles);
+        if (openFilesSoft != openFiles) {
+            append(sb, "openFilesSoft", openFilesSoft);
+        }
         append(sb, "processes", processes);
         append(sb, "fileSizeBytes", fileSizeBytes);
         append(sb, "cpuTimeSeconds", cpuTimeSeconds);
         append(sb, "addressSpaceBytes", addressSpaceBytes);
         append(sb, "stackBytes", stackBytes);
         append(sb, "coreBytes", coreBytes);
+        append(sb, "ptys", ptys);
+        append(sb, "inotifyInstances", inotifyInstances);
+        append(sb, "inotifyWatches", inotifyWatches);
+        append(sb, "fanotifyGroups", fanotifyGroups);
+        append(sb, "fanotifyMarks", fanotifyMarks);
+        append(sb, "namespaces", namespaces);
         if (sb.charAt(sb.length() - 1) == ' ') {
             sb.setLength(sb.length() - 1);
         }
@@ -186,23 +305,38 @@ public final class Limits {
      * that {@link SandboxPolicy.Builder#build()} can report every bad value at once.
      */
     public static final class Builder {
-        private long openFiles = UNSET;
-        private long processes = UNSET;
+        private long openFiles = DEFAULT_OPEN_FILES;
+        private long openFilesSoft = DEFAULT_OPEN_FILES_SOFT;
+        private long processes = DEFAULT_PROCESSES;
         private long fileSizeBytes = UNSET;
         private long cpuTimeSeconds = UNSET;
         private long addressSpaceBytes = UNSET;
         private long stackBytes = UNSET;
         private long coreBytes = 0;
+        private long ptys = DEFAULT_PTYS;
+        private long inotifyInstances = DEFAULT_INOTIFY_INSTANCES;
+        private long inotifyWatches = DEFAULT_INOTIFY_WATCHES;
+        private long fanotifyGroups = DEFAULT_FANOTIFY_GROUPS;
+        private long fanotifyMarks = DEFAULT_FANOTIFY_MARKS;
+        private long namespaces = DEFAULT_NAMESPACES;
 
         private Builder() {}
 
-        /** {@code RLIMIT_NOFILE}, at least {@link Limits#MIN_OPEN_FILES}; UNSET inherits. */
+        /**
+         * {@code RLIMIT_NOFILE}, soft and hard, at least {@link Limits#MIN_OPEN_FILES};
+         * {@link Limits#UNSET} inherits (default {@link Limits#DEFAULT_OPEN_FILES_SOFT} soft,
+         * {@link Limits#DEFAULT_OPEN_FILES} hard).
+         */
         public Builder openFiles(long value) {
             this.openFiles = value;
+            this.openFilesSoft = value;
             return this;
         }
 
-        /** {@code RLIMIT_NPROC}, at least 1; {@link Limits#UNSET} inherits. */
+        /**
+         * {@code RLIMIT_NPROC}, at least 1 (default {@link Limits#DEFAULT_PROCESSES});
+         * {@link Limits#UNSET} inherits.
+         */
         public Builder processes(long value) {
             this.processes = value;
             return this;
@@ -235,6 +369,42 @@ public final class Limits {
         /** Core dump size; 0 (the default) disables core dumps, {@link #UNSET} inherits. */
         public Builder coreBytes(long value) {
             this.coreBytes = value;
+            return this;
+        }
+
+        /** The sandbox's pty bound, 1..{@link Limits#MAX_PTYS}; UNSET: the kernel's only. */
+        public Builder ptys(long value) {
+            this.ptys = value;
+            return this;
+        }
+
+        /** {@code max_inotify_instances} in the sandbox's user namespace; UNSET inherits. */
+        public Builder inotifyInstances(long value) {
+            this.inotifyInstances = value;
+            return this;
+        }
+
+        /** {@code max_inotify_watches} in the sandbox's user namespace; UNSET inherits. */
+        public Builder inotifyWatches(long value) {
+            this.inotifyWatches = value;
+            return this;
+        }
+
+        /** {@code max_fanotify_groups} in the sandbox's user namespace; UNSET inherits. */
+        public Builder fanotifyGroups(long value) {
+            this.fanotifyGroups = value;
+            return this;
+        }
+
+        /** {@code max_fanotify_marks} in the sandbox's user namespace; UNSET inherits. */
+        public Builder fanotifyMarks(long value) {
+            this.fanotifyMarks = value;
+            return this;
+        }
+
+        /** {@code max_*_namespaces} of every type in the sandbox's user namespace. */
+        public Builder namespaces(long value) {
+            this.namespaces = value;
             return this;
         }
 

@@ -13,8 +13,12 @@ import java.util.Objects;
  * @param target where the mount appears inside the sandbox (an absolute path)
  * @param readOnly whether the mount is read-only (a bind made with {@link #bindReadOnly})
  * @param sizeBytes the size limit of a tmpfs; 0 for a bind
+ * @param idmapped a root caller's read-only bind that shows host root's files as the sandbox
+ *     user's ({@link #idmappingRoot()})
+ * @param specialSource whether the source may be a socket or a FIFO ({@link #allowingSocket()})
  */
-public record Mount(Type type, Path source, Path target, boolean readOnly, long sizeBytes) {
+public record Mount(Type type, Path source, Path target, boolean readOnly, long sizeBytes,
+        boolean idmapped, boolean specialSource) {
 
     /** The kinds of mount. */
     public enum Type {
@@ -35,7 +39,34 @@ public record Mount(Type type, Path source, Path target, boolean readOnly, long 
             }
         } else if (source != null) {
             throw new IllegalArgumentException("a tmpfs has no source: " + source);
+        } else if (idmapped || specialSource) {
+            throw new IllegalArgumentException("a tmpfs is neither idmapped nor special");
         }
+    }
+
+    /** A mount without the two opt-ins. */
+    public Mount(Type type, Path source, Path target, boolean readOnly, long sizeBytes) {
+        this(type, source, target, readOnly, sizeBytes, false, false);
+    }
+
+    /**
+     * This read-only bind, idmapped: host root's files in it appear as the sandbox user's, so a
+     * root caller's command can read root-owned files (a 0700 {@code /root/.m2}). For root
+     * callers only ({@link SandboxPolicy.Builder#build()} refuses it otherwise, and for a
+     * writable bind: files made through it would be host root's, set-user-ID ones included).
+     * Not the default because it also hands the command every root-only socket and FIFO in
+     * the tree: a read-only mount does not stop {@code connect()} or a FIFO's writes.
+     */
+    public Mount idmappingRoot() {
+        return new Mount(type, source, target, readOnly, sizeBytes, true, specialSource);
+    }
+
+    /**
+     * This bind, allowed to have a socket or a FIFO as its source (refused otherwise: a bound
+     * daemon socket is a way out of the sandbox, read-only or not, so it must be asked for).
+     */
+    public Mount allowingSocket() {
+        return new Mount(type, source, target, readOnly, sizeBytes, idmapped, true);
     }
 
     /** Binds host path {@code source} read-write at {@code target}. */
@@ -56,7 +87,8 @@ public record Mount(Type type, Path source, Path target, boolean readOnly, long 
     @Override
     public String toString() {
         return switch (type) {
-            case BIND -> (readOnly ? "bind-ro " : "bind ") + source + " -> " + target;
+            case BIND -> (readOnly ? "bind-ro " : "bind ") + (idmapped ? "idmapped " : "")
+                    + (specialSource ? "socket " : "") + source + " -> " + target;
             case TMPFS -> "tmpfs " + target + " (" + sizeBytes + " bytes)";
         };
     }

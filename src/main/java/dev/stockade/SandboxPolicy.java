@@ -56,6 +56,11 @@ public final class SandboxPolicy {
     /** The uid and gid a root caller's command runs as unless the policy sets them ("nobody"). */
     public static final int ROOT_CALLER_DEFAULT_ID = 65534;
 
+    // File types in st_mode (the same on every Linux architecture).
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFSOCK = 0140000;
+    private static final int S_IFIFO = 0010000;
+
     private static final Pattern ENV_NAME_BAD = Pattern.compile("[=\\x00]");
     private static final Pattern HOSTNAME_LABEL =
             Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
@@ -83,7 +88,8 @@ public final class SandboxPolicy {
         List<Mount> normalized = new ArrayList<>();
         for (Mount m : b.mounts) {
             normalized.add(new Mount(m.type(), m.source() == null ? null : m.source().normalize(),
-                    m.target().normalize(), m.readOnly(), m.sizeBytes()));
+                    m.target().normalize(), m.readOnly(), m.sizeBytes(), m.idmapped(),
+                    m.specialSource()));
         }
         this.mounts = List.copyOf(normalized);
         this.environment = Collections.unmodifiableMap(new LinkedHashMap<>(environment));
@@ -514,11 +520,41 @@ public final class SandboxPolicy {
                         problems.add("bind source " + source + " does not exist");
                     } else {
                         checkNoSymlink(problems, "bind source", source);
+                        checkSpecialSource(problems, m);
+                    }
+                    if (m.idmapped() && !m.readOnly()) {
+                        problems.add("bind " + source + " is writable and idmapped: files made"
+                                + " through it would be host root's (set-user-ID ones too);"
+                                + " only read-only binds may be idmapped");
+                    } else if (m.idmapped() && !CallerIds.isRoot()) {
+                        problems.add("bind " + source + " is idmapped, which is for root"
+                                + " callers only (an unprivileged caller's files keep their"
+                                + " owner and are readable as they are)");
                     }
                 } else if (m.sizeBytes() <= 0) {
                     problems.add("tmpfs at " + target + " has size " + m.sizeBytes()
                             + ": it must be positive");
                 }
+            }
+        }
+
+        /**
+         * A socket or FIFO as a bind source is a way out of the sandbox (a read-only mount does
+         * not stop connect() or a FIFO's writes): only when the mount asks for it. The helper
+         * checks the opened source again.
+         */
+        private static void checkSpecialSource(List<String> problems, Mount m) {
+            try {
+                int type = (Integer) Files.getAttribute(m.source(), "unix:mode",
+                        LinkOption.NOFOLLOW_LINKS) & S_IFMT;
+                if ((type == S_IFSOCK || type == S_IFIFO) && !m.specialSource()) {
+                    problems.add("bind source " + m.source() + " is a "
+                            + (type == S_IFSOCK ? "socket" : "FIFO") + ": it leads out of the"
+                            + " sandbox, read-only or not; allow it with"
+                            + " Mount.allowingSocket() (--ro-bind-socket)");
+                }
+            } catch (IOException e) {
+                problems.add("bind source " + m.source() + " cannot be read: " + e.getMessage());
             }
         }
 

@@ -51,8 +51,9 @@ class IsolationTest {
             throws Exception {
         // Whatever id the command has inside, what it creates in the workspace belongs to the
         // caller on the host, or to 65534 when the caller is root: a set-user-ID file made in
-        // the workspace must never be host root's.
-        SandboxPolicy policy = POLICY.toBuilder().workspace(SandboxUser.owns(dir)).build();
+        // the workspace must never be host root's. (The set-id guard is off here, to make one.)
+        SandboxPolicy policy = POLICY.toBuilder().workspace(SandboxUser.owns(dir))
+                .allowSetIdFiles(true).build();
         assertEquals(0, run(policy, "/bin/sh", "-c",
                 "cp /bin/true made-inside && chmod 6755 made-inside").exitCode());
         Path made = dir.resolve("made-inside");
@@ -133,7 +134,13 @@ class IsolationTest {
 
     @Test
     void withoutAProfileThereIsNoFilterButStillNoPrivileges() throws Exception {
-        SandboxPolicy policy = POLICY.toBuilder().seccomp(SeccompProfile.none()).build();
+        // The set-id guard is a filter of its own: without a profile it is the only one.
+        SandboxPolicy guarded = POLICY.toBuilder().seccomp(SeccompProfile.none()).build();
+        Output withGuard = run(guarded, "grep", "-E", "^(CapEff|NoNewPrivs|Seccomp):",
+                "/proc/self/status");
+        assertEquals(List.of("CapEff:\t0000000000000000", "NoNewPrivs:\t1", "Seccomp:\t2"),
+                withGuard.stdout().lines().toList());
+        SandboxPolicy policy = guarded.toBuilder().allowSetIdFiles(true).build();
         Output out = run(policy, "grep", "-E", "^(CapEff|NoNewPrivs|Seccomp):",
                 "/proc/self/status");
         assertEquals(List.of("CapEff:\t0000000000000000", "NoNewPrivs:\t1", "Seccomp:\t0"),

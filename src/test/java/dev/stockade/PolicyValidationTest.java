@@ -70,7 +70,13 @@ class PolicyValidationTest {
         }
         assertEquals(env, p.environment());
         assertEquals(OptionalLong.of(0), p.limits().coreBytes());
-        assertEquals(OptionalLong.empty(), p.limits().openFiles());
+        assertEquals(OptionalLong.of(4096), p.limits().openFiles());
+        assertEquals(OptionalLong.of(1024), p.limits().openFilesSoft());
+        assertEquals(OptionalLong.of(4096), p.limits().processes());
+        assertEquals(OptionalLong.of(64), p.limits().ptys());
+        assertEquals(OptionalLong.of(32), p.limits().inotifyInstances());
+        assertEquals(OptionalLong.of(8), p.limits().namespaces());
+        assertFalse(p.allowsSetIdFiles());
         assertEquals(Optional.empty(), p.timeout());
         assertEquals(Duration.ofSeconds(2), p.killGrace());
         int expectedId = CallerIds.isRoot() ? 65534 : CallerIds.uid();

@@ -72,6 +72,19 @@ final class RunCommand implements Callable<Integer> {
             description = "Bind host path SRC read-only at DST (default: SRC). Repeatable.")
     List<BindSpec> readOnlyBinds = new ArrayList<>();
 
+    @Option(names = "--ro-bind-idmapped", paramLabel = "SRC[:DST]",
+            converter = BindSpec.Converter.class,
+            description = "Root callers: as --ro-bind, with host root's files shown as the "
+                    + "sandbox user's, so root-owned files are readable (root-only sockets and "
+                    + "FIFOs in SRC become reachable too). Repeatable.")
+    List<BindSpec> idmappedBinds = new ArrayList<>();
+
+    @Option(names = "--ro-bind-socket", paramLabel = "SRC[:DST]",
+            converter = BindSpec.Converter.class,
+            description = "Bind a socket or FIFO SRC read-only at DST (a plain --ro-bind "
+                    + "refuses them: connect() works through a read-only bind). Repeatable.")
+    List<BindSpec> socketBinds = new ArrayList<>();
+
     @Option(names = "--bind", paramLabel = "SRC[:DST]", converter = BindSpec.Converter.class,
             description = "Bind host path SRC read-write at DST (default: SRC). Repeatable.")
     List<BindSpec> binds = new ArrayList<>();
@@ -225,6 +238,12 @@ final class RunCommand implements Callable<Integer> {
         for (BindSpec bind : binds) {
             builder.removeMount(bind.target());
         }
+        for (BindSpec bind : idmappedBinds) {
+            builder.removeMount(bind.target());
+        }
+        for (BindSpec bind : socketBinds) {
+            builder.removeMount(bind.target());
+        }
         for (TmpfsSpec mount : tmpfs) {
             builder.removeMount(mount.target());
         }
@@ -233,6 +252,12 @@ final class RunCommand implements Callable<Integer> {
         }
         for (BindSpec bind : binds) {
             builder.bind(bind.source(), bind.target());
+        }
+        for (BindSpec bind : idmappedBinds) {
+            builder.mount(Mount.bindReadOnly(bind.source(), bind.target()).idmappingRoot());
+        }
+        for (BindSpec bind : socketBinds) {
+            builder.mount(Mount.bindReadOnly(bind.source(), bind.target()).allowingSocket());
         }
         for (TmpfsSpec mount : tmpfs) {
             builder.tmpfs(mount.target(), mount.sizeBytes());

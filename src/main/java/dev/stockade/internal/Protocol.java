@@ -59,10 +59,25 @@ public final class Protocol {
     public static final int F_REPORT = 13;
     /** A second filter program, installed before F_SECCOMP_BPF's: the set-id guard. */
     public static final int F_GUARD_BPF = 14;
+    /** u32 limit (USER_LIMIT_*), u32 0, u64 value: a /proc/sys/user bound of the sandbox. */
+    public static final int F_USER_LIMIT = 15;
+    /** u32: the devpts instance's max= (ptys). */
+    public static final int F_PTY_MAX = 16;
+
+    // STK_F_USER_LIMIT limits (enum stk_user_limit).
+    public static final int USER_LIMIT_INOTIFY_INSTANCES = 0;
+    public static final int USER_LIMIT_INOTIFY_WATCHES = 1;
+    public static final int USER_LIMIT_FANOTIFY_GROUPS = 2;
+    public static final int USER_LIMIT_FANOTIFY_MARKS = 3;
+    public static final int USER_LIMIT_NAMESPACES = 4;
 
     public static final int MOUNT_BIND = 1;
     public static final int MOUNT_TMPFS = 2;
     public static final int MOUNT_READONLY = 1;
+    /** A root caller's read-only bind, idmapped (host root's files as the sandbox user's). */
+    public static final int MOUNT_IDMAP = 2;
+    /** The bind's source may be a socket or a FIFO. */
+    public static final int MOUNT_SPECIAL = 4;
 
     /** Size of one {@code struct sock_filter}: u16 code, u8 jt, u8 jf, u32 k. */
     public static final int BPF_INSN_SIZE = 8;

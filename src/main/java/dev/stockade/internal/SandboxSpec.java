@@ -24,11 +24,14 @@ import java.util.Objects;
  *     answers them with (STK_F_REPORT fields); empty when it sends none
  * @param guardBpf the set-id guard's program (STK_F_GUARD_BPF), installed before
  *     {@code seccompBpf}, or {@code null} for none
+ * @param userLimits the bounds of the sandbox's user namespace (STK_F_USER_LIMIT)
+ * @param ptyMax the devpts instance's max= (STK_F_PTY_MAX), 0 for none
  */
 public record SandboxSpec(List<String> argv, List<String> environment, String cwd,
         int namespaces, int uid, int gid, String hostname, List<MountSpec> mounts,
         List<RlimitSpec> rlimits, long timeoutMs, long killGraceMs, byte[] seccompBpf,
-        List<ReportSpec> reports, byte[] guardBpf) {
+        List<ReportSpec> reports, byte[] guardBpf, List<UserLimitSpec> userLimits,
+        int ptyMax) {
 
     public SandboxSpec {
         argv = List.copyOf(argv);
@@ -37,6 +40,7 @@ public record SandboxSpec(List<String> argv, List<String> environment, String cw
         mounts = List.copyOf(mounts);
         rlimits = List.copyOf(rlimits);
         reports = List.copyOf(reports);
+        userLimits = List.copyOf(userLimits);
     }
 
     /** A spec without a guard program. */
@@ -44,7 +48,7 @@ public record SandboxSpec(List<String> argv, List<String> environment, String cw
             int uid, int gid, String hostname, List<MountSpec> mounts, List<RlimitSpec> rlimits,
             long timeoutMs, long killGraceMs, byte[] seccompBpf, List<ReportSpec> reports) {
         this(argv, environment, cwd, namespaces, uid, gid, hostname, mounts, rlimits, timeoutMs,
-                killGraceMs, seccompBpf, reports, null);
+                killGraceMs, seccompBpf, reports, null, List.of(), 0);
     }
 
     /** A spec without reported syscalls or a guard program. */
@@ -52,7 +56,7 @@ public record SandboxSpec(List<String> argv, List<String> environment, String cw
             int uid, int gid, String hostname, List<MountSpec> mounts, List<RlimitSpec> rlimits,
             long timeoutMs, long killGraceMs, byte[] seccompBpf) {
         this(argv, environment, cwd, namespaces, uid, gid, hostname, mounts, rlimits, timeoutMs,
-                killGraceMs, seccompBpf, List.of(), null);
+                killGraceMs, seccompBpf, List.of(), null, List.of(), 0);
     }
 
     /** One STK_F_MOUNT value: type (Protocol.MOUNT_*), flags, tmpfs size, source, target. */
@@ -71,4 +75,7 @@ public record SandboxSpec(List<String> argv, List<String> environment, String cw
      * errno pid 1 answers it with (0: let it run).
      */
     public record ReportSpec(int syscall, int errno) {}
+
+    /** One STK_F_USER_LIMIT value: the limit (Protocol.USER_LIMIT_*) and its value. */
+    public record UserLimitSpec(int limit, long value) {}
 }

@@ -59,9 +59,11 @@ public final class SpecEncoder {
         ordered.sort(Comparator.comparingInt(m -> m.target().normalize().getNameCount()));
         for (Mount m : ordered) {
             if (m.type() == Mount.Type.BIND) {
-                mounts.add(new SandboxSpec.MountSpec(Protocol.MOUNT_BIND,
-                        m.readOnly() ? Protocol.MOUNT_READONLY : 0, 0, m.source().toString(),
-                        m.target().toString()));
+                int flags = (m.readOnly() ? Protocol.MOUNT_READONLY : 0)
+                        | (m.idmapped() ? Protocol.MOUNT_IDMAP : 0)
+                        | (m.specialSource() ? Protocol.MOUNT_SPECIAL : 0);
+                mounts.add(new SandboxSpec.MountSpec(Protocol.MOUNT_BIND, flags, 0,
+                        m.source().toString(), m.target().toString()));
             } else {
                 mounts.add(new SandboxSpec.MountSpec(Protocol.MOUNT_TMPFS, 0, m.sizeBytes(), "",
                         m.target().toString()));
@@ -69,24 +71,45 @@ public final class SpecEncoder {
         }
         Limits l = policy.limits();
         List<SandboxSpec.RlimitSpec> rlimits = new ArrayList<>();
-        addLimit(rlimits, Protocol.RLIMIT_NOFILE, l.openFiles());
+        if (l.openFiles().isPresent()) {
+            rlimits.add(new SandboxSpec.RlimitSpec(Protocol.RLIMIT_NOFILE,
+                    l.openFilesSoft().orElse(l.openFiles().getAsLong()),
+                    l.openFiles().getAsLong()));
+        }
         addLimit(rlimits, Protocol.RLIMIT_NPROC, l.processes());
         addLimit(rlimits, Protocol.RLIMIT_FSIZE, l.fileSizeBytes());
         addLimit(rlimits, Protocol.RLIMIT_CPU, l.cpuTimeSeconds());
         addLimit(rlimits, Protocol.RLIMIT_AS, l.addressSpaceBytes());
         addLimit(rlimits, Protocol.RLIMIT_STACK, l.stackBytes());
         addLimit(rlimits, Protocol.RLIMIT_CORE, l.coreBytes());
+        List<SandboxSpec.UserLimitSpec> userLimits = new ArrayList<>();
+        if ((namespaces & Protocol.CLONE_NEWUSER) != 0) {
+            addUserLimit(userLimits, Protocol.USER_LIMIT_INOTIFY_INSTANCES, l.inotifyInstances());
+            addUserLimit(userLimits, Protocol.USER_LIMIT_INOTIFY_WATCHES, l.inotifyWatches());
+            addUserLimit(userLimits, Protocol.USER_LIMIT_FANOTIFY_GROUPS, l.fanotifyGroups());
+            addUserLimit(userLimits, Protocol.USER_LIMIT_FANOTIFY_MARKS, l.fanotifyMarks());
+            addUserLimit(userLimits, Protocol.USER_LIMIT_NAMESPACES, l.namespaces());
+        }
+        int ptyMax = (namespaces & Protocol.CLONE_NEWNS) != 0 ? (int) l.ptys().orElse(0) : 0;
         long timeoutMs = policy.timeout().map(SpecEncoder::positiveMillis).orElse(0L);
         List<SandboxSpec.ReportSpec> reportSpecs = new ArrayList<>(reports.size());
         reports.forEach((nr, errno) -> reportSpecs.add(new SandboxSpec.ReportSpec(nr, errno)));
         return new SandboxSpec(command, env, cwd.toString(), namespaces, policy.uid(),
                 policy.gid(), policy.hostname().orElse(null), mounts, rlimits, timeoutMs,
-                policy.killGrace().toMillis(), seccompBpf, reportSpecs, guardBpf);
+                policy.killGrace().toMillis(), seccompBpf, reportSpecs, guardBpf, userLimits,
+                ptyMax);
     }
 
     /** A timeout shorter than 1 ms still has to be one, not "none" (0 on the wire). */
     private static long positiveMillis(Duration d) {
         return Math.max(1, d.toMillis());
+    }
+
+    private static void addUserLimit(List<SandboxSpec.UserLimitSpec> out, int limit,
+            OptionalLong v) {
+        if (v.isPresent()) {
+            out.add(new SandboxSpec.UserLimitSpec(limit, v.getAsLong()));
+        }
     }
 
     private static void addLimit(List<SandboxSpec.RlimitSpec> out, int resource, OptionalLong v) {
@@ -166,6 +189,15 @@ public final class SpecEncoder {
             w.u64Field(Protocol.F_TIMEOUT_MS, spec.timeoutMs());
         }
         w.u64Field(Protocol.F_KILL_GRACE_MS, spec.killGraceMs());
+        for (SandboxSpec.UserLimitSpec u : spec.userLimits()) {
+            w.fieldHeader(Protocol.F_USER_LIMIT, 16);
+            w.u32(u.limit());
+            w.u32(0);
+            w.u64(u.value());
+        }
+        if (spec.ptyMax() > 0) {
+            w.u32Field(Protocol.F_PTY_MAX, spec.ptyMax());
+        }
         program(w, Protocol.F_GUARD_BPF, spec.guardBpf(), "set-id guard");
         program(w, Protocol.F_SECCOMP_BPF, spec.seccompBpf(), "seccomp");
         if (!spec.reports().isEmpty()) {

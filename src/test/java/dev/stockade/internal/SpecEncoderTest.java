@@ -148,8 +148,17 @@ class SpecEncoderTest {
         assertEquals(List.of(new SandboxSpec.MountSpec(Protocol.MOUNT_TMPFS, 0,
                 512L * 1024 * 1024, "", "/tmp"), new SandboxSpec.MountSpec(Protocol.MOUNT_TMPFS,
                 0, 16L * 1024 * 1024, "", "/run")), spec.mounts());
-        assertEquals(List.of(new SandboxSpec.RlimitSpec(Protocol.RLIMIT_CORE, 0, 0)),
-                spec.rlimits());
+        assertEquals(List.of(new SandboxSpec.RlimitSpec(Protocol.RLIMIT_NOFILE, 1024, 4096),
+                new SandboxSpec.RlimitSpec(Protocol.RLIMIT_NPROC, 4096, 4096),
+                new SandboxSpec.RlimitSpec(Protocol.RLIMIT_CORE, 0, 0)), spec.rlimits());
+        assertEquals(List.of(
+                new SandboxSpec.UserLimitSpec(Protocol.USER_LIMIT_INOTIFY_INSTANCES, 32),
+                new SandboxSpec.UserLimitSpec(Protocol.USER_LIMIT_INOTIFY_WATCHES, 16384),
+                new SandboxSpec.UserLimitSpec(Protocol.USER_LIMIT_FANOTIFY_GROUPS, 4),
+                new SandboxSpec.UserLimitSpec(Protocol.USER_LIMIT_FANOTIFY_MARKS, 1024),
+                new SandboxSpec.UserLimitSpec(Protocol.USER_LIMIT_NAMESPACES, 8)),
+                spec.userLimits());
+        assertEquals(64, spec.ptyMax());
         assertEquals(0, spec.timeoutMs());
         assertEquals(2000, spec.killGraceMs());
         assertNull(spec.seccompBpf());
