@@ -112,11 +112,13 @@ final class RunCommand implements Callable<Integer> {
     Duration timeout;
 
     @Option(names = "--open-files", paramLabel = "N", converter = CountParser.class,
-            description = "At most N open files per process (RLIMIT_NOFILE).")
+            description = "At most N open files per process (RLIMIT_NOFILE; default 1024 soft, "
+                    + "4096 hard).")
     Long openFiles;
 
     @Option(names = "--processes", paramLabel = "N", converter = CountParser.class,
-            description = "At most N processes for the sandbox's user (RLIMIT_NPROC).")
+            description = "At most N processes for the sandbox's user (RLIMIT_NPROC; default "
+                    + "4096).")
     Long processes;
 
     @Option(names = "--max-file-size", paramLabel = "SIZE", converter = SizeParser.class,
