@@ -49,11 +49,11 @@ enum stk_event_type {
      * u64 wall_time_ns, u64 user_cpu_us, u64 sys_cpu_us, u64 max_rss_kb */
     STK_EVT_EXITED = 103,
     /* A system call denied (or, for an audit rule, let through) by a `report` rule, aggregated
-     * per syscall: u32 syscall_nr, u32 errno (the errno the call got; 0 = it was allowed to run),
+     * per syscall and per distinct args & masks (STK_F_REPORT): u32 syscall_nr, u32 errno (the errno the call got; 0 = it was allowed to run),
      * u64 count (calls so far), i32 pid (inside the sandbox, of the first occurrence),
      * u32 reserved (0), u64 args[6] (of the first occurrence).
      * Sent when a syscall is first seen and again, with the final count, before EXITED (only if
-     * the count changed): at most two frames per distinct syscall. Java keeps the last one. */
+     * the count changed): at most two frames per count. Java keeps the last one per count. */
     STK_EVT_VIOLATION = 104,
 };
 
@@ -86,6 +86,10 @@ enum stk_field_tag {
      * (0 = let the call run: SECCOMP_USER_NOTIF_FLAG_CONTINUE, for audit rules). Any REPORT field
      * makes the command install the filter with SECCOMP_FILTER_FLAG_NEW_LISTENER and hand the
      * listener to pid 1. A notification for a syscall not listed is answered with EPERM. */
+    /* Optionally followed by u64 masks[6] (the field is then 56 bytes): the argument bits the
+     * syscall's report rules test. pid 1 counts calls apart per distinct (args & masks), so
+     * calls that different rules caught are reported apart (the Java side names each one's
+     * rule); without masks, per syscall. */
     STK_F_REPORT = 13,
     /* struct sock_filter[], as SECCOMP_BPF: a filter installed before SECCOMP_BPF's, whatever
      * the profile (the set-id guard: no set-user-ID or set-group-ID file can be made). It never

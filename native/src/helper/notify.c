@@ -37,6 +37,7 @@ int stk_notify_prepare(struct stk_notify *n, const struct stk_spec *spec, struct
     for (size_t i = 0; i < n->listed; i++) {
         n->slots[i].v.nr = spec->reports[i].nr;
         n->slots[i].v.err = spec->reports[i].err;
+        memcpy(n->slots[i].masks, spec->reports[i].masks, sizeof n->slots[i].masks);
     }
     return 0;
 }
@@ -50,7 +51,7 @@ void stk_notify_free(struct stk_notify *n)
 }
 
 /* The listed part is sorted by nr (spec.c); the spare part is short and searched in order. */
-static struct stk_notify_slot *find_slot(struct stk_notify *n, uint32_t nr)
+static struct stk_notify_slot *find_listed(struct stk_notify *n, uint32_t nr)
 {
     size_t lo = 0, hi = n->listed;
     while (lo < hi) {
@@ -64,12 +65,59 @@ static struct stk_notify_slot *find_slot(struct stk_notify *n, uint32_t nr)
             hi = mid;
         }
     }
+    return NULL;
+}
+
+static bool same_key(const struct stk_notify_slot *s, const uint64_t key[6])
+{
+    for (int i = 0; i < 6; i++) {
+        if (s->key[i] != key[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The slot counting this call: the syscall's listed slot for the first key seen, a spare slot
+ * per further key. With no spare slot left, further keys are counted in the listed slot (the
+ * count stays exact per syscall, only the split by rule is lost). A syscall without a REPORT
+ * field gets a spare slot of its own. NULL when none is left. */
+static struct stk_notify_slot *find_slot(struct stk_notify *n, uint32_t nr, const uint64_t *args)
+{
+    struct stk_notify_slot *listed = find_listed(n, nr);
+    uint64_t key[6] = {0, 0, 0, 0, 0, 0};
+    if (listed != NULL) {
+        for (int i = 0; i < 6; i++) {
+            key[i] = args[i] & listed->masks[i];
+        }
+        if (!listed->keyed) {
+            listed->keyed = true;
+            memcpy(listed->key, key, sizeof key);
+            return listed;
+        }
+        if (same_key(listed, key)) {
+            return listed;
+        }
+    }
     for (size_t i = n->listed; i < n->used; i++) {
-        if (n->slots[i].v.nr == nr) {
+        if (n->slots[i].v.nr == nr && same_key(&n->slots[i], key)) {
             return &n->slots[i];
         }
     }
-    return NULL;
+    if (n->used == n->capacity) {
+        return listed;
+    }
+    struct stk_notify_slot *slot = &n->slots[n->used++];
+    slot->v.nr = nr;
+    /* The filter notified a syscall without a REPORT field: deny it like an unknown rule
+     * would, and record it so the report shows the mismatch. */
+    slot->v.err = listed != NULL ? listed->v.err : EPERM;
+    if (listed != NULL) {
+        memcpy(slot->masks, listed->masks, sizeof slot->masks);
+    }
+    memcpy(slot->key, key, sizeof key);
+    slot->keyed = true;
+    return slot;
 }
 
 static void send_violation(struct stk_notify_slot *s, int status_fd)
@@ -93,14 +141,11 @@ int stk_notify_handle(struct stk_notify *n, int listener, int status_fd)
         return errno == ENOENT || errno == EINTR ? 0 : -1;
     }
     uint32_t nr = (uint32_t)req->data.nr;
-    struct stk_notify_slot *slot = find_slot(n, nr);
-    if (slot == NULL && n->used < n->capacity) {
-        /* The filter notified a syscall without a REPORT field: deny it like an unknown
-         * rule would, and record it so the report shows the mismatch. */
-        slot = &n->slots[n->used++];
-        slot->v.nr = nr;
-        slot->v.err = EPERM;
+    uint64_t args[6];
+    for (int i = 0; i < 6; i++) {
+        args[i] = req->data.args[i];
     }
+    struct stk_notify_slot *slot = find_slot(n, nr, args);
     uint32_t answer = slot != NULL ? slot->v.err : EPERM;
 
     memset(n->response, 0, n->response_size);

@@ -1,9 +1,10 @@
 /*
  * pid 1's side of REPORT rules (seccomp user notification). Every notification is answered
- * with its syscall's errno, or let through for errno 0, and counted per syscall in a table
+ * with its syscall's errno, or let through for errno 0, and counted per syscall (and per
+ * distinct value of the argument bits its report rules test) in a table
  * allocated by the monitor before the clone: however often a step calls a reported syscall,
- * memory stays flat and at most two VIOLATION records per syscall reach the monitor, one when
- * it is first seen and one with the final count before EXITED.
+ * memory stays flat and at most two VIOLATION records per count reach the monitor, one when
+ * it is first used and one with the final count before EXITED.
  */
 #ifndef STK_NOTIFY_H
 #define STK_NOTIFY_H
@@ -18,15 +19,21 @@
 
 /* Slots for syscalls the filter sends to notification without a REPORT field (answered with
  * EPERM). Beyond these, such calls are still answered but not recorded. */
-#define STK_NOTIFY_SPARE 32u
+#define STK_NOTIFY_SPARE 64u
 
+/* One count: a syscall, and among its calls those with the same (args & masks), so that calls
+ * different report rules caught are counted apart. */
 struct stk_notify_slot {
     struct stk_violation v;
+    uint64_t masks[6];   /* from the REPORT field; 0 = one count for the whole syscall */
+    uint64_t key[6];     /* args & masks of the calls counted here, once keyed */
+    bool keyed;
     uint64_t sent_count; /* count of the last VIOLATION sent; 0 = none yet */
 };
 
 struct stk_notify {
-    struct stk_notify_slot *slots; /* listed (sorted by nr), then spare ones in use */
+    struct stk_notify_slot *slots; /* listed (sorted by nr), then spare ones in use: further
+                                    * keys of listed syscalls, and unlisted syscalls */
     size_t listed, used, capacity;
     void *request; /* the kernel's struct seccomp_notif size, at least ours */
     size_t request_size;

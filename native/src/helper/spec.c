@@ -295,8 +295,8 @@ static int check_field(uint16_t tag, const uint8_t *v, size_t len, struct counts
         if (c->reports == STK_MAX_REPORTS) {
             return invalid(err, "REPORT", "more than STK_MAX_REPORTS syscalls");
         }
-        if (len != 8) {
-            return invalid_index(err, "REPORT", c->reports, "length is not 8");
+        if (len != 8 && len != 56) {
+            return invalid_index(err, "REPORT", c->reports, "length is not 8 or 56");
         }
         if (stk_get_u32(v) >= STK_MAX_REPORT_NR) {
             return invalid_index(err, "REPORT", c->reports, "syscall number >= 4096");
@@ -497,6 +497,9 @@ static void fill(const uint8_t *payload, size_t len, struct stk_spec *s)
             struct stk_report *r = &s->reports[s->report_count++];
             r->nr = stk_get_u32(v);
             r->err = stk_get_u32(v + 4);
+            for (size_t a = 0; a < 6; a++) {
+                r->masks[a] = flen == 56 ? stk_get_u64(v + 8 + 8 * a) : 0;
+            }
             break;
         }
         default: break;

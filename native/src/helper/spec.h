@@ -50,6 +50,7 @@ struct stk_mount {
 struct stk_report {
     uint32_t nr;
     uint32_t err;
+    uint64_t masks[6]; /* all 0 when the field has none */
 };
 
 struct stk_user_limit_value {

@@ -5,6 +5,7 @@ import dev.stockade.internal.ControlEvent;
 import dev.stockade.internal.Errno;
 import dev.stockade.internal.NativeBridge;
 import dev.stockade.internal.NativeLoader;
+import dev.stockade.internal.SandboxSpec;
 import dev.stockade.internal.SpecEncoder;
 import java.io.File;
 import java.io.IOException;
@@ -73,12 +74,12 @@ final class SandboxLauncher {
         // Everything that can fail without side effects happens before the first descriptor.
         SeccompProfile seccomp = policy.seccomp();
         byte[] bpf = null;
-        Map<Integer, Integer> reports = Map.of();
+        List<SandboxSpec.ReportSpec> reports = List.of();
         if (seccomp.installsFilter()) {
             boolean notify = seccomp.hasReports() && userNotification();
             bpf = seccomp.program(notify || !seccomp.hasReports());
             if (notify) {
-                reports = seccomp.reports();
+                reports = seccomp.reportSpecs();
             }
         }
         byte[] guard = policy.allowsSetIdFiles() ? null : SetIdGuard.program();

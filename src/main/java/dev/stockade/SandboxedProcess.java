@@ -294,9 +294,10 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     private void reapNow() {
         ControlEvent.Exited exited = null;
         SetupError error = null;
-        // By syscall number, in the order of first occurrence; a later frame (the final count)
-        // replaces the earlier one in place.
-        Map<Integer, ControlEvent.Violation> violations = new LinkedHashMap<>();
+        // By pid 1's count (a syscall, and among its calls those the same rules tell apart), in
+        // the order of first occurrence; a later frame (the final count) replaces the earlier
+        // one in place.
+        Map<List<Long>, ControlEvent.Violation> violations = new LinkedHashMap<>();
         try {
             for (ControlEvent event = channel.next(); event != null; event = channel.next()) {
                 if (event instanceof ControlEvent.Exited e) {
@@ -304,13 +305,13 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
                     break;
                 }
                 if (event instanceof ControlEvent.Violation v) {
-                    if (violations.size() >= MAX_VIOLATIONS
-                            && !violations.containsKey(v.syscall())) {
+                    List<Long> count = countKey(v);
+                    if (violations.size() >= MAX_VIOLATIONS && !violations.containsKey(count)) {
                         error = new SetupError("protocol", 0, "more than " + MAX_VIOLATIONS
                                 + " distinct system calls reported by the helper");
                         break;
                     }
-                    violations.put(v.syscall(), v);
+                    violations.put(count, v);
                     continue;
                 }
                 if (event instanceof ControlEvent.Error e) {
@@ -379,20 +380,49 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         }
     }
 
-    private List<Violation> toViolations(Map<Integer, ControlEvent.Violation> events) {
-        List<Violation> out = new ArrayList<>(events.size());
+    /** Which of pid 1's counts a frame belongs to: the syscall and its args & the masks. */
+    private List<Long> countKey(ControlEvent.Violation v) {
+        List<Long> key = new ArrayList<>(7);
+        key.add((long) v.syscall());
+        long[] masks;
+        try {
+            masks = policy.seccomp().reportMasks(v.syscall());
+        } catch (IOException | RuntimeException e) {
+            masks = new long[6]; // compiled before the spawn: cannot fail
+        }
+        long[] args = v.argumentArray();
+        for (int i = 0; i < 6; i++) {
+            key.add(i < args.length ? args[i] & masks[i] : 0);
+        }
+        return key;
+    }
+
+    /**
+     * One Violation per report rule that caught calls, in the order of first occurrence: pid 1
+     * counts finer (per distinct tested argument bits), so counts of one rule are added up.
+     */
+    private List<Violation> toViolations(Map<List<Long>, ControlEvent.Violation> events) {
+        Map<List<Object>, Violation> byRule = new LinkedHashMap<>();
         for (ControlEvent.Violation v : events.values()) {
+            Violation one;
+            List<Object> rule;
             try {
-                out.add(policy.seccomp().violation(v.syscall(), v.errno(), v.count(), v.pid(),
-                        v.argumentArray()));
+                one = policy.seccomp().violation(v.syscall(), v.errno(), v.count(), v.pid(),
+                        v.argumentArray());
+                rule = List.of(v.syscall(), String.valueOf(policy.seccomp()
+                        .reportRule(v.syscall(), v.argumentArray())));
             } catch (IOException | RuntimeException e) {
                 // The profile compiled before the spawn, so this cannot fail; keep the numbers.
-                out.add(new Violation("syscall_" + v.syscall(), v.syscall(), v.errno(),
+                one = new Violation("syscall_" + v.syscall(), v.syscall(), v.errno(),
                         v.count(), v.pid(), v.arguments(), null,
-                        policy.seccomp().name().orElse(null)));
+                        policy.seccomp().name().orElse(null));
+                rule = List.of(v.syscall(), "?");
             }
+            byRule.merge(rule, one, (first, later) -> new Violation(first.syscall(),
+                    first.number(), first.errno(), first.count() + later.count(), first.pid(),
+                    first.arguments(), first.reason(), first.profile()));
         }
-        return out;
+        return new ArrayList<>(byRule.values());
     }
 
     private static void closeQuietly(java.io.Closeable c) {

@@ -2,6 +2,7 @@ package dev.stockade;
 
 import dev.stockade.internal.NativeBridge;
 import dev.stockade.internal.NativeLoader;
+import dev.stockade.internal.SandboxSpec;
 import dev.stockade.internal.SyscallNames;
 import dev.stockade.internal.policy.PolicyLoader;
 import dev.stockade.internal.policy.ProfileFiles;
@@ -58,6 +59,7 @@ public final class SeccompProfile {
     private byte[] programWithoutReport; // guarded by compileLock
     private Map<Integer, SeccompRule[]> reportRules; // guarded by compileLock, by syscall nr
     private Map<Integer, Integer> reports; // guarded by compileLock, nr -> errno
+    private List<SandboxSpec.ReportSpec> reportSpecs; // guarded by compileLock
 
     private SeccompProfile(boolean installsFilter, SeccompAction defaultAction,
             List<SeccompRule> rules, String name) {
@@ -507,9 +509,76 @@ public final class SeccompProfile {
             }
         }
         Map<Integer, SeccompRule[]> arrays = new HashMap<>();
-        byNr.forEach((k, v) -> arrays.put(k, v.toArray(new SeccompRule[0])));
+        Map<Integer, long[]> masks = new HashMap<>();
+        byNr.forEach((k, v) -> {
+            arrays.put(k, v.toArray(new SeccompRule[0]));
+            masks.put(k, testedBits(v));
+        });
+        List<SandboxSpec.ReportSpec> specs = new ArrayList<>(out.size());
+        out.forEach((nr, errno) -> specs.add(new SandboxSpec.ReportSpec(nr, errno,
+                masks.getOrDefault(nr, new long[6]))));
         reports = java.util.Collections.unmodifiableMap(out);
         reportRules = arrays;
+        reportSpecs = List.copyOf(specs);
+    }
+
+    /**
+     * The argument bits a syscall's report rules test: pid 1 counts its calls apart per
+     * distinct (arguments & masks), so calls that different rules caught are never counted
+     * under one rule.
+     */
+    private static long[] testedBits(List<SeccompRule> rules) {
+        long[] masks = new long[6];
+        for (SeccompRule r : rules) {
+            for (SeccompCondition c : r.conditions()) {
+                masks[c.argument()] |= c.operator() == SeccompCondition.Operator.MASKED_EQ
+                        ? c.mask() : -1L;
+            }
+        }
+        return masks;
+    }
+
+    /**
+     * The REPORT fields of {@link #reports()}, each with the argument bits its syscall's report
+     * rules test (all zero for a syscall only the default sends); computed once.
+     */
+    /** The argument bits syscall {@code number}'s report rules test (all zero for none). */
+    long[] reportMasks(int number) throws IOException {
+        for (SandboxSpec.ReportSpec r : reportSpecs()) {
+            if (r.syscall() == number) {
+                return r.masks();
+            }
+        }
+        return new long[6];
+    }
+
+    List<SandboxSpec.ReportSpec> reportSpecs() throws IOException {
+        synchronized (compileLock) {
+            if (reportSpecs == null) {
+                computeReports();
+            }
+            return reportSpecs;
+        }
+    }
+
+    /** The first report rule of syscall {@code number} whose conditions hold, or null. */
+    SeccompRule reportRule(int number, long[] arguments) throws IOException {
+        SeccompRule[] candidates;
+        synchronized (compileLock) {
+            if (reportRules == null) {
+                computeReports();
+            }
+            candidates = reportRules.get(number);
+        }
+        if (candidates == null) {
+            return null;
+        }
+        for (SeccompRule r : candidates) {
+            if (r.matches(arguments)) {
+                return r;
+            }
+        }
+        return null;
     }
 
     /** Whether a rule without conditions decides every call of {@code syscall}, not a report. */

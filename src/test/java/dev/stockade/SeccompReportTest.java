@@ -158,4 +158,39 @@ class SeccompReportTest {
         assertEquals(0, audit.get(101));
         assertNotEquals(0, build.size());
     }
+
+    /**
+     * Violations are counted per rule: a TIOCSTI attempt after TIOCLINUX ones is reported under
+     * its own rule and reason, with its own count, not under the first ioctl's. Likewise socket
+     * families caught by one rule (`> AF_NETLINK`) add up into that rule's entry.
+     */
+    @Test
+    void violationsAreCountedPerRule() throws Exception {
+        assumeNotification();
+        // ioctl 16; TIOCLINUX 0x541c twice, TIOCSTI 0x5412 three times; socket 41: vsock (40)
+        // twice, AF_PACKET (17) once, AF_KEY (15) once.
+        String program = String.join("\n",
+                "import ctypes",
+                "libc = ctypes.CDLL(None, use_errno=True)",
+                "def call(nr, *args):",
+                "    ctypes.set_errno(0)",
+                "    r = libc.syscall(ctypes.c_long(nr), *[ctypes.c_long(a) for a in args])",
+                "    return 0 if r != -1 else ctypes.get_errno()",
+                "codes = [call(16, 0, 0x541c, 0) for i in range(2)]",
+                "codes += [call(16, 0, 0x5412, 0) for i in range(3)]",
+                "codes += [call(41, f, 1, 0) for f in (40, 40, 17, 15)]",
+                "print(codes)");
+        Output out = python(SandboxPolicy.defaults(), program);
+        assertEquals("[1, 1, 1, 1, 1, 97, 97, 97, 97]\n", out.stdout(), out.toString());
+        List<String> summary = new ArrayList<>();
+        for (Violation v : out.result().violations()) {
+            summary.add(v.syscall() + " x" + v.count() + " " + v.reason());
+        }
+        assertEquals(List.of(
+                "ioctl x2 console control, can push input too",
+                "ioctl x3 pushes input into a terminal",
+                "socket x3 vsock (shared with the host), packet, alg, tipc, rds, kcm, xdp, can,"
+                        + " bluetooth...",
+                "socket x1 IPsec key management"), summary);
+    }
 }

@@ -74,7 +74,36 @@ public record SandboxSpec(List<String> argv, List<String> environment, String cw
      * One STK_F_REPORT value: a syscall number the filter sends to user notification and the
      * errno pid 1 answers it with (0: let it run).
      */
-    public record ReportSpec(int syscall, int errno) {}
+    public record ReportSpec(int syscall, int errno, long[] masks) {
+        /** Counted per syscall (no masks: an 8-byte field). */
+        public ReportSpec(int syscall, int errno) {
+            this(syscall, errno, null);
+        }
+
+        public ReportSpec {
+            if (masks != null && masks.length != 6) {
+                throw new IllegalArgumentException("six argument masks, not " + masks.length);
+            }
+            masks = masks == null ? null : masks.clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof ReportSpec r && r.syscall == syscall && r.errno == errno
+                    && java.util.Arrays.equals(r.masks, masks);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * (31 * syscall + errno) + java.util.Arrays.hashCode(masks);
+        }
+
+        @Override
+        public String toString() {
+            return "ReportSpec[syscall=" + syscall + ", errno=" + errno + ", masks="
+                    + java.util.Arrays.toString(masks) + "]";
+        }
+    }
 
     /** One STK_F_USER_LIMIT value: the limit (Protocol.USER_LIMIT_*) and its value. */
     public record UserLimitSpec(int limit, long value) {}

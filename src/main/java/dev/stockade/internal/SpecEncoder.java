@@ -34,17 +34,17 @@ public final class SpecEncoder {
      */
     public static SandboxSpec fromPolicy(List<String> command, SandboxPolicy policy, Path cwd,
             byte[] seccompBpf) {
-        return fromPolicy(command, policy, cwd, seccompBpf, Map.of(), null);
+        return fromPolicy(command, policy, cwd, seccompBpf, List.of(), null);
     }
 
     /**
      * As {@link #fromPolicy(List, SandboxPolicy, Path, byte[])}, with the syscalls the program
-     * sends to user notification: syscall number to the errno pid 1 answers with (0 = let it
-     * run), one REPORT field each, in the map's order, and the set-id guard's program
+     * sends to user notification (one REPORT field each: the errno pid 1 answers with, 0 = let
+     * it run, and the argument bits that tell its rules apart), and the set-id guard's program
      * ({@code null} when the policy allows set-id files).
      */
     public static SandboxSpec fromPolicy(List<String> command, SandboxPolicy policy, Path cwd,
-            byte[] seccompBpf, Map<Integer, Integer> reports, byte[] guardBpf) {
+            byte[] seccompBpf, List<SandboxSpec.ReportSpec> reports, byte[] guardBpf) {
         List<String> env = new ArrayList<>();
         for (Map.Entry<String, String> e : policy.environment().entrySet()) {
             env.add(e.getKey() + "=" + e.getValue());
@@ -92,11 +92,9 @@ public final class SpecEncoder {
         }
         int ptyMax = (namespaces & Protocol.CLONE_NEWNS) != 0 ? (int) l.ptys().orElse(0) : 0;
         long timeoutMs = policy.timeout().map(SpecEncoder::positiveMillis).orElse(0L);
-        List<SandboxSpec.ReportSpec> reportSpecs = new ArrayList<>(reports.size());
-        reports.forEach((nr, errno) -> reportSpecs.add(new SandboxSpec.ReportSpec(nr, errno)));
         return new SandboxSpec(command, env, cwd.toString(), namespaces, policy.uid(),
                 policy.gid(), policy.hostname().orElse(null), mounts, rlimits, timeoutMs,
-                policy.killGrace().toMillis(), seccompBpf, reportSpecs, guardBpf, userLimits,
+                policy.killGrace().toMillis(), seccompBpf, reports, guardBpf, userLimits,
                 ptyMax);
     }
 
@@ -219,9 +217,14 @@ public final class SpecEncoder {
                     throw new SpecException("system call " + r.syscall()
                             + " is reported twice");
                 }
-                w.fieldHeader(Protocol.F_REPORT, 8);
+                w.fieldHeader(Protocol.F_REPORT, r.masks() == null ? 8 : 8 + 6 * 8);
                 w.u32(r.syscall());
                 w.u32(r.errno());
+                if (r.masks() != null) {
+                    for (long mask : r.masks()) {
+                        w.u64(mask);
+                    }
+                }
             }
         }
         byte[] payload = w.toByteArray();
