@@ -456,6 +456,8 @@ static int cmd_daemonize(char **a, const char *self)
 static int cmd_tty_attack(char **a)
 {
     (void)a;
+    /* The flush first: on a pty it discards what the other side has not read yet. */
+    int flushed = ioctl(0, TCFLSH, TCIOFLUSH);
     printf("hello\n");
     fflush(stdout);
     char line[256];
@@ -478,7 +480,7 @@ static int cmd_tty_attack(char **a)
         rc,
         ioctl(0, TIOCSWINSZ, &ws),
         ioctl(0, TIOCEXCL),
-        ioctl(0, TCFLSH, TCIOFLUSH),
+        flushed,
         ioctl(0, TCXONC, TCOOFF),
         ioctl(0, TIOCSETD, &ldisc),
     };
