@@ -32,7 +32,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <termios.h>
+#include <poll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1488,6 +1491,194 @@ static void test_probe_mode(void)
     spec_free(&b);
 }
 
+/* ---- the caller's terminal ---- */
+
+/* A pty pair of the test's own, standing for the caller's terminal: a window size and a
+ * non-default termios to recognise, slave opened without becoming anyone's ctty. */
+struct test_tty {
+    int master, slave;
+};
+
+static void open_test_tty(struct test_tty *t)
+{
+    t->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (t->master < 0 || grantpt(t->master) != 0 || unlockpt(t->master) != 0) {
+        perror("posix_openpt");
+        exit(2);
+    }
+    t->slave = open(ptsname(t->master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    struct winsize ws = {.ws_row = 33, .ws_col = 101};
+    if (t->slave < 0 || ioctl(t->slave, TIOCSWINSZ, &ws) != 0) {
+        perror("test pty slave");
+        exit(2);
+    }
+    struct termios tio;
+    tcgetattr(t->slave, &tio);
+    tio.c_cc[VERASE] = 0x08;
+    tcsetattr(t->slave, TCSANOW, &tio);
+}
+
+static void close_test_tty(struct test_tty *t)
+{
+    close(t->slave);
+    close(t->master);
+}
+
+/* What the test checks of its terminal: everything tty-attack changes. */
+struct tty_state {
+    struct termios tio;
+    int ldisc;
+    int exclusive;
+    struct winsize ws;
+};
+
+/* The tty core's own settings; n_null answers none of the line discipline's (TCGETS). */
+static void read_tty_core_state(int fd, struct tty_state *s)
+{
+    memset(s, 0, sizeof *s);
+    if (ioctl(fd, TIOCGETD, &s->ldisc) != 0 || ioctl(fd, TIOCGEXCL, &s->exclusive) != 0 ||
+        ioctl(fd, TIOCGWINSZ, &s->ws) != 0) {
+        perror("reading the test terminal's state");
+        failures++;
+    }
+}
+
+static void read_termios(int fd, struct tty_state *s)
+{
+    if (tcgetattr(fd, &s->tio) != 0) {
+        perror("tcgetattr of the test terminal");
+        failures++;
+    }
+}
+
+static void read_tty_state(int fd, struct tty_state *s)
+{
+    read_tty_core_state(fd, s);
+    read_termios(fd, s);
+}
+
+/* Everything readable from the master within a short while (the pty buffers it all). */
+static void read_master(int master, char *buf, size_t size)
+{
+    size_t len = 0;
+    struct pollfd pfd = {.fd = master, .events = POLLIN};
+    while (len + 1 < size && poll(&pfd, 1, 200) == 1) {
+        ssize_t n = read(master, buf + len, size - 1 - len);
+        if (n <= 0) {
+            break;
+        }
+        len += (size_t)n;
+    }
+    buf[len] = '\0';
+}
+
+/* Writes one byte on the slave without blocking: 1 when the terminal's output flows. */
+static ssize_t try_output(const struct test_tty *t)
+{
+    int flags = fcntl(t->slave, F_GETFL);
+    fcntl(t->slave, F_SETFL, flags | O_NONBLOCK);
+    ssize_t n = write(t->slave, "x", 1);
+    fcntl(t->slave, F_SETFL, flags);
+    return n;
+}
+
+#define TTY_ATTACK_RESULTS " tcsets=ok winsz=ok excl=ok flush=ok tcooff=ok setd=ok\n"
+
+/* stk_probe tty-attack as a plain process on the test's terminal (stdin, stdout), its stderr
+ * returned in err_out. */
+static void attack_without_sandbox(const struct test_tty *t, char *err_out, size_t size)
+{
+    int err[2];
+    if (pipe2(err, O_CLOEXEC) != 0) {
+        perror("pipe2");
+        exit(2);
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (dup2(t->slave, 0) < 0 || dup2(t->slave, 1) < 0 || dup2(err[1], 2) < 0) {
+            _exit(120);
+        }
+        execl(probe, probe, "tty-attack", (char *)NULL);
+        _exit(122);
+    }
+    close(err[1]);
+    size_t len = 0;
+    ssize_t n;
+    while (len + 1 < size && (n = read(err[0], err_out + len, size - 1 - len)) > 0) {
+        len += (size_t)n;
+    }
+    err_out[len] = '\0';
+    close(err[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0, "tty-attack exits 0 unsandboxed");
+}
+
+static void test_terminal(void)
+{
+    /* The attack without the sandbox: every change lands on the caller's terminal and stays
+     * after the process is gone. */
+    struct test_tty plain;
+    open_test_tty(&plain);
+    struct tty_state before, after;
+    read_tty_state(plain.slave, &before);
+    EXPECT(before.ldisc == 0 && before.exclusive == 0, "a fresh terminal: N_TTY, not exclusive");
+    char err_out[512];
+    attack_without_sandbox(&plain, err_out, sizeof err_out);
+    EXPECT(strstr(err_out, TTY_ATTACK_RESULTS) != NULL, "every ioctl works unsandboxed: [%s]",
+           err_out);
+    read_tty_core_state(plain.slave, &after);
+    EXPECT(after.ldisc == 27, "the line discipline is n_null, got %d", after.ldisc);
+    EXPECT(after.exclusive == 1, "the terminal is exclusive");
+    EXPECT(after.ws.ws_row == 3 && after.ws.ws_col == 7, "the window size is 3x7");
+    int n_tty = 0;
+    /* n_null answers neither TCGETS nor writes: back to N_TTY to see the rest alone. */
+    ioctl(plain.slave, TIOCSETD, &n_tty);
+    read_termios(plain.slave, &after);
+    EXPECT(memcmp(&after.tio, &before.tio, sizeof before.tio) != 0, "termios changed");
+    errno = 0;
+    EXPECT(try_output(&plain) < 0 && errno == EAGAIN, "output stopped (EAGAIN), errno %d", errno);
+    close_test_tty(&plain);
+
+    /* The same in a sandbox whose stdin and stdout are the caller's terminal: it acts on the
+     * sandbox's own pty; the caller's terminal is as it was. */
+    struct test_tty caller;
+    open_test_tty(&caller);
+    read_tty_state(caller.slave, &before);
+    const char *const args[] = {"tty-attack", NULL};
+    struct spec_buf b;
+    struct run_result r;
+    probe_spec(&b, args);
+    struct run_options o = {.tty_fd = caller.slave};
+    run(&b, &o, &r);
+    if (expect_exit(&r, 0)) {
+        EXPECT(strcmp(r.err_out, "tty=110 devtty=ok" TTY_ATTACK_RESULTS) == 0,
+               "inside: stdin and stdout a terminal, stderr the pipe, /dev/tty the controlling "
+               "terminal, every ioctl works; got [%s]", r.err_out);
+    }
+    char out[512];
+    read_master(caller.master, out, sizeof out);
+    EXPECT(strcmp(out, "hello\r\n") == 0, "the command's output relayed, got [%s]", out);
+    read_tty_state(caller.slave, &after);
+    EXPECT(after.ldisc == before.ldisc, "line discipline unchanged, got %d", after.ldisc);
+    EXPECT(after.exclusive == 0, "not exclusive");
+    EXPECT(after.ws.ws_row == 33 && after.ws.ws_col == 101, "window size 33x101, got %ux%u",
+           after.ws.ws_row, after.ws.ws_col);
+    EXPECT(memcmp(&after.tio, &before.tio, sizeof before.tio) == 0,
+           "termios byte for byte as before (raw mode restored)");
+    EXPECT(try_output(&caller) == 1, "output flows, errno %d", errno);
+    read_master(caller.master, out, sizeof out);
+    EXPECT(strcmp(out, "x") == 0, "the byte arrives, got [%s]", out);
+    int second = open(ptsname(caller.master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    EXPECT(second >= 0, "a second open succeeds, errno %d", errno);
+    if (second >= 0) {
+        close(second);
+    }
+    run_result_free(&r);
+    spec_free(&b);
+    close_test_tty(&caller);
+}
+
 static const struct stk_test tests[] = {
     {"exit_codes", test_exit_codes},
     {"signals", test_signals},
@@ -1518,6 +1709,7 @@ static const struct stk_test tests[] = {
     {"without_pid_namespace", test_without_pid_namespace},
     {"mounts_stay_inside", test_mounts_stay_inside},
     {"probe_mode", test_probe_mode},
+    {"terminal", test_terminal},
 };
 
 int main(int argc, char **argv)

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -449,6 +450,49 @@ static int cmd_daemonize(char **a, const char *self)
     return 0;
 }
 
+/* Everything a command can do to its terminal that outlives it, on fd 0; results on stderr
+ * (which the terminal test keeps a pipe), since the terminal's output ends up stopped and its
+ * line discipline n_null. */
+static int cmd_tty_attack(char **a)
+{
+    (void)a;
+    /* The flush first: on a pty it discards what the other side has not read yet. */
+    int flushed = ioctl(0, TCFLSH, TCIOFLUSH);
+    printf("hello\n");
+    fflush(stdout);
+    char line[256];
+    int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    snprintf(line, sizeof line, "tty=%d%d%d devtty=%s", isatty(0), isatty(1), isatty(2),
+             fd >= 0 ? "ok" : "no");
+    if (fd >= 0) {
+        close(fd);
+    }
+    struct termios t;
+    int rc = tcgetattr(0, &t);
+    if (rc == 0) {
+        t.c_lflag &= ~(tcflag_t)(ECHO | ICANON);
+        t.c_cc[VINTR] = 'x';
+        rc = tcsetattr(0, TCSANOW, &t);
+    }
+    struct winsize ws = {.ws_row = 3, .ws_col = 7};
+    int ldisc = 27; /* N_NULL */
+    int rcs[6] = {
+        rc,
+        ioctl(0, TIOCSWINSZ, &ws),
+        ioctl(0, TIOCEXCL),
+        flushed,
+        ioctl(0, TCXONC, TCOOFF),
+        ioctl(0, TIOCSETD, &ldisc),
+    };
+    static const char *const names[6] = {"tcsets", "winsz", "excl", "flush", "tcooff", "setd"};
+    for (int i = 0; i < 6; i++) {
+        size_t used = strlen(line);
+        snprintf(line + used, sizeof line - used, " %s=%s", names[i], rcs[i] == 0 ? "ok" : "err");
+    }
+    fprintf(stderr, "%s\n", line);
+    return 0;
+}
+
 struct command {
     const char *name;
     int args;
@@ -483,6 +527,7 @@ static const struct command commands[] = {
     {"sleep", 1, cmd_sleep},
     {"ignore-term", 0, cmd_ignore_term},
     {"hold", 2, cmd_hold},
+    {"tty-attack", 0, cmd_tty_attack},
 };
 
 int main(int argc, char **argv)

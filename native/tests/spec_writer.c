@@ -359,7 +359,9 @@ int run_helper(const char *helper, const uint8_t *frame, size_t len,
     if (pid == 0) {
         /* dup2 clears O_CLOEXEC on the new descriptors, exactly what posix_spawn's dup2
          * actions do in the JNI library. */
-        if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0 ||
+        int in_fd = o->tty_fd > 0 ? o->tty_fd : in[0];
+        int out_fd = o->tty_fd > 0 ? o->tty_fd : out[1];
+        if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err[1], 2) < 0 ||
             dup2(sv[1], 3) < 0) {
             _exit(120);
         }

@@ -67,6 +67,9 @@ struct run_options {
     /* shutdown(SHUT_WR) on the control socket once everything is written: the helper sees
      * EOF (a truncated frame) while its events can still be read. */
     bool shutdown_write;
+    /* > 0: the helper's stdin and stdout are this terminal (stderr stays the captured pipe);
+     * the test reads the terminal's other side itself. */
+    int tty_fd;
     /* Extra argv for the helper (e.g. "probe"); NULL = none. */
     const char *helper_arg;
 };

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "pty.h"
 #include "seccomp.h"
 #include "status.h"
 
@@ -141,6 +142,9 @@ _Noreturn void stk_command_run(const struct stk_plan *p, int status_fd)
      * caller's terminal. */
     if (setsid() < 0) {
         stk_fail(&err, "setsid", errno, "setsid");
+        fail(status_fd, &err);
+    }
+    if (p->tty_fds != 0 && stk_pty_command_attach(p->tty_fds, p->pty_slave, &err) < 0) {
         fail(status_fd, &err);
     }
     if (chdir(spec->cwd) < 0) {

@@ -398,5 +398,9 @@ _Noreturn void stk_init_run(struct stk_plan *p, int sync_fd, int status_fd)
     close(STDIN_FILENO);
     close(STDOUT_FILENO);
     close(STDERR_FILENO);
+    /* Nor for the pty's slave: the master reads EIO once the command's copies are gone. */
+    if (p->pty_slave >= 0) {
+        close(p->pty_slave);
+    }
     supervise(&s);
 }

@@ -17,6 +17,7 @@
 #include "init.h"
 #include "mounts.h"
 #include "plan.h"
+#include "pty.h"
 #include "signals.h"
 #include "status.h"
 #include "stockade.h"
@@ -36,6 +37,7 @@ struct monitor {
     int control_fd; /* -1 once closed by the peer or broken */
     int signal_fd;
     struct stk_control_reader control;
+    struct stk_pty *pty; /* the relay when the caller's stdio is a terminal (pty.h) */
 
     bool started;       /* STARTED sent */
     bool exited;        /* pid 1 reported the command's exit */
@@ -202,7 +204,10 @@ static void on_signal(struct monitor *m)
 {
     struct signalfd_siginfo si;
     while (read(m->signal_fd, &si, sizeof si) == (ssize_t)sizeof si) {
-        if (!m->started) {
+        if (si.ssi_signo == SIGWINCH) {
+            /* The kernel signals the pty's foreground process group itself. */
+            stk_pty_monitor_resize(m->pty);
+        } else if (!m->started) {
             kill_now(m);
         } else if (!m->exited) {
             pidfd_send_signal(m->pidfd, (int)si.ssi_signo, NULL, 0);
@@ -249,13 +254,18 @@ static int poll_timeout_ms(const struct monitor *m)
 static void loop(struct monitor *m)
 {
     for (;;) {
-        struct pollfd fds[4] = {
+        struct pollfd fds[7] = {
             {.fd = m->pidfd, .events = POLLIN},
             {.fd = m->status_fd, .events = POLLIN},
             {.fd = m->control_fd, .events = POLLIN},
             {.fd = m->signal_fd, .events = POLLIN},
         };
-        int n = poll(fds, 4, poll_timeout_ms(m));
+        nfds_t count = 4;
+        if (m->pty->tty_fds != 0) {
+            stk_pty_monitor_poll_fds(m->pty, &fds[4]);
+            count = 7;
+        }
+        int n = poll(fds, count, poll_timeout_ms(m));
         if (n < 0 && errno != EINTR) {
             /* Cannot watch the sandbox any more: it must not run unwatched. finish() then
              * waits for pid 1 to die. */
@@ -271,6 +281,9 @@ static void loop(struct monitor *m)
             }
             if (fds[3].revents != 0) {
                 on_signal(m);
+            }
+            if (count == 7) {
+                stk_pty_monitor_relay(m->pty, &fds[4]);
             }
         }
         on_deadlines(m);
@@ -291,6 +304,10 @@ static int finish(struct monitor *m)
     /* Without a pid namespace the command outlives a killed pid 1; it must not outlive the
      * sandbox. (After a normal exit it is reaped already: ESRCH.) */
     kill_command_group(m);
+    /* Everything the command wrote reaches the caller before EXITED, and the caller's terminal
+     * is back in its own mode before the caller hears the sandbox ended. */
+    stk_pty_monitor_drain(m->pty);
+    stk_pty_monitor_restore(m->pty);
     if (m->failed) {
         return send_error(&m->error);
     }
@@ -365,7 +382,7 @@ static void close_mount_fds(struct stk_plan *plan)
     }
 }
 
-static int run(struct stk_plan *plan)
+static int run(struct stk_plan *plan, struct stk_pty *pty)
 {
     struct stk_error err;
     if (prepare_binds(plan, &err) < 0) {
@@ -386,6 +403,10 @@ static int run(struct stk_plan *plan)
     sigset_t sandbox_signals, forwarded;
     stk_signals_sandbox(&sandbox_signals);
     stk_signals_forwarded(&forwarded);
+    if (pty->tty_fds != 0) {
+        sigaddset(&sandbox_signals, SIGWINCH);
+        sigaddset(&forwarded, SIGWINCH);
+    }
     sigprocmask(SIG_BLOCK, &sandbox_signals, NULL);
 
     pid_t pid1 = stk_clone(plan->clone_flags | SIGCHLD);
@@ -399,6 +420,7 @@ static int run(struct stk_plan *plan)
     close(sync_pipe[0]);
     close(status_channel[1]);
     close_mount_fds(plan); /* pid 1 has its own copies */
+    stk_pty_monitor_close_slave(pty);
     if (pid1 < 0) {
         close(sync_pipe[1]);
         close(status_channel[0]);
@@ -413,6 +435,7 @@ static int run(struct stk_plan *plan)
     m.status_fd = status_channel[0];
     m.command_pidfd = -1;
     m.control_fd = STK_CONTROL_FD;
+    m.pty = pty;
     m.pidfd = pidfd_open(pid1, 0);
     int rc = m.pidfd < 0 ? stk_fail(&err, "clone", errno, "pidfd_open") : 0;
     if (rc == 0 && plan->new_user) {
@@ -463,7 +486,22 @@ int stk_monitor_run(const struct stk_spec *spec)
     if (stk_plan_build(spec, &plan, &err) < 0) {
         return send_error(&err);
     }
-    int rc = run(&plan);
+    /* Decided before the clone, in place before the command execs: the command never holds
+     * the caller's terminal. */
+    struct stk_pty pty;
+    stk_pty_monitor_detect(&pty);
+    plan.tty_fds = pty.tty_fds;
+    plan.pty_slave = -1;
+    int rc;
+    if (pty.tty_fds != 0 && stk_pty_monitor_open(&pty, &err) < 0) {
+        stk_pty_monitor_restore(&pty);
+        rc = send_error(&err);
+    } else {
+        plan.pty_slave = pty.slave;
+        rc = run(&plan, &pty);
+        /* Every path out of run(), set-up errors included; finish() did it already. */
+        stk_pty_monitor_restore(&pty);
+    }
     stk_plan_free(&plan);
     return rc;
 }

@@ -47,6 +47,11 @@ struct stk_plan {
      * the notifications into this table (notify.h). */
     bool report;
     struct stk_notify notify;
+
+    /* Set by the monitor before the clone (pty.h): bit n when the caller's fd n was a
+     * terminal, and the slave of the sandbox's own pty that replaces it; 0 and -1 without. */
+    unsigned int tty_fds;
+    int pty_slave;
 };
 
 int stk_plan_build(const struct stk_spec *spec, struct stk_plan *plan, struct stk_error *err);

@@ -39,6 +39,8 @@ import picocli.CommandLine.Spec;
         customSynopsis = "stockade run [OPTION...] [--] COMMAND [ARG...]",
         description = {
             "Runs COMMAND in a new sandbox with this terminal's stdin, stdout and stderr.",
+            "A terminal among them is replaced by a pty of the sandbox's own, relayed to",
+            "yours (Ctrl-C goes to COMMAND; your terminal's settings come back at the end).",
             "The workspace is bound read-write and is the working directory; the rest of the",
             "host filesystem is read-only, /tmp and /run are private tmpfs mounts, there is",
             "no network. The seccomp profile is 'build' unless --profile says otherwise;",

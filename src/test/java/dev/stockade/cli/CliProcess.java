@@ -37,6 +37,17 @@ final class CliProcess {
 
     /** Starts the CLI with {@code args} in {@code directory}, environment plus {@code env}. */
     static CliProcess start(Path directory, Map<String, String> env, String... args) throws IOException {
+        List<String> command = command(args);
+        ProcessBuilder builder = new ProcessBuilder(command).directory(directory.toFile());
+        builder.environment().putAll(env);
+        builder.redirectInput(ProcessBuilder.Redirect.PIPE);
+        CliProcess cli = new CliProcess(builder.start());
+        cli.process.getOutputStream().close();
+        return cli;
+    }
+
+    /** The command line that starts the CLI with {@code args}, for a caller that starts it. */
+    static List<String> command(String... args) {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElseThrow());
         command.add("-cp");
@@ -45,12 +56,7 @@ final class CliProcess {
         command.add("-XX:TieredStopAtLevel=1");
         command.add(Main.class.getName());
         command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).directory(directory.toFile());
-        builder.environment().putAll(env);
-        builder.redirectInput(ProcessBuilder.Redirect.PIPE);
-        CliProcess cli = new CliProcess(builder.start());
-        cli.process.getOutputStream().close();
-        return cli;
+        return command;
     }
 
     /**
