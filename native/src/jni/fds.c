@@ -75,6 +75,17 @@ JNIEXPORT jint JNICALL Java_dev_stockade_internal_NativeBridge_open(JNIEnv *env,
     return fd;
 }
 
+JNIEXPORT jint JNICALL Java_dev_stockade_internal_NativeBridge_duplicate(JNIEnv *env, jclass type,
+                                                                          jint fd, jint lowest)
+{
+    (void)type;
+    int copy = fcntl(fd, F_DUPFD_CLOEXEC, lowest);
+    if (copy < 0) {
+        stk_throw_errno(env, "fcntl(F_DUPFD_CLOEXEC)", errno);
+    }
+    return copy;
+}
+
 JNIEXPORT void JNICALL Java_dev_stockade_internal_NativeBridge_close(JNIEnv *env, jclass type,
                                                                       jint fd)
 {

@@ -15,7 +15,7 @@ final class ProbeRunner {
 
     static ProbeReport run() throws IOException {
         NativeLoader.ensureLoaded();
-        String helper = NativeLoader.helperPath().toString();
+        String helper = NativeLoader.helperExecutable();
         int devNull = NativeBridge.open("/dev/null", O_RDONLY, 0);
         int[] out = null;
         int[] err = null;
@@ -57,7 +57,8 @@ final class ProbeRunner {
             }
         }
         if (status != 0) {
-            throw new IOException("the helper's probe (" + helper + " probe) ended with "
+            throw new IOException("the helper's probe (" + NativeLoader.helperPath()
+                    + " probe) ended with "
                     + SandboxLauncher.describeStatus(status)
                     + (stderr.isEmpty() ? "" : ": " + stderr));
         }

@@ -86,7 +86,7 @@ final class SandboxLauncher {
         byte[] spec = SpecEncoder.encode(SpecEncoder.fromPolicy(argv, policy, cwd, bpf,
                 reports, guard));
         NativeLoader.ensureLoaded();
-        String helper = NativeLoader.helperPath().toString();
+        String helper = NativeLoader.helperExecutable();
 
         Fds fds = new Fds();
         Fds childEnds = new Fds();
@@ -181,8 +181,9 @@ final class SandboxLauncher {
         }
         String what = first == null ? "ended before starting the command"
                 : "reported the command's end before its start";
-        throw new SandboxSetupException(new SetupError("helper", 0, "the helper (" + helper
-                + ") " + what + ": " + describeStatus(status)), SandboxSetupException.EXIT_SETUP);
+        throw new SandboxSetupException(new SetupError("helper", 0, "the helper ("
+                + NativeLoader.helperPath() + ") " + what + ": " + describeStatus(status)),
+                SandboxSetupException.EXIT_SETUP);
     }
 
     /** Whether the kernel has seccomp user notification; probed once per JVM. */

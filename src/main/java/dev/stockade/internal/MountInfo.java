@@ -23,12 +23,19 @@ final class MountInfo {
 
     private MountInfo() {}
 
-    /** The mount {@code file} lives on, or empty when the table cannot be read. */
+    /**
+     * The mount {@code file} lives on, or empty when the table cannot be read. A file not
+     * created yet is on the mount of its nearest existing ancestor.
+     */
     static Optional<Mount> containing(Path file) {
         Path real;
         List<String> lines;
         try {
-            real = file.toRealPath();
+            Path existing = file.toAbsolutePath();
+            while (existing.getParent() != null && !Files.exists(existing)) {
+                existing = existing.getParent();
+            }
+            real = existing.toRealPath();
             lines = Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8);
         } catch (IOException e) {
             return Optional.empty();

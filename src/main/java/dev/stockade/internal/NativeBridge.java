@@ -23,6 +23,12 @@ public final class NativeBridge {
     /** {@code open(path, flags | O_CLOEXEC, mode)}; flags use the Linux O_* values. */
     public static native int open(String path, int flags, int mode) throws NativeException;
 
+    /**
+     * {@code fcntl(fd, F_DUPFD_CLOEXEC, lowest)}: a close-on-exec copy of {@code fd} numbered
+     * {@code lowest} or above.
+     */
+    public static native int duplicate(int fd, int lowest) throws NativeException;
+
     /** {@code close(fd)}; EINTR is treated as success (Linux always releases the fd). */
     public static native void close(int fd) throws NativeException;
 
@@ -31,7 +37,9 @@ public final class NativeBridge {
      * environment, signal mask cleared and every signal at its default disposition, a new
      * process group not created (the helper stays in the caller's group), and these fds:
      * {@code stdin} at 0, {@code stdout} at 1, {@code stderr} at 2, {@code control} at 3.
-     * The sources keep their {@code O_CLOEXEC} in this process.
+     * The sources keep their {@code O_CLOEXEC} in this process. {@code helperPath} may be
+     * {@code /proc/self/fd/N} for an executable this process holds open, N above 3: execve
+     * resolves it before the close-on-exec descriptors are closed.
      *
      * @return {pid, pidfd}; pidfd comes from {@code pidfd_open} right after the spawn
      */

@@ -1,5 +1,6 @@
 package dev.stockade.internal;
 
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -33,6 +34,16 @@ import java.util.Set;
  * under its final name is always complete; an existing file is reused only when its SHA-256
  * matches the jar's. The directories must belong to this user and be writable by nobody else:
  * anyone who can replace the library or the helper runs code as the user of every sandbox.
+ *
+ * <p>What is checked, and why it holds (see {@link SecurePath}): the cache's own levels
+ * ({@code stockade/} and {@code <version>-<hash>/}) are looked at without following links and
+ * must be this user's, not writable by group or others; every directory above them, on the
+ * real path of XDG_CACHE_HOME (or ~/.cache), from / down, must belong to this user or root and
+ * be writable by no one else unless sticky; a cached file is reused only when it is a regular
+ * file (not a link) of this user with mode 0700 whose content, read through an O_NOFOLLOW
+ * open, has the jar's SHA-256. The library is then loaded by that path, which no other user
+ * can change. The helper is opened once ({@link Installation#openHelper}), its SHA-256 is
+ * checked on that descriptor, and every spawn executes the descriptor, not the path.
  */
 final class NativeInstaller {
 
@@ -48,6 +59,10 @@ final class NativeInstaller {
     private static final int GROUP_OR_OTHER_WRITE = 0022;
     private static final int PERMISSION_BITS = 07777;
     private static final int ELF_HEADER_BYTES = 20;
+    private static final int O_RDONLY = 0;
+    private static final int O_NONBLOCK = 04000;
+    /** The helper's descriptor must stay clear of 0..3, which each spawn's dup2s overwrite. */
+    private static final int FIRST_KEPT_FD = 4;
     private static final int DIRECTORY_HASH_HEX_DIGITS = 16;
 
     /** Reads a classpath resource; {@code null} when the jar does not have it. */
@@ -123,12 +138,16 @@ final class NativeInstaller {
         private final Path helper;
         private final Path directory;
         private final byte[] libraryBytes;
+        private final byte[] helperHash;
 
-        private Installation(Path library, Path helper, Path directory, byte[] libraryBytes) {
+        /** @param helperHash the jar's helper's SHA-256, or {@code null} for an installed copy */
+        private Installation(Path library, Path helper, Path directory, byte[] libraryBytes,
+                byte[] helperHash) {
             this.library = library;
             this.helper = helper;
             this.directory = directory;
             this.libraryBytes = libraryBytes;
+            this.helperHash = helperHash;
         }
 
         Path library() {
@@ -156,6 +175,72 @@ final class NativeInstaller {
             checkMountAllowsExec(copy, LIBRARY_PROPERTY);
             return copy;
         }
+
+        /**
+         * Opens the helper for the rest of this JVM's life and checks what was opened: the
+         * jar's SHA-256 for an extracted copy (opened O_NOFOLLOW), a regular ELF file for this
+         * platform for an installed one. Spawning {@code /proc/self/fd/<fd>} then runs exactly
+         * this file, whatever later happens to its name. Needs the library loaded.
+         *
+         * @return a close-on-exec descriptor numbered 4 or above; the caller keeps it open
+         */
+        int openHelper() {
+            String what = helperHash == null ? HELPER_PROPERTY + "=" + helper : helper.toString();
+            int flags = O_RDONLY | O_NONBLOCK | (helperHash != null ? platform.openNoFollow() : 0);
+            int fd;
+            try {
+                // O_NONBLOCK: a FIFO put in the helper's place must not hang the open.
+                int opened = NativeBridge.open(helper.toString(), flags, 0);
+                try {
+                    fd = NativeBridge.duplicate(opened, FIRST_KEPT_FD);
+                } finally {
+                    closeQuietly(opened);
+                }
+            } catch (NativeBridge.NativeException e) {
+                throw new NativeLoadException("cannot open " + what + " (" + e.getMessage()
+                        + "): set XDG_CACHE_HOME to a private directory, or set -D"
+                        + HELPER_PROPERTY + " to an installed copy", e);
+            }
+            try {
+                checkOpenedHelper(fd, what);
+            } catch (RuntimeException | Error e) {
+                closeQuietly(fd);
+                throw e;
+            }
+            return fd;
+        }
+
+        private void checkOpenedHelper(int fd, String what) {
+            // stat and open through the /proc magic link reach the open file itself, not a name.
+            Path opened = Path.of("/proc/self/fd/" + fd);
+            if (!Files.isRegularFile(opened)) {
+                throw new NativeLoadException(what + " is not a regular file: point "
+                        + HELPER_PROPERTY + " at an installed " + HELPER + ", or remove it");
+            }
+            byte[] content;
+            try (InputStream in = new FileInputStream(
+                    NativeBridge.newFileDescriptor(NativeBridge.duplicate(fd, FIRST_KEPT_FD)))) {
+                content = in.readAllBytes();
+            } catch (IOException e) {
+                throw new NativeLoadException(what + " cannot be read: " + e.getMessage(), e);
+            }
+            if (helperHash == null) {
+                checkElf(what, content, HELPER_PROPERTY);
+            } else if (!MessageDigest.isEqual(sha256(content), helperHash)) {
+                throw new NativeLoadException(what + " changed after it was checked (its"
+                        + " SHA-256 is not the jar's): something else is writing the native"
+                        + " cache; retry, or set XDG_CACHE_HOME to a directory only this JVM"
+                        + " uses");
+            }
+        }
+    }
+
+    private static void closeQuietly(int fd) {
+        try {
+            NativeBridge.close(fd);
+        } catch (IOException e) {
+            // close(2) releases the descriptor even when it reports an error.
+        }
     }
 
     Installation install() {
@@ -174,7 +259,8 @@ final class NativeInstaller {
                 : place(directory, HELPER, extracted.get(HELPER));
         checkExecutable(helper, HELPER_PROPERTY);
         checkMountAllowsExec(library, LIBRARY_PROPERTY);
-        return new Installation(library, helper, directory, extracted.get(LIBRARY));
+        return new Installation(library, helper, directory, extracted.get(LIBRARY),
+                helperOverride == null ? sha256(extracted.get(HELPER)) : null);
     }
 
     private byte[] resource(String name) {
@@ -198,22 +284,44 @@ final class NativeInstaller {
         return bytes;
     }
 
-    /** An installed file named by a system property: it must exist and fit this platform. */
+    /**
+     * An installed file named by a system property: it must exist, fit this platform, and be
+     * changeable, with every directory above it, only by this user and root. Returned as its
+     * real path, which is what the JVM loads and what was checked.
+     */
     private Path installed(String property, Path path) {
         if (!Files.isRegularFile(path)) {
             throw new NativeLoadException(property + "=" + path + " does not exist or is not a"
                     + " regular file: point it at an installed " + fileOf(property)
                     + ", or remove it to use the jar's copy");
         }
+        Path real;
+        String problem;
+        try {
+            real = path.toRealPath();
+            int self = filesystemUid();
+            problem = SecurePath.directoryProblem(real.getParent(), self);
+            if (problem == null) {
+                problem = SecurePath.fileProblem(real, self);
+            }
+        } catch (IOException e) {
+            throw new NativeLoadException(property + "=" + path + " cannot be read: "
+                    + e.getMessage(), e);
+        }
+        if (problem != null) {
+            throw new NativeLoadException("refusing " + property + "=" + path + ": " + problem
+                    + ", so another user could replace it: install " + fileOf(property)
+                    + " where only you and root can change it and its directories");
+        }
         byte[] header = new byte[ELF_HEADER_BYTES];
-        try (InputStream in = Files.newInputStream(path)) {
+        try (InputStream in = Files.newInputStream(real)) {
             header = Arrays.copyOf(header, in.readNBytes(header, 0, header.length));
         } catch (IOException e) {
             throw new NativeLoadException(property + "=" + path + " cannot be read: "
                     + e.getMessage(), e);
         }
         checkElf(property + "=" + path, header, property);
-        return path;
+        return real;
     }
 
     private static byte[] readInstalled(String property, Path path) {
@@ -274,17 +382,46 @@ final class NativeInstaller {
                     + " to installed copies");
         }
         Path base = cacheRoot.getParent();
-        try {
-            if (base != null && !Files.isDirectory(base)) {
-                Files.createDirectories(base, OWNER_ONLY_ATTRIBUTE);
+        Path root = cacheRoot;
+        if (base != null) {
+            try {
+                if (!Files.isDirectory(base)) {
+                    Files.createDirectories(base, OWNER_ONLY_ATTRIBUTE);
+                }
+                // XDG_CACHE_HOME or ~/.cache may be a link (say, to another disk); what is
+                // checked, and used from here on, is where it leads.
+                root = base.toRealPath().resolve(cacheRoot.getFileName());
+            } catch (IOException e) {
+                throw cannotCreate(base, e);
             }
-        } catch (IOException e) {
-            throw cannotCreate(base, e);
         }
-        ensurePrivateDirectory(cacheRoot);
-        Path directory = cacheRoot.resolve(version + "-" + contentHash(files));
+        Path directory = root.resolve(version + "-" + contentHash(files));
+        // A noexec mount is the likelier problem and has the clearer fix, so it is named first.
+        String first = files.containsKey(HELPER) ? HELPER : LIBRARY;
+        checkMountAllowsExec(directory.resolve(first),
+                first.equals(HELPER) ? HELPER_PROPERTY : LIBRARY_PROPERTY);
+        if (base != null) {
+            checkParents(root);
+        }
+        ensurePrivateDirectory(root);
         ensurePrivateDirectory(directory);
         return directory;
+    }
+
+    /** Everything above the cache root, from / down: see {@link SecurePath}. */
+    private static void checkParents(Path root) {
+        String problem;
+        try {
+            problem = SecurePath.directoryProblem(root.getParent(), filesystemUid());
+        } catch (IOException e) {
+            throw cannotCreate(root.getParent(), e);
+        }
+        if (problem != null) {
+            throw new NativeLoadException("refusing native cache directory " + root + ": "
+                    + problem + ", so another user could replace the natives in it: set"
+                    + " XDG_CACHE_HOME to a directory that only you and root can change, like"
+                    + " every directory above it");
+        }
     }
 
     private static void ensurePrivateDirectory(Path directory) {
@@ -300,14 +437,22 @@ final class NativeInstaller {
         checkPrivate(directory);
     }
 
+    /** The cache's own levels are looked at, and used, without following links. */
     static void checkPrivate(Path directory) {
+        if (Files.isSymbolicLink(directory)) {
+            throw new NativeLoadException("refusing native cache directory " + directory
+                    + ": it is a symbolic link, and whoever can change a link decides what"
+                    + " gets loaded: remove it, or set XDG_CACHE_HOME to a directory of your"
+                    + " own");
+        }
         Map<String, Object> attributes;
         try {
-            attributes = Files.readAttributes(directory, "unix:uid,mode");
+            attributes = Files.readAttributes(directory, "unix:uid,mode",
+                    LinkOption.NOFOLLOW_LINKS);
         } catch (IOException e) {
             throw cannotCreate(directory, e);
         }
-        if (!Files.isDirectory(directory)) {
+        if (!Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)) {
             throw new NativeLoadException("native cache " + directory + " exists but is not a"
                     + " directory: remove it, or set XDG_CACHE_HOME to another location");
         }
@@ -370,10 +515,15 @@ final class NativeInstaller {
         try {
             if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)
                     || !Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS)
-                            .equals(OWNER_ONLY)) {
+                            .equals(OWNER_ONLY)
+                    || !Files.getAttribute(file, "unix:uid", LinkOption.NOFOLLOW_LINKS)
+                            .equals(filesystemUid())) {
                 return false;
             }
-            return MessageDigest.isEqual(sha256(Files.readAllBytes(file)), wantedHash);
+            // O_NOFOLLOW: the hash is of the file just looked at, never of a link's target.
+            try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+                return MessageDigest.isEqual(sha256(in.readAllBytes()), wantedHash);
+            }
         } catch (IOException e) {
             return false; // unreadable: replace it
         }

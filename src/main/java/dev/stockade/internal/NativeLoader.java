@@ -11,6 +11,13 @@ import java.nio.file.Path;
  * {@code $XDG_CACHE_HOME/stockade/<version>-<hash>/} (default {@code ~/.cache/stockade}), or
  * from installed copies named by the system properties {@code stockade.library} and
  * {@code stockade.helper}. Every failure is a {@link NativeLoadException} saying what to do.
+ *
+ * <p>The helper is opened once, checked on that descriptor, and the descriptor is kept for the
+ * JVM's life (one per class loader that loads Stockade): spawns execute
+ * {@link #helperExecutable()} ({@code /proc/self/fd/N}), so replacing the file on disk later
+ * changes nothing. The library cannot be loaded through a descriptor (System.load turns
+ * {@code /proc/self/fd/N} back into the file's name and opens that), so its defence is that
+ * no other user can change any directory on its path; see {@link NativeInstaller}.
  */
 public final class NativeLoader {
 
@@ -20,7 +27,13 @@ public final class NativeLoader {
     /** More class loaders than this loading Stockade in one JVM at once is surely a leak. */
     private static final int MAX_LIBRARY_COPIES = 64;
 
-    /** Set once the library is loaded; its being non-null is the "loaded" flag. */
+    /**
+     * {@code /proc/self/fd/N} for the kept helper descriptor; set last, once the library is
+     * loaded and the helper opened: its being non-null is the "loaded" flag.
+     */
+    private static volatile String helperExecutable;
+
+    /** Where the helper was opened from (for messages: the name may since lead elsewhere). */
     private static volatile Path helper;
 
     /** The file this class loader's copy of the library was loaded from. */
@@ -30,25 +43,41 @@ public final class NativeLoader {
 
     /** Loads the native library (once per class loader) and extracts the helper. */
     public static void ensureLoaded() {
-        if (helper == null) {
+        if (helperExecutable == null) {
             load();
         }
     }
 
-    /** The stockade-helper executable to spawn; loads the natives first if needed. */
+    /**
+     * What to pass to {@link NativeBridge#spawn} to run the verified helper: the path of the
+     * descriptor this class loader holds open on it. Loads the natives first if needed.
+     */
+    public static String helperExecutable() {
+        String executable = helperExecutable;
+        if (executable == null) {
+            load();
+            executable = helperExecutable;
+        }
+        return executable;
+    }
+
+    /** The file the helper was opened from, for messages; spawn {@link #helperExecutable()}. */
     public static Path helperPath() {
         ensureLoaded();
         return helper;
     }
 
     private static synchronized void load() {
-        if (helper != null) {
+        if (helperExecutable != null) {
             return;
         }
         NativeInstaller.Installation installation =
                 NativeInstaller.fromEnvironment(NativeLoader.class, VERSION).install();
         library = loadLibrary(installation);
+        // Never closed: spawns run this descriptor until the JVM (or class loader) is gone.
+        int fd = installation.openHelper();
         helper = installation.helper();
+        helperExecutable = "/proc/self/fd/" + fd;
     }
 
     /** The library file this class loader loaded (for tests and diagnostics). */

@@ -33,6 +33,14 @@ public record Platform(String resourceDirectory, String architecture, int elfMac
                 + ": run it on a supported platform (sandboxing uses Linux kernel features)");
     }
 
+    /**
+     * Linux's O_NOFOLLOW, one of the few open flags whose value differs by architecture
+     * (asm-generic 0400000; arm64 0100000).
+     */
+    int openNoFollow() {
+        return elfMachine == EM_AARCH64 ? 0100000 : 0400000;
+    }
+
     /** The classpath resource of a native file, e.g. {@code /META-INF/native/linux-x86_64/x}. */
     String resource(String fileName) {
         return "/META-INF/native/" + resourceDirectory + "/" + fileName;

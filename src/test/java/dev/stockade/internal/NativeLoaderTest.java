@@ -205,6 +205,36 @@ class NativeLoaderTest {
         assertEquals(NativeBridge.getuid(), NativeInstaller.filesystemUid());
     }
 
+    /** Spawns run the descriptor kept on the verified helper, numbered clear of 0..3. */
+    @Test
+    void theHelperIsExecutedThroughAKeptDescriptor() throws IOException {
+        String executable = NativeLoader.helperExecutable();
+        Matcher matcher = Pattern.compile("/proc/self/fd/([0-9]+)").matcher(executable);
+        assertTrue(matcher.matches(), executable);
+        assertTrue(Integer.parseInt(matcher.group(1)) >= 4, executable);
+        assertEquals(executable, NativeLoader.helperExecutable(), "one descriptor, kept");
+        assertTrue(Files.isSameFile(Path.of(executable), NativeLoader.helperPath()));
+        assertEquals(sha256Hex(helper), sha256Hex(Files.readAllBytes(Path.of(executable))));
+    }
+
+    /**
+     * The attack of issue 6 item 7: the helper file is replaced between two spawns (here by
+     * this user, who can; another user must not even get that far). The next spawn still runs
+     * the helper that was verified, and the replacement never runs. In a child JVM with its
+     * own cache, so this JVM's natives stay intact.
+     */
+    @Test
+    void replacingTheHelperOnDiskDoesNotChangeWhatSpawns(@TempDir Path tmp) throws Exception {
+        Path marker = tmp.resolve("replacement-ran");
+        ChildResult result = finish(start(childJava(ChildMain.class.getName(), "swap",
+                marker.toString()), Map.of("XDG_CACHE_HOME", tmp.resolve("cache").toString())));
+        assertEquals(0, result.exitCode(), result.stdout() + result.stderr());
+        assertEquals("before: exit 0: before\n"
+                + "replaced: #!/bin/sh\n"
+                + "after: exit 0: after\n", result.stdout());
+        assertFalse(Files.exists(marker), "the replacement helper ran");
+    }
+
     /**
      * Class loaders that each load their own copy of Stockade (as plugin systems do) in the
      * same JVM, at the same time: the JVM lets only one of them own a library path, so the
@@ -275,6 +305,10 @@ class NativeLoaderTest {
 
         public static void main(String[] args) {
             try {
+                if (args.length > 0 && args[0].equals("swap")) {
+                    swapHelper(Path.of(args[1]));
+                    return;
+                }
                 if (args.length > 0 && args[0].equals("install")) {
                     // An installer for the cache directory args[1], as the noexec test wants.
                     new NativeInstaller(Platform.current(), NativeLoader.VERSION,
@@ -289,7 +323,30 @@ class NativeLoaderTest {
             } catch (NativeLoadException e) {
                 System.out.println("NativeLoadException: " + e.getMessage());
                 System.exit(3);
+            } catch (IOException | InterruptedException e) {
+                e.printStackTrace();
+                System.exit(4);
             }
+        }
+
+        /** One sandboxed echo, the helper renamed over by a script, another sandboxed echo. */
+        private static void swapHelper(Path marker) throws IOException, InterruptedException {
+            System.out.println("before: " + sandboxedEcho("before"));
+            Path onDisk = NativeLoader.helperPath();
+            Path replacement = onDisk.resolveSibling(".replacement");
+            Files.writeString(replacement, "#!/bin/sh\necho replaced > '" + marker + "'\n");
+            Files.setPosixFilePermissions(replacement, OWNER_ONLY);
+            Files.move(replacement, onDisk, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            System.out.println("replaced: " + Files.readAllLines(onDisk).get(0));
+            System.out.println("after: " + sandboxedEcho("after"));
+        }
+
+        private static String sandboxedEcho(String word) throws IOException,
+                InterruptedException {
+            Process process = dev.stockade.Sandbox.command("/bin/echo", word).start();
+            String out = new String(process.getInputStream().readAllBytes(),
+                    StandardCharsets.UTF_8).trim();
+            return "exit " + process.waitFor() + ": " + out;
         }
     }
 
@@ -501,6 +558,127 @@ class NativeLoaderTest {
                 + " directory of your own", e.getMessage());
     }
 
+    /**
+     * The cache's own levels are not followed through links, even to a directory of this
+     * user: whoever can change the link decides what is loaded.
+     */
+    @Test
+    void aCacheDirectoryThatIsASymbolicLinkIsRefused(@TempDir Path tmp) throws IOException {
+        Path real = Files.createDirectories(tmp.resolve("real").resolve("stockade"));
+        Files.setPosixFilePermissions(real, OWNER_ONLY);
+        NativeInstaller.Installation direct = installer(real).install();
+        assertTrue(Files.exists(direct.helper()), "the directory itself is fine");
+
+        Path root = Files.createDirectories(tmp.resolve("linked")).resolve("stockade");
+        Files.createSymbolicLink(root, real);
+        NativeLoadException e = assertThrows(NativeLoadException.class,
+                () -> installer(root).install());
+        assertEquals("refusing native cache directory " + root + ": it is a symbolic link, and"
+                + " whoever can change a link decides what gets loaded: remove it, or set"
+                + " XDG_CACHE_HOME to a directory of your own", e.getMessage());
+
+        // The version directory too: the stockade directory is real, its entry is a link.
+        Path root2 = Files.createDirectories(tmp.resolve("versionlink").resolve("stockade"));
+        Files.setPosixFilePermissions(root2, OWNER_ONLY);
+        Path version = root2.resolve(direct.library().getParent().getFileName());
+        Files.createSymbolicLink(version, direct.library().getParent());
+        NativeLoadException v = assertThrows(NativeLoadException.class,
+                () -> installer(root2).install());
+        assertTrue(v.getMessage().startsWith("refusing native cache directory " + version
+                + ": it is a symbolic link"), v.getMessage());
+    }
+
+    /** XDG_CACHE_HOME itself may be a link: what is checked and used is where it leads. */
+    @Test
+    void aLinkedXdgCacheHomeIsFollowedAndItsTargetChecked(@TempDir Path tmp) throws IOException {
+        Path target = Files.createDirectory(tmp.resolve("disk"));
+        Path base = Files.createSymbolicLink(tmp.resolve("xdg"), target);
+        NativeInstaller.Installation installed = installer(base.resolve("stockade")).install();
+        assertEquals(target.resolve("stockade"), installed.library().getParent().getParent());
+
+        Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxrwxrwx"));
+        NativeLoadException e = assertThrows(NativeLoadException.class,
+                () -> installer(base.resolve("stockade")).install());
+        assertTrue(e.getMessage().startsWith("refusing native cache directory "
+                + target.resolve("stockade") + ": directory " + target + " is writable by group"
+                + " or others (mode 0777) and not sticky"), e.getMessage());
+    }
+
+    /**
+     * Every directory above the cache counts (OpenSSH's secure-path rule): a parent others can
+     * write to could have the cache renamed away and replaced. Sticky (like /tmp) is fine.
+     */
+    @Test
+    void aParentDirectoryOthersCanChangeIsRefused(@TempDir Path tmp) throws IOException {
+        Path open = Files.createDirectory(tmp.resolve("open"));
+        Path root = open.resolve("cache").resolve("stockade");
+        chmod("1777", open); // java.nio cannot set the sticky bit
+        assertTrue(Files.exists(installer(root).install().helper()), "sticky is fine");
+
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxrwx"));
+        NativeLoadException e = assertThrows(NativeLoadException.class,
+                () -> installer(root).install());
+        assertEquals("refusing native cache directory " + root + ": directory " + open + " is"
+                + " writable by group or others (mode 0777) and not sticky, so another user"
+                + " could replace the natives in it: set XDG_CACHE_HOME to a directory that"
+                + " only you and root can change, like every directory above it",
+                e.getMessage());
+
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwx---"));
+        NativeLoadException group = assertThrows(NativeLoadException.class,
+                () -> installer(root).install());
+        assertTrue(group.getMessage().contains("directory " + open + " is writable by group or"
+                + " others (mode 0770) and not sticky"), group.getMessage());
+
+        int self = NativeInstaller.filesystemUid();
+        if (self == 0) {
+            // Only root can give a directory away; for others the check is the same code.
+            Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.setAttribute(open, "unix:uid", 65534);
+            NativeLoadException owned = assertThrows(NativeLoadException.class,
+                    () -> installer(root).install());
+            assertTrue(owned.getMessage().startsWith("refusing native cache directory " + root
+                    + ": directory " + open + " is owned by uid 65534, neither this user (uid 0)"
+                    + " nor root"), owned.getMessage());
+        }
+    }
+
+    private static void chmod(String mode, Path path) throws IOException {
+        try {
+            Process chmod = new ProcessBuilder("chmod", mode, path.toString()).inheritIO().start();
+            assertEquals(0, chmod.waitFor(), "chmod " + mode + " " + path);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+    }
+
+    /** An installed copy is held to the same rule: its directories and the file itself. */
+    @Test
+    void anInstalledCopyOthersCanChangeIsRefused(@TempDir Path tmp) throws IOException {
+        Path dir = Files.createDirectory(tmp.resolve("opt"));
+        Path installedHelper = Files.write(dir.resolve("stockade-helper"), helper);
+        Files.setPosixFilePermissions(installedHelper, PosixFilePermissions.fromString("rwxr-xr-x"));
+        assertEquals(installedHelper,
+                installer(tmp.resolve("stockade"), null, installedHelper).install().helper());
+
+        Files.setPosixFilePermissions(installedHelper, PosixFilePermissions.fromString("rwxrwxrwx"));
+        NativeLoadException file = assertThrows(NativeLoadException.class,
+                () -> installer(tmp.resolve("stockade"), null, installedHelper).install());
+        assertEquals("refusing stockade.helper=" + installedHelper + ": file " + installedHelper
+                + " is writable by group or others (mode 0777), so another user could replace"
+                + " it: install stockade-helper where only you and root can change it and its"
+                + " directories", file.getMessage());
+
+        Files.setPosixFilePermissions(installedHelper, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+        NativeLoadException directory = assertThrows(NativeLoadException.class,
+                () -> installer(tmp.resolve("stockade"), null, installedHelper).install());
+        assertTrue(directory.getMessage().startsWith("refusing stockade.helper="
+                + installedHelper + ": directory " + dir + " is writable by group or others"),
+                directory.getMessage());
+    }
+
     @Test
     void theVersionDirectoryIsCheckedToo(@TempDir Path tmp) throws IOException {
         Path root = tmp.resolve("stockade");
@@ -539,10 +717,26 @@ class NativeLoaderTest {
         assertTrue(matcher.matches(), result.stdout() + result.stderr());
         assertTrue(matcher.group(1).endsWith("/stockade-helper"), matcher.group(1));
 
-        // The same install on a tmpfs without noexec works: the mount option is the cause.
+        // The same install on a tmpfs without noexec gets past that: the mount option is the
+        // cause. Run by root, it installs. Run by another user, the namespace maps only that
+        // user, so / shows as owned by the overflow uid and the parent check refuses it.
         ChildResult allowed = finish(start(installOnTmpfs(mountPoint, "nosuid,nodev"), Map.of()));
-        assertEquals(0, allowed.exitCode(), allowed.stdout() + allowed.stderr());
-        assertEquals("installed\n", allowed.stdout());
+        if (NativeInstaller.filesystemUid() == 0) {
+            assertEquals(0, allowed.exitCode(), allowed.stdout() + allowed.stderr());
+            assertEquals("installed\n", allowed.stdout());
+        } else {
+            assertEquals(3, allowed.exitCode(), allowed.stdout() + allowed.stderr());
+            assertEquals("NativeLoadException: refusing native cache directory "
+                    + mountPoint.resolve("stockade") + ": directory / is owned by uid "
+                    + overflowUid() + ", neither this user (uid 0) nor root, so another user"
+                    + " could replace the natives in it: set XDG_CACHE_HOME to a directory that"
+                    + " only you and root can change, like every directory above it\n",
+                    allowed.stdout());
+        }
+    }
+
+    private static int overflowUid() throws IOException {
+        return Integer.parseInt(Files.readString(Path.of("/proc/sys/kernel/overflowuid")).trim());
     }
 
     /** A child JVM installing into a fresh tmpfs at mountPoint, in its own namespaces. */
