@@ -736,7 +736,10 @@ class NativeLoaderTest {
     }
 
     private static int overflowUid() throws IOException {
-        return Integer.parseInt(Files.readString(Path.of("/proc/sys/kernel/overflowuid")).trim());
+        // Not Files.readString: it reads a file of size 0 one byte first, and a sysctl answers
+        // a read at a later offset with EOF ("65534" would read as "6").
+        return Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/kernel/overflowuid"))
+                .get(0).trim());
     }
 
     /** A child JVM installing into a fresh tmpfs at mountPoint, in its own namespaces. */
