@@ -211,12 +211,12 @@ public final class Limits {
                 "no process starts with less");
         atLeast(problems, "stackBytes", stackBytes, MIN_STACK_BYTES,
                 "execve needs room for the arguments and environment");
-        atMost(problems, "ptys", ptys, 1, MAX_PTYS);
-        atMost(problems, "inotifyInstances", inotifyInstances, 0, MAX_KERNEL_COUNT);
-        atMost(problems, "inotifyWatches", inotifyWatches, 0, MAX_KERNEL_COUNT);
-        atMost(problems, "fanotifyGroups", fanotifyGroups, 0, MAX_KERNEL_COUNT);
-        atMost(problems, "fanotifyMarks", fanotifyMarks, 0, MAX_KERNEL_COUNT);
-        atMost(problems, "namespaces", namespaces, 0, MAX_KERNEL_COUNT);
+        inRange(problems, "ptys", ptys, 1, MAX_PTYS);
+        inRange(problems, "inotifyInstances", inotifyInstances, 0, MAX_KERNEL_COUNT);
+        inRange(problems, "inotifyWatches", inotifyWatches, 0, MAX_KERNEL_COUNT);
+        inRange(problems, "fanotifyGroups", fanotifyGroups, 0, MAX_KERNEL_COUNT);
+        inRange(problems, "fanotifyMarks", fanotifyMarks, 0, MAX_KERNEL_COUNT);
+        inRange(problems, "namespaces", namespaces, 0, MAX_KERNEL_COUNT);
         if (coreBytes != UNSET && coreBytes < 0) {
             problems.add("limit coreBytes is negative (" + coreBytes
                     + "): use 0 for no core dumps");
@@ -224,7 +224,7 @@ public final class Limits {
         return problems;
     }
 
-    private static void atMost(List<String> problems, String name, long value, long min,
+    private static void inRange(List<String> problems, String name, long value, long min,
             long max) {
         if (value != UNSET && (value < min || value > max)) {
             problems.add("limit " + name + " is " + value + ": it must be " + min + ".." + max);

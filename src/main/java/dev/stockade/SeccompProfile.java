@@ -453,32 +453,11 @@ public final class SeccompProfile {
      */
     Violation violation(int number, int errno, long count, int pid, long[] arguments)
             throws IOException {
-        SeccompRule[] candidates;
-        synchronized (compileLock) {
-            if (reportRules == null) {
-                computeReports();
-            }
-            candidates = reportRules.get(number);
-        }
-        String syscall = null;
-        String reason = null;
-        if (candidates != null) {
-            syscall = candidates[0].syscall();
-            for (SeccompRule r : candidates) {
-                if (r.matches(arguments)) {
-                    reason = r.reason();
-                    break;
-                }
-            }
-            if (reason == null && !defaultAction.isReport()) {
-                // Only a report rule can have sent it: the arguments changed under the filter
-                // (another thread), so name the syscall's first rule.
-                reason = candidates[0].reason();
-            }
-        }
-        if (syscall == null) {
-            syscall = SyscallNumbers.name(number); // caught by a report default
-        }
+        SeccompRule[] candidates = reportRulesOf(number);
+        SeccompRule rule = reportRule(number, arguments);
+        String syscall = candidates != null ? candidates[0].syscall()
+                : SyscallNumbers.name(number); // caught by a report default
+        String reason = rule == null ? null : rule.reason();
         List<Long> args = new ArrayList<>(6);
         for (long a : arguments) {
             args.add(a);
@@ -538,20 +517,16 @@ public final class SeccompProfile {
         return masks;
     }
 
+    /** The argument bits syscall {@code number}'s report rules test (all zero for none). */
+    long[] reportMasks(int number) throws IOException {
+        SeccompRule[] candidates = reportRulesOf(number);
+        return candidates == null ? new long[6] : testedBits(List.of(candidates));
+    }
+
     /**
      * The REPORT fields of {@link #reports()}, each with the argument bits its syscall's report
      * rules test (all zero for a syscall only the default sends); computed once.
      */
-    /** The argument bits syscall {@code number}'s report rules test (all zero for none). */
-    long[] reportMasks(int number) throws IOException {
-        for (SandboxSpec.ReportSpec r : reportSpecs()) {
-            if (r.syscall() == number) {
-                return r.masks();
-            }
-        }
-        return new long[6];
-    }
-
     List<SandboxSpec.ReportSpec> reportSpecs() throws IOException {
         synchronized (compileLock) {
             if (reportSpecs == null) {
@@ -561,15 +536,14 @@ public final class SeccompProfile {
         }
     }
 
-    /** The first report rule of syscall {@code number} whose conditions hold, or null. */
+    /**
+     * The report rule that caught a call of syscall {@code number} with {@code arguments}: the
+     * first whose conditions hold. When none holds and only a rule can have sent the call (the
+     * default is no report), the arguments changed under the filter (another thread): the
+     * syscall's first rule. {@code null} when a report default caught it.
+     */
     SeccompRule reportRule(int number, long[] arguments) throws IOException {
-        SeccompRule[] candidates;
-        synchronized (compileLock) {
-            if (reportRules == null) {
-                computeReports();
-            }
-            candidates = reportRules.get(number);
-        }
+        SeccompRule[] candidates = reportRulesOf(number);
         if (candidates == null) {
             return null;
         }
@@ -578,7 +552,17 @@ public final class SeccompProfile {
                 return r;
             }
         }
-        return null;
+        return defaultAction.isReport() ? null : candidates[0];
+    }
+
+    /** Syscall {@code number}'s report rules in rule order, or null when it has none. */
+    private SeccompRule[] reportRulesOf(int number) throws IOException {
+        synchronized (compileLock) {
+            if (reportRules == null) {
+                computeReports();
+            }
+            return reportRules.get(number);
+        }
     }
 
     /** Whether a rule without conditions decides every call of {@code syscall}, not a report. */

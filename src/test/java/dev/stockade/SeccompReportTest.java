@@ -23,15 +23,18 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(120)
 class SeccompReportTest {
 
+    /** python3: call(nr, *args) makes a raw system call and returns 0 or its errno. */
+    private static final String SYSCALL_PRELUDE = String.join("\n",
+            "import ctypes",
+            "libc = ctypes.CDLL(None, use_errno=True)",
+            "def call(nr, *args):",
+            "    ctypes.set_errno(0)",
+            "    r = libc.syscall(ctypes.c_long(nr), *[ctypes.c_long(a) for a in args])",
+            "    return 0 if r != -1 else ctypes.get_errno()") + "\n";
+
     /** x86_64 numbers: ptrace 101, unshare 272, getppid 110. */
     private static String calls(int ptraceCalls) {
-        return String.join("\n",
-                "import ctypes",
-                "libc = ctypes.CDLL(None, use_errno=True)",
-                "def call(nr, *args):",
-                "    ctypes.set_errno(0)",
-                "    r = libc.syscall(ctypes.c_long(nr), *[ctypes.c_long(a) for a in args])",
-                "    return 0 if r != -1 else ctypes.get_errno()",
+        return SYSCALL_PRELUDE + String.join("\n",
                 "for i in range(" + ptraceCalls + "):",
                 "    e = call(101, 16, 0x7fffffff, 7, 9)", // PTRACE_ATTACH to no such pid
                 "print('ptrace=%d' % e)",
@@ -169,13 +172,7 @@ class SeccompReportTest {
         assumeNotification();
         // ioctl 16; TIOCLINUX 0x541c twice, TIOCSTI 0x5412 three times; socket 41: vsock (40)
         // twice, AF_PACKET (17) once, AF_KEY (15) once.
-        String program = String.join("\n",
-                "import ctypes",
-                "libc = ctypes.CDLL(None, use_errno=True)",
-                "def call(nr, *args):",
-                "    ctypes.set_errno(0)",
-                "    r = libc.syscall(ctypes.c_long(nr), *[ctypes.c_long(a) for a in args])",
-                "    return 0 if r != -1 else ctypes.get_errno()",
+        String program = SYSCALL_PRELUDE + String.join("\n",
                 "codes = [call(16, 0, 0x541c, 0) for i in range(2)]",
                 "codes += [call(16, 0, 0x5412, 0) for i in range(3)]",
                 "codes += [call(41, f, 1, 0) for f in (40, 40, 17, 15)]",
