@@ -112,9 +112,6 @@ static struct stk_notify_slot *find_slot(struct stk_notify *n, uint32_t nr, cons
     /* The filter notified a syscall without a REPORT field: deny it like an unknown rule
      * would, and record it so the report shows the mismatch. */
     slot->v.err = listed != NULL ? listed->v.err : EPERM;
-    if (listed != NULL) {
-        memcpy(slot->masks, listed->masks, sizeof slot->masks);
-    }
     memcpy(slot->key, key, sizeof key);
     slot->keyed = true;
     return slot;

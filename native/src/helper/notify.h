@@ -25,7 +25,7 @@
  * different report rules caught are counted apart. */
 struct stk_notify_slot {
     struct stk_violation v;
-    uint64_t masks[6];   /* from the REPORT field; 0 = one count for the whole syscall */
+    uint64_t masks[6];   /* listed slots: from the REPORT field; 0 = one count per syscall */
     uint64_t key[6];     /* args & masks of the calls counted here, once keyed */
     bool keyed;
     uint64_t sent_count; /* count of the last VIOLATION sent; 0 = none yet */

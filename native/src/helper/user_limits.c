@@ -5,7 +5,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 #define PROC_SYS_USER "/proc/sys/user/"
 
 static const char *const namespace_files[] = {
