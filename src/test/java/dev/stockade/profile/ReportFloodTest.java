@@ -28,10 +28,16 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(300)
 class ReportFloodTest {
     private static final int CALLS = 100_000;
-    private static final int BASELINE_CALLS = 1_000;
     /**
-     * How much more pid 1's peak RSS may be after 100,000 calls than after 1,000: a few pages
-     * for a late sample. A leak of even 6 bytes per call would exceed it.
+     * Enough calls that the baseline sandbox lives long enough to be sampled: with 1,000 (a few
+     * milliseconds of a C loop) the step sometimes ended before the first read of pid 1's
+     * status, and the test failed with no sample at all.
+     */
+    private static final int BASELINE_CALLS = 10_000;
+    /**
+     * How much more pid 1's peak RSS may be after 100,000 calls than after 10,000: a few pages
+     * for a late sample. A leak of even 6 bytes per call (527 KiB over the 90,000 calls between
+     * the two) would exceed it.
      */
     private static final long GROWTH_LIMIT_KB = 512;
 
