@@ -1,5 +1,5 @@
 # Compiler flags every Stockade C target uses: warnings as errors, and the hardening flags
-# DESIGN.md asks for. _GNU_SOURCE is set per target that needs Linux-only interfaces.
+# docs/design.md asks for (design rule 8). _GNU_SOURCE is set per target that needs Linux-only interfaces.
 add_compile_options(
   -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wconversion -Wno-sign-conversion
   -Werror
