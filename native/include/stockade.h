@@ -261,11 +261,11 @@ enum stk_step {
     STK_STEP_CLONE = 5,
     /* A root caller's idmapped binds: the user namespace their mapping comes from. */
     STK_STEP_IDMAP = 6,
-    /* Writing "deny" to /proc/<pid>/setgroups, or setgroups(0, NULL) in pid 1. */
+    /* Writing "deny" to /proc/PID/setgroups, or setgroups(0, NULL) in pid 1. */
     STK_STEP_SETGROUPS = 7,
-    /* Writing pid 1's /proc/<pid>/uid_map. */
+    /* Writing pid 1's /proc/PID/uid_map. */
     STK_STEP_UID_MAP = 8,
-    /* Writing pid 1's /proc/<pid>/gid_map. */
+    /* Writing pid 1's /proc/PID/gid_map. */
     STK_STEP_GID_MAP = 9,
     /* pid 1's filesystem gid to the inside gid. */
     STK_STEP_SETFSGID = 10,
