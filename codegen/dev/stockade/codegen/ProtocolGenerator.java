@@ -24,6 +24,7 @@ public final class ProtocolGenerator implements Generator {
     /** The C file of stk_step_name(). */
     static final String STEP_NAMES = HELPER_DIR + "/step.c";
     private static final String STEP_PREFIX = "STK_STEP_";
+    private static final String MAX_STEP_NAME = "STK_MAX_STEP_NAME";
 
     private record Model(HeaderParser.Header header, CompilerValues.Values values) {}
 
@@ -74,8 +75,15 @@ public final class ProtocolGenerator implements Generator {
         return new Model(h, v);
     }
 
-    /** One spelling: stk_step_name(STK_STEP_X) is "x", and no two steps share a value. */
+    /**
+     * One spelling: stk_step_name(STK_STEP_X) is "x", no longer than STK_MAX_STEP_NAME (the
+     * ERROR event's bound), and no two steps share a value.
+     */
     private static void checkSteps(List<HeaderParser.Constant> steps, CompilerValues.Values v) {
+        CompilerValues.IntValue maxName = v.integers().get(MAX_STEP_NAME);
+        if (maxName == null) {
+            throw new GenerationException(HEADER + ": no " + MAX_STEP_NAME);
+        }
         Set<Long> values = new HashSet<>();
         for (HeaderParser.Constant s : steps) {
             if (!s.cName().startsWith(STEP_PREFIX)) {
@@ -88,6 +96,10 @@ public final class ProtocolGenerator implements Generator {
                 throw new GenerationException(STEP_NAMES + ": stk_step_name(" + s.cName()
                         + ") is " + (actual == null ? "NULL" : "\"" + actual + "\"")
                         + ", expected \"" + expected + "\" (" + HEADER + ":" + s.line() + ")");
+            }
+            if (actual.length() > maxName.bits()) {
+                throw new GenerationException(HEADER + ":" + s.line() + ": \"" + actual
+                        + "\" is longer than " + MAX_STEP_NAME + " (" + maxName.bits() + ")");
             }
             if (!values.add(v.integers().get(s.cName()).bits())) {
                 throw new GenerationException(HEADER + ":" + s.line() + ": " + s.cName()

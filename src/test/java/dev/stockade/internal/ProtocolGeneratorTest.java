@@ -119,6 +119,17 @@ class ProtocolGeneratorTest {
     }
 
     @Test
+    void aStepNameLongerThanTheEventCarriesFailsTheBuild() throws Exception {
+        Path root = copyOfTheSources();
+        replace(root.resolve(HEADER), "#define STK_MAX_STEP_NAME 31u",
+                "#define STK_MAX_STEP_NAME 8u");
+        String message = generationFailure(root);
+        // close_fds, 9 bytes, is the first step name above 8
+        assertTrue(message.matches(HEADER.replace(".", "\\.")
+                + ":[0-9]+: \"close_fds\" is longer than STK_MAX_STEP_NAME \\(8\\)"), message);
+    }
+
+    @Test
     void aValueTheCompilerCannotEvaluateFailsTheBuild() throws Exception {
         Path root = copyOfTheSources();
         replace(root.resolve(HEADER), "#define STK_MAX_MOUNTS 1024u",
