@@ -179,7 +179,8 @@ public final class ProtocolGenerator implements Generator {
                  * case.
                  *
                 """);
-        j.append(JavaText.commentBody("From the header: " + m.header().stepsDoc(), ""));
+        j.append(JavaText.commentBody(m.header().stepsDoc(), "")
+                .replaceFirst("^ \\* ", " * <p>"));
         j.append(" */\npublic enum SetupStep {\n");
         List<HeaderParser.Constant> steps = m.header().steps();
         for (int i = 0; i < steps.size(); i++) {
