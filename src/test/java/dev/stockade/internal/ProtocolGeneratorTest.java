@@ -113,9 +113,8 @@ class ProtocolGeneratorTest {
         Path root = copyOfTheSources();
         replace(root.resolve(STEP_NAMES), "return \"mount_root\";", "return \"mount-root\";");
         String message = generationFailure(root);
-        assertTrue(message.startsWith(STEP_NAMES
-                + ": stk_step_name(STK_STEP_MOUNT_ROOT) is \"mount-root\", expected \"mount_root\""),
-                message);
+        assertTrue(message.startsWith(STEP_NAMES + ": stk_step_name(STK_STEP_MOUNT_ROOT) is"
+                + " \"mount-root\", expected \"mount_root\""), message);
     }
 
     @Test
@@ -144,7 +143,8 @@ class ProtocolGeneratorTest {
         Method stepTable = generatorClass().getMethod("stepTable", Path.class);
         String table = (String) stepTable.invoke(null, SOURCE_ROOT);
         String doc = Files.readString(SOURCE_ROOT.resolve("docs/protocol.md"));
-        String begin = "<!-- step table: generated from stockade.h, see ProtocolGeneratorTest -->\n";
+        String begin =
+                "<!-- step table: generated from stockade.h, see ProtocolGeneratorTest -->\n";
         String end = "<!-- end of step table -->";
         int from = doc.indexOf(begin);
         int to = doc.indexOf(end);
