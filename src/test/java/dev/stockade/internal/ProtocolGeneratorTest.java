@@ -110,19 +110,16 @@ class ProtocolGeneratorTest {
 
     @Test
     void aStepNameOtherThanItsMembersFailsTheBuild() throws Exception {
-        Path root = copyOfTheSources();
-        replace(root.resolve(STEP_NAMES), "return \"mount_root\";", "return \"mount-root\";");
-        String message = generationFailure(root);
+        String message = failureWith(STEP_NAMES, "return \"mount_root\";",
+                "return \"mount-root\";");
         assertTrue(message.startsWith(STEP_NAMES + ": stk_step_name(STK_STEP_MOUNT_ROOT) is"
                 + " \"mount-root\", expected \"mount_root\""), message);
     }
 
     @Test
     void aStepNameLongerThanTheEventCarriesFailsTheBuild() throws Exception {
-        Path root = copyOfTheSources();
-        replace(root.resolve(HEADER), "#define STK_MAX_STEP_NAME 31u",
+        String message = failureWith(HEADER, "#define STK_MAX_STEP_NAME 31u",
                 "#define STK_MAX_STEP_NAME 8u");
-        String message = generationFailure(root);
         // close_fds, 9 bytes, is the first step name above 8
         assertTrue(message.matches(HEADER.replace(".", "\\.")
                 + ":[0-9]+: \"close_fds\" is longer than STK_MAX_STEP_NAME \\(8\\)"), message);
@@ -130,10 +127,8 @@ class ProtocolGeneratorTest {
 
     @Test
     void aValueTheCompilerCannotEvaluateFailsTheBuild() throws Exception {
-        Path root = copyOfTheSources();
-        replace(root.resolve(HEADER), "#define STK_MAX_MOUNTS 1024u",
+        String message = failureWith(HEADER, "#define STK_MAX_MOUNTS 1024u",
                 "#define STK_MAX_MOUNTS STK_NO_SUCH_MACRO");
-        String message = generationFailure(root);
         assertTrue(message.startsWith("compiling the value program"), message);
         assertTrue(message.contains("STK_NO_SUCH_MACRO"), message);
     }
@@ -176,6 +171,13 @@ class ProtocolGeneratorTest {
         Exception e = assertThrows(Exception.class, () -> generate(root));
         assertEquals("GenerationException", e.getClass().getSimpleName(), e.toString());
         return e.getMessage();
+    }
+
+    /** The generator's failure on a copy of the sources with {@code from} replaced in file. */
+    private String failureWith(String file, String from, String to) throws IOException {
+        Path root = copyOfTheSources();
+        replace(root.resolve(file), from, to);
+        return generationFailure(root);
     }
 
     /** The files the generator reads, copied. */
