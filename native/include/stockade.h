@@ -1,6 +1,14 @@
 /*
  * Stockade wire protocol between the Java side (JNI library + dev.stockade.internal) and
- * stockade-helper. docs/protocol.md is the prose version of this file; keep them in step.
+ * stockade-helper, and every bound and default both sides know. docs/protocol.md is the prose
+ * version of this file.
+ *
+ * This file is the single definition: dev.stockade.internal.Protocol and dev.stockade.SetupStep
+ * are generated from it at build time (codegen/, ProtocolGenerator), every value by the C
+ * compiler. Each STK_X macro or enum member becomes the Java constant X, with the comment
+ * before it (or after it on its line) as its Javadoc. The generator reads a disciplined
+ * subset of C and fails on anything else: comments, #include, object-like #define STK_...,
+ * enum stk_... { STK_... = value, ... }; (one member a line).
  *
  * Transport: an AF_UNIX SOCK_STREAM socket, fd 3 in the helper. Every message is a frame:
  *     u32 type, u32 payload_length, payload bytes
@@ -9,23 +17,107 @@
 #ifndef STOCKADE_H
 #define STOCKADE_H
 
+#include <linux/filter.h>
+#include <sched.h>
 #include <stdint.h>
+#include <sys/resource.h>
 
-#define STK_PROTOCOL_MAGIC 0x444b5453u /* "STKD" read as a little-endian u32 */
-#define STK_PROTOCOL_VERSION 1u
+/* "STKD" read as a little-endian u32: the first word of a SPEC payload. */
+#define STK_MAGIC 0x444b5453u
+/* The protocol version the SPEC payload's second word names. */
+#define STK_VERSION 1u
 
+/* The helper's end of the control socket. */
 #define STK_CONTROL_FD 3
 
-/* Frame header size and hard limits. The helper rejects anything larger (step "spec"). */
+/* Frame header size: u32 type, u32 payload_length. */
 #define STK_FRAME_HEADER_SIZE 8u
+/* A SPEC field's header size: u16 tag, u16 reserved, u32 length. */
+#define STK_FIELD_HEADER_SIZE 8u
+/* Size of one struct sock_filter (u16 code, u8 jt, u8 jf, u32 k): a BPF field's unit. */
+#define STK_BPF_INSN_SIZE ((uint32_t)sizeof(struct sock_filter))
+
+/* Hard limits. The helper rejects anything larger (step "spec"); the Java side reports the
+ * same bounds at SandboxPolicy.Builder.build(). */
+
 #define STK_MAX_SPEC_SIZE (16u * 1024u * 1024u)
 #define STK_MAX_ARGS 65536u
 #define STK_MAX_ENV 65536u
 #define STK_MAX_MOUNTS 1024u
 #define STK_MAX_RLIMITS 32u
-#define STK_MAX_STRING 65536u   /* one argument, variable, path or hostname */
-#define STK_MAX_BPF_INSNS 4096u /* BPF_MAXINSNS */
+/* One argument, variable, path or hostname. */
+#define STK_MAX_STRING 65536u
+/* BPF_MAXINSNS: the most instructions of one filter program. */
+#define STK_MAX_BPF_INSNS 4096u
 #define STK_MAX_HOSTNAME 64u
+/* Mount sources and destinations: pid 1 resolves destinations with fixed buffers, hence the
+ * limit shorter than STK_MAX_STRING. */
+#define STK_MAX_MOUNT_PATH 4095u
+/* The u64 millisecond fields (TIMEOUT_MS, KILL_GRACE_MS), so deadlines in nanoseconds never
+ * overflow: about 31 years. */
+#define STK_MAX_DURATION_MS 1000000000000ull
+/* The most REPORT fields a spec may have. */
+#define STK_MAX_REPORTS 1024u
+/* Syscall numbers a REPORT field may name are below this: every native number of the
+ * supported architectures is far below; x32 and other foreign numbers never reach user
+ * notification (the filter kills them first). */
+#define STK_MAX_REPORT_NR 4096u
+/* The largest errno a REPORT field (or an ERROR or VIOLATION event) carries: the kernel's
+ * MAX_ERRNO. */
+#define STK_MAX_REPORT_ERRNO 4095u
+
+/* The CLONE_NEW* flags a spec may ask for (NEWTIME is not clone()-able: it shares CSIGNAL);
+ * also what the helper uses when a spec has no NAMESPACES field. */
+#define STK_ALLOWED_NAMESPACES                                                               \
+    (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | \
+     CLONE_NEWCGROUP)
+
+/* The NAMESPACES field's bits: the kernel's CLONE_NEW* values (linux/sched.h). Named here so
+ * that the Java side gets them from the same compiler. */
+#define STK_CLONE_NEWNS CLONE_NEWNS
+#define STK_CLONE_NEWCGROUP CLONE_NEWCGROUP
+#define STK_CLONE_NEWUTS CLONE_NEWUTS
+#define STK_CLONE_NEWIPC CLONE_NEWIPC
+#define STK_CLONE_NEWUSER CLONE_NEWUSER
+#define STK_CLONE_NEWPID CLONE_NEWPID
+#define STK_CLONE_NEWNET CLONE_NEWNET
+
+/* The RLIMIT field's resource numbers the Java side sends: the kernel's RLIMIT_* values
+ * (asm-generic/resource.h). */
+#define STK_RLIMIT_CPU RLIMIT_CPU
+#define STK_RLIMIT_FSIZE RLIMIT_FSIZE
+#define STK_RLIMIT_STACK RLIMIT_STACK
+#define STK_RLIMIT_CORE RLIMIT_CORE
+#define STK_RLIMIT_NPROC RLIMIT_NPROC
+#define STK_RLIMIT_NOFILE RLIMIT_NOFILE
+#define STK_RLIMIT_AS RLIMIT_AS
+
+/* Defaults for fields a spec leaves out (the Java side always sends them), and the ones the
+ * Java side fills in from them. */
+
+/* SIGTERM -> SIGKILL delay when a spec has no KILL_GRACE_MS. */
+#define STK_DEFAULT_KILL_GRACE_MS 2000u
+/* The sandbox's hostname when a spec with CLONE_NEWUTS has no HOSTNAME. */
+#define STK_DEFAULT_HOSTNAME "stockade"
+/* The command's working directory when a spec has no CWD. */
+#define STK_DEFAULT_CWD "/"
+/* The PATH the program search uses when the spec's environment has none; the Java side puts
+ * it into the default environment. */
+#define STK_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+/* nobody's uid and gid: the command's ids for a root caller that sets none (the command never
+ * runs as host root), and the ids of the probe's idmapped user namespace. */
+#define STK_NOBODY_ID 65534u
+
+/* The exit codes of a set-up failure, as the shell's: ERROR events carry one, and the helper
+ * exits with it. */
+#define STK_EXIT_SETUP 125
+#define STK_EXIT_NOT_EXECUTABLE 126
+#define STK_EXIT_NOT_FOUND 127
+
+/* The longest detail an ERROR event carries, in bytes (the helper truncates longer ones). */
+#define STK_MAX_DETAIL 255u
+/* The longest step name an ERROR event carries, in bytes (enum stk_step below). */
+#define STK_MAX_STEP_NAME 31u
 
 /* Frame types, Java -> helper. */
 enum stk_request_type {
@@ -42,8 +134,9 @@ enum stk_kill_mode {
 enum stk_event_type {
     /* i32 sandbox_pid (host pid of the sandbox's pid 1), i32 command_pid (inside the sandbox) */
     STK_EVT_STARTED = 101,
-    /* u32 errno, u32 exit_code (125 set-up, 126 not executable, 127 not found),
-     * u32 step_length, step bytes, u32 detail_length, detail bytes */
+    /* u32 errno, u32 exit_code (STK_EXIT_SETUP, STK_EXIT_NOT_EXECUTABLE, STK_EXIT_NOT_FOUND),
+     * u32 step_length, step bytes (the step's name, stk_step_name: at most STK_MAX_STEP_NAME),
+     * u32 detail_length, detail bytes (at most STK_MAX_DETAIL) */
     STK_EVT_ERROR = 102,
     /* i32 wait_status (as waitpid reports the command), u32 flags (STK_EXIT_*),
      * u64 wall_time_ns, u64 user_cpu_us, u64 sys_cpu_us, u64 max_rss_kb */
@@ -114,19 +207,21 @@ enum stk_user_limit {
     STK_USER_LIMIT_FANOTIFY_MARKS = 3,    /* max_fanotify_marks */
     STK_USER_LIMIT_NAMESPACES = 4,        /* max_{user,pid,net,mnt,ipc,uts,cgroup,time}_namespaces */
 };
+/* The number of enum stk_user_limit members: the most USER_LIMIT fields a spec may have. */
 #define STK_USER_LIMIT_COUNT 5u
-#define STK_MAX_USER_LIMIT_VALUE 2147483647u /* the sysctls are ints */
+/* The largest USER_LIMIT value (the sysctls are ints). */
+#define STK_MAX_USER_LIMIT_VALUE 2147483647u
+/* The largest PTY_MAX value: the kernel's own ceiling of a devpts instance. */
 #define STK_MAX_PTYS 1048576u
 
 /* Every tmpfs the helper mounts gets size= and nr_inodes=: inodes cost kernel memory that the
  * size does not count. A tmpfs of N bytes gets N / STK_TMPFS_BYTES_PER_INODE inodes, at least
  * STK_TMPFS_MIN_INODES. /dev/shm (inside the read-only /dev) is STK_DEV_SHM_SIZE bytes; a
  * TMPFS mount at /dev/shm replaces it. */
+
 #define STK_TMPFS_BYTES_PER_INODE 8192u
 #define STK_TMPFS_MIN_INODES 1024u
 #define STK_DEV_SHM_SIZE (64u * 1024u * 1024u)
-
-#define STK_MAX_REPORTS 1024u
 
 /* STK_F_MOUNT value: u32 type, u32 flags, u64 size, u32 src_length, src, u32 dst_length, dst */
 enum stk_mount_type {
@@ -143,6 +238,87 @@ enum stk_mount_flags {
     /* BIND: the source may be a socket or a FIFO (otherwise refused: a read-only bind does not
      * stop connect() or a FIFO's writes). */
     STK_MOUNT_SPECIAL = 4u,
+};
+
+/*
+ * The set-up steps an ERROR event names. On the wire a step is its name (the member's name
+ * without STK_STEP_, in lower case: STK_STEP_MOUNT_ROOT is "mount_root"); the helper's
+ * stk_step_name() and the Java enum dev.stockade.SetupStep, generated from this list, spell
+ * it so. Roughly in set-up order; docs/protocol.md says what each step does.
+ */
+enum stk_step {
+    /* The SPEC frame is malformed, breaks a bound, or asks for what the caller may not have. */
+    STK_STEP_SPEC = 0,
+    /* A frame could not be read or is not the one expected (either side). */
+    STK_STEP_PROTOCOL = 1,
+    /* Closing inherited fds (the helper at its start; the command before execve). */
+    STK_STEP_CLOSE_FDS = 2,
+    /* Reading cap_last_cap, or dropping every capability (pid 1). */
+    STK_STEP_CAPABILITIES = 3,
+    /* The sandbox's own pty: opening it (monitor), making it the terminal (command). */
+    STK_STEP_PTY = 4,
+    /* clone() of pid 1 with the namespaces, and the monitor's pipes, pidfd and signalfd. */
+    STK_STEP_CLONE = 5,
+    /* A root caller's idmapped binds: the user namespace their mapping comes from. */
+    STK_STEP_IDMAP = 6,
+    /* Writing "deny" to /proc/PID/setgroups, or setgroups(0, NULL) in pid 1. */
+    STK_STEP_SETGROUPS = 7,
+    /* Writing pid 1's /proc/PID/uid_map. */
+    STK_STEP_UID_MAP = 8,
+    /* Writing pid 1's /proc/PID/gid_map. */
+    STK_STEP_GID_MAP = 9,
+    /* pid 1's filesystem gid to the inside gid. */
+    STK_STEP_SETFSGID = 10,
+    /* pid 1's filesystem uid to the inside uid. */
+    STK_STEP_SETFSUID = 11,
+    /* The USER_LIMIT values under the user namespace's /proc/sys/user. */
+    STK_STEP_USER_LIMITS = 12,
+    /* mount / MS_REC|MS_PRIVATE: nothing propagates back to the host. */
+    STK_STEP_MOUNT_PRIVATE = 13,
+    /* The read-only clone of the host's root that becomes the sandbox's. */
+    STK_STEP_MOUNT_ROOT = 14,
+    /* The sandbox's /proc. */
+    STK_STEP_PROC = 15,
+    /* The sandbox's /dev. */
+    STK_STEP_DEV = 16,
+    /* A BIND mount. */
+    STK_STEP_BIND = 17,
+    /* A TMPFS mount. */
+    STK_STEP_TMPFS = 18,
+    /* pivot_root into the new root and detaching the old one. */
+    STK_STEP_PIVOT_ROOT = 19,
+    /* sethostname. */
+    STK_STEP_HOSTNAME = 20,
+    /* Bringing up lo in the new network namespace. */
+    STK_STEP_LOOPBACK = 21,
+    /* pid 1's gids to the inside gid. */
+    STK_STEP_SETRESGID = 22,
+    /* pid 1's uids to the inside uid. */
+    STK_STEP_SETRESUID = 23,
+    /* Locking the securebits. */
+    STK_STEP_SECUREBITS = 24,
+    /* PR_SET_DUMPABLE 0 in pid 1. */
+    STK_STEP_DUMPABLE = 25,
+    /* pid 1 as init: subreaper, signalfd, forking the command, its exec status. */
+    STK_STEP_INIT = 26,
+    /* Installing the seccomp filters, or passing the listener and answering with its table. */
+    STK_STEP_SECCOMP = 27,
+    /* The command's new session. */
+    STK_STEP_SETSID = 28,
+    /* The command's working directory. */
+    STK_STEP_CHDIR = 29,
+    /* The command's rlimits. */
+    STK_STEP_RLIMIT = 30,
+    /* Clearing the command's signal mask. */
+    STK_STEP_SIGPROCMASK = 31,
+    /* PR_SET_NO_NEW_PRIVS 1 in the command. */
+    STK_STEP_NO_NEW_PRIVS = 32,
+    /* The program search and execve (exit code 126 or 127 when the program cannot run). */
+    STK_STEP_EXECVE = 33,
+    /* Java side only: the helper died, or ended without reporting the command's end. */
+    STK_STEP_HELPER = 34,
+    /* Java side only (the CLI): the sandbox could not be started at all. */
+    STK_STEP_START = 35,
 };
 
 #endif

@@ -1016,11 +1016,11 @@ static void minimal(struct spec_buf *b)
 static void test_malformed_specs(void)
 {
     struct spec_buf b;
-    spec_init_raw(&b, 0x12345678u, STK_PROTOCOL_VERSION);
+    spec_init_raw(&b, 0x12345678u, STK_VERSION);
     spec_string(&b, STK_F_ARG, probe);
     expect_spec_error(&b, NULL, "spec", EPROTO, "bad magic");
 
-    spec_init_raw(&b, STK_PROTOCOL_MAGIC, 99);
+    spec_init_raw(&b, STK_MAGIC, 99);
     spec_string(&b, STK_F_ARG, probe);
     expect_spec_error(&b, NULL, "spec", EPROTO, "bad version");
 

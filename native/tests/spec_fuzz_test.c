@@ -173,13 +173,14 @@ static int check(const uint8_t *payload, size_t len, unsigned long iteration)
     struct stk_spec spec;
     struct stk_error err;
     memset(&err, 0, sizeof err);
+    err.step = STK_STEP_START; /* a step the decoder never names: a failure must set its own */
     int rc = stk_spec_decode(payload, len, &spec, &err);
     if (rc < 0) {
-        if (strcmp(err.step, "spec") != 0 ||
+        if (err.step != STK_STEP_SPEC ||
             (err.err != EINVAL && err.err != EPROTO && err.err != ENOMEM) ||
             err.exit_code != 125 || memchr(err.detail, '\0', sizeof err.detail) == NULL) {
             fprintf(stderr, "iteration %lu: unexpected error step=%s errno=%d exit=%d\n",
-                    iteration, err.step, err.err, err.exit_code);
+                    iteration, stk_step_name(err.step), err.err, err.exit_code);
             return -1;
         }
         return 0;

@@ -82,7 +82,7 @@ void spec_init_raw(struct spec_buf *b, uint32_t magic, uint32_t version)
 
 void spec_init(struct spec_buf *b)
 {
-    spec_init_raw(b, STK_PROTOCOL_MAGIC, STK_PROTOCOL_VERSION);
+    spec_init_raw(b, STK_MAGIC, STK_VERSION);
 }
 
 void spec_free(struct spec_buf *b)

@@ -35,7 +35,7 @@ static int install_filter(const struct stk_plan *p, int status_fd, struct stk_er
     struct stk_record r = {.kind = STK_REC_LISTENER};
     int rc = 0;
     if (stk_record_send(status_fd, &r, listener) < 0) {
-        rc = stk_fail(err, "seccomp", errno, "passing the listener to pid 1");
+        rc = stk_fail(err, STK_STEP_SECCOMP, errno, "passing the listener to pid 1");
     }
     close(listener);
     return rc;
@@ -74,14 +74,14 @@ static int set_limits(const struct stk_spec *spec, struct stk_error *err)
     if (!core_given) {
         struct rlimit zero = {0, 0};
         if (setrlimit(RLIMIT_CORE, &zero) < 0) {
-            return stk_fail(err, "rlimit", errno, "RLIMIT_CORE 0");
+            return stk_fail(err, STK_STEP_RLIMIT, errno, "RLIMIT_CORE 0");
         }
     }
     for (size_t i = 0; i < spec->rlimit_count; i++) {
         const struct stk_rlimit *l = &spec->rlimits[i];
         struct rlimit value = {(rlim_t)l->soft, (rlim_t)l->hard};
         if (setrlimit((__rlimit_resource_t)l->resource, &value) < 0) {
-            return stk_fail(err, "rlimit", errno, resource_name(l->resource));
+            return stk_fail(err, STK_STEP_RLIMIT, errno, resource_name(l->resource));
         }
     }
     return 0;
@@ -91,10 +91,10 @@ static int set_limits(const struct stk_spec *spec, struct stk_error *err)
 static int close_fds(int status_fd, struct stk_error *err)
 {
     if (status_fd > 3 && close_range(3, (unsigned int)status_fd - 1, 0) < 0) {
-        return stk_fail(err, "close-fds", errno, "close_range");
+        return stk_fail(err, STK_STEP_CLOSE_FDS, errno, "close_range");
     }
     if (close_range((unsigned int)status_fd + 1, ~0U, 0) < 0) {
-        return stk_fail(err, "close-fds", errno, "close_range");
+        return stk_fail(err, STK_STEP_CLOSE_FDS, errno, "close_range");
     }
     return 0;
 }
@@ -123,13 +123,13 @@ static void exec_program(const struct stk_plan *p, struct stk_error *err)
         break; /* ENOEXEC, E2BIG, ENOMEM, ...: execvp stops here too */
     }
     if (!is_not_found(last) && last != EACCES) {
-        stk_fail(err, "execve", last, p->spec->argv[0]);
+        stk_fail(err, STK_STEP_EXECVE, last, p->spec->argv[0]);
         err->exit_code = STK_EXIT_NOT_EXECUTABLE;
     } else if (denied) {
-        stk_fail(err, "execve", EACCES, p->spec->argv[0]);
+        stk_fail(err, STK_STEP_EXECVE, EACCES, p->spec->argv[0]);
         err->exit_code = STK_EXIT_NOT_EXECUTABLE;
     } else {
-        stk_fail(err, "execve", ENOENT, p->spec->argv[0]);
+        stk_fail(err, STK_STEP_EXECVE, ENOENT, p->spec->argv[0]);
         err->exit_code = STK_EXIT_NOT_FOUND;
     }
 }
@@ -141,14 +141,14 @@ _Noreturn void stk_command_run(const struct stk_plan *p, int status_fd)
     /* A new session has no controlling terminal, so TIOCSTI cannot push input into the
      * caller's terminal. */
     if (setsid() < 0) {
-        stk_fail(&err, "setsid", errno, "setsid");
+        stk_fail(&err, STK_STEP_SETSID, errno, "setsid");
         fail(status_fd, &err);
     }
     if (p->tty_fds != 0 && stk_pty_command_attach(p->tty_fds, p->pty_slave, &err) < 0) {
         fail(status_fd, &err);
     }
     if (chdir(spec->cwd) < 0) {
-        stk_fail(&err, "chdir", errno, spec->cwd);
+        stk_fail(&err, STK_STEP_CHDIR, errno, spec->cwd);
         fail(status_fd, &err);
     }
     if (set_limits(spec, &err) < 0 || close_fds(status_fd, &err) < 0) {
@@ -159,7 +159,7 @@ _Noreturn void stk_command_run(const struct stk_plan *p, int status_fd)
     sigset_t none;
     sigemptyset(&none);
     if (sigprocmask(SIG_SETMASK, &none, NULL) < 0) {
-        stk_fail(&err, "execve", errno, "sigprocmask");
+        stk_fail(&err, STK_STEP_SIGPROCMASK, errno, "sigprocmask");
         fail(status_fd, &err);
     }
     if (stk_no_new_privs(&err) < 0) {

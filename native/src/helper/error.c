@@ -12,18 +12,9 @@ size_t stk_strlen(const char *s)
     return n;
 }
 
-static void copy_step(struct stk_error *e, const char *step)
+int stk_fail(struct stk_error *e, enum stk_step step, int err, const char *detail)
 {
-    size_t i = 0;
-    for (; step[i] != '\0' && i + 1 < sizeof e->step; i++) {
-        e->step[i] = step[i];
-    }
-    e->step[i] = '\0';
-}
-
-int stk_fail(struct stk_error *e, const char *step, int err, const char *detail)
-{
-    copy_step(e, step);
+    e->step = step;
     e->err = err;
     e->exit_code = STK_EXIT_SETUP;
     e->detail[0] = '\0';
@@ -33,7 +24,7 @@ int stk_fail(struct stk_error *e, const char *step, int err, const char *detail)
     return -1;
 }
 
-int stk_fail_on(struct stk_error *e, const char *step, int err, const char *what,
+int stk_fail_on(struct stk_error *e, enum stk_step step, int err, const char *what,
                 const char *subject)
 {
     stk_fail(e, step, err, what);

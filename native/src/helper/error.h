@@ -1,6 +1,7 @@
 /*
- * The error every set-up step returns: which step failed, the errno, the exit code the caller
- * sees (125 set-up, 126 not executable, 127 not found) and a short detail (a path, a field).
+ * The error every set-up step returns: which step failed (enum stk_step, stockade.h), the
+ * errno, the exit code the caller sees (STK_EXIT_SETUP, STK_EXIT_NOT_EXECUTABLE,
+ * STK_EXIT_NOT_FOUND) and a short detail (a path, a field).
  *
  * It is a fixed-size value, never allocated, and every function here is async-signal-safe, so
  * the same type travels from the command's process (between fork and exec) to pid 1, to the
@@ -12,26 +13,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STK_STEP_MAX 32
-#define STK_DETAIL_MAX 256
-
-#define STK_EXIT_SETUP 125
-#define STK_EXIT_NOT_EXECUTABLE 126
-#define STK_EXIT_NOT_FOUND 127
+#include "stockade.h"
 
 struct stk_error {
-    char step[STK_STEP_MAX];     /* NUL-terminated */
-    int32_t err;                 /* errno */
-    int32_t exit_code;           /* 125, 126 or 127 */
-    char detail[STK_DETAIL_MAX]; /* NUL-terminated, truncated when too long */
+    enum stk_step step;
+    int32_t err;                        /* errno */
+    int32_t exit_code;                  /* 125, 126 or 127 */
+    char detail[STK_MAX_DETAIL + 1];    /* NUL-terminated, truncated when too long */
 };
 
-/* Fills e (exit code 125) and returns -1, so a step can `return stk_fail(...)`. */
-int stk_fail(struct stk_error *e, const char *step, int err, const char *detail);
+/* Fills e (exit code STK_EXIT_SETUP) and returns -1, so a step can `return stk_fail(...)`. */
+int stk_fail(struct stk_error *e, enum stk_step step, int err, const char *detail);
 
 /* Like stk_fail with the detail "<what> <subject>", e.g. "open_tree /work". */
-int stk_fail_on(struct stk_error *e, const char *step, int err, const char *what,
+int stk_fail_on(struct stk_error *e, enum stk_step step, int err, const char *what,
                 const char *subject);
+
+/* The step's name on the wire (stockade.h: lower case, underscores), NULL for a value that is
+ * not a member of enum stk_step. Async-signal-safe. */
+const char *stk_step_name(enum stk_step step);
 
 /* Appends to the detail (truncating); bytes may be unterminated; NUL bytes become '?'. */
 void stk_error_append(struct stk_error *e, const char *text);

@@ -84,9 +84,10 @@ int stk_send_started(int fd, int32_t sandbox_pid, int32_t command_pid)
 
 int stk_send_error(int fd, const struct stk_error *e)
 {
-    uint8_t frame[STK_FRAME_HEADER_SIZE + 16 + STK_STEP_MAX + STK_DETAIL_MAX];
-    uint32_t step_len = (uint32_t)strnlen(e->step, sizeof e->step);
-    uint32_t detail_len = (uint32_t)strnlen(e->detail, sizeof e->detail);
+    uint8_t frame[STK_FRAME_HEADER_SIZE + 16 + STK_MAX_STEP_NAME + STK_MAX_DETAIL];
+    const char *step = stk_step_name(e->step);
+    uint32_t step_len = (uint32_t)strnlen(step, STK_MAX_STEP_NAME);
+    uint32_t detail_len = (uint32_t)strnlen(e->detail, STK_MAX_DETAIL);
     uint32_t payload = 16 + step_len + detail_len;
     uint8_t *p = frame;
     stk_put_u32(p, STK_EVT_ERROR);
@@ -94,7 +95,7 @@ int stk_send_error(int fd, const struct stk_error *e)
     stk_put_u32(p + 8, (uint32_t)e->err);
     stk_put_u32(p + 12, (uint32_t)e->exit_code);
     stk_put_u32(p + 16, step_len);
-    memcpy(p + 20, e->step, step_len);
+    memcpy(p + 20, step, step_len);
     p += 20 + step_len;
     stk_put_u32(p, detail_len);
     memcpy(p + 4, e->detail, detail_len);

@@ -6,7 +6,7 @@
 int stk_hostname_set(const char *name, size_t len, struct stk_error *err)
 {
     if (sethostname(name, len) < 0) {
-        return stk_fail_on(err, "hostname", errno, "sethostname", name);
+        return stk_fail_on(err, STK_STEP_HOSTNAME, errno, "sethostname", name);
     }
     return 0;
 }

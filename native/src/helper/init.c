@@ -100,12 +100,12 @@ static int setup(struct stk_plan *p, int sync_fd, struct stk_error *err)
     rearm_parent_death(sync_fd);
     /* Nobody in the sandbox may ptrace pid 1 or read its memory. */
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
-        return stk_fail(err, "dumpable", errno, "PR_SET_DUMPABLE 0");
+        return stk_fail(err, STK_STEP_DUMPABLE, errno, "PR_SET_DUMPABLE 0");
     }
     /* Without a pid namespace, orphans of the command would go to the host's init; as a
      * subreaper pid 1 still reaps them. */
     if (!p->new_pid && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
-        return stk_fail(err, "init", errno, "PR_SET_CHILD_SUBREAPER");
+        return stk_fail(err, STK_STEP_INIT, errno, "PR_SET_CHILD_SUBREAPER");
     }
     return 0;
 }
@@ -165,13 +165,13 @@ static void start_command(struct init_state *s)
     int exec_status[2];
     /* SEQPACKET: one message per record, and one of them carries the listener fd. */
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, exec_status) < 0) {
-        stk_fail(&err, "init", errno, "socketpair for the exec status");
+        stk_fail(&err, STK_STEP_INIT, errno, "socketpair for the exec status");
         report_error(s->status_fd, &err);
     }
     s->start_ns = stk_now_ns();
     pid_t pid = stk_clone(SIGCHLD);
     if (pid < 0) {
-        stk_fail(&err, "init", errno, "fork of the command");
+        stk_fail(&err, STK_STEP_INIT, errno, "fork of the command");
         report_error(s->status_fd, &err);
     }
     if (pid == 0) {
@@ -189,7 +189,7 @@ static void start_command(struct init_state *s)
             if (errno == EINTR || errno == EAGAIN) {
                 continue;
             }
-            stk_fail(&err, "init", errno, "poll for the exec status");
+            stk_fail(&err, STK_STEP_INIT, errno, "poll for the exec status");
             kill(pid, SIGKILL);
             command_failed(s, &err);
         }
@@ -220,7 +220,7 @@ static void start_command(struct init_state *s)
             close(exec_status[0]);
             command_failed(s, &r.error);
         }
-        stk_fail(&err, "init", n < 0 ? errno : EPROTO, "reading the command's exec status");
+        stk_fail(&err, STK_STEP_INIT, n < 0 ? errno : EPROTO, "reading the command's exec status");
         kill(pid, SIGKILL);
         command_failed(s, &err);
     }
@@ -229,7 +229,7 @@ static void start_command(struct init_state *s)
     if (s->plan->report && !s->listener_passed) {
         /* Cannot happen with this helper's command code; never run a reporting filter that
          * nobody answers. */
-        stk_fail(&err, "seccomp", EPROTO, "the command started without passing its listener");
+        stk_fail(&err, STK_STEP_SECCOMP, EPROTO, "the command started without passing its listener");
         kill(pid, SIGKILL);
         command_failed(s, &err);
     }
@@ -364,7 +364,7 @@ _Noreturn void stk_init_run(struct stk_plan *p, int sync_fd, int status_fd)
     struct init_state s = {.plan = p, .status_fd = status_fd, .listener = -1, .monitor = monitor};
     s.signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (s.signal_fd < 0) {
-        stk_fail(&err, "init", errno, "signalfd");
+        stk_fail(&err, STK_STEP_INIT, errno, "signalfd");
         report_error(status_fd, &err);
     }
     start_command(&s);
@@ -377,7 +377,7 @@ _Noreturn void stk_init_run(struct stk_plan *p, int sync_fd, int status_fd)
         command_pidfd = pidfd_open(command, 0);
         if (command_pidfd < 0) {
             struct stk_error e;
-            stk_fail(&e, "init", errno, "pidfd_open of the command");
+            stk_fail(&e, STK_STEP_INIT, errno, "pidfd_open of the command");
             kill(command, SIGKILL);
             report_error(status_fd, &e);
         }

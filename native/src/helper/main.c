@@ -54,30 +54,30 @@ static int read_spec(struct stk_spec *spec, struct stk_error *err)
     uint8_t header[STK_FRAME_HEADER_SIZE];
     ssize_t n = stk_read_full(STK_CONTROL_FD, header, sizeof header);
     if (n != (ssize_t)sizeof header) {
-        return stk_fail(err, "protocol", n < 0 ? errno : EPROTO,
+        return stk_fail(err, STK_STEP_PROTOCOL, n < 0 ? errno : EPROTO,
                         "control socket closed before the SPEC frame");
     }
     uint32_t type = stk_get_u32(header);
     uint32_t len = stk_get_u32(header + 4);
     if (type != STK_MSG_SPEC) {
-        stk_fail(err, "protocol", EPROTO, "the first frame is not SPEC but type ");
+        stk_fail(err, STK_STEP_PROTOCOL, EPROTO, "the first frame is not SPEC but type ");
         stk_error_append_u64(err, type);
         return -1;
     }
     if (len > STK_MAX_SPEC_SIZE) {
-        stk_fail(err, "spec", EINVAL, "frame length ");
+        stk_fail(err, STK_STEP_SPEC, EINVAL, "frame length ");
         stk_error_append_u64(err, len);
         stk_error_append(err, " above STK_MAX_SPEC_SIZE");
         return -1;
     }
     uint8_t *payload = malloc(len == 0 ? 1 : len);
     if (payload == NULL) {
-        return stk_fail(err, "spec", ENOMEM, "allocating the SPEC frame");
+        return stk_fail(err, STK_STEP_SPEC, ENOMEM, "allocating the SPEC frame");
     }
     n = stk_read_full(STK_CONTROL_FD, payload, len);
     int rc;
     if (n != (ssize_t)len) {
-        rc = stk_fail(err, "protocol", n < 0 ? errno : EPROTO,
+        rc = stk_fail(err, STK_STEP_PROTOCOL, n < 0 ? errno : EPROTO,
                       "control socket closed inside the SPEC frame");
     } else {
         rc = stk_spec_decode(payload, len, spec, err);
@@ -111,11 +111,11 @@ int main(int argc, char **argv)
     }
     struct stk_error err;
     if (sanitize_process(STK_CONTROL_FD + 1) < 0) {
-        stk_fail(&err, "close-fds", errno, "close_range / opening /dev/null on fds 0-2");
+        stk_fail(&err, STK_STEP_CLOSE_FDS, errno, "close_range / opening /dev/null on fds 0-2");
         return fail(&err);
     }
     if (fcntl(STK_CONTROL_FD, F_SETFD, FD_CLOEXEC) < 0) {
-        stk_fail(&err, "close-fds", errno, "FD_CLOEXEC on the control socket");
+        stk_fail(&err, STK_STEP_CLOSE_FDS, errno, "FD_CLOEXEC on the control socket");
         return fail(&err);
     }
     struct stk_spec spec;

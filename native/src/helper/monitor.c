@@ -313,7 +313,7 @@ static int finish(struct monitor *m)
     }
     if (!m->started) {
         struct stk_error e;
-        stk_fail(&e, "init", m->killed_by_us ? ECANCELED : ECHILD,
+        stk_fail(&e, STK_STEP_INIT, m->killed_by_us ? ECANCELED : ECHILD,
                  "pid 1 ended during set-up without a report: ");
         if (WIFSIGNALED(status)) {
             stk_error_append(&e, "signal ");
@@ -390,12 +390,12 @@ static int run(struct stk_plan *plan, struct stk_pty *pty)
     }
     int sync_pipe[2], status_channel[2];
     if (pipe2(sync_pipe, O_CLOEXEC) < 0) {
-        stk_fail(&err, "clone", errno, "pipe2");
+        stk_fail(&err, STK_STEP_CLONE, errno, "pipe2");
         return send_error(&err);
     }
     /* SEQPACKET: one message per record, and STARTED can carry the command's pidfd. */
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, status_channel) < 0) {
-        stk_fail(&err, "clone", errno, "socketpair(SOCK_SEQPACKET)");
+        stk_fail(&err, STK_STEP_CLONE, errno, "socketpair(SOCK_SEQPACKET)");
         close(sync_pipe[0]);
         close(sync_pipe[1]);
         return send_error(&err);
@@ -424,7 +424,7 @@ static int run(struct stk_plan *plan, struct stk_pty *pty)
     if (pid1 < 0) {
         close(sync_pipe[1]);
         close(status_channel[0]);
-        stk_fail(&err, "clone", clone_errno, "clone(namespaces)");
+        stk_fail(&err, STK_STEP_CLONE, clone_errno, "clone(namespaces)");
         return send_error(&err);
     }
 
@@ -437,14 +437,14 @@ static int run(struct stk_plan *plan, struct stk_pty *pty)
     m.control_fd = STK_CONTROL_FD;
     m.pty = pty;
     m.pidfd = pidfd_open(pid1, 0);
-    int rc = m.pidfd < 0 ? stk_fail(&err, "clone", errno, "pidfd_open") : 0;
+    int rc = m.pidfd < 0 ? stk_fail(&err, STK_STEP_CLONE, errno, "pidfd_open") : 0;
     if (rc == 0 && plan->new_user) {
         rc = stk_userns_write_maps(pid1, plan, &err);
     }
     if (rc == 0) {
         m.signal_fd = signalfd(-1, &forwarded, SFD_CLOEXEC | SFD_NONBLOCK);
         if (m.signal_fd < 0) {
-            rc = stk_fail(&err, "clone", errno, "signalfd");
+            rc = stk_fail(&err, STK_STEP_CLONE, errno, "signalfd");
         }
     }
     if (rc < 0) {

@@ -109,10 +109,10 @@ static int check_special(int fd, const struct stk_mount *m, struct stk_error *er
 {
     struct stat st;
     if (fstat(fd, &st) < 0) {
-        return stk_fail_on(err, "bind", errno, "stat source", m->src);
+        return stk_fail_on(err, STK_STEP_BIND, errno, "stat source", m->src);
     }
     if ((S_ISSOCK(st.st_mode) || S_ISFIFO(st.st_mode)) && (m->flags & STK_MOUNT_SPECIAL) == 0) {
-        return stk_fail_on(err, "bind", EPERM,
+        return stk_fail_on(err, STK_STEP_BIND, EPERM,
                            "source is a socket or FIFO, which the spec did not allow:", m->src);
     }
     return 0;
@@ -123,7 +123,7 @@ static int open_bind(const struct stk_mount *m, int idmap_userns_fd, struct stk_
     int fd = open_source(m->src);
     if (fd < 0) {
         int saved = errno;
-        return stk_fail_on(err, "bind", saved,
+        return stk_fail_on(err, STK_STEP_BIND, saved,
                            saved == ELOOP ? "source goes through a symbolic link" : "source",
                            m->src);
     }
@@ -149,13 +149,13 @@ static int open_bind(const struct stk_mount *m, int idmap_userns_fd, struct stk_
         if (errno != EINVAL && errno != EOPNOTSUPP) {
             int saved = errno;
             close(fd);
-            return stk_fail_on(err, "idmap", saved, "mount_setattr(MOUNT_ATTR_IDMAP)", m->src);
+            return stk_fail_on(err, STK_STEP_IDMAP, saved, "mount_setattr(MOUNT_ATTR_IDMAP)", m->src);
         }
     }
     if (set_attrs(fd, AT_RECURSIVE, attrs, -1) < 0) {
         int saved = errno;
         close(fd);
-        return stk_fail_on(err, "bind", saved, "mount_setattr", m->src);
+        return stk_fail_on(err, STK_STEP_BIND, saved, "mount_setattr", m->src);
     }
     return fd;
 }
@@ -178,7 +178,7 @@ int stk_mounts_open_binds(struct stk_plan *p, int idmap_userns_fd, struct stk_er
 
 /* A fresh filesystem, detached. options: key/value pairs, NULL value = flag, NULL key ends. */
 static int new_fs(const char *type, const char *const *options, unsigned int attrs,
-                  const char *step, struct stk_error *err)
+                  enum stk_step step, struct stk_error *err)
 {
     int fs = fsopen(type, FSOPEN_CLOEXEC);
     if (fs < 0) {
@@ -233,7 +233,7 @@ static int clone_dev_nodes(int fds[DEV_NODE_COUNT], struct stk_error *err)
         if (fds[i] < 0 || set_attrs(fds[i], 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, -1) < 0) {
             int saved = errno;
             close_all(fds, i + 1);
-            return stk_fail_on(err, "dev", saved, "clone", path);
+            return stk_fail_on(err, STK_STEP_DEV, saved, "clone", path);
         }
     }
     return 0;
@@ -244,18 +244,18 @@ static int clone_root(struct stk_error *err)
 {
     int root = open_tree(AT_FDCWD, "/", OPEN_TREE_CLONE | AT_RECURSIVE | OPEN_TREE_CLOEXEC);
     if (root < 0) {
-        return stk_fail(err, "mount-root", errno, "open_tree /");
+        return stk_fail(err, STK_STEP_MOUNT_ROOT, errno, "open_tree /");
     }
     if (set_attrs(root, AT_RECURSIVE, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
                   -1) < 0) {
         int saved = errno;
         close(root);
-        return stk_fail(err, "mount-root", saved, "mount_setattr / read-only,nosuid,nodev");
+        return stk_fail(err, STK_STEP_MOUNT_ROOT, saved, "mount_setattr / read-only,nosuid,nodev");
     }
     if (move_mount(root, "", AT_FDCWD, STAGING, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
         int saved = errno;
         close(root);
-        return stk_fail(err, "mount-root", saved, "move_mount to " STAGING);
+        return stk_fail(err, STK_STEP_MOUNT_ROOT, saved, "move_mount to " STAGING);
     }
     return root;
 }
@@ -264,15 +264,15 @@ static int mount_proc(int root, struct stk_error *err)
 {
     int target = open_in_root(root, "/proc", O_DIRECTORY);
     if (target < 0) {
-        return stk_fail(err, "proc", errno, "/proc in the new root");
+        return stk_fail(err, STK_STEP_PROC, errno, "/proc in the new root");
     }
     int proc = new_fs("proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
-                      "proc", err);
+                      STK_STEP_PROC, err);
     int rc = 0;
     if (proc < 0) {
         rc = -1;
     } else if (attach(proc, target) < 0) {
-        rc = stk_fail(err, "proc", errno, "move_mount /proc");
+        rc = stk_fail(err, STK_STEP_PROC, errno, "move_mount /proc");
     }
     if (proc >= 0) {
         close(proc);
@@ -283,7 +283,7 @@ static int mount_proc(int root, struct stk_error *err)
 
 static int dev_fail(struct stk_error *err, const char *what, const char *name)
 {
-    return stk_fail_on(err, "dev", errno, what, name);
+    return stk_fail_on(err, STK_STEP_DEV, errno, what, name);
 }
 
 /* /dev's content; dev is the attached tmpfs's mount fd. */
@@ -318,7 +318,7 @@ static int populate_dev(int dev, const int nodes[DEV_NODE_COUNT], const struct s
     stk_format_u64(pty_max, spec->pty_max);
     const char *const pts_options[] = {"newinstance", NULL, "ptmxmode", "0666", "mode", "0620",
                                        spec->has_pty_max ? "max" : NULL, pty_max, NULL};
-    int pts = new_fs("devpts", pts_options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, "dev", err);
+    int pts = new_fs("devpts", pts_options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, STK_STEP_DEV, err);
     if (pts < 0) {
         return -1;
     }
@@ -340,7 +340,7 @@ static int populate_dev(int dev, const int nodes[DEV_NODE_COUNT], const struct s
     tmpfs_bounds(STK_DEV_SHM_SIZE, &shm_bounds);
     const char *const shm_options[] = {"mode", "1777", "size", shm_bounds.size,
                                        "nr_inodes", shm_bounds.inodes, NULL};
-    int shm = new_fs("tmpfs", shm_options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "dev", err);
+    int shm = new_fs("tmpfs", shm_options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, STK_STEP_DEV, err);
     if (shm < 0) {
         return -1;
     }
@@ -372,11 +372,11 @@ static int mount_dev(int root, const int nodes[DEV_NODE_COUNT], const struct stk
 {
     int target = open_in_root(root, "/dev", O_DIRECTORY);
     if (target < 0) {
-        return stk_fail(err, "dev", errno, "/dev in the new root");
+        return stk_fail(err, STK_STEP_DEV, errno, "/dev in the new root");
     }
     static const char *const options[] = {"mode", "0755", "size", DEV_SIZE,
                                           "nr_inodes", DEV_INODES, NULL};
-    int dev = new_fs("tmpfs", options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, "dev", err);
+    int dev = new_fs("tmpfs", options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, STK_STEP_DEV, err);
     if (dev < 0) {
         close(target);
         return -1;
@@ -386,12 +386,12 @@ static int mount_dev(int root, const int nodes[DEV_NODE_COUNT], const struct stk
     close(target);
     if (rc < 0) {
         close(dev);
-        return stk_fail(err, "dev", saved, "move_mount /dev");
+        return stk_fail(err, STK_STEP_DEV, saved, "move_mount /dev");
     }
     rc = populate_dev(dev, nodes, spec, err);
     /* Read-only once populated: only this mount, the binds and pts/shm below keep theirs. */
     if (rc == 0 && set_attrs(dev, 0, MOUNT_ATTR_RDONLY, -1) < 0) {
-        rc = stk_fail(err, "dev", errno, "mount_setattr /dev read-only");
+        rc = stk_fail(err, STK_STEP_DEV, errno, "mount_setattr /dev read-only");
     }
     close(dev);
     return rc;
@@ -426,7 +426,7 @@ static bool may_create(const struct stk_plan *p, size_t index, const char *dst)
     return deepest != NULL && deepest->type == STK_MOUNT_TMPFS;
 }
 
-static int check_kind(int fd, bool want_dir, const char *step, const char *dst,
+static int check_kind(int fd, bool want_dir, enum stk_step step, const char *dst,
                       struct stk_error *err)
 {
     struct stat st;
@@ -442,7 +442,7 @@ static int check_kind(int fd, bool want_dir, const char *step, const char *dst,
     return 0;
 }
 
-static int create_mountpoint(int root, const char *dst, bool want_dir, const char *step,
+static int create_mountpoint(int root, const char *dst, bool want_dir, enum stk_step step,
                              struct stk_error *err)
 {
     char path[STK_MAX_MOUNT_PATH + 1];
@@ -493,7 +493,7 @@ static int create_mountpoint(int root, const char *dst, bool want_dir, const cha
 }
 
 static int open_mountpoint(int root, const struct stk_plan *p, size_t index, bool want_dir,
-                           const char *step, struct stk_error *err)
+                           enum stk_step step, struct stk_error *err)
 {
     const char *dst = p->spec->mounts[index].dst;
     int fd = open_in_root(root, dst, 0);
@@ -521,9 +521,9 @@ static int apply_bind(int root, struct stk_plan *p, size_t i, struct stk_error *
     const struct stk_mount *m = &p->spec->mounts[i];
     struct stat st;
     if (fstat(p->mount_fds[i], &st) < 0) {
-        return stk_fail_on(err, "bind", errno, "stat source", m->src);
+        return stk_fail_on(err, STK_STEP_BIND, errno, "stat source", m->src);
     }
-    int target = open_mountpoint(root, p, i, S_ISDIR(st.st_mode), "bind", err);
+    int target = open_mountpoint(root, p, i, S_ISDIR(st.st_mode), STK_STEP_BIND, err);
     if (target < 0) {
         return -1;
     }
@@ -531,7 +531,7 @@ static int apply_bind(int root, struct stk_plan *p, size_t i, struct stk_error *
     int saved = errno;
     close(target);
     if (rc < 0) {
-        return stk_fail_on(err, "bind", saved, "move_mount to", m->dst);
+        return stk_fail_on(err, STK_STEP_BIND, saved, "move_mount to", m->dst);
     }
     close(p->mount_fds[i]);
     p->mount_fds[i] = -1;
@@ -541,7 +541,7 @@ static int apply_bind(int root, struct stk_plan *p, size_t i, struct stk_error *
 static int apply_tmpfs(int root, const struct stk_plan *p, size_t i, struct stk_error *err)
 {
     const struct stk_mount *m = &p->spec->mounts[i];
-    int target = open_mountpoint(root, p, i, true, "tmpfs", err);
+    int target = open_mountpoint(root, p, i, true, STK_STEP_TMPFS, err);
     if (target < 0) {
         return -1;
     }
@@ -549,12 +549,12 @@ static int apply_tmpfs(int root, const struct stk_plan *p, size_t i, struct stk_
     tmpfs_bounds(m->size, &bounds);
     const char *options[] = {"mode", "1777", "size", bounds.size, "nr_inodes", bounds.inodes,
                              NULL};
-    int fs = new_fs("tmpfs", options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, "tmpfs", err);
+    int fs = new_fs("tmpfs", options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, STK_STEP_TMPFS, err);
     int rc = 0;
     if (fs < 0) {
         rc = -1;
     } else if (attach(fs, target) < 0) {
-        rc = stk_fail_on(err, "tmpfs", errno, "move_mount to", m->dst);
+        rc = stk_fail_on(err, STK_STEP_TMPFS, errno, "move_mount to", m->dst);
     }
     if (fs >= 0) {
         close(fs);
@@ -568,16 +568,16 @@ static int apply_tmpfs(int root, const struct stk_plan *p, size_t i, struct stk_
 static int pivot(int root, struct stk_error *err)
 {
     if (fchdir(root) < 0) {
-        return stk_fail(err, "pivot_root", errno, "fchdir to the new root");
+        return stk_fail(err, STK_STEP_PIVOT_ROOT, errno, "fchdir to the new root");
     }
     if (syscall(SYS_pivot_root, ".", ".") < 0) {
-        return stk_fail(err, "pivot_root", errno, "pivot_root");
+        return stk_fail(err, STK_STEP_PIVOT_ROOT, errno, "pivot_root");
     }
     if (umount2(".", MNT_DETACH) < 0) {
-        return stk_fail(err, "pivot_root", errno, "detaching the old root");
+        return stk_fail(err, STK_STEP_PIVOT_ROOT, errno, "detaching the old root");
     }
     if (chdir("/") < 0) {
-        return stk_fail(err, "pivot_root", errno, "chdir /");
+        return stk_fail(err, STK_STEP_PIVOT_ROOT, errno, "chdir /");
     }
     return 0;
 }
@@ -586,7 +586,7 @@ int stk_mounts_setup(struct stk_plan *p, struct stk_error *err)
 {
     /* Nothing done from here on may propagate back to the host's mounts. */
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-        return stk_fail(err, "mount-private", errno, "mount / MS_REC|MS_PRIVATE");
+        return stk_fail(err, STK_STEP_MOUNT_PRIVATE, errno, "mount / MS_REC|MS_PRIVATE");
     }
     /* Every host path is resolved before STAGING covers anything: a bind source under /tmp
      * must be the host's, not the staging view's. */

@@ -18,7 +18,7 @@
 int stk_mounts_open_binds(struct stk_plan *plan, int idmap_userns_fd, struct stk_error *err);
 
 /* In pid 1, before the ids change: builds the view and pivots into it. Async-signal-safe.
- * Steps "mount-private", "bind", "mount-root", "proc", "dev", "tmpfs", "pivot_root". */
+ * Steps "mount_private", "bind", "mount_root", "proc", "dev", "tmpfs", "pivot_root". */
 int stk_mounts_setup(struct stk_plan *plan, struct stk_error *err);
 
 #endif

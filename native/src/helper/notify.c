@@ -15,7 +15,7 @@ int stk_notify_prepare(struct stk_notify *n, const struct stk_spec *spec, struct
      * follow what it reports, so a newer kernel's larger structs never overrun them. */
     struct seccomp_notif_sizes sizes;
     if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0) {
-        return stk_fail(err, "seccomp", errno,
+        return stk_fail(err, STK_STEP_SECCOMP, errno,
                         "SECCOMP_GET_NOTIF_SIZES (REPORT needs seccomp user notification)");
     }
     n->request_size = sizes.seccomp_notif > sizeof(struct seccomp_notif)
@@ -32,7 +32,7 @@ int stk_notify_prepare(struct stk_notify *n, const struct stk_spec *spec, struct
     n->response = calloc(1, n->response_size);
     if (n->slots == NULL || n->request == NULL || n->response == NULL) {
         stk_notify_free(n);
-        return stk_fail(err, "seccomp", ENOMEM, "allocating the report table");
+        return stk_fail(err, STK_STEP_SECCOMP, ENOMEM, "allocating the report table");
     }
     for (size_t i = 0; i < n->listed; i++) {
         n->slots[i].v.nr = spec->reports[i].nr;

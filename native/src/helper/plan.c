@@ -16,12 +16,12 @@ static int choose_ids(const struct stk_spec *spec, struct stk_plan *p, struct st
     gid_t gid = getgid();
     if (uid != geteuid() || gid != getegid()) {
         /* A set-user-ID install would turn every caller into root here. */
-        return stk_fail(err, "spec", EPERM, "stockade-helper must not run set-user-ID/-group-ID");
+        return stk_fail(err, STK_STEP_SPEC, EPERM, "stockade-helper must not run set-user-ID/-group-ID");
     }
     p->caller_root = uid == 0;
     if (!p->caller_root) {
         if (!p->new_user) {
-            return stk_fail(err, "spec", EPERM,
+            return stk_fail(err, STK_STEP_SPEC, EPERM,
                             "NAMESPACES: an unprivileged caller needs CLONE_NEWUSER");
         }
         p->inside_uid = spec->has_uid ? spec->uid : (uint32_t)uid;
@@ -40,7 +40,7 @@ static int choose_ids(const struct stk_spec *spec, struct stk_plan *p, struct st
             p->host_gid = STK_NOBODY_ID;
         } else {
             if (p->inside_uid == 0 || p->inside_gid == 0) {
-                return stk_fail(err, "spec", EPERM,
+                return stk_fail(err, STK_STEP_SPEC, EPERM,
                                 "UID/GID 0 without CLONE_NEWUSER would run the command as "
                                 "host root");
             }
@@ -59,21 +59,21 @@ static int read_cap_last_cap(struct stk_plan *p, struct stk_error *err)
 {
     int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        return stk_fail(err, "capabilities", errno, "open /proc/sys/kernel/cap_last_cap");
+        return stk_fail(err, STK_STEP_CAPABILITIES, errno, "open /proc/sys/kernel/cap_last_cap");
     }
     char text[16];
     ssize_t n = stk_read_full(fd, text, sizeof text - 1);
     int saved = errno;
     close(fd);
     if (n <= 0) {
-        return stk_fail(err, "capabilities", n < 0 ? saved : EIO,
+        return stk_fail(err, STK_STEP_CAPABILITIES, n < 0 ? saved : EIO,
                         "read /proc/sys/kernel/cap_last_cap");
     }
     text[n] = '\0';
     char *end = NULL;
     long value = strtol(text, &end, 10);
     if (end == text || value < 0 || value > 63) {
-        return stk_fail(err, "capabilities", EINVAL,
+        return stk_fail(err, STK_STEP_CAPABILITIES, EINVAL,
                         "unexpected /proc/sys/kernel/cap_last_cap");
     }
     p->cap_last_cap = (int)value;
@@ -101,7 +101,7 @@ static int prepare_exec_paths(const struct stk_spec *spec, struct stk_plan *p,
     if (strchr(name, '/') != NULL || name_len == 0) {
         p->exec_paths = calloc(2, sizeof *p->exec_paths);
         if (p->exec_paths == NULL) {
-            return stk_fail(err, "execve", ENOMEM, "preparing the program path");
+            return stk_fail(err, STK_STEP_EXECVE, ENOMEM, "preparing the program path");
         }
         /* An empty name is "not found" in every PATH entry, so try nothing. */
         if (name_len != 0) {
@@ -120,7 +120,7 @@ static int prepare_exec_paths(const struct stk_spec *spec, struct stk_plan *p,
     /* every entry adds at most "/" + name + NUL; an empty entry becomes "." */
     p->exec_storage = malloc(path_len + entries * (name_len + 3) + 1);
     if (p->exec_paths == NULL || p->exec_storage == NULL) {
-        return stk_fail(err, "execve", ENOMEM, "preparing the PATH search");
+        return stk_fail(err, STK_STEP_EXECVE, ENOMEM, "preparing the PATH search");
     }
     char *out = p->exec_storage;
     const char *start = path;
@@ -163,7 +163,7 @@ int stk_plan_build(const struct stk_spec *spec, struct stk_plan *p, struct stk_e
     }
     p->mount_fds = malloc((spec->mount_count + 1) * sizeof *p->mount_fds);
     if (p->mount_fds == NULL) {
-        return stk_fail(err, "spec", ENOMEM, "allocating the mount table");
+        return stk_fail(err, STK_STEP_SPEC, ENOMEM, "allocating the mount table");
     }
     for (size_t i = 0; i < spec->mount_count; i++) {
         p->mount_fds[i] = -1;
@@ -177,7 +177,7 @@ int stk_plan_build(const struct stk_spec *spec, struct stk_plan *p, struct stk_e
     }
     for (size_t i = 0; i < spec->mount_count; i++) {
         if ((spec->mounts[i].flags & STK_MOUNT_IDMAP) != 0 && !p->caller_root) {
-            stk_fail(err, "spec", EPERM, "MOUNT idmap: only a root caller's binds are idmapped"
+            stk_fail(err, STK_STEP_SPEC, EPERM, "MOUNT idmap: only a root caller's binds are idmapped"
                                          " (an unprivileged caller's files keep their owner)");
             stk_plan_free(p);
             return -1;

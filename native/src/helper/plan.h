@@ -14,9 +14,6 @@
 #include "notify.h"
 #include "spec.h"
 
-/* PATH used when the spec's environment has none. */
-#define STK_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
-
 struct stk_plan {
     const struct stk_spec *spec;
     bool caller_root;

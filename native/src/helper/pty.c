@@ -60,15 +60,15 @@ static int open_pair(struct stk_pty *p, struct stk_error *err)
 {
     p->master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
     if (p->master < 0) {
-        return stk_fail(err, "pty", errno, "open /dev/ptmx");
+        return stk_fail(err, STK_STEP_PTY, errno, "open /dev/ptmx");
     }
     int unlock = 0;
     if (ioctl(p->master, TIOCSPTLCK, &unlock) < 0) {
-        return stk_fail(err, "pty", errno, "TIOCSPTLCK");
+        return stk_fail(err, STK_STEP_PTY, errno, "TIOCSPTLCK");
     }
     p->slave = ioctl(p->master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (p->slave < 0) {
-        return stk_fail(err, "pty", errno, "TIOCGPTPEER");
+        return stk_fail(err, STK_STEP_PTY, errno, "TIOCGPTPEER");
     }
     return 0;
 }
@@ -79,17 +79,17 @@ static int copy_settings(struct stk_pty *p, struct stk_error *err)
 {
     struct termios t;
     if (tcgetattr(p->size_source, &t) < 0) {
-        return stk_fail(err, "pty", errno, "tcgetattr of the caller's terminal");
+        return stk_fail(err, STK_STEP_PTY, errno, "tcgetattr of the caller's terminal");
     }
     if (tcsetattr(p->slave, TCSANOW, &t) < 0) {
-        return stk_fail(err, "pty", errno, "tcsetattr of the sandbox's terminal");
+        return stk_fail(err, STK_STEP_PTY, errno, "tcsetattr of the sandbox's terminal");
     }
     struct winsize ws;
     if (ioctl(p->size_source, TIOCGWINSZ, &ws) < 0) {
-        return stk_fail(err, "pty", errno, "TIOCGWINSZ of the caller's terminal");
+        return stk_fail(err, STK_STEP_PTY, errno, "TIOCGWINSZ of the caller's terminal");
     }
     if (ioctl(p->master, TIOCSWINSZ, &ws) < 0) {
-        return stk_fail(err, "pty", errno, "TIOCSWINSZ of the sandbox's terminal");
+        return stk_fail(err, STK_STEP_PTY, errno, "TIOCSWINSZ of the sandbox's terminal");
     }
     return 0;
 }
@@ -100,14 +100,14 @@ static int copy_settings(struct stk_pty *p, struct stk_error *err)
 static int make_raw(struct stk_pty *p, struct stk_error *err)
 {
     if (tcgetattr(STDIN_FILENO, &p->saved) < 0) {
-        return stk_fail(err, "pty", errno, "tcgetattr of the caller's stdin");
+        return stk_fail(err, STK_STEP_PTY, errno, "tcgetattr of the caller's stdin");
     }
     struct termios raw = p->saved;
     cfmakeraw(&raw);
     raw.c_cc[VMIN] = 1;
     raw.c_cc[VTIME] = 0;
     if (tcsetattr(STDIN_FILENO, TCSADRAIN, &raw) < 0) {
-        return stk_fail(err, "pty", errno, "raw mode on the caller's stdin");
+        return stk_fail(err, STK_STEP_PTY, errno, "raw mode on the caller's stdin");
     }
     p->raw = true;
     return 0;
@@ -294,12 +294,12 @@ int stk_pty_command_attach(unsigned int tty_fds, int slave, struct stk_error *er
 {
     for (int fd = 0; fd <= 2; fd++) {
         if ((tty_fds & (1u << fd)) != 0 && dup2(slave, fd) < 0) {
-            return stk_fail(err, "pty", errno, "dup2 of the sandbox's terminal");
+            return stk_fail(err, STK_STEP_PTY, errno, "dup2 of the sandbox's terminal");
         }
     }
     /* Job control, Ctrl-C from the pty's line discipline and /dev/tty need it. */
     if (ioctl(slave, TIOCSCTTY, 0) < 0) {
-        return stk_fail(err, "pty", errno, "TIOCSCTTY");
+        return stk_fail(err, STK_STEP_PTY, errno, "TIOCSCTTY");
     }
     return 0;
 }

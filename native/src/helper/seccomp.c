@@ -27,7 +27,7 @@ int stk_seccomp_install(const struct sock_filter *insns, size_t count, int *list
         rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
     }
     if (rc < 0) {
-        return stk_fail(err, "seccomp", errno,
+        return stk_fail(err, STK_STEP_SECCOMP, errno,
                         listener != NULL
                             ? "seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER)"
                             : "seccomp(SECCOMP_SET_MODE_FILTER)");
@@ -44,7 +44,7 @@ int stk_seccomp_verify(struct stk_error *err)
      * filter runs, since PR_GET_SECCOMP never fails without one. */
     int mode = prctl(PR_GET_SECCOMP, 0, 0, 0, 0);
     if (mode != 2 && mode != -1) {
-        return stk_fail(err, "seccomp", EPERM, "verification: PR_GET_SECCOMP is not 2");
+        return stk_fail(err, STK_STEP_SECCOMP, EPERM, "verification: PR_GET_SECCOMP is not 2");
     }
     return 0;
 }

@@ -41,7 +41,7 @@ static const char *tag_name(uint16_t tag)
 
 static int invalid(struct stk_error *err, const char *field, const char *problem)
 {
-    stk_fail(err, "spec", EINVAL, field);
+    stk_fail(err, STK_STEP_SPEC, EINVAL, field);
     stk_error_append(err, ": ");
     stk_error_append(err, problem);
     return -1;
@@ -50,7 +50,7 @@ static int invalid(struct stk_error *err, const char *field, const char *problem
 static int invalid_index(struct stk_error *err, const char *field, size_t index,
                          const char *problem)
 {
-    stk_fail(err, "spec", EINVAL, field);
+    stk_fail(err, STK_STEP_SPEC, EINVAL, field);
     stk_error_append(err, " #");
     stk_error_append_u64(err, index);
     stk_error_append(err, ": ");
@@ -347,17 +347,17 @@ static int check_field(uint16_t tag, const uint8_t *v, size_t len, struct counts
 static int read_header(const uint8_t *payload, size_t len, struct stk_error *err)
 {
     if (len < 8) {
-        return stk_fail(err, "spec", EPROTO, "payload shorter than magic and version");
+        return stk_fail(err, STK_STEP_SPEC, EPROTO, "payload shorter than magic and version");
     }
-    if (stk_get_u32(payload) != STK_PROTOCOL_MAGIC) {
-        return stk_fail(err, "spec", EPROTO, "bad magic (not a Stockade spec)");
+    if (stk_get_u32(payload) != STK_MAGIC) {
+        return stk_fail(err, STK_STEP_SPEC, EPROTO, "bad magic (not a Stockade spec)");
     }
     uint32_t version = stk_get_u32(payload + 4);
-    if (version != STK_PROTOCOL_VERSION) {
-        stk_fail(err, "spec", EPROTO, "protocol version ");
+    if (version != STK_VERSION) {
+        stk_fail(err, STK_STEP_SPEC, EPROTO, "protocol version ");
         stk_error_append_u64(err, version);
         stk_error_append(err, ", this helper speaks version ");
-        stk_error_append_u64(err, STK_PROTOCOL_VERSION);
+        stk_error_append_u64(err, STK_VERSION);
         return -1;
     }
     return 0;
@@ -370,7 +370,7 @@ static int check_all(const uint8_t *payload, size_t len, struct counts *c,
     size_t off = 8;
     while (off < len) {
         if (len - off < 8) {
-            stk_fail(err, "spec", EINVAL, "truncated field header at offset ");
+            stk_fail(err, STK_STEP_SPEC, EINVAL, "truncated field header at offset ");
             stk_error_append_u64(err, off);
             return -1;
         }
@@ -378,7 +378,7 @@ static int check_all(const uint8_t *payload, size_t len, struct counts *c,
         uint16_t reserved = stk_get_u16(payload + off + 2);
         uint32_t flen = stk_get_u32(payload + off + 4);
         if (tag_name(tag) == NULL) {
-            stk_fail(err, "spec", EINVAL, "unknown tag ");
+            stk_fail(err, STK_STEP_SPEC, EINVAL, "unknown tag ");
             stk_error_append_u64(err, tag);
             stk_error_append(err, " at offset ");
             stk_error_append_u64(err, off);
@@ -388,7 +388,7 @@ static int check_all(const uint8_t *payload, size_t len, struct counts *c,
             return invalid(err, tag_name(tag), "reserved field header bits are not 0");
         }
         if (flen > len - off - 8) {
-            stk_fail(err, "spec", EINVAL, tag_name(tag));
+            stk_fail(err, STK_STEP_SPEC, EINVAL, tag_name(tag));
             stk_error_append(err, ": truncated field (length ");
             stk_error_append_u64(err, flen);
             stk_error_append(err, " beyond the payload)");
@@ -524,7 +524,7 @@ static int check_combined(const struct stk_spec *s, struct stk_error *err)
     }
     for (size_t i = 1; i < s->report_count; i++) {
         if (s->reports[i].nr == s->reports[i - 1].nr) {
-            stk_fail(err, "spec", EINVAL, "REPORT: syscall ");
+            stk_fail(err, STK_STEP_SPEC, EINVAL, "REPORT: syscall ");
             stk_error_append_u64(err, s->reports[i].nr);
             stk_error_append(err, " given twice");
             return -1;
@@ -580,7 +580,7 @@ int stk_spec_decode(const uint8_t *payload, size_t len, struct stk_spec *spec,
         (c.seen[STK_F_GUARD_BPF] && spec->guard_bpf == NULL) ||
         (c.reports > 0 && spec->reports == NULL)) {
         stk_spec_free(spec);
-        return stk_fail(err, "spec", ENOMEM, "allocating the decoded spec");
+        return stk_fail(err, STK_STEP_SPEC, ENOMEM, "allocating the decoded spec");
     }
     spec->kill_grace_ms = STK_DEFAULT_KILL_GRACE_MS;
     spec->namespaces = STK_ALLOWED_NAMESPACES;

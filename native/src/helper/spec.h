@@ -14,23 +14,6 @@
 #include "error.h"
 #include "stockade.h"
 
-/* The CLONE_NEW* flags a spec may ask for (NEWTIME is not clone()-able: it shares CSIGNAL). */
-#define STK_ALLOWED_NAMESPACES                                                               \
-    (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | \
-     CLONE_NEWCGROUP)
-
-/* Mount destinations are resolved with fixed buffers in pid 1, hence the shorter limit. */
-#define STK_MAX_MOUNT_PATH 4095u
-
-/* Limits for the u64 millisecond fields, so deadlines in nanoseconds never overflow. */
-#define STK_MAX_DURATION_MS 1000000000000ull /* about 31 years */
-
-/* Defaults for fields a spec leaves out (the Java side always sends them). */
-#define STK_DEFAULT_KILL_GRACE_MS 2000u
-#define STK_DEFAULT_HOSTNAME "stockade"
-#define STK_DEFAULT_CWD "/"
-#define STK_NOBODY_ID 65534u
-
 struct stk_mount {
     uint32_t type;  /* STK_MOUNT_BIND or STK_MOUNT_TMPFS */
     uint32_t flags; /* STK_MOUNT_READONLY */
@@ -38,12 +21,6 @@ struct stk_mount {
     const char *src;
     const char *dst;
 };
-
-/* Syscall numbers a REPORT field may name: every native number of the supported architectures
- * is far below; x32 and other foreign numbers never reach user notification (the filter kills
- * them first). */
-#define STK_MAX_REPORT_NR 4096u
-#define STK_MAX_REPORT_ERRNO 4095u
 
 /* One REPORT field: the errno pid 1 answers notifications for syscall nr with (0 = let the
  * call run). */

@@ -67,7 +67,10 @@ int stk_record_receive(int sock, struct stk_record *r, int *received_fd, bool wa
         c->cmsg_len == CMSG_LEN(sizeof(int))) {
         memcpy(received_fd, CMSG_DATA(c), sizeof(int));
     }
-    if (n != (ssize_t)sizeof *r || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) {
+    /* A step outside enum stk_step (only a corrupted record has one) would have no name to
+     * send. */
+    if (n != (ssize_t)sizeof *r || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ||
+        stk_step_name(r->error.step) == NULL) {
         if (*received_fd >= 0) {
             close(*received_fd);
             *received_fd = -1;
@@ -75,7 +78,6 @@ int stk_record_receive(int sock, struct stk_record *r, int *received_fd, bool wa
         errno = EPROTO;
         return -1;
     }
-    r->error.step[sizeof r->error.step - 1] = '\0';
     r->error.detail[sizeof r->error.detail - 1] = '\0';
     return 1;
 }

@@ -61,7 +61,7 @@ int stk_user_limits_open(const struct stk_spec *spec, struct stk_user_limit_file
             if (fd < 0) {
                 int saved = errno;
                 stk_user_limits_close(files);
-                return stk_fail_on(err, "user-limits", saved, "open", path);
+                return stk_fail_on(err, STK_STEP_USER_LIMITS, saved, "open", path);
             }
             files->fds[files->count] = fd;
             files->names[files->count] = names[f];
@@ -81,16 +81,16 @@ static int write_one(int fd, const char *name, uint64_t value, struct stk_error 
     size_t digits = stk_format_u64(text, value);
     ssize_t n = pwrite(fd, text, digits, 0);
     if (n != (ssize_t)digits) {
-        return stk_fail_on(err, "user-limits", n < 0 ? errno : EIO, "write", path);
+        return stk_fail_on(err, STK_STEP_USER_LIMITS, n < 0 ? errno : EIO, "write", path);
     }
     char back[24];
     n = pread(fd, back, sizeof back - 1, 0);
     if (n <= 0) {
-        return stk_fail_on(err, "user-limits", n < 0 ? errno : EIO, "read back", path);
+        return stk_fail_on(err, STK_STEP_USER_LIMITS, n < 0 ? errno : EIO, "read back", path);
     }
     back[n] = '\0';
     if ((size_t)n != digits + 1 || memcmp(back, text, digits) != 0 || back[digits] != '\n') {
-        return stk_fail_on(err, "user-limits", EPERM, "verification: value differs in", path);
+        return stk_fail_on(err, STK_STEP_USER_LIMITS, EPERM, "verification: value differs in", path);
     }
     return 0;
 }

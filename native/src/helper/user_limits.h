@@ -25,13 +25,13 @@ struct stk_user_limit_files {
     size_t count;
 };
 
-/* pid 1, with CLONE_NEWUSER only, before the mounts. Async-signal-safe. Step "user-limits". */
+/* pid 1, with CLONE_NEWUSER only, before the mounts. Async-signal-safe. Step "user_limits". */
 int stk_user_limits_open(const struct stk_spec *spec, struct stk_user_limit_files *files,
                          struct stk_error *err);
 
 /* pid 1, after the mounts, while it still holds CAP_SYS_RESOURCE in its namespace (before the
  * id change): writes every value and reads it back, then closes the files. Async-signal-safe.
- * Step "user-limits". */
+ * Step "user_limits". */
 int stk_user_limits_write(struct stk_user_limit_files *files, struct stk_error *err);
 
 /* Closes what stk_user_limits_open opened (on a failure in between). */

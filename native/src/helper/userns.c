@@ -13,7 +13,7 @@
 #include "sys.h"
 
 /* /proc/<pid>/{uid_map,gid_map,setgroups} accept exactly one write() with the whole text. */
-static int write_proc_file(pid_t pid, const char *name, const char *text, const char *step,
+static int write_proc_file(pid_t pid, const char *name, const char *text, enum stk_step step,
                            struct stk_error *err)
 {
     char path[64];
@@ -39,20 +39,20 @@ int stk_userns_write_maps(pid_t pid, const struct stk_plan *p, struct stk_error 
 {
     /* Without "deny" the kernel refuses an unprivileged gid_map (setgroups could otherwise
      * drop a group that is used to deny access). */
-    if (p->deny_setgroups && write_proc_file(pid, "setgroups", "deny", "setgroups", err) < 0) {
+    if (p->deny_setgroups && write_proc_file(pid, "setgroups", "deny", STK_STEP_SETGROUPS, err) < 0) {
         return -1;
     }
-    if (write_proc_file(pid, "uid_map", p->uid_map, "uid_map", err) < 0) {
+    if (write_proc_file(pid, "uid_map", p->uid_map, STK_STEP_UID_MAP, err) < 0) {
         return -1;
     }
-    return write_proc_file(pid, "gid_map", p->gid_map, "gid_map", err);
+    return write_proc_file(pid, "gid_map", p->gid_map, STK_STEP_GID_MAP, err);
 }
 
 int stk_userns_idmap(uint32_t host_uid, uint32_t host_gid, int *fd_out, struct stk_error *err)
 {
     int hold[2];
     if (pipe2(hold, O_CLOEXEC) < 0) {
-        return stk_fail(err, "idmap", errno, "pipe2");
+        return stk_fail(err, STK_STEP_IDMAP, errno, "pipe2");
     }
     /* The namespace lives as long as a process or an fd holds it: a child keeps it alive
      * until its /proc/<pid>/ns/user is open, then exits. */
@@ -61,7 +61,7 @@ int stk_userns_idmap(uint32_t host_uid, uint32_t host_gid, int *fd_out, struct s
         int saved = errno;
         close(hold[0]);
         close(hold[1]);
-        return stk_fail(err, "idmap", saved, "clone(CLONE_NEWUSER)");
+        return stk_fail(err, STK_STEP_IDMAP, saved, "clone(CLONE_NEWUSER)");
     }
     if (child == 0) {
         char byte;
@@ -76,12 +76,12 @@ int stk_userns_idmap(uint32_t host_uid, uint32_t host_gid, int *fd_out, struct s
     snprintf(map_uid, sizeof map_uid, "0 %u 1\n", host_uid);
     snprintf(map_gid, sizeof map_gid, "0 %u 1\n", host_gid);
     int rc = -1;
-    if (write_proc_file(child, "uid_map", map_uid, "idmap", err) == 0 &&
-        write_proc_file(child, "gid_map", map_gid, "idmap", err) == 0) {
+    if (write_proc_file(child, "uid_map", map_uid, STK_STEP_IDMAP, err) == 0 &&
+        write_proc_file(child, "gid_map", map_gid, STK_STEP_IDMAP, err) == 0) {
         snprintf(path, sizeof path, "/proc/%d/ns/user", (int)child);
         *fd_out = open(path, O_RDONLY | O_CLOEXEC);
         if (*fd_out < 0) {
-            stk_fail_on(err, "idmap", errno, "open", path);
+            stk_fail_on(err, STK_STEP_IDMAP, errno, "open", path);
         } else {
             rc = 0;
         }

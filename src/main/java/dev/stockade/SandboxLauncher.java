@@ -158,7 +158,7 @@ final class SandboxLauncher {
             } finally {
                 fds.closeAll();
             }
-            throw new SandboxSetupException(new SetupError("protocol", 0,
+            throw new SandboxSetupException(new SetupError(SetupStep.PROTOCOL, 0,
                     "bad frame from the helper: " + e.getMessage()),
                     SandboxSetupException.EXIT_SETUP);
         }
@@ -181,7 +181,7 @@ final class SandboxLauncher {
         }
         String what = first == null ? "ended before starting the command"
                 : "reported the command's end before its start";
-        throw new SandboxSetupException(new SetupError("helper", 0, "the helper ("
+        throw new SandboxSetupException(new SetupError(SetupStep.HELPER, 0, "the helper ("
                 + NativeLoader.helperPath() + ") " + what + ": " + describeStatus(status)),
                 SandboxSetupException.EXIT_SETUP);
     }

@@ -1,6 +1,7 @@
 package dev.stockade;
 
 import dev.stockade.internal.CallerIds;
+import dev.stockade.internal.Protocol;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -46,15 +47,16 @@ public final class SandboxPolicy {
      */
     public static final long DEFAULT_RUN_SIZE_BYTES = 16L * 1024 * 1024;
     /** Time between SIGTERM and SIGKILL when a sandbox is stopped gracefully or times out. */
-    public static final Duration DEFAULT_KILL_GRACE = Duration.ofSeconds(2);
+    public static final Duration DEFAULT_KILL_GRACE =
+            Duration.ofMillis(Protocol.DEFAULT_KILL_GRACE_MS);
     /** The hostname inside the sandbox unless the policy sets one. */
-    public static final String DEFAULT_HOSTNAME = "stockade";
+    public static final String DEFAULT_HOSTNAME = Protocol.DEFAULT_HOSTNAME;
     /** {@code PATH} inside the sandbox unless the policy sets one. */
-    public static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
+    public static final String DEFAULT_PATH = Protocol.DEFAULT_PATH;
     /** {@code HOME} inside the sandbox unless the policy sets one (the tmpfs). */
     public static final String DEFAULT_HOME = "/tmp";
     /** The uid and gid a root caller's command runs as unless the policy sets them ("nobody"). */
-    public static final int ROOT_CALLER_DEFAULT_ID = 65534;
+    public static final int ROOT_CALLER_DEFAULT_ID = Protocol.NOBODY_ID;
 
     // File types in st_mode (the same on every Linux architecture).
     private static final int S_IFMT = 0170000;
@@ -64,8 +66,8 @@ public final class SandboxPolicy {
     private static final Pattern ENV_NAME_BAD = Pattern.compile("[=\\x00]");
     private static final Pattern HOSTNAME_LABEL =
             Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
-    private static final int MAX_HOSTNAME = 64;
-    private static final int MAX_MOUNTS = 1024;
+    private static final int MAX_HOSTNAME = Protocol.MAX_HOSTNAME;
+    private static final int MAX_MOUNTS = Protocol.MAX_MOUNTS;
 
     private static volatile SandboxPolicy defaults;
 

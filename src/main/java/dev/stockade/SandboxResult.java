@@ -9,8 +9,8 @@ import java.util.Optional;
  * by signal N has exit code 128+N and {@link #signal()} N.
  *
  * <p>When the helper died without reporting the command's end (it was killed from outside, or
- * crashed), {@link #setupError()} has step {@code "helper"}, the exit code is the helper's own and
- * the resource figures are zero.
+ * crashed), {@link #setupError()} has step {@link SetupStep#HELPER}, the exit code is the
+ * helper's own and the resource figures are zero.
  */
 public final class SandboxResult {
     private final int exitCode;

@@ -1,5 +1,6 @@
 package dev.stockade;
 
+import dev.stockade.internal.Protocol;
 import java.io.IOException;
 
 /**
@@ -14,11 +15,11 @@ public class SandboxSetupException extends IOException {
     private static final long serialVersionUID = 1L;
 
     /** Any set-up failure other than the two below. */
-    public static final int EXIT_SETUP = 125;
+    public static final int EXIT_SETUP = Protocol.EXIT_SETUP;
     /** The command exists but cannot be executed. */
-    public static final int EXIT_NOT_EXECUTABLE = 126;
+    public static final int EXIT_NOT_EXECUTABLE = Protocol.EXIT_NOT_EXECUTABLE;
     /** The command was not found. */
-    public static final int EXIT_NOT_FOUND = 127;
+    public static final int EXIT_NOT_FOUND = Protocol.EXIT_NOT_FOUND;
 
     private final SetupError error;
     private final int exitCode;
@@ -29,8 +30,8 @@ public class SandboxSetupException extends IOException {
         this.exitCode = exitCode;
     }
 
-    /** The step that failed, as the helper names it (for example {@code "execve"}). */
-    public String step() {
+    /** The step that failed (for example {@link SetupStep#EXECVE}). */
+    public SetupStep step() {
         return error.step();
     }
 

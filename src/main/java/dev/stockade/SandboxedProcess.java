@@ -307,7 +307,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
                 if (event instanceof ControlEvent.Violation v) {
                     List<Long> count = countKey(v);
                     if (violations.size() >= MAX_VIOLATIONS && !violations.containsKey(count)) {
-                        error = new SetupError("protocol", 0, "more than " + MAX_VIOLATIONS
+                        error = new SetupError(SetupStep.PROTOCOL, 0, "more than " + MAX_VIOLATIONS
                                 + " distinct system calls reported by the helper");
                         break;
                     }
@@ -317,14 +317,14 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
                 if (event instanceof ControlEvent.Error e) {
                     error = new SetupError(e.step(), e.errno(), e.detail());
                 } else {
-                    error = new SetupError("protocol", 0, "a second STARTED from the helper");
+                    error = new SetupError(SetupStep.PROTOCOL, 0, "a second STARTED from the helper");
                     break;
                 }
             }
         } catch (IOException e) {
-            error = new SetupError("protocol", 0, "bad frame from the helper: " + e.getMessage());
+            error = new SetupError(SetupStep.PROTOCOL, 0, "bad frame from the helper: " + e.getMessage());
         } catch (RuntimeException e) {
-            error = new SetupError("protocol", 0, "cannot read the helper's events: " + e);
+            error = new SetupError(SetupStep.PROTOCOL, 0, "cannot read the helper's events: " + e);
         }
         // The helper kills whatever still runs when the socket closes: after a protocol error
         // this is what ends the sandbox; after EXITED nothing is left to kill.
@@ -335,7 +335,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             status = -1;
             if (error == null && exited == null) {
-                error = new SetupError("helper", 0, "cannot wait for the helper: " + e);
+                error = new SetupError(SetupStep.HELPER, 0, "cannot wait for the helper: " + e);
             }
         }
         synchronized (pidfdLock) {
@@ -350,7 +350,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
                     Duration.of(exited.sysCpuUs(), ChronoUnit.MICROS), exited.maxRssKb(), error);
         } else {
             if (error == null) {
-                error = new SetupError("helper", 0, "the helper ended without reporting the"
+                error = new SetupError(SetupStep.HELPER, 0, "the helper ended without reporting the"
                         + " command's end (" + (status == -1 ? "status unknown"
                                 : SandboxLauncher.describeStatus(status)) + ")");
             }

@@ -5,15 +5,16 @@ import java.util.Objects;
 
 /**
  * Why a sandbox could not be set up, or why it ended without the helper's report: the step that
- * failed (the helper's names, for example {@code "bind"}, {@code "uid_map"}, {@code "execve"}; or
- * {@code "helper"} when the helper died without a report), its errno (0 when there is none), and
- * a detail (often the path or value concerned; may be empty).
+ * failed (one of the helper's, for example {@link SetupStep#BIND}, {@link SetupStep#UID_MAP},
+ * {@link SetupStep#EXECVE}; or {@link SetupStep#HELPER} when the helper died without a report),
+ * its errno (0 when there is none), and a detail (often the path or value concerned; may be
+ * empty).
  *
  * @param step the failed step
  * @param errno the errno, 0 when none applies
  * @param detail what the step worked on, or what went wrong; may be empty
  */
-public record SetupError(String step, int errno, String detail) {
+public record SetupError(SetupStep step, int errno, String detail) {
 
     public SetupError {
         Objects.requireNonNull(step, "step");
@@ -25,7 +26,8 @@ public record SetupError(String step, int errno, String detail) {
      * (errno 2): /nonexistent"}.
      */
     public String message() {
-        StringBuilder sb = new StringBuilder("sandbox set-up failed at step '").append(step)
+        StringBuilder sb = new StringBuilder("sandbox set-up failed at step '")
+                .append(step.stepName())
                 .append('\'');
         if (errno != 0) {
             sb.append(": ").append(Errno.message(errno)).append(" (errno ").append(errno)

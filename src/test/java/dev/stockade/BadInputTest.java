@@ -23,7 +23,7 @@ class BadInputTest {
         List<ProcessHandle> before = children();
         SandboxSetupException e = assertThrows(SandboxSetupException.class,
                 () -> Sandbox.command("/nonexistent/command", "arg").start());
-        assertEquals("execve", e.step());
+        assertEquals(SetupStep.EXECVE, e.step());
         assertEquals(2, e.errno());
         assertEquals(127, e.exitCode());
         assertContains(e.getMessage(),
@@ -36,7 +36,7 @@ class BadInputTest {
     void missingCommandOnThePath() {
         SandboxSetupException e = assertThrows(SandboxSetupException.class,
                 () -> Sandbox.command("stockade-no-such-command").start());
-        assertEquals("execve", e.step());
+        assertEquals(SetupStep.EXECVE, e.step());
         assertEquals(2, e.errno());
         assertEquals(127, e.exitCode());
         assertContains(e.getMessage(), "stockade-no-such-command");
@@ -56,7 +56,7 @@ class BadInputTest {
 
         SandboxSetupException e = assertThrows(SandboxSetupException.class,
                 () -> Sandbox.command(script.toString()).policy(policy).start());
-        assertEquals("execve", e.step());
+        assertEquals(SetupStep.EXECVE, e.step());
         assertEquals(13, e.errno());
         assertEquals(126, e.exitCode());
         assertContains(e.getMessage(), "Permission denied (errno 13)");

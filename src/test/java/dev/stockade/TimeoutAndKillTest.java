@@ -125,7 +125,7 @@ class TimeoutAndKillTest {
             assertTrue(p.toHandle().destroyForcibly(), "SIGKILL to the helper itself");
             SandboxResult r = p.result();
             SetupError error = r.setupError().orElseThrow(() -> new AssertionError(r.toString()));
-            assertEquals("helper", error.step());
+            assertEquals(SetupStep.HELPER, error.step());
             assertEquals(9, r.signal(), "the helper's own end: " + r);
             assertEquals(137, r.exitCode());
             assertFalse(r.exitedNormally());

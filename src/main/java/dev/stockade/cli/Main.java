@@ -1,5 +1,6 @@
 package dev.stockade.cli;
 
+import dev.stockade.SandboxSetupException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -40,7 +41,7 @@ public final class Main implements Callable<Integer> {
     /** The command ran past {@code --timeout} (as coreutils' {@code timeout}). */
     public static final int EXIT_TIMEOUT = 124;
     /** The sandbox could not be set up, or stockade itself failed. */
-    public static final int EXIT_SETUP = 125;
+    public static final int EXIT_SETUP = SandboxSetupException.EXIT_SETUP;
 
     @Spec
     CommandSpec spec;

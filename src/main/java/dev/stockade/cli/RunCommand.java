@@ -11,6 +11,7 @@ import dev.stockade.SandboxSetupException;
 import dev.stockade.SandboxedProcess;
 import dev.stockade.SeccompProfile;
 import dev.stockade.SetupError;
+import dev.stockade.SetupStep;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.ProcessBuilder.Redirect;
@@ -185,7 +186,7 @@ final class RunCommand implements Callable<Integer> {
             // IllegalStateException: the natives could not be loaded (NativeLoadException).
             err.println("stockade: " + ErrorHandler.oneLine(e.getMessage()));
             reportSink.write(RunReport.ofSetupError(Main.EXIT_SETUP,
-                    new SetupError("start", 0, String.valueOf(e.getMessage()))), err);
+                    new SetupError(SetupStep.START, 0, String.valueOf(e.getMessage()))), err);
             return Main.EXIT_SETUP;
         }
 

@@ -37,7 +37,7 @@ record RunReport(int exitCode, int signal, boolean timedOut, long wallTimeMs, lo
     /** The step that failed, its errno (0 when not a system call failure) and the message. */
     record ErrorEntry(String step, int errno, String message) {
         static ErrorEntry of(SetupError error) {
-            return new ErrorEntry(error.step(), error.errno(), error.message());
+            return new ErrorEntry(error.step().stepName(), error.errno(), error.message());
         }
     }
 

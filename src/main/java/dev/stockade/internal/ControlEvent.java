@@ -1,5 +1,6 @@
 package dev.stockade.internal;
 
+import dev.stockade.SetupStep;
 import java.util.List;
 
 /** A frame the helper sends on the control socket, decoded by {@link EventReader}. */
@@ -18,10 +19,10 @@ public sealed interface ControlEvent {
      *
      * @param errno the failed step's errno (0 when none)
      * @param exitCode 125 set-up, 126 not executable, 127 not found
-     * @param step the step's name
+     * @param step the failed step
      * @param detail what the step worked on; may be empty
      */
-    record Error(int errno, int exitCode, String step, String detail) implements ControlEvent {}
+    record Error(int errno, int exitCode, SetupStep step, String detail) implements ControlEvent {}
 
     /**
      * A system call a report rule caught ({@code STK_EVT_VIOLATION}), aggregated by the helper:

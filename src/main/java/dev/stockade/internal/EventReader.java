@@ -1,5 +1,6 @@
 package dev.stockade.internal;
 
+import dev.stockade.SetupStep;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -15,12 +16,10 @@ import java.util.List;
  * A clean end of stream between frames is {@code null}; an end inside a frame is an error.
  */
 public final class EventReader {
-    /** Longest step name accepted; the helper's are short identifiers. */
-    public static final int MAX_STEP = 256;
     static final int STARTED_SIZE = 8;
     static final int EXITED_SIZE = 4 + 4 + 8 + 8 + 8 + 8;
     static final int ERROR_MIN_SIZE = 4 + 4 + 4 + 4;
-    static final int ERROR_MAX_SIZE = ERROR_MIN_SIZE + MAX_STEP + Protocol.MAX_STRING;
+    static final int ERROR_MAX_SIZE = ERROR_MIN_SIZE + Protocol.MAX_STEP_NAME + Protocol.MAX_DETAIL;
     static final int VIOLATION_SIZE = 4 + 4 + 8 + 4 + 4 + 6 * 8;
 
     private final InputStream in;
@@ -88,21 +87,25 @@ public final class EventReader {
     private static ControlEvent error(ByteBuffer p) throws ProtocolException {
         long errno = Integer.toUnsignedLong(p.getInt());
         long exitCode = Integer.toUnsignedLong(p.getInt());
-        if (errno > 4095) {
+        if (errno > Protocol.MAX_REPORT_ERRNO) {
             throw new ProtocolException("ERROR with errno " + errno);
         }
-        if (exitCode < 125 || exitCode > 127) {
-            throw new ProtocolException("ERROR with exit code " + exitCode
-                    + ", expected 125, 126 or 127");
+        if (exitCode != Protocol.EXIT_SETUP && exitCode != Protocol.EXIT_NOT_EXECUTABLE
+                && exitCode != Protocol.EXIT_NOT_FOUND) {
+            throw new ProtocolException("ERROR with exit code " + exitCode + ", expected "
+                    + Protocol.EXIT_SETUP + ", " + Protocol.EXIT_NOT_EXECUTABLE + " or "
+                    + Protocol.EXIT_NOT_FOUND);
         }
-        String step = string(p, MAX_STEP, "step");
-        if (step.isEmpty()) {
+        String stepName = string(p, Protocol.MAX_STEP_NAME, "step");
+        if (stepName.isEmpty()) {
             throw new ProtocolException("ERROR with an empty step name");
         }
-        String detail = string(p, Protocol.MAX_STRING, "detail");
+        String detail = string(p, Protocol.MAX_DETAIL, "detail");
         if (p.hasRemaining()) {
             throw new ProtocolException("ERROR has " + p.remaining() + " bytes after its fields");
         }
+        SetupStep step = SetupStep.ofStepName(stepName).orElseThrow(() -> new ProtocolException(
+                "ERROR with an unknown step '" + stepName + "'"));
         return new ControlEvent.Error((int) errno, (int) exitCode, step, detail);
     }
 
@@ -116,7 +119,7 @@ public final class EventReader {
             throw new ProtocolException("VIOLATION with syscall number "
                     + Integer.toUnsignedString(nr));
         }
-        if (errno > 4095) {
+        if (errno > Protocol.MAX_REPORT_ERRNO) {
             throw new ProtocolException("VIOLATION with errno " + errno);
         }
         if (count <= 0) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.stockade.SetupStep;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,7 +32,7 @@ class EventReaderTest {
                 .u32(6).ascii("execve")
                 .u32(12).ascii("/nonexistent")
                 .bytes();
-        assertEquals(new ControlEvent.Error(2, 127, "execve", "/nonexistent"),
+        assertEquals(new ControlEvent.Error(2, 127, SetupStep.EXECVE, "/nonexistent"),
                 reader(frame).next());
     }
 
@@ -39,7 +40,7 @@ class EventReaderTest {
     void decodesErrorWithEmptyDetail() throws IOException {
         byte[] frame = new WireBytes().hex("66 00 00 00").u32(16 + 4).u32(1).u32(125)
                 .u32(4).ascii("bind").u32(0).bytes();
-        assertEquals(new ControlEvent.Error(1, 125, "bind", ""), reader(frame).next());
+        assertEquals(new ControlEvent.Error(1, 125, SetupStep.BIND, ""), reader(frame).next());
     }
 
     @Test
@@ -126,7 +127,7 @@ class EventReaderTest {
     void rejectsBadErrorFields() {
         // step length runs past the payload
         assertTrue(rejected(new WireBytes().hex("66 00 00 00").u32(16).u32(2).u32(125)
-                .u32(100).u32(0).bytes()).contains("runs past"));
+                .u32(20).u32(0).bytes()).contains("runs past"));
         // bytes after the detail
         assertTrue(rejected(new WireBytes().hex("66 00 00 00").u32(16 + 1 + 1).u32(2).u32(125)
                 .u32(1).ascii("s").u32(0).hex("00").bytes()).contains("after its fields"));
@@ -140,8 +141,16 @@ class EventReaderTest {
         assertTrue(rejected(new WireBytes().hex("66 00 00 00").u32(16).u32(2).u32(125)
                 .u32(0).u32(0).bytes()).contains("empty step"));
         // step longer than any step name
-        assertTrue(rejected(new WireBytes().hex("66 00 00 00").u32(16 + 300).u32(2).u32(125)
-                .u32(300).ascii("s".repeat(300)).u32(0).bytes()).contains("at most 256"));
+        assertTrue(rejected(new WireBytes().hex("66 00 00 00").u32(16 + 32).u32(2).u32(125)
+                .u32(32).ascii("s".repeat(32)).u32(0).bytes()).contains("at most 31"));
+        // a step that is not in enum stk_step (the old spelling of mount_root)
+        assertTrue(rejected(new WireBytes().hex("66 00 00 00").u32(16 + 10).u32(2).u32(125)
+                .u32(10).ascii("mount-root").u32(0).bytes())
+                .contains("unknown step 'mount-root'"));
+        // detail longer than the helper ever sends
+        assertTrue(rejected(new WireBytes().hex("66 00 00 00").u32(16 + 4 + 256).u32(2)
+                .u32(125).u32(4).ascii("bind").u32(256).ascii("d".repeat(256)).bytes())
+                .contains("detail is 256 bytes, at most 255"));
     }
 
     @Test
