@@ -31,8 +31,9 @@ static int choose_ids(const struct stk_spec *spec, struct stk_plan *p, struct st
         p->deny_setgroups = true;
         p->clear_groups = false;
     } else {
-        /* Design rule 7 (docs/design.md): a root caller's command never runs as host root. With a user
-         * namespace the host side is nobody; without one the inside ids are host ids. */
+        /* Design rule 7 (docs/design.md): a root caller's command never runs as host root.
+         * With a user namespace the host side is nobody; without one the inside ids are host
+         * ids. */
         p->inside_uid = spec->has_uid ? spec->uid : STK_NOBODY_ID;
         p->inside_gid = spec->has_gid ? spec->gid : STK_NOBODY_ID;
         if (p->new_user) {
