@@ -19,7 +19,8 @@ public final class Main {
 
     /** Every generator of the build, in the order they run. */
     static List<Generator> generators() {
-        return List.of();
+        return List.of(
+                new SyscallTableGenerator());
     }
 
     public static void main(String[] args) throws IOException {
