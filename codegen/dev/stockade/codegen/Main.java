@@ -20,7 +20,8 @@ public final class Main {
     /** Every generator of the build, in the order they run. */
     static List<Generator> generators() {
         return List.of(
-                new SyscallTableGenerator());
+                new SyscallTableGenerator(),
+                new SyscallArgumentWidthsGenerator());
     }
 
     public static void main(String[] args) throws IOException {
