@@ -21,7 +21,8 @@ public final class Main {
     static List<Generator> generators() {
         return List.of(
                 new SyscallTableGenerator(),
-                new SyscallArgumentWidthsGenerator());
+                new SyscallArgumentWidthsGenerator(),
+                new ErrnoGenerator());
     }
 
     public static void main(String[] args) throws IOException {
