@@ -22,7 +22,8 @@ public final class Main {
         return List.of(
                 new SyscallTableGenerator(),
                 new SyscallArgumentWidthsGenerator(),
-                new ErrnoGenerator());
+                new ErrnoGenerator(),
+                new PolicyConstantsGenerator());
     }
 
     public static void main(String[] args) throws IOException {
