@@ -1,7 +1,7 @@
 package dev.stockade.internal;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -11,47 +11,43 @@ import org.junit.jupiter.api.Test;
  */
 class SyscallArgumentWidthsTest {
 
-    @Test
-    void anUnsignedIntIsNarrowAndAPointerOrSizeIsNot() {
-        // read(unsigned int fd, char *buf, size_t count)
-        assertTrue(SyscallArgumentWidths.is32Bit("read", 0));
-        assertFalse(SyscallArgumentWidths.is32Bit("read", 1));
-        assertFalse(SyscallArgumentWidths.is32Bit("read", 2));
-        // clone3 takes a struct pointer and a size only
-        assertFalse(SyscallArgumentWidths.is32Bit("clone3", 0));
-        assertFalse(SyscallArgumentWidths.is32Bit("clone3", 1));
-        // socket(int, int, int)
-        for (int i = 0; i < 3; i++) {
-            assertTrue(SyscallArgumentWidths.is32Bit("socket", i));
+    /** {@code widths}: one letter per argument 0..5, N for 32-bit (narrow), W for 64-bit. */
+    private static void assertWidths(String syscall, String widths) {
+        StringBuilder actual = new StringBuilder();
+        for (int i = 0; i < 6; i++) {
+            actual.append(SyscallArgumentWidths.is32Bit(syscall, i) ? 'N' : 'W');
         }
-        // ioctl(unsigned int fd, unsigned int cmd, unsigned long arg)
-        assertTrue(SyscallArgumentWidths.is32Bit("ioctl", 1));
-        assertFalse(SyscallArgumentWidths.is32Bit("ioctl", 2));
+        assertEquals(widths, actual.toString(), syscall);
+    }
+
+    @Test
+    void anIntIsNarrowAndAPointerOrSizeIsNot() {
+        assertWidths("read", "NWWWWW"); // unsigned int fd, char *buf, size_t count
+        assertWidths("socket", "NNNWWW"); // int, int, int
+        assertWidths("ioctl", "NNWWWW"); // unsigned int fd, unsigned int cmd, unsigned long
+        assertWidths("clone3", "WWWWWW"); // struct clone_args *, size_t
+        assertWidths("getpid", "WWWWWW");
     }
 
     @Test
     void callsWhoseEntryPointHasAnotherNameAreCovered() {
-        assertTrue(SyscallArgumentWidths.is32Bit("fstat", 0)); // newfstat(unsigned int fd, ...)
-        assertTrue(SyscallArgumentWidths.is32Bit("sendfile", 1)); // sendfile64(int, int, ...)
-        assertTrue(SyscallArgumentWidths.is32Bit("umount2", 1)); // umount(char *, int flags)
-        assertFalse(SyscallArgumentWidths.is32Bit("umount2", 0));
+        assertWidths("fstat", "NWWWWW"); // newfstat(unsigned int fd, struct stat *)
+        assertWidths("sendfile", "NNWWWW"); // sendfile64(int, int, loff_t *, size_t)
+        assertWidths("umount2", "WNWWWW"); // umount(char *, int flags)
     }
 
     @Test
     void enumsAndCallsNewerThanTheHeadersAreCovered() {
         // landlock_add_rule(int, enum landlock_rule_type, const void *, __u32)
-        assertTrue(SyscallArgumentWidths.is32Bit("landlock_add_rule", 1));
-        assertFalse(SyscallArgumentWidths.is32Bit("landlock_add_rule", 2));
-        // cachestat(unsigned int fd, ..., unsigned int flags), in the newer-calls list
-        assertTrue(SyscallArgumentWidths.is32Bit("cachestat", 0));
-        assertTrue(SyscallArgumentWidths.is32Bit("cachestat", 3));
+        assertWidths("landlock_add_rule", "NNWNWW");
+        // cachestat(unsigned int, struct cachestat_range *, struct cachestat *, unsigned int)
+        assertWidths("cachestat", "NWWNWW");
     }
 
     @Test
     void outOfRangeArgumentsAndUnknownCallsAreNotNarrow() {
         assertFalse(SyscallArgumentWidths.is32Bit("read", -1));
         assertFalse(SyscallArgumentWidths.is32Bit("read", 6));
-        assertFalse(SyscallArgumentWidths.is32Bit("nosuchcall", 0));
-        assertFalse(SyscallArgumentWidths.is32Bit("getpid", 0));
+        assertWidths("nosuchcall", "WWWWWW");
     }
 }
