@@ -51,9 +51,9 @@ final class SyscallTableGenerator implements Generator {
                 %s);
 
                     /**
-                     * Names that exist only in the 32-bit x86 ABI (<%s> minus
-                     * <%s>, the same headers): a rule naming one is told it is the
-                     * wrong architecture, not a typo.
+                     * Names that exist only in the 32-bit x86 ABI ({@code <%s>} minus
+                     * {@code <%s>}, the same headers): a rule naming one is told it is
+                     * the wrong architecture, not a typo.
                      */
                     static final List<String> I386_ONLY = List.of(
                 %s);
