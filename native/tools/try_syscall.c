@@ -112,19 +112,6 @@ static _Noreturn void usage(const char *problem)
     exit(2);
 }
 
-#if defined(__x86_64__)
-/* x86_64 syscalls newer than the machine's headers (Debian 12 ships 6.1's): the kernel's
- * numbers, the same list as SyscallTable.X86_64_NEWER on the Java side. */
-static const struct syscall_entry newer_native_table[] = {
-    {"cachestat", 451},         {"fchmodat2", 452},         {"map_shadow_stack", 453},
-    {"futex_wake", 454},        {"futex_wait", 455},        {"futex_requeue", 456},
-    {"statmount", 457},         {"listmount", 458},         {"lsm_get_self_attr", 459},
-    {"lsm_set_self_attr", 460}, {"lsm_list_modules", 461},  {"mseal", 462},
-    {"setxattrat", 463},        {"getxattrat", 464},        {"listxattrat", 465},
-    {"removexattrat", 466},     {"open_tree_attr", 467},    {"file_getattr", 468},
-    {"file_setattr", 469},      {0, 0}};
-#endif
-
 static long lookup(const struct syscall_entry *table, const char *name)
 {
     for (size_t i = 0; table[i].name != NULL; i++) {
@@ -352,11 +339,10 @@ static void prepare(struct call *c, int argc, char **argv)
         table = x32_table;
     }
     c->nr = lookup(table, name);
-#if defined(__x86_64__)
+    /* Calls newer than the headers: the kernel's numbers (native/tables/). */
     if (c->nr < 0 && table == native_table) {
         c->nr = lookup(newer_native_table, name);
     }
-#endif
     if (c->nr < 0) {
         fprintf(stderr, "try-syscall: no syscall named %s in the %s table\n", name,
                 c->mode == INT80 ? "i386" : c->mode == X32 ? "x32" : "native");

@@ -51,8 +51,8 @@ static int set_attributes(scmp_filter_ctx ctx, struct stk_filter_error *error)
     return 0;
 }
 
-/* A number libseccomp names, or one in the kernel's range that is newer than libseccomp (the
- * Java side's SyscallTable.X86_64_NEWER: the kernel grows faster than libseccomp's table, and
+/* A number libseccomp names, or one in the kernel's range that is newer than libseccomp (listed
+ * in native/tables/x86_64-syscalls-newer.txt: the kernel grows faster than libseccomp's table, and
  * a rule for such a call is still enforced by number). Negative numbers are libseccomp's
  * pseudo-syscalls and anything far beyond the table is a caller error. */
 #define STK_MAX_SYSCALL_NR 1024

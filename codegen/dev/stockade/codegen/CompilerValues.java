@@ -2,16 +2,11 @@ package dev.stockade.codegen;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * The values of the header's constants as the C compiler sees them: a small C program that
@@ -98,25 +93,11 @@ final class CompilerValues {
      */
     static Values read(String program, Path includeDir, Path helperDir, Path stepNames)
             throws IOException {
-        Path dir = Files.createTempDirectory("stockade-codegen");
-        try {
-            Path source = dir.resolve("values.c");
-            Path binary = dir.resolve("values");
-            Files.writeString(source, program, StandardCharsets.UTF_8);
-            String cc = System.getenv().getOrDefault("CC", "cc");
-            run(List.of(cc, "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror",
-                    "-I", includeDir.toString(), "-I", helperDir.toString(), "-o",
-                    binary.toString(), source.toString(), stepNames.toString()), dir,
-                    "compiling the value program (" + source.getFileName() + " with "
-                            + stepNames + ")");
-            return parse(run(List.of(binary.toString()), dir, "running the value program"));
-        } finally {
-            try (Stream<Path> files = Files.walk(dir)) {
-                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
-        }
+        return parse(HostCompiler.run("the protocol's value program (with " + stepNames + ")",
+                program, List.of("-std=c11", "-Wall", "-Wextra", "-Werror",
+                        "-I", includeDir.toAbsolutePath().toString(),
+                        "-I", helperDir.toAbsolutePath().toString()),
+                List.of(stepNames.toAbsolutePath().toString())));
     }
 
     private static Values parse(String output) {
@@ -141,26 +122,5 @@ final class CompilerValues {
 
     private static String decode(String hex) {
         return new String(HexFormat.of().parseHex(hex), StandardCharsets.UTF_8);
-    }
-
-    private static String run(List<String> command, Path dir, String what) throws IOException {
-        Process p = new ProcessBuilder(new ArrayList<>(command)).directory(dir.toFile())
-                .redirectErrorStream(true).start();
-        p.getOutputStream().close();
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        try {
-            if (!p.waitFor(60, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new GenerationException(what + ": no result after 60 s");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new GenerationException(what + ": interrupted");
-        }
-        if (p.exitValue() != 0) {
-            throw new GenerationException(what + " failed (exit " + p.exitValue() + "):\n"
-                    + output);
-        }
-        return output;
     }
 }

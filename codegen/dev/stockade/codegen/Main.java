@@ -20,7 +20,11 @@ public final class Main {
     /** Every generator of the build, in the order they run. */
     static List<Generator> generators() {
         return List.of(
-                new ProtocolGenerator());
+                new ProtocolGenerator(),
+                new SyscallTableGenerator(),
+                new SyscallArgumentWidthsGenerator(),
+                new ErrnoGenerator(),
+                new PolicyConstantsGenerator());
     }
 
     public static void main(String[] args) throws IOException {

@@ -141,7 +141,7 @@ public final class ProtocolGenerator implements Generator {
         String literal;
         if (v.strings().containsKey(c.cName())) {
             type = "String";
-            literal = JavaText.stringLiteral(v.strings().get(c.cName()));
+            literal = JavaText.literal(v.strings().get(c.cName()));
         } else if (v.integers().containsKey(c.cName())) {
             type = JavaText.integerType(v.integers().get(c.cName()), c.cName());
             literal = JavaText.integerLiteral(v.integers().get(c.cName()), c.cName(),
@@ -191,7 +191,7 @@ public final class ProtocolGenerator implements Generator {
                 j.append(JavaText.commentBody(s.doc(), "    "));
             }
             j.append("     */\n    ").append(s.cName().substring(STEP_PREFIX.length()))
-                    .append('(').append(JavaText.stringLiteral(name)).append(')')
+                    .append('(').append(JavaText.literal(name)).append(')')
                     .append(i + 1 < steps.size() ? ",\n" : ";\n");
         }
         j.append("""
