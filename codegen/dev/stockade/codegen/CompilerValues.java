@@ -93,7 +93,7 @@ final class CompilerValues {
      */
     static Values read(String program, Path includeDir, Path helperDir, Path stepNames)
             throws IOException {
-        return parse(HostCompiler.run("the protocol's value program (with " + stepNames + ")",
+        return parse(HostCompiler.run("the protocol's value program",
                 program, List.of("-std=c11", "-Wall", "-Wextra", "-Werror",
                         "-I", includeDir.toAbsolutePath().toString(),
                         "-I", helperDir.toAbsolutePath().toString()),

@@ -153,8 +153,8 @@ final class HostCompiler {
             throws IOException {
         Result result = execute(dir, command);
         if (result.status() != 0) {
-            throw new GenerationException(String.join(" ", command) + " (for "
-                    + String.join(", ", what) + ") exited " + result.status() + ":\n"
+            throw new GenerationException(String.join(", ", what) + ": "
+                    + String.join(" ", command) + " exited " + result.status() + ":\n"
                     + result.stderr());
         }
         return result.stdout();
