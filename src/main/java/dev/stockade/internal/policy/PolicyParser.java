@@ -12,6 +12,7 @@ import dev.stockade.internal.policy.PolicyLexer.Token;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -198,18 +199,9 @@ final class PolicyParser {
 
     /** Reports an unknown name; false when the rule cannot be kept. */
     private boolean checkSyscall(Token name) {
-        if (SyscallNames.isKnown(name.text())) {
-            return true;
-        }
-        String foreign = SyscallNames.otherArchitecture(name.text());
-        if (foreign != null) {
-            problem(name.column(), "system call '" + name.text() + "' " + foreign);
-            return false;
-        }
-        List<String> close = SyscallNames.closest(name.text(), 3);
-        problem(name.column(), "unknown system call '" + name.text() + "'"
-                + (close.isEmpty() ? "" : " (did you mean " + String.join(", ", close) + "?)"));
-        return false;
+        Optional<String> unknown = ProfileValidator.unknownSyscall(name.text());
+        unknown.ifPresent(why -> problem(name.column(), why));
+        return unknown.isEmpty();
     }
 
     /** One condition; null when a value was unknown (already reported). */
