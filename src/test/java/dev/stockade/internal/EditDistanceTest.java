@@ -20,42 +20,40 @@ class EditDistanceTest {
         assertEquals(3, EditDistance.distance("kitten", "sitting"));
     }
 
+    /** Up to three of {@code known} suggested for {@code typed} under the tolerance. */
+    private static List<String> suggested(String typed, List<String> known, int charsPerEdit,
+            boolean containing) {
+        return EditDistance.closest(typed, known, 3,
+                new EditDistance.Tolerance(charsPerEdit, containing));
+    }
+
     @Test
     void closestFirstTiesInTheGivenOrder() {
         List<String> known = List.of("mkdirat", "mkdir", "rmdir", "mknod");
-        assertEquals(List.of("mkdir", "mkdirat"),
-                EditDistance.closest("mkdirr", known, 3, new EditDistance.Tolerance(3, false)));
+        assertEquals(List.of("mkdir", "mkdirat"), suggested("mkdirr", known, 3, false));
         assertEquals(List.of("mkdir"),
                 EditDistance.closest("mkdirr", known, 1, new EditDistance.Tolerance(3, false)));
-        assertEquals(List.of(),
-                EditDistance.closest("qqqqqqqqqqqq", known, 3, new EditDistance.Tolerance(3,
-                        true)));
+        assertEquals(List.of(), suggested("qqqqqqqqqqqq", known, 3, true));
     }
 
     @Test
     void charsPerEditDecidesHowManyEditsALongNameMayHave() {
         // 12 characters, 4 edits away: a third of the length allows 4, a quarter only 3.
         List<String> known = List.of("abcdefghijkl");
-        assertEquals(known, EditDistance.closest("abcdefghWXYZ", known, 3,
-                new EditDistance.Tolerance(3, false)));
-        assertEquals(List.of(), EditDistance.closest("abcdefghWXYZ", known, 3,
-                new EditDistance.Tolerance(4, false)));
-        // However short the name, two edits are allowed.
-        assertEquals(List.of("ab"), EditDistance.closest("xy", List.of("ab"), 3,
-                new EditDistance.Tolerance(4, false)));
-        assertEquals(List.of("abc"), EditDistance.closest("xyz", List.of("abc"), 3,
-                new EditDistance.Tolerance(1, false)));
+        assertEquals(known, suggested("abcdefghWXYZ", known, 3, false));
+        assertEquals(List.of(), suggested("abcdefghWXYZ", known, 4, false));
+        // However short the name, two edits are allowed; one character per edit allows three.
+        assertEquals(List.of("ab"), suggested("xy", List.of("ab"), 4, false));
+        assertEquals(List.of("abc"), suggested("xyz", List.of("abc"), 1, false));
+        assertEquals(List.of(), suggested("xyz", List.of("abc"), 2, false));
     }
 
     @Test
     void containingMatchesLongerNamesFromThreeCharacters() {
         List<String> known = List.of("pidfd_send_signal");
-        assertEquals(known, EditDistance.closest("pidfd", known, 3,
-                new EditDistance.Tolerance(3, true)));
-        assertEquals(List.of(), EditDistance.closest("pidfd", known, 3,
-                new EditDistance.Tolerance(3, false)));
-        assertEquals(List.of(), EditDistance.closest("si", List.of("pidfd_send_signal"), 3,
-                new EditDistance.Tolerance(3, true)));
+        assertEquals(known, suggested("pidfd", known, 3, true));
+        assertEquals(List.of(), suggested("pidfd", known, 3, false));
+        assertEquals(List.of(), suggested("si", known, 3, true));
     }
 
     @Test
