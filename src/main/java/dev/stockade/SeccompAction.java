@@ -121,7 +121,12 @@ public final class SeccompAction {
         return errno == 0 ? ALLOW : errno(errno);
     }
 
-    boolean isValid() {
+    /**
+     * Whether the errno is one a filter can return: 1..{@link #MAX_ERRNO} for {@code errno},
+     * 0..{@link #MAX_ERRNO} for {@code report} (0: let the call run). A profile with an invalid
+     * action lists it in {@link SeccompProfile#problems()}.
+     */
+    public boolean isValid() {
         return switch (kind) {
             case ERRNO -> errno >= 1 && errno <= MAX_ERRNO;
             case REPORT -> errno >= 0 && errno <= MAX_ERRNO;

@@ -1,19 +1,18 @@
 package dev.stockade;
 
-import dev.stockade.internal.NativeBridge;
-import dev.stockade.internal.NativeLoader;
 import dev.stockade.internal.SandboxSpec;
-import dev.stockade.internal.SyscallNames;
+import dev.stockade.internal.oci.OciSeccomp;
 import dev.stockade.internal.policy.PolicyLoader;
+import dev.stockade.internal.policy.ProfileCompiler;
 import dev.stockade.internal.policy.ProfileFiles;
-import dev.stockade.internal.policy.RulePitfalls;
-import dev.stockade.internal.policy.SyscallNumbers;
+import dev.stockade.internal.policy.ProfileReports;
+import dev.stockade.internal.policy.ProfileRules;
+import dev.stockade.internal.policy.ProfileText;
+import dev.stockade.internal.policy.ProfileValidator;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.BitSet;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -39,34 +38,25 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>{@link #none()} installs no filter at all.
  */
 public final class SeccompProfile {
-    private static final SeccompProfile NONE = new SeccompProfile(false, SeccompAction.ALLOW,
-            List.of(), null);
+    private static final SeccompProfile NONE = new SeccompProfile(false,
+            new ProfileRules(null, SeccompAction.ALLOW, List.of()));
     private static final Map<String, SeccompProfile> SHIPPED = new ConcurrentHashMap<>();
-    /**
-     * The command hands the notification listener to pid 1 with sendmsg after the filter is in
-     * place, so a filter that sent sendmsg to pid 1 would wait for a listener it is handing over.
-     */
-    private static final String HANDOFF_SYSCALL = "sendmsg";
-    private static final String HANDOFF_REASON = "the command hands the notification listener"
-            + " to the sandbox's pid 1 with it after the filter is installed";
 
     private final boolean installsFilter;
-    private final SeccompAction defaultAction;
-    private final List<SeccompRule> rules;
-    private final String name;
-    private final Object compileLock = new Object();
-    private byte[] program; // guarded by compileLock: with user notification
-    private byte[] programWithoutReport; // guarded by compileLock
-    private Map<Integer, SeccompRule[]> reportRules; // guarded by compileLock, by syscall nr
-    private Map<Integer, Integer> reports; // guarded by compileLock, nr -> errno
-    private List<SandboxSpec.ReportSpec> reportSpecs; // guarded by compileLock
+    private final ProfileRules content;
+    private final ProfileCompiler compiler;
+    private final ProfileReports reports;
 
-    private SeccompProfile(boolean installsFilter, SeccompAction defaultAction,
-            List<SeccompRule> rules, String name) {
+    private SeccompProfile(boolean installsFilter, ProfileRules content) {
         this.installsFilter = installsFilter;
-        this.defaultAction = defaultAction;
-        this.rules = List.copyOf(rules);
-        this.name = name;
+        this.content = content;
+        this.compiler = new ProfileCompiler(content);
+        this.reports = new ProfileReports(content);
+    }
+
+    private static SeccompProfile filtering(String name, SeccompAction defaultAction,
+            List<SeccompRule> rules) {
+        return new SeccompProfile(true, new ProfileRules(name, defaultAction, rules));
     }
 
     /**
@@ -103,8 +93,8 @@ public final class SeccompProfile {
         SeccompProfile p = SHIPPED.get(name);
         if (p == null) {
             PolicyLoader.Loaded loaded = PolicyLoader.shipped(name);
-            p = SHIPPED.computeIfAbsent(name, n -> new SeccompProfile(true,
-                    loaded.defaultAction(), loaded.rules(), n));
+            p = SHIPPED.computeIfAbsent(name, n -> filtering(n, loaded.defaultAction(),
+                    loaded.rules()));
         }
         return p;
     }
@@ -120,8 +110,8 @@ public final class SeccompProfile {
         Objects.requireNonNull(file, "file");
         PolicyLoader.Loaded loaded = PolicyLoader.file(file);
         Path fileName = file.getFileName();
-        return new SeccompProfile(true, loaded.defaultAction(), loaded.rules(),
-                baseName(fileName == null ? file.toString() : fileName.toString()));
+        return filtering(baseName(fileName == null ? file.toString() : fileName.toString()),
+                loaded.defaultAction(), loaded.rules());
     }
 
     /**
@@ -136,22 +126,21 @@ public final class SeccompProfile {
         Objects.requireNonNull(text, "text");
         Objects.requireNonNull(sourceName, "sourceName");
         PolicyLoader.Loaded loaded = PolicyLoader.text(text, sourceName);
-        return new SeccompProfile(true, loaded.defaultAction(), loaded.rules(),
-                baseName(sourceName));
+        return filtering(baseName(sourceName), loaded.defaultAction(), loaded.rules());
     }
 
     /**
      * A profile from OCI runtime-spec / Docker seccomp JSON ({@code defaultAction},
      * {@code syscalls[]} with names, action, errnoRet and args, includes/excludes by
-     * architecture and capability where they apply).
+     * architecture and capability where they apply). {@link #importOci(String, String)} also
+     * says what of the JSON does not apply here.
      *
      * @throws PolicyException listing every problem, each with its JSON path
      * @throws IllegalStateException when Jackson ({@code com.fasterxml.jackson.core:
      *     jackson-databind}), an optional dependency of this library, is not on the class path
      */
     public static SeccompProfile fromOci(String json) {
-        return dev.stockade.internal.oci.OciSeccomp.read(Objects.requireNonNull(json, "json"),
-                null);
+        return imported(Objects.requireNonNull(json, "json"), null).profile();
     }
 
     /**
@@ -162,14 +151,45 @@ public final class SeccompProfile {
      * @throws IllegalStateException when Jackson is not on the class path
      */
     public static SeccompProfile fromOci(Path file) {
+        return importOci(file).profile();
+    }
+
+    /**
+     * A profile from OCI / Docker seccomp JSON, with what of it does not apply on this machine
+     * and was skipped or changed ({@link OciImport#warnings()}). {@code sourceName} names the
+     * JSON in messages; the profile is named after it (without {@code .json}) unless the JSON
+     * is one Stockade exported, which carries its profile's name.
+     *
+     * @throws PolicyException listing every problem, each with its JSON path
+     * @throws IllegalStateException when Jackson is not on the class path
+     */
+    public static OciImport importOci(String json, String sourceName) {
+        return imported(Objects.requireNonNull(json, "json"),
+                Objects.requireNonNull(sourceName, "sourceName"));
+    }
+
+    /**
+     * {@link #importOci(String, String)} of a file's JSON, named after the file.
+     *
+     * @throws PolicyException listing every problem (an unreadable file included)
+     * @throws IllegalStateException when Jackson is not on the class path
+     */
+    public static OciImport importOci(Path file) {
         Objects.requireNonNull(file, "file");
         String json;
         try {
-            json = new String(ProfileFiles.read(file), java.nio.charset.StandardCharsets.UTF_8);
+            json = new String(ProfileFiles.read(file), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new PolicyException(List.of(file + ": cannot read it: " + e.getMessage()));
         }
-        return dev.stockade.internal.oci.OciSeccomp.read(json, file.toString());
+        return imported(json, file.toString());
+    }
+
+    private static OciImport imported(String json, String source) {
+        OciSeccomp.Imported read = OciSeccomp.read(json, source);
+        ProfileRules rules = read.profile();
+        return new OciImport(filtering(rules.name(), rules.defaultAction(), rules.rules()),
+                read.warnings());
     }
 
     /**
@@ -179,7 +199,11 @@ public final class SeccompProfile {
      * @throws IllegalStateException when Jackson is not on the class path
      */
     public String toOci() {
-        return dev.stockade.internal.oci.OciSeccomp.write(this);
+        if (!installsFilter) {
+            throw new IllegalArgumentException("the 'none' profile installs no filter, so it"
+                    + " has no OCI seccomp JSON (leave linux.seccomp out instead)");
+        }
+        return OciSeccomp.write(content);
     }
 
     private static String baseName(String source) {
@@ -196,9 +220,9 @@ public final class SeccompProfile {
     /** A builder holding this profile's default action, rules and name. */
     public Builder toBuilder() {
         Builder b = new Builder();
-        b.defaultAction = defaultAction;
-        b.rules.addAll(rules);
-        b.name = name;
+        b.defaultAction = content.defaultAction();
+        b.rules.addAll(content.rules());
+        b.name = content.name();
         return b;
     }
 
@@ -213,9 +237,9 @@ public final class SeccompProfile {
             throw new IllegalStateException("the 'none' seccomp profile takes no rules");
         }
         Objects.requireNonNull(rule, "rule");
-        List<SeccompRule> more = new ArrayList<>(rules);
+        List<SeccompRule> more = new ArrayList<>(content.rules());
         more.add(rule);
-        return new SeccompProfile(true, defaultAction, more, name);
+        return filtering(content.name(), content.defaultAction(), more);
     }
 
     /**
@@ -223,7 +247,7 @@ public final class SeccompProfile {
      * {@code .policy} for a loaded file; empty for built profiles and {@link #none()}.
      */
     public Optional<String> name() {
-        return Optional.ofNullable(name);
+        return Optional.ofNullable(content.name());
     }
 
     /** Whether a filter is installed at all ({@code false} only for {@link #none()}). */
@@ -233,28 +257,17 @@ public final class SeccompProfile {
 
     /** The action for system calls no rule matches. */
     public SeccompAction defaultAction() {
-        return defaultAction;
+        return content.defaultAction();
     }
 
     /** The rules, in order. */
     public List<SeccompRule> rules() {
-        return rules;
+        return content.rules();
     }
 
     /** Whether any rule (or the default) is a {@code report}, which needs user notification. */
     public boolean hasReports() {
-        if (!installsFilter) {
-            return false;
-        }
-        if (defaultAction.isReport()) {
-            return true;
-        }
-        for (SeccompRule r : rules) {
-            if (r.action().isReport()) {
-                return true;
-            }
-        }
-        return false;
+        return installsFilter && content.hasReports();
     }
 
     /**
@@ -265,35 +278,7 @@ public final class SeccompProfile {
         if (!installsFilter) {
             throw new IllegalStateException("the 'none' seccomp profile has no text form");
         }
-        StringBuilder sb = new StringBuilder();
-        sb.append("# seccomp profile").append(name == null ? ""
-                : " " + name.replaceAll("\\p{Cntrl}", "?")).append('\n');
-        sb.append("default ").append(PolicyLoader.show(defaultAction)).append('\n');
-        for (SeccompRule r : rules) {
-            sb.append(r.syscall());
-            String sep = " ";
-            for (SeccompCondition c : r.conditions()) {
-                sb.append(sep).append("arg").append(c.argument());
-                String v = "0x" + Long.toHexString(c.value());
-                switch (c.operator()) {
-                    case MASKED_EQ -> sb.append(" & 0x").append(Long.toHexString(c.mask()))
-                            .append(" == ").append(v);
-                    case EQ -> sb.append(" == ").append(v);
-                    case NE -> sb.append(" != ").append(v);
-                    case LT -> sb.append(" < ").append(v);
-                    case LE -> sb.append(" <= ").append(v);
-                    case GT -> sb.append(" > ").append(v);
-                    case GE -> sb.append(" >= ").append(v);
-                }
-                sep = " && ";
-            }
-            sb.append(" -> ").append(PolicyLoader.show(r.action()));
-            if (r.reason() != null) {
-                sb.append("  # ").append(r.reason());
-            }
-            sb.append('\n');
-        }
-        return sb.toString();
+        return ProfileText.render(content);
     }
 
     /**
@@ -304,93 +289,7 @@ public final class SeccompProfile {
      * system call with one errno). Empty when the profile is valid.
      */
     public List<String> problems() {
-        List<String> problems = new ArrayList<>();
-        Map<String, SeccompRule> firstReport = new HashMap<>();
-        Map<String, SeccompRule> unconditional = new HashMap<>();
-        Map<List<Object>, SeccompRule> sameConditions = new HashMap<>();
-        for (SeccompRule rule : rules) {
-            if (rule.conditions().isEmpty()) {
-                unconditional.putIfAbsent(rule.syscall(), rule);
-            }
-        }
-        if (!defaultAction.isValid()) {
-            problems.add("seccomp default action has errno " + defaultAction.errno()
-                    + ", outside 1.." + SeccompAction.MAX_ERRNO);
-        }
-        if (defaultAction.isReport() && !decidedWithoutReport(HANDOFF_SYSCALL)) {
-            problems.add("seccomp default action " + defaultAction + ": " + HANDOFF_SYSCALL
-                    + " needs a rule without conditions that is not a report (for example '"
-                    + HANDOFF_SYSCALL + " -> allow'): " + HANDOFF_REASON);
-        }
-        for (SeccompRule rule : rules) {
-            String where = "seccomp rule '" + rule + "'";
-            if (rule.action().isReport() && rule.syscall().equals(HANDOFF_SYSCALL)) {
-                problems.add(where + ": " + HANDOFF_SYSCALL + " cannot be reported: "
-                        + HANDOFF_REASON);
-            }
-            if (!SyscallNames.isKnown(rule.syscall())) {
-                String foreign = SyscallNames.otherArchitecture(rule.syscall());
-                List<String> close = SyscallNames.closest(rule.syscall(), 3);
-                problems.add(where + (foreign != null
-                        ? ": system call '" + rule.syscall() + "' " + foreign
-                        : ": unknown system call '" + rule.syscall() + "'"
-                                + (close.isEmpty() ? "" : " (did you mean "
-                                        + String.join(", ", close) + "?)")));
-            }
-            if (!rule.action().isValid()) {
-                problems.add(where + ": errno " + rule.action().errno() + " is outside 1.."
-                        + SeccompAction.MAX_ERRNO);
-            }
-            if (rule.action().equals(defaultAction)) {
-                problems.add(where + ": the action is the profile's default action, so the rule"
-                        + " would have no effect");
-            }
-            if (rule.conditions().size() > SeccompRule.MAX_CONDITIONS) {
-                problems.add(where + ": " + rule.conditions().size() + " conditions, at most "
-                        + SeccompRule.MAX_CONDITIONS);
-            }
-            BitSet seen = new BitSet();
-            for (SeccompCondition c : rule.conditions()) {
-                if (c.argument() < 0 || c.argument() > 5) {
-                    problems.add(where + ": argument index " + c.argument() + " is outside 0..5");
-                } else if (seen.get(c.argument())) {
-                    problems.add(where + ": more than one condition on argument "
-                            + c.argument() + " (use one rule per alternative)");
-                } else {
-                    seen.set(c.argument());
-                }
-            }
-            SeccompRule all = unconditional.get(rule.syscall());
-            SeccompRule same = sameConditions.putIfAbsent(List.of(rule.syscall(),
-                    rule.conditions()), rule);
-            if (same != null && !same.action().equals(rule.action())) {
-                problems.add(where + ": conflicts with the rule '" + same + "' (same system"
-                        + " call and conditions, another action)");
-            } else if (all != null && !rule.conditions().isEmpty()
-                    && !all.action().equals(rule.action())) {
-                problems.add(where + ": never applies: libseccomp lets the rule '" + all + "'"
-                        + " take every call");
-            }
-            if (rule.syscall().equals(HANDOFF_SYSCALL)
-                    && !RulePitfalls.runsTheCall(rule.action()) && hasReports()) {
-                problems.add(where + ": a profile with report rules must let " + HANDOFF_SYSCALL
-                        + " run: " + HANDOFF_REASON);
-            }
-            if (rule.action().isReport()) {
-                SeccompRule first = firstReport.putIfAbsent(rule.syscall(), rule);
-                if (first != null && first.action().errno() != rule.action().errno()) {
-                    problems.add(where + ": conflicting report errnos for " + rule.syscall()
-                            + " (" + first.action() + " in '" + first + "'): one system call is"
-                            + " answered with one errno");
-                } else if (defaultAction.isReport()
-                        && defaultAction.errno() != rule.action().errno()) {
-                    problems.add(where + ": conflicting report errnos for " + rule.syscall()
-                            + " (the default is " + defaultAction + "): one system call is"
-                            + " answered with one errno");
-                }
-            }
-        }
-        return problems;
+        return ProfileValidator.problems(content);
     }
 
     /**
@@ -420,18 +319,7 @@ public final class SeccompProfile {
         if (!installsFilter) {
             throw new IllegalStateException("the 'none' seccomp profile has no filter program");
         }
-        synchronized (compileLock) {
-            if (userNotification) {
-                if (program == null) {
-                    program = compileNow(true);
-                }
-                return program;
-            }
-            if (programWithoutReport == null) {
-                programWithoutReport = hasReports() ? compileNow(false) : program(true);
-            }
-            return programWithoutReport;
-        }
+        return compiler.program(userNotification);
     }
 
     /**
@@ -439,12 +327,7 @@ public final class SeccompProfile {
      * errno each is answered with, in rule order. Empty without report rules.
      */
     Map<Integer, Integer> reports() throws IOException {
-        synchronized (compileLock) {
-            if (reports == null) {
-                computeReports();
-            }
-            return reports;
-        }
+        return reports.errnos();
     }
 
     /**
@@ -453,74 +336,18 @@ public final class SeccompProfile {
      */
     Violation violation(int number, int errno, long count, int pid, long[] arguments)
             throws IOException {
-        SeccompRule[] candidates = reportRulesOf(number);
-        SeccompRule rule = reportRule(number, arguments);
-        String syscall = candidates != null ? candidates[0].syscall()
-                : SyscallNumbers.name(number); // caught by a report default
-        String reason = rule == null ? null : rule.reason();
-        List<Long> args = new ArrayList<>(6);
+        SeccompRule rule = reports.rule(number, arguments);
+        List<Long> args = new ArrayList<>(arguments.length);
         for (long a : arguments) {
             args.add(a);
         }
-        return new Violation(syscall, number, errno, count, pid, args, reason, name);
-    }
-
-    private void computeReports() throws IOException {
-        Map<Integer, Integer> out = new LinkedHashMap<>();
-        Map<Integer, List<SeccompRule>> byNr = new HashMap<>();
-        if (installsFilter) {
-            NativeLoader.ensureLoaded();
-            for (SeccompRule r : rules) {
-                if (r.action().isReport()) {
-                    int nr = resolve(r);
-                    out.putIfAbsent(nr, r.action().errno());
-                    byNr.computeIfAbsent(nr, k -> new ArrayList<>()).add(r);
-                }
-            }
-            if (defaultAction.isReport()) {
-                // Every call no rule decides reaches pid 1: it must know each syscall's errno.
-                for (String syscall : SyscallNames.all()) {
-                    int nr = SyscallNames.number(syscall);
-                    if (nr >= 0 && !decidedWithoutReport(syscall)) {
-                        out.putIfAbsent(nr, defaultAction.errno());
-                    }
-                }
-            }
-        }
-        Map<Integer, SeccompRule[]> arrays = new HashMap<>();
-        Map<Integer, long[]> masks = new HashMap<>();
-        byNr.forEach((k, v) -> {
-            arrays.put(k, v.toArray(new SeccompRule[0]));
-            masks.put(k, testedBits(v));
-        });
-        List<SandboxSpec.ReportSpec> specs = new ArrayList<>(out.size());
-        out.forEach((nr, errno) -> specs.add(new SandboxSpec.ReportSpec(nr, errno,
-                masks.getOrDefault(nr, new long[6]))));
-        reports = java.util.Collections.unmodifiableMap(out);
-        reportRules = arrays;
-        reportSpecs = List.copyOf(specs);
-    }
-
-    /**
-     * The argument bits a syscall's report rules test: pid 1 counts its calls apart per
-     * distinct (arguments & masks), so calls that different rules caught are never counted
-     * under one rule.
-     */
-    private static long[] testedBits(List<SeccompRule> rules) {
-        long[] masks = new long[6];
-        for (SeccompRule r : rules) {
-            for (SeccompCondition c : r.conditions()) {
-                masks[c.argument()] |= c.operator() == SeccompCondition.Operator.MASKED_EQ
-                        ? c.mask() : -1L;
-            }
-        }
-        return masks;
+        return new Violation(reports.syscall(number), number, errno, count, pid, args,
+                rule == null ? null : rule.reason(), content.name());
     }
 
     /** The argument bits syscall {@code number}'s report rules test (all zero for none). */
     long[] reportMasks(int number) throws IOException {
-        SeccompRule[] candidates = reportRulesOf(number);
-        return candidates == null ? new long[6] : testedBits(List.of(candidates));
+        return reports.masks(number);
     }
 
     /**
@@ -528,118 +355,28 @@ public final class SeccompProfile {
      * rules test (all zero for a syscall only the default sends); computed once.
      */
     List<SandboxSpec.ReportSpec> reportSpecs() throws IOException {
-        synchronized (compileLock) {
-            if (reportSpecs == null) {
-                computeReports();
-            }
-            return reportSpecs;
-        }
+        return reports.specs();
     }
 
     /**
      * The report rule that caught a call of syscall {@code number} with {@code arguments}: the
-     * first whose conditions hold. When none holds and only a rule can have sent the call (the
-     * default is no report), the arguments changed under the filter (another thread): the
-     * syscall's first rule. {@code null} when a report default caught it.
+     * first whose conditions hold; {@code null} when a report default caught it (see
+     * {@link ProfileReports#rule}).
      */
     SeccompRule reportRule(int number, long[] arguments) throws IOException {
-        SeccompRule[] candidates = reportRulesOf(number);
-        if (candidates == null) {
-            return null;
-        }
-        for (SeccompRule r : candidates) {
-            if (r.matches(arguments)) {
-                return r;
-            }
-        }
-        return defaultAction.isReport() ? null : candidates[0];
-    }
-
-    /** Syscall {@code number}'s report rules in rule order, or null when it has none. */
-    private SeccompRule[] reportRulesOf(int number) throws IOException {
-        synchronized (compileLock) {
-            if (reportRules == null) {
-                computeReports();
-            }
-            return reportRules.get(number);
-        }
-    }
-
-    /** Whether a rule without conditions decides every call of {@code syscall}, not a report. */
-    private boolean decidedWithoutReport(String syscall) {
-        for (SeccompRule r : rules) {
-            if (r.syscall().equals(syscall) && r.conditions().isEmpty()) {
-                return !r.action().isReport(); // libseccomp: this rule takes every call
-            }
-        }
-        return false;
-    }
-
-    private static int resolve(SeccompRule rule) {
-        int nr = SyscallNames.number(rule.syscall());
-        if (nr < 0) {
-            // libseccomp's table is older than the kernel headers the name list came from.
-            throw new PolicyException(List.of("seccomp rule '" + rule + "': libseccomp does"
-                    + " not know system call '" + rule.syscall() + "' on this architecture"));
-        }
-        return nr;
-    }
-
-    private byte[] compileNow(boolean userNotification) throws IOException {
-        List<String> problems = problems();
-        if (!problems.isEmpty()) {
-            throw new PolicyException(problems);
-        }
-        NativeLoader.ensureLoaded();
-        SeccompAction def = userNotification ? defaultAction : defaultAction.withoutReport();
-        List<SeccompRule> kept = new ArrayList<>(rules.size());
-        for (SeccompRule rule : rules) {
-            SeccompAction a = userNotification ? rule.action() : rule.action().withoutReport();
-            // A degraded report(allow) may now equal the default; libseccomp refuses those.
-            if (!a.equals(def)) {
-                kept.add(rule);
-            }
-        }
-        int n = kept.size();
-        int[] syscalls = new int[n];
-        int[] actions = new int[n];
-        int[] counts = new int[n];
-        List<Long> conds = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            SeccompRule rule = kept.get(i);
-            syscalls[i] = resolve(rule);
-            actions[i] = (userNotification ? rule.action() : rule.action().withoutReport())
-                    .value();
-            counts[i] = rule.conditions().size();
-            for (SeccompCondition c : rule.compiledConditions()) {
-                conds.add((long) c.argument());
-                conds.add((long) c.operator().scmpValue());
-                if (c.operator() == SeccompCondition.Operator.MASKED_EQ) {
-                    conds.add(c.mask());
-                    conds.add(c.value());
-                } else {
-                    conds.add(c.value());
-                    conds.add(0L);
-                }
-            }
-        }
-        long[] conditions = new long[conds.size()];
-        for (int i = 0; i < conditions.length; i++) {
-            conditions[i] = conds.get(i);
-        }
-        return NativeBridge.compileSeccomp(def.value(), syscalls, actions, counts, conditions);
+        return reports.rule(number, arguments);
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof SeccompProfile p && p.installsFilter == installsFilter
-                && p.defaultAction.equals(defaultAction) && p.rules.equals(rules)
-                && Objects.equals(p.name, name);
+                && p.content.equals(content);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(installsFilter, defaultAction, rules, name);
+        return Objects.hash(installsFilter, content.defaultAction(), content.rules(),
+                content.name());
     }
 
     @Override
@@ -647,8 +384,9 @@ public final class SeccompProfile {
         if (!installsFilter) {
             return "SeccompProfile[none]";
         }
-        return "SeccompProfile[" + (name == null ? "" : name + ", ") + "default "
-                + defaultAction + ", " + rules.size() + " rules]";
+        return "SeccompProfile[" + (content.name() == null ? "" : content.name() + ", ")
+                + "default " + content.defaultAction() + ", " + content.rules().size()
+                + " rules]";
     }
 
     /** Builds a filtering {@link SeccompProfile}. */
@@ -705,7 +443,7 @@ public final class SeccompProfile {
          * {@link SandboxPolicy.Builder#build()} reports with the rest of the policy.
          */
         public SeccompProfile build() {
-            return new SeccompProfile(true, defaultAction, rules, name);
+            return filtering(name, defaultAction, rules);
         }
     }
 }

@@ -2,7 +2,6 @@ package dev.stockade.cli;
 
 import dev.stockade.PolicyException;
 import dev.stockade.SeccompProfile;
-import dev.stockade.internal.oci.OciSeccomp;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -137,7 +136,7 @@ final class PolicyCommand implements Callable<Integer> {
             String json;
             try {
                 ProfileArgument.Loaded loaded = ProfileArgument.load(profile);
-                json = OciSeccomp.write(loaded.profile());
+                json = loaded.profile().toOci();
             } catch (PolicyException e) {
                 return problems(err, e);
             }

@@ -1,11 +1,10 @@
 package dev.stockade.cli;
 
+import dev.stockade.OciImport;
 import dev.stockade.PolicyException;
 import dev.stockade.SeccompAction;
 import dev.stockade.SeccompProfile;
 import dev.stockade.internal.Errno;
-import dev.stockade.internal.oci.OciImport;
-import dev.stockade.internal.oci.OciSeccomp;
 import dev.stockade.internal.policy.PolicyLoader;
 import dev.stockade.internal.policy.ProfileFiles;
 import java.io.IOException;
@@ -61,7 +60,7 @@ final class ProfileArgument {
         String text = read(file);
         String label = file.toString();
         if (looksLikeJson(text)) {
-            OciImport imported = OciSeccomp.importProfile(text, label);
+            OciImport imported = SeccompProfile.importOci(text, label);
             return new Loaded(imported.profile(), Format.OCI, imported.warnings(), label);
         }
         return new Loaded(SeccompProfile.parse(text, label), Format.TEXT, List.of(), label);

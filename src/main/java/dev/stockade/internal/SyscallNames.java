@@ -61,48 +61,17 @@ public final class SyscallNames {
     }
 
     /**
+     * How far a misspelt system call may be from a known one: names are short and share parts
+     * ({@code pidfd_open}, {@code pidfd_getfd}), so a third of the length, and any name that
+     * contains what was typed.
+     */
+    static final EditDistance.Tolerance TYPO = new EditDistance.Tolerance(3, true);
+
+    /**
      * Up to {@code max} known names closest to {@code name} by edit distance, closest first (ties
      * in syscall-number order); only names close enough to be a plausible typo are returned.
      */
     public static List<String> closest(String name, int max) {
-        record Candidate(String name, int distance, int order) {}
-        int limit = Math.max(2, name.length() / 3);
-        List<Candidate> candidates = new ArrayList<>();
-        for (int i = 0; i < NAMES.size(); i++) {
-            String known = NAMES.get(i);
-            int d = distance(name, known);
-            if (d <= limit || known.contains(name) && name.length() >= 3) {
-                candidates.add(new Candidate(known, d, i));
-            }
-        }
-        candidates.sort(Comparator.comparingInt(Candidate::distance)
-                .thenComparingInt(Candidate::order));
-        List<String> result = new ArrayList<>();
-        for (int i = 0; i < candidates.size() && i < max; i++) {
-            result.add(candidates.get(i).name());
-        }
-        return result;
-    }
-
-    /** Levenshtein distance, case-insensitive (ASCII names). */
-    static int distance(String a, String b) {
-        String x = a.toLowerCase(java.util.Locale.ROOT);
-        String y = b.toLowerCase(java.util.Locale.ROOT);
-        int[] prev = new int[y.length() + 1];
-        int[] cur = new int[y.length() + 1];
-        for (int j = 0; j <= y.length(); j++) {
-            prev[j] = j;
-        }
-        for (int i = 1; i <= x.length(); i++) {
-            cur[0] = i;
-            for (int j = 1; j <= y.length(); j++) {
-                int cost = x.charAt(i - 1) == y.charAt(j - 1) ? 0 : 1;
-                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
-            }
-            int[] t = prev;
-            prev = cur;
-            cur = t;
-        }
-        return prev[y.length()];
+        return EditDistance.closest(name, NAMES, max, TYPO);
     }
 }

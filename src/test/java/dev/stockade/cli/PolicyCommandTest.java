@@ -7,10 +7,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.stockade.OciImport;
 import dev.stockade.PolicyException;
 import dev.stockade.SeccompProfile;
-import dev.stockade.internal.oci.OciImport;
-import dev.stockade.internal.oci.OciSeccomp;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -85,7 +84,7 @@ class PolicyCommandTest {
     @Test
     void checkTheContainersProfile() throws Exception {
         assumeTrue(Files.isReadable(CONTAINERS_JSON), "containers-common is not installed");
-        OciImport expected = OciSeccomp.importProfile(Files.readString(CONTAINERS_JSON),
+        OciImport expected = SeccompProfile.importOci(Files.readString(CONTAINERS_JSON),
                 CONTAINERS_JSON.toString());
         Result r = cli("policy", "check", CONTAINERS_JSON.toString());
         assertEquals(0, r.exit(), r.err());
@@ -180,7 +179,7 @@ class PolicyCommandTest {
         Result r = cli("policy", "export", "--oci", "build");
         assertEquals(0, r.exit(), r.err());
         assertEquals("", r.err());
-        assertEquals(OciSeccomp.write(SeccompProfile.named("build")), r.out());
+        assertEquals(SeccompProfile.named("build").toOci(), r.out());
         JsonNode root = new ObjectMapper().readTree(r.out());
         assertEquals("SCMP_ACT_ALLOW", root.get("defaultAction").asText());
         JsonNode ptrace = null;
@@ -193,7 +192,8 @@ class PolicyCommandTest {
         assertEquals(1, ptrace.get("errnoRet").asInt());
         assertEquals("{\"action\":\"report\"}", ptrace.get("x-stockade").toString());
         // ... and reading it back gives the build profile.
-        assertEquals(SeccompProfile.named("build"), OciSeccomp.read(r.out(), "build.json"));
+        assertEquals(SeccompProfile.named("build"),
+                SeccompProfile.importOci(r.out(), "build.json").profile());
     }
 
     @Test
@@ -202,13 +202,14 @@ class PolicyCommandTest {
         Path out = dir.resolve("out.json");
         assertEquals(new Result(0, "", ""), cli("policy", "export", "--oci", text.toString(),
                 "-o", out.toString()));
-        SeccompProfile back = OciSeccomp.read(Files.readString(out), out.toString());
+        SeccompProfile back = SeccompProfile.importOci(Files.readString(out), out.toString())
+                .profile();
         assertEquals(SeccompProfile.parse(TEXT, text.toString()), back);
         Path json = write("oci.json", JSON);
         Result fromJson = cli("policy", "export", "--oci", json.toString());
         assertEquals(0, fromJson.exit(), fromJson.err());
-        assertEquals(OciSeccomp.read(JSON, json.toString()),
-                OciSeccomp.read(fromJson.out(), "again.json"));
+        assertEquals(SeccompProfile.importOci(JSON, json.toString()).profile(),
+                SeccompProfile.importOci(fromJson.out(), "again.json").profile());
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.stockade.OciImport;
 import dev.stockade.Sandbox;
 import dev.stockade.SandboxPolicy;
 import dev.stockade.SandboxResult;
@@ -15,8 +16,6 @@ import dev.stockade.SeccompCondition;
 import dev.stockade.SeccompProfile;
 import dev.stockade.SeccompRule;
 import dev.stockade.internal.SyscallNames;
-import dev.stockade.internal.oci.OciImport;
-import dev.stockade.internal.oci.OciSeccomp;
 import dev.stockade.testing.SandboxUser;
 import java.io.IOException;
 import java.io.InputStream;
@@ -54,7 +53,7 @@ class ContainersProfileTest {
         assumeTrue(Files.isReadable(CONTAINERS_JSON), CONTAINERS_JSON + " is missing:"
                 + " scripts/install-build-deps installs it (golang-github-containers-common)");
         json = Files.readString(CONTAINERS_JSON);
-        profile = OciSeccomp.read(json, CONTAINERS_JSON.toString());
+        profile = SeccompProfile.importOci(json, CONTAINERS_JSON.toString()).profile();
     }
 
     /**
@@ -139,7 +138,7 @@ class ContainersProfileTest {
 
     @Test
     void warningsNameWhatDoesNotApply() {
-        OciImport imported = OciSeccomp.importProfile(json, "seccomp.json");
+        OciImport imported = SeccompProfile.importOci(json, "seccomp.json");
         List<String> warnings = imported.warnings();
         assertTrue(warnings.contains(
                 "syscalls[1].names[0]: skipped: \"_llseek\" is not a system call on x86_64"),
@@ -157,8 +156,8 @@ class ContainersProfileTest {
 
     @Test
     void exportAndImportAgainKeepsEveryRule() {
-        String exported = OciSeccomp.write(profile);
-        OciImport again = OciSeccomp.importProfile(exported, "exported.json");
+        String exported = profile.toOci();
+        OciImport again = SeccompProfile.importOci(exported, "exported.json");
         assertEquals(profile.defaultAction(), again.profile().defaultAction());
         assertEquals(profile.rules(), again.profile().rules());
         // Only the rules the profile runs as written elsewhere but that do not hold as written
@@ -167,7 +166,7 @@ class ContainersProfileTest {
         assertTrue(again.warnings().stream().allMatch(w -> w.contains("is 32-bit, which the"
                 + " kernel truncates") || w.contains("libseccomp tests higher-numbered arguments"
                 + " first")), again.warnings().toString());
-        assertEquals(exported, OciSeccomp.write(again.profile()));
+        assertEquals(exported, again.profile().toOci());
     }
 
     @Test

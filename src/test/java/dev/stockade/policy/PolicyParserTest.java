@@ -179,6 +179,17 @@ class PolicyParserTest {
     }
 
     @Test
+    void aConstantIsSuggestedWithinAQuarterOfItsLength() {
+        // CLONE_NEWUSER has 13 characters: 3 edits are a typo, 4 are not (a system call of
+        // that length would still get a suggestion at 4).
+        assertEquals(List.of("2:14: unknown constant 'CLONE_NEWXXER' (did you mean"
+                + " CLONE_NEWUSER?)"), errors("default allow\nclone arg0 & CLONE_NEWXXER =="
+                        + " 0 -> kill\n"));
+        assertEquals(List.of("2:14: unknown constant 'CLONE_NEWXXXX'"),
+                errors("default allow\nclone arg0 & CLONE_NEWXXXX == 0 -> kill\n"));
+    }
+
+    @Test
     void unknownConstantWithSuggestion() {
         assertEquals(List.of("2:28: unknown constant 'TIOCSTII' (did you mean TIOCSTI?)",
                 "3:15: unknown constant 'EPERM' (EPERM is an errno: use it in errno(...) or"

@@ -1,10 +1,13 @@
 package dev.stockade.internal.oci;
 
-import dev.stockade.SeccompProfile;
+import dev.stockade.internal.policy.ProfileRules;
+import java.util.List;
+import java.util.Objects;
 
 /**
- * OCI runtime-spec / Docker seccomp JSON in and out of {@link SeccompProfile}
- * ({@code SeccompProfile.fromOci} and {@code toOci} delegate here).
+ * OCI runtime-spec / Docker seccomp JSON in and out of a profile's plain data
+ * ({@code SeccompProfile.importOci}, {@code fromOci} and {@code toOci} delegate here and
+ * convert).
  *
  * <p>The JSON work is done with Jackson, which the library jar does not depend on at run time
  * (it is an optional dependency; the CLI jar carries it). This class names no Jackson type, so
@@ -20,14 +23,16 @@ public final class OciSeccomp {
             "com.fasterxml.jackson.databind.ObjectMapper";
 
     /**
-     * The profile described by {@code json}; see {@link #importProfile} for the warnings.
+     * A profile read from OCI JSON, and what of the JSON does not apply on this machine.
      *
-     * @param source names the JSON in error messages (a file name), may be {@code null}
-     * @throws dev.stockade.PolicyException listing every problem, each with its JSON path
-     * @throws IllegalStateException when Jackson is not on the class path
+     * @param profile the profile's name, default action and rules
+     * @param warnings one line each, naming the JSON path they are about
      */
-    public static SeccompProfile read(String json, String source) {
-        return importProfile(json, source).profile();
+    public record Imported(ProfileRules profile, List<String> warnings) {
+        public Imported {
+            Objects.requireNonNull(profile, "profile");
+            warnings = List.copyOf(warnings);
+        }
     }
 
     /**
@@ -36,17 +41,18 @@ public final class OciSeccomp {
      * {@code source}, the file's ({@code seccomp} for
      * {@code /usr/share/containers/seccomp.json}).
      *
+     * @param source names the JSON in error messages (a file name), may be {@code null}
      * @throws dev.stockade.PolicyException listing every problem, each with its JSON path
      * @throws IllegalStateException when Jackson is not on the class path
      */
-    public static OciImport importProfile(String json, String source) {
+    public static Imported read(String json, String source) {
         requireJackson("reading");
-        OciImport imported = OciReader.read(json, source == null ? "OCI seccomp JSON" : source);
-        if (source == null || imported.profile().name().isPresent()) {
+        Imported imported = OciReader.read(json, source == null ? "OCI seccomp JSON" : source);
+        if (source == null || imported.profile().name() != null) {
             return imported;
         }
         // Named after the file, as a loaded text profile is: reports say which profile denied.
-        return new OciImport(imported.profile().toBuilder().name(baseName(source)).build(),
+        return new Imported(imported.profile().withName(baseName(source)),
                 imported.warnings());
     }
 
@@ -61,10 +67,9 @@ public final class OciSeccomp {
      * {@code profile} as OCI seccomp JSON (see {@link OciWriter} for how Stockade's
      * {@code report} action is written).
      *
-     * @throws IllegalArgumentException for the {@code none} profile, which has no filter
      * @throws IllegalStateException when Jackson is not on the class path
      */
-    public static String write(SeccompProfile profile) {
+    public static String write(ProfileRules profile) {
         requireJackson("writing");
         return OciWriter.write(profile);
     }

@@ -7,16 +7,16 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stockade.SeccompAction;
 import dev.stockade.SeccompCondition;
-import dev.stockade.SeccompProfile;
 import dev.stockade.SeccompRule;
+import dev.stockade.internal.policy.ProfileRules;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
 /**
- * Writes a {@link SeccompProfile} as OCI runtime-spec seccomp JSON, which runc, crun, podman
- * and Docker read, and which {@link OciReader} reads back to an equal profile.
+ * Writes a profile ({@link ProfileRules}) as OCI runtime-spec seccomp JSON, which runc, crun,
+ * podman and Docker read, and which {@link OciReader} reads back to equal rules.
  *
  * <p>Consecutive rules with the same action, conditions and reason share one
  * {@code syscalls[]} entry (the reason is its {@code comment}); the order of the rules is
@@ -41,23 +41,21 @@ final class OciWriter {
 
     private OciWriter() {}
 
-    static String write(SeccompProfile profile) {
-        if (!profile.installsFilter()) {
-            throw new IllegalArgumentException("the 'none' profile installs no filter, so it"
-                    + " has no OCI seccomp JSON (leave linux.seccomp out instead)");
-        }
+    static String write(ProfileRules profile) {
         ObjectNode root = MAPPER.createObjectNode();
         writeAction(root, profile.defaultAction(), "defaultAction", "defaultErrnoRet");
-        if (profile.defaultAction().isReport() || profile.name().isPresent()) {
+        if (profile.defaultAction().isReport() || profile.name() != null) {
             ObjectNode extension = root.putObject(EXTENSION);
-            profile.name().ifPresent(name -> extension.put("name", name));
+            if (profile.name() != null) {
+                extension.put("name", profile.name());
+            }
             if (profile.defaultAction().isReport()) {
                 extension.put("defaultAction", "report");
             }
         }
-        root.putArray("architectures").add(OciReader.NATIVE_SCMP_ARCH);
+        root.putArray("architectures").add(OciApplicability.NATIVE_SCMP_ARCH);
         ObjectNode arch = root.putArray("archMap").addObject();
-        arch.put("architecture", OciReader.NATIVE_SCMP_ARCH);
+        arch.put("architecture", OciApplicability.NATIVE_SCMP_ARCH);
         arch.putArray("subArchitectures");
         ArrayNode syscalls = root.putArray("syscalls");
         for (List<SeccompRule> group : groups(profile.rules())) {

@@ -1,22 +1,17 @@
 package dev.stockade.internal.policy;
 
+import static dev.stockade.internal.policy.ProfileText.show;
+import static dev.stockade.internal.policy.ProfileValidator.HANDOFF_REASON;
+import static dev.stockade.internal.policy.ProfileValidator.HANDOFF_SYSCALL;
+
 import dev.stockade.PolicySyntaxException;
 import dev.stockade.PolicySyntaxException.Entry;
 import dev.stockade.SeccompAction;
 import dev.stockade.SeccompRule;
-import dev.stockade.internal.Errno;
 import dev.stockade.internal.NativeLoader;
 import dev.stockade.internal.SyscallNames;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -49,9 +44,6 @@ public final class PolicyLoader {
     /** The profiles shipped inside the jar (resources under /dev/stockade/seccomp/). */
     public static final List<String> SHIPPED = List.of("build", "strict", "audit");
 
-    private static final String RESOURCE_DIR = "/dev/stockade/seccomp/";
-    private static final String HANDOFF_REASON = "the command hands the notification listener"
-            + " to the sandbox's pid 1 with it after the filter is installed";
 
     /** A loaded profile: its default action and rules, in order. */
     public record Loaded(SeccompAction defaultAction, List<SeccompRule> rules) {}
@@ -66,6 +58,7 @@ public final class PolicyLoader {
     private record Default(SeccompAction action, Entry where) {}
 
     private final List<Entry> problems = new ArrayList<>();
+    private final PolicySources sources = new PolicySources(problems);
     private final List<Located> rules = new ArrayList<>();
     /** The top profile's directory (real path): file includes stay below it. */
     private Path includeRoot;
@@ -76,7 +69,7 @@ public final class PolicyLoader {
     /** A shipped profile by name. */
     public static Loaded shipped(String name) {
         PolicyLoader l = new PolicyLoader();
-        String text = l.readShipped(name, null);
+        String text = l.sources.readShipped(name, null);
         if (text == null) {
             throw new PolicySyntaxException(name, l.problems);
         }
@@ -87,7 +80,7 @@ public final class PolicyLoader {
     public static Loaded file(Path path) {
         PolicyLoader l = new PolicyLoader();
         Source source = fileSource(path);
-        String text = l.readFile(path, source.display(), null);
+        String text = l.sources.readFile(path, source.display(), null);
         if (text == null) {
             throw new PolicySyntaxException(source.display(), l.problems);
         }
@@ -107,7 +100,7 @@ public final class PolicyLoader {
         } catch (RuntimeException e) { // InvalidPathException: a name that is no path
             dir = Path.of("").toAbsolutePath();
         }
-        long bytes = utf8Length(text);
+        long bytes = PolicySources.utf8Length(text);
         if (bytes > MAX_FILE_BYTES) {
             l.problems.add(new Entry(sourceName, 0, 0, "the profile is " + bytes + " bytes, at"
                     + " most " + MAX_FILE_BYTES));
@@ -260,8 +253,8 @@ public final class PolicyLoader {
             problems.add(at(where, "includes nest deeper than " + MAX_INCLUDE_DEPTH));
             return null;
         }
-        String text = file != null ? readFile(file, target.display(), where)
-                : readShipped(inc.target(), where);
+        String text = file != null ? sources.readFile(file, target.display(), where)
+                : sources.readShipped(inc.target(), where);
         if (text == null) {
             return null;
         }
@@ -349,17 +342,18 @@ public final class PolicyLoader {
             }
         }
         if (def.isReport()) {
-            Located handoff = unconditional.get("sendmsg");
+            Located handoff = unconditional.get(HANDOFF_SYSCALL);
             if (handoff == null || handoff.rule().action().isReport()) {
-                problems.add(at(d.where(), "with a report default, sendmsg needs a rule"
-                        + " without conditions that is not a report (such as 'sendmsg ->"
-                        + " allow'): " + HANDOFF_REASON));
+                problems.add(at(d.where(), "with a report default, " + HANDOFF_SYSCALL
+                        + " needs a rule without conditions that is not a report (such as '"
+                        + HANDOFF_SYSCALL + " -> allow'): " + HANDOFF_REASON));
             }
         }
         for (Located r : rules) {
             SeccompAction a = r.rule().action();
-            if (a.isReport() && r.rule().syscall().equals("sendmsg")) {
-                problems.add(at(r.where(), "sendmsg cannot be reported: " + HANDOFF_REASON));
+            if (a.isReport() && r.rule().syscall().equals(HANDOFF_SYSCALL)) {
+                problems.add(at(r.where(), HANDOFF_SYSCALL + " cannot be reported: "
+                        + HANDOFF_REASON));
             }
             if (a.equals(def)) {
                 problems.add(at(r.where(), "the action " + show(a) + " is the profile's default"
@@ -384,77 +378,6 @@ public final class PolicyLoader {
         }
     }
 
-    private String readShipped(String name, Entry includedAt) {
-        try (InputStream in = PolicyLoader.class.getResourceAsStream(RESOURCE_DIR + name
-                + ".policy")) {
-            if (in == null || !SHIPPED.contains(name)) {
-                String msg = "no shipped profile '" + name + "' (shipped: "
-                        + String.join(", ", SHIPPED) + ")";
-                problems.add(includedAt != null ? at(includedAt, msg) : new Entry(name, 0, 0,
-                        msg));
-                return null;
-            }
-            return decode(in.readNBytes(MAX_FILE_BYTES + 1), name + ".policy", includedAt);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read the shipped profile " + name, e);
-        }
-    }
-
-    /** The file's text, or null with a problem recorded (at the include line, if any). */
-    private String readFile(Path path, String display, Entry includedAt) {
-        try {
-            BasicFileAttributes attrs = Files.readAttributes(path, BasicFileAttributes.class);
-            if (!attrs.isRegularFile()) {
-                fileProblem(display, includedAt, "not a regular file");
-                return null;
-            }
-            if (attrs.size() > MAX_FILE_BYTES) {
-                fileProblem(display, includedAt, "the profile is " + attrs.size() + " bytes, at"
-                        + " most " + MAX_FILE_BYTES);
-                return null;
-            }
-            try (InputStream in = Files.newInputStream(path)) {
-                // Bounded even if the file grows between the size check and the read.
-                return decode(in.readNBytes(MAX_FILE_BYTES + 1), display, includedAt);
-            }
-        } catch (NoSuchFileException e) {
-            fileProblem(display, includedAt, "no such file");
-        } catch (IOException e) {
-            fileProblem(display, includedAt, "cannot read it: " + describe(e));
-        }
-        return null;
-    }
-
-    private String decode(byte[] bytes, String display, Entry includedAt) {
-        if (bytes.length > MAX_FILE_BYTES) {
-            fileProblem(display, includedAt, "the profile is larger than " + MAX_FILE_BYTES
-                    + " bytes");
-            return null;
-        }
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-            fileProblem(display, includedAt, "not UTF-8 text");
-            return null;
-        }
-    }
-
-    private void fileProblem(String display, Entry includedAt, String message) {
-        if (includedAt != null) {
-            problems.add(at(includedAt, "cannot include " + display + ": " + message));
-        } else {
-            problems.add(new Entry(display, 0, 0, message));
-        }
-    }
-
-    private static String describe(IOException e) {
-        String m = e.getMessage();
-        return m == null ? e.getClass().getSimpleName() : m;
-    }
-
     private static Source shippedSource(String name) {
         return new Source("shipped:" + name, name + ".policy", null);
     }
@@ -470,48 +393,11 @@ public final class PolicyLoader {
         return new Source(key, path.toString(), abs.getParent());
     }
 
-    private static Entry at(Entry where, String message) {
+    static Entry at(Entry where, String message) {
         return new Entry(where.source(), where.line(), where.column(), message);
     }
 
     private static String place(Entry where) {
         return where.source() + ":" + where.line();
-    }
-
-    /** An action as the profile language writes it. */
-    public static String show(SeccompAction a) {
-        return switch (a.kind()) {
-            case ALLOW -> "allow";
-            case ERRNO -> "errno(" + errnoName(a.errno()) + ")";
-            case KILL_PROCESS -> "kill";
-            case KILL_THREAD -> "kill_thread";
-            case TRAP -> "trap";
-            case LOG -> "log";
-            case REPORT -> a.errno() == 1 ? "report"
-                    : "report(" + (a.errno() == 0 ? "allow" : errnoName(a.errno())) + ")";
-        };
-    }
-
-    private static String errnoName(int errno) {
-        String name = Errno.name(errno);
-        return name.startsWith("errno ") ? String.valueOf(errno) : name;
-    }
-
-    private static long utf8Length(String s) {
-        long n = 0;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c < 0x80) {
-                n++;
-            } else if (c < 0x800) {
-                n += 2;
-            } else if (Character.isHighSurrogate(c)) {
-                n += 4;
-                i++;
-            } else {
-                n += 3;
-            }
-        }
-        return n;
     }
 }

@@ -4,6 +4,7 @@ import dev.stockade.PolicySyntaxException.Entry;
 import dev.stockade.SeccompAction;
 import dev.stockade.SeccompCondition;
 import dev.stockade.SeccompRule;
+import dev.stockade.internal.EditDistance;
 import dev.stockade.internal.Errno;
 import dev.stockade.internal.SyscallNames;
 import dev.stockade.internal.policy.PolicyLexer.Kind;
@@ -11,6 +12,7 @@ import dev.stockade.internal.policy.PolicyLexer.Token;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -197,18 +199,9 @@ final class PolicyParser {
 
     /** Reports an unknown name; false when the rule cannot be kept. */
     private boolean checkSyscall(Token name) {
-        if (SyscallNames.isKnown(name.text())) {
-            return true;
-        }
-        String foreign = SyscallNames.otherArchitecture(name.text());
-        if (foreign != null) {
-            problem(name.column(), "system call '" + name.text() + "' " + foreign);
-            return false;
-        }
-        List<String> close = SyscallNames.closest(name.text(), 3);
-        problem(name.column(), "unknown system call '" + name.text() + "'"
-                + (close.isEmpty() ? "" : " (did you mean " + String.join(", ", close) + "?)"));
-        return false;
+        Optional<String> unknown = ProfileValidator.unknownSyscall(name.text());
+        unknown.ifPresent(why -> problem(name.column(), why));
+        return unknown.isEmpty();
     }
 
     /** One condition; null when a value was unknown (already reported). */
@@ -359,6 +352,13 @@ final class PolicyParser {
                 + (allowWord ? ", or allow," : "") + " found " + t.shown());
     }
 
+    /**
+     * How far a misspelt constant may be from a known one: constants are long and share
+     * prefixes ({@code CLONE_NEWUSER}, {@code CLONE_NEWUTS}), so a quarter of the length, and
+     * only the single closest is shown.
+     */
+    static final EditDistance.Tolerance CONSTANT_TYPO = new EditDistance.Tolerance(4, false);
+
     private static String hint(String name) {
         if (Errno.number(name) > 0) {
             return " (" + name + " is an errno: use it in errno(...) or report(...))";
@@ -366,37 +366,9 @@ final class PolicyParser {
         if (SyscallNames.isKnown(name)) {
             return " (" + name + " is a system call, not a value)";
         }
-        String best = null;
-        int bestDistance = Integer.MAX_VALUE;
-        for (String known : PolicyConstants.names()) {
-            int d = editDistance(name, known);
-            if (d < bestDistance) {
-                bestDistance = d;
-                best = known;
-            }
-        }
-        return best != null && bestDistance <= Math.max(2, name.length() / 4)
-                ? " (did you mean " + best + "?)" : "";
-    }
-
-    /** Levenshtein distance; names are short, so the quadratic table is fine. */
-    private static int editDistance(String a, String b) {
-        int[] prev = new int[b.length() + 1];
-        int[] cur = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            prev[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            cur[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-                cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
-            }
-            int[] t = prev;
-            prev = cur;
-            cur = t;
-        }
-        return prev[b.length()];
+        List<String> best = EditDistance.closest(name, PolicyConstants.names(), 1,
+                CONSTANT_TYPO);
+        return best.isEmpty() ? "" : " (did you mean " + best.get(0) + "?)";
     }
 
     private void expect(Kind kind, String what) throws SyntaxError {

@@ -42,7 +42,7 @@ class OciFuzzTest {
     record Edit(int position, int delete, String insert) {}
 
     private static void importOrReject(String json) throws Exception {
-        OciImport imported;
+        OciSeccomp.Imported imported;
         try {
             imported = OciReader.read(json, "fuzz.json", "6.1");
         } catch (PolicyException e) {
@@ -51,12 +51,13 @@ class OciFuzzTest {
             }
             return;
         }
-        SeccompProfile p = imported.profile();
+        SeccompProfile p = OciTesting.profile(imported.profile());
         if (!p.problems().isEmpty()) {
             return; // what SandboxPolicy.build() reports; nothing runs
         }
         p.compile();
-        SeccompProfile back = OciReader.read(OciWriter.write(p), "back.json", "6.1").profile();
+        SeccompProfile back = OciTesting.profile(OciReader.read(OciTesting.write(p), "back.json",
+                "6.1").profile());
         if (!back.equals(p)) {
             throw new AssertionError("round trip changed the profile:\n" + json);
         }

@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.stockade.PolicyException;
 import dev.stockade.SeccompAction;
 import dev.stockade.SeccompCondition;
-import dev.stockade.SeccompProfile;
 import dev.stockade.SeccompRule;
+import dev.stockade.internal.oci.OciSeccomp.Imported;
+import dev.stockade.internal.policy.ProfileRules;
+import dev.stockade.internal.policy.ProfileValidator;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -33,7 +35,7 @@ class OciReaderTest {
                 + " \"syscalls\": [" + entries + "]}";
     }
 
-    private static OciImport read(String json) {
+    private static Imported read(String json) {
         return OciReader.read(json, "p.json", KERNEL);
     }
 
@@ -52,7 +54,7 @@ class OciReaderTest {
 
     @Test
     void defaultActionAndErrno() {
-        SeccompProfile p = read(profile("")).profile();
+        ProfileRules p = read(profile("")).profile();
         assertEquals(SeccompAction.errno(38), p.defaultAction());
         assertEquals(List.of(), p.rules());
         assertEquals(SeccompAction.errno(1),
@@ -144,7 +146,7 @@ class OciReaderTest {
 
     @Test
     void oneArgumentComparedTwiceBecomesAlternativesAsInRunc() {
-        OciImport imported = read(profile("{\"names\": [\"socket\", \"bind\"],"
+        Imported imported = read(profile("{\"names\": [\"socket\", \"bind\"],"
                 + " \"action\": \"SCMP_ACT_ERRNO\", \"args\": ["
                 + "{\"index\": 0, \"value\": 16, \"op\": \"SCMP_CMP_EQ\"},"
                 + "{\"index\": 0, \"value\": 17, \"op\": \"SCMP_CMP_EQ\"}]}"));
@@ -162,7 +164,7 @@ class OciReaderTest {
 
     @Test
     void capabilitiesArchesAndKernelVersions() {
-        OciImport imported = read(profile(
+        Imported imported = read(profile(
                 "{\"names\": [\"bpf\"], \"action\": \"SCMP_ACT_ALLOW\","
                 + " \"includes\": {\"caps\": [\"CAP_SYS_ADMIN\"]}},"
                 + "{\"names\": [\"bpf\"], \"action\": \"SCMP_ACT_ERRNO\","
@@ -202,7 +204,7 @@ class OciReaderTest {
 
     @Test
     void namesThisArchitectureLacksAreSkippedWithAWarning() {
-        OciImport imported = read(profile("{\"names\": [\"_llseek\", \"read\", \"socketcall\","
+        Imported imported = read(profile("{\"names\": [\"_llseek\", \"read\", \"socketcall\","
                 + " \"write\"], \"action\": \"SCMP_ACT_ALLOW\"}"));
         assertEquals(List.of(rule("read", SeccompAction.ALLOW),
                 rule("write", SeccompAction.ALLOW)), imported.profile().rules());
@@ -214,7 +216,7 @@ class OciReaderTest {
 
     @Test
     void ruleWithTheDefaultActionIsDropped() {
-        OciImport imported = read(profile("{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ERRNO\","
+        Imported imported = read(profile("{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ERRNO\","
                 + " \"errnoRet\": 38}, {\"names\": [\"write\"], \"action\": \"SCMP_ACT_ERRNO\"}"));
         assertEquals(List.of(rule("write", SeccompAction.errno(1))), imported.profile().rules());
         assertEquals(List.of("syscalls[0]: skipped: its action ERRNO(ENOSYS) is the default"
@@ -224,7 +226,7 @@ class OciReaderTest {
 
     @Test
     void rulesLibseccompWouldIgnoreAreDroppedAsIt() {
-        OciImport imported = read(profile(
+        Imported imported = read(profile(
                 "{\"names\": [\"setns\", \"kcmp\"], \"action\": \"SCMP_ACT_ALLOW\"},"
                 + "{\"names\": [\"setns\"], \"action\": \"SCMP_ACT_ERRNO\"},"
                 + "{\"names\": [\"kcmp\"], \"action\": \"SCMP_ACT_ERRNO\", \"args\": ["
@@ -241,12 +243,12 @@ class OciReaderTest {
                 "syscalls[2].names[0]: skipped: syscalls[0].names[1] already gives \"kcmp\""
                         + " ALLOW whatever its arguments, and libseccomp keeps that rule"),
                 imported.warnings());
-        assertEquals(List.of(), imported.profile().problems());
+        assertEquals(List.of(), ProfileValidator.problems(imported.profile()));
     }
 
     @Test
     void singularNameCommentAndWholeConfig() {
-        OciImport imported = OciReader.read("{\"ociVersion\": \"1.0.2\", \"linux\": {\"seccomp\":"
+        Imported imported = OciReader.read("{\"ociVersion\": \"1.0.2\", \"linux\": {\"seccomp\":"
                 + " {\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"name\": \"ptrace\","
                 + " \"action\": \"SCMP_ACT_ERRNO\", \"comment\": \"no debugging\\nhere\"}]}}}",
                 "config.json", KERNEL);
@@ -256,7 +258,7 @@ class OciReaderTest {
 
     @Test
     void architecturesFlagsAndListenerAreCheckedAndExplained() {
-        OciImport imported = read("{\"defaultAction\": \"SCMP_ACT_ALLOW\","
+        Imported imported = read("{\"defaultAction\": \"SCMP_ACT_ALLOW\","
                 + " \"architectures\": [\"SCMP_ARCH_AARCH64\"],"
                 + " \"flags\": [\"SECCOMP_FILTER_FLAG_LOG\"], \"listenerPath\": \"/run/agent\","
                 + " \"colour\": \"blue\"}");
@@ -364,10 +366,10 @@ class OciReaderTest {
 
     @Test
     void kernelVersions() {
-        assertEquals(List.of(6, 1), toList(OciReader.parseVersion("6.1.0-13-amd64")));
-        assertEquals(List.of(5, 15), toList(OciReader.parseVersion("5.15")));
-        assertEquals(null, OciReader.parseVersion("6"));
-        assertEquals(null, OciReader.parseVersion("v6.1"));
+        assertEquals(List.of(6, 1), toList(OciApplicability.parseVersion("6.1.0-13-amd64")));
+        assertEquals(List.of(5, 15), toList(OciApplicability.parseVersion("5.15")));
+        assertEquals(null, OciApplicability.parseVersion("6"));
+        assertEquals(null, OciApplicability.parseVersion("v6.1"));
     }
 
     private static List<Integer> toList(int[] v) {

@@ -9,7 +9,8 @@ public final class WithoutJacksonMain {
 
     public static void main(String[] args) {
         try {
-            OciSeccomp.read("{\"defaultAction\": \"SCMP_ACT_ALLOW\"}", "p.json");
+            dev.stockade.SeccompProfile.importOci("{\"defaultAction\": \"SCMP_ACT_ALLOW\"}",
+                    "p.json");
             System.out.println("read: no exception");
         } catch (RuntimeException e) {
             System.out.println("read: " + e.getClass().getName() + ": " + e.getMessage());

@@ -1,13 +1,13 @@
-package dev.stockade.internal.oci;
+package dev.stockade;
 
-import dev.stockade.SeccompProfile;
 import java.util.List;
 import java.util.Objects;
 
 /**
- * The result of importing an OCI / Docker seccomp profile: the profile, and what of the JSON
- * does not apply here and was skipped or changed on the way (system calls this architecture
- * does not have, entries gated on capabilities the sandbox never holds, a TRACE action with no
+ * The result of importing an OCI / Docker seccomp profile with
+ * {@link SeccompProfile#importOci(String, String)}: the profile, and what of the JSON does not
+ * apply here and was skipped or changed on the way (system calls this architecture does not
+ * have, entries gated on capabilities the sandbox never holds, a TRACE action with no
  * tracer...). The warnings do not make the import fail: a runtime that uses libseccomp treats
  * the same JSON the same way.
  *
