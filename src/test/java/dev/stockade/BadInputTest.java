@@ -1,10 +1,11 @@
 package dev.stockade;
 
-import static dev.stockade.SandboxTesting.assertContains;
-import static dev.stockade.SandboxTesting.children;
+import static dev.stockade.testing.SandboxTesting.assertContains;
+import static dev.stockade.testing.SandboxTesting.children;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.stockade.testing.SandboxTesting;
 import dev.stockade.testing.SandboxUser;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,12 +1,13 @@
 package dev.stockade;
 
-import static dev.stockade.SandboxTesting.python;
-import static dev.stockade.SandboxTesting.run;
+import static dev.stockade.testing.SandboxTesting.python;
+import static dev.stockade.testing.SandboxTesting.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.stockade.SandboxTesting.Output;
+import dev.stockade.testing.SandboxTesting;
+import dev.stockade.testing.SandboxTesting.Output;
 import dev.stockade.testing.SandboxUser;
 import java.io.File;
 import java.nio.file.Files;
@@ -92,7 +93,7 @@ class FilesystemTest {
         // through an idmapped bind, asked for (SpecialFileBindTest shows why it is not implied).
         Mount bind = Mount.bindReadOnly(src, Path.of("/tmp/ro"));
         SandboxPolicy policy = SandboxPolicy.builder()
-                .mount(SandboxTesting.callerIsRoot() ? bind.idmappingRoot() : bind).build();
+                .mount(SandboxUser.callerIsRoot() ? bind.idmappingRoot() : bind).build();
         Output read = run(policy, "cat", "/tmp/ro/data.txt");
         assertEquals("bound", read.stdout());
         assertEquals("30\n", python(policy, CREATE, "/tmp/ro/new.txt").stdout());

@@ -1,20 +1,21 @@
 package dev.stockade;
 
-import static dev.stockade.SandboxTesting.callerIsRoot;
-import static dev.stockade.SandboxTesting.expectedDefaultGid;
-import static dev.stockade.SandboxTesting.expectedDefaultUid;
-import static dev.stockade.SandboxTesting.hostHostname;
-import static dev.stockade.SandboxTesting.hostPidsWithMarker;
-import static dev.stockade.SandboxTesting.marker;
-import static dev.stockade.SandboxTesting.markedSleep;
-import static dev.stockade.SandboxTesting.python;
-import static dev.stockade.SandboxTesting.run;
+import static dev.stockade.testing.SandboxUser.callerIsRoot;
+import static dev.stockade.testing.SandboxTesting.expectedDefaultGid;
+import static dev.stockade.testing.SandboxTesting.expectedDefaultUid;
+import static dev.stockade.testing.SandboxTesting.hostHostname;
+import static dev.stockade.testing.SandboxTesting.hostPidsWithMarker;
+import static dev.stockade.testing.SandboxTesting.marker;
+import static dev.stockade.testing.SandboxTesting.markedSleep;
+import static dev.stockade.testing.SandboxTesting.python;
+import static dev.stockade.testing.SandboxTesting.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.stockade.SandboxTesting.Output;
+import dev.stockade.testing.SandboxTesting;
+import dev.stockade.testing.SandboxTesting.Output;
 import dev.stockade.testing.SandboxUser;
 import java.io.FileInputStream;
 import java.nio.file.DirectoryStream;

@@ -1,13 +1,14 @@
 package dev.stockade;
 
-import static dev.stockade.SandboxTesting.HANG_LIMIT;
-import static dev.stockade.SandboxTesting.hostPidsWithMarker;
-import static dev.stockade.SandboxTesting.marker;
-import static dev.stockade.SandboxTesting.openFdCount;
-import static dev.stockade.SandboxTesting.zombieChildren;
+import static dev.stockade.testing.SandboxTesting.HANG_LIMIT;
+import static dev.stockade.testing.SandboxTesting.hostPidsWithMarker;
+import static dev.stockade.testing.SandboxTesting.marker;
+import static dev.stockade.testing.SandboxTesting.openFdCount;
+import static dev.stockade.testing.SandboxTesting.zombieChildren;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.stockade.testing.SandboxTesting;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;

@@ -1,10 +1,10 @@
 package dev.stockade;
 
-import static dev.stockade.SandboxTesting.python;
+import static dev.stockade.testing.SandboxTesting.python;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.stockade.SandboxTesting.Output;
+import dev.stockade.testing.SandboxTesting.Output;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;

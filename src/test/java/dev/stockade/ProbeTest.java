@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.stockade.testing.SandboxUser;
 import dev.stockade.internal.ProtocolException;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +34,7 @@ class ProbeTest {
         assertTrue(report.landlockAbi().orElseThrow() >= 1, report.toString());
         assertTrue(List.of(0, 1, 2).contains(report.cgroupVersion()));
         ProbeReport.Feature idmap = report.feature("idmapped_mounts").orElseThrow();
-        if (!SandboxTesting.callerIsRoot()) {
+        if (!SandboxUser.callerIsRoot()) {
             assertFalse(idmap.available());
             assertEquals(1, idmap.errno());
         }

@@ -1,14 +1,14 @@
 package dev.stockade;
 
-import static dev.stockade.SandboxTesting.PYTHON;
-import static dev.stockade.SandboxTesting.run;
+import static dev.stockade.testing.SandboxTesting.PYTHON;
+import static dev.stockade.testing.SandboxTesting.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.stockade.SandboxTesting.Output;
+import dev.stockade.testing.SandboxTesting.Output;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -1,16 +1,17 @@
 package dev.stockade;
 
-import static dev.stockade.SandboxTesting.HANG_LIMIT;
-import static dev.stockade.SandboxTesting.assertContains;
-import static dev.stockade.SandboxTesting.children;
-import static dev.stockade.SandboxTesting.readAsync;
-import static dev.stockade.SandboxTesting.run;
+import static dev.stockade.testing.SandboxTesting.HANG_LIMIT;
+import static dev.stockade.testing.SandboxTesting.assertContains;
+import static dev.stockade.testing.SandboxTesting.children;
+import static dev.stockade.testing.SandboxTesting.readAsync;
+import static dev.stockade.testing.SandboxTesting.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.stockade.SandboxTesting.Output;
+import dev.stockade.testing.SandboxTesting;
+import dev.stockade.testing.SandboxTesting.Output;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;

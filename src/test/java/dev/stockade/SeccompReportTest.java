@@ -1,6 +1,6 @@
 package dev.stockade;
 
-import static dev.stockade.SandboxTesting.python;
+import static dev.stockade.testing.SandboxTesting.python;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.stockade.SandboxTesting.Output;
+import dev.stockade.testing.SandboxTesting.Output;
 import dev.stockade.internal.Protocol;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,13 +1,13 @@
 package dev.stockade;
 
-import static dev.stockade.SandboxTesting.python;
+import static dev.stockade.testing.SandboxTesting.python;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.stockade.SandboxTesting.Output;
+import dev.stockade.testing.SandboxTesting.Output;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

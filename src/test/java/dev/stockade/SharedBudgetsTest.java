@@ -1,11 +1,11 @@
 package dev.stockade;
 
-import static dev.stockade.SandboxTesting.python;
-import static dev.stockade.SandboxTesting.run;
+import static dev.stockade.testing.SandboxTesting.python;
+import static dev.stockade.testing.SandboxTesting.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
-import dev.stockade.SandboxTesting.Output;
+import dev.stockade.testing.SandboxTesting.Output;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 

@@ -1,13 +1,13 @@
 package dev.stockade;
 
-import static dev.stockade.SandboxTesting.callerIsRoot;
-import static dev.stockade.SandboxTesting.python;
+import static dev.stockade.testing.SandboxUser.callerIsRoot;
+import static dev.stockade.testing.SandboxTesting.python;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.stockade.SandboxTesting.Output;
+import dev.stockade.testing.SandboxTesting.Output;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;

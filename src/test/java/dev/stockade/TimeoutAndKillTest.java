@@ -1,15 +1,15 @@
 package dev.stockade;
 
-import static dev.stockade.SandboxTesting.HANG_LIMIT;
-import static dev.stockade.SandboxTesting.awaitTrue;
-import static dev.stockade.SandboxTesting.hostPidsWithMarker;
-import static dev.stockade.SandboxTesting.marker;
-import static dev.stockade.SandboxTesting.run;
+import static dev.stockade.testing.SandboxTesting.HANG_LIMIT;
+import static dev.stockade.testing.SandboxTesting.awaitTrue;
+import static dev.stockade.testing.SandboxTesting.hostPidsWithMarker;
+import static dev.stockade.testing.SandboxTesting.marker;
+import static dev.stockade.testing.SandboxTesting.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.stockade.SandboxTesting.Output;
+import dev.stockade.testing.SandboxTesting.Output;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;

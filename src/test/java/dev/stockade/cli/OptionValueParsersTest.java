@@ -3,6 +3,7 @@ package dev.stockade.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.stockade.testing.Pure;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -10,6 +11,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine.TypeConversionException;
 
 /** The small converters for counts, ids, binds, tmpfs mounts and environment assignments. */
+@Pure
 class OptionValueParsersTest {
 
     @Test

@@ -3,10 +3,12 @@ package dev.stockade.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.stockade.testing.Pure;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The one "did you mean" routine, and the two tolerances its callers give it. */
+@Pure
 class EditDistanceTest {
 
     @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.stockade.testing.Pure;
 import dev.stockade.SetupStep;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -12,6 +13,7 @@ import java.io.InputStream;
 import org.junit.jupiter.api.Test;
 
 /** Decoding the helper's events, and refusing every malformed frame. */
+@Pure
 class EventReaderTest {
 
     private static EventReader reader(byte[] bytes) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.stockade.testing.Pure;
 import dev.stockade.SetupStep;
 import java.io.IOException;
 import java.lang.reflect.Field;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the step names with one thing changed (the change must reach the Java, or fail the build
  * naming the file and line).
  */
+@Pure
 class ProtocolGeneratorTest {
     private static final Path SOURCE_ROOT =
             Path.of(System.getProperty("stockade.test.sourceRoot", "."));

@@ -3,12 +3,14 @@ package dev.stockade.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import dev.stockade.testing.Pure;
 import org.junit.jupiter.api.Test;
 
 /**
  * The generated {@link SyscallArgumentWidths}, checked on calls whose kernel signatures are
  * well known (the man pages' and the kernel's SYSCALL_DEFINE types).
  */
+@Pure
 class SyscallArgumentWidthsTest {
 
     /** {@code widths}: one letter per argument 0..5, N for 32-bit (narrow), W for 64-bit. */

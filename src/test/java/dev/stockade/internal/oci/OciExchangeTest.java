@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.stockade.testing.Pure;
 import dev.stockade.OciImport;
 import dev.stockade.SeccompAction;
 import dev.stockade.SeccompCondition;
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.Test;
  * exchange plain {@link ProfileRules}; {@code SeccompProfile.importOci}, {@code fromOci} and
  * {@code toOci} convert.
  */
+@Pure
 class OciExchangeTest {
 
     private static final String JSON = "{\"defaultAction\": \"SCMP_ACT_ERRNO\","

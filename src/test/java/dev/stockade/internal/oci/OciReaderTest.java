@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.stockade.testing.Pure;
 import dev.stockade.PolicyException;
 import dev.stockade.SeccompAction;
 import dev.stockade.SeccompCondition;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.Test;
  * comparisons, includes/excludes, names this architecture lacks, and every kind of bad input
  * with the JSON path in its message.
  */
+@Pure
 class OciReaderTest {
 
     private static final String KERNEL = "6.1.0-13-amd64";

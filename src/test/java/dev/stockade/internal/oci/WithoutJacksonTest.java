@@ -3,6 +3,7 @@ package dev.stockade.internal.oci;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.stockade.testing.Pure;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.Test;
  * The library jar has no runtime dependency: without Jackson, OCI import and export fail with
  * an exception that names the artifact to add, not with a NoClassDefFoundError.
  */
+@Pure
 class WithoutJacksonTest {
 
     @Test

@@ -3,6 +3,7 @@ package dev.stockade.internal.policy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.stockade.testing.Pure;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.Test;
  * The generated {@link PolicyConstants} against the x86_64 values the man pages and the
  * kernel's uapi headers document, one or more per family.
  */
+@Pure
 class PolicyConstantsTest {
 
     @Test

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.stockade.testing.Pure;
 import dev.stockade.SeccompAction;
 import dev.stockade.SeccompCondition;
 import dev.stockade.SeccompRule;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.Test;
  * The plain data SeccompProfile's jobs share, and the pure ones of those jobs: which rules
  * report, the text form, the name check the parser and the validator share.
  */
+@Pure
 class ProfileRulesTest {
 
     private static SeccompRule rule(String syscall, SeccompAction action,

@@ -1,12 +1,13 @@
-package dev.stockade.profile;
+package dev.stockade.seccomp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.stockade.testing.SandboxTesting;
 import dev.stockade.SandboxPolicy;
 import dev.stockade.SeccompProfile;
-import dev.stockade.profile.ProfileTesting.Output;
+import dev.stockade.testing.SandboxTesting.Output;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -133,7 +134,7 @@ final class TrySyscall {
         List<String> cmd = new ArrayList<>();
         cmd.add(INSIDE.toString());
         cmd.addAll(List.of(args));
-        return ProfileTesting.run(policy, cmd);
+        return SandboxTesting.run(policy, cmd);
     }
 
     /** Runs the tool and parses its one line, or records the signal that killed it. */

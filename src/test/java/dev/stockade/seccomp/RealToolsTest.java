@@ -1,13 +1,14 @@
-package dev.stockade.profile;
+package dev.stockade.seccomp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.stockade.testing.SandboxTesting;
 import dev.stockade.Sandbox;
 import dev.stockade.SandboxPolicy;
 import dev.stockade.SeccompProfile;
-import dev.stockade.profile.ProfileTesting.HostOutput;
-import dev.stockade.profile.ProfileTesting.Output;
+import dev.stockade.testing.SandboxTesting.HostOutput;
+import dev.stockade.testing.SandboxTesting.Output;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -133,19 +134,19 @@ class RealToolsTest {
             throws Exception {
         SandboxPolicy.Builder b = SandboxPolicy.builder().workspace(inside).seccomp(profile);
         ENV.forEach(b::env);
-        Output in = ProfileTesting.run(
+        Output in = SandboxTesting.run(
                 Sandbox.command("sh", "build.sh").directory(inside).policy(b.build()), p -> { });
-        ProfileTesting.assertExitedZero(in);
+        SandboxTesting.assertExitedZero(in);
 
         ProcessBuilder pb = new ProcessBuilder("sh", "build.sh").directory(outside.toFile());
         pb.environment().clear();
         pb.environment().putAll(ENV);
         pb.environment().put("HOME", outsideHome.toString());
-        HostOutput out = ProfileTesting.runOnHost(pb);
+        HostOutput out = SandboxTesting.runOnHost(pb);
         assertEquals(0, out.exitCode(), () -> "on the host:\n" + out.stdout() + out.stderr());
 
         assertEquals(out.stdout(), in.stdout(), () -> "inside:\n" + in);
-        ProfileTesting.assertContainsLine(in.stdout(), expectedLine);
+        SandboxTesting.assertContainsLine(in.stdout(), expectedLine);
     }
 
     /**

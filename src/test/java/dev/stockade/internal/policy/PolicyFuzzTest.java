@@ -1,4 +1,4 @@
-package dev.stockade.policy;
+package dev.stockade.internal.policy;
 
 import dev.stockade.PolicySyntaxException;
 import dev.stockade.SeccompProfile;

@@ -1,12 +1,13 @@
-package dev.stockade.profile;
+package dev.stockade.seccomp;
 
+import dev.stockade.testing.SandboxTesting;
 import dev.stockade.Sandbox;
 import dev.stockade.SandboxPolicy;
 import dev.stockade.SandboxResult;
 import dev.stockade.SeccompAction;
 import dev.stockade.SeccompProfile;
 import dev.stockade.SeccompRule;
-import dev.stockade.profile.ProfileTesting.Output;
+import dev.stockade.testing.SandboxTesting.Output;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -20,7 +21,7 @@ import java.util.List;
  *
  * <pre>
  * java -cp target/test-classes:target/classes -Dstockade.test.trySyscall=PATH \
- *     dev.stockade.profile.ReportCostMeasurement [CALLS] [RUNS]
+ *     dev.stockade.seccomp.ReportCostMeasurement [CALLS] [RUNS]
  * </pre>
  */
 public final class ReportCostMeasurement {
@@ -60,7 +61,7 @@ public final class ReportCostMeasurement {
         for (int i = 0; i < runs; i++) {
             List<String> cmd = new ArrayList<>(List.of(TrySyscall.INSIDE.toString(), "--loop",
                     Integer.toString(calls), SYSCALL));
-            Output out = ProfileTesting.run(Sandbox.command(cmd).policy(policy), p -> { });
+            Output out = SandboxTesting.run(Sandbox.command(cmd).policy(policy), p -> { });
             SandboxResult r = out.result();
             if (r.exitCode() != 0) {
                 throw new IllegalStateException("try-syscall failed: " + out);

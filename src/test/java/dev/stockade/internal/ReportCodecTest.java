@@ -1,10 +1,11 @@
-package dev.stockade.policy;
+package dev.stockade.internal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.stockade.testing.Pure;
 import dev.stockade.internal.ControlEvent;
 import dev.stockade.internal.EventReader;
 import dev.stockade.internal.ProtocolException;
@@ -20,6 +21,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The wire format of report rules: REPORT spec fields and VIOLATION events, byte for byte. */
+@Pure
 class ReportCodecTest {
 
     private static SandboxSpec spec(byte[] bpf, List<SandboxSpec.ReportSpec> reports) {

@@ -1,10 +1,10 @@
-package dev.stockade.profile;
+package dev.stockade.seccomp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stockade.SeccompProfile;
-import dev.stockade.profile.TrySyscall.Call;
+import dev.stockade.seccomp.TrySyscall.Call;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -1,5 +1,6 @@
-package dev.stockade.policy;
+package dev.stockade.internal;
 
+import dev.stockade.testing.Pure;
 import dev.stockade.internal.ControlEvent;
 import dev.stockade.internal.EventReader;
 import dev.stockade.internal.ProtocolException;
@@ -16,6 +17,7 @@ import net.jqwik.api.constraints.Size;
  * frames: every input gives events or a {@link ProtocolException}, nothing else, and never more
  * memory than the frame's own bounds.
  */
+@Pure
 class EventReaderFuzzTest {
 
     private static void readAll(byte[] bytes) throws Exception {

@@ -1,10 +1,15 @@
-package dev.stockade;
+package dev.stockade.testing;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.stockade.Sandbox;
+import dev.stockade.SandboxBuilder;
+import dev.stockade.SandboxPolicy;
+import dev.stockade.SandboxResult;
+import dev.stockade.SandboxedProcess;
 import dev.stockade.internal.NativeBridge;
-import dev.stockade.internal.NativeLoader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -18,53 +23,101 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.BooleanSupplier;
 
-/** Shared helpers of the sandbox tests: running a command, scanning host processes, fds. */
-final class SandboxTesting {
+/**
+ * The one set of helpers the sandbox tests share: running a command in a sandbox (or, for
+ * comparison, a real tool on the host) and capturing its output, scanning host processes, fds.
+ * Who the sandbox runs as is {@link SandboxUser}'s.
+ */
+public final class SandboxTesting {
     private SandboxTesting() {}
 
     /** Generous bound that only stops a hung test; no test asserts on timing. */
-    static final Duration HANG_LIMIT = Duration.ofSeconds(60);
+    public static final Duration HANG_LIMIT = Duration.ofSeconds(120);
+
+    /** SIGSYS: what a seccomp kill looks like to the parent. */
+    public static final int SIGSYS = 31;
 
     /** What a command printed and how it ended. */
-    record Output(SandboxResult result, String stdout, String stderr) {
-        int exitCode() {
+    public record Output(SandboxResult result, String stdout, String stderr) {
+        public int exitCode() {
             return result.exitCode();
         }
-    }
 
-    static boolean callerIsRoot() {
-        NativeLoader.ensureLoaded();
-        return NativeBridge.getuid() == 0;
+        @Override
+        public String toString() {
+            return result + "\n--- stdout ---\n" + stdout + "--- stderr ---\n" + stderr;
+        }
     }
 
     /** The uid the default policy gives the command: 65534 for a root caller, else the caller's. */
-    static int expectedDefaultUid() {
-        return callerIsRoot() ? 65534 : NativeBridge.getuid();
+    public static int expectedDefaultUid() {
+        return SandboxUser.callerIsRoot() ? SandboxUser.ROOT_CALLER_HOST_ID : NativeBridge.getuid();
     }
 
-    static int expectedDefaultGid() {
-        return callerIsRoot() ? 65534 : NativeBridge.getgid();
+    public static int expectedDefaultGid() {
+        return SandboxUser.callerIsRoot() ? SandboxUser.ROOT_CALLER_HOST_ID : NativeBridge.getgid();
     }
 
     /** Runs {@code command} with stdin closed, stdout and stderr captured. */
-    static Output run(SandboxPolicy policy, String... command) throws Exception {
+    public static Output run(SandboxPolicy policy, String... command) throws Exception {
         return run(Sandbox.command(command).policy(policy));
     }
 
-    static Output run(SandboxBuilder builder) throws Exception {
+    public static Output run(SandboxPolicy policy, List<String> command) throws Exception {
+        return run(Sandbox.command(command).policy(policy));
+    }
+
+    public static Output run(SandboxBuilder builder) throws Exception {
+        return run(builder, p -> { });
+    }
+
+    /**
+     * Runs the sandbox with stdin closed, stdout and stderr captured; {@code whileRunning} gets
+     * the started process (for sampling it from the host) while the streams are drained.
+     */
+    public static Output run(SandboxBuilder builder, Consumer<SandboxedProcess> whileRunning)
+            throws Exception {
         try (SandboxedProcess p = builder.start()) {
             p.getOutputStream().close();
+            CompletableFuture<String> out = readAsync(p.getInputStream());
             CompletableFuture<String> err = readAsync(p.getErrorStream());
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            SandboxResult r = p.onResult().get(HANG_LIMIT.toSeconds(),
-                    java.util.concurrent.TimeUnit.SECONDS);
-            return new Output(r, out, err.get());
+            whileRunning.accept(p);
+            SandboxResult r = p.onResult().get(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS);
+            return new Output(r, out.get(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS),
+                    err.get(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS));
         }
     }
 
-    static CompletableFuture<String> readAsync(InputStream in) {
+    /** What a host command printed and its exit status. */
+    public record HostOutput(int exitCode, String stdout, String stderr) {}
+
+    /** Runs {@code command} on the host (never an attack probe: only the real tools). */
+    public static HostOutput runOnHost(ProcessBuilder pb) throws Exception {
+        Process p = pb.start();
+        p.getOutputStream().close();
+        CompletableFuture<String> out = readAsync(p.getInputStream());
+        CompletableFuture<String> err = readAsync(p.getErrorStream());
+        if (!p.waitFor(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            fail("host command still running after " + HANG_LIMIT + ": " + pb.command());
+        }
+        return new HostOutput(p.exitValue(), out.get(), err.get());
+    }
+
+    public static void assertExitedZero(Output out) {
+        assertEquals(0, out.exitCode(), () -> "the command failed:\n" + out);
+    }
+
+    public static void assertContainsLine(String text, String line) {
+        assertTrue(text.lines().anyMatch(line::equals),
+                () -> "no line <" + line + "> in:\n" + text);
+    }
+
+    public static CompletableFuture<String> readAsync(InputStream in) {
         return CompletableFuture.supplyAsync(() -> {
             try {
                 return new String(in.readAllBytes(), StandardCharsets.UTF_8);
@@ -75,7 +128,7 @@ final class SandboxTesting {
     }
 
     /** A unique word for marking the processes of one test. */
-    static String marker() {
+    public static String marker() {
         return "stockade-marker-" + UUID.randomUUID().toString().replace("-", "");
     }
 
@@ -83,12 +136,12 @@ final class SandboxTesting {
      * A bash command that runs {@code sleep 1000} under argv[0] {@code marker}, so the process
      * can be found in /proc/PID/cmdline from the host.
      */
-    static String markedSleep(String marker) {
+    public static String markedSleep(String marker) {
         return "exec -a " + marker + " sleep 1000";
     }
 
     /** Host pids whose command line contains {@code marker} (this JVM excluded). */
-    static List<Long> hostPidsWithMarker(String marker) {
+    public static List<Long> hostPidsWithMarker(String marker) {
         byte[] needle = marker.getBytes(StandardCharsets.US_ASCII);
         long self = ProcessHandle.current().pid();
         List<Long> pids = new ArrayList<>();
@@ -130,7 +183,7 @@ final class SandboxTesting {
     }
 
     /** Polls {@code condition} until it holds or {@link #HANG_LIMIT} passes. */
-    static void awaitTrue(String what, BooleanSupplier condition) throws InterruptedException {
+    public static void awaitTrue(String what, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + HANG_LIMIT.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
@@ -141,7 +194,7 @@ final class SandboxTesting {
     }
 
     /** Direct children of this JVM that are zombies (state Z in /proc/PID/stat). */
-    static List<Long> zombieChildren() {
+    public static List<Long> zombieChildren() {
         long self = ProcessHandle.current().pid();
         List<Long> zombies = new ArrayList<>();
         try (DirectoryStream<Path> proc = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
@@ -166,7 +219,7 @@ final class SandboxTesting {
     }
 
     /** Open descriptors of this JVM. */
-    static int openFdCount() {
+    public static int openFdCount() {
         try (DirectoryStream<Path> fds = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
             int n = 0;
             for (Path ignored : fds) {
@@ -179,24 +232,24 @@ final class SandboxTesting {
     }
 
     /** Live direct children of this JVM. */
-    static List<ProcessHandle> children() {
+    public static List<ProcessHandle> children() {
         return ProcessHandle.current().children().filter(ProcessHandle::isAlive).toList();
     }
 
     /** The host's hostname, read without running anything. */
-    static String hostHostname() throws IOException {
+    public static String hostHostname() throws IOException {
         return Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
     }
 
-    static void assertContains(String haystack, String needle) {
+    public static void assertContains(String haystack, String needle) {
         assertTrue(haystack.contains(needle), "expected <" + needle + "> in <" + haystack + ">");
     }
 
     /** /usr/bin/python3, present on every machine the tests run on (Debian's python3). */
-    static final String PYTHON = "/usr/bin/python3";
+    public static final String PYTHON = "/usr/bin/python3";
 
     /** Runs a python3 program inside. */
-    static Output python(SandboxPolicy policy, String program, String... args) throws Exception {
+    public static Output python(SandboxPolicy policy, String program, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(PYTHON, "-c", program));
         cmd.addAll(List.of(args));
         return run(Sandbox.command(cmd).policy(policy));

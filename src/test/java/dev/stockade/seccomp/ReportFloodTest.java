@@ -1,9 +1,10 @@
-package dev.stockade.profile;
+package dev.stockade.seccomp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.stockade.testing.SandboxTesting;
 import dev.stockade.Sandbox;
 import dev.stockade.SandboxPolicy;
 import dev.stockade.SandboxedProcess;
@@ -11,7 +12,7 @@ import dev.stockade.SeccompAction;
 import dev.stockade.SeccompProfile;
 import dev.stockade.SeccompRule;
 import dev.stockade.Violation;
-import dev.stockade.profile.ProfileTesting.Output;
+import dev.stockade.testing.SandboxTesting.Output;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,7 +63,7 @@ class ReportFloodTest {
                 Integer.toString(calls), rule.syscall());
         SandboxPolicy policy = TrySyscall.policy(profile);
         AtomicLong peak = new AtomicLong(-1);
-        Output out = ProfileTesting.run(Sandbox.command(cmd).policy(policy),
+        Output out = SandboxTesting.run(Sandbox.command(cmd).policy(policy),
                 p -> samplePid1(p, peak));
         return new Flood(out, peak.get());
     }
@@ -73,7 +74,7 @@ class ReportFloodTest {
      */
     private static void samplePid1(SandboxedProcess p, AtomicLong peak) {
         Path status = Path.of("/proc", Integer.toString(p.sandboxPid()), "status");
-        long deadline = System.nanoTime() + ProfileTesting.HANG_LIMIT.toNanos();
+        long deadline = System.nanoTime() + SandboxTesting.HANG_LIMIT.toNanos();
         String name = null;
         while (p.isAlive() && System.nanoTime() < deadline) {
             try {
@@ -129,7 +130,7 @@ class ReportFloodTest {
 
     private static void checkFlood(Flood flood, SeccompRule rule, int errno, int calls) {
         Output out = flood.output();
-        ProfileTesting.assertExitedZero(out);
+        SandboxTesting.assertExitedZero(out);
         assertTrue(out.stdout().startsWith(rule.syscall() + " ret=-1 errno=" + errno + " "),
                 () -> "the last call was not denied with errno " + errno + ":\n" + out);
         List<Violation> violations = out.result().violations();

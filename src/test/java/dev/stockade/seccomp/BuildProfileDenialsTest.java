@@ -1,4 +1,4 @@
-package dev.stockade.profile;
+package dev.stockade.seccomp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.stockade.testing.SandboxTesting;
 import dev.stockade.Sandbox;
 import dev.stockade.SandboxPolicy;
 import dev.stockade.SeccompAction;
@@ -13,7 +14,7 @@ import dev.stockade.SeccompCondition;
 import dev.stockade.SeccompProfile;
 import dev.stockade.SeccompRule;
 import dev.stockade.Violation;
-import dev.stockade.profile.TrySyscall.Call;
+import dev.stockade.seccomp.TrySyscall.Call;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -194,7 +195,7 @@ class BuildProfileDenialsTest {
                     assertEquals(List.of(), violations, "report degrades to errno");
                 }
             }
-            case KILL_PROCESS, KILL_THREAD, TRAP -> assertEquals(ProfileTesting.SIGSYS,
+            case KILL_PROCESS, KILL_THREAD, TRAP -> assertEquals(SandboxTesting.SIGSYS,
                     filtered.signal(), () -> "expected SIGSYS:\n" + filtered.output());
             default -> fail("no check for action " + action + " of " + rule);
         }

@@ -1,8 +1,9 @@
-package dev.stockade.profile;
+package dev.stockade.seccomp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.stockade.testing.SandboxTesting;
 import dev.stockade.SandboxPolicy;
 import dev.stockade.SeccompProfile;
 import dev.stockade.testing.SandboxUser;
@@ -59,8 +60,8 @@ class SetIdGuardTest {
                 .seccomp(profile).allowSetIdFiles(allowSetId).build();
     }
 
-    private ProfileTesting.Output sh(SandboxPolicy policy, String script) throws Exception {
-        return ProfileTesting.run(policy, List.of("/bin/sh", "-c", script));
+    private SandboxTesting.Output sh(SandboxPolicy policy, String script) throws Exception {
+        return SandboxTesting.run(policy, List.of("/bin/sh", "-c", script));
     }
 
     private static int mode(Path file) throws IOException {
@@ -82,7 +83,7 @@ class SetIdGuardTest {
 
     @Test
     void withoutTheGuardTheCommandLeavesASetIdProgramOnTheHost() throws Exception {
-        ProfileTesting.Output out = sh(policy(SeccompProfile.defaults(), true),
+        SandboxTesting.Output out = sh(policy(SeccompProfile.defaults(), true),
                 "cp /bin/true planted && chmod 6755 planted && install -m 4755 /bin/true installed");
         assertEquals(0, out.exitCode(), out.toString());
         assertEquals(06755, mode(workspace.resolve("planted")));
@@ -92,7 +93,7 @@ class SetIdGuardTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("profiles")
     void ordinaryModesAndTheUmaskAreUntouched(String name) throws Exception {
-        ProfileTesting.Output out = sh(policy(profile(name), false),
+        SandboxTesting.Output out = sh(policy(profile(name), false),
                 "umask 027 && cp /bin/true a && chmod 755 a && touch b && chmod 0644 b"
                         + " && mkdir d && touch c && ./a"
                         + " && /usr/bin/python3 -c 'import os; os.chmod(\"b\", 0o600)'");
@@ -115,16 +116,16 @@ class SetIdGuardTest {
         Files.delete(archiveSource.resolve("tool"));
         Files.delete(archiveSource);
 
-        ProfileTesting.Output chmod = sh(policy, "cp /bin/true t && chmod u+s t");
+        SandboxTesting.Output chmod = sh(policy, "cp /bin/true t && chmod u+s t");
         assertEquals(1, chmod.exitCode(), chmod.toString());
         assertTrue(chmod.stderr().contains("Operation not permitted"), chmod.toString());
-        ProfileTesting.Output chmodGroup = sh(policy, "chmod 2755 t");
+        SandboxTesting.Output chmodGroup = sh(policy, "chmod 2755 t");
         assertEquals(1, chmodGroup.exitCode(), chmodGroup.toString());
 
         sh(policy, "cp -p " + HOST_SETUID + " copied");
         sh(policy, "install -m 4755 /bin/true installed");
         sh(policy, "mkdir x && tar -C x -xpf setid.tar");
-        ProfileTesting.Output python = sh(policy, "/usr/bin/python3 -c '"
+        SandboxTesting.Output python = sh(policy, "/usr/bin/python3 -c '"
                 + "import os\n"
                 + "for mode in (0o4755, 0o2755, 0o6755):\n"
                 + "    try:\n"

@@ -1,4 +1,4 @@
-package dev.stockade.policy;
+package dev.stockade.internal.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

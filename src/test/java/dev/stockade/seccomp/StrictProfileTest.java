@@ -1,4 +1,4 @@
-package dev.stockade.profile;
+package dev.stockade.seccomp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,7 +10,7 @@ import dev.stockade.SandboxPolicy;
 import dev.stockade.SeccompAction;
 import dev.stockade.SeccompProfile;
 import dev.stockade.Violation;
-import dev.stockade.profile.TrySyscall.Call;
+import dev.stockade.seccomp.TrySyscall.Call;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

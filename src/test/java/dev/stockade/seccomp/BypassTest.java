@@ -1,13 +1,14 @@
-package dev.stockade.profile;
+package dev.stockade.seccomp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
+import dev.stockade.testing.SandboxTesting;
 import dev.stockade.SandboxPolicy;
 import dev.stockade.SeccompProfile;
-import dev.stockade.profile.TrySyscall.Call;
+import dev.stockade.seccomp.TrySyscall.Call;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -38,7 +39,7 @@ class BypassTest {
         assertEquals("unshare", kernel.name());
 
         Call filtered = TrySyscall.call(build(), "--int80", "unshare");
-        assertEquals(ProfileTesting.SIGSYS, filtered.signal(),
+        assertEquals(SandboxTesting.SIGSYS, filtered.signal(),
                 () -> "expected SIGSYS:\n" + filtered.output());
     }
 
@@ -48,7 +49,7 @@ class BypassTest {
         Call kernel = TrySyscall.call(unfiltered(), "--int80", "getpid");
         assertFalse(kernel.killed(), () -> "without a filter:\n" + kernel.output());
         Call filtered = TrySyscall.call(build(), "--int80", "getpid");
-        assertEquals(ProfileTesting.SIGSYS, filtered.signal(),
+        assertEquals(SandboxTesting.SIGSYS, filtered.signal(),
                 () -> "expected SIGSYS:\n" + filtered.output());
     }
 
@@ -60,7 +61,7 @@ class BypassTest {
         assertEquals("unshare", kernel.name());
 
         Call filtered = TrySyscall.call(build(), "--x32", "unshare");
-        assertEquals(ProfileTesting.SIGSYS, filtered.signal(),
+        assertEquals(SandboxTesting.SIGSYS, filtered.signal(),
                 () -> "expected SIGSYS:\n" + filtered.output());
     }
 

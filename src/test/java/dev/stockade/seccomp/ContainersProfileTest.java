@@ -1,4 +1,4 @@
-package dev.stockade.oci;
+package dev.stockade.seccomp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
