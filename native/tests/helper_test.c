@@ -1,6 +1,7 @@
 /*
  * Tests of stockade-helper with real processes and the real kernel:
  *
+ *     helper_test --list     (the test names, one a line)
  *     helper_test <stockade-helper> <stk_probe> <test-name>     (or "all")
  *
  * Each test builds a SPEC frame, runs the helper on a socketpair (spec_writer.c) with
@@ -9,8 +10,8 @@
  * run inside the sandbox. Every test passes as root and as an unprivileged user; where the
  * two differ (ids, idmapped binds) the expectation follows getuid().
  *
- * To add a test: write `static void test_x(void)`, add it to `tests[]` at the end and its
- * name to STOCKADE_HELPER_TESTS in CMakeLists.txt.
+ * To add a test: write `static void test_x(void)` and add it to `tests[]` at the end; ctest
+ * makes an entry for every name `helper_test --list` prints (CMakeLists.txt).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -1714,8 +1715,13 @@ static const struct stk_test tests[] = {
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--list") == 0) {
+        stk_list_tests(tests, sizeof tests / sizeof tests[0]);
+        return 0;
+    }
     if (argc != 4) {
-        fprintf(stderr, "usage: helper_test <stockade-helper> <stk_probe> <test-name|all>\n");
+        fprintf(stderr, "usage: helper_test <stockade-helper> <stk_probe> <test-name|all>\n"
+                        "       helper_test --list\n");
         return 2;
     }
     helper = argv[1];

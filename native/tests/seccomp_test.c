@@ -1,6 +1,7 @@
 /*
  * Seccomp in the sandbox, with real processes and the real kernel:
  *
+ *     seccomp_test --list     (the test names, one a line)
  *     seccomp_test <stockade-helper> <try-syscall> <test-name>     (or "all")
  *
  * - REPORT rules: the command installs its filter with a listener, pid 1 answers each
@@ -13,8 +14,8 @@
  * without the filter. The filters are written by hand here, so these tests do not depend on
  * the Java side's compiler.
  *
- * To add a test: write `static void test_x(void)`, add it to `tests[]` at the end and its
- * name to STOCKADE_SECCOMP_TESTS in CMakeLists.txt.
+ * To add a test: write `static void test_x(void)` and add it to `tests[]` at the end; ctest
+ * makes an entry for every name `seccomp_test --list` prints (CMakeLists.txt).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -556,8 +557,13 @@ static const struct stk_test tests[] = {
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--list") == 0) {
+        stk_list_tests(tests, sizeof tests / sizeof tests[0]);
+        return 0;
+    }
     if (argc != 4) {
-        fprintf(stderr, "usage: seccomp_test <stockade-helper> <try-syscall> <test-name|all>\n");
+        fprintf(stderr, "usage: seccomp_test <stockade-helper> <try-syscall> <test-name|all>\n"
+                        "       seccomp_test --list\n");
         return 2;
     }
     helper = argv[1];

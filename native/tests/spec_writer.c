@@ -558,6 +558,13 @@ size_t stk_run_tests(const struct stk_test *tests, size_t count, const char *whi
     return ran;
 }
 
+void stk_list_tests(const struct stk_test *tests, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        printf("%s\n", tests[i].name);
+    }
+}
+
 void stk_describe_run(const struct run_result *r)
 {
     fprintf(stderr,

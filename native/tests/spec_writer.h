@@ -135,4 +135,8 @@ struct stk_test {
 size_t stk_run_tests(const struct stk_test *tests, size_t count, const char *which,
                      const int *failures);
 
+/* Prints every test's name, one a line, on stdout: `<driver> --list`, which CMake's
+ * listed_tests.cmake.in reads to make one ctest entry per test. */
+void stk_list_tests(const struct stk_test *tests, size_t count);
+
 #endif
