@@ -149,8 +149,10 @@ static int run(struct stk_plan *plan, struct stk_pty *pty, struct stk_error *err
         goto out;
     }
     /* Before the clone: pid 1 inherits the mask, so no sandbox signal reaches it before its
-     * own signalfd; the monitor's queue until its signalfd below. */
+     * own signalfd; the monitor's own wait, queued, for its signalfd below. */
     block_signals(&l, pty);
+    /* Once binds, channels and mask are in place: pid 1 starts with all of them and waits on
+     * the sync pipe until it is released. */
     if (clone_pid1(plan, pty, &l, &m, err) < 0) {
         goto out;
     }
