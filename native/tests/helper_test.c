@@ -1,6 +1,7 @@
 /*
  * Tests of stockade-helper with real processes and the real kernel:
  *
+ *     helper_test --list     (the test names, one a line)
  *     helper_test <stockade-helper> <stk_probe> <test-name>     (or "all")
  *
  * Each test builds a SPEC frame, runs the helper on a socketpair (spec_writer.c) with
@@ -9,8 +10,8 @@
  * run inside the sandbox. Every test passes as root and as an unprivileged user; where the
  * two differ (ids, idmapped binds) the expectation follows getuid().
  *
- * To add a test: write `static void test_x(void)`, add it to `tests[]` at the end and its
- * name to STOCKADE_HELPER_TESTS in CMakeLists.txt.
+ * To add a test: write `static void test_x(void)` and add it to `tests[]` at the end; ctest
+ * makes an entry for every name `helper_test --list` prints (CMakeLists.txt).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -1714,33 +1715,16 @@ static const struct stk_test tests[] = {
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: helper_test <stockade-helper> <stk_probe> <test-name|all>\n");
-        return 2;
-    }
-    helper = argv[1];
-    probe = argv[2];
-    if (helper[0] != '/' || probe[0] != '/') {
-        fprintf(stderr, "helper_test: give absolute paths (they are used inside the sandbox)\n");
-        return 2;
-    }
-    /* The tests judge the helper's output, not whatever umask or signal state CI left. */
-    umask(022);
-    /* The command runs as an unprivileged uid that may not be able to reach the build tree
-     * (a clone under /root is 0700), so it runs a copy in a directory everyone can read. */
-    static char probe_copy[4096];
-    if (copy_to_public_dir(probe, "stk_probe", probe_dir, sizeof probe_dir, probe_copy,
-                           sizeof probe_copy) != 0) {
-        return 2;
-    }
-    probe = probe_copy;
-    signal(SIGPIPE, SIG_IGN);
-    size_t ran = stk_run_tests(tests, sizeof tests / sizeof tests[0], argv[3], &failures);
-    unlink(probe_copy);
-    rmdir(probe_dir);
-    if (ran == 0) {
-        fprintf(stderr, "helper_test: no test named %s\n", argv[3]);
-        return 2;
-    }
-    return failures == 0 ? 0 : 1;
+    static const struct stk_test_driver driver = {
+        .name = "helper_test",
+        .tool_name = "stk_probe",
+        .tests = tests,
+        .count = sizeof tests / sizeof tests[0],
+        .failures = &failures,
+        .helper = &helper,
+        .tool = &probe,
+        .tool_dir = probe_dir,
+        .tool_dir_size = sizeof probe_dir,
+    };
+    return stk_test_main(&driver, argc, argv);
 }

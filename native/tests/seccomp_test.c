@@ -1,6 +1,7 @@
 /*
  * Seccomp in the sandbox, with real processes and the real kernel:
  *
+ *     seccomp_test --list     (the test names, one a line)
  *     seccomp_test <stockade-helper> <try-syscall> <test-name>     (or "all")
  *
  * - REPORT rules: the command installs its filter with a listener, pid 1 answers each
@@ -13,8 +14,8 @@
  * without the filter. The filters are written by hand here, so these tests do not depend on
  * the Java side's compiler.
  *
- * To add a test: write `static void test_x(void)`, add it to `tests[]` at the end and its
- * name to STOCKADE_SECCOMP_TESTS in CMakeLists.txt.
+ * To add a test: write `static void test_x(void)` and add it to `tests[]` at the end; ctest
+ * makes an entry for every name `seccomp_test --list` prints (CMakeLists.txt).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -556,29 +557,17 @@ static const struct stk_test tests[] = {
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: seccomp_test <stockade-helper> <try-syscall> <test-name|all>\n");
-        return 2;
-    }
-    helper = argv[1];
-    if (helper[0] != '/' || argv[2][0] != '/') {
-        fprintf(stderr, "seccomp_test: give absolute paths (they are used inside the sandbox)\n");
-        return 2;
-    }
-    umask(022);
-    /* The sandbox user may not reach the build tree: run a copy from a public directory. */
-    static char dir[4096], copy[4200];
-    if (copy_to_public_dir(argv[2], "try-syscall", dir, sizeof dir, copy, sizeof copy) != 0) {
-        return 2;
-    }
-    try_syscall = copy;
-    signal(SIGPIPE, SIG_IGN);
-    size_t ran = stk_run_tests(tests, sizeof tests / sizeof tests[0], argv[3], &failures);
-    unlink(copy);
-    rmdir(dir);
-    if (ran == 0) {
-        fprintf(stderr, "seccomp_test: no test named %s\n", argv[3]);
-        return 2;
-    }
-    return failures == 0 ? 0 : 1;
+    static char try_syscall_dir[4096];
+    static const struct stk_test_driver driver = {
+        .name = "seccomp_test",
+        .tool_name = "try-syscall",
+        .tests = tests,
+        .count = sizeof tests / sizeof tests[0],
+        .failures = &failures,
+        .helper = &helper,
+        .tool = &try_syscall,
+        .tool_dir = try_syscall_dir,
+        .tool_dir_size = sizeof try_syscall_dir,
+    };
+    return stk_test_main(&driver, argc, argv);
 }

@@ -558,6 +558,45 @@ size_t stk_run_tests(const struct stk_test *tests, size_t count, const char *whi
     return ran;
 }
 
+int stk_test_main(const struct stk_test_driver *d, int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "--list") == 0) {
+        for (size_t i = 0; i < d->count; i++) {
+            printf("%s\n", d->tests[i].name);
+        }
+        return 0;
+    }
+    if (argc != 4) {
+        fprintf(stderr, "usage: %s <stockade-helper> <%s> <test-name|all>\n       %s --list\n",
+                d->name, d->tool_name, d->name);
+        return 2;
+    }
+    if (argv[1][0] != '/' || argv[2][0] != '/') {
+        fprintf(stderr, "%s: give absolute paths (they are used inside the sandbox)\n", d->name);
+        return 2;
+    }
+    *d->helper = argv[1];
+    /* The tests judge the helper's output, not whatever umask or signal state CI left. */
+    umask(022);
+    /* The command runs as an unprivileged uid that may not be able to reach the build tree
+     * (a clone under /root is 0700), so it runs a copy in a directory everyone can read. */
+    static char copy[4200];
+    if (copy_to_public_dir(argv[2], d->tool_name, d->tool_dir, d->tool_dir_size, copy,
+                           sizeof copy) != 0) {
+        return 2;
+    }
+    *d->tool = copy;
+    signal(SIGPIPE, SIG_IGN);
+    size_t ran = stk_run_tests(d->tests, d->count, argv[3], d->failures);
+    unlink(copy);
+    rmdir(d->tool_dir);
+    if (ran == 0) {
+        fprintf(stderr, "%s: no test named %s\n", d->name, argv[3]);
+        return 2;
+    }
+    return *d->failures == 0 ? 0 : 1;
+}
+
 void stk_describe_run(const struct run_result *r)
 {
     fprintf(stderr,

@@ -135,4 +135,26 @@ struct stk_test {
 size_t stk_run_tests(const struct stk_test *tests, size_t count, const char *which,
                      const int *failures);
 
+/* A test driver (helper_test, seccomp_test) and where its main puts what it was given. */
+struct stk_test_driver {
+    const char *name;      /* the program, for messages */
+    const char *tool_name; /* the command its tests run inside the sandbox */
+    const struct stk_test *tests;
+    size_t count;
+    const int *failures; /* the driver's EXPECT count */
+    const char **helper; /* set to the stockade-helper path */
+    const char **tool;   /* set to the public copy of the tool */
+    char *tool_dir;      /* filled with the public directory holding that copy */
+    size_t tool_dir_size;
+};
+
+/*
+ * The drivers' main:
+ *     <driver> --list                                      the test names, one a line (CMake's
+ *                                                          listed_tests.cmake.in reads them)
+ *     <driver> <stockade-helper> <tool> <test-name|all>    runs them
+ * Returns the exit status: 0 all passed, 1 a test failed, 2 a usage or set-up error.
+ */
+int stk_test_main(const struct stk_test_driver *d, int argc, char **argv);
+
 #endif

@@ -11,13 +11,6 @@
 #include "seccomp.h"
 #include "status.h"
 
-static _Noreturn void fail(int status_fd, const struct stk_error *e)
-{
-    struct stk_record r = {.kind = STK_REC_ERROR, .error = *e};
-    stk_record_send(status_fd, &r, -1);
-    _exit(e->exit_code);
-}
-
 /* With REPORT fields the filter gets a listener, and pid 1 must hold it before anything runs
  * under the filter that could be notified: it is passed at once (spec.c refuses a REPORT for
  * sendmsg, the one call that must get through unanswered), then dropped here, so only pid 1
@@ -142,17 +135,17 @@ _Noreturn void stk_command_run(const struct stk_plan *p, int status_fd)
      * caller's terminal. */
     if (setsid() < 0) {
         stk_fail(&err, STK_STEP_SETSID, errno, "setsid");
-        fail(status_fd, &err);
+        stk_record_error_exit(status_fd, &err);
     }
     if (p->tty_fds != 0 && stk_pty_command_attach(p->tty_fds, p->pty_slave, &err) < 0) {
-        fail(status_fd, &err);
+        stk_record_error_exit(status_fd, &err);
     }
     if (chdir(spec->cwd) < 0) {
         stk_fail(&err, STK_STEP_CHDIR, errno, spec->cwd);
-        fail(status_fd, &err);
+        stk_record_error_exit(status_fd, &err);
     }
     if (set_limits(spec, &err) < 0 || close_fds(status_fd, &err) < 0) {
-        fail(status_fd, &err);
+        stk_record_error_exit(status_fd, &err);
     }
     /* pid 1 keeps its signals blocked to read them with sigwaitinfo; the command starts with
      * none blocked (dispositions are already default: nothing in the helper installs one). */
@@ -160,10 +153,10 @@ _Noreturn void stk_command_run(const struct stk_plan *p, int status_fd)
     sigemptyset(&none);
     if (sigprocmask(SIG_SETMASK, &none, NULL) < 0) {
         stk_fail(&err, STK_STEP_SIGPROCMASK, errno, "sigprocmask");
-        fail(status_fd, &err);
+        stk_record_error_exit(status_fd, &err);
     }
     if (stk_no_new_privs(&err) < 0) {
-        fail(status_fd, &err);
+        stk_record_error_exit(status_fd, &err);
     }
     /* Last before execve: every earlier step would otherwise run under the filters. The
      * guard goes first: it never notifies, and the profile's filter, with its listener, must be
@@ -171,12 +164,12 @@ _Noreturn void stk_command_run(const struct stk_plan *p, int status_fd)
     if (spec->guard_bpf != NULL &&
         (stk_seccomp_install(spec->guard_bpf, spec->guard_bpf_len, NULL, &err) < 0 ||
          stk_seccomp_verify(&err) < 0)) {
-        fail(status_fd, &err);
+        stk_record_error_exit(status_fd, &err);
     }
     if (spec->bpf != NULL &&
         (install_filter(p, status_fd, &err) < 0 || stk_seccomp_verify(&err) < 0)) {
-        fail(status_fd, &err);
+        stk_record_error_exit(status_fd, &err);
     }
     exec_program(p, &err);
-    fail(status_fd, &err);
+    stk_record_error_exit(status_fd, &err);
 }

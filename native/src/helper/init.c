@@ -28,13 +28,6 @@
 /* Everything here runs in a process cloned from the monitor without exec: async-signal-safe
  * calls only, no allocation. */
 
-static _Noreturn void report_error(int status_fd, const struct stk_error *e)
-{
-    struct stk_record r = {.kind = STK_REC_ERROR, .error = *e};
-    stk_record_send(status_fd, &r, -1);
-    _exit(e->exit_code);
-}
-
 /* Blocks until the monitor wrote the maps. EOF means the monitor died or gave up (it then
  * reports the error itself): leave without a word. */
 static void wait_for_release(int sync_fd)
@@ -153,7 +146,7 @@ static _Noreturn void command_failed(struct init_state *s, const struct stk_erro
     int status;
     while (waitpid(s->command, &status, 0) < 0 && errno == EINTR) {
     }
-    report_error(s->status_fd, e);
+    stk_record_error_exit(s->status_fd, e);
 }
 
 /* Forks the command and waits for its exec status, answering notifications meanwhile (the
@@ -166,13 +159,13 @@ static void start_command(struct init_state *s)
     /* SEQPACKET: one message per record, and one of them carries the listener fd. */
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, exec_status) < 0) {
         stk_fail(&err, STK_STEP_INIT, errno, "socketpair for the exec status");
-        report_error(s->status_fd, &err);
+        stk_record_error_exit(s->status_fd, &err);
     }
     s->start_ns = stk_now_ns();
     pid_t pid = stk_clone(SIGCHLD);
     if (pid < 0) {
         stk_fail(&err, STK_STEP_INIT, errno, "fork of the command");
-        report_error(s->status_fd, &err);
+        stk_record_error_exit(s->status_fd, &err);
     }
     if (pid == 0) {
         close(exec_status[0]);
@@ -355,7 +348,7 @@ _Noreturn void stk_init_run(struct stk_plan *p, int sync_fd, int status_fd)
     wait_for_release(sync_fd);
     struct stk_error err;
     if (setup(p, sync_fd, &err) < 0) {
-        report_error(status_fd, &err);
+        stk_record_error_exit(status_fd, &err);
     }
     /* The sandbox signals are blocked since the clone; read them from an fd so one poll
      * waits for them and for notifications together. */
@@ -365,7 +358,7 @@ _Noreturn void stk_init_run(struct stk_plan *p, int sync_fd, int status_fd)
     s.signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (s.signal_fd < 0) {
         stk_fail(&err, STK_STEP_INIT, errno, "signalfd");
-        report_error(status_fd, &err);
+        stk_record_error_exit(status_fd, &err);
     }
     start_command(&s);
     pid_t command = s.command;
@@ -379,7 +372,7 @@ _Noreturn void stk_init_run(struct stk_plan *p, int sync_fd, int status_fd)
             struct stk_error e;
             stk_fail(&e, STK_STEP_INIT, errno, "pidfd_open of the command");
             kill(command, SIGKILL);
-            report_error(status_fd, &e);
+            stk_record_error_exit(status_fd, &e);
         }
     }
     struct stk_record started = {.kind = STK_REC_STARTED, .command_pid = command};

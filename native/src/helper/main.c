@@ -41,12 +41,6 @@ static int sanitize_process(unsigned int first_fd_to_close)
     return 0;
 }
 
-static int fail(const struct stk_error *e)
-{
-    stk_send_error(STK_CONTROL_FD, e);
-    return e->exit_code;
-}
-
 /* Reads the one SPEC frame. Transport problems are step "protocol" (EPROTO), everything about
  * the content step "spec". */
 static int read_spec(struct stk_spec *spec, struct stk_error *err)
@@ -86,6 +80,24 @@ static int read_spec(struct stk_spec *spec, struct stk_error *err)
     return rc;
 }
 
+/* Run mode, fd 3 present: returns 0 after EXITED was sent, or -1 with the error to send. */
+static int run_sandbox(struct stk_error *err)
+{
+    if (sanitize_process(STK_CONTROL_FD + 1) < 0) {
+        return stk_fail(err, STK_STEP_CLOSE_FDS, errno, "close_range / opening /dev/null on fds 0-2");
+    }
+    if (fcntl(STK_CONTROL_FD, F_SETFD, FD_CLOEXEC) < 0) {
+        return stk_fail(err, STK_STEP_CLOSE_FDS, errno, "FD_CLOEXEC on the control socket");
+    }
+    struct stk_spec spec;
+    if (read_spec(&spec, err) < 0) {
+        return -1;
+    }
+    int rc = stk_monitor_run(&spec, err);
+    stk_spec_free(&spec);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     /* The JVM executes us as /proc/self/fd/N (the verified file, not a path someone could
@@ -110,19 +122,11 @@ int main(int argc, char **argv)
         return 2;
     }
     struct stk_error err;
-    if (sanitize_process(STK_CONTROL_FD + 1) < 0) {
-        stk_fail(&err, STK_STEP_CLOSE_FDS, errno, "close_range / opening /dev/null on fds 0-2");
-        return fail(&err);
+    if (run_sandbox(&err) < 0) {
+        /* The run's one ERROR frame, whichever process failed: pid 1's and the command's errors
+         * reach the monitor as records first (status.h), the monitor's come back up to here. */
+        stk_send_error(STK_CONTROL_FD, &err);
+        return err.exit_code;
     }
-    if (fcntl(STK_CONTROL_FD, F_SETFD, FD_CLOEXEC) < 0) {
-        stk_fail(&err, STK_STEP_CLOSE_FDS, errno, "FD_CLOEXEC on the control socket");
-        return fail(&err);
-    }
-    struct stk_spec spec;
-    if (read_spec(&spec, &err) < 0) {
-        return fail(&err);
-    }
-    int rc = stk_monitor_run(&spec);
-    stk_spec_free(&spec);
-    return rc;
+    return 0;
 }

@@ -1,16 +1,18 @@
 /*
  * The monitor: the helper process itself, outside every new namespace. It clones the
  * sandbox's pid 1, writes its maps, relays its reports to the control socket as STARTED /
- * ERROR / EXITED, enforces the timeout, and kills the sandbox on a KILL request or when the
- * control socket closes.
+ * EXITED, enforces the timeout, and kills the sandbox on a KILL request or when the control
+ * socket closes (the watching is in monitor_loop.c).
  */
 #ifndef STK_MONITOR_H
 #define STK_MONITOR_H
 
+#include "error.h"
 #include "spec.h"
 
-/* Runs one sandbox for spec; returns the helper's exit code (0 after EXITED, else the ERROR's
- * exit code). Exactly one of ERROR, or STARTED followed by EXITED, is sent on fd 3. */
-int stk_monitor_run(const struct stk_spec *spec);
+/* Runs one sandbox for spec. Returns 0 after STARTED and EXITED were sent on fd 3, or -1 with
+ * the set-up error in *err, which the caller sends as the one ERROR (then nothing else was
+ * sent). */
+int stk_monitor_run(const struct stk_spec *spec, struct stk_error *err);
 
 #endif

@@ -179,7 +179,7 @@ static void probe_landlock(void)
     printf("landlock=yes abi=%ld\n", abi);
 }
 
-/* What the helper does for a root caller's binds (mounts.c), on the working directory. */
+/* What the helper does for a root caller's binds (binds.c), on the working directory. */
 static void probe_idmapped_mounts(void)
 {
     if (getuid() != 0) {

@@ -81,3 +81,10 @@ int stk_record_receive(int sock, struct stk_record *r, int *received_fd, bool wa
     r->error.detail[sizeof r->error.detail - 1] = '\0';
     return 1;
 }
+
+_Noreturn void stk_record_error_exit(int sock, const struct stk_error *e)
+{
+    struct stk_record r = {.kind = STK_REC_ERROR, .error = *e};
+    stk_record_send(sock, &r, -1);
+    _exit(e->exit_code);
+}

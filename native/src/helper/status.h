@@ -54,4 +54,9 @@ int stk_record_send(int sock, const struct stk_record *r, int pass_fd);
  * set. Async-signal-safe. */
 int stk_record_receive(int sock, struct stk_record *r, int *received_fd, bool wait);
 
+/* The one way pid 1 and the command's process report a failed step: an ERROR record to the
+ * process above them (which relays it; the monitor's own errors go up to main.c, which writes
+ * the run's one ERROR frame), then _exit with the step's exit code. Async-signal-safe. */
+_Noreturn void stk_record_error_exit(int sock, const struct stk_error *e);
+
 #endif

@@ -1,0 +1,308 @@
+#include "monitor_loop.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "frame.h"
+#include "plan.h"
+#include "pty.h"
+#include "signals.h"
+#include "stockade.h"
+#include "sys.h"
+
+#ifndef PIDFD_SIGNAL_PROCESS_GROUP
+#define PIDFD_SIGNAL_PROCESS_GROUP (1U << 2) /* Linux 6.9, uapi/linux/pidfd.h */
+#endif
+
+/* Without a pid namespace nothing holds the sandbox together: the command's process group
+ * is killed through its pidfd (never by pid number: pid 1 may have reaped it, and the number
+ * may belong to someone else by now). Kernels before 6.9 lack PIDFD_SIGNAL_PROCESS_GROUP: the
+ * command alone is killed there. */
+static void kill_command_group(const struct stk_monitor *m)
+{
+    if (m->command_pidfd < 0) {
+        return;
+    }
+    if (pidfd_send_signal(m->command_pidfd, SIGKILL, NULL, PIDFD_SIGNAL_PROCESS_GROUP) < 0 &&
+        errno == EINVAL) {
+        pidfd_send_signal(m->command_pidfd, SIGKILL, NULL, 0);
+    }
+}
+
+static void kill_now(struct stk_monitor *m)
+{
+    kill_command_group(m);
+    pidfd_send_signal(m->pidfd, SIGKILL, NULL, 0);
+    m->killed_by_us = true;
+    m->kill_at = 0;
+}
+
+/* SIGTERM to every process in the sandbox (pid 1 does it from inside), SIGKILL after the
+ * grace. Before the command runs there is nothing to be graceful with. */
+static void terminate(struct stk_monitor *m)
+{
+    uint64_t grace_ns = m->plan->spec->kill_grace_ms * 1000000ull;
+    if (!m->started || grace_ns == 0) {
+        kill_now(m);
+        return;
+    }
+    pidfd_send_signal(m->pidfd, STK_SIG_TERMINATE, NULL, 0);
+    if (m->kill_at == 0) {
+        m->kill_at = stk_now_ns() + grace_ns;
+    }
+}
+
+static void on_record(struct stk_monitor *m, const struct stk_record *r, int passed_fd)
+{
+    switch (r->kind) {
+    case STK_REC_STARTED:
+        if (m->started || m->failed) {
+            break;
+        }
+        if (!m->plan->new_pid) {
+            m->command_pidfd = passed_fd;
+            passed_fd = -1;
+        }
+        m->command_pid = r->command_pid;
+        m->start_ns = stk_now_ns();
+        if (m->plan->spec->timeout_ms != 0) {
+            m->timeout_at = m->start_ns + m->plan->spec->timeout_ms * 1000000ull;
+        }
+        if (stk_send_started(STK_CONTROL_FD, (int32_t)m->pid1, r->command_pid) < 0) {
+            /* Nobody to report to: the sandbox must not outlive its owner. */
+            m->control_fd = -1;
+            m->flags |= STK_EXIT_KILLED;
+            kill_now(m);
+        }
+        m->started = true;
+        break;
+    case STK_REC_ERROR:
+        if (!m->started && !m->failed) {
+            m->failed = true;
+            m->error = r->error;
+        }
+        break;
+    case STK_REC_VIOLATION:
+        /* pid 1 sends these only after STARTED and before EXITED, at most two per syscall. */
+        if (m->started && !m->exited && m->control_fd >= 0) {
+            struct stk_violation_report v = {
+                .nr = r->violation.nr,
+                .err = r->violation.err,
+                .count = r->violation.count,
+                .pid = r->violation.pid,
+            };
+            memcpy(v.args, r->violation.args, sizeof v.args);
+            if (stk_send_violation(STK_CONTROL_FD, &v) < 0) {
+                /* Nobody to report to: the sandbox must not outlive its owner. */
+                m->control_fd = -1;
+                m->flags |= STK_EXIT_KILLED;
+                kill_now(m);
+            }
+        }
+        break;
+    case STK_REC_EXITED:
+        if (m->started && !m->exited) {
+            m->exited = true;
+            m->exit_record = *r;
+        }
+        break;
+    default:
+        break;
+    }
+    if (passed_fd >= 0) {
+        close(passed_fd);
+    }
+}
+
+static void read_records(struct stk_monitor *m)
+{
+    while (m->status_fd >= 0) {
+        struct stk_record r;
+        int passed_fd;
+        int n = stk_record_receive(m->status_fd, &r, &passed_fd, false);
+        if (n == 1) {
+            on_record(m, &r, passed_fd);
+            continue;
+        }
+        if (n < 0 && errno == EAGAIN) {
+            return;
+        }
+        close(m->status_fd); /* EOF, or a broken channel: pid 1 is gone either way */
+        m->status_fd = -1;
+    }
+}
+
+static void on_control(struct stk_monitor *m)
+{
+    uint32_t mode = 0;
+    enum stk_control_result r;
+    while ((r = stk_control_read(m->control_fd, &m->control, &mode)) == STK_CONTROL_KILL) {
+        if (!m->exited) {
+            m->flags |= STK_EXIT_KILLED;
+        }
+        if (mode == STK_KILL_NOW) {
+            kill_now(m);
+        } else {
+            terminate(m);
+        }
+    }
+    if (r == STK_CONTROL_EOF || r == STK_CONTROL_BAD) {
+        /* The JVM died or closed the socket (DESIGN rule 6), or sent garbage: kill at once. */
+        m->control_fd = -1;
+        if (!m->exited) {
+            m->flags |= STK_EXIT_KILLED;
+        }
+        kill_now(m);
+    }
+}
+
+static void on_signal(struct stk_monitor *m)
+{
+    struct signalfd_siginfo si;
+    while (read(m->signal_fd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGWINCH) {
+            /* The kernel signals the pty's foreground process group itself. */
+            stk_pty_monitor_resize(m->pty);
+        } else if (!m->started) {
+            kill_now(m);
+        } else if (!m->exited) {
+            pidfd_send_signal(m->pidfd, (int)si.ssi_signo, NULL, 0);
+        }
+    }
+}
+
+static void on_deadlines(struct stk_monitor *m)
+{
+    uint64_t now = stk_now_ns();
+    if (m->timeout_at != 0 && now >= m->timeout_at) {
+        m->timeout_at = 0;
+        if (!m->exited) {
+            m->flags |= STK_EXIT_TIMED_OUT;
+            terminate(m);
+        }
+    }
+    if (m->kill_at != 0 && now >= m->kill_at) {
+        kill_now(m);
+    }
+}
+
+static int poll_timeout_ms(const struct stk_monitor *m)
+{
+    uint64_t next = 0;
+    if (m->timeout_at != 0) {
+        next = m->timeout_at;
+    }
+    if (m->kill_at != 0 && (next == 0 || m->kill_at < next)) {
+        next = m->kill_at;
+    }
+    if (next == 0) {
+        return -1;
+    }
+    uint64_t now = stk_now_ns();
+    if (next <= now) {
+        return 0;
+    }
+    uint64_t ms = (next - now + 999999u) / 1000000u;
+    return ms > 60000 ? 60000 : (int)ms;
+}
+
+/* Runs until pid 1 has exited. */
+void stk_monitor_loop(struct stk_monitor *m)
+{
+    for (;;) {
+        struct pollfd fds[7] = {
+            {.fd = m->pidfd, .events = POLLIN},
+            {.fd = m->status_fd, .events = POLLIN},
+            {.fd = m->control_fd, .events = POLLIN},
+            {.fd = m->signal_fd, .events = POLLIN},
+        };
+        nfds_t count = 4;
+        if (m->pty->tty_fds != 0) {
+            stk_pty_monitor_poll_fds(m->pty, &fds[4]);
+            count = 7;
+        }
+        int n = poll(fds, count, poll_timeout_ms(m));
+        if (n < 0 && errno != EINTR) {
+            /* Cannot watch the sandbox any more: it must not run unwatched. stk_monitor_finish()
+             * then waits for pid 1 to die. */
+            kill_now(m);
+            return;
+        }
+        if (n > 0) {
+            if (fds[1].revents != 0) {
+                read_records(m);
+            }
+            if (fds[2].revents != 0 && m->control_fd >= 0) {
+                on_control(m);
+            }
+            if (fds[3].revents != 0) {
+                on_signal(m);
+            }
+            if (count == 7) {
+                stk_pty_monitor_relay(m->pty, &fds[4]);
+            }
+        }
+        on_deadlines(m);
+        if (fds[0].revents != 0) {
+            return;
+        }
+    }
+}
+
+int stk_monitor_finish(struct stk_monitor *m, struct stk_error *err)
+{
+    read_records(m); /* what pid 1 wrote before it exited */
+    int status = 0;
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    while (wait4(m->pid1, &status, 0, &ru) < 0 && errno == EINTR) {
+    }
+    /* Without a pid namespace the command outlives a killed pid 1; it must not outlive the
+     * sandbox. (After a normal exit it is reaped already: ESRCH.) */
+    kill_command_group(m);
+    /* Everything the command wrote reaches the caller before EXITED, and the caller's terminal
+     * is back in its own mode before the caller hears the sandbox ended. */
+    stk_pty_monitor_drain(m->pty);
+    stk_pty_monitor_restore(m->pty);
+    if (m->failed) {
+        *err = m->error;
+        return -1;
+    }
+    if (!m->started) {
+        stk_fail(err, STK_STEP_INIT, m->killed_by_us ? ECANCELED : ECHILD,
+                 "pid 1 ended during set-up without a report: ");
+        if (WIFSIGNALED(status)) {
+            stk_error_append(err, "signal ");
+            stk_error_append_u64(err, (uint64_t)WTERMSIG(status));
+        } else {
+            stk_error_append(err, "exit status ");
+            stk_error_append_u64(err, (uint64_t)WEXITSTATUS(status));
+        }
+        return -1;
+    }
+    struct stk_exit_report x = {.flags = m->flags};
+    if (m->exited) {
+        x.wait_status = m->exit_record.wait_status;
+        x.wall_time_ns = m->exit_record.wall_time_ns;
+        x.user_cpu_us = m->exit_record.user_cpu_us;
+        x.sys_cpu_us = m->exit_record.sys_cpu_us;
+        x.max_rss_kb = m->exit_record.max_rss_kb;
+    } else {
+        /* pid 1 was killed (by us, or by its parent-death signal) before it could report:
+         * the command died with it, by SIGKILL. */
+        x.wait_status = WIFSIGNALED(status) ? (status & 0x7f) : SIGKILL;
+        x.wall_time_ns = stk_now_ns() - m->start_ns;
+        x.user_cpu_us = (uint64_t)ru.ru_utime.tv_sec * 1000000u + (uint64_t)ru.ru_utime.tv_usec;
+        x.sys_cpu_us = (uint64_t)ru.ru_stime.tv_sec * 1000000u + (uint64_t)ru.ru_stime.tv_usec;
+        x.max_rss_kb = (uint64_t)ru.ru_maxrss;
+    }
+    stk_send_exited(STK_CONTROL_FD, &x);
+    return 0;
+}

@@ -1,0 +1,51 @@
+/*
+ * The monitor once pid 1 is released: it relays pid 1's records to the control socket
+ * (STARTED, VIOLATION, EXITED), forwards signals, enforces the timeout and the kill grace,
+ * kills the sandbox on a KILL frame or when the control socket closes, and finally reaps pid 1.
+ * monitor.c sets up what it watches.
+ */
+#ifndef STK_MONITOR_LOOP_H
+#define STK_MONITOR_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "frame.h"
+#include "plan.h"
+#include "pty.h"
+#include "status.h"
+
+struct stk_monitor {
+    const struct stk_plan *plan;
+    pid_t pid1;
+    int pidfd;
+    int status_fd;     /* pid 1's records (SOCK_SEQPACKET); -1 after EOF */
+    int command_pidfd; /* without NEWPID only: the command, passed by pid 1; else -1 */
+    int control_fd;    /* -1 once closed by the peer or broken */
+    int signal_fd;
+    struct stk_control_reader control;
+    struct stk_pty *pty; /* the relay when the caller's stdio is a terminal (pty.h) */
+
+    bool started;      /* STARTED sent */
+    bool exited;       /* pid 1 reported the command's exit */
+    bool failed;       /* pid 1 reported a set-up error */
+    bool killed_by_us; /* SIGKILL sent to pid 1 */
+    int32_t command_pid;
+    uint32_t flags; /* STK_EXIT_* */
+    uint64_t start_ns;
+    uint64_t timeout_at; /* 0 = none */
+    uint64_t kill_at;    /* 0 = none */
+    struct stk_record exit_record;
+    struct stk_error error;
+};
+
+/* Runs until pid 1 has exited (its pidfd is readable). */
+void stk_monitor_loop(struct stk_monitor *m);
+
+/* Reaps pid 1 and ends the exchange: returns 0 after sending EXITED, or -1 with the set-up
+ * error (pid 1's, or step "init" when pid 1 ended without a report) for the caller to send. */
+int stk_monitor_finish(struct stk_monitor *m, struct stk_error *err);
+
+#endif
