@@ -3,25 +3,13 @@ package dev.stockade.internal;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Puts libstockade.so and stockade-helper where they can be loaded and executed: either the
@@ -52,18 +40,11 @@ final class NativeInstaller {
     static final String LIBRARY_PROPERTY = "stockade.library";
     static final String HELPER_PROPERTY = "stockade.helper";
 
-    private static final Set<PosixFilePermission> OWNER_ONLY =
-            PosixFilePermissions.fromString("rwx------");
-    private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY_ATTRIBUTE =
-            PosixFilePermissions.asFileAttribute(OWNER_ONLY);
-    private static final int GROUP_OR_OTHER_WRITE = 0022;
-    private static final int PERMISSION_BITS = 07777;
     private static final int ELF_HEADER_BYTES = 20;
     private static final int O_RDONLY = 0;
     private static final int O_NONBLOCK = 04000;
     /** The helper's descriptor must stay clear of 0..3, which each spawn's dup2s overwrite. */
     private static final int FIRST_KEPT_FD = 4;
-    private static final int DIRECTORY_HASH_HEX_DIGITS = 16;
 
     /** Reads a classpath resource; {@code null} when the jar does not have it. */
     @FunctionalInterface
@@ -171,7 +152,7 @@ final class NativeInstaller {
                 bytes = readInstalled(LIBRARY_PROPERTY, library);
                 target = privateDirectory(Map.of(LIBRARY, bytes));
             }
-            Path copy = place(target, "libstockade-" + index + ".so", bytes);
+            Path copy = NativeCache.place(target, "libstockade-" + index + ".so", bytes);
             checkMountAllowsExec(copy, LIBRARY_PROPERTY);
             return copy;
         }
@@ -226,7 +207,7 @@ final class NativeInstaller {
             }
             if (helperHash == null) {
                 checkElf(what, content, HELPER_PROPERTY);
-            } else if (!MessageDigest.isEqual(sha256(content), helperHash)) {
+            } else if (!MessageDigest.isEqual(NativeCache.sha256(content), helperHash)) {
                 throw new NativeLoadException(what + " changed after it was checked (its"
                         + " SHA-256 is not the jar's): something else is writing the native"
                         + " cache; retry, or set XDG_CACHE_HOME to a directory only this JVM"
@@ -254,13 +235,13 @@ final class NativeInstaller {
         Path directory = extracted.isEmpty() ? null : privateDirectory(extracted);
 
         Path library = libraryOverride != null ? installed(LIBRARY_PROPERTY, libraryOverride)
-                : place(directory, LIBRARY, extracted.get(LIBRARY));
+                : NativeCache.place(directory, LIBRARY, extracted.get(LIBRARY));
         Path helper = helperOverride != null ? installed(HELPER_PROPERTY, helperOverride)
-                : place(directory, HELPER, extracted.get(HELPER));
+                : NativeCache.place(directory, HELPER, extracted.get(HELPER));
         checkExecutable(helper, HELPER_PROPERTY);
         checkMountAllowsExec(library, LIBRARY_PROPERTY);
         return new Installation(library, helper, directory, extracted.get(LIBRARY),
-                helperOverride == null ? sha256(extracted.get(HELPER)) : null);
+                helperOverride == null ? NativeCache.sha256(extracted.get(HELPER)) : null);
     }
 
     private byte[] resource(String name) {
@@ -299,7 +280,7 @@ final class NativeInstaller {
         String problem;
         try {
             real = path.toRealPath();
-            int self = filesystemUid();
+            int self = NativeCache.filesystemUid();
             problem = SecurePath.directoryProblem(real.getParent(), self);
             if (problem == null) {
                 problem = SecurePath.fileProblem(real, self);
@@ -386,192 +367,25 @@ final class NativeInstaller {
         if (base != null) {
             try {
                 if (!Files.isDirectory(base)) {
-                    Files.createDirectories(base, OWNER_ONLY_ATTRIBUTE);
+                    Files.createDirectories(base, NativeCache.OWNER_ONLY_ATTRIBUTE);
                 }
                 // XDG_CACHE_HOME or ~/.cache may be a link (say, to another disk); what is
                 // checked, and used from here on, is where it leads.
                 root = base.toRealPath().resolve(cacheRoot.getFileName());
             } catch (IOException e) {
-                throw cannotCreate(base, e);
+                throw NativeCache.cannotCreate(base, e);
             }
         }
-        Path directory = root.resolve(version + "-" + contentHash(files));
+        Path directory = root.resolve(version + "-" + NativeCache.contentHash(files));
         // A noexec mount is the likelier problem and has the clearer fix, so it is named first.
         String first = files.containsKey(HELPER) ? HELPER : LIBRARY;
         checkMountAllowsExec(directory.resolve(first),
                 first.equals(HELPER) ? HELPER_PROPERTY : LIBRARY_PROPERTY);
         if (base != null) {
-            checkParents(root);
+            NativeCache.checkParents(root);
         }
-        ensurePrivateDirectory(root);
-        ensurePrivateDirectory(directory);
+        NativeCache.ensurePrivateDirectory(root);
+        NativeCache.ensurePrivateDirectory(directory);
         return directory;
-    }
-
-    /** Everything above the cache root, from / down: see {@link SecurePath}. */
-    private static void checkParents(Path root) {
-        String problem;
-        try {
-            problem = SecurePath.directoryProblem(root.getParent(), filesystemUid());
-        } catch (IOException e) {
-            throw cannotCreate(root.getParent(), e);
-        }
-        if (problem != null) {
-            throw new NativeLoadException("refusing native cache directory " + root + ": "
-                    + problem + ", so another user could replace the natives in it: set"
-                    + " XDG_CACHE_HOME to a directory that only you and root can change, like"
-                    + " every directory above it");
-        }
-    }
-
-    private static void ensurePrivateDirectory(Path directory) {
-        try {
-            Files.createDirectory(directory, OWNER_ONLY_ATTRIBUTE);
-            // The creation mode went through the umask, which may have taken our own bits.
-            Files.setPosixFilePermissions(directory, OWNER_ONLY);
-        } catch (FileAlreadyExistsException e) {
-            // Made earlier, by us, by another JVM or by someone else: the check below decides.
-        } catch (IOException e) {
-            throw cannotCreate(directory, e);
-        }
-        checkPrivate(directory);
-    }
-
-    /** The cache's own levels are looked at, and used, without following links. */
-    static void checkPrivate(Path directory) {
-        if (Files.isSymbolicLink(directory)) {
-            throw new NativeLoadException("refusing native cache directory " + directory
-                    + ": it is a symbolic link, and whoever can change a link decides what"
-                    + " gets loaded: remove it, or set XDG_CACHE_HOME to a directory of your"
-                    + " own");
-        }
-        Map<String, Object> attributes;
-        try {
-            attributes = Files.readAttributes(directory, "unix:uid,mode",
-                    LinkOption.NOFOLLOW_LINKS);
-        } catch (IOException e) {
-            throw cannotCreate(directory, e);
-        }
-        if (!Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)) {
-            throw new NativeLoadException("native cache " + directory + " exists but is not a"
-                    + " directory: remove it, or set XDG_CACHE_HOME to another location");
-        }
-        int owner = (Integer) attributes.get("uid");
-        int mode = (Integer) attributes.get("mode") & PERMISSION_BITS;
-        int self = filesystemUid();
-        if (owner != self) {
-            throw new NativeLoadException("refusing native cache directory " + directory
-                    + ": it is owned by uid " + owner + ", not by this user (uid " + self
-                    + "); remove it, or set XDG_CACHE_HOME to a directory of your own");
-        }
-        if ((mode & GROUP_OR_OTHER_WRITE) != 0) {
-            throw new NativeLoadException("refusing native cache directory " + directory
-                    + ": it is writable by group or others (mode 0" + Integer.toOctalString(mode)
-                    + "); run chmod 700 " + directory + ", or set XDG_CACHE_HOME to a private"
-                    + " directory");
-        }
-    }
-
-    private static NativeLoadException cannotCreate(Path directory, IOException e) {
-        return new NativeLoadException("cannot create or read the native cache directory "
-                + directory + " (" + e + "): set XDG_CACHE_HOME to a writable directory, or set -D"
-                + LIBRARY_PROPERTY + " and -D" + HELPER_PROPERTY + " to installed copies", e);
-    }
-
-    /**
-     * Writes {@code bytes} to {@code directory/name} unless an intact copy is there already.
-     * The rename is atomic: a concurrent loader sees the old complete file or the new one.
-     */
-    static Path place(Path directory, String name, byte[] bytes) {
-        Path target = directory.resolve(name);
-        byte[] wanted = sha256(bytes);
-        if (isIntact(target, wanted)) {
-            return target;
-        }
-        Path temporary = null;
-        try {
-            temporary = Files.createTempFile(directory, "." + name + ".", ".tmp", OWNER_ONLY_ATTRIBUTE);
-            Files.write(temporary, bytes);
-            Files.setPosixFilePermissions(temporary, OWNER_ONLY);
-            Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE);
-            temporary = null;
-        } catch (IOException e) {
-            throw new NativeLoadException("cannot write " + target + " (" + e + "): set"
-                    + " XDG_CACHE_HOME to a writable directory, or set -D" + LIBRARY_PROPERTY
-                    + " and -D" + HELPER_PROPERTY + " to installed copies", e);
-        } finally {
-            if (temporary != null) {
-                try {
-                    Files.deleteIfExists(temporary);
-                } catch (IOException ignored) {
-                    // The failure being reported is the one that matters.
-                }
-            }
-        }
-        return target;
-    }
-
-    private static boolean isIntact(Path file, byte[] wantedHash) {
-        try {
-            if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)
-                    || !Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS)
-                            .equals(OWNER_ONLY)
-                    || !Files.getAttribute(file, "unix:uid", LinkOption.NOFOLLOW_LINKS)
-                            .equals(filesystemUid())) {
-                return false;
-            }
-            // O_NOFOLLOW: the hash is of the file just looked at, never of a link's target.
-            try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
-                return MessageDigest.isEqual(sha256(in.readAllBytes()), wantedHash);
-            }
-        } catch (IOException e) {
-            return false; // unreadable: replace it
-        }
-    }
-
-    /** SHA-256 over every file's name, length and content, in order; the first 16 hex digits. */
-    static String contentHash(Map<String, byte[]> files) {
-        MessageDigest digest = newSha256();
-        for (Map.Entry<String, byte[]> file : files.entrySet()) {
-            digest.update(file.getKey().getBytes(StandardCharsets.UTF_8));
-            digest.update((byte) 0);
-            digest.update(ByteBuffer.allocate(Long.BYTES).putLong(file.getValue().length).array());
-            digest.update(file.getValue());
-        }
-        return HexFormat.of().formatHex(digest.digest()).substring(0, DIRECTORY_HASH_HEX_DIGITS);
-    }
-
-    static byte[] sha256(byte[] bytes) {
-        return newSha256().digest(bytes);
-    }
-
-    private static MessageDigest newSha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java platform has SHA-256", e);
-        }
-    }
-
-    /**
-     * The uid new files get (the filesystem uid), from /proc/self/status: the native library,
-     * which could ask the kernel directly, is what is being installed. The line reads
-     * "Uid: real effective saved filesystem".
-     */
-    static int filesystemUid() {
-        try {
-            List<String> lines = Files.readAllLines(Path.of("/proc/self/status"),
-                    StandardCharsets.US_ASCII);
-            for (String line : lines) {
-                if (line.startsWith("Uid:")) {
-                    return Integer.parseInt(line.substring(4).trim().split("\\s+")[3]);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            throw new NativeLoadException("cannot read this process's uid from /proc/self/status ("
-                    + e + "): Stockade needs /proc mounted", e);
-        }
-        throw new NativeLoadException("/proc/self/status has no Uid line: Stockade needs /proc"
-                + " mounted");
     }
 }

@@ -90,7 +90,7 @@ class NativeLoaderTest {
     }
 
     private static String sha256Hex(byte[] bytes) {
-        return java.util.HexFormat.of().formatHex(NativeInstaller.sha256(bytes));
+        return java.util.HexFormat.of().formatHex(NativeCache.sha256(bytes));
     }
 
     private static Set<PosixFilePermission> mode(Path path) throws IOException {
@@ -108,7 +108,7 @@ class NativeLoaderTest {
 
         Path directory = installed.library().getParent();
         assertEquals(root, directory.getParent());
-        String hash = NativeInstaller.contentHash(bothNatives());
+        String hash = NativeCache.contentHash(bothNatives());
         assertTrue(hash.matches("[0-9a-f]{16}"), hash);
         assertEquals(NativeLoader.VERSION + "-" + hash, directory.getFileName().toString());
         assertEquals(directory.resolve("libstockade.so"), installed.library());
@@ -202,7 +202,7 @@ class NativeLoaderTest {
         Path helperPath = NativeLoader.helperPath();
         assertTrue(helperPath.isAbsolute());
         assertTrue(Files.isExecutable(helperPath), helperPath.toString());
-        assertEquals(NativeBridge.getuid(), NativeInstaller.filesystemUid());
+        assertEquals(NativeBridge.getuid(), NativeCache.filesystemUid());
     }
 
     /** Spawns run the descriptor kept on the verified helper, numbered clear of 0..3. */
@@ -416,7 +416,7 @@ class NativeLoaderTest {
                     Map.of("XDG_CACHE_HOME", cache.toString())));
         }
         Path expectedDirectory = cache.resolve("stockade")
-                .resolve(NativeLoader.VERSION + "-" + NativeInstaller.contentHash(bothNatives()));
+                .resolve(NativeLoader.VERSION + "-" + NativeCache.contentHash(bothNatives()));
         for (Process jvm : jvms) {
             ChildResult result = finish(jvm);
             assertEquals(0, result.exitCode(), result.stdout() + result.stderr());
@@ -538,7 +538,7 @@ class NativeLoaderTest {
 
     @Test
     void aCacheDirectoryOwnedBySomeoneElseIsRefused(@TempDir Path tmp) throws Exception {
-        int self = NativeInstaller.filesystemUid();
+        int self = NativeCache.filesystemUid();
         Path root;
         if (self == 0) {
             root = Files.createDirectories(tmp.resolve("other").resolve("stockade"));
@@ -630,7 +630,7 @@ class NativeLoaderTest {
         assertTrue(group.getMessage().contains("directory " + open + " is writable by group or"
                 + " others (mode 0770) and not sticky"), group.getMessage());
 
-        int self = NativeInstaller.filesystemUid();
+        int self = NativeCache.filesystemUid();
         if (self == 0) {
             // Only root can give a directory away; for others the check is the same code.
             Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -683,7 +683,7 @@ class NativeLoaderTest {
     void theVersionDirectoryIsCheckedToo(@TempDir Path tmp) throws IOException {
         Path root = tmp.resolve("stockade");
         Path directory = root.resolve(NativeLoader.VERSION + "-"
-                + NativeInstaller.contentHash(bothNatives()));
+                + NativeCache.contentHash(bothNatives()));
         Files.createDirectories(directory);
         Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwxrwxrwx"));
         NativeLoadException e = assertThrows(NativeLoadException.class,
@@ -721,7 +721,7 @@ class NativeLoaderTest {
         // cause. Run by root, it installs. Run by another user, the namespace maps only that
         // user, so / shows as owned by the overflow uid and the parent check refuses it.
         ChildResult allowed = finish(start(installOnTmpfs(mountPoint, "nosuid,nodev"), Map.of()));
-        if (NativeInstaller.filesystemUid() == 0) {
+        if (NativeCache.filesystemUid() == 0) {
             assertEquals(0, allowed.exitCode(), allowed.stdout() + allowed.stderr());
             assertEquals("installed\n", allowed.stdout());
         } else {
@@ -876,8 +876,8 @@ class NativeLoaderTest {
         Map<String, byte[]> b = new LinkedHashMap<>();
         b.put("x", new byte[] {1});
         b.put("y", new byte[] {2, 3});
-        assertNotEquals(NativeInstaller.contentHash(a), NativeInstaller.contentHash(b));
-        assertEquals(NativeInstaller.contentHash(a), NativeInstaller.contentHash(new LinkedHashMap<>(a)));
-        assertArrayEquals(NativeInstaller.sha256(new byte[0]), NativeInstaller.sha256(new byte[0]));
+        assertNotEquals(NativeCache.contentHash(a), NativeCache.contentHash(b));
+        assertEquals(NativeCache.contentHash(a), NativeCache.contentHash(new LinkedHashMap<>(a)));
+        assertArrayEquals(NativeCache.sha256(new byte[0]), NativeCache.sha256(new byte[0]));
     }
 }
