@@ -43,24 +43,10 @@
 #include "spec_writer.h"
 #include "stockade.h"
 
-#define ALL_NAMESPACES                                                                        \
-    (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | \
-     CLONE_NEWCGROUP)
 #define RUN_TIMEOUT_S 60
 
 static const char *helper;
 static const char *probe;
-static int failures;
-
-#define EXPECT(cond, ...)                                                                   \
-    do {                                                                                    \
-        if (!(cond)) {                                                                      \
-            fprintf(stderr, "%s:%d: expected %s: ", __FILE__, __LINE__, #cond);             \
-            fprintf(stderr, __VA_ARGS__);                                                   \
-            fputc('\n', stderr);                                                            \
-            failures++;                                                                     \
-        }                                                                                   \
-    } while (0)
 
 static bool is_root(void)
 {
@@ -78,7 +64,7 @@ static void probe_spec(struct spec_buf *b, const char *const *args)
         spec_string(b, STK_F_ARG, args[i]);
     }
     spec_string(b, STK_F_ENV, "PATH=/usr/bin:/bin");
-    spec_u32(b, STK_F_NAMESPACES, ALL_NAMESPACES);
+    spec_u32(b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES);
 }
 
 static void run(struct spec_buf *b, const struct run_options *o, struct run_result *r)
@@ -87,7 +73,7 @@ static void run(struct spec_buf *b, const struct run_options *o, struct run_resu
     const uint8_t *frame = spec_finish(b, &len);
     if (run_helper(helper, frame, len, o, r, RUN_TIMEOUT_S) < 0) {
         fprintf(stderr, "harness failure\n");
-        failures++;
+        stk_test_failures++;
     }
     EXPECT(!r->bad_frame, "every event frame well-formed");
 }
@@ -95,7 +81,7 @@ static void run(struct spec_buf *b, const struct run_options *o, struct run_resu
 /* STARTED then EXITED with exit code `code`, no flags, helper exit 0. */
 static bool expect_exit(const struct run_result *r, int code)
 {
-    int before = failures;
+    int before = stk_test_failures;
     EXPECT(r->started && !r->error && r->exited, "STARTED and EXITED, no ERROR");
     EXPECT(WIFEXITED(r->wait_status) && WEXITSTATUS(r->wait_status) == code,
            "command exit code %d", code);
@@ -103,7 +89,7 @@ static bool expect_exit(const struct run_result *r, int code)
     EXPECT(r->events == 2, "exactly two events");
     EXPECT(WIFEXITED(r->helper_status) && WEXITSTATUS(r->helper_status) == 0,
            "helper exits 0 after EXITED");
-    if (failures != before) {
+    if (stk_test_failures != before) {
         stk_describe_run(r);
         return false;
     }
@@ -112,14 +98,14 @@ static bool expect_exit(const struct run_result *r, int code)
 
 static void expect_signal(const struct run_result *r, int sig, uint32_t flags)
 {
-    int before = failures;
+    int before = stk_test_failures;
     EXPECT(r->started && !r->error && r->exited, "STARTED and EXITED");
     EXPECT(WIFSIGNALED(r->wait_status) && WTERMSIG(r->wait_status) == sig,
            "command killed by signal %d", sig);
     EXPECT(!WCOREDUMP(r->wait_status), "no core dump (RLIMIT_CORE 0)");
     EXPECT(r->flags == flags, "flags %u", flags);
     EXPECT(WIFEXITED(r->helper_status) && WEXITSTATUS(r->helper_status) == 0, "helper exits 0");
-    if (failures != before) {
+    if (stk_test_failures != before) {
         stk_describe_run(r);
     }
 }
@@ -128,14 +114,14 @@ static void expect_signal(const struct run_result *r, int sig, uint32_t flags)
 static void expect_error(const struct run_result *r, const char *step, uint32_t err,
                          uint32_t exit_code)
 {
-    int before = failures;
+    int before = stk_test_failures;
     EXPECT(r->error && !r->started && !r->exited && r->events == 1, "exactly one ERROR event");
     EXPECT(strcmp(r->step, step) == 0, "step \"%s\"", step);
     EXPECT(r->err_errno == err, "errno %u", err);
     EXPECT(r->err_exit_code == exit_code, "exit code %u", exit_code);
     EXPECT(WIFEXITED(r->helper_status) && WEXITSTATUS(r->helper_status) == (int)exit_code,
            "helper exits %u", exit_code);
-    if (failures != before) {
+    if (stk_test_failures != before) {
         stk_describe_run(r);
     }
 }
@@ -431,7 +417,7 @@ static void test_identity_without_userns(void)
     struct run_result r;
     spec_init(&b);
     spec_args(&b, (const char *const[]){probe, "ids", NULL});
-    spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES & ~CLONE_NEWUSER);
+    spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES & ~CLONE_NEWUSER);
     run(&b, NULL, &r);
     if (is_root()) {
         if (expect_exit(&r, 0)) {
@@ -446,7 +432,7 @@ static void test_identity_without_userns(void)
     if (is_root()) {
         spec_init(&b);
         spec_args(&b, (const char *const[]){probe, "ids", NULL});
-        spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES & ~CLONE_NEWUSER);
+        spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES & ~CLONE_NEWUSER);
         spec_u32(&b, STK_F_UID, 0);
         run(&b, NULL, &r);
         expect_error(&r, "spec", EPERM, 125);
@@ -461,7 +447,7 @@ static void test_identity_without_userns(void)
         snprintf(file, sizeof file, "%s/made-inside", dir);
         spec_init(&b);
         spec_args(&b, (const char *const[]){probe, "write", file, "x", NULL});
-        spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES & ~CLONE_NEWUSER);
+        spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES & ~CLONE_NEWUSER);
         spec_u32(&b, STK_F_UID, 4242);
         spec_u32(&b, STK_F_GID, 4242);
         spec_bind(&b, dir, dir, false);
@@ -707,7 +693,7 @@ static void test_mounts_stay_inside(void)
             fclose(info);
         }
         remove_tree(host_dir);
-        _exit(failures == 0 ? 0 : 1);
+        _exit(stk_test_failures == 0 ? 0 : 1);
     }
     int status = 0;
     EXPECT(child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) &&
@@ -830,7 +816,7 @@ static void test_network(void)
     if (s < 0 || bind(s, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(s, 1) < 0 ||
         getsockname(s, (struct sockaddr *)&addr, &len) < 0) {
         perror("host server");
-        failures++;
+        stk_test_failures++;
         return;
     }
     char port[16];
@@ -999,9 +985,9 @@ static void expect_spec_error(struct spec_buf *b, const struct run_options *o, c
 {
     struct run_result r;
     run(b, o, &r);
-    int before = failures;
+    int before = stk_test_failures;
     expect_error(&r, step, err, 125);
-    if (failures != before) {
+    if (stk_test_failures != before) {
         fprintf(stderr, "    (case: %s)\n", what);
     }
     run_result_free(&r);
@@ -1075,11 +1061,11 @@ static void test_malformed_specs(void)
     expect_spec_error(&b, NULL, "spec", EINVAL, "ENV without =");
 
     minimal(&b);
-    spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES | 0x80u /* CLONE_NEWTIME */);
+    spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES | 0x80u /* CLONE_NEWTIME */);
     expect_spec_error(&b, NULL, "spec", EINVAL, "CLONE_NEWTIME");
 
     minimal(&b);
-    spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES & ~CLONE_NEWUTS);
+    spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES & ~CLONE_NEWUTS);
     spec_string(&b, STK_F_HOSTNAME, "host");
     expect_spec_error(&b, NULL, "spec", EINVAL, "HOSTNAME without NEWUTS");
 
@@ -1101,7 +1087,7 @@ static void test_malformed_specs(void)
     expect_spec_error(&b, NULL, "spec", EINVAL, "mount dst with ..");
 
     minimal(&b);
-    spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES & ~CLONE_NEWNS);
+    spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES & ~CLONE_NEWNS);
     spec_tmpfs(&b, "/tmp", 4096);
     expect_spec_error(&b, NULL, "spec", EINVAL, "MOUNT without NEWNS");
 
@@ -1110,7 +1096,7 @@ static void test_malformed_specs(void)
     expect_spec_error(&b, NULL, "spec", EINVAL, "TMPFS without a size");
 
     minimal(&b);
-    spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES & ~CLONE_NEWUSER);
+    spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES & ~CLONE_NEWUSER);
     uint8_t limit[16] = {STK_USER_LIMIT_INOTIFY_INSTANCES, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0};
     spec_bytes_field(&b, STK_F_USER_LIMIT, limit, sizeof limit);
     expect_spec_error(&b, NULL, "spec", EINVAL, "USER_LIMIT without NEWUSER");
@@ -1136,7 +1122,7 @@ static void test_malformed_specs(void)
 
     if (!is_root()) {
         minimal(&b);
-        spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES & ~CLONE_NEWUSER);
+        spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES & ~CLONE_NEWUSER);
         expect_spec_error(&b, NULL, "spec", EPERM, "unprivileged without NEWUSER");
     }
 
@@ -1149,7 +1135,7 @@ static void test_malformed_specs(void)
     {
         struct run_result r;
         if (run_helper(helper, b.data, b.len, &shut, &r, RUN_TIMEOUT_S) < 0) {
-            failures++;
+            stk_test_failures++;
         }
         expect_error(&r, "spec", EINVAL, 125);
         run_result_free(&r);
@@ -1163,7 +1149,7 @@ static void test_malformed_specs(void)
     {
         struct run_result r;
         if (run_helper(helper, b.data, b.len, &shut, &r, RUN_TIMEOUT_S) < 0) {
-            failures++;
+            stk_test_failures++;
         }
         expect_error(&r, "protocol", EPROTO, 125);
         run_result_free(&r);
@@ -1177,7 +1163,7 @@ static void test_malformed_specs(void)
         spec_finish(&b, &len);
         struct run_result r;
         if (run_helper(helper, b.data, len - 3, &shut, &r, RUN_TIMEOUT_S) < 0) {
-            failures++;
+            stk_test_failures++;
         }
         expect_error(&r, "protocol", EPROTO, 125);
         run_result_free(&r);
@@ -1197,11 +1183,11 @@ static void exec_case(const char *program, const char *path_env, const char *ste
     if (path_env != NULL) {
         spec_string(&b, STK_F_ENV, path_env);
     }
-    spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES);
+    spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES);
     run(&b, NULL, &r);
-    int before = failures;
+    int before = stk_test_failures;
     expect_error(&r, step, err, code);
-    if (failures != before) {
+    if (stk_test_failures != before) {
         fprintf(stderr, "    (program %s)\n", program);
     }
     run_result_free(&r);
@@ -1389,7 +1375,7 @@ static void test_without_pid_namespace(void)
     struct run_result r;
     spec_init(&b);
     spec_args(&b, (const char *const[]){probe, "pid", NULL});
-    spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES & ~CLONE_NEWPID);
+    spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES & ~CLONE_NEWPID);
     run(&b, NULL, &r);
     if (expect_exit(&r, 0)) {
         char expected[64];
@@ -1402,7 +1388,7 @@ static void test_without_pid_namespace(void)
 
     spec_init(&b);
     spec_args(&b, (const char *const[]){probe, "sleep", "1000", NULL});
-    spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES & ~CLONE_NEWPID);
+    spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES & ~CLONE_NEWPID);
     add_timeout(&b);
     run(&b, NULL, &r);
     expect_signal(&r, SIGTERM, STK_EXIT_TIMED_OUT);
@@ -1424,7 +1410,7 @@ static void test_without_pid_namespace(void)
         spec_init(&b);
         spec_args(&b, (const char *const[]){probe, "background", marker,
                                             i == 0 ? "exit" : "sleep", NULL});
-        spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES & ~CLONE_NEWPID);
+        spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES & ~CLONE_NEWPID);
         run(&b, &o, &r);
         if (i == 0) {
             expect_exit(&r, 0);
@@ -1540,7 +1526,7 @@ static void read_tty_core_state(int fd, struct tty_state *s)
     if (ioctl(fd, TIOCGETD, &s->ldisc) != 0 || ioctl(fd, TIOCGEXCL, &s->exclusive) != 0 ||
         ioctl(fd, TIOCGWINSZ, &s->ws) != 0) {
         perror("reading the test terminal's state");
-        failures++;
+        stk_test_failures++;
     }
 }
 
@@ -1548,7 +1534,7 @@ static void read_termios(int fd, struct tty_state *s)
 {
     if (tcgetattr(fd, &s->tio) != 0) {
         perror("tcgetattr of the test terminal");
-        failures++;
+        stk_test_failures++;
     }
 }
 
@@ -1720,7 +1706,6 @@ int main(int argc, char **argv)
         .tool_name = "stk_probe",
         .tests = tests,
         .count = sizeof tests / sizeof tests[0],
-        .failures = &failures,
         .helper = &helper,
         .tool = &probe,
         .tool_dir = probe_dir,

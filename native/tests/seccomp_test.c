@@ -42,25 +42,11 @@
 #error "seccomp_test covers x86_64 (int $0x80, x32); add the other architecture's cases"
 #endif
 
-#define ALL_NAMESPACES                                                                        \
-    (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | \
-     CLONE_NEWCGROUP)
 #define RUN_TIMEOUT_S 100
 #define X32_SYSCALL_BIT 0x40000000u
 
 static const char *helper;
 static const char *try_syscall;
-static int failures;
-
-#define EXPECT(cond, ...)                                                                   \
-    do {                                                                                    \
-        if (!(cond)) {                                                                      \
-            fprintf(stderr, "%s:%d: expected %s: ", __FILE__, __LINE__, #cond);             \
-            fprintf(stderr, __VA_ARGS__);                                                   \
-            fputc('\n', stderr);                                                            \
-            failures++;                                                                     \
-        }                                                                                   \
-    } while (0)
 
 /* ---- filters ---- */
 
@@ -128,7 +114,7 @@ static void try_spec(struct spec_buf *b, const char *const *args)
         spec_string(b, STK_F_ARG, args[i]);
     }
     spec_string(b, STK_F_ENV, "PATH=/usr/bin:/bin");
-    spec_u32(b, STK_F_NAMESPACES, ALL_NAMESPACES);
+    spec_u32(b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES);
 }
 
 static void add_filter(struct spec_buf *b, const struct rule *rules, size_t n, bool tiocsti)
@@ -144,7 +130,7 @@ static void run(struct spec_buf *b, struct run_result *r)
     const uint8_t *frame = spec_finish(b, &len);
     if (run_helper(helper, frame, len, NULL, r, RUN_TIMEOUT_S) < 0) {
         fprintf(stderr, "harness failure\n");
-        failures++;
+        stk_test_failures++;
     }
     EXPECT(!r->bad_frame, "every event frame well-formed");
 }
@@ -152,7 +138,7 @@ static void run(struct spec_buf *b, struct run_result *r)
 /* STARTED, the given number of VIOLATIONs, EXITED with code 0 and stdout `expected`. */
 static bool expect_output(const struct run_result *r, size_t violations, const char *expected)
 {
-    int before = failures;
+    int before = stk_test_failures;
     EXPECT(r->started && !r->error && r->exited, "STARTED and EXITED, no ERROR");
     EXPECT(WIFEXITED(r->wait_status) && WEXITSTATUS(r->wait_status) == 0, "command exit 0");
     EXPECT(r->flags == 0, "no flags");
@@ -165,7 +151,7 @@ static bool expect_output(const struct run_result *r, size_t violations, const c
     }
     EXPECT(strcmp(r->out, expected) == 0, "stdout [%s]", expected);
     EXPECT(WIFEXITED(r->helper_status) && WEXITSTATUS(r->helper_status) == 0, "helper exits 0");
-    if (failures != before) {
+    if (stk_test_failures != before) {
         stk_describe_run(r);
         return false;
     }
@@ -174,13 +160,13 @@ static bool expect_output(const struct run_result *r, size_t violations, const c
 
 static void expect_killed(const struct run_result *r, int sig)
 {
-    int before = failures;
+    int before = stk_test_failures;
     EXPECT(r->started && !r->error && r->exited, "STARTED and EXITED");
     EXPECT(WIFSIGNALED(r->wait_status) && WTERMSIG(r->wait_status) == sig,
            "killed by signal %d", sig);
     EXPECT(r->out[0] == '\0', "no output line");
     EXPECT(r->events == 2, "no other events");
-    if (failures != before) {
+    if (stk_test_failures != before) {
         stk_describe_run(r);
     }
 }
@@ -189,13 +175,13 @@ static void expect_spec_error(struct spec_buf *b, const char *what)
 {
     struct run_result r;
     run(b, &r);
-    int before = failures;
+    int before = stk_test_failures;
     EXPECT(r.error && !r.started && !r.exited && r.events == 1, "exactly one ERROR event");
     EXPECT(strcmp(r.step, "spec") == 0 && r.err_errno == EINVAL && r.err_exit_code == 125,
            "spec / EINVAL / 125");
     EXPECT(strstr(r.detail, "REPORT") != NULL, "the detail names REPORT");
     EXPECT(WIFEXITED(r.helper_status) && WEXITSTATUS(r.helper_status) == 125, "helper exits 125");
-    if (failures != before) {
+    if (stk_test_failures != before) {
         fprintf(stderr, "    (case: %s)\n", what);
         stk_describe_run(&r);
     }
@@ -261,9 +247,9 @@ static void test_report_loop(void)
     run(&b, &r);
     spec_free(&b);
     /* One frame when first seen, one with the final count: at most two, the last exact. */
-    int before = failures;
+    int before = stk_test_failures;
     EXPECT(r.violation_count == 1 || r.violation_count == 2, "one or two VIOLATION events");
-    if (failures == before &&
+    if (stk_test_failures == before &&
         expect_output(&r, r.violation_count, "getpriority ret=-1 errno=13 (EACCES)\n")) {
         const struct violation_event *last = &r.violations[r.violation_count - 1];
         EXPECT(last->count == 100000, "exact final count, got %llu",
@@ -276,7 +262,7 @@ static void test_report_loop(void)
         if (r.violation_count == 2) {
             EXPECT(r.violations[0].count < 100000, "the first frame before the final count");
         }
-    } else if (failures != before) {
+    } else if (stk_test_failures != before) {
         stk_describe_run(&r);
     }
     run_result_free(&r);
@@ -323,23 +309,23 @@ static void test_report_children(void)
     spec_init(&b);
     spec_args(&b, (const char *const[]){"/bin/sh", "-c", script, NULL});
     spec_string(&b, STK_F_ENV, "PATH=/usr/bin:/bin");
-    spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES);
+    spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES);
     struct rule rules[] = {{SYS_getpriority, SECCOMP_RET_USER_NOTIF}};
     add_filter(&b, rules, 1, false);
     spec_report(&b, SYS_getpriority, EACCES);
     struct run_result r;
     run(&b, &r);
     spec_free(&b);
-    int before = failures;
+    int before = stk_test_failures;
     EXPECT(r.violation_count == 1 || r.violation_count == 2, "one or two VIOLATION events");
-    if (failures == before && expect_output(&r, r.violation_count,
+    if (stk_test_failures == before && expect_output(&r, r.violation_count,
                                             "getpriority ret=-1 errno=13 (EACCES)\n"
                                             "getpriority ret=-1 errno=13 (EACCES)\n"
                                             "done\n")) {
         const struct violation_event *last = &r.violations[r.violation_count - 1];
         EXPECT(last->count == 2, "two calls, got %llu", (unsigned long long)last->count);
         EXPECT(last->pid > 2, "first called by a child of the shell (pid 2), got %d", last->pid);
-    } else if (failures != before) {
+    } else if (stk_test_failures != before) {
         stk_describe_run(&r);
     }
     run_result_free(&r);
@@ -367,16 +353,16 @@ static void test_report_before_exec(void)
     struct spec_buf b;
     spec_init(&b);
     spec_args(&b, (const char *const[]){"/nonexistent/program", NULL});
-    spec_u32(&b, STK_F_NAMESPACES, ALL_NAMESPACES);
+    spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES);
     add_filter(&b, rules, 1, false);
     spec_report(&b, SYS_prctl, EPERM);
     run(&b, &r);
     spec_free(&b);
-    int before = failures;
+    int before = stk_test_failures;
     EXPECT(r.error && !r.started && r.events == 1, "only ERROR");
     EXPECT(strcmp(r.step, "execve") == 0 && r.err_errno == ENOENT && r.err_exit_code == 127,
            "execve / ENOENT / 127");
-    if (failures != before) {
+    if (stk_test_failures != before) {
         stk_describe_run(&r);
     }
     run_result_free(&r);
@@ -563,7 +549,6 @@ int main(int argc, char **argv)
         .tool_name = "try-syscall",
         .tests = tests,
         .count = sizeof tests / sizeof tests[0],
-        .failures = &failures,
         .helper = &helper,
         .tool = &try_syscall,
         .tool_dir = try_syscall_dir,

@@ -543,15 +543,16 @@ int copy_to_public_dir(const char *source, const char *name, char *dir, size_t d
     return result;
 }
 
-size_t stk_run_tests(const struct stk_test *tests, size_t count, const char *which,
-                     const int *failures)
+int stk_test_failures;
+
+size_t stk_run_tests(const struct stk_test *tests, size_t count, const char *which)
 {
     size_t ran = 0;
     for (size_t i = 0; i < count; i++) {
         if (strcmp(which, "all") == 0 || strcmp(which, tests[i].name) == 0) {
-            int before = *failures;
+            int before = stk_test_failures;
             tests[i].fn();
-            fprintf(stderr, "%s %s\n", *failures == before ? "PASS" : "FAIL", tests[i].name);
+            fprintf(stderr, "%s %s\n", stk_test_failures == before ? "PASS" : "FAIL", tests[i].name);
             ran++;
         }
     }
@@ -587,14 +588,14 @@ int stk_test_main(const struct stk_test_driver *d, int argc, char **argv)
     }
     *d->tool = copy;
     signal(SIGPIPE, SIG_IGN);
-    size_t ran = stk_run_tests(d->tests, d->count, argv[3], d->failures);
+    size_t ran = stk_run_tests(d->tests, d->count, argv[3]);
     unlink(copy);
     rmdir(d->tool_dir);
     if (ran == 0) {
         fprintf(stderr, "%s: no test named %s\n", d->name, argv[3]);
         return 2;
     }
-    return *d->failures == 0 ? 0 : 1;
+    return stk_test_failures == 0 ? 0 : 1;
 }
 
 void stk_describe_run(const struct run_result *r)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* ---- building a SPEC frame ---- */
@@ -124,16 +125,29 @@ void stk_describe_run(const struct run_result *r);
 int copy_to_public_dir(const char *source, const char *name, char *dir, size_t dir_size,
                        char *path, size_t path_size);
 
-/* A named test of a test driver; the drivers count failures in their own EXPECT macro. */
+/* The failed expectations of the running test program, counted by EXPECT. */
+extern int stk_test_failures;
+
+/* Checks cond; when it is false, prints where and why (printf-style) and counts a failure. */
+#define EXPECT(cond, ...)                                                                   \
+    do {                                                                                    \
+        if (!(cond)) {                                                                      \
+            fprintf(stderr, "%s:%d: expected %s: ", __FILE__, __LINE__, #cond);             \
+            fprintf(stderr, __VA_ARGS__);                                                   \
+            fputc('\n', stderr);                                                            \
+            stk_test_failures++;                                                            \
+        }                                                                                   \
+    } while (0)
+
+/* A named test of a test driver. */
 struct stk_test {
     const char *name;
     void (*fn)(void);
 };
 
 /* Runs the test named `which` (or every one for "all"), printing PASS or FAIL for each, judged
- * by whether *failures grew. Returns how many ran. */
-size_t stk_run_tests(const struct stk_test *tests, size_t count, const char *which,
-                     const int *failures);
+ * by whether stk_test_failures grew. Returns how many ran. */
+size_t stk_run_tests(const struct stk_test *tests, size_t count, const char *which);
 
 /* A test driver (helper_test, seccomp_test) and where its main puts what it was given. */
 struct stk_test_driver {
@@ -141,7 +155,6 @@ struct stk_test_driver {
     const char *tool_name; /* the command its tests run inside the sandbox */
     const struct stk_test *tests;
     size_t count;
-    const int *failures; /* the driver's EXPECT count */
     const char **helper; /* set to the stockade-helper path */
     const char **tool;   /* set to the public copy of the tool */
     char *tool_dir;      /* filled with the public directory holding that copy */
