@@ -1,5 +1,6 @@
 package dev.stockade;
 
+import dev.stockade.internal.Protocol;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -57,9 +58,9 @@ public final class Limits {
     /** Default {@code max_*_namespaces} (each type) of the sandbox's user namespace. */
     public static final long DEFAULT_NAMESPACES = 8;
     /** The largest value of a pty or user-namespace bound (the kernel's are ints). */
-    public static final long MAX_KERNEL_COUNT = Integer.MAX_VALUE;
+    public static final long MAX_KERNEL_COUNT = Protocol.MAX_USER_LIMIT_VALUE;
     /** The most ptys a devpts instance may be given (the kernel's own ceiling). */
-    public static final long MAX_PTYS = 1L << 20;
+    public static final long MAX_PTYS = Protocol.MAX_PTYS;
 
     private static final Limits DEFAULTS = builder().build();
 

@@ -24,6 +24,18 @@ public final class Protocol {
     public static final int MAX_HOSTNAME = 64;
     /** The most STK_F_REPORT fields a spec may have. */
     public static final int MAX_REPORTS = 1024;
+    /** The longest mount source or target in bytes (pid 1 resolves them in fixed buffers). */
+    public static final int MAX_MOUNT_PATH = 4095;
+    /** The most a millisecond field may hold (about 31 years): deadlines in ns never overflow. */
+    public static final long MAX_DURATION_MS = 1_000_000_000_000L;
+    /** A REPORT field's syscall number is below this. */
+    public static final int MAX_REPORT_NR = 4096;
+    /** The largest errno a REPORT field may answer with. */
+    public static final int MAX_REPORT_ERRNO = 4095;
+    /** The largest STK_F_USER_LIMIT value (the sysctls are ints). */
+    public static final long MAX_USER_LIMIT_VALUE = 2147483647L;
+    /** The largest STK_F_PTY_MAX value. */
+    public static final long MAX_PTYS = 1048576L;
 
     // Frame types, Java -> helper.
     public static final int MSG_SPEC = 1;
