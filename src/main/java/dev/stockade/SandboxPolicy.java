@@ -343,7 +343,7 @@ public final class SandboxPolicy {
         /**
          * Wall-clock limit from the command's start; when it expires the sandbox gets SIGTERM,
          * then SIGKILL after the kill grace, and the result says {@code timedOut}. {@code null}
-         * for none (the default).
+         * for none (the default); at most 10^12 ms (about 31 years), like the kill grace.
          */
         public Builder timeout(Duration timeout) {
             this.timeout = timeout;
