@@ -1,8 +1,10 @@
 package dev.stockade;
 
+import dev.stockade.internal.DescriptorSet;
 import dev.stockade.internal.NativeBridge;
 import dev.stockade.internal.NativeLoader;
 import dev.stockade.internal.PipeInputStream;
+import dev.stockade.internal.WaitStatus;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
@@ -31,10 +33,10 @@ final class ProbeRunner {
             closeAll(out, err);
             throw e;
         } finally {
-            SandboxLauncher.closeQuietly(devNull);
+            DescriptorSet.closeQuietly(devNull);
         }
-        SandboxLauncher.closeQuietly(out[1]);
-        SandboxLauncher.closeQuietly(err[1]);
+        DescriptorSet.closeQuietly(out[1]);
+        DescriptorSet.closeQuietly(err[1]);
         String stdout;
         String stderr;
         int status;
@@ -53,13 +55,13 @@ final class ProbeRunner {
             try {
                 status = NativeBridge.waitFor(spawned[1]);
             } finally {
-                SandboxLauncher.closeQuietly(spawned[1]);
+                DescriptorSet.closeQuietly(spawned[1]);
             }
         }
         if (status != 0) {
             throw new IOException("the helper's probe (" + NativeLoader.helperPath()
                     + " probe) ended with "
-                    + SandboxLauncher.describeStatus(status)
+                    + WaitStatus.describe(status)
                     + (stderr.isEmpty() ? "" : ": " + stderr));
         }
         return ProbeReport.parse(stdout);
@@ -68,8 +70,8 @@ final class ProbeRunner {
     private static void closeAll(int[]... pairs) {
         for (int[] pair : pairs) {
             if (pair != null) {
-                SandboxLauncher.closeQuietly(pair[0]);
-                SandboxLauncher.closeQuietly(pair[1]);
+                DescriptorSet.closeQuietly(pair[0]);
+                DescriptorSet.closeQuietly(pair[1]);
             }
         }
     }

@@ -1,5 +1,8 @@
 package dev.stockade;
 
+import dev.stockade.internal.FilterPrograms;
+import dev.stockade.internal.SpecEncoder;
+import dev.stockade.internal.SpecResolver;
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.file.Path;
@@ -167,7 +170,9 @@ public final class SandboxBuilder {
      * @throws SandboxSetupException when the sandbox could not be set up or the command could
      *     not be executed (step, errno, exit code 125/126/127)
      * @throws IOException when a redirect file cannot be opened (nothing was started), the
-     *     command or environment cannot be encoded, or the helper cannot be spawned
+     *     command or working directory is past a protocol bound (a
+     *     {@code dev.stockade.internal.SpecException}, before anything starts), the seccomp
+     *     program cannot be compiled, or the helper cannot be spawned
      * @throws IndexOutOfBoundsException when the command is empty, as in ProcessBuilder
      */
     public SandboxedProcess start() throws IOException {
@@ -177,7 +182,10 @@ public final class SandboxBuilder {
         }
         SandboxPolicy p = policy();
         Path cwd = directory != null ? directory : p.workspace().orElse(Path.of("/"));
-        return SandboxLauncher.launch(argv, p, cwd, stdin, stdout,
+        // Everything that can fail without side effects happens before the first descriptor.
+        FilterPrograms filters = SandboxFilters.of(p);
+        byte[] spec = SpecEncoder.encode(SpecResolver.resolve(argv, p, cwd, filters));
+        return SandboxLauncher.launch(spec, p, stdin, stdout,
                 redirectErrorStream ? null : stderr);
     }
 

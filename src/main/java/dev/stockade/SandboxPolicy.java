@@ -2,15 +2,11 @@ package dev.stockade;
 
 import dev.stockade.internal.CallerIds;
 import dev.stockade.internal.Protocol;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -18,7 +14,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * What a sandboxed command may do: namespaces, network, filesystem view, environment, limits,
@@ -57,17 +52,6 @@ public final class SandboxPolicy {
     public static final String DEFAULT_HOME = "/tmp";
     /** The uid and gid a root caller's command runs as unless the policy sets them ("nobody"). */
     public static final int ROOT_CALLER_DEFAULT_ID = Protocol.NOBODY_ID;
-
-    // File types in st_mode (the same on every Linux architecture).
-    private static final int S_IFMT = 0170000;
-    private static final int S_IFSOCK = 0140000;
-    private static final int S_IFIFO = 0010000;
-
-    private static final Pattern ENV_NAME_BAD = Pattern.compile("[=\\x00]");
-    private static final Pattern HOSTNAME_LABEL =
-            Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
-    private static final int MAX_HOSTNAME = Protocol.MAX_HOSTNAME;
-    private static final int MAX_MOUNTS = Protocol.MAX_MOUNTS;
 
     private static volatile SandboxPolicy defaults;
 
@@ -361,7 +345,7 @@ public final class SandboxPolicy {
         /**
          * Wall-clock limit from the command's start; when it expires the sandbox gets SIGTERM,
          * then SIGKILL after the kill grace, and the result says {@code timedOut}. {@code null}
-         * for none (the default).
+         * for none (the default); at most 10^12 ms (about 31 years), like the kill grace.
          */
         public Builder timeout(Duration timeout) {
             this.timeout = timeout;
@@ -423,26 +407,17 @@ public final class SandboxPolicy {
             List<String> problems = new ArrayList<>();
             boolean root = CallerIds.isRoot();
 
-            if (!namespaces.contains(Namespace.USER) && !root) {
-                problems.add("the USER namespace cannot be disabled by an unprivileged caller"
-                        + " (uid " + CallerIds.uid() + "): every other namespace needs it");
-            }
-            checkWorkspace(problems);
-            checkMounts(problems);
-            Map<String, String> environment = environment(problems);
+            PolicyChecks.namespaces(problems, namespaces);
+            PolicyChecks.workspace(problems, workspace);
+            PolicyChecks.mounts(problems, mounts, workspace, namespaces);
+            Map<String, String> environment = environment();
+            PolicyChecks.environment(problems, passEnv, env, environment);
             problems.addAll(limits.problems());
-            checkDurations(problems);
+            PolicyChecks.durations(problems, timeout, killGrace);
             int effectiveUid = uid != null ? uid : root ? ROOT_CALLER_DEFAULT_ID : CallerIds.uid();
             int effectiveGid = gid != null ? gid : root ? ROOT_CALLER_DEFAULT_ID : CallerIds.gid();
-            if (effectiveUid < 0) {
-                problems.add("uid " + Integer.toUnsignedString(effectiveUid)
-                        + " is out of range (0.." + Integer.MAX_VALUE + ")");
-            }
-            if (effectiveGid < 0) {
-                problems.add("gid " + Integer.toUnsignedString(effectiveGid)
-                        + " is out of range (0.." + Integer.MAX_VALUE + ")");
-            }
-            checkHostname(problems);
+            PolicyChecks.ids(problems, effectiveUid, effectiveGid);
+            PolicyChecks.hostname(problems, hostname, namespaces);
             problems.addAll(seccomp.problems());
 
             if (!problems.isEmpty()) {
@@ -451,116 +426,8 @@ public final class SandboxPolicy {
             return new SandboxPolicy(this, environment, effectiveUid, effectiveGid);
         }
 
-        private void checkWorkspace(List<String> problems) {
-            if (workspace == null) {
-                return;
-            }
-            if (!workspace.isAbsolute()) {
-                problems.add("workspace " + workspace + " is not an absolute path");
-            } else if (workspace.normalize().getNameCount() == 0) {
-                problems.add("workspace / would make the whole host writable");
-            } else if (!Files.exists(workspace)) {
-                problems.add("workspace " + workspace + " does not exist");
-            } else if (!Files.isDirectory(workspace)) {
-                problems.add("workspace " + workspace + " is not a directory");
-            } else {
-                checkNoSymlink(problems, "workspace", workspace);
-            }
-        }
-
-        /**
-         * Host paths given to the sandbox must not go through a symbolic link: a link planted
-         * by an earlier sandbox in a directory it could write would otherwise redirect this
-         * bind to any host path. (The helper opens sources with RESOLVE_NO_SYMLINKS too, which
-         * closes the window between this check and the mount.)
-         */
-        private static void checkNoSymlink(List<String> problems, String what, Path path) {
-            Path real;
-            try {
-                real = path.toRealPath();
-            } catch (IOException e) {
-                problems.add(what + " " + path + " cannot be resolved: " + e.getMessage());
-                return;
-            }
-            if (!real.equals(path.normalize())) {
-                problems.add(what + " " + path + " goes through a symbolic link (it is " + real
-                        + "): give the real path");
-            }
-        }
-
-        private void checkMounts(List<String> problems) {
-            Map<Path, String> targets = new HashMap<>();
-            if (workspace != null && workspace.isAbsolute()) {
-                targets.put(workspace.normalize(), "the workspace");
-            }
-            if (!namespaces.contains(Namespace.MOUNT) && (workspace != null || !mounts.isEmpty())) {
-                problems.add("mounts and the workspace need the MOUNT namespace, which is"
-                        + " disabled (clearMounts() and no workspace, or enable it)");
-            }
-            if (mounts.size() + (workspace == null ? 0 : 1) > MAX_MOUNTS) {
-                problems.add("more than " + MAX_MOUNTS + " mounts");
-            }
-            for (Mount m : mounts) {
-                Path target = m.target();
-                if (!target.isAbsolute()) {
-                    problems.add("mount target " + target + " is not an absolute path (" + m
-                            + ")");
-                } else if (target.normalize().getNameCount() == 0) {
-                    problems.add("mount target / would replace the whole view (" + m + ")");
-                } else {
-                    String previous = targets.putIfAbsent(target.normalize(), m.toString());
-                    if (previous != null) {
-                        problems.add("two mounts on " + target.normalize() + ": " + previous
-                                + " and " + m);
-                    }
-                }
-                if (m.type() == Mount.Type.BIND) {
-                    Path source = m.source();
-                    if (!source.isAbsolute()) {
-                        problems.add("bind source " + source + " is not an absolute path");
-                    } else if (!Files.exists(source, LinkOption.NOFOLLOW_LINKS)) {
-                        problems.add("bind source " + source + " does not exist");
-                    } else {
-                        checkNoSymlink(problems, "bind source", source);
-                        checkSpecialSource(problems, m);
-                    }
-                    if (m.idmapped() && !m.readOnly()) {
-                        problems.add("bind " + source + " is writable and idmapped: files made"
-                                + " through it would be host root's (set-user-ID ones too);"
-                                + " only read-only binds may be idmapped");
-                    } else if (m.idmapped() && !CallerIds.isRoot()) {
-                        problems.add("bind " + source + " is idmapped, which is for root"
-                                + " callers only (an unprivileged caller's files keep their"
-                                + " owner and are readable as they are)");
-                    }
-                } else if (m.sizeBytes() <= 0) {
-                    problems.add("tmpfs at " + target + " has size " + m.sizeBytes()
-                            + ": it must be positive");
-                }
-            }
-        }
-
-        /**
-         * A socket or FIFO as a bind source is a way out of the sandbox (a read-only mount does
-         * not stop connect() or a FIFO's writes): only when the mount asks for it. The helper
-         * checks the opened source again.
-         */
-        private static void checkSpecialSource(List<String> problems, Mount m) {
-            try {
-                int type = (Integer) Files.getAttribute(m.source(), "unix:mode",
-                        LinkOption.NOFOLLOW_LINKS) & S_IFMT;
-                if ((type == S_IFSOCK || type == S_IFIFO) && !m.specialSource()) {
-                    problems.add("bind source " + m.source() + " is a "
-                            + (type == S_IFSOCK ? "socket" : "FIFO") + ": it leads out of the"
-                            + " sandbox, read-only or not; allow it with"
-                            + " Mount.allowingSocket() (--ro-bind-socket)");
-                }
-            } catch (IOException e) {
-                problems.add("bind source " + m.source() + " cannot be read: " + e.getMessage());
-            }
-        }
-
-        private Map<String, String> environment(List<String> problems) {
+        /** The command's environment: the base one, passed variables, set ones, unset ones. */
+        private Map<String, String> environment() {
             Map<String, String> result = new LinkedHashMap<>();
             if (baseEnvironment) {
                 result.put("PATH", DEFAULT_PATH);
@@ -582,76 +449,7 @@ public final class SandboxPolicy {
             for (String name : unsetEnv) {
                 result.remove(name);
             }
-            for (String name : passEnv) {
-                checkEnvName(problems, name);
-            }
-            for (Map.Entry<String, String> e : env.entrySet()) {
-                checkEnvName(problems, e.getKey());
-                if (e.getValue().indexOf('\0') >= 0) {
-                    problems.add("environment variable " + e.getKey()
-                            + " has a value containing NUL");
-                }
-            }
             return result;
-        }
-
-        private static void checkEnvName(List<String> problems, String name) {
-            if (name.isEmpty()) {
-                problems.add("environment variable name is empty");
-            } else if (ENV_NAME_BAD.matcher(name).find()) {
-                problems.add("environment variable name '" + name.replace("\0", "\\0")
-                        + "' contains '=' or NUL");
-            }
-        }
-
-        private void checkDurations(List<String> problems) {
-            if (timeout != null) {
-                if (timeout.isNegative() || timeout.isZero()) {
-                    problems.add("timeout " + timeout + " is not positive (use null for none)");
-                } else if (tooLongForMillis(timeout)) {
-                    problems.add("timeout " + timeout + " is too long");
-                }
-            }
-            if (killGrace.isNegative()) {
-                problems.add("kill grace " + killGrace + " is negative");
-            } else if (tooLongForMillis(killGrace)) {
-                problems.add("kill grace " + killGrace + " is too long");
-            }
-        }
-
-        private static boolean tooLongForMillis(Duration d) {
-            try {
-                d.toMillis();
-                return false;
-            } catch (ArithmeticException e) {
-                return true;
-            }
-        }
-
-        private void checkHostname(List<String> problems) {
-            if (hostname == null) {
-                return;
-            }
-            if (!namespaces.contains(Namespace.UTS)) {
-                problems.add("hostname '" + hostname + "' needs the UTS namespace, which is"
-                        + " disabled");
-            }
-            if (hostname.isEmpty()) {
-                problems.add("hostname is empty");
-                return;
-            }
-            if (hostname.length() > MAX_HOSTNAME) {
-                problems.add("hostname is " + hostname.length() + " characters long, at most "
-                        + MAX_HOSTNAME);
-                return;
-            }
-            for (String label : hostname.split("\\.", -1)) {
-                if (!HOSTNAME_LABEL.matcher(label).matches()) {
-                    problems.add("hostname '" + hostname + "' is not a valid host name (labels"
-                            + " of letters, digits and inner '-', separated by '.')");
-                    return;
-                }
-            }
         }
     }
 }

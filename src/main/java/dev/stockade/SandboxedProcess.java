@@ -2,12 +2,14 @@ package dev.stockade;
 
 import dev.stockade.internal.ControlChannel;
 import dev.stockade.internal.ControlEvent;
+import dev.stockade.internal.DescriptorSet;
 import dev.stockade.internal.NativeBridge;
 import dev.stockade.internal.NullStreams;
 import dev.stockade.internal.PipeInputStream;
 import dev.stockade.internal.PipeOutputStream;
 import dev.stockade.internal.Protocol;
 import dev.stockade.internal.ReaperThreads;
+import dev.stockade.internal.WaitStatus;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -90,7 +92,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
             } catch (IOException waitFailure) {
                 e.addSuppressed(waitFailure);
             }
-            SandboxLauncher.closeQuietly(pidfd);
+            DescriptorSet.closeQuietly(pidfd);
             closeQuietly(stdin);
             closeQuietly(stdout);
             closeQuietly(stderr);
@@ -307,7 +309,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
                 if (event instanceof ControlEvent.Violation v) {
                     List<Long> count = countKey(v);
                     if (violations.size() >= MAX_VIOLATIONS && !violations.containsKey(count)) {
-                        error = new SetupError(SetupStep.PROTOCOL, 0, "more than " + MAX_VIOLATIONS
+                        error = HelperErrors.protocol("more than " + MAX_VIOLATIONS
                                 + " distinct system calls reported by the helper");
                         break;
                     }
@@ -315,16 +317,16 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
                     continue;
                 }
                 if (event instanceof ControlEvent.Error e) {
-                    error = new SetupError(e.step(), e.errno(), e.detail());
+                    error = HelperErrors.reported(e);
                 } else {
-                    error = new SetupError(SetupStep.PROTOCOL, 0, "a second STARTED from the helper");
+                    error = HelperErrors.protocol("a second STARTED from the helper");
                     break;
                 }
             }
         } catch (IOException e) {
-            error = new SetupError(SetupStep.PROTOCOL, 0, "bad frame from the helper: " + e.getMessage());
+            error = HelperErrors.badFrame(e);
         } catch (RuntimeException e) {
-            error = new SetupError(SetupStep.PROTOCOL, 0, "cannot read the helper's events: " + e);
+            error = HelperErrors.protocol("cannot read the helper's events: " + e);
         }
         // The helper kills whatever still runs when the socket closes: after a protocol error
         // this is what ends the sandbox; after EXITED nothing is left to kill.
@@ -335,11 +337,11 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             status = -1;
             if (error == null && exited == null) {
-                error = new SetupError(SetupStep.HELPER, 0, "cannot wait for the helper: " + e);
+                error = HelperErrors.helper("cannot wait for the helper: " + e);
             }
         }
         synchronized (pidfdLock) {
-            SandboxLauncher.closeQuietly(pidfd);
+            DescriptorSet.closeQuietly(pidfd);
             pidfd = -1;
         }
         SandboxResult r;
@@ -350,9 +352,9 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
                     Duration.of(exited.sysCpuUs(), ChronoUnit.MICROS), exited.maxRssKb(), error);
         } else {
             if (error == null) {
-                error = new SetupError(SetupStep.HELPER, 0, "the helper ended without reporting the"
+                error = HelperErrors.helper("the helper ended without reporting the"
                         + " command's end (" + (status == -1 ? "status unknown"
-                                : SandboxLauncher.describeStatus(status)) + ")");
+                                : WaitStatus.describe(status)) + ")");
             }
             r = status == -1
                     ? new SandboxResult(SandboxSetupException.EXIT_SETUP, 0, false, false, false,

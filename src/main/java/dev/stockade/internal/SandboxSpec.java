@@ -6,7 +6,7 @@ import java.util.Objects;
 /**
  * Everything the helper needs to start one sandbox, already resolved to wire values: what
  * {@link SpecEncoder} writes as a SPEC frame. Built from a command and a policy by
- * {@link SpecEncoder#fromPolicy}.
+ * {@link SpecResolver#resolve}.
  *
  * @param argv the command, argv[0] the program (at least one element)
  * @param environment "NAME=VALUE" strings, the complete environment

@@ -11,7 +11,6 @@ import dev.stockade.internal.EventReader;
 import dev.stockade.internal.ProtocolException;
 import dev.stockade.internal.SandboxSpec;
 import dev.stockade.internal.SpecEncoder;
-import dev.stockade.internal.SpecException;
 import java.io.ByteArrayInputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -45,28 +44,6 @@ class ReportCodecTest {
                 .order(ByteOrder.LITTLE_ENDIAN).getInt());
         assertArrayEquals(Arrays.copyOfRange(without, 8, without.length),
                 Arrays.copyOfRange(frame, 8, without.length));
-    }
-
-    @Test
-    void reportFieldsAreChecked() {
-        byte[] bpf = new byte[8];
-        assertEquals("reported system calls without a seccomp program",
-                assertThrows(SpecException.class, () -> SpecEncoder.encode(spec(null,
-                        List.of(new SandboxSpec.ReportSpec(1, 1))))).getMessage());
-        assertEquals("system call 101 is reported twice",
-                assertThrows(SpecException.class, () -> SpecEncoder.encode(spec(bpf,
-                        List.of(new SandboxSpec.ReportSpec(101, 1),
-                                new SandboxSpec.ReportSpec(101, 1))))).getMessage());
-        assertEquals("reported system call 1 with errno 4096: need a syscall number >= 0 and"
-                + " an errno 0..4095", assertThrows(SpecException.class,
-                        () -> SpecEncoder.encode(spec(bpf, List.of(
-                                new SandboxSpec.ReportSpec(1, 4096))))).getMessage());
-        List<SandboxSpec.ReportSpec> many = new java.util.ArrayList<>();
-        for (int i = 0; i < 1025; i++) {
-            many.add(new SandboxSpec.ReportSpec(i, 1));
-        }
-        assertEquals("1025 reported system calls, at most 1024", assertThrows(
-                SpecException.class, () -> SpecEncoder.encode(spec(bpf, many))).getMessage());
     }
 
     private static byte[] violation(int length, int nr, int errno, long count, int pid,

@@ -1,0 +1,270 @@
+package dev.stockade;
+
+import dev.stockade.internal.CallerIds;
+import dev.stockade.internal.Protocol;
+import dev.stockade.internal.WireStrings;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The checks of {@link SandboxPolicy.Builder#build()}: every rule a policy must follow and every
+ * protocol bound ({@link Protocol}) a policy's values must fit, each adding its problem to a
+ * list so that build() reports them all at once. The helper checks the same bounds again only as
+ * the last guard against a corrupted spec; the bounds that depend on one call (its command line
+ * and working directory) are checked by {@code SpecResolver} when the call is known.
+ */
+final class PolicyChecks {
+    private PolicyChecks() {}
+
+    // File types in st_mode (the same on every Linux architecture).
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFSOCK = 0140000;
+    private static final int S_IFIFO = 0010000;
+
+    private static final Pattern ENV_NAME_BAD = Pattern.compile("[=\\x00]");
+    private static final Pattern HOSTNAME_LABEL =
+            Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
+    private static final Duration MAX_DURATION = Duration.ofMillis(Protocol.MAX_DURATION_MS);
+
+    static void namespaces(List<String> problems, Set<Namespace> namespaces) {
+        if (!namespaces.contains(Namespace.USER) && !CallerIds.isRoot()) {
+            problems.add("the USER namespace cannot be disabled by an unprivileged caller"
+                    + " (uid " + CallerIds.uid() + "): every other namespace needs it");
+        }
+    }
+
+    static void workspace(List<String> problems, Path workspace) {
+        if (workspace == null) {
+            return;
+        }
+        if (!workspace.isAbsolute()) {
+            problems.add("workspace " + workspace + " is not an absolute path");
+        } else if (workspace.normalize().getNameCount() == 0) {
+            problems.add("workspace / would make the whole host writable");
+        } else if (!fitsMountPath(workspace)) {
+            problems.add(mountPathTooLong("workspace", workspace));
+        } else if (!Files.exists(workspace)) {
+            problems.add("workspace " + workspace + " does not exist");
+        } else if (!Files.isDirectory(workspace)) {
+            problems.add("workspace " + workspace + " is not a directory");
+        } else {
+            noSymlink(problems, "workspace", workspace);
+        }
+    }
+
+    /**
+     * Host paths given to the sandbox must not go through a symbolic link: a link planted
+     * by an earlier sandbox in a directory it could write would otherwise redirect this
+     * bind to any host path. (The helper opens sources with RESOLVE_NO_SYMLINKS too, which
+     * closes the window between this check and the mount.)
+     */
+    private static void noSymlink(List<String> problems, String what, Path path) {
+        Path real;
+        try {
+            real = path.toRealPath();
+        } catch (IOException e) {
+            problems.add(what + " " + path + " cannot be resolved: " + e.getMessage());
+            return;
+        }
+        if (!real.equals(path.normalize())) {
+            problems.add(what + " " + path + " goes through a symbolic link (it is " + real
+                    + "): give the real path");
+        }
+    }
+
+    static void mounts(List<String> problems, List<Mount> mounts, Path workspace,
+            Set<Namespace> namespaces) {
+        Map<Path, String> targets = new HashMap<>();
+        if (workspace != null && workspace.isAbsolute()) {
+            targets.put(workspace.normalize(), "the workspace");
+        }
+        if (!namespaces.contains(Namespace.MOUNT) && (workspace != null || !mounts.isEmpty())) {
+            problems.add("mounts and the workspace need the MOUNT namespace, which is"
+                    + " disabled (clearMounts() and no workspace, or enable it)");
+        }
+        if (mounts.size() + (workspace == null ? 0 : 1) > Protocol.MAX_MOUNTS) {
+            problems.add("more than " + Protocol.MAX_MOUNTS + " mounts");
+        }
+        for (Mount m : mounts) {
+            Path target = m.target();
+            if (!target.isAbsolute()) {
+                problems.add("mount target " + target + " is not an absolute path (" + m
+                        + ")");
+            } else if (target.normalize().getNameCount() == 0) {
+                problems.add("mount target / would replace the whole view (" + m + ")");
+            } else if (!fitsMountPath(target)) {
+                problems.add(mountPathTooLong("mount target", target));
+            } else {
+                String previous = targets.putIfAbsent(target.normalize(), m.toString());
+                if (previous != null) {
+                    problems.add("two mounts on " + target.normalize() + ": " + previous
+                            + " and " + m);
+                }
+            }
+            if (m.type() == Mount.Type.BIND) {
+                bind(problems, m);
+            } else if (m.sizeBytes() <= 0) {
+                problems.add("tmpfs at " + target + " has size " + m.sizeBytes()
+                        + ": it must be positive");
+            }
+        }
+    }
+
+    private static void bind(List<String> problems, Mount m) {
+        Path source = m.source();
+        if (!source.isAbsolute()) {
+            problems.add("bind source " + source + " is not an absolute path");
+        } else if (!fitsMountPath(source)) {
+            problems.add(mountPathTooLong("bind source", source));
+        } else if (!Files.exists(source, LinkOption.NOFOLLOW_LINKS)) {
+            problems.add("bind source " + source + " does not exist");
+        } else {
+            noSymlink(problems, "bind source", source);
+            specialSource(problems, m);
+        }
+        if (m.idmapped() && !m.readOnly()) {
+            problems.add("bind " + source + " is writable and idmapped: files made"
+                    + " through it would be host root's (set-user-ID ones too);"
+                    + " only read-only binds may be idmapped");
+        } else if (m.idmapped() && !CallerIds.isRoot()) {
+            problems.add("bind " + source + " is idmapped, which is for root"
+                    + " callers only (an unprivileged caller's files keep their"
+                    + " owner and are readable as they are)");
+        }
+    }
+
+    /** The helper gets the normalized path (SandboxPolicy normalizes every mount). */
+    private static boolean fitsMountPath(Path p) {
+        return WireStrings.fits(p.normalize().toString(), Protocol.MAX_MOUNT_PATH);
+    }
+
+    private static String mountPathTooLong(String what, Path p) {
+        return WireStrings.tooLong(what + " " + p, p.normalize().toString(),
+                Protocol.MAX_MOUNT_PATH);
+    }
+
+    /**
+     * A socket or FIFO as a bind source is a way out of the sandbox (a read-only mount does
+     * not stop connect() or a FIFO's writes): only when the mount asks for it. The helper
+     * checks the opened source again.
+     */
+    private static void specialSource(List<String> problems, Mount m) {
+        try {
+            int type = (Integer) Files.getAttribute(m.source(), "unix:mode",
+                    LinkOption.NOFOLLOW_LINKS) & S_IFMT;
+            if ((type == S_IFSOCK || type == S_IFIFO) && !m.specialSource()) {
+                problems.add("bind source " + m.source() + " is a "
+                        + (type == S_IFSOCK ? "socket" : "FIFO") + ": it leads out of the"
+                        + " sandbox, read-only or not; allow it with"
+                        + " Mount.allowingSocket() (--ro-bind-socket)");
+            }
+        } catch (IOException e) {
+            problems.add("bind source " + m.source() + " cannot be read: " + e.getMessage());
+        }
+    }
+
+    /**
+     * The names the caller gave ({@code passEnv} and {@code env}), the values it set, and the
+     * environment they make ({@code result}, sent as one NAME=VALUE string each).
+     */
+    static void environment(List<String> problems, Collection<String> passEnv,
+            Map<String, String> env, Map<String, String> result) {
+        for (String name : passEnv) {
+            envName(problems, name);
+        }
+        for (Map.Entry<String, String> e : env.entrySet()) {
+            envName(problems, e.getKey());
+            if (e.getValue().indexOf('\0') >= 0) {
+                problems.add("environment variable " + e.getKey()
+                        + " has a value containing NUL");
+            }
+        }
+        if (result.size() > Protocol.MAX_ENV) {
+            problems.add("the environment has " + result.size() + " variables, at most "
+                    + Protocol.MAX_ENV);
+        }
+        for (Map.Entry<String, String> e : result.entrySet()) {
+            String assignment = e.getKey() + "=" + e.getValue();
+            if (!WireStrings.fits(assignment, Protocol.MAX_STRING)) {
+                problems.add(WireStrings.tooLong("environment variable " + e.getKey()
+                        + " (as NAME=VALUE)", assignment, Protocol.MAX_STRING));
+            }
+        }
+    }
+
+    private static void envName(List<String> problems, String name) {
+        if (name.isEmpty()) {
+            problems.add("environment variable name is empty");
+        } else if (ENV_NAME_BAD.matcher(name).find()) {
+            problems.add("environment variable name '" + name.replace("\0", "\\0")
+                    + "' contains '=' or NUL");
+        }
+    }
+
+    static void durations(List<String> problems, Duration timeout, Duration killGrace) {
+        if (timeout != null) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                problems.add("timeout " + timeout + " is not positive (use null for none)");
+            } else if (timeout.compareTo(MAX_DURATION) > 0) {
+                problems.add(tooLong("timeout", timeout));
+            }
+        }
+        if (killGrace.isNegative()) {
+            problems.add("kill grace " + killGrace + " is negative");
+        } else if (killGrace.compareTo(MAX_DURATION) > 0) {
+            problems.add(tooLong("kill grace", killGrace));
+        }
+    }
+
+    private static String tooLong(String what, Duration d) {
+        return what + " " + d + " is too long: at most " + Protocol.MAX_DURATION_MS
+                + " ms (about 31 years)";
+    }
+
+    static void ids(List<String> problems, int uid, int gid) {
+        if (uid < 0) {
+            problems.add("uid " + Integer.toUnsignedString(uid) + " is out of range (0.."
+                    + Integer.MAX_VALUE + ")");
+        }
+        if (gid < 0) {
+            problems.add("gid " + Integer.toUnsignedString(gid) + " is out of range (0.."
+                    + Integer.MAX_VALUE + ")");
+        }
+    }
+
+    static void hostname(List<String> problems, String hostname, Set<Namespace> namespaces) {
+        if (hostname == null) {
+            return;
+        }
+        if (!namespaces.contains(Namespace.UTS)) {
+            problems.add("hostname '" + hostname + "' needs the UTS namespace, which is"
+                    + " disabled");
+        }
+        if (hostname.isEmpty()) {
+            problems.add("hostname is empty");
+            return;
+        }
+        if (hostname.length() > Protocol.MAX_HOSTNAME) {
+            problems.add("hostname is " + hostname.length() + " characters long, at most "
+                    + Protocol.MAX_HOSTNAME);
+            return;
+        }
+        // Letters and digits are ASCII: a valid name has as many bytes as characters.
+        for (String label : hostname.split("\\.", -1)) {
+            if (!HOSTNAME_LABEL.matcher(label).matches()) {
+                problems.add("hostname '" + hostname + "' is not a valid host name (labels"
+                        + " of letters, digits and inner '-', separated by '.')");
+                return;
+            }
+        }
+    }
+}
