@@ -1,5 +1,6 @@
 package dev.stockade;
 
+import dev.stockade.internal.NativeLoader;
 import java.io.IOException;
 import java.util.List;
 
@@ -29,5 +30,14 @@ public final class Sandbox {
      */
     public static ProbeReport probe() throws IOException {
         return ProbeRunner.run();
+    }
+
+    /**
+     * Stockade's version, as in its pom.xml ({@code "1.2.0"}, {@code "1.3.0-SNAPSHOT"}): the
+     * version its natives are extracted under, so it names the natives that run. Calling it
+     * loads no natives.
+     */
+    public static String version() {
+        return NativeLoader.VERSION;
     }
 }

@@ -1,6 +1,7 @@
 package dev.stockade;
 
 import dev.stockade.internal.Errno;
+import dev.stockade.internal.policy.ProfileText;
 
 /**
  * What the seccomp filter does with a system call: the kernel's {@code SECCOMP_RET_*} actions.
@@ -132,6 +133,17 @@ public final class SeccompAction {
             case REPORT -> errno >= 0 && errno <= MAX_ERRNO;
             default -> true;
         };
+    }
+
+    /**
+     * This action as the profile language ({@code docs/policy-reference.md}) writes it, the way
+     * {@link SeccompProfile#toText()} and {@code stockade policy check} show it: {@code allow},
+     * {@code errno(EPERM)}, {@code kill}, {@code kill_thread}, {@code trap}, {@code log},
+     * {@code report} (EPERM), {@code report(ENOSYS)}, {@code report(allow)}. An errno without
+     * a name is written as its number.
+     */
+    public String toText() {
+        return ProfileText.show(this);
     }
 
     @Override

@@ -1,7 +1,9 @@
 package dev.stockade;
 
+import dev.stockade.internal.Errno;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A system call that a {@code report} rule of the sandbox's {@link SeccompProfile} caught,
@@ -33,5 +35,13 @@ public record Violation(String syscall, int number, int errno, long count, int p
     /** Whether the calls were denied (rather than recorded and let through). */
     public boolean denied() {
         return errno != 0;
+    }
+
+    /**
+     * The symbolic name of {@link #errno()} ({@code "EPERM"}; {@code "errno N"} for a number
+     * without one); empty when the calls were let through.
+     */
+    public Optional<String> errnoName() {
+        return denied() ? Optional.of(Errno.name(errno)) : Optional.empty();
     }
 }

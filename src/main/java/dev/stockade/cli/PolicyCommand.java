@@ -1,13 +1,14 @@
 package dev.stockade.cli;
 
 import dev.stockade.PolicyException;
+import dev.stockade.ProfileSources;
 import dev.stockade.SeccompProfile;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -97,7 +98,7 @@ final class PolicyCommand implements Callable<Integer> {
             SeccompProfile checked = loaded.profile();
             int n = checked.rules().size();
             out.println("ok: " + n + (n == 1 ? " rule" : " rules") + ", default "
-                    + ProfileArgument.describe(checked.defaultAction()));
+                    + checked.defaultAction().toText());
             out.flush();
             return 0;
         }
@@ -170,22 +171,14 @@ final class PolicyCommand implements Callable<Integer> {
         String name;
 
         @Override
-        public Integer call() throws IOException {
-            if (!ProfileArgument.NAMES.contains(name)) {
+        public Integer call() {
+            List<String> shipped = ProfileSources.shippedNames();
+            if (!shipped.contains(name)) {
                 throw new ParameterException(spec.commandLine(), "no shipped profile '" + name
-                        + "' (there are: " + String.join(", ", ProfileArgument.NAMES) + ")");
-            }
-            String text;
-            try (InputStream in = SeccompProfile.class.getResourceAsStream(
-                    "/dev/stockade/seccomp/" + name + ".policy")) {
-                if (in == null) {
-                    throw new IllegalStateException("the shipped profile '" + name
-                            + "' is missing from Stockade's jar");
-                }
-                text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                        + "' (there are: " + String.join(", ", shipped) + ")");
             }
             PrintWriter out = spec.commandLine().getOut();
-            out.print(text);
+            out.print(ProfileSources.shippedText(name));
             out.flush();
             return 0;
         }

@@ -2,16 +2,9 @@ package dev.stockade.cli;
 
 import dev.stockade.OciImport;
 import dev.stockade.PolicyException;
-import dev.stockade.SeccompAction;
+import dev.stockade.ProfileSources;
 import dev.stockade.SeccompProfile;
-import dev.stockade.internal.Errno;
-import dev.stockade.internal.policy.PolicyLoader;
-import dev.stockade.internal.policy.ProfileFiles;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,11 +17,6 @@ import java.util.List;
  */
 final class ProfileArgument {
     private ProfileArgument() {}
-
-    /** The shipped profiles. */
-    static final List<String> NAMES = PolicyLoader.SHIPPED;
-
-    /** Larger than any profile should be; both loaders have their own limit below this. */
 
     enum Format { NAMED, TEXT, OCI }
 
@@ -50,7 +38,7 @@ final class ProfileArgument {
      *     (one problem naming the file)
      */
     static Loaded load(String argument) {
-        if (NAMES.contains(argument)) {
+        if (ProfileSources.shippedNames().contains(argument)) {
             return new Loaded(SeccompProfile.named(argument), Format.NAMED, List.of(), argument);
         }
         return loadFile(Path.of(argument));
@@ -79,42 +67,17 @@ final class ProfileArgument {
     }
 
     private static String read(Path file) {
-        byte[] bytes;
         try {
-            bytes = ProfileFiles.read(file);
+            return ProfileSources.fileText(file);
         } catch (NoSuchFileException e) {
             throw problem(file, "no such file (and not a profile name: "
-                    + String.join(", ", NAMES) + ")");
+                    + String.join(", ", ProfileSources.shippedNames()) + ")");
         } catch (IOException e) {
             throw problem(file, ErrorHandler.oneLine(e.getMessage()));
-        }
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes)).toString()
-                    // Editors on some systems start UTF-8 files with a byte order mark.
-                    .replaceFirst("^\uFEFF", "");
-        } catch (CharacterCodingException e) {
-            throw problem(file, "not UTF-8 text");
         }
     }
 
     private static PolicyException problem(Path file, String message) {
         return new PolicyException(List.of(file + ": " + message));
-    }
-
-    /** An action as the text language spells it: {@code errno(EPERM)}, {@code report(allow)}. */
-    static String describe(SeccompAction action) {
-        return switch (action.kind()) {
-            case ALLOW -> "allow";
-            case ERRNO -> "errno(" + Errno.name(action.errno()) + ")";
-            case KILL_PROCESS -> "kill";
-            case KILL_THREAD -> "kill-thread";
-            case TRAP -> "trap";
-            case LOG -> "log";
-            case REPORT -> "report(" + (action.errno() == 0 ? "allow"
-                    : Errno.name(action.errno())) + ")";
-        };
     }
 }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.stockade.SandboxResult;
 import dev.stockade.SetupError;
 import dev.stockade.Violation;
-import dev.stockade.internal.Errno;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.math.BigInteger;
@@ -52,7 +51,7 @@ record RunReport(int exitCode, int signal, boolean timedOut, long wallTimeMs, lo
             int pid, List<BigInteger> arguments, String reason, String profile) {
         static ViolationEntry of(Violation v) {
             return new ViolationEntry(v.syscall(), v.number(), v.errno(),
-                    v.errno() == 0 ? null : Errno.name(v.errno()), v.count(), v.pid(),
+                    v.errnoName().orElse(null), v.count(), v.pid(),
                     v.arguments().stream()
                             .map(a -> new BigInteger(Long.toUnsignedString(a))).toList(),
                     v.reason(), v.profile());

@@ -1,16 +1,13 @@
 package dev.stockade.cli;
 
-import dev.stockade.internal.NativeLoader;
+import dev.stockade.Sandbox;
 import picocli.CommandLine.IVersionProvider;
 
-/**
- * {@code --version}: the version the natives are extracted under, which a test keeps equal to
- * the one in pom.xml, so the number printed is the one whose natives run.
- */
+/** {@code --version}: {@link Sandbox#version()}, the version whose natives run. */
 final class VersionProvider implements IVersionProvider {
 
     @Override
     public String[] getVersion() {
-        return new String[] {"stockade " + NativeLoader.VERSION};
+        return new String[] {"stockade " + Sandbox.version()};
     }
 }

@@ -3,6 +3,7 @@ package dev.stockade.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.stockade.Sandbox;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -145,7 +146,7 @@ class CommandLineErrorsTest {
     void versionIsOneLine() {
         Outcome outcome = execute("--version");
         assertEquals(0, outcome.exitCode());
-        assertEquals("stockade " + dev.stockade.internal.NativeLoader.VERSION + "\n", outcome.stdout());
+        assertEquals("stockade " + Sandbox.version() + "\n", outcome.stdout());
         assertEquals(List.of(), outcome.stderrLines());
     }
 }

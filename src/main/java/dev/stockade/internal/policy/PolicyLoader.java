@@ -68,12 +68,22 @@ public final class PolicyLoader {
 
     /** A shipped profile by name. */
     public static Loaded shipped(String name) {
+        return new PolicyLoader().finish(name + ".policy", shippedText(name),
+                shippedSource(name));
+    }
+
+    /**
+     * A shipped profile's text as it is in the jar, comments included.
+     *
+     * @throws PolicySyntaxException when there is no such profile
+     */
+    public static String shippedText(String name) {
         PolicyLoader l = new PolicyLoader();
         String text = l.sources.readShipped(name, null);
         if (text == null) {
             throw new PolicySyntaxException(name, l.problems);
         }
-        return l.finish(name + ".policy", text, shippedSource(name));
+        return text;
     }
 
     /** A profile file; relative includes are resolved against its directory. */

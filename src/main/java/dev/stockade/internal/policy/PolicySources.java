@@ -6,10 +6,7 @@ import static dev.stockade.internal.policy.PolicyLoader.SHIPPED;
 import dev.stockade.PolicySyntaxException.Entry;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -81,10 +78,7 @@ final class PolicySources {
             return null;
         }
         try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes)).toString();
+            return ProfileFiles.utf8(bytes);
         } catch (CharacterCodingException e) {
             fileProblem(display, includedAt, "not UTF-8 text");
             return null;
