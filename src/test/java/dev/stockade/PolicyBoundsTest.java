@@ -143,7 +143,7 @@ class PolicyBoundsTest {
                 .namespaces(Protocol.MAX_USER_LIMIT_VALUE).build();
         SandboxPolicy.builder().limits(most).build();
         Limits over = Limits.builder().ptys(Protocol.MAX_PTYS + 1)
-                .namespaces(Protocol.MAX_USER_LIMIT_VALUE + 1).build();
+                .namespaces(Protocol.MAX_USER_LIMIT_VALUE + 1L).build();
         assertEquals(List.of("limit ptys is 1048577: it must be 1..1048576",
                 "limit namespaces is 2147483648: it must be 0..2147483647"),
                 problems(SandboxPolicy.builder().limits(over)));
