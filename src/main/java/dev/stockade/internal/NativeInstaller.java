@@ -175,7 +175,7 @@ final class NativeInstaller {
                 try {
                     fd = NativeBridge.duplicate(opened, FIRST_KEPT_FD);
                 } finally {
-                    closeQuietly(opened);
+                    DescriptorSet.closeQuietly(opened);
                 }
             } catch (NativeBridge.NativeException e) {
                 throw new NativeLoadException("cannot open " + what + " (" + e.getMessage()
@@ -185,7 +185,7 @@ final class NativeInstaller {
             try {
                 checkOpenedHelper(fd, what);
             } catch (RuntimeException | Error e) {
-                closeQuietly(fd);
+                DescriptorSet.closeQuietly(fd);
                 throw e;
             }
             return fd;
@@ -213,14 +213,6 @@ final class NativeInstaller {
                         + " cache; retry, or set XDG_CACHE_HOME to a directory only this JVM"
                         + " uses");
             }
-        }
-    }
-
-    private static void closeQuietly(int fd) {
-        try {
-            NativeBridge.close(fd);
-        } catch (IOException e) {
-            // close(2) releases the descriptor even when it reports an error.
         }
     }
 
