@@ -10,13 +10,14 @@ import dev.stockade.internal.policy.ProfileRules;
 import dev.stockade.internal.policy.ProfileText;
 import dev.stockade.internal.policy.ProfileValidator;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -57,6 +58,10 @@ public final class SeccompProfile {
     private static SeccompProfile filtering(String name, SeccompAction defaultAction,
             List<SeccompRule> rules) {
         return new SeccompProfile(true, new ProfileRules(name, defaultAction, rules));
+    }
+
+    private static SeccompProfile filtering(ProfileRules content) {
+        return new SeccompProfile(true, content);
     }
 
     /**
@@ -178,18 +183,16 @@ public final class SeccompProfile {
         Objects.requireNonNull(file, "file");
         String json;
         try {
-            json = new String(ProfileFiles.read(file), StandardCharsets.UTF_8);
+            json = ProfileFiles.readText(file);
         } catch (IOException e) {
-            throw new PolicyException(List.of(file + ": cannot read it: " + e.getMessage()));
+            throw new PolicyException(List.of(file + ": " + ProfileFiles.reason(e)));
         }
         return imported(json, file.toString());
     }
 
     private static OciImport imported(String json, String source) {
         OciSeccomp.Imported read = OciSeccomp.read(json, source);
-        ProfileRules rules = read.profile();
-        return new OciImport(filtering(rules.name(), rules.defaultAction(), rules.rules()),
-                read.warnings());
+        return new OciImport(filtering(read.profile()), read.warnings());
     }
 
     /**

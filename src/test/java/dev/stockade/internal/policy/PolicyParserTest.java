@@ -347,7 +347,8 @@ class PolicyParserTest {
         assertEquals(List.of(
                 top + ":2:1: cannot include " + dir.resolve("gone.policy")
                         + ": no such file",
-                top + ":3:1: cannot include " + dir.resolve(".") + ": not a regular file",
+                top + ":3:1: cannot include " + dir.resolve(".") + ": is a directory, not a"
+                        + " profile file",
                 top + ":4:1: no shipped profile 'nosuch' (shipped: build, strict, audit; a file"
                         + " is included with a quoted path)"), e.problems());
     }
