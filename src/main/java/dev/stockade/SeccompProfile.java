@@ -226,6 +226,7 @@ public final class SeccompProfile {
         b.defaultAction = content.defaultAction();
         b.rules.addAll(content.rules());
         b.name = content.name();
+        b.acceptedPitfalls.addAll(content.acceptedPitfalls());
         return b;
     }
 
@@ -242,7 +243,8 @@ public final class SeccompProfile {
         Objects.requireNonNull(rule, "rule");
         List<SeccompRule> more = new ArrayList<>(content.rules());
         more.add(rule);
-        return filtering(content.name(), content.defaultAction(), more);
+        return filtering(new ProfileRules(content.name(), content.defaultAction(), more,
+                content.acceptedPitfalls()));
     }
 
     /**
@@ -285,11 +287,15 @@ public final class SeccompProfile {
     }
 
     /**
-     * Every problem that would stop this profile from compiling: unknown system call names (with
-     * the closest known names), errno values out of range, rules whose action is the default
-     * action (libseccomp refuses them), more than one condition on an argument, argument indexes
-     * out of range, report rules of one system call with different errnos (pid 1 answers a
-     * system call with one errno). Empty when the profile is valid.
+     * Every problem that would stop this profile from compiling, or from holding as written: the
+     * checks a loaded profile file gets ({@code docs/policy-reference.md}, "How rules combine"),
+     * each naming its rule — unknown system call names (with the closest known names), errno
+     * values out of range, rules whose action is the default action (libseccomp refuses them),
+     * more than one condition on an argument, argument indexes out of range, rules libseccomp
+     * would never apply, report rules of one system call with different errnos (pid 1 answers a
+     * system call with one errno), the listener's handoff, and the two pitfalls (32-bit
+     * orderings, different actions on different arguments) except on the rules an OCI import
+     * kept with a warning. Empty when the profile is valid.
      */
     public List<String> problems() {
         return ProfileValidator.problems(content);
@@ -378,8 +384,7 @@ public final class SeccompProfile {
 
     @Override
     public int hashCode() {
-        return Objects.hash(installsFilter, content.defaultAction(), content.rules(),
-                content.name());
+        return Objects.hash(installsFilter, content);
     }
 
     @Override
@@ -396,6 +401,8 @@ public final class SeccompProfile {
     public static final class Builder {
         private SeccompAction defaultAction = SeccompAction.ALLOW;
         private final List<SeccompRule> rules = new ArrayList<>();
+        /** What {@link SeccompProfile#toBuilder()} took over from an OCI import. */
+        private final Set<SeccompRule> acceptedPitfalls = new HashSet<>();
         private String name;
 
         private Builder() {}
@@ -446,7 +453,7 @@ public final class SeccompProfile {
          * {@link SandboxPolicy.Builder#build()} reports with the rest of the policy.
          */
         public SeccompProfile build() {
-            return filtering(name, defaultAction, rules);
+            return filtering(new ProfileRules(name, defaultAction, rules, acceptedPitfalls));
         }
     }
 }
