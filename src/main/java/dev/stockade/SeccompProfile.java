@@ -10,13 +10,14 @@ import dev.stockade.internal.policy.ProfileRules;
 import dev.stockade.internal.policy.ProfileText;
 import dev.stockade.internal.policy.ProfileValidator;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -57,6 +58,10 @@ public final class SeccompProfile {
     private static SeccompProfile filtering(String name, SeccompAction defaultAction,
             List<SeccompRule> rules) {
         return new SeccompProfile(true, new ProfileRules(name, defaultAction, rules));
+    }
+
+    private static SeccompProfile filtering(ProfileRules content) {
+        return new SeccompProfile(true, content);
     }
 
     /**
@@ -178,18 +183,16 @@ public final class SeccompProfile {
         Objects.requireNonNull(file, "file");
         String json;
         try {
-            json = new String(ProfileFiles.read(file), StandardCharsets.UTF_8);
+            json = ProfileFiles.readText(file);
         } catch (IOException e) {
-            throw new PolicyException(List.of(file + ": cannot read it: " + e.getMessage()));
+            throw new PolicyException(List.of(file + ": " + ProfileFiles.reason(e)));
         }
         return imported(json, file.toString());
     }
 
     private static OciImport imported(String json, String source) {
         OciSeccomp.Imported read = OciSeccomp.read(json, source);
-        ProfileRules rules = read.profile();
-        return new OciImport(filtering(rules.name(), rules.defaultAction(), rules.rules()),
-                read.warnings());
+        return new OciImport(filtering(read.profile()), read.warnings());
     }
 
     /**
@@ -223,6 +226,7 @@ public final class SeccompProfile {
         b.defaultAction = content.defaultAction();
         b.rules.addAll(content.rules());
         b.name = content.name();
+        b.acceptedPitfalls.addAll(content.acceptedPitfalls());
         return b;
     }
 
@@ -239,7 +243,8 @@ public final class SeccompProfile {
         Objects.requireNonNull(rule, "rule");
         List<SeccompRule> more = new ArrayList<>(content.rules());
         more.add(rule);
-        return filtering(content.name(), content.defaultAction(), more);
+        return filtering(new ProfileRules(content.name(), content.defaultAction(), more,
+                content.acceptedPitfalls()));
     }
 
     /**
@@ -282,11 +287,15 @@ public final class SeccompProfile {
     }
 
     /**
-     * Every problem that would stop this profile from compiling: unknown system call names (with
-     * the closest known names), errno values out of range, rules whose action is the default
-     * action (libseccomp refuses them), more than one condition on an argument, argument indexes
-     * out of range, report rules of one system call with different errnos (pid 1 answers a
-     * system call with one errno). Empty when the profile is valid.
+     * Every problem that would stop this profile from compiling, or from holding as written: the
+     * checks a loaded profile file gets ({@code docs/policy-reference.md}, "How rules combine"),
+     * each naming its rule — unknown system call names (with the closest known names), errno
+     * values out of range, rules whose action is the default action (libseccomp refuses them),
+     * more than one condition on an argument, argument indexes out of range, rules libseccomp
+     * would never apply, report rules of one system call with different errnos (pid 1 answers a
+     * system call with one errno), the listener's handoff, and the two pitfalls (32-bit
+     * orderings, different actions on different arguments) except on the rules an OCI import
+     * kept with a warning. Empty when the profile is valid.
      */
     public List<String> problems() {
         return ProfileValidator.problems(content);
@@ -375,8 +384,7 @@ public final class SeccompProfile {
 
     @Override
     public int hashCode() {
-        return Objects.hash(installsFilter, content.defaultAction(), content.rules(),
-                content.name());
+        return Objects.hash(installsFilter, content);
     }
 
     @Override
@@ -393,6 +401,8 @@ public final class SeccompProfile {
     public static final class Builder {
         private SeccompAction defaultAction = SeccompAction.ALLOW;
         private final List<SeccompRule> rules = new ArrayList<>();
+        /** What {@link SeccompProfile#toBuilder()} took over from an OCI import. */
+        private final Set<SeccompRule> acceptedPitfalls = new HashSet<>();
         private String name;
 
         private Builder() {}
@@ -443,7 +453,7 @@ public final class SeccompProfile {
          * {@link SandboxPolicy.Builder#build()} reports with the rest of the policy.
          */
         public SeccompProfile build() {
-            return filtering(name, defaultAction, rules);
+            return filtering(new ProfileRules(name, defaultAction, rules, acceptedPitfalls));
         }
     }
 }

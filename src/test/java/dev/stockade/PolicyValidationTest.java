@@ -145,10 +145,11 @@ class PolicyValidationTest {
                 .build()));
         assertEquals(List.of(
                 "seccomp rule 'read -> ERRNO(errno 0)': errno 0 is outside 1..4094",
-                "seccomp rule 'write -> ALLOW': the action is the profile's default action, so"
-                        + " the rule would have no effect",
-                "seccomp rule 'ioctl [arg1 == 0x1, arg1 == 0x2] -> ERRNO(EPERM)': more than one"
-                        + " condition on argument 1 (use one rule per alternative)",
+                "seccomp rule 'write -> ALLOW': the action allow is the profile's default, so"
+                        + " the rule has no effect; libseccomp refuses such rules",
+                "seccomp rule 'ioctl [arg1 == 0x1, arg1 == 0x2] -> ERRNO(EPERM)': a second"
+                        + " condition on arg1: a rule can test each argument once (libseccomp's"
+                        + " limit); write one rule per alternative",
                 "seccomp rule 'mmap [arg6 == 0x1] -> ERRNO(EPERM)': argument index 6 is outside"
                         + " 0..5"), p);
     }

@@ -16,9 +16,10 @@ import dev.stockade.SeccompRule;
 import dev.stockade.internal.SyscallNames;
 import dev.stockade.internal.oci.OciSeccomp.Imported;
 import dev.stockade.internal.policy.ProfileRules;
-import dev.stockade.internal.policy.RulePitfalls;
+import dev.stockade.internal.policy.ProfileValidator;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -43,7 +44,10 @@ import java.util.Set;
  *   <li>several comparisons of one argument in one entry become one rule per comparison, as
  *       runc does, since libseccomp compares each argument once per rule;
  *   <li>a rule that libseccomp would never act on (another action for a system call that
- *       already has a rule without conditions) is dropped with a warning.
+ *       already has a rule without conditions) is dropped with a warning;
+ *   <li>a rule that would not hold as written ({@code RulePitfalls}, as
+ *       {@link ProfileValidator} finds them) is kept with a warning and accepted
+ *       ({@link ProfileRules#acceptedPitfalls()}).
  * </ul>
  *
  * Everything else that is wrong (not JSON, wrong types, unknown actions, operators or errno
@@ -158,25 +162,25 @@ final class OciReader {
         List<Located> kept = effective(rules);
         SeccompAction effectiveDefault = defaultAction != null ? defaultAction
                 : SeccompAction.ALLOW;
-        Map<String, List<Located>> conditional = new HashMap<>();
         List<SeccompRule> out = new ArrayList<>(kept.size());
+        List<ProfileValidator.Sited<Located>> sited = new ArrayList<>(kept.size());
         for (Located located : kept) {
             out.add(located.rule());
-            // Other runtimes run such rules as they are, so the import keeps them; the user
-            // is told what they do not guarantee.
-            RulePitfalls.argumentWidth(located.rule(), effectiveDefault)
-                    .ifPresent(message -> json.warn(located.at(), message));
-            List<Located> earlier = conditional.computeIfAbsent(located.rule().syscall(),
-                    k -> new ArrayList<>());
-            for (Located e : earlier) {
-                RulePitfalls.argumentOrder(located.rule(), e.rule())
-                        .ifPresent(message -> json.warn(located.at(), message));
-            }
-            if (!located.rule().conditions().isEmpty()) {
-                earlier.add(located);
+            sited.add(new ProfileValidator.Sited<>(located.rule(), located));
+        }
+        // Other runtimes run rules that would not hold as written as they are, so the import
+        // keeps them, tells the user what they do not guarantee, and accepts them. Every other
+        // problem is the profile's, reported when it is used (SeccompProfile.problems()).
+        Set<SeccompRule> accepted = new HashSet<>();
+        String defaultAt = join(at, "defaultAction");
+        for (ProfileValidator.Problem<Located> p : ProfileValidator.check(effectiveDefault,
+                null, sited, site -> site == null ? defaultAt : site.at())) {
+            if (p.severity() == ProfileValidator.Severity.PITFALL) {
+                json.warn(p.site().at(), p.message());
+                accepted.add(p.site().rule());
             }
         }
-        return new ProfileRules(name, effectiveDefault, out);
+        return new ProfileRules(name, effectiveDefault, out, accepted);
     }
 
     /** A rule and the JSON path of the name it came from. */

@@ -1,8 +1,6 @@
 package dev.stockade.internal.policy;
 
 import static dev.stockade.internal.policy.ProfileText.show;
-import static dev.stockade.internal.policy.ProfileValidator.HANDOFF_REASON;
-import static dev.stockade.internal.policy.ProfileValidator.HANDOFF_SYSCALL;
 
 import dev.stockade.PolicySyntaxException;
 import dev.stockade.PolicySyntaxException.Entry;
@@ -18,7 +16,6 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * Loads a whole profile: parses the top file, follows its {@code @include}s (shipped profiles by
@@ -305,86 +302,18 @@ public final class PolicyLoader {
         rules.add(new Located(rule, where));
     }
 
-    /** The checks that need every rule and the final default. */
+    /**
+     * The checks that need every rule and the final default ({@link ProfileValidator}): each
+     * problem at its rule's line, pitfalls included (a Stockade profile refuses them).
+     */
     private void checkWhole(Default d) {
-        SeccompAction def = d.action();
-        Map<String, Located> reportErrno = new HashMap<>();
-        Map<String, Located> unconditional = new HashMap<>();
-        Map<List<Object>, Located> sameConditions = new HashMap<>();
+        List<ProfileValidator.Sited<Entry>> sited = new ArrayList<>(rules.size());
         for (Located r : rules) {
-            if (r.rule().conditions().isEmpty()) {
-                unconditional.putIfAbsent(r.rule().syscall(), r);
-            }
-            Located first = sameConditions.putIfAbsent(List.of(r.rule().syscall(),
-                    r.rule().conditions()), r);
-            if (first != null && !first.rule().action().equals(r.rule().action())) {
-                problems.add(at(r.where(), "conflicting rules for " + r.rule().syscall()
-                        + ": " + show(r.rule().action()) + " here, "
-                        + show(first.rule().action()) + " at " + place(first.where())
-                        + (r.rule().conditions().isEmpty() ? "" : " with the same conditions")));
-            }
+            sited.add(new ProfileValidator.Sited<>(r.rule(), r.where()));
         }
-        Map<String, List<Located>> conditional = new HashMap<>();
-        for (Located r : rules) {
-            RulePitfalls.argumentWidth(r.rule(), def)
-                    .ifPresent(message -> problems.add(at(r.where(), message)));
-            List<Located> earlier = conditional.computeIfAbsent(r.rule().syscall(),
-                    k -> new ArrayList<>());
-            for (Located e : earlier) {
-                Optional<String> clash = RulePitfalls.argumentOrder(r.rule(), e.rule());
-                if (clash.isPresent()) {
-                    problems.add(at(r.where(), clash.get() + " (" + place(e.where()) + ")"));
-                    break;
-                }
-            }
-            if (!r.rule().conditions().isEmpty()) {
-                earlier.add(r);
-            }
-        }
-        for (Located r : rules) {
-            Located all = unconditional.get(r.rule().syscall());
-            if (!r.rule().conditions().isEmpty() && all != null
-                    && !all.rule().action().equals(r.rule().action())) {
-                problems.add(at(r.where(), "this rule never applies: the rule without"
-                        + " conditions for " + r.rule().syscall() + " at " + place(all.where())
-                        + " (" + show(all.rule().action()) + ") takes every call (libseccomp"
-                        + " drops the conditional rules of a system call that has one)"));
-            }
-        }
-        if (def.isReport()) {
-            Located handoff = unconditional.get(HANDOFF_SYSCALL);
-            if (handoff == null || handoff.rule().action().isReport()) {
-                problems.add(at(d.where(), "with a report default, " + HANDOFF_SYSCALL
-                        + " needs a rule without conditions that is not a report (such as '"
-                        + HANDOFF_SYSCALL + " -> allow'): " + HANDOFF_REASON));
-            }
-        }
-        for (Located r : rules) {
-            SeccompAction a = r.rule().action();
-            if (a.isReport() && r.rule().syscall().equals(HANDOFF_SYSCALL)) {
-                problems.add(at(r.where(), HANDOFF_SYSCALL + " cannot be reported: "
-                        + HANDOFF_REASON));
-            }
-            if (a.equals(def)) {
-                problems.add(at(r.where(), "the action " + show(a) + " is the profile's default"
-                        + " (" + place(d.where()) + "), so the rule has no effect; libseccomp"
-                        + " refuses such rules"));
-            }
-            if (a.isReport()) {
-                if (def.isReport() && def.errno() != a.errno()) {
-                    problems.add(at(r.where(), "conflicting report errnos for "
-                            + r.rule().syscall() + ": " + show(a) + " here, " + show(def)
-                            + " as the default (" + place(d.where()) + "); one syscall is"
-                            + " answered with one errno"));
-                }
-                Located first = reportErrno.putIfAbsent(r.rule().syscall(), r);
-                if (first != null && first.rule().action().errno() != a.errno()) {
-                    problems.add(at(r.where(), "conflicting report errnos for "
-                            + r.rule().syscall() + ": " + show(a) + " here, "
-                            + show(first.rule().action()) + " at " + place(first.where())
-                            + "; one syscall is answered with one errno"));
-                }
-            }
+        for (ProfileValidator.Problem<Entry> p : ProfileValidator.check(d.action(), d.where(),
+                sited, PolicyLoader::place)) {
+            problems.add(at(p.site(), p.message()));
         }
     }
 

@@ -168,9 +168,7 @@ final class PolicyParser {
                 if (c == null) {
                     valid = false;
                 } else if (arguments.get(c.argument())) {
-                    problem(argToken.column(), "a second condition on arg" + c.argument()
-                            + ": a rule can test each argument once (libseccomp's limit);"
-                            + " write one rule per alternative");
+                    problem(argToken.column(), ProfileValidator.secondCondition(c.argument()));
                     valid = false;
                 } else {
                     arguments.set(c.argument());
@@ -343,8 +341,7 @@ final class PolicyParser {
                 throw new SyntaxError(t.column(), e.getMessage());
             }
             if (n < 1 || n > SeccompAction.MAX_ERRNO) {
-                throw new SyntaxError(t.column(), "errno " + t.text() + " is outside 1.."
-                        + SeccompAction.MAX_ERRNO);
+                throw new SyntaxError(t.column(), ProfileValidator.errnoOutOfRange(t.text()));
             }
             return (int) n;
         }

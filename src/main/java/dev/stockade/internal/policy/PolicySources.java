@@ -6,18 +6,15 @@ import static dev.stockade.internal.policy.PolicyLoader.SHIPPED;
 import dev.stockade.PolicySyntaxException.Entry;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.CharacterCodingException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 
 /**
  * The text of the profile files one load reads, shipped (resources under
- * {@code /dev/stockade/seccomp/}) or on disk: regular files of at most
- * {@link PolicyLoader#MAX_FILE_BYTES}, UTF-8. A file that cannot be read is a problem recorded
- * at the {@code @include} line that named it (or for the file itself), like any other.
+ * {@code /dev/stockade/seccomp/}) or on disk (read by {@link ProfileFiles}, as every loader
+ * reads them): at most {@link PolicyLoader#MAX_FILE_BYTES}, UTF-8. A file that cannot be read is
+ * a problem recorded at the {@code @include} line that named it (or for the file itself), like
+ * any other.
  */
 final class PolicySources {
     private static final String RESOURCE_DIR = "/dev/stockade/seccomp/";
@@ -40,47 +37,28 @@ final class PolicySources {
                         : new Entry(name, 0, 0, msg));
                 return null;
             }
-            return decode(in.readNBytes(MAX_FILE_BYTES + 1), name + ".policy", includedAt);
+            // The jar's own profiles: too large or not UTF-8 is a broken build, not a user's
+            // problem (ShippedProfilesTest loads each).
+            byte[] bytes = in.readNBytes(MAX_FILE_BYTES + 1);
+            if (bytes.length > MAX_FILE_BYTES) {
+                throw new IllegalStateException("the shipped profile " + name + " is larger"
+                        + " than " + MAX_FILE_BYTES + " bytes");
+            }
+            return ProfileFiles.utf8(bytes); // a CharacterCodingException is an IOException
         } catch (IOException e) {
             throw new IllegalStateException("cannot read the shipped profile " + name, e);
         }
     }
 
-    /** The file's text, or null with a problem recorded (at the include line, if any). */
+    /**
+     * The file's text ({@link ProfileFiles#readText}), or null with its problem recorded (at the
+     * include line, if any).
+     */
     String readFile(Path path, String display, Entry includedAt) {
         try {
-            BasicFileAttributes attrs = Files.readAttributes(path, BasicFileAttributes.class);
-            if (!attrs.isRegularFile()) {
-                fileProblem(display, includedAt, "not a regular file");
-                return null;
-            }
-            if (attrs.size() > MAX_FILE_BYTES) {
-                fileProblem(display, includedAt, "the profile is " + attrs.size() + " bytes, at"
-                        + " most " + MAX_FILE_BYTES);
-                return null;
-            }
-            try (InputStream in = Files.newInputStream(path)) {
-                // Bounded even if the file grows between the size check and the read.
-                return decode(in.readNBytes(MAX_FILE_BYTES + 1), display, includedAt);
-            }
-        } catch (NoSuchFileException e) {
-            fileProblem(display, includedAt, "no such file");
+            return ProfileFiles.readText(path);
         } catch (IOException e) {
-            fileProblem(display, includedAt, "cannot read it: " + describe(e));
-        }
-        return null;
-    }
-
-    private String decode(byte[] bytes, String display, Entry includedAt) {
-        if (bytes.length > MAX_FILE_BYTES) {
-            fileProblem(display, includedAt, "the profile is larger than " + MAX_FILE_BYTES
-                    + " bytes");
-            return null;
-        }
-        try {
-            return ProfileFiles.utf8(bytes);
-        } catch (CharacterCodingException e) {
-            fileProblem(display, includedAt, "not UTF-8 text");
+            fileProblem(display, includedAt, ProfileFiles.reason(e));
             return null;
         }
     }
@@ -91,11 +69,6 @@ final class PolicySources {
         } else {
             problems.add(new Entry(display, 0, 0, message));
         }
-    }
-
-    private static String describe(IOException e) {
-        String m = e.getMessage();
-        return m == null ? e.getClass().getSimpleName() : m;
     }
 
     /** The length of {@code s} in UTF-8, without encoding it. */

@@ -1,5 +1,7 @@
 package dev.stockade.internal.policy;
 
+import static dev.stockade.internal.policy.ProfileText.show;
+
 import dev.stockade.SeccompAction;
 import dev.stockade.SeccompCondition;
 import dev.stockade.SeccompRule;
@@ -10,12 +12,15 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
- * Everything that would stop a profile from compiling, as {@code SeccompProfile.problems()}
- * reports it (so {@code SandboxPolicy.Builder.build()}): a profile built in code has no file
- * positions, so each problem names its rule. {@link PolicyLoader} checks a loaded file the same
- * way, with positions.
+ * The one check of a profile's rules, for every way a profile comes to be: loaded from text
+ * ({@link PolicyLoader}, whose sites are file positions), built in code or imported from OCI
+ * ({@link #problems(ProfileRules)}, whose sites are the rules' own text; {@code
+ * SeccompProfile.problems()}, so {@code SandboxPolicy.Builder.build()}) and the OCI reader's
+ * warnings (whose sites are JSON paths). It walks the rules once and reports every problem
+ * against the site of the rule it is about; each message is worded here, once.
  */
 public final class ProfileValidator {
     private ProfileValidator() {}
@@ -29,79 +34,56 @@ public final class ProfileValidator {
     public static final String HANDOFF_REASON = "the command hands the notification listener"
             + " to the sandbox's pid 1 with it after the filter is installed";
 
+    /** How a problem weighs. */
+    public enum Severity {
+        /** The profile cannot be compiled, or cannot run a sandbox. */
+        ERROR,
+        /**
+         * The profile compiles but a rule would not hold as written ({@link RulePitfalls}): a
+         * Stockade profile refuses it; an OCI import, whose profiles other runtimes run as they
+         * are, keeps the rule with a warning.
+         */
+        PITFALL
+    }
+
+    /** A rule and its site: where it is, as the caller names places. */
+    public record Sited<S>(SeccompRule rule, S site) {}
+
+    /** A problem of the rule at {@code site} (or of the default action, at its site). */
+    public record Problem<S>(S site, Severity severity, String message) {}
+
     /**
-     * Unknown system call names (with the closest known names), errno values out of range, rules
-     * whose action is the default action (libseccomp refuses them), more than one condition on
-     * an argument, argument indexes out of range, report rules of one system call with different
-     * errnos (pid 1 answers a system call with one errno). Empty when the profile is valid.
+     * Every problem of a profile: a default action (set at {@code defaultSite}) and its rules, in
+     * order. {@code place} names a site inside another message ("the rule at ..."), or gives
+     * {@code ""} where there is nothing to add; problems come in rule order, the default's first.
+     */
+    public static <S> List<Problem<S>> check(SeccompAction defaultAction, S defaultSite,
+            List<Sited<S>> rules, Function<S, String> place) {
+        return new Walk<>(defaultAction, defaultSite, rules, place).run();
+    }
+
+    /**
+     * {@link #check} of a profile that has no file: each problem prefixed with the rule's text
+     * ({@code seccomp rule '...'}) or {@code seccomp default action ...}. Pitfalls of the rules an
+     * OCI import kept with a warning ({@link ProfileRules#acceptedPitfalls()}) are not
+     * problems. Empty when the profile is valid.
      */
     public static List<String> problems(ProfileRules profile) {
-        SeccompAction defaultAction = profile.defaultAction();
-        List<String> problems = new ArrayList<>();
-        Map<String, SeccompRule> firstReport = new HashMap<>();
-        Map<String, SeccompRule> unconditional = new HashMap<>();
-        Map<List<Object>, SeccompRule> sameConditions = new HashMap<>();
-        for (SeccompRule rule : profile.rules()) {
-            if (rule.conditions().isEmpty()) {
-                unconditional.putIfAbsent(rule.syscall(), rule);
-            }
+        List<Sited<SeccompRule>> rules = new ArrayList<>(profile.rules().size());
+        for (SeccompRule r : profile.rules()) {
+            rules.add(new Sited<>(r, r));
         }
-        if (!defaultAction.isValid()) {
-            problems.add("seccomp default action has errno " + defaultAction.errno()
-                    + ", outside 1.." + SeccompAction.MAX_ERRNO);
+        List<String> out = new ArrayList<>();
+        for (Problem<SeccompRule> p : check(profile.defaultAction(), null, rules,
+                site -> site == null ? "" : "'" + site + "'")) {
+            if (p.severity() == Severity.PITFALL
+                    && profile.acceptedPitfalls().contains(p.site())) {
+                continue;
+            }
+            out.add((p.site() == null ? "seccomp default action " + profile.defaultAction()
+                    : "seccomp rule '" + p.site() + "'") + ": " + p.message());
         }
-        if (defaultAction.isReport() && !profile.decidedWithoutReport(HANDOFF_SYSCALL)) {
-            problems.add("seccomp default action " + defaultAction + ": " + HANDOFF_SYSCALL
-                    + " needs a rule without conditions that is not a report (for example '"
-                    + HANDOFF_SYSCALL + " -> allow'): " + HANDOFF_REASON);
-        }
-        for (SeccompRule rule : profile.rules()) {
-            String where = "seccomp rule '" + rule + "'";
-            if (rule.action().isReport() && rule.syscall().equals(HANDOFF_SYSCALL)) {
-                problems.add(where + ": " + HANDOFF_SYSCALL + " cannot be reported: "
-                        + HANDOFF_REASON);
-            }
-            unknownSyscall(rule.syscall()).ifPresent(why -> problems.add(where + ": " + why));
-            if (!rule.action().isValid()) {
-                problems.add(where + ": errno " + rule.action().errno() + " is outside 1.."
-                        + SeccompAction.MAX_ERRNO);
-            }
-            if (rule.action().equals(defaultAction)) {
-                problems.add(where + ": the action is the profile's default action, so the rule"
-                        + " would have no effect");
-            }
-            conditionProblems(rule, where, problems);
-            SeccompRule all = unconditional.get(rule.syscall());
-            SeccompRule same = sameConditions.putIfAbsent(List.of(rule.syscall(),
-                    rule.conditions()), rule);
-            if (same != null && !same.action().equals(rule.action())) {
-                problems.add(where + ": conflicts with the rule '" + same + "' (same system"
-                        + " call and conditions, another action)");
-            } else if (all != null && !rule.conditions().isEmpty()
-                    && !all.action().equals(rule.action())) {
-                problems.add(where + ": never applies: libseccomp lets the rule '" + all + "'"
-                        + " take every call");
-            }
-            if (rule.syscall().equals(HANDOFF_SYSCALL)
-                    && !RulePitfalls.runsTheCall(rule.action()) && profile.hasReports()) {
-                problems.add(where + ": a profile with report rules must let " + HANDOFF_SYSCALL
-                        + " run: " + HANDOFF_REASON);
-            }
-            if (rule.action().isReport()) {
-                SeccompRule first = firstReport.putIfAbsent(rule.syscall(), rule);
-                if (first != null && first.action().errno() != rule.action().errno()) {
-                    problems.add(where + ": conflicting report errnos for " + rule.syscall()
-                            + " (" + first.action() + " in '" + first + "'): one system call is"
-                            + " answered with one errno");
-                } else if (defaultAction.isReport()
-                        && defaultAction.errno() != rule.action().errno()) {
-                    problems.add(where + ": conflicting report errnos for " + rule.syscall()
-                            + " (the default is " + defaultAction + "): one system call is"
-                            + " answered with one errno");
-                }
-            }
-        }
-        return problems;
+        return out;
     }
 
     /**
@@ -121,21 +103,184 @@ public final class ProfileValidator {
                 + (close.isEmpty() ? "" : " (did you mean " + String.join(", ", close) + "?)"));
     }
 
-    /** Too many conditions, argument indexes out of range, an argument compared twice. */
-    private static void conditionProblems(SeccompRule rule, String where, List<String> problems) {
-        if (rule.conditions().size() > SeccompRule.MAX_CONDITIONS) {
-            problems.add(where + ": " + rule.conditions().size() + " conditions, at most "
-                    + SeccompRule.MAX_CONDITIONS);
+    /** An errno (as written) out of range; the parser says it at the number. */
+    static String errnoOutOfRange(String errno) {
+        return "errno " + errno + " is outside 1.." + SeccompAction.MAX_ERRNO;
+    }
+
+    /** A second condition on one argument; the parser says it at the condition. */
+    static String secondCondition(int argument) {
+        return "a second condition on arg" + argument + ": a rule can test each argument once"
+                + " (libseccomp's limit); write one rule per alternative";
+    }
+
+    /** One pass over the rules, with what earlier rules left for the later ones. */
+    private static final class Walk<S> {
+        private final SeccompAction def;
+        private final S defaultSite;
+        private final List<Sited<S>> rules;
+        private final Function<S, String> place;
+        private final List<Problem<S>> problems = new ArrayList<>();
+        /** The first rule without conditions of each syscall: libseccomp keeps that one. */
+        private final Map<String, Sited<S>> unconditional = new HashMap<>();
+        private final Map<List<Object>, Sited<S>> sameConditions = new HashMap<>();
+        private final Map<String, List<Sited<S>>> conditional = new HashMap<>();
+        private final Map<String, Sited<S>> firstReport = new HashMap<>();
+        private final boolean hasReports;
+
+        Walk(SeccompAction def, S defaultSite, List<Sited<S>> rules, Function<S, String> place) {
+            this.def = def;
+            this.defaultSite = defaultSite;
+            this.rules = rules;
+            this.place = place;
+            boolean reports = def.isReport();
+            for (Sited<S> r : rules) {
+                if (r.rule().conditions().isEmpty()) {
+                    unconditional.putIfAbsent(r.rule().syscall(), r);
+                }
+                reports |= r.rule().action().isReport();
+            }
+            this.hasReports = reports;
         }
-        BitSet seen = new BitSet();
-        for (SeccompCondition c : rule.conditions()) {
-            if (c.argument() < 0 || c.argument() > 5) {
-                problems.add(where + ": argument index " + c.argument() + " is outside 0..5");
-            } else if (seen.get(c.argument())) {
-                problems.add(where + ": more than one condition on argument "
-                        + c.argument() + " (use one rule per alternative)");
-            } else {
-                seen.set(c.argument());
+
+        List<Problem<S>> run() {
+            checkDefault();
+            for (Sited<S> r : rules) {
+                checkShape(r);
+                checkCombination(r);
+                checkPitfalls(r);
+                checkHandoff(r);
+                checkDefaultEqual(r);
+                checkReportErrnos(r);
+            }
+            return problems;
+        }
+
+        private void add(S site, Severity severity, String message) {
+            problems.add(new Problem<>(site, severity, message));
+        }
+
+        private void error(Sited<S> r, String message) {
+            add(r.site(), Severity.ERROR, message);
+        }
+
+        /** " (place)", or nothing when the site has no place to name. */
+        private String inParentheses(S site) {
+            String p = place.apply(site);
+            return p.isEmpty() ? "" : " (" + p + ")";
+        }
+
+        private void checkDefault() {
+            if (!def.isValid()) {
+                add(defaultSite, Severity.ERROR, errnoOutOfRange(Integer.toString(def.errno())));
+            }
+            Sited<S> handoff = unconditional.get(HANDOFF_SYSCALL);
+            if (def.isReport() && (handoff == null || handoff.rule().action().isReport())) {
+                add(defaultSite, Severity.ERROR, "with a report default, " + HANDOFF_SYSCALL
+                        + " needs a rule without conditions that is not a report (such as '"
+                        + HANDOFF_SYSCALL + " -> allow'): " + HANDOFF_REASON);
+            }
+        }
+
+        /** What one rule alone must be: a known syscall, an errno in range, its conditions. */
+        private void checkShape(Sited<S> r) {
+            SeccompRule rule = r.rule();
+            unknownSyscall(rule.syscall()).ifPresent(why -> error(r, why));
+            if (!rule.action().isValid()) {
+                error(r, errnoOutOfRange(Integer.toString(rule.action().errno())));
+            }
+            if (rule.conditions().size() > SeccompRule.MAX_CONDITIONS) {
+                error(r, rule.conditions().size() + " conditions, at most "
+                        + SeccompRule.MAX_CONDITIONS);
+            }
+            BitSet seen = new BitSet();
+            for (SeccompCondition c : rule.conditions()) {
+                if (c.argument() < 0 || c.argument() > 5) {
+                    error(r, "argument index " + c.argument() + " is outside 0..5");
+                } else if (seen.get(c.argument())) {
+                    error(r, secondCondition(c.argument()));
+                } else {
+                    seen.set(c.argument());
+                }
+            }
+        }
+
+        /** Rules of one syscall libseccomp would not keep side by side. */
+        private void checkCombination(Sited<S> r) {
+            SeccompRule rule = r.rule();
+            Sited<S> first = sameConditions.putIfAbsent(List.of(rule.syscall(),
+                    rule.conditions()), r);
+            if (first != null && !first.rule().action().equals(rule.action())) {
+                error(r, "conflicting rules for " + rule.syscall() + ": " + show(rule.action())
+                        + " here, " + show(first.rule().action()) + " at "
+                        + place.apply(first.site())
+                        + (rule.conditions().isEmpty() ? "" : " with the same conditions"));
+            }
+            Sited<S> all = unconditional.get(rule.syscall());
+            if (!rule.conditions().isEmpty() && all != null
+                    && !all.rule().action().equals(rule.action())) {
+                error(r, "this rule never applies: the rule without conditions for "
+                        + rule.syscall() + " at " + place.apply(all.site()) + " ("
+                        + show(all.rule().action()) + ") takes every call (libseccomp drops"
+                        + " the conditional rules of a system call that has one)");
+            }
+        }
+
+        private void checkPitfalls(Sited<S> r) {
+            RulePitfalls.argumentWidth(r.rule(), def)
+                    .ifPresent(message -> add(r.site(), Severity.PITFALL, message));
+            List<Sited<S>> earlier = conditional.computeIfAbsent(r.rule().syscall(),
+                    k -> new ArrayList<>());
+            for (Sited<S> e : earlier) {
+                Optional<String> clash = RulePitfalls.argumentOrder(r.rule(), e.rule());
+                if (clash.isPresent()) {
+                    add(r.site(), Severity.PITFALL, clash.get() + inParentheses(e.site()));
+                    break;
+                }
+            }
+            if (!r.rule().conditions().isEmpty()) {
+                earlier.add(r);
+            }
+        }
+
+        /** The listener's handoff: sendmsg is never reported, and runs where reports exist. */
+        private void checkHandoff(Sited<S> r) {
+            if (!r.rule().syscall().equals(HANDOFF_SYSCALL)) {
+                return;
+            }
+            if (r.rule().action().isReport()) {
+                error(r, HANDOFF_SYSCALL + " cannot be reported: " + HANDOFF_REASON);
+            } else if (hasReports && !RulePitfalls.runsTheCall(r.rule().action())) {
+                error(r, "a profile with report rules must let " + HANDOFF_SYSCALL + " run: "
+                        + HANDOFF_REASON);
+            }
+        }
+
+        private void checkDefaultEqual(Sited<S> r) {
+            SeccompAction a = r.rule().action();
+            if (a.equals(def)) {
+                error(r, "the action " + show(a) + " is the profile's default"
+                        + inParentheses(defaultSite) + ", so the rule has no effect; libseccomp"
+                        + " refuses such rules");
+            }
+        }
+
+        /** pid 1 answers a reported syscall with one errno. */
+        private void checkReportErrnos(Sited<S> r) {
+            SeccompAction a = r.rule().action();
+            if (!a.isReport()) {
+                return;
+            }
+            if (def.isReport() && def.errno() != a.errno()) {
+                error(r, "conflicting report errnos for " + r.rule().syscall() + ": " + show(a)
+                        + " here, " + show(def) + " as the default" + inParentheses(defaultSite)
+                        + "; one syscall is answered with one errno");
+            }
+            Sited<S> first = firstReport.putIfAbsent(r.rule().syscall(), r);
+            if (first != null && first.rule().action().errno() != a.errno()) {
+                error(r, "conflicting report errnos for " + r.rule().syscall() + ": " + show(a)
+                        + " here, " + show(first.rule().action()) + " at "
+                        + place.apply(first.site()) + "; one syscall is answered with one errno");
             }
         }
     }

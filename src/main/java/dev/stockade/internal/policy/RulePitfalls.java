@@ -9,8 +9,9 @@ import java.util.Optional;
 
 /**
  * Rules that compile but would not hold as written, because of how libseccomp and the kernel
- * work. A Stockade text profile treats each as an error; an OCI import, whose profiles other
- * runtimes run as they are (Docker's own uses both patterns), reports them as warnings.
+ * work. {@link ProfileValidator} reports each as a {@link ProfileValidator.Severity#PITFALL}: an
+ * error in every profile, except that an OCI import, whose profiles other runtimes run as they
+ * are (Docker's own uses both patterns), keeps such rules with a warning and accepts them.
  */
 public final class RulePitfalls {
     private RulePitfalls() {}
