@@ -31,6 +31,27 @@ class SeccompProfileChecksTest {
     }
 
     @Test
+    void rulesTheFilterComparesTheSameConflict() throws Exception {
+        SeccompRule killOne = new SeccompRule("read", SeccompAction.KILL_PROCESS,
+                List.of(SeccompCondition.equal(0, 1)));
+        // Different low halves of read's int fd: two rules (the allowed case).
+        SeccompProfile two = SeccompProfile.builder().rule(killOne)
+                .rule(new SeccompRule("read", SeccompAction.LOG,
+                        List.of(SeccompCondition.equal(0, 2))))
+                .build();
+        assertEquals(List.of(), two.problems());
+        two.compile();
+        assertEquals(List.of("seccomp rule 'read [arg0 == 0x8000000000000001] -> LOG':"
+                + " conflicting rules for read: log here, kill at 'read [arg0 == 0x1] ->"
+                + " KILL_PROCESS' with conditions the filter compares the same (the kernel uses"
+                + " only the low 32 bits of a 32-bit argument)"),
+                SeccompProfile.builder().rule(killOne)
+                        .rule(new SeccompRule("read", SeccompAction.LOG,
+                                List.of(SeccompCondition.equal(0, 0x8000000000000001L))))
+                        .build().problems());
+    }
+
+    @Test
     void otherActionsOnOtherArgumentsAreRefused() {
         SeccompRule denyNewUser = new SeccompRule("clone", SeccompAction.errno(1),
                 List.of(SeccompCondition.maskedEqual(0, 0x10000000, 0x10000000)));

@@ -208,13 +208,19 @@ public final class ProfileValidator {
         /** Rules of one syscall libseccomp would not keep side by side. */
         private void checkCombination(Sited<S> r) {
             SeccompRule rule = r.rule();
+            // Keyed by the conditions as the filter compares them: two rules that differ only in
+            // the upper half of a 32-bit argument are one rule to libseccomp.
             Sited<S> first = sameConditions.putIfAbsent(List.of(rule.syscall(),
-                    rule.conditions()), r);
+                    rule.compiledConditions()), r);
             if (first != null && !first.rule().action().equals(rule.action())) {
+                String same = rule.conditions().isEmpty() ? ""
+                        : rule.conditions().equals(first.rule().conditions())
+                                ? " with the same conditions"
+                                : " with conditions the filter compares the same (the kernel"
+                                        + " uses only the low 32 bits of a 32-bit argument)";
                 error(r, "conflicting rules for " + rule.syscall() + ": " + show(rule.action())
                         + " here, " + show(first.rule().action()) + " at "
-                        + place.apply(first.site())
-                        + (rule.conditions().isEmpty() ? "" : " with the same conditions"));
+                        + place.apply(first.site()) + same);
             }
             Sited<S> all = unconditional.get(rule.syscall());
             if (!rule.conditions().isEmpty() && all != null

@@ -432,6 +432,25 @@ class PolicyParserTest {
     }
 
     @Test
+    void rulesThatDifferOnlyInTheUpperHalfOfA32BitArgumentConflict() throws Exception {
+        // Different low halves are two rules, and compile (read's fd is an int).
+        SeccompProfile two = parse("default allow\nread arg0 == 1 -> kill\nread arg0 == 2 -> log\n");
+        assertEquals(2, two.rules().size());
+        two.compile();
+        // A 64-bit argument keeps its upper half: mmap's length differs in bit 63 alone.
+        parse("default allow\nmmap arg1 == 0x8000000000000001 -> log\nmmap arg1 == 1 -> kill\n")
+                .compile();
+        // On the int, the filter compares the low halves only: one rule with two actions,
+        // which libseccomp would refuse at compile time with a bare EEXIST (the fuzz test's
+        // find); it is a problem at its line instead.
+        assertEquals(List.of("3:1: conflicting rules for read: kill here, log at t.policy:2 with"
+                + " conditions the filter compares the same (the kernel uses only the low 32"
+                + " bits of a 32-bit argument)"),
+                errors("default allow\nread arg0 == 9223372036854775809 -> log\n"
+                        + "read arg0 == 0x1 -> kill\n"));
+    }
+
+    @Test
     void anUnconditionalRuleHidesConditionalOnes() {
         assertEquals(List.of("2:1: this rule never applies: the rule without conditions for"
                 + " ioctl at t.policy:3 (allow) takes every call (libseccomp drops the"
