@@ -154,7 +154,8 @@ static void on_control(struct stk_monitor *m)
         }
     }
     if (r == STK_CONTROL_EOF || r == STK_CONTROL_BAD) {
-        /* The JVM died or closed the socket (DESIGN rule 6), or sent garbage: kill at once. */
+        /* The JVM died or closed the socket (design rule 6, docs/design.md), or sent garbage:
+         * kill at once. */
         m->control_fd = -1;
         if (!m->exited) {
             m->flags |= STK_EXIT_KILLED;

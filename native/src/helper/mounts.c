@@ -246,7 +246,10 @@ static int apply_spec_mounts(int root, struct stk_plan *p, struct stk_error *err
 
 int stk_mounts_setup(struct stk_plan *p, struct stk_error *err)
 {
-    int nodes[STK_DEV_NODE_COUNT] = {-1, -1, -1, -1, -1, -1};
+    int nodes[STK_DEV_NODE_COUNT];
+    for (size_t i = 0; i < STK_DEV_NODE_COUNT; i++) {
+        nodes[i] = -1; /* every exit below closes them */
+    }
     int root = -1;
     int rc = -1;
     /* Nothing done from here on may propagate back to the host's mounts. */

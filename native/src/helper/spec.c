@@ -18,8 +18,8 @@
  * Why one file of about 600 lines: the two passes read the same wire format field by field and
  * must agree on every field's layout; kept side by side, a change to one field's check and copy
  * is one edit in one place, and a reader can hold them against each other. The checks are the
- * last guard against a corrupted or hostile spec (the Java side reports every bound first, at
- * SandboxPolicy.build(); design rule 9).
+ * last guard against a corrupted or hostile spec (the Java side reports every bound first: a
+ * policy's at SandboxPolicy.build(), a call's when start() resolves it; design rule 9).
  */
 
 static const char *tag_name(uint16_t tag)
@@ -134,9 +134,12 @@ static int check_mount(const uint8_t *v, size_t len, size_t index, struct counts
         return -1;
     }
     if (dst_len > STK_MAX_MOUNT_PATH || !canonical_mount_path(dst, dst_len)) {
-        return invalid_index(err, "MOUNT", index,
-                             "dst must be a canonical absolute path other than / "
-                             "(no . or .. or empty components, at most 4095 bytes)");
+        invalid_index(err, "MOUNT", index,
+                      "dst must be a canonical absolute path other than / "
+                      "(no . or .. or empty components, at most ");
+        stk_error_append_u64(err, STK_MAX_MOUNT_PATH);
+        stk_error_append(err, " bytes)");
+        return -1;
     }
     if (type == STK_MOUNT_BIND) {
         if ((flags & ~(uint32_t)(STK_MOUNT_READONLY | STK_MOUNT_IDMAP | STK_MOUNT_SPECIAL)) != 0) {
@@ -151,8 +154,10 @@ static int check_mount(const uint8_t *v, size_t len, size_t index, struct counts
             return invalid_index(err, "MOUNT", index, "BIND with a size");
         }
         if (src_len == 0 || src[0] != '/' || src_len > STK_MAX_MOUNT_PATH) {
-            return invalid_index(err, "MOUNT", index,
-                                 "BIND src must be an absolute path of at most 4095 bytes");
+            invalid_index(err, "MOUNT", index, "BIND src must be an absolute path of at most ");
+            stk_error_append_u64(err, STK_MAX_MOUNT_PATH);
+            stk_error_append(err, " bytes");
+            return -1;
         }
     } else if (type == STK_MOUNT_TMPFS) {
         if (flags != 0) {
@@ -280,7 +285,10 @@ static int check_field(uint16_t tag, const uint8_t *v, size_t len, struct counts
             return invalid(err, name, "length is not 8");
         }
         if (stk_get_u64(v) > STK_MAX_DURATION_MS) {
-            return invalid(err, name, "above 10^12 ms");
+            invalid(err, name, "above ");
+            stk_error_append_u64(err, STK_MAX_DURATION_MS);
+            stk_error_append(err, " ms");
+            return -1;
         }
         return 0;
     case STK_F_SECCOMP_BPF:
@@ -289,7 +297,10 @@ static int check_field(uint16_t tag, const uint8_t *v, size_t len, struct counts
             return invalid(err, name, "length is not a multiple of 8");
         }
         if (len == 0 || len / 8 > STK_MAX_BPF_INSNS) {
-            return invalid(err, name, "must hold 1..4096 instructions");
+            invalid(err, name, "must hold 1..");
+            stk_error_append_u64(err, STK_MAX_BPF_INSNS);
+            stk_error_append(err, " instructions");
+            return -1;
         }
         if (tag == STK_F_SECCOMP_BPF) {
             c->bpf_insns = len / 8;
@@ -299,16 +310,23 @@ static int check_field(uint16_t tag, const uint8_t *v, size_t len, struct counts
         return 0;
     case STK_F_REPORT:
         if (c->reports == STK_MAX_REPORTS) {
-            return invalid(err, "REPORT", "more than STK_MAX_REPORTS syscalls");
+            invalid(err, "REPORT", "more than ");
+            stk_error_append_u64(err, STK_MAX_REPORTS);
+            stk_error_append(err, " syscalls");
+            return -1;
         }
         if (len != 8 && len != 56) {
             return invalid_index(err, "REPORT", c->reports, "length is not 8 or 56");
         }
         if (stk_get_u32(v) >= STK_MAX_REPORT_NR) {
-            return invalid_index(err, "REPORT", c->reports, "syscall number >= 4096");
+            invalid_index(err, "REPORT", c->reports, "syscall number >= ");
+            stk_error_append_u64(err, STK_MAX_REPORT_NR);
+            return -1;
         }
         if (stk_get_u32(v + 4) > STK_MAX_REPORT_ERRNO) {
-            return invalid_index(err, "REPORT", c->reports, "errno above 4095");
+            invalid_index(err, "REPORT", c->reports, "errno above ");
+            stk_error_append_u64(err, STK_MAX_REPORT_ERRNO);
+            return -1;
         }
         /* The command hands the listener to pid 1 with sendmsg after the filter is in place;
          * a notification for that call would wait for an answer nobody can give yet. */

@@ -67,10 +67,10 @@ int stk_record_receive(int sock, struct stk_record *r, int *received_fd, bool wa
         c->cmsg_len == CMSG_LEN(sizeof(int))) {
         memcpy(received_fd, CMSG_DATA(c), sizeof(int));
     }
-    /* A step outside enum stk_step (only a corrupted record has one) would have no name to
-     * send. */
+    /* An error whose step is outside enum stk_step (only a corrupted record has one) would
+     * have no name to send. */
     if (n != (ssize_t)sizeof *r || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 ||
-        stk_step_name(r->error.step) == NULL) {
+        (r->kind == STK_REC_ERROR && stk_step_name(r->error.step) == NULL)) {
         if (*received_fd >= 0) {
             close(*received_fd);
             *received_fd = -1;

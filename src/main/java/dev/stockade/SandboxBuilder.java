@@ -1,6 +1,7 @@
 package dev.stockade;
 
 import dev.stockade.internal.FilterPrograms;
+import dev.stockade.internal.Protocol;
 import dev.stockade.internal.SpecEncoder;
 import dev.stockade.internal.SpecResolver;
 import java.io.IOException;
@@ -181,7 +182,7 @@ public final class SandboxBuilder {
             throw new IndexOutOfBoundsException("the command is empty");
         }
         SandboxPolicy p = policy();
-        Path cwd = directory != null ? directory : p.workspace().orElse(Path.of("/"));
+        Path cwd = directory != null ? directory : p.workspace().orElse(Path.of(Protocol.DEFAULT_CWD));
         // Everything that can fail without side effects happens before the first descriptor.
         FilterPrograms filters = SandboxFilters.of(p);
         byte[] spec = SpecEncoder.encode(SpecResolver.resolve(argv, p, cwd, filters));

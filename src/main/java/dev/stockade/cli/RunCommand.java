@@ -115,13 +115,14 @@ final class RunCommand implements Callable<Integer> {
     Duration timeout;
 
     @Option(names = "--open-files", paramLabel = "N", converter = CountParser.class,
-            description = "At most N open files per process (RLIMIT_NOFILE; default 1024 soft, "
-                    + "4096 hard).")
+            description = "At most N open files per process (RLIMIT_NOFILE; default "
+                    + Limits.DEFAULT_OPEN_FILES_SOFT + " soft, " + Limits.DEFAULT_OPEN_FILES
+                    + " hard).")
     Long openFiles;
 
     @Option(names = "--processes", paramLabel = "N", converter = CountParser.class,
             description = "At most N processes for the sandbox's user (RLIMIT_NPROC; default "
-                    + "4096).")
+                    + Limits.DEFAULT_PROCESSES + ").")
     Long processes;
 
     @Option(names = "--max-file-size", paramLabel = "SIZE", converter = SizeParser.class,
@@ -133,11 +134,13 @@ final class RunCommand implements Callable<Integer> {
     Long cpuTime;
 
     @Option(names = "--uid", paramLabel = "N", converter = IdParser.class,
-            description = "User id inside the sandbox (default: yours; 65534 when you are root).")
+            description = "User id inside the sandbox (default: yours; "
+                    + SandboxPolicy.ROOT_CALLER_DEFAULT_ID + " when you are root).")
     Integer uid;
 
     @Option(names = "--gid", paramLabel = "N", converter = IdParser.class,
-            description = "Group id inside the sandbox (default: yours; 65534 when you are root).")
+            description = "Group id inside the sandbox (default: yours; "
+                    + SandboxPolicy.ROOT_CALLER_DEFAULT_ID + " when you are root).")
     Integer gid;
 
     @Option(names = "--profile", paramLabel = "NAME|FILE",
