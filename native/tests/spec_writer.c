@@ -552,7 +552,8 @@ size_t stk_run_tests(const struct stk_test *tests, size_t count, const char *whi
         if (strcmp(which, "all") == 0 || strcmp(which, tests[i].name) == 0) {
             int before = stk_test_failures;
             tests[i].fn();
-            fprintf(stderr, "%s %s\n", stk_test_failures == before ? "PASS" : "FAIL", tests[i].name);
+            fprintf(stderr, "%s %s\n", stk_test_failures == before ? "PASS" : "FAIL",
+                    tests[i].name);
             ran++;
         }
     }

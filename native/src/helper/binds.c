@@ -70,7 +70,8 @@ static int set_bind_attrs(int fd, const struct stk_mount *m, int idmap_userns_fd
          * bind below is then used: files keep their host owners, so the sandbox user can do
          * less with them, never more. Anything else is a real failure. */
         if (errno != EINVAL && errno != EOPNOTSUPP) {
-            return stk_fail_on(err, STK_STEP_IDMAP, errno, "mount_setattr(MOUNT_ATTR_IDMAP)", m->src);
+            return stk_fail_on(err, STK_STEP_IDMAP, errno, "mount_setattr(MOUNT_ATTR_IDMAP)",
+                               m->src);
         }
     }
     if (stk_mount_set_attrs(fd, AT_RECURSIVE, attrs, -1) < 0) {

@@ -65,7 +65,8 @@ int stk_caps_drop_all(int cap_last_cap, struct stk_error *err)
     }
     for (int i = 0; i < 2; i++) {
         if (data[i].effective != 0 || data[i].permitted != 0 || data[i].inheritable != 0) {
-            return stk_fail(err, STK_STEP_CAPABILITIES, EPERM, "verification: a capability is left");
+            return stk_fail(err, STK_STEP_CAPABILITIES, EPERM,
+                            "verification: a capability is left");
         }
     }
     for (int cap = 0; cap <= cap_last_cap; cap++) {
@@ -86,7 +87,8 @@ int stk_no_new_privs(struct stk_error *err)
         return stk_fail(err, STK_STEP_NO_NEW_PRIVS, errno, "PR_SET_NO_NEW_PRIVS");
     }
     if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) {
-        return stk_fail(err, STK_STEP_NO_NEW_PRIVS, EPERM, "verification: PR_GET_NO_NEW_PRIVS is not 1");
+        return stk_fail(err, STK_STEP_NO_NEW_PRIVS, EPERM,
+                        "verification: PR_GET_NO_NEW_PRIVS is not 1");
     }
     return 0;
 }

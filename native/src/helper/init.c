@@ -222,7 +222,8 @@ static void start_command(struct init_state *s)
     if (s->plan->report && !s->listener_passed) {
         /* Cannot happen with this helper's command code; never run a reporting filter that
          * nobody answers. */
-        stk_fail(&err, STK_STEP_SECCOMP, EPROTO, "the command started without passing its listener");
+        stk_fail(&err, STK_STEP_SECCOMP, EPROTO,
+                 "the command started without passing its listener");
         kill(pid, SIGKILL);
         command_failed(s, &err);
     }

@@ -84,7 +84,8 @@ static int read_spec(struct stk_spec *spec, struct stk_error *err)
 static int run_sandbox(struct stk_error *err)
 {
     if (sanitize_process(STK_CONTROL_FD + 1) < 0) {
-        return stk_fail(err, STK_STEP_CLOSE_FDS, errno, "close_range / opening /dev/null on fds 0-2");
+        return stk_fail(err, STK_STEP_CLOSE_FDS, errno,
+                        "close_range / opening /dev/null on fds 0-2");
     }
     if (fcntl(STK_CONTROL_FD, F_SETFD, FD_CLOEXEC) < 0) {
         return stk_fail(err, STK_STEP_CLOSE_FDS, errno, "FD_CLOEXEC on the control socket");

@@ -50,8 +50,8 @@ static int clone_root(struct stk_error *err)
 
 static int mount_proc(int root, struct stk_error *err)
 {
-    static const struct stk_new_fs proc = {"proc", NULL,
-                                           MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC};
+    static const struct stk_new_fs proc = {
+        "proc", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC};
     int target = stk_mount_open_in_root(root, "/proc", O_DIRECTORY);
     if (target < 0) {
         return stk_fail(err, STK_STEP_PROC, errno, "/proc in the new root");

@@ -16,7 +16,8 @@ static int choose_ids(const struct stk_spec *spec, struct stk_plan *p, struct st
     gid_t gid = getgid();
     if (uid != geteuid() || gid != getegid()) {
         /* A set-user-ID install would turn every caller into root here. */
-        return stk_fail(err, STK_STEP_SPEC, EPERM, "stockade-helper must not run set-user-ID/-group-ID");
+        return stk_fail(err, STK_STEP_SPEC, EPERM,
+                        "stockade-helper must not run set-user-ID/-group-ID");
     }
     p->caller_root = uid == 0;
     if (!p->caller_root) {
@@ -178,8 +179,9 @@ int stk_plan_build(const struct stk_spec *spec, struct stk_plan *p, struct stk_e
     }
     for (size_t i = 0; i < spec->mount_count; i++) {
         if ((spec->mounts[i].flags & STK_MOUNT_IDMAP) != 0 && !p->caller_root) {
-            stk_fail(err, STK_STEP_SPEC, EPERM, "MOUNT idmap: only a root caller's binds are idmapped"
-                                         " (an unprivileged caller's files keep their owner)");
+            stk_fail(err, STK_STEP_SPEC, EPERM,
+                     "MOUNT idmap: only a root caller's binds are idmapped"
+                     " (an unprivileged caller's files keep their owner)");
             stk_plan_free(p);
             return -1;
         }

@@ -90,7 +90,8 @@ static int write_one(int fd, const char *name, uint64_t value, struct stk_error 
     }
     back[n] = '\0';
     if ((size_t)n != digits + 1 || memcmp(back, text, digits) != 0 || back[digits] != '\n') {
-        return stk_fail_on(err, STK_STEP_USER_LIMITS, EPERM, "verification: value differs in", path);
+        return stk_fail_on(err, STK_STEP_USER_LIMITS, EPERM, "verification: value differs in",
+                           path);
     }
     return 0;
 }

@@ -39,7 +39,8 @@ int stk_userns_write_maps(pid_t pid, const struct stk_plan *p, struct stk_error 
 {
     /* Without "deny" the kernel refuses an unprivileged gid_map (setgroups could otherwise
      * drop a group that is used to deny access). */
-    if (p->deny_setgroups && write_proc_file(pid, "setgroups", "deny", STK_STEP_SETGROUPS, err) < 0) {
+    if (p->deny_setgroups &&
+        write_proc_file(pid, "setgroups", "deny", STK_STEP_SETGROUPS, err) < 0) {
         return -1;
     }
     if (write_proc_file(pid, "uid_map", p->uid_map, STK_STEP_UID_MAP, err) < 0) {

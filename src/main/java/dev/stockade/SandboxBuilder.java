@@ -182,7 +182,8 @@ public final class SandboxBuilder {
             throw new IndexOutOfBoundsException("the command is empty");
         }
         SandboxPolicy p = policy();
-        Path cwd = directory != null ? directory : p.workspace().orElse(Path.of(Protocol.DEFAULT_CWD));
+        Path cwd = directory != null ? directory
+                : p.workspace().orElse(Path.of(Protocol.DEFAULT_CWD));
         // Everything that can fail without side effects happens before the first descriptor.
         FilterPrograms filters = SandboxFilters.of(p);
         byte[] spec = SpecEncoder.encode(SpecResolver.resolve(argv, p, cwd, filters));
