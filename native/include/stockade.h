@@ -169,7 +169,7 @@ enum stk_field_tag {
     STK_F_UID = 5,          /* u32, uid of the command inside the sandbox */
     STK_F_GID = 6,          /* u32, gid of the command inside the sandbox */
     STK_F_HOSTNAME = 7,     /* string, needs CLONE_NEWUTS */
-    STK_F_MOUNT = 8,        /* struct below, repeated, applied in order after the base view */
+    STK_F_MOUNT = 8,        /* struct below, repeated, applied in order: the whole view but /proc and /dev */
     STK_F_RLIMIT = 9,       /* u32 resource (RLIMIT_*), u32 reserved, u64 soft, u64 hard */
     STK_F_TIMEOUT_MS = 10,  /* u64, wall-clock limit from the start of the command; 0 = none */
     STK_F_KILL_GRACE_MS = 11, /* u64, SIGTERM -> SIGKILL delay for timeouts and graceful kills */
@@ -223,10 +223,29 @@ enum stk_user_limit {
 #define STK_TMPFS_MIN_INODES 1024u
 #define STK_DEV_SHM_SIZE (64u * 1024u * 1024u)
 
-/* STK_F_MOUNT value: u32 type, u32 flags, u64 size, u32 src_length, src, u32 dst_length, dst */
+/* STK_F_MOUNT value: u32 type, u32 flags, u64 size, u32 src_length, src, u32 dst_length, dst.
+ * The sandbox's root is a fresh read-only tmpfs (STK_ROOT_TMPFS_SIZE); /proc and /dev are the
+ * helper's own; everything else in the view is a MOUNT. A destination is resolved inside the new
+ * root without following any symbolic link (RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS); a missing one
+ * is created only where no mount of the host covers it (in the root tmpfs or a spec's TMPFS). */
 enum stk_mount_type {
     STK_MOUNT_BIND = 1,  /* bind host path src at dst (recursive); flags STK_MOUNT_READONLY */
     STK_MOUNT_TMPFS = 2, /* fresh tmpfs at dst, size bytes (at least 1); src empty */
+    /* A symbolic link at dst whose content is src (merged-/usr links such as /bin -> usr/bin);
+     * size 0, no flags. */
+    STK_MOUNT_SYMLINK = 3,
+    /* overlayfs at dst: the host directory src (opened without following symlinks) as its only
+     * lower layer, a fresh tmpfs of size bytes as upper: the sandbox writes there, never to src. */
+    STK_MOUNT_OVERLAY = 4,
+    /* A read-only regular file at dst whose content is src (at most STK_MAX_STRING bytes, may
+     * be empty), owned by the sandbox's uid and gid, size holding its permission bits (at most
+     * 0777): the synthesized /etc/passwd and /etc/group, an empty mode-0 file over /etc/shadow. */
+    STK_MOUNT_FILE = 5,
+    /* dst, already in the view inside an earlier writable BIND, bound onto itself: read-only
+     * (STK_MOUNT_READONLY: a protected path such as .git/hooks) or writable (a directory that
+     * holds a protected path, pinned so it cannot be renamed away and replaced). src is the
+     * same path as the host sees it; with STK_MOUNT_CREATE a missing one is made there. */
+    STK_MOUNT_PROTECT = 6,
 };
 
 enum stk_mount_flags {
@@ -238,7 +257,27 @@ enum stk_mount_flags {
     /* BIND: the source may be a socket or a FIFO (otherwise refused: a read-only bind does not
      * stop connect() or a FIFO's writes). */
     STK_MOUNT_SPECIAL = 4u,
+    /* BIND without READONLY, root caller only, needs GUARD_BPF: idmapped so that the source's
+     * owner (its uid and gid as the monitor finds them on the opened tree) is the sandbox user,
+     * so what the command writes belongs on the host to that owner while the command runs as an
+     * unprivileged uid. Safe only because the set-id guard stops set-id files and the command
+     * has no CAP_SETFCAP to write file capabilities. */
+    STK_MOUNT_IDMAP_OWNER = 8u,
+    /* PROTECT: when src does not exist, the monitor creates it before the clone (an empty file,
+     * or a directory with STK_MOUNT_DIRECTORY) and removes it once the sandbox is gone if it is
+     * still the empty placeholder it made: a path that did not exist cannot be created inside. */
+    STK_MOUNT_CREATE = 16u,
+    /* PROTECT with CREATE: the placeholder is a directory. */
+    STK_MOUNT_DIRECTORY = 32u,
+    /* TMPFS: mode 0700, owned by the sandbox user (the private home), instead of 1777. */
+    STK_MOUNT_PRIVATE = 64u,
 };
+
+/* The sandbox's root: a tmpfs that holds only mount points and symbolic links, made read-only
+ * before pivot_root. */
+#define STK_ROOT_TMPFS_SIZE (1024u * 1024u)
+/* The largest permission bits of a FILE mount (no set-id, no sticky bit). */
+#define STK_MAX_FILE_MODE 0777u
 
 /*
  * The set-up steps an ERROR event names. On the wire a step is its name (the member's name
@@ -275,7 +314,7 @@ enum stk_step {
     STK_STEP_USER_LIMITS = 12,
     /* mount / MS_REC|MS_PRIVATE: nothing propagates back to the host. */
     STK_STEP_MOUNT_PRIVATE = 13,
-    /* The read-only clone of the host's root that becomes the sandbox's. */
+    /* The tmpfs that becomes the sandbox's root (made read-only before pivot_root). */
     STK_STEP_MOUNT_ROOT = 14,
     /* The sandbox's /proc. */
     STK_STEP_PROC = 15,
@@ -319,6 +358,14 @@ enum stk_step {
     STK_STEP_HELPER = 34,
     /* Java side only (the CLI): the sandbox could not be started at all. */
     STK_STEP_START = 35,
+    /* A SYMLINK mount. */
+    STK_STEP_SYMLINK = 36,
+    /* An OVERLAY mount: its lower layer, its tmpfs upper, the overlayfs. */
+    STK_STEP_OVERLAY = 37,
+    /* A FILE mount. */
+    STK_STEP_FILE = 38,
+    /* A PROTECT mount, or its placeholder (created by the monitor, removed after the end). */
+    STK_STEP_PROTECT = 39,
 };
 
 #endif

@@ -82,6 +82,14 @@ const char *stk_step_name(enum stk_step step)
         return "helper";
     case STK_STEP_START:
         return "start";
+    case STK_STEP_SYMLINK:
+        return "symlink";
+    case STK_STEP_OVERLAY:
+        return "overlay";
+    case STK_STEP_FILE:
+        return "file";
+    case STK_STEP_PROTECT:
+        return "protect";
     }
     return NULL; /* not a member: a corrupted record (status.c refuses those) */
 }
