@@ -230,18 +230,15 @@ final class PolicyChecks {
 
     /**
      * Protected paths: relative to the workspace and well-formed; every unprotect names one.
-     * Whether they exist is decided at each start (SpecResolver), when the workspace is as the
-     * command will find it.
+     * Whether they exist, and so whether their length matters, is decided at each start
+     * (SpecResolver), when the workspace is as the command will find it.
      */
     static void protectedPaths(List<String> problems, Collection<String> protect,
-            List<String> unknownUnprotect, Path workspace) {
+            List<String> unknownUnprotect) {
         for (String p : protect) {
             String shape = relativeProblem(p, true);
             if (shape != null) {
                 problems.add("protected path '" + p + "' " + shape);
-            } else if (workspace != null && workspace.isAbsolute()
-                    && !fitsMountPath(workspace.resolve(p))) {
-                problems.add(mountPathTooLong("protected path", workspace.resolve(p)));
             }
         }
         for (String p : unknownUnprotect) {

@@ -653,7 +653,7 @@ public final class SandboxPolicy {
             PolicyChecks.mounts(problems, mounts, workspace, namespaces);
             PolicyChecks.home(problems, identity, homeSize, homeReadOnly, homeOverlay, mounts,
                     workspace, namespaces);
-            PolicyChecks.protectedPaths(problems, protect, unknownUnprotect, workspace);
+            PolicyChecks.protectedPaths(problems, protect, unknownUnprotect);
             Map<String, String> environment = environment(identity.home());
             PolicyChecks.environment(problems, passEnv, env, environment);
             problems.addAll(limits.problems());
