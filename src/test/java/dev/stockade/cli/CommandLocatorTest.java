@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.stockade.Mounts;
 import dev.stockade.SandboxPolicy;
 import dev.stockade.SeccompProfile;
-import dev.stockade.testing.Pure;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -15,7 +14,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The which-style lookup of the command, in the view and on the caller's host. */
-@Pure
 class CommandLocatorTest {
     @TempDir
     Path dir;

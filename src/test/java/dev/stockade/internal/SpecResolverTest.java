@@ -222,12 +222,13 @@ class SpecResolverTest {
         List<SandboxSpec.MountSpec> mounts = resolve(List.of("true"), policy, ws).mounts();
         String home = policy.home().toString();
         String w = ws.toString();
+        // In the order made (workspace, home, its paths, protected paths), then by depth.
         List<SandboxSpec.MountSpec> expected = new ArrayList<>(List.of(
+                new SandboxSpec.MountSpec(Protocol.MOUNT_BIND, WRITABLE, 0, w, w),
                 new SandboxSpec.MountSpec(Protocol.MOUNT_TMPFS, Protocol.MOUNT_PRIVATE, 512 * MIB,
                         "", home),
                 new SandboxSpec.MountSpec(Protocol.MOUNT_BIND, Protocol.MOUNT_READONLY, 0,
                         real.resolve("home/.m2/repository").toString(), home + "/.m2/repository"),
-                new SandboxSpec.MountSpec(Protocol.MOUNT_BIND, WRITABLE, 0, w, w),
                 new SandboxSpec.MountSpec(Protocol.MOUNT_PROTECT, 0, 0, w + "/.git", w + "/.git"),
                 new SandboxSpec.MountSpec(Protocol.MOUNT_PROTECT, Protocol.MOUNT_READONLY, 0,
                         w + "/.git/hooks", w + "/.git/hooks"),
