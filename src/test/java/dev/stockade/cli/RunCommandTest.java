@@ -65,6 +65,29 @@ class RunCommandTest {
     }
 
     @Test
+    void aCommandOutsideTheViewIsNamedWithTheFlagThatAddsIt(@TempDir Path tools)
+            throws Exception {
+        Path root = tools.toRealPath().resolve("tool-1.0");
+        Path tool = Files.createDirectories(root.resolve("bin")).resolve("stockade-test-tool");
+        Files.writeString(tool, "#!/bin/sh\necho tool ran\n");
+        Files.setPosixFilePermissions(tool, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Map<String, String> env = Map.of("PATH", tool.getParent() + ":/usr/bin:/bin");
+
+        Result added = CliProcess.run(workspace, env, "run", "--workspace",
+                workspace.toString(), "--toolchain", root.toString(), "--", tool.toString());
+        assertEquals(0, added.exitCode(), added.toString());
+        assertEquals("tool ran\n", added.stdout());
+        assertEquals("", added.stderr());
+
+        Result missing = CliProcess.run(workspace, env, "run", "--workspace",
+                workspace.toString(), "--", "stockade-test-tool");
+        assertEquals(127, missing.exitCode(), missing.toString());
+        assertEquals("stockade: warning: stockade-test-tool is " + tool + ", outside the"
+                + " sandbox's view; add it with --toolchain " + root,
+                missing.stderr().lines().findFirst().orElse(""), missing.toString());
+    }
+
+    @Test
     void killedBySignalIs128PlusN() throws Exception {
         Result killed = sh(List.of(), "kill -9 $$");
         assertEquals(128 + 9, killed.exitCode(), killed.toString());
