@@ -143,12 +143,15 @@ class RunCommandTest {
         assertEquals(0, bound.exitCode(), bound.toString());
         assertEquals("/mnt\n", bound.stdout());
 
-        // The target's parent does not exist in the read-only view, so the mount cannot be made.
-        Result failed = sh(List.of("--ro-bind", data + ":/nonexistent-stockade-dir/data"), "true");
+        // The target's parent does not exist in the read-only /usr bind, where no mount point
+        // is ever created, so the mount cannot be made.
+        Result failed = sh(List.of("--ro-bind", data + ":/usr/nonexistent-stockade-dir/data"),
+                "true");
         assertEquals(125, failed.exitCode(), failed.toString());
         assertEquals(1, failed.stderrLines().size(), failed.toString());
         assertTrue(failed.stderrLines().get(0).startsWith("stockade: "), failed.toString());
-        assertTrue(failed.stderr().contains("/nonexistent-stockade-dir/data"), failed.toString());
+        assertTrue(failed.stderr().contains("/usr/nonexistent-stockade-dir/data"),
+                failed.toString());
     }
 
     @Test
@@ -321,7 +324,7 @@ class RunCommandTest {
     void reportForSetupError() throws Exception {
         Path report = reports.resolve("setup.json");
         Result result = run("run", "--workspace", workspace.toString(), "--report", report.toString(),
-                "--ro-bind", workspace + ":/nonexistent-stockade-dir/x", "--", "true");
+                "--ro-bind", workspace + ":/usr/nonexistent-stockade-dir/x", "--", "true");
         assertEquals(125, result.exitCode(), result.toString());
         JsonNode json = JSON.readTree(report.toFile());
         assertEquals(125, json.get("exitCode").intValue());
@@ -331,7 +334,8 @@ class RunCommandTest {
         assertEquals(List.of("step", "errno", "message"), fieldNames(error));
         assertEquals("bind", error.get("step").textValue(), json.toString());
         assertEquals(2, error.get("errno").intValue(), json.toString()); // ENOENT
-        assertTrue(error.get("message").textValue().contains("/nonexistent-stockade-dir/x"), json.toString());
+        assertTrue(error.get("message").textValue().contains("/usr/nonexistent-stockade-dir/x"),
+                json.toString());
 
         Path notFound = reports.resolve("notfound.json");
         Result missing = run("run", "--workspace", workspace.toString(), "--report", notFound.toString(),
