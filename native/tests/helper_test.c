@@ -53,6 +53,16 @@ static bool is_root(void)
     return getuid() == 0;
 }
 
+static char probe_dir[4096];
+
+/* The sandbox's root is an empty tmpfs: the host's system directories (as the Java side's
+ * default policy sends them) and the probe's directory, read-only. */
+static void add_view(struct spec_buf *b)
+{
+    spec_host_view(b);
+    spec_bind(b, probe_dir, probe_dir, true);
+}
+
 /* ---- building and running specs ---- */
 
 /* A spec running `stk_probe args...` with every namespace and a PATH. */
@@ -65,6 +75,7 @@ static void probe_spec(struct spec_buf *b, const char *const *args)
     }
     spec_string(b, STK_F_ENV, "PATH=/usr/bin:/bin");
     spec_u32(b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES);
+    add_view(b);
 }
 
 static void run(struct spec_buf *b, const struct run_options *o, struct run_result *r)
@@ -417,6 +428,7 @@ static void test_identity_without_userns(void)
     struct run_result r;
     spec_init(&b);
     spec_args(&b, (const char *const[]){probe, "ids", NULL});
+    add_view(&b);
     spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES & ~CLONE_NEWUSER);
     run(&b, NULL, &r);
     if (is_root()) {
@@ -432,6 +444,7 @@ static void test_identity_without_userns(void)
     if (is_root()) {
         spec_init(&b);
         spec_args(&b, (const char *const[]){probe, "ids", NULL});
+        add_view(&b);
         spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES & ~CLONE_NEWUSER);
         spec_u32(&b, STK_F_UID, 0);
         run(&b, NULL, &r);
@@ -447,6 +460,7 @@ static void test_identity_without_userns(void)
         snprintf(file, sizeof file, "%s/made-inside", dir);
         spec_init(&b);
         spec_args(&b, (const char *const[]){probe, "write", file, "x", NULL});
+        add_view(&b);
         spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES & ~CLONE_NEWUSER);
         spec_u32(&b, STK_F_UID, 4242);
         spec_u32(&b, STK_F_GID, 4242);
@@ -533,8 +547,6 @@ static void test_capabilities(void)
 }
 
 /* The probe's directory bound at its own path, for specs whose tmpfs /tmp would hide it. */
-static char probe_dir[4096];
-
 static void add_tmpfs_tmp_with_probe(struct spec_buf *b)
 {
     spec_tmpfs(b, "/tmp", 1u << 20);
@@ -724,18 +736,18 @@ static void test_bind_errors(void)
     run_result_free(&r);
     spec_free(&b);
 
-    /* Target missing on the read-only host tree: never created there. */
+    /* Target missing on a host bind (the read-only /usr): never created there. */
     make_host_dir(host_dir, sizeof host_dir);
     snprintf(bad_src, sizeof bad_src, "%s", host_dir);
-    snprintf(bad_dst, sizeof bad_dst, "/nonexistent-stk-target/sub");
+    snprintf(bad_dst, sizeof bad_dst, "/usr/nonexistent-stk-target/sub");
     probe_spec(&b, (const char *const[]){"exit", "0", NULL});
     add_bad_bind(&b);
     run(&b, NULL, &r);
     expect_error(&r, "bind", ENOENT, 125);
-    EXPECT(strstr(r.detail, "/nonexistent-stk-target/sub") != NULL, "detail names the target: %s",
-           r.detail);
+    EXPECT(strstr(r.detail, "/usr/nonexistent-stk-target/sub") != NULL,
+           "detail names the target: %s", r.detail);
     struct stat st;
-    EXPECT(stat("/nonexistent-stk-target", &st) < 0, "nothing created on the host");
+    EXPECT(stat("/usr/nonexistent-stk-target", &st) < 0, "nothing created on the host");
     run_result_free(&r);
     spec_free(&b);
 
@@ -1180,6 +1192,7 @@ static void exec_case(const char *program, const char *path_env, const char *ste
     struct run_result r;
     spec_init(&b);
     spec_string(&b, STK_F_ARG, program);
+    add_view(&b);
     if (path_env != NULL) {
         spec_string(&b, STK_F_ENV, path_env);
     }
@@ -1207,6 +1220,7 @@ static void test_exec_errors(void)
     struct run_result r;
     spec_init(&b);
     spec_args(&b, (const char *const[]){"true", NULL});
+    add_view(&b);
     spec_string(&b, STK_F_ENV, "PATH=/nonexistent-stk:/usr/bin:/bin");
     run(&b, NULL, &r);
     expect_exit(&r, 0);
@@ -1220,6 +1234,7 @@ static void test_cwd_env(void)
     struct run_result r;
     spec_init(&b);
     spec_args(&b, (const char *const[]){probe, "cwd", NULL});
+    add_view(&b);
     spec_string(&b, STK_F_CWD, "/usr/bin");
     run(&b, NULL, &r);
     if (expect_exit(&r, 0)) {
@@ -1230,6 +1245,7 @@ static void test_cwd_env(void)
 
     spec_init(&b);
     spec_args(&b, (const char *const[]){probe, "cwd", NULL});
+    add_view(&b);
     spec_string(&b, STK_F_CWD, "/nonexistent-stk-cwd");
     run(&b, NULL, &r);
     expect_error(&r, "chdir", ENOENT, 125);
@@ -1240,6 +1256,7 @@ static void test_cwd_env(void)
     setenv("STK_CALLER_SECRET", "leak", 1);
     spec_init(&b);
     spec_args(&b, (const char *const[]){probe, "env", NULL});
+    add_view(&b);
     spec_string(&b, STK_F_ENV, "A=1");
     spec_string(&b, STK_F_ENV, "B=two words");
     run(&b, NULL, &r);
@@ -1375,6 +1392,7 @@ static void test_without_pid_namespace(void)
     struct run_result r;
     spec_init(&b);
     spec_args(&b, (const char *const[]){probe, "pid", NULL});
+    add_view(&b);
     spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES & ~CLONE_NEWPID);
     run(&b, NULL, &r);
     if (expect_exit(&r, 0)) {
@@ -1388,6 +1406,7 @@ static void test_without_pid_namespace(void)
 
     spec_init(&b);
     spec_args(&b, (const char *const[]){probe, "sleep", "1000", NULL});
+    add_view(&b);
     spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES & ~CLONE_NEWPID);
     add_timeout(&b);
     run(&b, NULL, &r);
@@ -1410,6 +1429,7 @@ static void test_without_pid_namespace(void)
         spec_init(&b);
         spec_args(&b, (const char *const[]){probe, "background", marker,
                                             i == 0 ? "exit" : "sleep", NULL});
+        add_view(&b);
         spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES & ~CLONE_NEWPID);
         run(&b, &o, &r);
         if (i == 0) {
