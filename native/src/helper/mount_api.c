@@ -41,7 +41,9 @@ const struct stk_mount *stk_mount_covering(const struct stk_spec *spec, size_t i
     /* Of two mounts that both contain dst one path holds the other, and the later one is on
      * top either way: below the earlier one, or over it (hiding it). */
     for (size_t j = index; j-- > 0;) {
-        if (stk_mount_is_under(dst, spec->mounts[j].dst)) {
+        uint32_t type = spec->mounts[j].type;
+        if (type != STK_MOUNT_SYMLINK && type != STK_MOUNT_FILE &&
+            stk_mount_is_under(dst, spec->mounts[j].dst)) {
             return &spec->mounts[j];
         }
     }

@@ -27,7 +27,7 @@ int stk_mount_open_beneath(int root, const char *dst, int flags);
 
 /* The mount of spec->mounts[0..index) that dst lies on: the last one whose destination
  * equals dst or contains it (a later one is on top, whether below an earlier one or over it).
- * NULL: the root tmpfs, /proc or /dev. */
+ * SYMLINK and FILE mounts hold no paths and are skipped. NULL: the root tmpfs, /proc or /dev. */
 const struct stk_mount *stk_mount_covering(const struct stk_spec *spec, size_t index,
                                            const char *dst);
 

@@ -24,7 +24,9 @@ static int open_lower(const char *src)
     return (int)syscall(SYS_openat2, AT_FDCWD, src, &how, sizeof how);
 }
 
-/* upper and work: directories of one fresh tmpfs that is never attached anywhere. */
+/* upper and work: directories of one fresh tmpfs that is never attached anywhere. Returns the
+ * tmpfs's mount fd, which must stay open until the overlay is created: overlayfs takes a
+ * layer of a detached tree only while that tree is still mounted (its last fd keeps it). */
 static int make_upper(const struct stk_mount *m, const struct stk_overlay_owner *owner,
                       int *upper, int *work, struct stk_error *err)
 {
@@ -50,8 +52,10 @@ static int make_upper(const struct stk_mount *m, const struct stk_overlay_owner 
             rc = stk_fail_on(err, STK_STEP_OVERLAY, errno, "open upper/work for", m->dst);
         }
     }
-    stk_close_fd(&fs); /* the layers' fds keep the tmpfs */
-    return rc;
+    if (rc < 0) {
+        stk_close_fd(&fs);
+    }
+    return fs;
 }
 
 static int set_layer(int fs, const char *key, int fd, const struct stk_mount *m,
@@ -95,7 +99,8 @@ int stk_overlay_make(const struct stk_mount *m, bool in_userns,
                            m->src);
     }
     int upper = -1, work = -1, fs = -1, mnt = -1;
-    if (make_upper(m, owner, &upper, &work, err) == 0) {
+    int upper_fs = make_upper(m, owner, &upper, &work, err);
+    if (upper_fs >= 0) {
         fs = fsopen("overlay", FSOPEN_CLOEXEC);
         if (fs < 0) {
             stk_fail_on(err, STK_STEP_OVERLAY, errno, "fsopen overlay for", m->dst);
@@ -110,6 +115,7 @@ int stk_overlay_make(const struct stk_mount *m, bool in_userns,
         }
     }
     stk_close_fd(&fs);
+    stk_close_fd(&upper_fs);
     stk_close_fd(&work);
     stk_close_fd(&upper);
     stk_close_fd(&lower);
