@@ -194,15 +194,26 @@ void spec_rlimit(struct spec_buf *b, uint32_t resource, uint64_t soft, uint64_t 
     put_u64(b, hard);
 }
 
-void spec_bpf(struct spec_buf *b, const struct sock_filter *insns, size_t count)
+static void bpf_field(struct spec_buf *b, uint16_t tag, const struct sock_filter *insns,
+                      size_t count)
 {
-    field_header(b, STK_F_SECCOMP_BPF, count * 8);
+    field_header(b, tag, count * 8);
     for (size_t i = 0; i < count; i++) {
         put_u16(b, insns[i].code);
         uint8_t j[2] = {insns[i].jt, insns[i].jf};
         spec_raw(b, j, 2);
         put_u32(b, insns[i].k);
     }
+}
+
+void spec_bpf(struct spec_buf *b, const struct sock_filter *insns, size_t count)
+{
+    bpf_field(b, STK_F_SECCOMP_BPF, insns, count);
+}
+
+void spec_guard_bpf(struct spec_buf *b, const struct sock_filter *insns, size_t count)
+{
+    bpf_field(b, STK_F_GUARD_BPF, insns, count);
 }
 
 void spec_report(struct spec_buf *b, uint32_t nr, uint32_t err)

@@ -43,6 +43,8 @@ void spec_mount(struct spec_buf *b, uint32_t type, uint32_t flags, uint64_t size
 void spec_host_view(struct spec_buf *b);
 void spec_rlimit(struct spec_buf *b, uint32_t resource, uint64_t soft, uint64_t hard);
 void spec_bpf(struct spec_buf *b, const struct sock_filter *insns, size_t count);
+/* A GUARD_BPF field (the set-id guard's program). */
+void spec_guard_bpf(struct spec_buf *b, const struct sock_filter *insns, size_t count);
 /* A REPORT field: notifications for syscall nr are answered with err (0 = let through). */
 void spec_report(struct spec_buf *b, uint32_t nr, uint32_t err);
 /* Appends raw bytes (for malformed frames). */
