@@ -1127,6 +1127,40 @@ static void test_malformed_specs(void)
     spec_bytes_field(&b, STK_F_MOUNT, bad_type, 24);
     expect_spec_error(&b, NULL, "spec", EINVAL, "unknown mount type");
 
+    /* Each mount type's rules (stockade.h); the allowed forms run in the view tests. */
+    static const struct {
+        uint32_t type, flags;
+        uint64_t size;
+        const char *src, *what;
+    } bad_mounts[] = {
+        {STK_MOUNT_TMPFS, STK_MOUNT_READONLY, 4096, "", "TMPFS READONLY"},
+        {STK_MOUNT_SYMLINK, STK_MOUNT_READONLY, 0, "usr/bin", "SYMLINK with flags"},
+        {STK_MOUNT_SYMLINK, 0, 1, "usr/bin", "SYMLINK with a size"},
+        {STK_MOUNT_SYMLINK, 0, 0, "", "SYMLINK without content"},
+        {STK_MOUNT_OVERLAY, 0, 4096, "relative", "OVERLAY relative src"},
+        {STK_MOUNT_OVERLAY, 0, 0, "/usr", "OVERLAY without a size"},
+        {STK_MOUNT_OVERLAY, STK_MOUNT_READONLY, 4096, "/usr", "OVERLAY with flags"},
+        {STK_MOUNT_FILE, 0, 01644, "x", "FILE mode with the sticky bit"},
+        {STK_MOUNT_FILE, 0, 04755, "x", "FILE set-user-ID mode"},
+        {STK_MOUNT_FILE, STK_MOUNT_READONLY, 0644, "x", "FILE with flags"},
+        {STK_MOUNT_PROTECT, STK_MOUNT_READONLY, 0, "relative", "PROTECT relative src"},
+        {STK_MOUNT_PROTECT, STK_MOUNT_READONLY | STK_MOUNT_DIRECTORY, 0, "/w/x",
+         "PROTECT DIRECTORY without CREATE"},
+        {STK_MOUNT_PROTECT, STK_MOUNT_CREATE, 0, "/w/x", "PROTECT CREATE without READONLY"},
+        {STK_MOUNT_PROTECT, STK_MOUNT_READONLY | STK_MOUNT_IDMAP, 0, "/w/x", "PROTECT IDMAP"},
+        {STK_MOUNT_PROTECT, STK_MOUNT_READONLY, 1, "/w/x", "PROTECT with a size"},
+        {STK_MOUNT_BIND, STK_MOUNT_IDMAP_OWNER | STK_MOUNT_READONLY, 0, "/w",
+         "IDMAP_OWNER READONLY"},
+        {STK_MOUNT_BIND, STK_MOUNT_IDMAP_OWNER | STK_MOUNT_IDMAP, 0, "/w", "IDMAP_OWNER IDMAP"},
+        {STK_MOUNT_BIND, STK_MOUNT_PRIVATE, 0, "/w", "BIND PRIVATE"},
+    };
+    for (size_t i = 0; i < sizeof bad_mounts / sizeof bad_mounts[0]; i++) {
+        minimal(&b);
+        spec_mount(&b, bad_mounts[i].type, bad_mounts[i].flags, bad_mounts[i].size,
+                   bad_mounts[i].src, "/w/x");
+        expect_spec_error(&b, NULL, "spec", EINVAL, bad_mounts[i].what);
+    }
+
     minimal(&b);
     uint8_t reserved[12] = {STK_F_UID, 0, 1, 0, 4, 0, 0, 0, 0, 0, 0, 0};
     spec_raw(&b, reserved, sizeof reserved);
@@ -2023,6 +2057,16 @@ static void test_protect(void)
     run_result_free(&r);
     spec_free(&b);
     EXPECT(placeholders_gone(), "placeholders removed after a KILL");
+
+    /* A placeholder only at dst's host path. */
+    char elsewhere[4200];
+    snprintf(elsewhere, sizeof elsewhere, "%s-elsewhere", ws);
+    snprintf(path, sizeof path, "%s/.x", ws);
+    probe_spec(&b, (const char *const[]){"exit", "0", NULL});
+    spec_bind(&b, ws, ws, false);
+    spec_mount(&b, STK_MOUNT_PROTECT, STK_MOUNT_READONLY | STK_MOUNT_CREATE, 0, elsewhere, path);
+    run_expect_error(&b, "protect", EINVAL, elsewhere);
+    EXPECT(host_missing(elsewhere) && host_missing(path), "no placeholder made");
 
     /* Through a link, or outside a writable bind: refused. */
     snprintf(path, sizeof path, "%s/link/config", ws);
