@@ -2119,6 +2119,27 @@ static void test_idmap_owner(void)
     spec_guard_bpf(&b, allow_all, 1);
     spec_bind_flags(&b, host_dir, host_dir, STK_MOUNT_IDMAP_OWNER);
     run_expect(&b, expected);
+    /* A PROTECT clones a path of the idmapped bind and keeps its idmapping: the pinned .git is
+     * still written as root's, its protected config is read-only. */
+    char git[4200], config[4200], made[4200];
+    snprintf(git, sizeof git, "%s/.git", host_dir);
+    snprintf(config, sizeof config, "%s/.git/config", host_dir);
+    snprintf(made, sizeof made, "%s/.git/made", host_dir);
+    mkdir(git, 0755);
+    write_file(config, "cfg", 0644);
+    static const char *const outcome[] = {"ok\n", "errno=30\n"};
+    for (size_t i = 0; i < 2; i++) {
+        probe_spec(&b, (const char *const[]){"write", i == 0 ? made : config, "x", NULL});
+        spec_guard_bpf(&b, allow_all, 1);
+        spec_bind_flags(&b, host_dir, host_dir, STK_MOUNT_IDMAP_OWNER);
+        spec_mount(&b, STK_MOUNT_PROTECT, 0, 0, git, git);
+        spec_mount(&b, STK_MOUNT_PROTECT, STK_MOUNT_READONLY, 0, config, config);
+        run_expect(&b, outcome[i]);
+    }
+    EXPECT(stat(made, &st) == 0 && st.st_uid == 0 && st.st_gid == 0,
+           "written through the pin as root's (uid %u)", (unsigned)st.st_uid);
+    content = read_file(config);
+    EXPECT(content != NULL && strcmp(content, "cfg") == 0, "the protected file is unchanged");
     remove_tree(host_dir);
 }
 
