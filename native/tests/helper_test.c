@@ -2057,6 +2057,24 @@ static void test_protect(void)
     run_result_free(&r);
     spec_free(&b);
     EXPECT(placeholders_gone(), "placeholders removed after a KILL");
+    /* Control socket EOF, and a timeout. */
+    probe_spec(&b, (const char *const[]){"sleep", "1000", NULL});
+    add_protected_workspace(&b);
+    struct run_options eof = {.after_started = 2};
+    run(&b, &eof, &r);
+    EXPECT(r.started && WIFEXITED(r.helper_status) && WEXITSTATUS(r.helper_status) == 0,
+           "started, and the helper ended by itself (status 0x%x)", (unsigned)r.helper_status);
+    run_result_free(&r);
+    spec_free(&b);
+    EXPECT(placeholders_gone(), "placeholders removed after control socket EOF");
+    probe_spec(&b, (const char *const[]){"sleep", "1000", NULL});
+    add_protected_workspace(&b);
+    add_timeout(&b);
+    run(&b, NULL, &r);
+    expect_signal(&r, SIGTERM, STK_EXIT_TIMED_OUT);
+    run_result_free(&r);
+    spec_free(&b);
+    EXPECT(placeholders_gone(), "placeholders removed after a timeout");
 
     /* A placeholder only at dst's host path. */
     char elsewhere[4200];
