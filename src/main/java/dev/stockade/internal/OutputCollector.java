@@ -70,6 +70,9 @@ public final class OutputCollector {
         Path destination = into.toAbsolutePath().normalize();
         refuseOverlap(ws, destination, workspace, into);
         Path realWorkspace = ws.toRealPath();
+        // Checked before anything is created: a destination reached through a link must not
+        // get even its directories made inside the workspace.
+        refuseOverlap(realWorkspace, realOfExisting(destination), workspace, into);
         Files.createDirectories(destination);
         Path realInto = destination.toRealPath();
         refuseOverlap(realWorkspace, realInto, workspace, into);
@@ -92,6 +95,15 @@ public final class OutputCollector {
         } finally {
             NativeBridge.close(workspaceFd);
         }
+    }
+
+    /** {@code path} with its longest existing ancestor replaced by that ancestor's real path. */
+    private static Path realOfExisting(Path path) throws IOException {
+        Path existing = path;
+        while (existing.getParent() != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        return existing.toRealPath().resolve(existing.relativize(path));
     }
 
     private static void refuseOverlap(Path ws, Path destination, Path workspace, Path into) {
