@@ -67,8 +67,9 @@ public record CollectedOutputs(List<Collected> collected, List<Skipped> skipped,
      *
      * @param path its path relative to the workspace
      * @param reason why it was not copied
-     * @param detail the particulars ({@code "symbolic link to /etc/passwd"}, the size and the
-     *     bound, the errno text)
+     * @param detail the particulars, to follow {@link Reason#description()} in a message
+     *     ({@code "to /etc/passwd, not followed"}, the size and what is left of the bound, the
+     *     errno)
      */
     public record Skipped(String path, Reason reason, String detail) {
         /** Checks the fields. */

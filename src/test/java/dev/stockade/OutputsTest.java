@@ -141,11 +141,11 @@ class OutputsTest {
                 new Skipped("out/big", Reason.OVER_BYTE_LIMIT, ONE_GIB + " bytes, "
                         + (Outputs.DEFAULT_MAX_BYTES - HELLO.length()) + " of "
                         + Outputs.DEFAULT_MAX_BYTES + " left"),
-                new Skipped("out/fifo", Reason.FIFO, "a FIFO, not opened"),
+                new Skipped("out/fifo", Reason.FIFO, "not opened"),
                 new Skipped("out/link", Reason.SYMLINK,
-                        "symbolic link to /etc/passwd, not followed"),
-                new Skipped("out/sock", Reason.SOCKET, "a UNIX socket, not opened"),
-                new Skipped("out/sub", Reason.SYMLINK, "symbolic link to ../.., not followed")),
+                        "to /etc/passwd, not followed"),
+                new Skipped("out/sock", Reason.SOCKET, "not opened"),
+                new Skipped("out/sub", Reason.SYMLINK, "to ../.., not followed")),
                 result[0].skipped());
         assertEquals(0, result[0].skippedNotListed());
         assertEquals(1, result[0].fileCount());
@@ -247,7 +247,7 @@ class OutputsTest {
         assertEquals(List.of(new Collected("lib/deep/x.jar", 1), new Collected("lib/dep.jar", 3)),
                 deep.collected());
         assertEquals(List.of(new Skipped("lib/up", Reason.SYMLINK,
-                "symbolic link to .., not followed")), deep.skipped());
+                "to .., not followed")), deep.skipped());
         assertEquals(List.of("lib", "lib/deep", "lib/deep/x.jar", "lib/dep.jar"),
                 tree(base.resolve("deep")));
     }

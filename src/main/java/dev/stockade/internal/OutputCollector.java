@@ -181,19 +181,19 @@ public final class OutputCollector {
                     directory(path, text, components);
                 }
             }
-            case SYMLINK -> skip(text, Reason.SYMLINK, "symbolic link to "
+            case SYMLINK -> skip(text, Reason.SYMLINK, "to "
                     + SafeFiles.show(linkTarget) + ", not followed");
             case REGULAR -> {
                 if (matches) {
                     copy(path, text, components, stat);
                 }
             }
-            case FIFO -> skipIf(matches, text, Reason.FIFO, "a FIFO, not opened");
-            case SOCKET -> skipIf(matches, text, Reason.SOCKET, "a UNIX socket, not opened");
+            case FIFO -> skipIf(matches, text, Reason.FIFO, "not opened");
+            case SOCKET -> skipIf(matches, text, Reason.SOCKET, "not opened");
             case CHARACTER_DEVICE -> skipIf(matches, text, Reason.DEVICE,
-                    "a character device, not opened");
+                    "character device, not opened");
             case BLOCK_DEVICE -> skipIf(matches, text, Reason.DEVICE,
-                    "a block device, not opened");
+                    "block device, not opened");
             default -> throw new IllegalStateException(stat.kind().toString());
         }
     }
