@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.stockade.testing.SandboxTesting;
 import dev.stockade.testing.SandboxUser;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -15,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -101,6 +103,35 @@ class TemporaryWorkspaceTest {
         assertEquals(0500, mode(keptDir), "a link's target keeps its mode");
         assertTrue(Files.exists(outside), "the parent of out/up/.. is untouched");
         chmod(keptDir, "rwx------");
+    }
+
+    /**
+     * A real step in a temporary workspace, as a build would use one: its output is collected,
+     * then everything it left (a read-only tree, a link to the host's /etc, a FIFO) is deleted.
+     */
+    @Test
+    void aStepsWorkspaceIsCollectedFromAndDeleted(@TempDir Path outside) throws Exception {
+        Path dir;
+        Path into = outside.resolve("into");
+        try (TemporaryWorkspace ws = Workspaces.temporary()) {
+            dir = ws.path();
+            // Until a root caller's workspace bind is idmapped to its owner, the sandbox user
+            // (65534) needs the directory handed over, as every root workspace today.
+            SandboxUser.owns(dir);
+            SandboxPolicy policy = SandboxPolicy.builder().workspace(dir).build();
+            SandboxTesting.Output out = SandboxTesting.run(policy, "/bin/sh", "-c", String.join(
+                    " && ", "mkdir -p out/ro", "echo built > out/app.txt", "touch out/ro/f",
+                    "chmod 500 out/ro", "ln -s /etc out/etc", "mkfifo out/fifo", "chmod 500 ."));
+            assertEquals(0, out.exitCode(), out.toString());
+            CollectedOutputs collected = Outputs.collect(dir, List.of("out/*"), into);
+            assertEquals(List.of(new CollectedOutputs.Collected("out/app.txt", 6)),
+                    collected.collected());
+            assertEquals(List.of("out/etc SYMLINK", "out/fifo FIFO"), collected.skipped()
+                    .stream().map(e -> e.path() + " " + e.reason()).toList());
+        }
+        assertFalse(Files.exists(dir, LinkOption.NOFOLLOW_LINKS));
+        assertEquals("built\n", Files.readString(into.resolve("out/app.txt")));
+        assertTrue(Files.isRegularFile(Path.of("/etc/passwd")), "the link's target survives");
     }
 
     @Test
