@@ -4,7 +4,9 @@ import dev.stockade.internal.TreeDeleter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 
 /**
  * Workspaces for a step: {@link #temporary()} makes a fresh private directory that is deleted
@@ -26,9 +28,13 @@ public final class Workspaces {
      * @throws IOException when the directory cannot be created
      */
     public static TemporaryWorkspace temporary() throws IOException {
-        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath();
+        Set<PosixFilePermission> ownerOnly = PosixFilePermissions.fromString("rwx------");
         Path dir = Files.createTempDirectory(tmp, TEMPORARY_PREFIX,
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                PosixFilePermissions.asFileAttribute(ownerOnly));
+        // The umask only takes bits away; a umask that takes the owner's would leave a
+        // directory the sandbox cannot use.
+        Files.setPosixFilePermissions(dir, ownerOnly);
         return new TemporaryWorkspace(dir, TreeDeleter.identity(dir));
     }
 }

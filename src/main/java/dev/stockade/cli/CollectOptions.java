@@ -6,6 +6,7 @@ import dev.stockade.Outputs;
 import dev.stockade.SandboxPolicy;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,8 +53,11 @@ final class CollectOptions {
             return null;
         }
         Path destination = into.toAbsolutePath().normalize();
+        Path real = realOfExisting(destination);
         for (Path bind : writable) {
-            if (destination.startsWith(bind) || bind.startsWith(destination)) {
+            Path realBind = realOfExisting(bind.toAbsolutePath().normalize());
+            if (destination.startsWith(bind) || bind.startsWith(destination)
+                    || real.startsWith(realBind) || realBind.startsWith(real)) {
                 throw new ParameterException(commandLine, "--into " + into + " overlaps " + bind
                         + ", which the command can write: it could plant links there;"
                         + " collect into a directory outside the workspace and writable binds");
@@ -63,6 +67,19 @@ final class CollectOptions {
             return Outputs.matching(globs);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(commandLine, e.getMessage());
+        }
+    }
+
+    /** {@code path} with its longest existing ancestor replaced by that ancestor's real path. */
+    private static Path realOfExisting(Path path) {
+        Path existing = path;
+        while (existing.getParent() != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        try {
+            return existing.toRealPath().resolve(existing.relativize(path));
+        } catch (IOException e) {
+            return path;
         }
     }
 

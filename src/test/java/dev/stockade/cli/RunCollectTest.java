@@ -103,7 +103,7 @@ class RunCollectTest {
     }
 
     @Test
-    void collectAndIntoComeTogetherAndAreCheckedBeforeAnythingRuns() {
+    void collectAndIntoComeTogetherAndAreCheckedBeforeAnythingRuns() throws Exception {
         Path into = outside.resolve("into");
         assertUsageError("--into needs --collect GLOB: what to copy into " + into,
                 "--into", into.toString());
@@ -116,6 +116,12 @@ class RunCollectTest {
                 + ", which the command can write: it could plant links there; collect into a"
                 + " directory outside the workspace and writable binds",
                 "--collect", "out/**", "--into", workspace.resolve("out").toString());
+        Path alias = outside.resolve("alias");
+        Files.createSymbolicLink(alias, workspace);
+        assertUsageError("--into " + alias.resolve("x") + " overlaps " + workspace
+                + ", which the command can write: it could plant links there; collect into a"
+                + " directory outside the workspace and writable binds",
+                "--collect", "out/**", "--into", alias.resolve("x").toString());
         assertTrue(!Files.exists(into), "nothing created");
     }
 
