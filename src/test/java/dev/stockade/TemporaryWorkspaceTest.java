@@ -115,9 +115,7 @@ class TemporaryWorkspaceTest {
         Path into = outside.resolve("into");
         try (TemporaryWorkspace ws = Workspaces.temporary()) {
             dir = ws.path();
-            // Until a root caller's workspace bind is idmapped to its owner, the sandbox user
-            // (65534) needs the directory handed over, as every root workspace today.
-            SandboxUser.owns(dir);
+            // No hand-over for a root caller: the workspace bind is idmapped to its owner.
             SandboxPolicy policy = SandboxPolicy.builder().workspace(dir).build();
             SandboxTesting.Output out = SandboxTesting.run(policy, "/bin/sh", "-c", String.join(
                     " && ", "mkdir -p out/ro", "echo built > out/app.txt", "touch out/ro/f",

@@ -6,13 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.stockade.Outputs;
-import dev.stockade.testing.SandboxUser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,11 +34,6 @@ class RunCollectTest {
 
     @TempDir
     Path outside;
-
-    @BeforeEach
-    void handWorkspaceToTheSandboxUser() throws Exception {
-        SandboxUser.owns(workspace);
-    }
 
     @Test
     void onlyTheRegularFileIsCollectedAndEveryOtherEntryIsNamed() throws Exception {
