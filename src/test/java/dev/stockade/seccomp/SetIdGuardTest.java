@@ -174,4 +174,31 @@ class SetIdGuardTest {
         assertEquals("ret 0", TrySyscall.call(policy, "chmod", "s:" + ws + "/f", "0755")
                 .outcome());
     }
+
+    /**
+     * A user namespace of the command's own would give it CAP_SETFCAP: on a root caller's
+     * idmapped workspace a capability set there is stored with rootid 0 and works on the host.
+     * Without the guard the namespace is made (the workspace is then a plain bind, so the
+     * capability's rootid is the sandbox's 65534 and harmless); with it, under the profiles that
+     * allow unshare, no namespace and no capability.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("profiles")
+    void noUserNamespaceForFileCapabilities(String name) throws Exception {
+        Files.copy(Path.of("/bin/true"), workspace.resolve("capable"));
+        String script = "unshare -Ur /usr/sbin/setcap cap_setuid+ep capable; echo rc=$?";
+        if (name.equals("none")) {
+            SandboxTesting.Output allowed = sh(policy(profile(name), true),
+                    "unshare -Ur sh -c 'id -u'");
+            assertEquals("0\n", allowed.stdout(), allowed.toString());
+        }
+        SandboxTesting.Output out = sh(policy(profile(name), false), script);
+        assertTrue(out.stdout().contains("rc=1"), out.toString());
+        assertTrue(out.stderr().contains("Operation not permitted"), out.toString());
+        Process getcap = new ProcessBuilder("/usr/sbin/getcap", workspace.resolve("capable")
+                .toString()).redirectErrorStream(true).start();
+        String caps = new String(getcap.getInputStream().readAllBytes());
+        assertEquals(0, getcap.waitFor());
+        assertEquals("", caps);
+    }
 }
