@@ -260,8 +260,10 @@ enum stk_mount_flags {
     /* BIND without READONLY, root caller only, needs GUARD_BPF: idmapped so that the source's
      * owner (its uid and gid as the monitor finds them on the opened tree) is the sandbox user,
      * so what the command writes belongs on the host to that owner while the command runs as an
-     * unprivileged uid. Safe only because the set-id guard stops set-id files and the command
-     * has no CAP_SETFCAP to write file capabilities. */
+     * unprivileged uid. Safe only because the set-id guard stops set-id files and keeps
+     * CAP_SETFCAP from the command: it refuses the user namespace of its own in which the
+     * command would have it, and a file capability written there is stored with rootid = the
+     * owner (0), effective on the host (seccomp/setid-guard-idmapped.policy). */
     STK_MOUNT_IDMAP_OWNER = 8u,
     /* PROTECT: when src does not exist, the monitor creates it before the clone (an empty file,
      * or a directory with STK_MOUNT_DIRECTORY) and removes it once the sandbox is gone if it is

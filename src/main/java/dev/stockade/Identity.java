@@ -33,7 +33,9 @@ record Identity(Path home, String userName, Path hostHome) {
             return new Identity(SandboxPolicy.ROOT_CALLER_HOME, SandboxPolicy.DEFAULT_USER_NAME,
                     hostHome);
         }
-        Path home = usable(userHome) ? Path.of(userHome).normalize()
+        // The real path: through a link (/home -> usr/home) the private home at the link's path
+        // would leave the real one in the view wherever a read-only bind shows it.
+        Path home = hostHome != null && fitsPasswd(hostHome.toString()) ? hostHome
                 : SandboxPolicy.ROOT_CALLER_HOME;
         String name = PORTABLE_NAME.matcher(userName).matches() ? userName
                 : SandboxPolicy.DEFAULT_USER_NAME;
@@ -47,6 +49,15 @@ record Identity(Path home, String userName, Path hostHome) {
         }
         Path p = Path.of(home);
         return p.isAbsolute() && p.normalize().getNameCount() > 0;
+    }
+
+    /**
+     * Whether {@code home} can be a field of the sandbox's passwd line (IdentityFiles): a
+     * {@code :} or a line break would end the field or the line, and what follows would be
+     * read as more fields or more users.
+     */
+    private static boolean fitsPasswd(String home) {
+        return home.chars().noneMatch(c -> c == ':' || c == '\n' || c == '\r');
     }
 
     private static Path realOrNormal(String home) {

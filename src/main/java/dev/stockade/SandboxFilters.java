@@ -1,6 +1,7 @@
 package dev.stockade;
 
 import dev.stockade.internal.FilterPrograms;
+import dev.stockade.internal.SpecResolver;
 import java.io.IOException;
 import java.util.List;
 
@@ -25,7 +26,9 @@ final class SandboxFilters {
      */
     static FilterPrograms of(SandboxPolicy policy) throws IOException {
         SeccompProfile profile = policy.seccomp();
-        byte[] guard = policy.allowsSetIdFiles() ? null : SetIdGuard.program();
+        byte[] guard = policy.allowsSetIdFiles() ? null
+                : SpecResolver.idmapsWritableBinds(policy) ? SetIdGuard.programForIdmappedBinds()
+                : SetIdGuard.program();
         if (!profile.installsFilter()) {
             return new FilterPrograms(null, List.of(), guard);
         }

@@ -629,7 +629,11 @@ public final class SandboxPolicy {
          * bit, {@code open}, {@code openat}, {@code creat}, {@code mknod}, {@code mknodat} with
          * a mode holding either bit; {@code openat2} fails with ENOSYS (its mode is behind a
          * pointer) and {@code io_uring_setup} with EPERM (its operations would bypass the
-         * guard).
+         * guard); for a root caller with a writable bind (idmapped to its owner), {@code unshare}
+         * and {@code clone} with {@code CLONE_NEWUSER} fail with EPERM and {@code clone3} with
+         * ENOSYS (in a user namespace of its own the command would have
+         * {@code CAP_SETFCAP}: a file capability written there on a root caller's idmapped
+         * workspace is stored with rootid 0 and works on the host).
          */
         public Builder allowSetIdFiles(boolean allow) {
             this.allowSetIdFiles = allow;

@@ -90,6 +90,35 @@ class ViewPolicyTest {
         }
     }
 
+    /** A home that would end the passwd line's field or line is not used inside. */
+    @Test
+    void aCallerHomeThatWouldBreakThePasswdLineGivesTheDefault() throws Exception {
+        plain().build();
+        SandboxPolicy usable = withUserHome(Path.of("/tmp/h"), () -> plain().build());
+        if (CallerIds.isRoot()) {
+            assertEquals(Path.of("/home/sandbox"), usable.home());
+        } else {
+            assertEquals(Path.of("/tmp/h"), usable.home());
+        }
+        for (String home : List.of("/tmp/h:x", "/tmp/h\nroot::0:0::/:/bin/sh", "/tmp/h\r")) {
+            SandboxPolicy p = withUserHome(Path.of(home), () -> plain().build());
+            assertEquals(Path.of("/home/sandbox"), p.home(), home);
+            assertEquals("/home/sandbox", p.environment().get("HOME"), home);
+        }
+    }
+
+    /** Through a link the private home is at the real path, which a bind may show. */
+    @Test
+    void aLinkedCallerHomeGivesTheRealPath(@TempDir Path dir) throws Exception {
+        plain().build();
+        Path real = Files.createDirectory(dir.toRealPath().resolve("real"));
+        Path link = Files.createSymbolicLink(dir.toRealPath().resolve("link"), real);
+        SandboxPolicy p = withUserHome(link, () -> plain().build());
+        Path expected = CallerIds.isRoot() ? Path.of("/home/sandbox") : real;
+        assertEquals(expected, p.home());
+        assertEquals(expected.toString(), p.environment().get("HOME"));
+    }
+
     @Test
     void homePathsBecomeMountsUnderTheHome(@TempDir Path dir) throws Exception {
         Path real = dir.toRealPath();

@@ -99,9 +99,9 @@ public final class SpecResolver {
         // A root caller's writable binds are idmapped to their source's owner: design rule 7
         // holds (the command is an unprivileged uid without capabilities) and what it writes
         // is the owner's. Safe only with the set-id guard, which is there exactly when set-id
-        // files are not allowed, and without CAP_SETFCAP, which the command never has.
-        int writableFlags = CallerIds.isRoot() && !policy.allowsSetIdFiles()
-                ? Protocol.MOUNT_IDMAP_OWNER : 0;
+        // files are not allowed, and without CAP_SETFCAP, which the guard keeps from the
+        // command by refusing it a user namespace of its own (SandboxFilters).
+        int writableFlags = idmapsWritableBinds(policy) ? Protocol.MOUNT_IDMAP_OWNER : 0;
         List<SandboxSpec.MountSpec> mounts = new ArrayList<>();
         Set<Path> taken = new HashSet<>();
         for (Mount m : policy.mounts()) {
@@ -145,6 +145,20 @@ public final class SpecResolver {
             }
         }
         return false;
+    }
+
+    /**
+     * Whether {@code policy}'s writable binds (the workspace among them) are idmapped to their
+     * source's owner (STK_MOUNT_IDMAP_OWNER): a root caller's, unless set-id files are allowed.
+     * What the command writes there is then the owner's, root's for a root-owned workspace.
+     */
+    public static boolean idmapsWritableBinds(SandboxPolicy policy) {
+        if (!CallerIds.isRoot() || policy.allowsSetIdFiles()
+                || !policy.namespaces().contains(Namespace.MOUNT)) {
+            return false;
+        }
+        return policy.workspace().isPresent() || policy.mounts().stream()
+                .anyMatch(m -> m.type() == Mount.Type.BIND && !m.readOnly());
     }
 
     private static SandboxSpec.MountSpec spec(Mount m, int writableFlags) {

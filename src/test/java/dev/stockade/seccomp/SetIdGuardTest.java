@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -173,5 +174,42 @@ class SetIdGuardTest {
         // The same calls without the bits work: only the bits are refused.
         assertEquals("ret 0", TrySyscall.call(policy, "chmod", "s:" + ws + "/f", "0755")
                 .outcome());
+    }
+
+    /**
+     * A user namespace of the command's own would give it CAP_SETFCAP: on a root caller's
+     * idmapped workspace a capability set there is stored with rootid 0 and works on the host.
+     * A root caller: without the guard the namespace is made (the workspace is then a plain
+     * bind); with it, under every profile, no namespace and no capability. Any other caller:
+     * where the profile allows the namespace, the capability's rootid is the caller's own uid,
+     * which holds only in namespaces of the caller's.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("profiles")
+    void noUserNamespaceForFileCapabilities(String name) throws Exception {
+        Files.copy(Path.of("/bin/true"), workspace.resolve("capable"));
+        String script = "unshare -Ur /usr/sbin/setcap cap_setuid+ep capable; echo rc=$?";
+        boolean root = SandboxUser.callerIsRoot();
+        if (root && name.equals("none")) {
+            SandboxTesting.Output allowed = sh(policy(profile(name), true),
+                    "unshare -Ur sh -c 'id -u'");
+            assertEquals("0\n", allowed.stdout(), allowed.toString());
+        }
+        SandboxTesting.Output out = sh(policy(profile(name), false), script);
+        Process getcap = new ProcessBuilder("/usr/sbin/getcap", "-n",
+                workspace.resolve("capable").toString()).redirectErrorStream(true).start();
+        String caps = new String(getcap.getInputStream().readAllBytes());
+        assertEquals(0, getcap.waitFor());
+        if (root || out.stdout().contains("rc=1")) {
+            assertEquals("rc=1\n", out.stdout(), out.toString());
+            assertTrue(out.stderr().contains("Operation not permitted"), out.toString());
+            assertEquals("", caps);
+        } else {
+            // Only profiles that allow unshare (none, audit, Docker's) get here.
+            assertTrue(Set.of("none", "audit", "oci").contains(name), out.toString());
+            assertEquals("rc=0\n", out.stdout(), out.toString());
+            assertEquals(workspace.resolve("capable") + " cap_setuid=ep [rootid="
+                    + SandboxUser.hostUid() + "]\n", caps);
+        }
     }
 }
