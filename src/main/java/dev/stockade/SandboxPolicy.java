@@ -87,14 +87,18 @@ public final class SandboxPolicy {
     /**
      * The paths of a workspace kept read-only by default, relative to it ({@code /} at the end:
      * a directory). Each is something that runs later on the host, outside any sandbox, when a
-     * developer or CI uses the workspace: {@code .git/hooks/} (hooks run by git),
-     * {@code .git/config} ({@code core.hooksPath}, {@code core.fsmonitor},
-     * {@code core.sshCommand}: commands git runs), {@code .gitmodules} (submodule URLs and
-     * update commands), {@code .envrc} (run by direnv on {@code cd}), {@code .vscode/} and
-     * {@code .idea/} (tasks and run configurations the editors offer to run, or run).
+     * developer or CI uses the workspace: {@code .git/} — the whole repository, since git takes
+     * commands from far more of it than hooks and config ({@code commondir} naming another
+     * directory's config, submodules under {@code modules/}, an index entry pointing at a
+     * nested repository with a config of its own); a step that must commit needs
+     * {@code unprotect(".git/")}, and may then keep {@code .git/hooks/} and
+     * {@code .git/config} protected — {@code .gitmodules} (submodule URLs and update
+     * commands), {@code .envrc} (run by direnv on {@code cd}), {@code .vscode/} and
+     * {@code .idea/} (tasks and run configurations the editors offer to run, or run). A
+     * missing {@code .git} is not covered: {@code git init} works.
      */
-    public static final List<String> DEFAULT_PROTECTED_PATHS = List.of(".git/hooks/",
-            ".git/config", ".gitmodules", ".envrc", ".vscode/", ".idea/");
+    public static final List<String> DEFAULT_PROTECTED_PATHS = List.of(".git/", ".gitmodules",
+            ".envrc", ".vscode/", ".idea/");
     /** The uid and gid a root caller's command runs as unless the policy sets them ("nobody"). */
     public static final int ROOT_CALLER_DEFAULT_ID = Protocol.NOBODY_ID;
 
@@ -254,8 +258,8 @@ public final class SandboxPolicy {
      * The workspace's protected paths, relative to it ({@code /} at the end: a directory), kept
      * read-only inside (see {@link #DEFAULT_PROTECTED_PATHS}). Resolved at each start, since the
      * workspace's content changes: a path whose parent exists is covered even when it does not
-     * exist yet (it cannot be created), a path under a missing directory is not (without
-     * {@code .git}, {@code git init} works); when {@code .git} is a file naming the
+     * exist yet (it cannot be created), but the repository directory {@code .git} itself and a
+     * path under a missing directory are not (without {@code .git}, {@code git init} works); when {@code .git} is a file naming the
      * repository's directory ({@code gitdir:}, worktrees and submodules) and that lies in the
      * workspace, the same paths are protected there; the directories on the way are pinned (a
      * mount point cannot be renamed or removed, so they cannot be swapped for a copy); a

@@ -186,13 +186,13 @@ class ViewPolicyTest {
 
     @Test
     void protectedPathsAndTheirRefusals() {
-        assertEquals(List.of(".git/hooks/", ".git/config", ".gitmodules", ".envrc", ".vscode/",
-                ".idea/"), SandboxPolicy.DEFAULT_PROTECTED_PATHS);
+        assertEquals(List.of(".git/", ".gitmodules", ".envrc", ".vscode/", ".idea/"),
+                SandboxPolicy.DEFAULT_PROTECTED_PATHS);
         assertEquals(SandboxPolicy.DEFAULT_PROTECTED_PATHS, plain().build().protectedPaths());
         SandboxPolicy p = plain().unprotect(".idea", ".vscode/").protect("Makefile", "ci/")
                 .build();
-        assertEquals(List.of(".git/hooks/", ".git/config", ".gitmodules", ".envrc", "Makefile",
-                "ci/"), p.protectedPaths());
+        assertEquals(List.of(".git/", ".gitmodules", ".envrc", "Makefile", "ci/"),
+                p.protectedPaths());
         assertEquals(p.protectedPaths(), p.toBuilder().build().protectedPaths());
         assertEquals(List.of(
                 "protected path '../x' contains '..'",
@@ -201,8 +201,8 @@ class ViewPolicyTest {
                 "protected path '/' is not a relative path",
                 "protected path 'a/./b' is not normalized (write 'a/b')",
                 "protected path '.' names no path below the directory",
-                "unprotect '.gti/hooks': not a protected path (they are: .git/hooks/,"
-                        + " .git/config, .gitmodules, .envrc, .vscode/, .idea/, ../x, /etc/, , /,"
+                "unprotect '.gti/hooks': not a protected path (they are: .git/,"
+                        + " .gitmodules, .envrc, .vscode/, .idea/, ../x, /etc/, , /,"
                         + " a/./b, .)"),
                 problems(plain().protect("../x", "/etc/", "", "/", "a/./b", ".")
                         .unprotect(".gti/hooks")));

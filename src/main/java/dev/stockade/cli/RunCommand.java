@@ -50,9 +50,10 @@ import picocli.CommandLine.Spec;
             "/root, /var, /mnt, /media, /srv or /sys (--sys). $HOME is a private, empty tmpfs",
             "(--home-ro, --home-overlay put host paths in it); /tmp, /var/tmp and /run are",
             "private tmpfs mounts; /etc/passwd and /etc/group list only the sandbox's user.",
-            "In the workspace .git/hooks, .git/config, .gitmodules, .envrc, .vscode and .idea",
-            "are read-only (--protect, --unprotect). There is no network. A COMMAND found on",
-            "your PATH but not in the sandbox's view gets a warning naming --toolchain. The",
+            "In the workspace .git (the whole repository, when there is one), .gitmodules,",
+            ".envrc, .vscode and .idea are read-only (--protect, --unprotect; a step that",
+            "commits needs --unprotect .git/). There is no network. A COMMAND found on your",
+            "PATH but not in the sandbox's view gets a warning naming --toolchain. The",
             "seccomp profile is 'build' unless --profile says otherwise; after the command,",
             "one line on stderr per system call a 'report' rule caught."
         },

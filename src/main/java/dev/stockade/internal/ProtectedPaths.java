@@ -1,15 +1,14 @@
 package dev.stockade.internal;
 
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -42,6 +41,8 @@ import java.util.Set;
 final class ProtectedPaths {
     /** Git reads no more of a {@code .git} file than a path's worth; neither do we. */
     private static final int GITDIR_FILE_MAX = Protocol.MAX_MOUNT_PATH + 16;
+    private static final String GITDIR_PREFIX = "gitdir: ";
+    private static final String GIT = ".git";
 
     private final Path workspace;
     /** Path to PROTECT flags, in the order found; read-only wins over a pin. */
@@ -79,7 +80,7 @@ final class ProtectedPaths {
             boolean last = i == names.length - 1;
             BasicFileAttributes a = lstat(next);
             if (a == null) {
-                if (last) {
+                if (last && !isRepositoryDirectory(next)) {
                     pinAll(pins);
                     add(next, Protocol.MOUNT_READONLY | Protocol.MOUNT_CREATE
                             | (directory ? Protocol.MOUNT_DIRECTORY : 0));
@@ -96,8 +97,8 @@ final class ProtectedPaths {
             if (last || !a.isDirectory()) {
                 pinAll(pins);
                 add(next, Protocol.MOUNT_READONLY);
-                if (!last && names[i].equals(".git") && a.isRegularFile()) {
-                    followGitdir(entry, next, String.join("/",
+                if (names[i].equals(GIT) && a.isRegularFile()) {
+                    followGitdir(entry, next, last ? "" : String.join("/",
                             List.of(names).subList(i + 1, names.length))
                             + (directory ? "/" : ""));
                 }
@@ -108,35 +109,87 @@ final class ProtectedPaths {
         }
     }
 
-    /** {@code .git} is a file: the same paths under the directory it names, if in the workspace. */
+    /**
+     * The workspace's own {@code .git}: protected as a whole when it exists, never created when
+     * it does not, so that {@code git init} works in a workspace without a repository (what the
+     * step puts into a repository it made itself is the step's).
+     */
+    private boolean isRepositoryDirectory(Path p) {
+        return p.equals(workspace.resolve(GIT));
+    }
+
+    /**
+     * {@code .git} is a file: the same paths under the directory it names, if in the workspace
+     * ({@code rest} is the rest of the entry after {@code .git/}; empty for the repository).
+     */
     private void followGitdir(String entry, Path gitFile, String rest) throws SpecException {
         Path gitdir = gitdir(gitFile);
         if (gitdir == null || !gitdir.startsWith(workspace) || gitdir.equals(workspace)) {
             return;
         }
+        // An empty rest: the entry is the repository itself, so is the whole directory named.
         String relative = workspace.relativize(gitdir) + "/" + rest;
         if (gitdirPathsFollowed.add(relative)) {
             protect(entry, relative);
         }
     }
 
-    /** The directory a {@code gitdir: X} file names (X relative to the file's directory). */
-    private static Path gitdir(Path gitFile) {
+    /**
+     * The directory a {@code gitdir: X} file names, read as git reads it (the text after
+     * {@code "gitdir: "} up to the line end, relative to the file's directory, then its real
+     * path), or null when it names none. Opened without following links and without
+     * blocking (a FIFO swapped in after the walk's lstat would otherwise hang the start), and
+     * read only when the opened file is a regular one. A gitdir whose real path differs from
+     * its plain one goes through a link: what git would use and what a mount would cover could
+     * differ, so the start fails.
+     */
+    private Path gitdir(Path gitFile) throws SpecException {
         String text;
-        try (InputStream in = Channels.newInputStream(Files.newByteChannel(gitFile,
-                StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS))) {
-            text = new String(in.readNBytes(GITDIR_FILE_MAX), StandardCharsets.UTF_8);
+        try {
+            text = readRegularFile(gitFile);
         } catch (IOException e) {
             return null;
         }
-        String line = text.lines().findFirst().orElse("");
-        if (!line.startsWith("gitdir:") || line.substring(7).isBlank()) {
+        if (text == null || !text.startsWith(GITDIR_PREFIX)) {
             return null;
         }
+        int end = text.indexOf('\n');
+        String dir = text.substring(GITDIR_PREFIX.length(), end < 0 ? text.length() : end);
+        dir = dir.endsWith("\r") ? dir.substring(0, dir.length() - 1) : dir;
+        if (dir.isEmpty()) {
+            return null;
+        }
+        Path named;
         try {
-            return gitFile.getParent().resolve(line.substring(7).trim()).normalize();
+            named = gitFile.getParent().resolve(dir).normalize();
         } catch (InvalidPathException e) {
             return null;
+        }
+        Path real;
+        try {
+            real = named.toRealPath();
+        } catch (IOException e) {
+            return null; // names nothing: git finds no repository there either
+        }
+        if (!real.equals(named)) {
+            throw new SpecException("protected path .git: " + workspace.relativize(gitFile)
+                    + " names " + named + ", which goes through a symbolic link (it is "
+                    + real + "); remove the link, or leave the repository unprotected"
+                    + " (unprotect(\".git/\"), --unprotect .git/)");
+        }
+        return real;
+    }
+
+    /** The first bytes of {@code file} when it is a regular file, else null. */
+    private static String readRegularFile(Path file) throws IOException {
+        int fd = NativeBridge.openat2(NativeBridge.AT_FDCWD, SafeFiles.bytes(file),
+                SafeFiles.O_RDONLY | SafeFiles.O_NONBLOCK | SafeFiles.O_NOFOLLOW
+                        | SafeFiles.O_NOCTTY, 0, NativeBridge.RESOLVE_NO_SYMLINKS);
+        try (InputStream in = new FileInputStream(NativeBridge.newFileDescriptor(fd))) {
+            if (SafeFiles.Stat.of(fd).kind() != SafeFiles.Kind.REGULAR) {
+                return null;
+            }
+            return new String(in.readNBytes(GITDIR_FILE_MAX), StandardCharsets.UTF_8);
         }
     }
 

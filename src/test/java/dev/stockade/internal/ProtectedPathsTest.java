@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.stockade.SandboxPolicy;
-import dev.stockade.testing.Pure;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,8 +12,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The walk of the protected paths through a workspace, for each shape it can have. */
-@Pure
+/**
+ * The walk of the protected paths through a workspace, for each shape it can have. Not pure: a
+ * {@code .git} file is read through the natives (openat2, without blocking on a FIFO).
+ */
 class ProtectedPathsTest {
     private static final int RO = Protocol.MOUNT_READONLY;
     private static final int CREATE = Protocol.MOUNT_CREATE;
@@ -30,8 +31,20 @@ class ProtectedPathsTest {
         ws = dir.toRealPath();
     }
 
+    /**
+     * The default list with the repository narrowed to its hooks and config, as a policy that
+     * lets a step commit would have it: {@code unprotect(".git/")},
+     * {@code protect(".git/hooks/", ".git/config")}.
+     */
+    private static final List<String> HOOKS_AND_CONFIG = List.of(".gitmodules", ".envrc",
+            ".vscode/", ".idea/", ".git/hooks/", ".git/config");
+
     private List<SandboxSpec.MountSpec> walk() throws SpecException {
         return ProtectedPaths.resolve(ws, SandboxPolicy.DEFAULT_PROTECTED_PATHS);
+    }
+
+    private List<SandboxSpec.MountSpec> walkHooksAndConfig() throws SpecException {
+        return ProtectedPaths.resolve(ws, HOOKS_AND_CONFIG);
     }
 
     /** Expected PROTECTs: pairs of a path relative to the workspace and flags. */
@@ -46,37 +59,84 @@ class ProtectedPathsTest {
     }
 
     @Test
-    void gitDirectoryWithHooksAndConfig() throws Exception {
+    void theRepositoryIsReadOnlyAsAWhole() throws Exception {
         Files.createDirectories(ws.resolve(".git/hooks"));
         Files.writeString(ws.resolve(".git/config"), "[core]\n");
         Files.createDirectory(ws.resolve(".idea"));
-        assertEquals(expect(".git", PIN, ".git/hooks", RO, ".git/config", RO,
-                ".gitmodules", RO | CREATE, ".envrc", RO | CREATE, ".vscode", RO | CREATE | DIR,
-                ".idea", RO), walk());
+        assertEquals(expect(".git", RO, ".gitmodules", RO | CREATE, ".envrc", RO | CREATE,
+                ".vscode", RO | CREATE | DIR, ".idea", RO), walk());
     }
 
     @Test
     void withoutGitNothingUnderItIsProtected() throws Exception {
+        List<SandboxSpec.MountSpec> expected = expect(".gitmodules", RO | CREATE,
+                ".envrc", RO | CREATE, ".vscode", RO | CREATE | DIR, ".idea", RO | CREATE | DIR);
+        assertEquals(expected, walk());
+        assertEquals(expected, walkHooksAndConfig());
+    }
+
+    @Test
+    void hooksAndConfigAloneWithTheirDirectoryPinned() throws Exception {
+        Files.createDirectories(ws.resolve(".git/hooks"));
+        Files.writeString(ws.resolve(".git/config"), "[core]\n");
+        Files.createDirectory(ws.resolve(".idea"));
         assertEquals(expect(".gitmodules", RO | CREATE, ".envrc", RO | CREATE,
-                ".vscode", RO | CREATE | DIR, ".idea", RO | CREATE | DIR), walk());
+                ".vscode", RO | CREATE | DIR, ".idea", RO, ".git", PIN, ".git/hooks", RO,
+                ".git/config", RO), walkHooksAndConfig());
     }
 
     @Test
     void missingLeavesAreMadeUncreatable() throws Exception {
         Files.createDirectory(ws.resolve(".git"));
-        assertEquals(expect(".git", PIN, ".git/hooks", RO | CREATE | DIR,
-                ".git/config", RO | CREATE, ".gitmodules", RO | CREATE, ".envrc", RO | CREATE,
-                ".vscode", RO | CREATE | DIR, ".idea", RO | CREATE | DIR), walk());
+        assertEquals(expect(".gitmodules", RO | CREATE, ".envrc", RO | CREATE,
+                ".vscode", RO | CREATE | DIR, ".idea", RO | CREATE | DIR, ".git", PIN,
+                ".git/hooks", RO | CREATE | DIR, ".git/config", RO | CREATE),
+                walkHooksAndConfig());
     }
 
     @Test
     void gitdirFileInsideTheWorkspace() throws Exception {
         Files.createDirectories(ws.resolve("modules/lib.git/hooks"));
         Files.writeString(ws.resolve(".git"), "gitdir: modules/lib.git\n");
-        assertEquals(expect(".git", RO, "modules", PIN, "modules/lib.git", PIN,
-                "modules/lib.git/hooks", RO, "modules/lib.git/config", RO | CREATE,
+        assertEquals(expect(".git", RO, "modules", PIN, "modules/lib.git", RO,
                 ".gitmodules", RO | CREATE, ".envrc", RO | CREATE,
                 ".vscode", RO | CREATE | DIR, ".idea", RO | CREATE | DIR), walk());
+        assertEquals(expect(".gitmodules", RO | CREATE, ".envrc", RO | CREATE,
+                ".vscode", RO | CREATE | DIR, ".idea", RO | CREATE | DIR, ".git", RO,
+                "modules", PIN, "modules/lib.git", PIN, "modules/lib.git/hooks", RO,
+                "modules/lib.git/config", RO | CREATE), walkHooksAndConfig());
+    }
+
+    @Test
+    void gitdirIsReadAsGitReadsIt() throws Exception {
+        Files.createDirectories(ws.resolve("modules/lib.git"));
+        List<SandboxSpec.MountSpec> followed = expect(".git", RO, "modules", PIN,
+                "modules/lib.git", RO, ".gitmodules", RO | CREATE, ".envrc", RO | CREATE,
+                ".vscode", RO | CREATE | DIR, ".idea", RO | CREATE | DIR);
+        Files.writeString(ws.resolve(".git"), "gitdir: modules/lib.git\r\n");
+        assertEquals(followed, walk());
+        Files.writeString(ws.resolve(".git"), "gitdir: modules/lib.git");
+        assertEquals(followed, walk());
+        // git takes everything after "gitdir: " but the line end: a leading space is part of
+        // the name, which names nothing here, and "gitdir:" without its space is no gitdir.
+        List<SandboxSpec.MountSpec> notFollowed = expect(".git", RO, ".gitmodules", RO | CREATE,
+                ".envrc", RO | CREATE, ".vscode", RO | CREATE | DIR, ".idea", RO | CREATE | DIR);
+        Files.writeString(ws.resolve(".git"), "gitdir:  modules/lib.git\n");
+        assertEquals(notFollowed, walk());
+        Files.writeString(ws.resolve(".git"), "gitdir:modules/lib.git\n");
+        assertEquals(notFollowed, walk());
+    }
+
+    @Test
+    void aGitdirThroughASymlinkFailsTheStart() throws Exception {
+        Files.createDirectories(ws.resolve("real/lib.git"));
+        Files.createSymbolicLink(ws.resolve("modules"), ws.resolve("real"));
+        Files.writeString(ws.resolve(".git"), "gitdir: modules/lib.git\n");
+        assertEquals("protected path .git: .git names " + ws.resolve("modules/lib.git")
+                + ", which goes through a symbolic link (it is " + ws.resolve("real/lib.git")
+                + "); remove the link, or leave the repository unprotected"
+                + " (unprotect(\".git/\"), --unprotect .git/)",
+                assertThrows(SpecException.class, this::walk).getMessage());
     }
 
     @Test
@@ -95,10 +155,14 @@ class ProtectedPathsTest {
     void aSymlinkedGitFailsTheStart() throws Exception {
         Files.createDirectories(ws.resolve("real-git/hooks"));
         Files.createSymbolicLink(ws.resolve(".git"), ws.resolve("real-git"));
+        assertEquals("protected path .git/: .git is a symbolic link, which a read-only"
+                + " mount cannot cover; remove it, or leave the path unprotected"
+                + " (unprotect(\".git/\"), --unprotect .git/)",
+                assertThrows(SpecException.class, this::walk).getMessage());
         assertEquals("protected path .git/hooks/: .git is a symbolic link, which a read-only"
                 + " mount cannot cover; remove it, or leave the path unprotected"
                 + " (unprotect(\".git/hooks/\"), --unprotect .git/hooks/)",
-                assertThrows(SpecException.class, this::walk).getMessage());
+                assertThrows(SpecException.class, this::walkHooksAndConfig).getMessage());
     }
 
     @Test

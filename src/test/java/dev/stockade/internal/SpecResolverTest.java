@@ -215,7 +215,8 @@ class SpecResolverTest {
         System.setProperty("user.home", real.resolve("home").toString());
         try {
             policy = PLAIN.toBuilder().workspace(ws).homeReadOnly(".m2/repository")
-                    .unprotect(".vscode", ".idea", ".envrc", ".gitmodules").build();
+                    .unprotect(".vscode", ".idea", ".envrc", ".gitmodules", ".git/")
+                    .protect(".git/hooks/", ".git/config").build();
         } finally {
             System.setProperty("user.home", saved);
         }
@@ -250,13 +251,12 @@ class SpecResolverTest {
         Files.createDirectory(ws.resolve("elsewhere"));
         Files.createSymbolicLink(ws.resolve(".git"), Path.of("elsewhere"));
         SandboxPolicy policy = PLAIN.toBuilder().workspace(ws).build();
-        assertEquals("protected path .git/hooks/: .git is a symbolic link, which a read-only"
+        assertEquals("protected path .git/: .git is a symbolic link, which a read-only"
                 + " mount cannot cover; remove it, or leave the path unprotected"
-                + " (unprotect(\".git/hooks/\"), --unprotect .git/hooks/)",
+                + " (unprotect(\".git/\"), --unprotect .git/)",
                 assertThrows(SpecException.class,
                         () -> resolve(List.of("true"), policy, ws)).getMessage());
-        SandboxPolicy unprotected = policy.toBuilder().unprotect(".git/hooks", ".git/config")
-                .build();
+        SandboxPolicy unprotected = policy.toBuilder().unprotect(".git/").build();
         assertEquals(ws.toString(), resolve(List.of("true"), unprotected, ws).cwd());
     }
 
