@@ -266,8 +266,9 @@ enum stk_mount_flags {
      * owner (0), effective on the host (seccomp/setid-guard-idmapped.policy). */
     STK_MOUNT_IDMAP_OWNER = 8u,
     /* PROTECT: when src does not exist, the monitor creates it before the clone (an empty file,
-     * or a directory with STK_MOUNT_DIRECTORY) and removes it once the sandbox is gone if it is
-     * still the empty placeholder it made: a path that did not exist cannot be created inside. */
+     * or a directory with STK_MOUNT_DIRECTORY, marked for later monitors) and removes it once
+     * the sandbox is gone if it is still the empty placeholder it made and no other live sandbox
+     * covers it (protect.c: parent locks): a path that did not exist cannot be created inside. */
     STK_MOUNT_CREATE = 16u,
     /* PROTECT with CREATE: the placeholder is a directory. */
     STK_MOUNT_DIRECTORY = 32u,

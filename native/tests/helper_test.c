@@ -35,6 +35,8 @@
 #include <sys/syscall.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <sys/file.h>
+#include <sys/xattr.h>
 #include <termios.h>
 #include <poll.h>
 #include <time.h>
@@ -1998,7 +2000,8 @@ static bool placeholders_gone(void)
     return host_missing(envrc) && host_missing(vscode) && stat(existing, &st) == 0;
 }
 
-static void test_protect(void)
+/* ws: .git with hooks/ and config, an empty unmarked .existing, link -> .git. */
+static void make_protected_workspace(void)
 {
     make_host_dir(ws, sizeof ws);
     char path[4200];
@@ -2016,6 +2019,12 @@ static void test_protect(void)
     snprintf(path, sizeof path, "%s/link", ws);
     EXPECT(symlink(".git", path) == 0, "symlink");
     give_to_sandbox(ws, ROOT_CALLER_HOST_ID);
+}
+
+static void test_protect(void)
+{
+    make_protected_workspace();
+    char path[4200];
 
     /* Allowed: the workspace and a pinned directory stay writable; a file is renamed. */
     protect_case("write", "free", "x", "ok\n");
@@ -2095,6 +2104,215 @@ static void test_protect(void)
     probe_spec(&b, (const char *const[]){"exit", "0", NULL});
     spec_mount(&b, STK_MOUNT_PROTECT, STK_MOUNT_READONLY, 0, "/usr/bin", "/usr/bin");
     run_expect_error(&b, "protect", EINVAL, "not inside an earlier writable BIND");
+    remove_tree(ws);
+}
+
+/* The mark protect.c sets on a placeholder (its definition there; the test only reads it). */
+#define PLACEHOLDER_XATTR "user.stockade.placeholder"
+#define PLACEHOLDER_MARK "1"
+
+static bool host_marked(const char *path)
+{
+    char value[16];
+    ssize_t n = lgetxattr(path, PLACEHOLDER_XATTR, value, sizeof value);
+    return n == (ssize_t)strlen(PLACEHOLDER_MARK) && memcmp(value, PLACEHOLDER_MARK, (size_t)n) == 0;
+}
+
+/* Whether the workspace's filesystem keeps user extended attributes (else placeholders are
+ * unmarked, protect.c). */
+static bool host_user_xattrs(void)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/.xattr-probe", ws);
+    write_file(path, "", 0644);
+    bool ok = setxattr(path, "user.stockade.test", "1", 1, 0) == 0;
+    EXPECT(ok || errno == ENOTSUP, "setxattr on the workspace: errno %d", errno);
+    unlink(path);
+    return ok;
+}
+
+/* Blocks until no process holds a lock on the workspace directory any more: a sandbox whose
+ * monitor was killed keeps its shared locks in pid 1 until pid 1 is gone. */
+static void wait_workspace_unlocked(void)
+{
+    int fd = open(ws, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    EXPECT(fd >= 0 && flock(fd, LOCK_EX) == 0, "exclusive lock of the workspace");
+    close(fd);
+}
+
+static void write_line(const char *fifo)
+{
+    int fd = open(fifo, O_WRONLY | O_CLOEXEC); /* blocks until the sandbox opened it */
+    EXPECT(fd >= 0 && write(fd, "x\n", 2) == 2, "release %s", fifo);
+    close(fd);
+}
+
+struct two_sandboxes {
+    char fifo_a[4200], fifo_b[4200];
+    struct run_result *a;
+    const char *b_expected;
+    bool xattrs;
+};
+
+/* B (started while A runs) is ready: A ends first, and its monitor is done (its helper exited,
+ * not reaped here) before B tries to write. */
+static void second_ready(void *ctx)
+{
+    struct two_sandboxes *t = ctx;
+    write_line(t->fifo_a);
+    siginfo_t si;
+    EXPECT(waitid(P_PID, (id_t)t->a->helper_pid, &si, WEXITED | WNOWAIT) == 0,
+           "the first helper ended");
+    char envrc[4200], vscode[4200];
+    snprintf(envrc, sizeof envrc, "%s/.envrc", ws);
+    snprintf(vscode, sizeof vscode, "%s/.vscode", ws);
+    EXPECT(!host_missing(envrc) && !host_missing(vscode),
+           "the first sandbox's placeholders stay while the second covers them");
+    EXPECT(host_marked(envrc) == t->xattrs && host_marked(vscode) == t->xattrs,
+           "placeholders marked (%d)", t->xattrs);
+    write_line(t->fifo_b);
+}
+
+/* A runs; once it is ready, B starts on the same workspace. B's spec is what the Java side
+ * sends then: .envrc exists (A's placeholder), so without CREATE; .vscode still with CREATE
+ * (its walk saw nothing: the EEXIST path). */
+static void first_ready(void *ctx)
+{
+    struct two_sandboxes *t = ctx;
+    char script[32768], path[4200];
+    snprintf(script, sizeof script,
+             "echo ready; read x < %s; %s write %s/.envrc evil; %s create %s/.vscode/tasks.json; "
+             "%s stat %s/.envrc",
+             t->fifo_b, probe, ws, probe, ws, probe, ws);
+    struct spec_buf b;
+    sh_spec(&b, script);
+    spec_bind(&b, ws, ws, false);
+    snprintf(path, sizeof path, "%s/.envrc", ws);
+    spec_mount(&b, STK_MOUNT_PROTECT, STK_MOUNT_READONLY, 0, path, path);
+    snprintf(path, sizeof path, "%s/.vscode", ws);
+    spec_mount(&b, STK_MOUNT_PROTECT,
+               STK_MOUNT_READONLY | STK_MOUNT_CREATE | STK_MOUNT_DIRECTORY, 0, path, path);
+    struct run_options o = {.wait_for_stdout = "ready\n", .on_ready = second_ready, .ctx = t};
+    struct run_result r;
+    run(&b, &o, &r);
+    if (expect_exit(&r, 0)) {
+        expect_output(&r, t->b_expected);
+    }
+    run_result_free(&r);
+    spec_free(&b);
+}
+
+static void make_fifo(char *path, size_t len, const char *name)
+{
+    snprintf(path, len, "%s/%s", ws, name);
+    EXPECT(mkfifo(path, 0666) == 0, "mkfifo %s", path);
+    give_to_sandbox(path, ROOT_CALLER_HOST_ID);
+}
+
+/* Two sandboxes on one workspace, the first ending first: its monitor must not remove the
+ * placeholders the second still covers (unlinking a mount point that lives only in another
+ * mount namespace detaches that mount); the second removes them at its end. */
+static void test_protect_shared(void)
+{
+    make_protected_workspace();
+    struct two_sandboxes t;
+    memset(&t, 0, sizeof t);
+    t.xattrs = host_user_xattrs();
+    make_fifo(t.fifo_a, sizeof t.fifo_a, "fifo-a");
+    make_fifo(t.fifo_b, sizeof t.fifo_b, "fifo-b");
+    char expected[256];
+    snprintf(expected, sizeof expected,
+             "ready\nerrno=30\nerrno=30\ntype=f mode=644 uid=%u gid=%u size=0\n", sandbox_uid(),
+             sandbox_gid());
+    t.b_expected = expected;
+    char script[16384];
+    snprintf(script, sizeof script, "echo ready; read x < %s", t.fifo_a);
+    struct spec_buf b;
+    sh_spec(&b, script);
+    add_protected_workspace(&b);
+    struct run_result r;
+    t.a = &r;
+    struct run_options o = {.wait_for_stdout = "ready\n", .on_ready = first_ready, .ctx = &t};
+    run(&b, &o, &r);
+    if (expect_exit(&r, 0)) {
+        expect_output(&r, "ready\n");
+    }
+    run_result_free(&r);
+    spec_free(&b);
+    EXPECT(placeholders_gone(), "the last sandbox removed the placeholders");
+    if (!t.xattrs) {
+        /* Unmarked, the second did not know them for placeholders: they stay. */
+        char path[4200];
+        snprintf(path, sizeof path, "%s/.envrc", ws);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/.vscode", ws);
+        rmdir(path);
+    }
+    remove_tree(ws);
+}
+
+/* Swaps the placeholder .envrc for another empty, marked file while the sandbox runs. */
+static void swap_envrc(void *ctx)
+{
+    (void)ctx;
+    char envrc[4200], other[4200];
+    snprintf(envrc, sizeof envrc, "%s/.envrc", ws);
+    snprintf(other, sizeof other, "%s/.envrc.new", ws);
+    write_file(other, "", 0644);
+    setxattr(other, PLACEHOLDER_XATTR, PLACEHOLDER_MARK, strlen(PLACEHOLDER_MARK), 0);
+    EXPECT(rename(other, envrc) == 0, "rename over .envrc");
+}
+
+/* Placeholders a monitor killed with SIGKILL left behind: marked, so a later monitor adopts
+ * and removes the empty one; one that is no longer empty, an unmarked empty user file, and a
+ * placeholder replaced by another inode stay. */
+static void test_protect_stale(void)
+{
+    make_protected_workspace();
+    char envrc[4200], vscode[4200], inside[4200], existing[4200];
+    snprintf(envrc, sizeof envrc, "%s/.envrc", ws);
+    snprintf(vscode, sizeof vscode, "%s/.vscode", ws);
+    snprintf(inside, sizeof inside, "%s/.vscode/settings.json", ws);
+    snprintf(existing, sizeof existing, "%s/.existing", ws);
+    bool xattrs = host_user_xattrs();
+
+    struct spec_buf b;
+    struct run_result r;
+    probe_spec(&b, (const char *const[]){"sleep", "1000", NULL});
+    add_protected_workspace(&b);
+    struct run_options k = {.after_started = 3, .signal_to_helper = SIGKILL};
+    run(&b, &k, &r);
+    EXPECT(WIFSIGNALED(r.helper_status) && WTERMSIG(r.helper_status) == SIGKILL,
+           "the helper was killed");
+    run_result_free(&r);
+    spec_free(&b);
+    wait_workspace_unlocked();
+    struct stat st;
+    EXPECT(lstat(envrc, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0 &&
+               lstat(vscode, &st) == 0 && S_ISDIR(st.st_mode),
+           "the killed monitor's placeholders are left behind");
+    EXPECT(host_marked(envrc) == xattrs && host_marked(vscode) == xattrs,
+           "left behind marked (%d)", xattrs);
+    EXPECT(!host_marked(existing), "the user's file is not marked");
+    write_file(inside, "{}", 0644); /* .vscode no longer empty: the user's now */
+
+    /* Allowed: the adopted placeholder still protects; then it goes, the rest stays. */
+    protect_case("create", ".envrc", NULL, "errno=30\n");
+    EXPECT(host_missing(envrc) == xattrs, "the stale empty placeholder removed (%d)", xattrs);
+    EXPECT(lstat(inside, &st) == 0 && st.st_size == 2, "the non-empty one kept, untouched");
+    EXPECT(lstat(existing, &st) == 0 && S_ISREG(st.st_mode), "the unmarked empty file kept");
+
+    /* A placeholder replaced by another inode during the run is not removed. */
+    unlink(envrc);
+    sh_spec(&b, "echo ready; read x; true");
+    add_protected_workspace(&b);
+    struct run_options swap = {.wait_for_stdout = "ready\n", .hold_stdin = true,
+                               .on_ready = swap_envrc};
+    run(&b, &swap, &r);
+    expect_exit(&r, 0);
+    run_result_free(&r);
+    spec_free(&b);
+    EXPECT(lstat(envrc, &st) == 0 && S_ISREG(st.st_mode), "the swapped-in file kept");
     remove_tree(ws);
 }
 
@@ -2283,6 +2501,8 @@ static const struct stk_test tests[] = {
     {"file_mount", test_file_mount},
     {"overlay_mount", test_overlay_mount},
     {"protect", test_protect},
+    {"protect_shared", test_protect_shared},
+    {"protect_stale", test_protect_stale},
     {"idmap_owner", test_idmap_owner},
     {"private_tmpfs", test_private_tmpfs},
     {"default_view", test_default_view},

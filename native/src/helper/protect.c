@@ -1,13 +1,16 @@
 #include "protect.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "fd.h"
@@ -71,8 +74,20 @@ int stk_protect_apply(int root, const struct stk_spec *spec, size_t index,
     return rc;
 }
 
-/* src's parent, opened without following any symbolic link; *name points at the last
- * component. src is absolute (spec.c); a last component that names no new entry is refused. */
+/* The mark of a placeholder: an extended attribute the monitor sets on each entry it creates,
+ * so that a later monitor knows one that a monitor killed with SIGKILL left behind (or that
+ * another sandbox still running made) from the user's own empty file. Defined here and
+ * nowhere else: it is no part of the wire between Java and the helper (the Java side sees a
+ * left-over placeholder as an existing path and sends a PROTECT for it; only the helper writes
+ * and reads the mark). A "user." attribute: the only namespace an unprivileged caller's monitor
+ * may write on its own files. The value is compared exactly; an entry is adopted only while
+ * empty, so a forged mark can at most get an empty entry removed. */
+#define PLACEHOLDER_XATTR "user.stockade.placeholder"
+#define PLACEHOLDER_MARK "1"
+
+/* src's parent, opened without following any symbolic link, readable (flock needs an open
+ * file description: O_PATH has none); *name points at the last component. src is absolute
+ * (spec.c); a last component that names no new entry is refused. */
 static int open_parent(const char *src, const char **name, struct stk_error *err)
 {
     const char *slash = strrchr(src, '/');
@@ -80,7 +95,7 @@ static int open_parent(const char *src, const char **name, struct stk_error *err
     size_t parent_len = (size_t)(slash - src);
     if (**name == '\0' || strcmp(*name, ".") == 0 || strcmp(*name, "..") == 0 ||
         parent_len >= STK_MAX_MOUNT_PATH) {
-        return stk_fail_on(err, STK_STEP_PROTECT, EINVAL, "placeholder path", src);
+        return stk_fail_on(err, STK_STEP_PROTECT, EINVAL, "protected path", src);
     }
     char parent[STK_MAX_MOUNT_PATH + 1];
     memcpy(parent, src, parent_len);
@@ -90,83 +105,162 @@ static int open_parent(const char *src, const char **name, struct stk_error *err
     }
     struct open_how how;
     memset(&how, 0, sizeof how);
-    how.flags = (uint64_t)(O_PATH | O_DIRECTORY | O_CLOEXEC);
+    how.flags = (uint64_t)(O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     how.resolve = RESOLVE_NO_SYMLINKS;
     int fd = (int)syscall(SYS_openat2, AT_FDCWD, parent, &how, sizeof how);
     if (fd < 0) {
         stk_fail_on(err, STK_STEP_PROTECT, errno,
-                    errno == ELOOP ? "placeholder's parent goes through a symbolic link"
-                                   : "placeholder's parent",
+                    errno == ELOOP ? "destination goes through a symbolic link (its parent on "
+                                     "the host):"
+                                   : "the protected path's parent:",
                     src);
     }
     return fd;
 }
 
-/* Creates the placeholder; 1 when made (st filled), 0 when src exists already, -1 on error. */
-static int create_one(int parent, const char *name, bool directory, struct stat *st)
+/* Held for the sandbox's whole life: a monitor removes a placeholder only under an exclusive
+ * lock of its parent (stk_placeholders_remove), so none that this sandbox's mount covers goes:
+ * unlinking a mount point that lives only in another mount namespace succeeds and detaches that
+ * mount, which would leave the path open in this sandbox. Blocking: an exclusive holder is a
+ * monitor removing its placeholders, which takes no longer than the unlinks. */
+static int lock_shared(int parent, const char *src, struct stk_error *err)
 {
-    if (directory) {
-        if (mkdirat(parent, name, 0755) < 0) {
-            return errno == EEXIST ? 0 : -1;
+    while (flock(parent, LOCK_SH) < 0) {
+        if (errno != EINTR) {
+            return stk_fail_on(err, STK_STEP_PROTECT, errno,
+                               "locking the protected path's parent:", src);
         }
-        return fstatat(parent, name, st, AT_SYMLINK_NOFOLLOW) < 0 ? -1 : 1;
     }
-    int fd = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        return errno == EEXIST ? 0 : -1;
-    }
-    int rc = fstat(fd, st) < 0 ? -1 : 1;
-    stk_close_fd(&fd);
-    return rc;
+    return 0;
 }
 
-/* A placeholder is made only at the host path of dst: src must be the workspace bind's source
- * followed by dst's path inside that bind. So a spec cannot have the monitor (host root, for a
- * root caller) create an empty file anywhere else. */
-static bool src_matches_dst(const struct stk_spec *spec, size_t index)
+/* Creates src's entry (an empty 0644 file with O_CREAT|O_EXCL|O_NOFOLLOW, or a 0755 directory)
+ * and returns an fd of it with st filled, or -1 with errno (EEXIST: something is there). */
+static int create_entry(int parent, const char *name, bool directory, struct stat *st)
 {
-    const struct stk_mount *m = &spec->mounts[index];
-    const struct stk_mount *ws = workspace_of(spec, index);
-    if (ws == NULL) {
+    int fd;
+    if (directory) {
+        if (mkdirat(parent, name, 0755) < 0) {
+            return -1;
+        }
+        fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    } else {
+        fd = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    }
+    if (fd >= 0 && fstat(fd, st) < 0) {
+        stk_close_fd(&fd);
+    }
+    return fd;
+}
+
+/* A filesystem without user extended attributes (ENOTSUP) gets an unmarked placeholder: it
+ * protects the same, but one left behind by a SIGKILLed monitor is then the user's. */
+static int mark(int fd, const char *src, struct stk_error *err)
+{
+    if (fsetxattr(fd, PLACEHOLDER_XATTR, PLACEHOLDER_MARK, sizeof PLACEHOLDER_MARK - 1,
+                  XATTR_CREATE) == 0 ||
+        errno == ENOTSUP) {
+        return 0;
+    }
+    return stk_fail_on(err, STK_STEP_PROTECT, errno, "marking the placeholder", src);
+}
+
+static bool dir_is_empty(int *fd)
+{
+    DIR *d = fdopendir(*fd);
+    if (d == NULL) {
         return false;
     }
+    *fd = -1; /* closedir closes it */
+    bool empty = true;
+    struct dirent *e;
+    while (empty && (e = readdir(d)) != NULL) {
+        empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+    }
+    closedir(d);
+    return empty;
+}
+
+/* A placeholder some monitor made: a regular file or a directory carrying the mark, and empty.
+ * Only those two kinds are opened (no device is ever opened by host root), without following a
+ * link, and the opened inode is the one looked at. st is filled. */
+static bool is_placeholder(int parent, const char *name, struct stat *st)
+{
+    struct stat before;
+    if (fstatat(parent, name, &before, AT_SYMLINK_NOFOLLOW) < 0 ||
+        !(S_ISREG(before.st_mode) || S_ISDIR(before.st_mode))) {
+        return false;
+    }
+    int fd = openat(parent, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        return false;
+    }
+    char value[sizeof PLACEHOLDER_MARK];
+    ssize_t n = fgetxattr(fd, PLACEHOLDER_XATTR, value, sizeof value);
+    bool result = n == (ssize_t)(sizeof PLACEHOLDER_MARK - 1) &&
+                  memcmp(value, PLACEHOLDER_MARK, (size_t)n) == 0 && fstat(fd, st) == 0 &&
+                  st->st_dev == before.st_dev && st->st_ino == before.st_ino &&
+                  (S_ISREG(st->st_mode) ? st->st_size == 0 : dir_is_empty(&fd));
+    stk_close_fd(&fd);
+    return result;
+}
+
+/* The host path of dst: src must be the workspace bind's source followed by dst's path inside
+ * that bind. So a spec cannot have the monitor (host root, for a root caller) create, lock or
+ * remove an entry anywhere else. */
+static bool src_matches_dst(const struct stk_mount *m, const struct stk_mount *ws)
+{
     size_t src_len = stk_strlen(ws->src);
     const char *rest = m->dst + stk_strlen(ws->dst);
     return strncmp(m->src, ws->src, src_len) == 0 && strcmp(m->src + src_len, rest) == 0;
 }
 
-static int make_placeholder(const struct stk_spec *spec, size_t index,
-                            struct stk_placeholders *ph, struct stk_error *err)
+static void record(struct stk_placeholder *p, const struct stat *st)
+{
+    p->placeholder = true;
+    p->directory = S_ISDIR(st->st_mode);
+    p->dev = st->st_dev;
+    p->ino = st->st_ino;
+}
+
+/* One PROTECT: its parent opened and locked shared (p->parent), then, with CREATE, a missing
+ * src made and marked; a src that is a placeholder (marked, empty) adopted, with or without
+ * CREATE. If another monitor removed a placeholder between the Java side's walk and the lock
+ * here, a PROTECT without CREATE finds nothing at dst and this sandbox fails closed at step
+ * "protect" in pid 1 (ENOENT); one with CREATE makes its own. */
+static int hold_one(const struct stk_spec *spec, size_t index, struct stk_placeholder *p,
+                    struct stk_error *err)
 {
     const struct stk_mount *m = &spec->mounts[index];
-    if (!src_matches_dst(spec, index)) {
+    const struct stk_mount *ws = workspace_of(spec, index);
+    if (ws == NULL) {
         return stk_fail_on(err, STK_STEP_PROTECT, EINVAL,
-                           "placeholder src is not dst's path in an earlier writable BIND:",
-                           m->src);
+                           "not inside an earlier writable BIND:", m->dst);
     }
-    const char *name;
-    int parent = open_parent(m->src, &name, err);
-    if (parent < 0) {
+    if (!src_matches_dst(m, ws)) {
+        return stk_fail_on(err, STK_STEP_PROTECT, EINVAL,
+                           "PROTECT src is not dst's path in an earlier writable BIND:", m->src);
+    }
+    p->parent = open_parent(m->src, &p->name, err);
+    if (p->parent < 0 || lock_shared(p->parent, m->src, err) < 0) {
         return -1;
     }
-    bool directory = (m->flags & STK_MOUNT_DIRECTORY) != 0;
     struct stat st;
-    int made = create_one(parent, name, directory, &st);
-    if (made < 0) {
-        stk_fail_on(err, STK_STEP_PROTECT, errno, "creating the placeholder", m->src);
-        stk_close_fd(&parent);
-        return -1;
+    if (m->flags & STK_MOUNT_CREATE) {
+        int fd = create_entry(p->parent, p->name, (m->flags & STK_MOUNT_DIRECTORY) != 0, &st);
+        if (fd >= 0) {
+            record(p, &st); /* before the mark: removed on the way out if marking fails */
+            int rc = mark(fd, m->src, err);
+            stk_close_fd(&fd);
+            return rc;
+        }
+        if (errno != EEXIST) {
+            return stk_fail_on(err, STK_STEP_PROTECT, errno, "creating the placeholder", m->src);
+        }
     }
-    if (made == 0) {
-        stk_close_fd(&parent);
-        return 0;
+    if (is_placeholder(p->parent, p->name, &st)) {
+        record(p, &st);
     }
-    struct stk_placeholder *p = &ph->items[ph->count++];
-    p->parent = parent;
-    p->name = name;
-    p->directory = directory;
-    p->dev = st.st_dev;
-    p->ino = st.st_ino;
     return 0;
 }
 
@@ -177,8 +271,7 @@ int stk_placeholders_create(const struct stk_spec *spec, struct stk_placeholders
     ph->count = 0;
     size_t wanted = 0;
     for (size_t i = 0; i < spec->mount_count; i++) {
-        const struct stk_mount *m = &spec->mounts[i];
-        wanted += m->type == STK_MOUNT_PROTECT && (m->flags & STK_MOUNT_CREATE) != 0;
+        wanted += spec->mounts[i].type == STK_MOUNT_PROTECT;
     }
     if (wanted == 0) {
         return 0;
@@ -188,16 +281,19 @@ int stk_placeholders_create(const struct stk_spec *spec, struct stk_placeholders
         return stk_fail(err, STK_STEP_PROTECT, ENOMEM, "allocating the placeholder table");
     }
     for (size_t i = 0; i < spec->mount_count; i++) {
-        const struct stk_mount *m = &spec->mounts[i];
-        if (m->type == STK_MOUNT_PROTECT && (m->flags & STK_MOUNT_CREATE) != 0 &&
-            make_placeholder(spec, i, ph, err) < 0) {
+        if (spec->mounts[i].type != STK_MOUNT_PROTECT) {
+            continue;
+        }
+        struct stk_placeholder *p = &ph->items[ph->count++];
+        p->parent = -1;
+        if (hold_one(spec, i, p, err) < 0) {
             return -1; /* the monitor's way out removes those made so far */
         }
     }
     return 0;
 }
 
-/* Still what the monitor made: same inode, same kind, and (a file) still empty; a directory
+/* Still what a monitor made: same inode, same kind, and (a file) still empty; a directory
  * that is not empty any more makes unlinkat fail with ENOTEMPTY and stays. */
 static bool unchanged(const struct stk_placeholder *p)
 {
@@ -216,11 +312,24 @@ void stk_placeholders_remove(struct stk_placeholders *ph)
     if (ph == NULL) {
         return;
     }
-    /* Deepest first: a placeholder directory may hold a later placeholder. */
+    /* This sandbox is gone: its own shared locks go first, so that where two of its PROTECTs
+     * share a parent (two open file descriptions, two locks) the exclusive lock below is
+     * refused only by another sandbox still alive. */
+    for (size_t i = 0; i < ph->count; i++) {
+        if (ph->items[i].parent >= 0) {
+            flock(ph->items[i].parent, LOCK_UN);
+        }
+    }
+    /* Deepest first: a placeholder directory may hold a later placeholder. A placeholder
+     * another live sandbox covers (its monitor holds the parent shared) stays, marked: the
+     * last sandbox relying on it removes it. */
     for (size_t i = ph->count; i-- > 0;) {
         struct stk_placeholder *p = &ph->items[i];
-        if (unchanged(p)) {
-            unlinkat(p->parent, p->name, p->directory ? AT_REMOVEDIR : 0);
+        if (p->placeholder && flock(p->parent, LOCK_EX | LOCK_NB) == 0) {
+            if (unchanged(p)) {
+                unlinkat(p->parent, p->name, p->directory ? AT_REMOVEDIR : 0);
+            }
+            flock(p->parent, LOCK_UN);
         }
         stk_close_fd(&p->parent);
     }

@@ -25,10 +25,12 @@
 int stk_protect_apply(int root, const struct stk_spec *spec, size_t index,
                       struct stk_error *err);
 
-/* A placeholder the monitor made for a PROTECT with STK_MOUNT_CREATE whose src was missing. */
+/* One PROTECT as the monitor holds it: src's parent, locked shared for the sandbox's life, and
+ * the placeholder at src this monitor made or adopted, if any. */
 struct stk_placeholder {
-    int parent;       /* O_PATH fd of src's parent directory */
+    int parent;       /* src's parent directory (O_RDONLY), flock(LOCK_SH) held */
     const char *name; /* src's last component (points into the spec) */
+    bool placeholder; /* made here, or found marked and empty: removed at the end if it can be */
     bool directory;
     dev_t dev;
     ino_t ino;
@@ -39,16 +41,21 @@ struct stk_placeholders {
     size_t count;
 };
 
-/* In the monitor, before the clone: for every PROTECT with CREATE whose src does not exist,
- * (src must be dst's host path: the source of the writable BIND dst lies in, followed by dst's
- * path inside it) creates it (parent opened with RESOLVE_NO_SYMLINKS; an empty 0644 file with O_CREAT|O_EXCL|
- * O_NOFOLLOW, or a 0755 directory) and records it. An existing src is left as it is and never
- * removed. Step "protect". */
+/* In the monitor, before the clone, for every PROTECT (src must be dst's host path: the source
+ * of the writable BIND dst lies in, followed by dst's path inside it): opens src's parent with
+ * RESOLVE_NO_SYMLINKS and takes flock(LOCK_SH) on it, held until stk_placeholders_remove; with
+ * CREATE, a missing src is created (an empty 0644 file with O_CREAT|O_EXCL|O_NOFOLLOW, or a
+ * 0755 directory) and marked with a user extended attribute (unmarked where the filesystem has
+ * none); an existing src that is empty and marked is a placeholder of another monitor (alive,
+ * or killed with SIGKILL) and is adopted, with or without CREATE. Any other existing src is
+ * left as it is and never removed. Step "protect". */
 int stk_placeholders_create(const struct stk_spec *spec, struct stk_placeholders *ph,
                             struct stk_error *err);
 
-/* Once pid 1 has been reaped, on every way out of the monitor (idempotent): removes each
- * placeholder that is still the same inode and still empty; anything else stays. */
+/* Once pid 1 has been reaped, on every way out of the monitor (idempotent): drops this
+ * monitor's shared locks, then removes each placeholder it made or adopted that is still the
+ * same inode and still empty, each only under flock(LOCK_EX|LOCK_NB) of its parent: one that
+ * another live sandbox covers stays (that sandbox removes it). Anything else stays. */
 void stk_placeholders_remove(struct stk_placeholders *ph);
 
 #endif
