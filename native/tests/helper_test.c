@@ -53,6 +53,16 @@ static bool is_root(void)
     return getuid() == 0;
 }
 
+static char probe_dir[4096];
+
+/* The sandbox's root is an empty tmpfs: the host's system directories (as the Java side's
+ * default policy sends them) and the probe's directory, read-only. */
+static void add_view(struct spec_buf *b)
+{
+    spec_host_view(b);
+    spec_bind(b, probe_dir, probe_dir, true);
+}
+
 /* ---- building and running specs ---- */
 
 /* A spec running `stk_probe args...` with every namespace and a PATH. */
@@ -65,6 +75,7 @@ static void probe_spec(struct spec_buf *b, const char *const *args)
     }
     spec_string(b, STK_F_ENV, "PATH=/usr/bin:/bin");
     spec_u32(b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES);
+    add_view(b);
 }
 
 static void run(struct spec_buf *b, const struct run_options *o, struct run_result *r)
@@ -417,6 +428,7 @@ static void test_identity_without_userns(void)
     struct run_result r;
     spec_init(&b);
     spec_args(&b, (const char *const[]){probe, "ids", NULL});
+    add_view(&b);
     spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES & ~CLONE_NEWUSER);
     run(&b, NULL, &r);
     if (is_root()) {
@@ -432,6 +444,7 @@ static void test_identity_without_userns(void)
     if (is_root()) {
         spec_init(&b);
         spec_args(&b, (const char *const[]){probe, "ids", NULL});
+        add_view(&b);
         spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES & ~CLONE_NEWUSER);
         spec_u32(&b, STK_F_UID, 0);
         run(&b, NULL, &r);
@@ -447,6 +460,7 @@ static void test_identity_without_userns(void)
         snprintf(file, sizeof file, "%s/made-inside", dir);
         spec_init(&b);
         spec_args(&b, (const char *const[]){probe, "write", file, "x", NULL});
+        add_view(&b);
         spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES & ~CLONE_NEWUSER);
         spec_u32(&b, STK_F_UID, 4242);
         spec_u32(&b, STK_F_GID, 4242);
@@ -533,8 +547,6 @@ static void test_capabilities(void)
 }
 
 /* The probe's directory bound at its own path, for specs whose tmpfs /tmp would hide it. */
-static char probe_dir[4096];
-
 static void add_tmpfs_tmp_with_probe(struct spec_buf *b)
 {
     spec_tmpfs(b, "/tmp", 1u << 20);
@@ -724,18 +736,18 @@ static void test_bind_errors(void)
     run_result_free(&r);
     spec_free(&b);
 
-    /* Target missing on the read-only host tree: never created there. */
+    /* Target missing on a host bind (the read-only /usr): never created there. */
     make_host_dir(host_dir, sizeof host_dir);
     snprintf(bad_src, sizeof bad_src, "%s", host_dir);
-    snprintf(bad_dst, sizeof bad_dst, "/nonexistent-stk-target/sub");
+    snprintf(bad_dst, sizeof bad_dst, "/usr/nonexistent-stk-target/sub");
     probe_spec(&b, (const char *const[]){"exit", "0", NULL});
     add_bad_bind(&b);
     run(&b, NULL, &r);
     expect_error(&r, "bind", ENOENT, 125);
-    EXPECT(strstr(r.detail, "/nonexistent-stk-target/sub") != NULL, "detail names the target: %s",
-           r.detail);
+    EXPECT(strstr(r.detail, "/usr/nonexistent-stk-target/sub") != NULL,
+           "detail names the target: %s", r.detail);
     struct stat st;
-    EXPECT(stat("/nonexistent-stk-target", &st) < 0, "nothing created on the host");
+    EXPECT(stat("/usr/nonexistent-stk-target", &st) < 0, "nothing created on the host");
     run_result_free(&r);
     spec_free(&b);
 
@@ -1180,6 +1192,7 @@ static void exec_case(const char *program, const char *path_env, const char *ste
     struct run_result r;
     spec_init(&b);
     spec_string(&b, STK_F_ARG, program);
+    add_view(&b);
     if (path_env != NULL) {
         spec_string(&b, STK_F_ENV, path_env);
     }
@@ -1207,6 +1220,7 @@ static void test_exec_errors(void)
     struct run_result r;
     spec_init(&b);
     spec_args(&b, (const char *const[]){"true", NULL});
+    add_view(&b);
     spec_string(&b, STK_F_ENV, "PATH=/nonexistent-stk:/usr/bin:/bin");
     run(&b, NULL, &r);
     expect_exit(&r, 0);
@@ -1220,6 +1234,7 @@ static void test_cwd_env(void)
     struct run_result r;
     spec_init(&b);
     spec_args(&b, (const char *const[]){probe, "cwd", NULL});
+    add_view(&b);
     spec_string(&b, STK_F_CWD, "/usr/bin");
     run(&b, NULL, &r);
     if (expect_exit(&r, 0)) {
@@ -1230,6 +1245,7 @@ static void test_cwd_env(void)
 
     spec_init(&b);
     spec_args(&b, (const char *const[]){probe, "cwd", NULL});
+    add_view(&b);
     spec_string(&b, STK_F_CWD, "/nonexistent-stk-cwd");
     run(&b, NULL, &r);
     expect_error(&r, "chdir", ENOENT, 125);
@@ -1240,6 +1256,7 @@ static void test_cwd_env(void)
     setenv("STK_CALLER_SECRET", "leak", 1);
     spec_init(&b);
     spec_args(&b, (const char *const[]){probe, "env", NULL});
+    add_view(&b);
     spec_string(&b, STK_F_ENV, "A=1");
     spec_string(&b, STK_F_ENV, "B=two words");
     run(&b, NULL, &r);
@@ -1375,6 +1392,7 @@ static void test_without_pid_namespace(void)
     struct run_result r;
     spec_init(&b);
     spec_args(&b, (const char *const[]){probe, "pid", NULL});
+    add_view(&b);
     spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES & ~CLONE_NEWPID);
     run(&b, NULL, &r);
     if (expect_exit(&r, 0)) {
@@ -1388,6 +1406,7 @@ static void test_without_pid_namespace(void)
 
     spec_init(&b);
     spec_args(&b, (const char *const[]){probe, "sleep", "1000", NULL});
+    add_view(&b);
     spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES & ~CLONE_NEWPID);
     add_timeout(&b);
     run(&b, NULL, &r);
@@ -1410,6 +1429,7 @@ static void test_without_pid_namespace(void)
         spec_init(&b);
         spec_args(&b, (const char *const[]){probe, "background", marker,
                                             i == 0 ? "exit" : "sleep", NULL});
+        add_view(&b);
         spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES & ~CLONE_NEWPID);
         run(&b, &o, &r);
         if (i == 0) {
@@ -1666,6 +1686,417 @@ static void test_terminal(void)
     close_test_tty(&caller);
 }
 
+/* ---- the view: root tmpfs, SYMLINK, FILE, OVERLAY, PROTECT, IDMAP_OWNER, PRIVATE ---- */
+
+/* The command's ids inside (and, with a user namespace, on the host): the caller's, or nobody
+ * for a root caller. */
+static unsigned sandbox_uid(void)
+{
+    return is_root() ? STK_NOBODY_ID : (unsigned)getuid();
+}
+
+static unsigned sandbox_gid(void)
+{
+    return is_root() ? STK_NOBODY_ID : (unsigned)getgid();
+}
+
+/* Runs b (freed), expects exit 0 and stdout `expected`. */
+static void run_expect(struct spec_buf *b, const char *expected)
+{
+    struct run_result r;
+    run(b, NULL, &r);
+    if (expect_exit(&r, 0)) {
+        expect_output(&r, expected);
+    }
+    run_result_free(&r);
+    spec_free(b);
+}
+
+/* Runs b (freed), expects the set-up error step/err whose detail contains `detail`. */
+static void run_expect_error(struct spec_buf *b, const char *step, uint32_t err,
+                             const char *detail)
+{
+    struct run_result r;
+    run(b, NULL, &r);
+    expect_error(&r, step, err, 125);
+    EXPECT(strstr(r.detail, detail) != NULL, "detail contains [%s]: [%s]", detail, r.detail);
+    run_result_free(&r);
+    spec_free(b);
+}
+
+static void sh_spec(struct spec_buf *b, const char *script)
+{
+    spec_init(b);
+    spec_args(b, (const char *const[]){"/bin/sh", "-c", script, NULL});
+    spec_string(b, STK_F_ENV, "PATH=/usr/bin:/bin");
+    spec_u32(b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES);
+    add_view(b);
+}
+
+static bool host_missing(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) < 0 && errno == ENOENT;
+}
+
+/* Only what the spec mounts is there: the host's /root and /home are not; the merged-/usr
+ * links come as SYMLINK mounts. */
+static void test_root_view(void)
+{
+    struct spec_buf b;
+    probe_spec(&b, (const char *const[]){"stat", "/usr", NULL});
+    struct stat usr;
+    char expected[4200];
+    stat("/usr", &usr);
+    /* Host root's /usr, bound read-only: its owner is not mapped inside (the overflow id). */
+    snprintf(expected, sizeof expected, "type=d mode=%o uid=%u gid=%u size=%lld\n",
+             (unsigned)(usr.st_mode & 07777), STK_NOBODY_ID, STK_NOBODY_ID,
+             (long long)usr.st_size);
+    run_expect(&b, expected);
+    probe_spec(&b, (const char *const[]){"stat", "/root", NULL});
+    run_expect(&b, "errno=2\n");
+    probe_spec(&b, (const char *const[]){"stat", "/home", NULL});
+    run_expect(&b, "errno=2\n");
+    char target[4096];
+    ssize_t n = readlink("/bin", target, sizeof target - 1);
+    if (n > 0) {
+        target[n] = '\0';
+        snprintf(expected, sizeof expected, "%s\n", target);
+        probe_spec(&b, (const char *const[]){"readlink", "/bin", NULL});
+        run_expect(&b, expected);
+    }
+}
+
+static void test_symlink_mount(void)
+{
+    struct spec_buf b;
+    probe_spec(&b, (const char *const[]){"readlink", "/stk-link", NULL});
+    spec_mount(&b, STK_MOUNT_SYMLINK, 0, 0, "usr/bin", "/stk-link");
+    run_expect(&b, "usr/bin\n");
+    /* In a TMPFS, its missing parents made there. */
+    probe_spec(&b, (const char *const[]){"readlink", "/tmp/stk-a/b/link", NULL});
+    add_tmpfs_tmp_with_probe(&b);
+    spec_mount(&b, STK_MOUNT_SYMLINK, 0, 0, "../x", "/tmp/stk-a/b/link");
+    run_expect(&b, "../x\n");
+    /* Never inside a host bind. */
+    probe_spec(&b, (const char *const[]){"exit", "0", NULL});
+    spec_mount(&b, STK_MOUNT_SYMLINK, 0, 0, "bin", "/usr/stk-link");
+    run_expect_error(&b, "symlink", EROFS, "/usr/stk-link");
+    EXPECT(host_missing("/usr/stk-link"), "nothing made on the host");
+    probe_spec(&b, (const char *const[]){"exit", "0", NULL});
+    spec_mount(&b, STK_MOUNT_SYMLINK, 0, 0, "a", "/stk-link");
+    spec_mount(&b, STK_MOUNT_SYMLINK, 0, 0, "b", "/stk-link");
+    run_expect_error(&b, "symlink", EEXIST, "/stk-link");
+}
+
+static void add_link_to_tmp_and_bind(struct spec_buf *b, const char *dst)
+{
+    spec_mount(b, STK_MOUNT_SYMLINK, 0, 0, "tmp", "/stk-l");
+    add_tmpfs_tmp_with_probe(b);
+    spec_bind(b, host_dir, dst, false);
+}
+
+/* A symbolic link anywhere in a destination is refused, never followed. */
+static void test_destination_symlink(void)
+{
+    make_host_dir(host_dir, sizeof host_dir);
+    give_to_sandbox(host_dir, ROOT_CALLER_HOST_ID);
+    struct spec_buf b;
+    /* Allowed: the same bind at the real path. */
+    probe_spec(&b, (const char *const[]){"create", "/tmp/ws/f", NULL});
+    add_link_to_tmp_and_bind(&b, "/tmp/ws");
+    run_expect(&b, "ok\n");
+    probe_spec(&b, (const char *const[]){"exit", "0", NULL});
+    add_link_to_tmp_and_bind(&b, "/stk-l/ws");
+    run_expect_error(&b, "bind", ELOOP, "destination goes through a symbolic link");
+    /* The link as the last component. */
+    probe_spec(&b, (const char *const[]){"exit", "0", NULL});
+    spec_mount(&b, STK_MOUNT_SYMLINK, 0, 0, "tmp", "/stk-l");
+    spec_tmpfs(&b, "/stk-l", 1u << 20);
+    run_expect_error(&b, "tmpfs", ELOOP, "destination goes through a symbolic link");
+    struct stat st;
+    if (lstat("/bin", &st) == 0 && S_ISLNK(st.st_mode)) {
+        probe_spec(&b, (const char *const[]){"exit", "0", NULL});
+        spec_mount(&b, STK_MOUNT_FILE, 0, 0644, "x", "/bin/stk-file");
+        run_expect_error(&b, "file", ELOOP, "/bin/stk-file");
+    }
+    remove_tree(host_dir);
+}
+
+/* Mount points are made in the root tmpfs or a spec TMPFS only. */
+static void test_mountpoint_creation(void)
+{
+    make_host_dir(host_dir, sizeof host_dir);
+    give_to_sandbox(host_dir, ROOT_CALLER_HOST_ID);
+    struct spec_buf b;
+    probe_spec(&b, (const char *const[]){"create", "/stk-new/ws/f", NULL});
+    spec_bind(&b, host_dir, "/stk-new/ws", false);
+    run_expect(&b, "ok\n");
+    EXPECT(host_missing("/stk-new"), "the mount point was made in the root tmpfs");
+    probe_spec(&b, (const char *const[]){"exit", "0", NULL});
+    spec_mount(&b, STK_MOUNT_OVERLAY, 0, 1u << 20, host_dir, "/stk-ov");
+    spec_bind(&b, probe_dir, "/stk-ov/missing", true);
+    run_expect_error(&b, "bind", ENOENT, "target does not exist in the sandbox");
+    char missing[4200];
+    snprintf(missing, sizeof missing, "%s/missing", host_dir);
+    EXPECT(host_missing(missing), "nothing made in the overlay's lower layer");
+    probe_spec(&b, (const char *const[]){"exit", "0", NULL});
+    spec_tmpfs(&b, "/proc/stk", 4096);
+    run_expect_error(&b, "tmpfs", ENOENT, "target does not exist in the sandbox");
+    remove_tree(host_dir);
+}
+
+static void test_file_mount(void)
+{
+    struct spec_buf b;
+    const char *passwd = "me:x:1:1:me:/home/me:/bin/sh\n";
+    probe_spec(&b, (const char *const[]){"file", "/etc/passwd", NULL});
+    spec_mount(&b, STK_MOUNT_FILE, 0, 0644, passwd, "/etc/passwd");
+    run_expect(&b, passwd);
+    char expected[128];
+    snprintf(expected, sizeof expected, "type=f mode=644 uid=%u gid=%u size=%zu\n",
+             sandbox_uid(), sandbox_gid(), strlen(passwd));
+    probe_spec(&b, (const char *const[]){"stat", "/etc/passwd", NULL});
+    spec_mount(&b, STK_MOUNT_FILE, 0, 0644, passwd, "/etc/passwd");
+    run_expect(&b, expected);
+    probe_spec(&b, (const char *const[]){"write", "/etc/passwd", "x", NULL});
+    spec_mount(&b, STK_MOUNT_FILE, 0, 0644, passwd, "/etc/passwd");
+    run_expect(&b, "errno=30\n");
+    /* Mode 0: not even its owner reads it (no capabilities inside). */
+    probe_spec(&b, (const char *const[]){"file", "/etc/shadow", NULL});
+    spec_mount(&b, STK_MOUNT_FILE, 0, 0, "", "/etc/shadow");
+    run_expect(&b, "errno=13\n");
+    /* A new file in a TMPFS; not in a host bind; not onto a directory. */
+    probe_spec(&b, (const char *const[]){"file", "/tmp/stk-dir/conf", NULL});
+    add_tmpfs_tmp_with_probe(&b);
+    spec_mount(&b, STK_MOUNT_FILE, 0, 0600, "conf", "/tmp/stk-dir/conf");
+    run_expect(&b, "conf");
+    probe_spec(&b, (const char *const[]){"exit", "0", NULL});
+    spec_mount(&b, STK_MOUNT_FILE, 0, 0644, "x", "/usr/stk-file");
+    run_expect_error(&b, "file", ENOENT, "/usr/stk-file");
+    probe_spec(&b, (const char *const[]){"exit", "0", NULL});
+    spec_mount(&b, STK_MOUNT_FILE, 0, 0644, "x", "/etc");
+    run_expect_error(&b, "file", EISDIR, "/etc");
+}
+
+static void test_overlay_mount(void)
+{
+    make_host_dir(host_dir, sizeof host_dir);
+    char lower[4200], created[4200], script[32768];
+    snprintf(lower, sizeof lower, "%s/lower", host_dir);
+    snprintf(created, sizeof created, "%s/new", host_dir);
+    write_file(lower, "host data", 0644);
+    give_to_sandbox(host_dir, ROOT_CALLER_HOST_ID);
+    give_to_sandbox(lower, ROOT_CALLER_HOST_ID);
+    struct spec_buf b;
+    snprintf(script, sizeof script, "cat %s && printf changed > %s && printf new > %s && cat %s %s",
+             lower, lower, created, lower, created);
+    sh_spec(&b, script);
+    spec_mount(&b, STK_MOUNT_OVERLAY, 0, 1u << 20, host_dir, host_dir);
+    run_expect(&b, "host datachangednew");
+    const char *content = read_file(lower);
+    EXPECT(content != NULL && strcmp(content, "host data") == 0, "the host file is unchanged");
+    EXPECT(host_missing(created), "nothing written to the host directory");
+    /* The lower layer is opened without following a link. */
+    char link[4200];
+    snprintf(link, sizeof link, "%s-link", host_dir);
+    EXPECT(symlink(host_dir, link) == 0, "symlink");
+    probe_spec(&b, (const char *const[]){"exit", "0", NULL});
+    spec_mount(&b, STK_MOUNT_OVERLAY, 0, 1u << 20, link, "/stk-ov");
+    run_expect_error(&b, "overlay", ELOOP, "lower layer goes through a symbolic link");
+    unlink(link);
+    remove_tree(host_dir);
+}
+
+static char ws[4096];
+
+/* The workspace bound writable, its .git pinned, hooks/config/link protected, and two
+ * placeholders (.envrc, .vscode/). */
+static void add_protected_workspace(struct spec_buf *b)
+{
+    char src[4200];
+    spec_bind(b, ws, ws, false);
+    static const struct {
+        const char *rel;
+        uint32_t flags;
+    } protect[] = {
+        {".git", 0},
+        {".git/hooks", STK_MOUNT_READONLY},
+        {".git/config", STK_MOUNT_READONLY},
+        {".envrc", STK_MOUNT_READONLY | STK_MOUNT_CREATE},
+        {".vscode", STK_MOUNT_READONLY | STK_MOUNT_CREATE | STK_MOUNT_DIRECTORY},
+        {".existing", STK_MOUNT_READONLY | STK_MOUNT_CREATE},
+        {"link", STK_MOUNT_READONLY},
+    };
+    for (size_t i = 0; i < sizeof protect / sizeof protect[0]; i++) {
+        snprintf(src, sizeof src, "%s/%s", ws, protect[i].rel);
+        spec_mount(b, STK_MOUNT_PROTECT, protect[i].flags, 0, src, src);
+    }
+}
+
+static void protect_case(const char *cmd, const char *rel, const char *arg, const char *expected)
+{
+    char path[4200], other[4200];
+    snprintf(path, sizeof path, "%s/%s", ws, rel);
+    struct spec_buf b;
+    if (arg != NULL) {
+        snprintf(other, sizeof other, "%s/%s", ws, arg);
+        probe_spec(&b, (const char *const[]){cmd, path, strcmp(cmd, "write") == 0 ? arg : other,
+                                             NULL});
+    } else {
+        probe_spec(&b, (const char *const[]){cmd, path, NULL});
+    }
+    add_protected_workspace(&b);
+    int before = stk_test_failures;
+    run_expect(&b, expected);
+    if (stk_test_failures != before) {
+        fprintf(stderr, "    (case: %s %s)\n", cmd, rel);
+    }
+}
+
+static bool placeholders_gone(void)
+{
+    char envrc[4200], vscode[4200], existing[4200];
+    snprintf(envrc, sizeof envrc, "%s/.envrc", ws);
+    snprintf(vscode, sizeof vscode, "%s/.vscode", ws);
+    snprintf(existing, sizeof existing, "%s/.existing", ws);
+    struct stat st;
+    return host_missing(envrc) && host_missing(vscode) && stat(existing, &st) == 0;
+}
+
+static void test_protect(void)
+{
+    make_host_dir(ws, sizeof ws);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/.git", ws);
+    mkdir(path, 0755);
+    give_to_sandbox(path, ROOT_CALLER_HOST_ID);
+    snprintf(path, sizeof path, "%s/.git/hooks", ws);
+    mkdir(path, 0755);
+    give_to_sandbox(path, ROOT_CALLER_HOST_ID);
+    snprintf(path, sizeof path, "%s/.git/config", ws);
+    write_file(path, "cfg", 0644);
+    give_to_sandbox(path, ROOT_CALLER_HOST_ID);
+    snprintf(path, sizeof path, "%s/.existing", ws);
+    write_file(path, "", 0644);
+    snprintf(path, sizeof path, "%s/link", ws);
+    EXPECT(symlink(".git", path) == 0, "symlink");
+    give_to_sandbox(ws, ROOT_CALLER_HOST_ID);
+
+    /* Allowed: the workspace and a pinned directory stay writable; a file is renamed. */
+    protect_case("write", "free", "x", "ok\n");
+    protect_case("rename", "free", "free2", "ok\n");
+    protect_case("write", ".git/new", "x", "ok\n");
+    /* Protected read-only: EROFS; pinned: EBUSY. */
+    protect_case("write", ".git/config", "evil", "errno=30\n");
+    protect_case("create", ".git/hooks/pre-commit", NULL, "errno=30\n");
+    protect_case("rename", ".git", "moved", "errno=16\n");
+    protect_case("rename", ".git/hooks", ".git/hooks2", "errno=16\n");
+    /* A mount over a symbolic link: the link stays, cannot be renamed away. */
+    protect_case("readlink", "link", NULL, ".git\n");
+    protect_case("rename", "link", "link2", "errno=16\n");
+    /* The placeholders: there during the run (empty, read-only), gone after it. */
+    char placeholder[128];
+    snprintf(placeholder, sizeof placeholder, "type=f mode=644 uid=%u gid=%u size=0\n",
+             sandbox_uid(), sandbox_gid());
+    protect_case("stat", ".envrc", NULL, placeholder);
+    protect_case("create", ".envrc", NULL, "errno=30\n");
+    protect_case("mkdir", ".vscode/x", NULL, "errno=30\n");
+    snprintf(path, sizeof path, "%s/.git/config", ws);
+    const char *content = read_file(path);
+    EXPECT(content != NULL && strcmp(content, "cfg") == 0, "the protected file is unchanged");
+    EXPECT(placeholders_gone(), "placeholders removed, the existing file kept");
+
+    /* Removed on the other ways out too: a later set-up error, a KILL. */
+    struct spec_buf b;
+    probe_spec(&b, (const char *const[]){"exit", "0", NULL});
+    add_protected_workspace(&b);
+    spec_bind(&b, "/nonexistent-stk-source", "/stk-x", true);
+    run_expect_error(&b, "bind", ENOENT, "/nonexistent-stk-source");
+    EXPECT(placeholders_gone(), "placeholders removed after a set-up error");
+    probe_spec(&b, (const char *const[]){"sleep", "1000", NULL});
+    add_protected_workspace(&b);
+    struct run_options o = {.after_started = 1, .kill_mode = STK_KILL_NOW};
+    struct run_result r;
+    run(&b, &o, &r);
+    expect_signal(&r, SIGKILL, STK_EXIT_KILLED);
+    run_result_free(&r);
+    spec_free(&b);
+    EXPECT(placeholders_gone(), "placeholders removed after a KILL");
+
+    /* Through a link, or outside a writable bind: refused. */
+    snprintf(path, sizeof path, "%s/link/config", ws);
+    probe_spec(&b, (const char *const[]){"exit", "0", NULL});
+    spec_bind(&b, ws, ws, false);
+    spec_mount(&b, STK_MOUNT_PROTECT, STK_MOUNT_READONLY, 0, path, path);
+    run_expect_error(&b, "protect", ELOOP, "destination goes through a symbolic link");
+    probe_spec(&b, (const char *const[]){"exit", "0", NULL});
+    spec_mount(&b, STK_MOUNT_PROTECT, STK_MOUNT_READONLY, 0, "/usr/bin", "/usr/bin");
+    run_expect_error(&b, "protect", EINVAL, "not inside an earlier writable BIND");
+    remove_tree(ws);
+}
+
+static const struct sock_filter allow_all[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+
+/* A root caller's writable bind of a root-owned 0700 directory: written by the command (host
+ * uid 65534), stored as root's. */
+static void test_idmap_owner(void)
+{
+    make_host_dir(host_dir, sizeof host_dir);
+    char file[4200], expected[128];
+    snprintf(file, sizeof file, "%s/made-inside", host_dir);
+    struct spec_buf b;
+    if (!is_root()) {
+        probe_spec(&b, (const char *const[]){"write", file, "x", NULL});
+        spec_guard_bpf(&b, allow_all, 1);
+        spec_bind_flags(&b, host_dir, host_dir, STK_MOUNT_IDMAP_OWNER);
+        run_expect_error(&b, "spec", EPERM, "only a root caller");
+        remove_tree(host_dir);
+        return;
+    }
+    /* Without the guard the spec is refused. */
+    probe_spec(&b, (const char *const[]){"write", file, "x", NULL});
+    spec_bind_flags(&b, host_dir, host_dir, STK_MOUNT_IDMAP_OWNER);
+    run_expect_error(&b, "spec", EINVAL, "IDMAP_OWNER needs GUARD_BPF");
+    probe_spec(&b, (const char *const[]){"write", file, "from the sandbox", NULL});
+    spec_guard_bpf(&b, allow_all, 1);
+    spec_bind_flags(&b, host_dir, host_dir, STK_MOUNT_IDMAP_OWNER);
+    run_expect(&b, "ok\n");
+    struct stat st;
+    EXPECT(stat(file, &st) == 0 && st.st_uid == 0 && st.st_gid == 0,
+           "stored as the source's owner, root (uid %u gid %u)", (unsigned)st.st_uid,
+           (unsigned)st.st_gid);
+    const char *content = read_file(file);
+    EXPECT(content != NULL && strcmp(content, "from the sandbox") == 0, "written");
+    /* Inside, the owner is the sandbox user. */
+    snprintf(expected, sizeof expected, "type=f mode=644 uid=%u gid=%u size=16\n",
+             STK_NOBODY_ID, STK_NOBODY_ID);
+    probe_spec(&b, (const char *const[]){"stat", file, NULL});
+    spec_guard_bpf(&b, allow_all, 1);
+    spec_bind_flags(&b, host_dir, host_dir, STK_MOUNT_IDMAP_OWNER);
+    run_expect(&b, expected);
+    remove_tree(host_dir);
+}
+
+static void test_private_tmpfs(void)
+{
+    struct spec_buf b;
+    char expected[128];
+    snprintf(expected, sizeof expected, "type=d mode=700 uid=%u gid=%u size=40\n",
+             sandbox_uid(), sandbox_gid());
+    probe_spec(&b, (const char *const[]){"stat", "/home/stk", NULL});
+    spec_mount(&b, STK_MOUNT_TMPFS, STK_MOUNT_PRIVATE, 1u << 20, "", "/home/stk");
+    run_expect(&b, expected);
+    probe_spec(&b, (const char *const[]){"create", "/home/stk/f", NULL});
+    spec_mount(&b, STK_MOUNT_TMPFS, STK_MOUNT_PRIVATE, 1u << 20, "", "/home/stk");
+    run_expect(&b, "ok\n");
+    snprintf(expected, sizeof expected, "type=d mode=1777 uid=%u gid=%u size=40\n",
+             sandbox_uid(), sandbox_gid());
+    probe_spec(&b, (const char *const[]){"stat", "/home/stk", NULL});
+    spec_tmpfs(&b, "/home/stk", 1u << 20);
+    run_expect(&b, expected);
+}
+
 static const struct stk_test tests[] = {
     {"exit_codes", test_exit_codes},
     {"signals", test_signals},
@@ -1695,6 +2126,15 @@ static const struct stk_test tests[] = {
     {"seccomp", test_seccomp},
     {"without_pid_namespace", test_without_pid_namespace},
     {"mounts_stay_inside", test_mounts_stay_inside},
+    {"root_view", test_root_view},
+    {"symlink_mount", test_symlink_mount},
+    {"destination_symlink", test_destination_symlink},
+    {"mountpoint_creation", test_mountpoint_creation},
+    {"file_mount", test_file_mount},
+    {"overlay_mount", test_overlay_mount},
+    {"protect", test_protect},
+    {"idmap_owner", test_idmap_owner},
+    {"private_tmpfs", test_private_tmpfs},
     {"probe_mode", test_probe_mode},
     {"terminal", test_terminal},
 };

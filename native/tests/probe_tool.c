@@ -179,6 +179,34 @@ static int cmd_fill(char **a)
 
 static int cmd_mkdir(char **a) { return result(mkdir(a[0], 0755)); }
 
+static int cmd_rename(char **a) { return result(rename(a[0], a[1])); }
+
+/* The link's content, or errno=N. */
+static int cmd_readlink(char **a)
+{
+    char buf[4096];
+    ssize_t n = readlink(a[0], buf, sizeof buf - 1);
+    if (n < 0) {
+        return result(-1);
+    }
+    buf[n] = '\0';
+    printf("%s\n", buf);
+    return 0;
+}
+
+/* lstat: "type=<d|f|l|o> mode=<octal permission bits> uid=N gid=N size=N", or errno=N. */
+static int cmd_stat(char **a)
+{
+    struct stat st;
+    if (lstat(a[0], &st) < 0) {
+        return result(-1);
+    }
+    char type = S_ISDIR(st.st_mode) ? 'd' : S_ISREG(st.st_mode) ? 'f' : S_ISLNK(st.st_mode) ? 'l' : 'o';
+    printf("type=%c mode=%o uid=%u gid=%u size=%lld\n", type, (unsigned)(st.st_mode & 07777),
+           (unsigned)st.st_uid, (unsigned)st.st_gid, (long long)st.st_size);
+    return 0;
+}
+
 static int cmd_uname(char **a)
 {
     (void)a;
@@ -512,6 +540,9 @@ static const struct command commands[] = {
     {"write", 2, cmd_write},
     {"fill", 2, cmd_fill},
     {"mkdir", 1, cmd_mkdir},
+    {"rename", 2, cmd_rename},
+    {"readlink", 1, cmd_readlink},
+    {"stat", 1, cmd_stat},
     {"uname", 0, cmd_uname},
     {"sethostname", 1, cmd_sethostname},
     {"mount-tmpfs", 1, cmd_mount_tmpfs},

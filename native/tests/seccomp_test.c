@@ -105,6 +105,16 @@ struct report_field {
 
 /* ---- running try-syscall ---- */
 
+static char try_syscall_dir[4096];
+
+/* The sandbox's root is an empty tmpfs: the host's system directories and try-syscall's
+ * directory, read-only. */
+static void add_view(struct spec_buf *b)
+{
+    spec_host_view(b);
+    spec_bind(b, try_syscall_dir, try_syscall_dir, true);
+}
+
 /* A spec running `try-syscall args...` with every namespace. */
 static void try_spec(struct spec_buf *b, const char *const *args)
 {
@@ -115,6 +125,7 @@ static void try_spec(struct spec_buf *b, const char *const *args)
     }
     spec_string(b, STK_F_ENV, "PATH=/usr/bin:/bin");
     spec_u32(b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES);
+    add_view(b);
 }
 
 static void add_filter(struct spec_buf *b, const struct rule *rules, size_t n, bool tiocsti)
@@ -310,6 +321,7 @@ static void test_report_children(void)
     spec_args(&b, (const char *const[]){"/bin/sh", "-c", script, NULL});
     spec_string(&b, STK_F_ENV, "PATH=/usr/bin:/bin");
     spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES);
+    add_view(&b);
     struct rule rules[] = {{SYS_getpriority, SECCOMP_RET_USER_NOTIF}};
     add_filter(&b, rules, 1, false);
     spec_report(&b, SYS_getpriority, EACCES);
@@ -354,6 +366,7 @@ static void test_report_before_exec(void)
     spec_init(&b);
     spec_args(&b, (const char *const[]){"/nonexistent/program", NULL});
     spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES);
+    add_view(&b);
     add_filter(&b, rules, 1, false);
     spec_report(&b, SYS_prctl, EPERM);
     run(&b, &r);
@@ -543,7 +556,6 @@ static const struct stk_test tests[] = {
 
 int main(int argc, char **argv)
 {
-    static char try_syscall_dir[4096];
     static const struct stk_test_driver driver = {
         .name = "seccomp_test",
         .tool_name = "try-syscall",

@@ -10,6 +10,7 @@
  * Deterministic: the same seed replays the same inputs; a failure prints the iteration.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,19 @@ static void make_seeds(void)
     spec_u32(&seeds[2], STK_F_UID, 1000);
     spec_u32(&seeds[2], STK_F_GID, 1000);
     spec_bpf(&seeds[3], allow, 1);
+    /* Every mount type and flag, IDMAP_OWNER with the guard it needs. */
+    spec_guard_bpf(&seeds[3], allow, 1);
+    spec_u32(&seeds[3], STK_F_NAMESPACES, CLONE_NEWUSER | CLONE_NEWNS);
+    spec_tmpfs(&seeds[3], "/tmp", 4096);
+    spec_mount(&seeds[3], STK_MOUNT_TMPFS, STK_MOUNT_PRIVATE, 8192, "", "/home/u");
+    spec_mount(&seeds[3], STK_MOUNT_SYMLINK, 0, 0, "usr/bin", "/bin");
+    spec_mount(&seeds[3], STK_MOUNT_OVERLAY, 0, 1u << 20, "/srv/m2", "/home/u/.m2");
+    spec_mount(&seeds[3], STK_MOUNT_FILE, 0, 0644, "u:x:1:1::/home/u:/bin/sh\n", "/etc/passwd");
+    spec_mount(&seeds[3], STK_MOUNT_FILE, 0, 0, "", "/etc/shadow");
+    spec_mount(&seeds[3], STK_MOUNT_BIND, STK_MOUNT_IDMAP_OWNER, 0, "/ws", "/ws");
+    spec_mount(&seeds[3], STK_MOUNT_PROTECT, 0, 0, "/ws/.git", "/ws/.git");
+    spec_mount(&seeds[3], STK_MOUNT_PROTECT, STK_MOUNT_READONLY | STK_MOUNT_CREATE |
+               STK_MOUNT_DIRECTORY, 0, "/ws/.git/hooks", "/ws/.git/hooks");
     spec_report(&seeds[3], 101, 1);
     spec_report(&seeds[3], 3, 0);
     spec_report(&seeds[3], 4095, 4095);
@@ -168,6 +182,45 @@ static void mutate(struct input *in)
 
 /* ---- checking one result ---- */
 
+/* stockade.h's rules for one decoded mount, restated independently of spec.c. */
+static const char *mount_problem(const struct stk_mount *m, bool guard)
+{
+    size_t src_len = strlen(m->src);
+    bool abs_src = m->src[0] == '/' && src_len <= STK_MAX_MOUNT_PATH;
+    uint32_t f = m->flags;
+    if (m->dst[0] != '/' || strlen(m->dst) > STK_MAX_MOUNT_PATH) {
+        return "mount dst";
+    }
+    switch (m->type) {
+    case STK_MOUNT_BIND:
+        if ((f & ~(uint32_t)(STK_MOUNT_READONLY | STK_MOUNT_IDMAP | STK_MOUNT_SPECIAL |
+                             STK_MOUNT_IDMAP_OWNER)) != 0 || m->size != 0 || !abs_src ||
+            ((f & STK_MOUNT_IDMAP) && !(f & STK_MOUNT_READONLY)) ||
+            ((f & STK_MOUNT_IDMAP_OWNER) &&
+             ((f & (STK_MOUNT_READONLY | STK_MOUNT_IDMAP)) || !guard))) {
+            return "BIND rules";
+        }
+        return NULL;
+    case STK_MOUNT_TMPFS:
+        return (f & ~(uint32_t)STK_MOUNT_PRIVATE) || src_len != 0 || m->size == 0 ? "TMPFS rules"
+                                                                                 : NULL;
+    case STK_MOUNT_SYMLINK:
+        return f != 0 || m->size != 0 || src_len == 0 || src_len > STK_MAX_MOUNT_PATH
+                   ? "SYMLINK rules"
+                   : NULL;
+    case STK_MOUNT_OVERLAY: return f != 0 || m->size == 0 || !abs_src ? "OVERLAY rules" : NULL;
+    case STK_MOUNT_FILE: return f != 0 || m->size > STK_MAX_FILE_MODE ? "FILE rules" : NULL;
+    case STK_MOUNT_PROTECT:
+        if ((f & ~(uint32_t)(STK_MOUNT_READONLY | STK_MOUNT_CREATE | STK_MOUNT_DIRECTORY)) ||
+            ((f & STK_MOUNT_DIRECTORY) && !(f & STK_MOUNT_CREATE)) ||
+            ((f & STK_MOUNT_CREATE) && !(f & STK_MOUNT_READONLY)) || m->size != 0 || !abs_src) {
+            return "PROTECT rules";
+        }
+        return NULL;
+    default: return "mount type";
+    }
+}
+
 static int check(const uint8_t *payload, size_t len, unsigned long iteration)
 {
     struct stk_spec spec;
@@ -212,9 +265,7 @@ static int check(const uint8_t *payload, size_t len, unsigned long iteration)
         problem = "argv longer than the payload";
     }
     for (size_t i = 0; problem == NULL && i < spec.mount_count; i++) {
-        if (spec.mounts[i].dst[0] != '/') {
-            problem = "mount dst";
-        }
+        problem = mount_problem(&spec.mounts[i], spec.guard_bpf != NULL);
     }
     stk_spec_free(&spec);
     if (problem != NULL) {

@@ -157,6 +157,34 @@ void spec_tmpfs(struct spec_buf *b, const char *dst, uint64_t size)
     mount_field(b, STK_MOUNT_TMPFS, 0, size, "", dst);
 }
 
+void spec_mount(struct spec_buf *b, uint32_t type, uint32_t flags, uint64_t size,
+                const char *src, const char *dst)
+{
+    mount_field(b, type, flags, size, src, dst);
+}
+
+void spec_host_view(struct spec_buf *b)
+{
+    static const char *const paths[] = {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
+                                        "/libx32", "/etc", "/opt", NULL};
+    for (size_t i = 0; paths[i] != NULL; i++) {
+        struct stat st;
+        if (lstat(paths[i], &st) != 0) {
+            continue;
+        }
+        if (S_ISLNK(st.st_mode)) {
+            char target[4096];
+            ssize_t n = readlink(paths[i], target, sizeof target - 1);
+            if (n > 0) {
+                target[n] = '\0';
+                mount_field(b, STK_MOUNT_SYMLINK, 0, 0, target, paths[i]);
+            }
+        } else if (S_ISDIR(st.st_mode)) {
+            mount_field(b, STK_MOUNT_BIND, STK_MOUNT_READONLY, 0, paths[i], paths[i]);
+        }
+    }
+}
+
 void spec_rlimit(struct spec_buf *b, uint32_t resource, uint64_t soft, uint64_t hard)
 {
     field_header(b, STK_F_RLIMIT, 24);
@@ -166,15 +194,26 @@ void spec_rlimit(struct spec_buf *b, uint32_t resource, uint64_t soft, uint64_t 
     put_u64(b, hard);
 }
 
-void spec_bpf(struct spec_buf *b, const struct sock_filter *insns, size_t count)
+static void bpf_field(struct spec_buf *b, uint16_t tag, const struct sock_filter *insns,
+                      size_t count)
 {
-    field_header(b, STK_F_SECCOMP_BPF, count * 8);
+    field_header(b, tag, count * 8);
     for (size_t i = 0; i < count; i++) {
         put_u16(b, insns[i].code);
         uint8_t j[2] = {insns[i].jt, insns[i].jf};
         spec_raw(b, j, 2);
         put_u32(b, insns[i].k);
     }
+}
+
+void spec_bpf(struct spec_buf *b, const struct sock_filter *insns, size_t count)
+{
+    bpf_field(b, STK_F_SECCOMP_BPF, insns, count);
+}
+
+void spec_guard_bpf(struct spec_buf *b, const struct sock_filter *insns, size_t count)
+{
+    bpf_field(b, STK_F_GUARD_BPF, insns, count);
 }
 
 void spec_report(struct spec_buf *b, uint32_t nr, uint32_t err)

@@ -34,8 +34,17 @@ void spec_bind(struct spec_buf *b, const char *src, const char *dst, bool readon
 /* A BIND with STK_MOUNT_* flags (READONLY, IDMAP, SPECIAL). */
 void spec_bind_flags(struct spec_buf *b, const char *src, const char *dst, uint32_t flags);
 void spec_tmpfs(struct spec_buf *b, const char *dst, uint64_t size);
+/* Any MOUNT field (STK_MOUNT_* type and flags). */
+void spec_mount(struct spec_buf *b, uint32_t type, uint32_t flags, uint64_t size,
+                const char *src, const char *dst);
+/* The host's system directories as the Java side's default policy sends them: each of /usr
+ * /bin /sbin /lib /lib32 /lib64 /libx32 /etc /opt that exists, a directory as a read-only BIND
+ * at the same path, a symbolic link (merged /usr) as a SYMLINK with the same content. */
+void spec_host_view(struct spec_buf *b);
 void spec_rlimit(struct spec_buf *b, uint32_t resource, uint64_t soft, uint64_t hard);
 void spec_bpf(struct spec_buf *b, const struct sock_filter *insns, size_t count);
+/* A GUARD_BPF field (the set-id guard's program). */
+void spec_guard_bpf(struct spec_buf *b, const struct sock_filter *insns, size_t count);
 /* A REPORT field: notifications for syscall nr are answered with err (0 = let through). */
 void spec_report(struct spec_buf *b, uint32_t nr, uint32_t err);
 /* Appends raw bytes (for malformed frames). */

@@ -16,6 +16,7 @@
 #include "init.h"
 #include "monitor_loop.h"
 #include "plan.h"
+#include "protect.h"
 #include "pty.h"
 #include "signals.h"
 #include "stockade.h"
@@ -115,6 +116,9 @@ static void cleanup(struct stk_monitor *m, struct launch *l)
         while (waitpid(m->pid1, NULL, 0) < 0 && errno == EINTR) {
         }
     }
+    /* After pid 1 is gone, on every way out (stk_monitor_finish did it already after a
+     * normal end; again is a no-op). */
+    stk_placeholders_remove(m->placeholders);
     /* Kept open until now: pid 1 sees the monitor die through this pipe's hang-up. */
     stk_close_fd(&l->sync_pipe[1]);
     stk_close_fd(&l->sync_pipe[0]);
@@ -137,8 +141,16 @@ static int run(struct stk_plan *plan, struct stk_pty *pty, struct stk_error *err
     m.pty = pty;
     m.control_fd = STK_CONTROL_FD;
     m.pidfd = m.status_fd = m.command_pidfd = m.signal_fd = -1;
+    struct stk_placeholders placeholders = {NULL, 0};
+    m.placeholders = &placeholders;
     int rc = -1;
 
+    /* Before the binds are opened and pid 1 exists: a PROTECT's missing path is made on the
+     * host as the caller (host root for a root caller), so that the sandbox finds it in place
+     * and covered, and can never create it. */
+    if (plan->new_mount && stk_placeholders_create(plan->spec, &placeholders, err) < 0) {
+        goto out;
+    }
     /* Before the clone, as host root: pid 1 could not even open a root-owned 0700 source from
      * its user namespace (an unprivileged caller's binds are opened in pid 1, mounts.c). */
     if (plan->caller_root && plan->new_mount && stk_binds_open_in_monitor(plan, err) < 0) {

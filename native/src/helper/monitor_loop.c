@@ -268,6 +268,9 @@ int stk_monitor_finish(struct stk_monitor *m, struct stk_error *err)
     /* Without a pid namespace the command outlives a killed pid 1; it must not outlive the
      * sandbox. (After a normal exit it is reaped already: ESRCH.) */
     kill_command_group(m);
+    /* Nothing of the sandbox can write any more: what is still the monitor's empty
+     * placeholder goes before the caller hears the sandbox ended. */
+    stk_placeholders_remove(m->placeholders);
     /* Everything the command wrote reaches the caller before EXITED, and the caller's terminal
      * is back in its own mode before the caller hears the sandbox ended. */
     stk_pty_monitor_drain(m->pty);

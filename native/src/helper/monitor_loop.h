@@ -14,6 +14,7 @@
 #include "error.h"
 #include "frame.h"
 #include "plan.h"
+#include "protect.h"
 #include "pty.h"
 #include "status.h"
 
@@ -27,6 +28,8 @@ struct stk_monitor {
     int signal_fd;
     struct stk_control_reader control;
     struct stk_pty *pty; /* the relay when the caller's stdio is a terminal (pty.h) */
+    /* PROTECT placeholders the monitor made (protect.h), removed once pid 1 is reaped. */
+    struct stk_placeholders *placeholders;
 
     bool started;      /* STARTED sent */
     bool exited;       /* pid 1 reported the command's exit */

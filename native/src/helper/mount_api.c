@@ -19,6 +19,37 @@ int stk_mount_open_in_root(int root, const char *path, int flags)
     return (int)syscall(SYS_openat2, root, path, &how, sizeof how);
 }
 
+int stk_mount_open_beneath(int root, const char *dst, int flags)
+{
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (uint64_t)(O_PATH | O_CLOEXEC | flags);
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    const char *rel = dst[0] == '/' ? dst + 1 : dst;
+    return (int)syscall(SYS_openat2, root, rel[0] == '\0' ? "." : rel, &how, sizeof how);
+}
+
+bool stk_mount_is_under(const char *path, const char *base)
+{
+    size_t n = stk_strlen(base);
+    return strncmp(path, base, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+const struct stk_mount *stk_mount_covering(const struct stk_spec *spec, size_t index,
+                                           const char *dst)
+{
+    /* Of two mounts that both contain dst one path holds the other, and the later one is on
+     * top either way: below the earlier one, or over it (hiding it). */
+    for (size_t j = index; j-- > 0;) {
+        uint32_t type = spec->mounts[j].type;
+        if (type != STK_MOUNT_SYMLINK && type != STK_MOUNT_FILE &&
+            stk_mount_is_under(dst, spec->mounts[j].dst)) {
+            return &spec->mounts[j];
+        }
+    }
+    return NULL;
+}
+
 /* Every tree is made private as it gets its flags: a clone of a shared host mount would
  * otherwise join the host's peer group, and mounts made below it inside the sandbox would
  * propagate back to the host and outlive the sandbox. */

@@ -1,19 +1,38 @@
 /*
  * The small steps every part of the sandbox's filesystem view is built from, all with the new
  * mount API (open_tree, mount_setattr, fsopen/fsmount, move_mount): why only that API, see
- * mounts.c. Used by binds.c, dev.c and mounts.c. Async-signal-safe.
+ * mounts.c. Used by binds.c, dev.c, files.c, overlay.c, protect.c and mounts.c. Async-signal-safe.
  */
 #ifndef STK_MOUNT_API_H
 #define STK_MOUNT_API_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
+#include "spec.h"
 
 /* Opens path (O_PATH | flags) inside the tree root with RESOLVE_IN_ROOT: a symlink in the host
  * tree (/lib -> usr/lib, or an absolute one) resolves inside the new root and never escapes to
  * the staging view. Returns the fd or -1 with errno. */
 int stk_mount_open_in_root(int root, const char *path, int flags);
+
+/* Opens dst (a canonical absolute path, spec.c) inside the new root without following any
+ * symbolic link: openat2(root, dst without its '/', O_PATH | flags, RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS). A link anywhere on the way gives ELOOP; with
+ * O_NOFOLLOW in flags a link as the last component is opened itself. Also opens "." (the root).
+ * Returns the fd or -1 with errno. */
+int stk_mount_open_beneath(int root, const char *dst, int flags);
+
+/* The mount of spec->mounts[0..index) that dst lies on: the last one whose destination
+ * equals dst or contains it (a later one is on top, whether below an earlier one or over it).
+ * SYMLINK and FILE mounts hold no paths and are skipped. NULL: the root tmpfs, /proc or /dev. */
+const struct stk_mount *stk_mount_covering(const struct stk_spec *spec, size_t index,
+                                           const char *dst);
+
+/* path equals base or lies below it (both canonical). */
+bool stk_mount_is_under(const char *path, const char *base);
 
 /* Sets attrs (MOUNT_ATTR_*) on the detached or attached tree fd and makes it private; with
  * userns_fd >= 0 also idmaps it through that user namespace. at_flags: 0 or AT_RECURSIVE.

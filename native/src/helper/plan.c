@@ -178,7 +178,8 @@ int stk_plan_build(const struct stk_spec *spec, struct stk_plan *p, struct stk_e
         return -1;
     }
     for (size_t i = 0; i < spec->mount_count; i++) {
-        if ((spec->mounts[i].flags & STK_MOUNT_IDMAP) != 0 && !p->caller_root) {
+        if ((spec->mounts[i].flags & (STK_MOUNT_IDMAP | STK_MOUNT_IDMAP_OWNER)) != 0 &&
+            !p->caller_root) {
             stk_fail(err, STK_STEP_SPEC, EPERM,
                      "MOUNT idmap: only a root caller's binds are idmapped"
                      " (an unprivileged caller's files keep their owner)");

@@ -195,7 +195,8 @@ static void probe_idmapped_mounts(void)
     }
     struct stk_error err;
     int userns = -1;
-    if (stk_userns_idmap(STK_NOBODY_ID, STK_NOBODY_ID, &userns, &err) < 0) {
+    const struct stk_idmap nobody = {0, 0, STK_NOBODY_ID, STK_NOBODY_ID};
+    if (stk_userns_idmap(&nobody, &userns, &err) < 0) {
         line_no("idmapped_mounts", err.err, "creating the idmap user namespace");
         return;
     }

@@ -106,6 +106,114 @@ struct counts {
     bool user_limit_seen[STK_USER_LIMIT_COUNT];
 };
 
+/* src is a host path the helper opens: absolute, at most STK_MAX_MOUNT_PATH bytes. */
+static int check_host_src(const uint8_t *src, size_t src_len, const char *type, size_t index,
+                          struct stk_error *err)
+{
+    if (src_len == 0 || src[0] != '/' || src_len > STK_MAX_MOUNT_PATH) {
+        invalid_index(err, "MOUNT", index, type);
+        stk_error_append(err, " src must be an absolute path of at most ");
+        stk_error_append_u64(err, STK_MAX_MOUNT_PATH);
+        stk_error_append(err, " bytes");
+        return -1;
+    }
+    return 0;
+}
+
+static int check_bind(uint32_t flags, uint64_t size, const uint8_t *src, size_t src_len,
+                      size_t index, struct stk_error *err)
+{
+    const uint32_t known = STK_MOUNT_READONLY | STK_MOUNT_IDMAP | STK_MOUNT_SPECIAL |
+                           STK_MOUNT_IDMAP_OWNER;
+    if ((flags & ~known) != 0) {
+        return invalid_index(err, "MOUNT", index, "unknown flags for BIND");
+    }
+    /* A writable idmapped bind would create files owned by host root, set-user-ID
+     * included. */
+    if ((flags & STK_MOUNT_IDMAP) != 0 && (flags & STK_MOUNT_READONLY) == 0) {
+        return invalid_index(err, "MOUNT", index, "IDMAP needs READONLY");
+    }
+    /* One idmapping per mount; IDMAP_OWNER exists for writing. */
+    if ((flags & STK_MOUNT_IDMAP_OWNER) != 0 &&
+        (flags & (STK_MOUNT_READONLY | STK_MOUNT_IDMAP)) != 0) {
+        return invalid_index(err, "MOUNT", index, "IDMAP_OWNER excludes READONLY and IDMAP");
+    }
+    if (size != 0) {
+        return invalid_index(err, "MOUNT", index, "BIND with a size");
+    }
+    return check_host_src(src, src_len, "BIND", index, err);
+}
+
+static int check_protect(uint32_t flags, uint64_t size, const uint8_t *src, size_t src_len,
+                         size_t index, struct stk_error *err)
+{
+    const uint32_t known = STK_MOUNT_READONLY | STK_MOUNT_CREATE | STK_MOUNT_DIRECTORY;
+    if ((flags & ~known) != 0) {
+        return invalid_index(err, "MOUNT", index, "unknown flags for PROTECT");
+    }
+    if ((flags & STK_MOUNT_DIRECTORY) != 0 && (flags & STK_MOUNT_CREATE) == 0) {
+        return invalid_index(err, "MOUNT", index, "PROTECT DIRECTORY needs CREATE");
+    }
+    /* A placeholder exists only to be covered read-only: a writable one would let the
+     * sandbox create the very path that was missing. */
+    if ((flags & STK_MOUNT_CREATE) != 0 && (flags & STK_MOUNT_READONLY) == 0) {
+        return invalid_index(err, "MOUNT", index, "PROTECT CREATE needs READONLY");
+    }
+    if (size != 0) {
+        return invalid_index(err, "MOUNT", index, "PROTECT with a size");
+    }
+    return check_host_src(src, src_len, "PROTECT", index, err);
+}
+
+/* The per-type rules of stockade.h's stk_mount_type and stk_mount_flags comments. */
+static int check_mount_kind(uint32_t type, uint32_t flags, uint64_t size, const uint8_t *src,
+                            size_t src_len, size_t index, struct stk_error *err)
+{
+    switch (type) {
+    case STK_MOUNT_BIND: return check_bind(flags, size, src, src_len, index, err);
+    case STK_MOUNT_TMPFS:
+        if ((flags & ~(uint32_t)STK_MOUNT_PRIVATE) != 0) {
+            return invalid_index(err, "MOUNT", index, "TMPFS takes no flags but PRIVATE");
+        }
+        if (src_len != 0) {
+            return invalid_index(err, "MOUNT", index, "TMPFS with a src");
+        }
+        /* size=0 would mean no bound at all: half of the host's memory. */
+        return size == 0 ? invalid_index(err, "MOUNT", index, "TMPFS needs a size") : 0;
+    case STK_MOUNT_SYMLINK:
+        if (flags != 0 || size != 0) {
+            return invalid_index(err, "MOUNT", index, "SYMLINK takes no flags and no size");
+        }
+        if (src_len == 0 || src_len > STK_MAX_MOUNT_PATH) {
+            invalid_index(err, "MOUNT", index, "SYMLINK src must be 1 to ");
+            stk_error_append_u64(err, STK_MAX_MOUNT_PATH);
+            stk_error_append(err, " bytes");
+            return -1;
+        }
+        return 0;
+    case STK_MOUNT_OVERLAY:
+        if (flags != 0) {
+            return invalid_index(err, "MOUNT", index, "OVERLAY takes no flags");
+        }
+        if (size == 0) {
+            return invalid_index(err, "MOUNT", index, "OVERLAY needs a size (its upper tmpfs)");
+        }
+        return check_host_src(src, src_len, "OVERLAY", index, err);
+    case STK_MOUNT_FILE:
+        if (flags != 0) {
+            return invalid_index(err, "MOUNT", index, "FILE takes no flags");
+        }
+        if (size > STK_MAX_FILE_MODE) {
+            invalid_index(err, "MOUNT", index, "FILE mode (size) above ");
+            stk_error_append_u64(err, STK_MAX_FILE_MODE);
+            return -1;
+        }
+        return 0;
+    case STK_MOUNT_PROTECT: return check_protect(flags, size, src, src_len, index, err);
+    default: return invalid_index(err, "MOUNT", index, "unknown mount type");
+    }
+}
+
 static int check_mount(const uint8_t *v, size_t len, size_t index, struct counts *c,
                        struct stk_error *err)
 {
@@ -141,37 +249,8 @@ static int check_mount(const uint8_t *v, size_t len, size_t index, struct counts
         stk_error_append(err, " bytes)");
         return -1;
     }
-    if (type == STK_MOUNT_BIND) {
-        if ((flags & ~(uint32_t)(STK_MOUNT_READONLY | STK_MOUNT_IDMAP | STK_MOUNT_SPECIAL)) != 0) {
-            return invalid_index(err, "MOUNT", index, "unknown flags for BIND");
-        }
-        /* A writable idmapped bind would create files owned by host root, set-user-ID
-         * included. */
-        if ((flags & STK_MOUNT_IDMAP) != 0 && (flags & STK_MOUNT_READONLY) == 0) {
-            return invalid_index(err, "MOUNT", index, "IDMAP needs READONLY");
-        }
-        if (size != 0) {
-            return invalid_index(err, "MOUNT", index, "BIND with a size");
-        }
-        if (src_len == 0 || src[0] != '/' || src_len > STK_MAX_MOUNT_PATH) {
-            invalid_index(err, "MOUNT", index, "BIND src must be an absolute path of at most ");
-            stk_error_append_u64(err, STK_MAX_MOUNT_PATH);
-            stk_error_append(err, " bytes");
-            return -1;
-        }
-    } else if (type == STK_MOUNT_TMPFS) {
-        if (flags != 0) {
-            return invalid_index(err, "MOUNT", index, "TMPFS takes no flags");
-        }
-        if (src_len != 0) {
-            return invalid_index(err, "MOUNT", index, "TMPFS with a src");
-        }
-        /* size=0 would mean no bound at all: half of the host's memory. */
-        if (size == 0) {
-            return invalid_index(err, "MOUNT", index, "TMPFS needs a size");
-        }
-    } else {
-        return invalid_index(err, "MOUNT", index, "unknown mount type");
+    if (check_mount_kind(type, flags, size, src, src_len, index, err) < 0) {
+        return -1;
     }
     c->string_bytes += (size_t)src_len + dst_len + 2;
     return 0;
@@ -573,6 +652,13 @@ static int check_combined(const struct stk_spec *s, struct stk_error *err)
     }
     if (s->mount_count > 0 && (s->namespaces & CLONE_NEWNS) == 0) {
         return invalid(err, "MOUNT", "needs CLONE_NEWNS in NAMESPACES");
+    }
+    /* Without the set-id guard a command writing as the source's owner could leave a
+     * set-user-ID file of that owner (host root) behind. */
+    for (size_t i = 0; i < s->mount_count; i++) {
+        if ((s->mounts[i].flags & STK_MOUNT_IDMAP_OWNER) != 0 && s->guard_bpf == NULL) {
+            return invalid_index(err, "MOUNT", i, "IDMAP_OWNER needs GUARD_BPF");
+        }
     }
     return 0;
 }

@@ -49,7 +49,7 @@ int stk_userns_write_maps(pid_t pid, const struct stk_plan *p, struct stk_error 
     return write_proc_file(pid, "gid_map", p->gid_map, STK_STEP_GID_MAP, err);
 }
 
-int stk_userns_idmap(uint32_t host_uid, uint32_t host_gid, int *fd_out, struct stk_error *err)
+int stk_userns_idmap(const struct stk_idmap *map, int *fd_out, struct stk_error *err)
 {
     int hold[2];
     if (pipe2(hold, O_CLOEXEC) < 0) {
@@ -74,8 +74,8 @@ int stk_userns_idmap(uint32_t host_uid, uint32_t host_gid, int *fd_out, struct s
     }
     close(hold[0]);
     char map_uid[32], map_gid[32], path[64];
-    snprintf(map_uid, sizeof map_uid, "0 %u 1\n", host_uid);
-    snprintf(map_gid, sizeof map_gid, "0 %u 1\n", host_gid);
+    snprintf(map_uid, sizeof map_uid, "%u %u 1\n", map->disk_uid, map->host_uid);
+    snprintf(map_gid, sizeof map_gid, "%u %u 1\n", map->disk_gid, map->host_gid);
     int rc = -1;
     if (write_proc_file(child, "uid_map", map_uid, STK_STEP_IDMAP, err) == 0 &&
         write_proc_file(child, "gid_map", map_gid, STK_STEP_IDMAP, err) == 0) {

@@ -4,49 +4,124 @@ import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * One mount a policy adds to the sandbox's filesystem view, after the base view (the host root
- * read-only, a fresh {@code /proc}). Mounts are applied shallowest target first, so a bind inside
- * a tmpfs stays visible; every mount is {@code nosuid,nodev}.
+ * One mount of the sandbox's filesystem view. The view is built on an empty, read-only tmpfs
+ * root: apart from {@code /proc} and {@code /dev}, which the helper makes, everything in it is
+ * a mount of the policy ({@link SandboxPolicy#mounts()}: by default the host's system
+ * directories read-only and the private tmpfs mounts), the workspace, the private home and the
+ * files and protected paths the policy implies. Mounts are applied shallowest target first, so
+ * a bind inside a tmpfs stays visible; every mount is {@code nosuid,nodev}; a target is resolved
+ * inside the view without following symbolic links, and a missing one is created only where no
+ * host tree covers it (in the root or a tmpfs).
  *
  * @param type what kind of mount
- * @param source the host path to bind ({@link Type#BIND}); {@code null} for {@link Type#TMPFS}
+ * @param source the host path to bind ({@link Type#BIND}) or the lower layer of an
+ *     {@link Type#OVERLAY}; {@code null} for {@link Type#TMPFS} and {@link Type#SYMLINK}
  * @param target where the mount appears inside the sandbox (an absolute path)
  * @param readOnly whether the mount is read-only (a bind made with {@link #bindReadOnly})
- * @param sizeBytes the size limit of a tmpfs; 0 for a bind
+ * @param sizeBytes the size limit of a tmpfs, or of an overlay's upper layer; 0 otherwise
  * @param idmapped a root caller's read-only bind that shows host root's files as the sandbox
  *     user's ({@link #idmappingRoot()})
  * @param specialSource whether the source may be a socket or a FIFO ({@link #allowingSocket()})
+ * @param linkTarget the content of a {@link Type#SYMLINK}; {@code null} for the other types
  */
 public record Mount(Type type, Path source, Path target, boolean readOnly, long sizeBytes,
-        boolean idmapped, boolean specialSource) {
+        boolean idmapped, boolean specialSource, String linkTarget) {
 
     /** The kinds of mount. */
     public enum Type {
         /** A recursive bind mount of a host path. */
         BIND,
         /** A fresh, empty, size-limited tmpfs. */
-        TMPFS
+        TMPFS,
+        /**
+         * A symbolic link made in the view (merged-/usr links such as {@code /bin -> usr/bin});
+         * its target must lie in the root or in a tmpfs of the view.
+         */
+        SYMLINK,
+        /**
+         * overlayfs: the host directory {@code source} as the read-only lower layer, a fresh
+         * tmpfs of {@code sizeBytes} as the upper one. The command can write there; nothing it
+         * writes reaches the host, and the host tree cannot be changed through it.
+         */
+        OVERLAY
     }
 
     /** Checks the shape of the record; whether the paths are usable is checked by the policy. */
     public Mount {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(target, "target");
-        if (type == Type.BIND) {
-            Objects.requireNonNull(source, "source");
-            if (sizeBytes != 0) {
-                throw new IllegalArgumentException("a bind mount has no size: " + sizeBytes);
+        switch (type) {
+            case BIND -> {
+                Objects.requireNonNull(source, "source");
+                if (sizeBytes != 0) {
+                    throw new IllegalArgumentException("a bind mount has no size: " + sizeBytes);
+                }
+                noLinkTarget(type, linkTarget);
             }
-        } else if (source != null) {
-            throw new IllegalArgumentException("a tmpfs has no source: " + source);
-        } else if (idmapped || specialSource) {
-            throw new IllegalArgumentException("a tmpfs is neither idmapped nor special");
+            case TMPFS -> {
+                noSource(type, source);
+                plain(type, idmapped, specialSource);
+                noLinkTarget(type, linkTarget);
+            }
+            case SYMLINK -> {
+                noSource(type, source);
+                plain(type, idmapped, specialSource);
+                Objects.requireNonNull(linkTarget, "linkTarget");
+                if (sizeBytes != 0 || readOnly) {
+                    throw new IllegalArgumentException("a symbolic link has no size and no"
+                            + " read-only flag");
+                }
+            }
+            case OVERLAY -> {
+                Objects.requireNonNull(source, "source");
+                plain(type, idmapped, specialSource);
+                noLinkTarget(type, linkTarget);
+                if (readOnly) {
+                    throw new IllegalArgumentException("an overlay is writable (its upper"
+                            + " layer); bind the source read-only instead");
+                }
+            }
         }
     }
 
-    /** A mount without the two opt-ins. */
+    private static void noSource(Type type, Path source) {
+        if (source != null) {
+            throw new IllegalArgumentException("a " + name(type) + " has no source: " + source);
+        }
+    }
+
+    private static void plain(Type type, boolean idmapped, boolean specialSource) {
+        if (idmapped || specialSource) {
+            throw new IllegalArgumentException("a " + name(type)
+                    + " is neither idmapped nor special");
+        }
+    }
+
+    private static void noLinkTarget(Type type, String linkTarget) {
+        if (linkTarget != null) {
+            throw new IllegalArgumentException("a " + name(type) + " has no link target: "
+                    + linkTarget);
+        }
+    }
+
+    private static String name(Type type) {
+        return switch (type) {
+            case BIND -> "bind";
+            case TMPFS -> "tmpfs";
+            case SYMLINK -> "symbolic link";
+            case OVERLAY -> "overlay";
+        };
+    }
+
+    /** A bind or tmpfs mount with the two opt-ins given. */
+    public Mount(Type type, Path source, Path target, boolean readOnly, long sizeBytes,
+            boolean idmapped, boolean specialSource) {
+        this(type, source, target, readOnly, sizeBytes, idmapped, specialSource, null);
+    }
+
+    /** A bind, tmpfs or overlay mount without the two opt-ins. */
     public Mount(Type type, Path source, Path target, boolean readOnly, long sizeBytes) {
-        this(type, source, target, readOnly, sizeBytes, false, false);
+        this(type, source, target, readOnly, sizeBytes, false, false, null);
     }
 
     /**
@@ -58,7 +133,8 @@ public record Mount(Type type, Path source, Path target, boolean readOnly, long 
      * the tree: a read-only mount does not stop {@code connect()} or a FIFO's writes.
      */
     public Mount idmappingRoot() {
-        return new Mount(type, source, target, readOnly, sizeBytes, true, specialSource);
+        return new Mount(type, source, target, readOnly, sizeBytes, true, specialSource,
+                linkTarget);
     }
 
     /**
@@ -66,7 +142,7 @@ public record Mount(Type type, Path source, Path target, boolean readOnly, long 
      * daemon socket is a way out of the sandbox, read-only or not, so it must be asked for).
      */
     public Mount allowingSocket() {
-        return new Mount(type, source, target, readOnly, sizeBytes, idmapped, true);
+        return new Mount(type, source, target, readOnly, sizeBytes, idmapped, true, linkTarget);
     }
 
     /** Binds host path {@code source} read-write at {@code target}. */
@@ -84,12 +160,30 @@ public record Mount(Type type, Path source, Path target, boolean readOnly, long 
         return new Mount(Type.TMPFS, null, target, false, sizeBytes);
     }
 
+    /**
+     * A symbolic link at {@code at} whose content is {@code linkTarget}, taken as written (a
+     * relative one is relative to the link's directory, as the kernel reads it).
+     */
+    public static Mount symlink(Path at, String linkTarget) {
+        return new Mount(Type.SYMLINK, null, at, false, 0, false, false,
+                Objects.requireNonNull(linkTarget, "linkTarget"));
+    }
+
+    /** This mount with its paths normalized (what a built policy holds and sends). */
+    Mount normalized() {
+        return new Mount(type, source == null ? null : source.normalize(), target.normalize(),
+                readOnly, sizeBytes, idmapped, specialSource, linkTarget);
+    }
+
     @Override
     public String toString() {
         return switch (type) {
             case BIND -> (readOnly ? "bind-ro " : "bind ") + (idmapped ? "idmapped " : "")
                     + (specialSource ? "socket " : "") + source + " -> " + target;
             case TMPFS -> "tmpfs " + target + " (" + sizeBytes + " bytes)";
+            case SYMLINK -> "symlink " + target + " -> " + linkTarget;
+            case OVERLAY -> "overlay " + source + " -> " + target + " (upper " + sizeBytes
+                    + " bytes)";
         };
     }
 }

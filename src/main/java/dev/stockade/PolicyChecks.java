@@ -110,13 +110,173 @@ final class PolicyChecks {
                             + " and " + m);
                 }
             }
-            if (m.type() == Mount.Type.BIND) {
-                bind(problems, m);
-            } else if (m.sizeBytes() <= 0) {
-                problems.add("tmpfs at " + target + " has size " + m.sizeBytes()
-                        + ": it must be positive");
+            switch (m.type()) {
+                case BIND -> bind(problems, m);
+                case TMPFS -> positiveSize(problems, "tmpfs at " + target, m.sizeBytes());
+                case SYMLINK -> symlink(problems, m);
+                case OVERLAY -> overlay(problems, m);
             }
         }
+    }
+
+    private static void positiveSize(List<String> problems, String what, long size) {
+        if (size <= 0) {
+            problems.add(what + " has size " + size + ": it must be positive");
+        }
+    }
+
+    private static void symlink(List<String> problems, Mount m) {
+        String content = m.linkTarget();
+        if (content.isEmpty()) {
+            problems.add("symbolic link " + m.target() + " has an empty link target");
+        } else if (content.indexOf('\0') >= 0) {
+            problems.add("symbolic link " + m.target() + " has a link target containing NUL");
+        } else if (!WireStrings.fits(content, Protocol.MAX_MOUNT_PATH)) {
+            problems.add(WireStrings.tooLong("symbolic link " + m.target() + "'s target",
+                    content, Protocol.MAX_MOUNT_PATH));
+        }
+    }
+
+    /** The lower layer is opened like a bind source: a real directory, no symbolic link. */
+    private static void overlay(List<String> problems, Mount m) {
+        Path source = m.source();
+        if (!source.isAbsolute()) {
+            problems.add("overlay source " + source + " is not an absolute path");
+        } else if (!fitsMountPath(source)) {
+            problems.add(mountPathTooLong("overlay source", source));
+        } else if (!Files.exists(source, LinkOption.NOFOLLOW_LINKS)) {
+            problems.add("overlay source " + source + " does not exist");
+        } else if (!Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)) {
+            problems.add("overlay source " + source + " is not a directory");
+        } else {
+            noSymlink(problems, "overlay source", source);
+        }
+        positiveSize(problems, "overlay at " + m.target() + " (its upper layer)",
+                m.sizeBytes());
+    }
+
+    /**
+     * The private home and what is put into it: paths of the caller's home checked as bind
+     * sources, and no other mount, nor the workspace, on the home or one of them.
+     */
+    static void home(List<String> problems, Identity identity, long homeSize,
+            List<String> readOnly, List<String> overlay, List<Mount> mounts, Path workspace,
+            Set<Namespace> namespaces) {
+        positiveSize(problems, "the private home " + identity.home(), homeSize);
+        if (!namespaces.contains(Namespace.MOUNT) && !(readOnly.isEmpty() && overlay.isEmpty())) {
+            problems.add("homeReadOnly and homeOverlay need the MOUNT namespace, which is"
+                    + " disabled");
+        }
+        Map<Path, String> targets = new HashMap<>();
+        for (Mount m : mounts) {
+            if (m.target().isAbsolute()) {
+                targets.putIfAbsent(m.target().normalize(), m.toString());
+            }
+        }
+        if (workspace != null && workspace.isAbsolute()
+                && workspace.normalize().equals(identity.home())) {
+            problems.add("workspace " + workspace + " is the sandbox's private home"
+                    + " (SandboxPolicy.home()): give the project's directory");
+        }
+        homeTarget(problems, targets, identity.home(), "the private home");
+        for (String rel : readOnly) {
+            homePath(problems, identity, targets, "homeReadOnly", rel, false);
+        }
+        for (String rel : overlay) {
+            homePath(problems, identity, targets, "homeOverlay", rel, true);
+        }
+    }
+
+    private static void homePath(List<String> problems, Identity identity,
+            Map<Path, String> targets, String what, String rel, boolean directory) {
+        String shape = relativeProblem(rel, false);
+        if (shape != null) {
+            problems.add(what + " '" + rel + "' " + shape);
+            return;
+        }
+        if (identity.hostHome() == null) {
+            problems.add(what + " '" + rel + "': the caller's home (user.home '"
+                    + System.getProperty("user.home", "") + "') is not an absolute path");
+            return;
+        }
+        Path host = identity.hostPath(rel);
+        if (!fitsMountPath(host)) {
+            problems.add(mountPathTooLong(what + " source", host));
+        } else if (!Files.exists(host, LinkOption.NOFOLLOW_LINKS)) {
+            problems.add(what + " '" + rel + "': " + host + " does not exist");
+        } else if (directory && !Files.isDirectory(host, LinkOption.NOFOLLOW_LINKS)) {
+            problems.add(what + " '" + rel + "': " + host + " is not a directory");
+        } else {
+            noSymlink(problems, what + " '" + rel + "':", host);
+            if (!directory) {
+                specialSource(problems, Mount.bindReadOnly(host, host));
+            }
+        }
+        homeTarget(problems, targets, identity.home().resolve(rel).normalize(),
+                what + " '" + rel + "'");
+    }
+
+    private static void homeTarget(List<String> problems, Map<Path, String> targets,
+            Path target, String what) {
+        if (!fitsMountPath(target)) {
+            problems.add(mountPathTooLong(what, target));
+            return;
+        }
+        String previous = targets.putIfAbsent(target, what);
+        if (previous != null) {
+            problems.add("two mounts on " + target + ": " + previous + " and " + what);
+        }
+    }
+
+    /**
+     * Protected paths: relative to the workspace and well-formed; every unprotect names one.
+     * Whether they exist, and so whether their length matters, is decided at each start
+     * (SpecResolver), when the workspace is as the command will find it.
+     */
+    static void protectedPaths(List<String> problems, Collection<String> protect,
+            List<String> unknownUnprotect) {
+        for (String p : protect) {
+            String shape = relativeProblem(p, true);
+            if (shape != null) {
+                problems.add("protected path '" + p + "' " + shape);
+            }
+        }
+        for (String p : unknownUnprotect) {
+            problems.add("unprotect '" + p + "': not a protected path (they are: "
+                    + String.join(", ", protect) + ")");
+        }
+    }
+
+    /**
+     * Why {@code p} is not a relative, normalized path without {@code ..} (a trailing {@code /}
+     * allowed when {@code directorySlash}), or {@code null} when it is one.
+     */
+    private static String relativeProblem(String p, boolean directorySlash) {
+        if (p.indexOf('\0') >= 0) {
+            return "contains NUL";
+        }
+        String bare = directorySlash && p.endsWith("/") ? p.substring(0, p.length() - 1) : p;
+        if (bare.isEmpty()) {
+            return p.isEmpty() ? "is empty" : "is not a relative path";
+        }
+        if (bare.startsWith("/")) {
+            return "is not a relative path";
+        }
+        for (String name : bare.split("/", -1)) {
+            if (name.equals("..")) {
+                return "contains '..'";
+            }
+        }
+        String normal = Path.of(bare).normalize().toString();
+        if (normal.isEmpty()) {
+            return "names no path below the directory";
+        }
+        for (String name : bare.split("/", -1)) {
+            if (name.isEmpty() || name.equals(".")) {
+                return "is not normalized (write '" + normal + "')";
+            }
+        }
+        return null;
     }
 
     private static void bind(List<String> problems, Mount m) {

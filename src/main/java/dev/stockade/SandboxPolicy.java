@@ -1,10 +1,12 @@
 package dev.stockade;
 
+import dev.stockade.internal.BaseView;
 import dev.stockade.internal.CallerIds;
 import dev.stockade.internal.Protocol;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
@@ -21,12 +23,31 @@ import java.util.Set;
  * of sandboxes with it (its seccomp program is compiled once).
  *
  * <p>{@link #defaults()} (and a fresh {@link #builder()}) means: every namespace, no network, the
- * host root read-only with a 512 MiB tmpfs at {@code /tmp} ({@link #DEFAULT_TMP_SIZE_BYTES}) and a
- * 16 MiB one at {@code /run} ({@link #DEFAULT_RUN_SIZE_BYTES}), no
- * workspace, an environment of only {@code PATH}, {@code HOME}, and {@code LANG}/{@code TERM}
- * when the caller has them, core dumps off, no timeout, a {@link #DEFAULT_KILL_GRACE} of 2 s,
- * the caller's uid/gid (65534 when the caller is root: the command never runs as host root),
- * hostname {@code "stockade"}, and {@link SeccompProfile#defaults()}.
+ * minimal filesystem view (below), no workspace, an environment of only {@code PATH},
+ * {@code HOME} ({@link #home()}), and {@code LANG}/{@code TERM} when the caller has them, core
+ * dumps off, no timeout, a {@link #DEFAULT_KILL_GRACE} of 2 s, the caller's uid/gid (65534 when
+ * the caller is root: the command never runs as host root), hostname {@code "stockade"}, and
+ * {@link SeccompProfile#defaults()}.
+ *
+ * <p>The view is built on an empty read-only root. Its mounts ({@link #mounts()}, each one the
+ * caller may remove): the host's {@code /usr /bin /sbin /lib /lib32 /lib64 /libx32 /etc /opt}
+ * that exist, read-only (a merged-/usr symbolic link such as {@code /bin -> usr/bin} is made
+ * as the same link), a 512 MiB tmpfs at {@code /tmp} ({@link #DEFAULT_TMP_SIZE_BYTES}), a 16 MiB
+ * one at {@code /run} ({@link #DEFAULT_RUN_SIZE_BYTES}) and a 512 MiB one at {@code /var/tmp}
+ * ({@link #DEFAULT_VAR_TMP_SIZE_BYTES}). Besides them, settings of their own: the workspace;
+ * a private, empty home at {@link #home()} ({@link Builder#homeSize}, with what
+ * {@link Builder#homeReadOnly} and {@link Builder#homeOverlay} put in it); {@code /etc/passwd}
+ * and {@code /etc/group} listing only the sandbox's user ({@link #userName()}) and group, and
+ * {@code /etc/shadow}, {@code /etc/gshadow} empty; the {@linkplain #protectedPaths() protected
+ * paths} of the workspace read-only. Not in the view: {@code /home} (but the private home),
+ * {@code /root}, {@code /var} (but {@code /var/tmp}), {@code /mnt}, {@code /media},
+ * {@code /srv}, {@code /sys} ({@link Builder#sys(boolean)}), and so no socket of the host.
+ *
+ * <p>A root caller's writable binds, the workspace among them, are idmapped to the owner of
+ * their source: what the command (an unprivileged uid without capabilities) writes there is
+ * the owner's on the host, so a root-owned workspace needs no {@code chown}. That is safe only
+ * with the set-id guard, which stops set-id files ({@link Builder#allowSetIdFiles}); with
+ * set-id files allowed the binds stay plain and are written as host uid 65534.
  *
  * <p>{@link Builder#build()} validates everything and reports every problem at once in a
  * {@link PolicyException}.
@@ -48,10 +69,36 @@ public final class SandboxPolicy {
     public static final String DEFAULT_HOSTNAME = Protocol.DEFAULT_HOSTNAME;
     /** {@code PATH} inside the sandbox unless the policy sets one. */
     public static final String DEFAULT_PATH = Protocol.DEFAULT_PATH;
-    /** {@code HOME} inside the sandbox unless the policy sets one (the tmpfs). */
-    public static final String DEFAULT_HOME = "/tmp";
+    /**
+     * Size of the default tmpfs at {@code /var/tmp}, the same as {@code /tmp}'s: tools put the
+     * same kind of files there (larger, longer-lived ones by convention), and a tmpfs's size is a
+     * bound, not memory taken up front.
+     */
+    public static final long DEFAULT_VAR_TMP_SIZE_BYTES = DEFAULT_TMP_SIZE_BYTES;
+    /** Size of the private home's tmpfs unless {@link Builder#homeSize} sets one. */
+    public static final long DEFAULT_HOME_SIZE_BYTES = 512L * 1024 * 1024;
+    /**
+     * The private home of a root caller's command (it runs as 65534, not as root, so root's
+     * {@code /root} would be wrong), and of any caller whose {@code user.home} is unusable.
+     */
+    public static final Path ROOT_CALLER_HOME = Path.of("/home/sandbox");
+    /** The sandbox user's name when the caller's own cannot be used (see {@link #userName()}). */
+    public static final String DEFAULT_USER_NAME = "sandbox";
+    /**
+     * The paths of a workspace kept read-only by default, relative to it ({@code /} at the end:
+     * a directory). Each is something that runs later on the host, outside any sandbox, when a
+     * developer or CI uses the workspace: {@code .git/hooks/} (hooks run by git),
+     * {@code .git/config} ({@code core.hooksPath}, {@code core.fsmonitor},
+     * {@code core.sshCommand}: commands git runs), {@code .gitmodules} (submodule URLs and
+     * update commands), {@code .envrc} (run by direnv on {@code cd}), {@code .vscode/} and
+     * {@code .idea/} (tasks and run configurations the editors offer to run, or run).
+     */
+    public static final List<String> DEFAULT_PROTECTED_PATHS = List.of(".git/hooks/",
+            ".git/config", ".gitmodules", ".envrc", ".vscode/", ".idea/");
     /** The uid and gid a root caller's command runs as unless the policy sets them ("nobody"). */
     public static final int ROOT_CALLER_DEFAULT_ID = Protocol.NOBODY_ID;
+
+    private static final Path SYS = Path.of("/sys");
 
     private static volatile SandboxPolicy defaults;
 
@@ -67,17 +114,24 @@ public final class SandboxPolicy {
     private final String hostnameSetting;
     private final SeccompProfile seccomp;
     private final boolean allowSetIdFiles;
+    private final Identity identity;
+    private final long homeSize;
+    private final List<String> homeReadOnly;
+    private final List<String> homeOverlay;
+    private final List<Mount> homeMounts;
+    private final List<String> protectedPaths;
 
-    private SandboxPolicy(Builder b, Map<String, String> environment, int uid, int gid) {
+    private SandboxPolicy(Builder b, Map<String, String> environment, int uid, int gid,
+            Identity identity) {
         this.workspace = b.workspace == null ? null : b.workspace.normalize();
         this.namespaces = Collections.unmodifiableSet(EnumSet.copyOf(b.namespaces));
-        List<Mount> normalized = new ArrayList<>();
-        for (Mount m : b.mounts) {
-            normalized.add(new Mount(m.type(), m.source() == null ? null : m.source().normalize(),
-                    m.target().normalize(), m.readOnly(), m.sizeBytes(), m.idmapped(),
-                    m.specialSource()));
-        }
-        this.mounts = List.copyOf(normalized);
+        this.mounts = b.mounts.stream().map(Mount::normalized).toList();
+        this.identity = identity;
+        this.homeSize = b.homeSize;
+        this.homeReadOnly = List.copyOf(b.homeReadOnly);
+        this.homeOverlay = List.copyOf(b.homeOverlay);
+        this.homeMounts = identity.homeMounts(homeReadOnly, homeOverlay);
+        this.protectedPaths = List.copyOf(b.protect);
         this.environment = Collections.unmodifiableMap(new LinkedHashMap<>(environment));
         this.limits = b.limits;
         this.timeout = b.timeout;
@@ -128,6 +182,11 @@ public final class SandboxPolicy {
         b.hostname = hostnameSetting;
         b.seccomp = seccomp;
         b.allowSetIdFiles = allowSetIdFiles;
+        b.homeSize = homeSize;
+        b.homeReadOnly.addAll(homeReadOnly);
+        b.homeOverlay.addAll(homeOverlay);
+        b.protect.clear();
+        b.protect.addAll(protectedPaths);
         return b;
     }
 
@@ -146,9 +205,97 @@ public final class SandboxPolicy {
         return namespaces.contains(Namespace.NETWORK) ? Network.NONE : Network.HOST;
     }
 
-    /** The mounts added to the base view (the workspace is not among them). */
+    /**
+     * The view's mounts, in the order given (the default ones first): the host's system
+     * directories, the tmpfs mounts and whatever was added. Not among them: the workspace, the
+     * private home and {@link #homeMounts()}, the identity files, the protected paths.
+     */
     public List<Mount> mounts() {
         return mounts;
+    }
+
+    /**
+     * The sandbox user's home inside: a private, empty tmpfs of {@link #homeSizeBytes()}, and
+     * {@code HOME} in the default environment. The caller's own home path ({@code user.home})
+     * for an unprivileged caller, so that paths under it inside and outside agree;
+     * {@link #ROOT_CALLER_HOME} for a root caller (the command is not root) or when
+     * {@code user.home} is not a usable absolute path; {@code /root} when the command's uid is
+     * 0 inside.
+     */
+    public Path home() {
+        return identity.home();
+    }
+
+    /**
+     * The sandbox user's name in {@code /etc/passwd} and {@code /etc/group} inside: the
+     * caller's {@code user.name} when the caller is not root and it is a portable user name
+     * ({@code [a-z_][a-z0-9_-]{0,31}}), else {@link #DEFAULT_USER_NAME}; {@code root} when the
+     * command's uid is 0 inside.
+     */
+    public String userName() {
+        return identity.userName();
+    }
+
+    /** The size of the private home's tmpfs. */
+    public long homeSizeBytes() {
+        return homeSize;
+    }
+
+    /**
+     * The paths relative to the caller's home that {@link Builder#homeReadOnly} and
+     * {@link Builder#homeOverlay} put into the private home, as mounts: source the host path
+     * under the caller's real home, target the same path under {@link #home()}.
+     */
+    public List<Mount> homeMounts() {
+        return homeMounts;
+    }
+
+    /**
+     * The workspace's protected paths, relative to it ({@code /} at the end: a directory), kept
+     * read-only inside (see {@link #DEFAULT_PROTECTED_PATHS}). Resolved at each start, since the
+     * workspace's content changes: a path whose parent exists is covered even when it does not
+     * exist yet (it cannot be created), a path under a missing directory is not (without
+     * {@code .git}, {@code git init} works); when {@code .git} is a file naming the
+     * repository's directory ({@code gitdir:}, worktrees and submodules) and that lies in the
+     * workspace, the same paths are protected there; the directories on the way are pinned (a
+     * mount point cannot be renamed or removed, so they cannot be swapped for a copy); a
+     * symbolic link on the way makes the start fail, naming the path to
+     * {@linkplain Builder#unprotect unprotect}.
+     */
+    public List<String> protectedPaths() {
+        return protectedPaths;
+    }
+
+    /**
+     * The host path that {@code inside}, an absolute path in the view, shows: through the
+     * deepest bind or overlay (the workspace and {@link #homeMounts()} included) whose target
+     * contains it; empty when it lies in a tmpfs, a symbolic link of the view or in none of
+     * them (the empty root). Symbolic links inside the host trees are not followed.
+     */
+    public Optional<Path> hostPath(Path inside) {
+        Path p = inside.normalize();
+        Path bestTarget = null;
+        Path bestSource = null;
+        List<Mount> all = new ArrayList<>(mounts);
+        if (workspace != null) {
+            all.add(Mount.bind(workspace, workspace));
+        }
+        if (namespaces.contains(Namespace.MOUNT)) {
+            all.add(Mount.tmpfs(home(), homeSize));
+            all.addAll(homeMounts);
+        }
+        for (Mount m : all) {
+            if (p.startsWith(m.target()) && (bestTarget == null
+                    || m.target().getNameCount() > bestTarget.getNameCount())) {
+                bestTarget = m.target();
+                boolean host = m.type() == Mount.Type.BIND || m.type() == Mount.Type.OVERLAY;
+                bestSource = host ? m.source() : null;
+            }
+        }
+        if (bestSource == null) {
+            return Optional.empty();
+        }
+        return Optional.of(bestSource.resolve(bestTarget.relativize(p)));
     }
 
     /** The command's complete environment, in the order it is passed. */
@@ -209,7 +356,9 @@ public final class SandboxPolicy {
                 + ", mounts=" + mounts + ", env=" + environment.keySet() + ", limits=" + limits
                 + ", timeout=" + timeout + ", killGrace=" + killGrace + ", uid=" + uid
                 + ", gid=" + gid + ", hostname=" + hostname().orElse("(host)") + ", seccomp="
-                + seccomp + (allowSetIdFiles ? ", set-id files allowed" : "") + "]";
+                + seccomp + (allowSetIdFiles ? ", set-id files allowed" : "") + ", home="
+                + home() + " (" + homeSize + " bytes, " + homeMounts + "), user=" + userName()
+                + ", protected=" + protectedPaths + "]";
     }
 
     /**
@@ -219,9 +368,7 @@ public final class SandboxPolicy {
     public static final class Builder {
         private Path workspace;
         private final EnumSet<Namespace> namespaces = EnumSet.allOf(Namespace.class);
-        private final List<Mount> mounts = new ArrayList<>(List.of(
-                Mount.tmpfs(Path.of("/tmp"), DEFAULT_TMP_SIZE_BYTES),
-                Mount.tmpfs(Path.of("/run"), DEFAULT_RUN_SIZE_BYTES)));
+        private final List<Mount> mounts = defaultMounts();
         private boolean baseEnvironment = true;
         private final Map<String, String> env = new LinkedHashMap<>();
         private final Set<String> passEnv = new LinkedHashSet<>();
@@ -234,8 +381,21 @@ public final class SandboxPolicy {
         private String hostname;
         private SeccompProfile seccomp = SeccompProfile.defaults();
         private boolean allowSetIdFiles;
+        private long homeSize = DEFAULT_HOME_SIZE_BYTES;
+        private final List<String> homeReadOnly = new ArrayList<>();
+        private final List<String> homeOverlay = new ArrayList<>();
+        private final Set<String> protect = new LinkedHashSet<>(DEFAULT_PROTECTED_PATHS);
+        private final List<String> unknownUnprotect = new ArrayList<>();
 
         private Builder() {}
+
+        private static List<Mount> defaultMounts() {
+            List<Mount> mounts = new ArrayList<>(BaseView.hostDirectories());
+            mounts.add(Mount.tmpfs(Path.of("/tmp"), DEFAULT_TMP_SIZE_BYTES));
+            mounts.add(Mount.tmpfs(Path.of("/run"), DEFAULT_RUN_SIZE_BYTES));
+            mounts.add(Mount.tmpfs(Path.of("/var/tmp"), DEFAULT_VAR_TMP_SIZE_BYTES));
+            return mounts;
+        }
 
         /**
          * Binds host directory {@code dir} read-write at the same path inside the sandbox, and
@@ -299,7 +459,85 @@ public final class SandboxPolicy {
             return this;
         }
 
-        /** Removes every mount, the default {@code /tmp} tmpfs included (not the workspace). */
+        /** Adds every mount of {@code mounts}, in order (e.g. {@link Mounts#toolchain}). */
+        public Builder mounts(Collection<Mount> mounts) {
+            for (Mount m : Objects.requireNonNull(mounts, "mounts")) {
+                mount(m);
+            }
+            return this;
+        }
+
+        /**
+         * Adds ({@code true}) or removes ({@code false}, the default) a read-only bind of the
+         * host's {@code /sys}: kernel and hardware information some tools read, and much about
+         * the host the command otherwise cannot see.
+         */
+        public Builder sys(boolean on) {
+            removeMount(SYS);
+            if (on) {
+                bindReadOnly(SYS, SYS);
+            }
+            return this;
+        }
+
+        /**
+         * Binds {@code relativePath} of the caller's home read-only at the same place in the
+         * private home ({@code homeReadOnly(".m2/repository")}). The path must be relative,
+         * normalized, without {@code ..}, exist and not go through a symbolic link; the whole
+         * home cannot be given.
+         */
+        public Builder homeReadOnly(String relativePath) {
+            homeReadOnly.add(Objects.requireNonNull(relativePath, "relativePath"));
+            return this;
+        }
+
+        /**
+         * Puts directory {@code relativePath} of the caller's home into the private home as an
+         * overlay ({@link Mounts#overlay(Path, Path)}): the command may write there, nothing
+         * reaches the host ({@code homeOverlay(".gradle/caches")}). Same rules as
+         * {@link #homeReadOnly}.
+         */
+        public Builder homeOverlay(String relativePath) {
+            homeOverlay.add(Objects.requireNonNull(relativePath, "relativePath"));
+            return this;
+        }
+
+        /** The size of the private home's tmpfs (default {@link #DEFAULT_HOME_SIZE_BYTES}). */
+        public Builder homeSize(long bytes) {
+            this.homeSize = bytes;
+            return this;
+        }
+
+        /**
+         * Adds protected paths of the workspace (relative, normalized, without {@code ..};
+         * a trailing {@code /} for a directory). See {@link SandboxPolicy#protectedPaths()}.
+         */
+        public Builder protect(String... relativePaths) {
+            for (String p : relativePaths) {
+                protect.add(Objects.requireNonNull(p, "relativePath"));
+            }
+            return this;
+        }
+
+        /**
+         * Removes protected paths ({@code .idea} also removes {@code .idea/});
+         * {@link #build()} reports one that is not protected.
+         */
+        public Builder unprotect(String... relativePaths) {
+            for (String p : relativePaths) {
+                Objects.requireNonNull(p, "relativePath");
+                String bare = p.endsWith("/") ? p.substring(0, p.length() - 1) : p;
+                if (!protect.remove(bare) & !protect.remove(bare + "/")) {
+                    unknownUnprotect.add(p);
+                }
+            }
+            return this;
+        }
+
+        /**
+         * Removes every mount, the default ones ({@link SandboxPolicy#mounts()}) included (not
+         * the workspace, the private home, the identity files or the protected paths).
+         */
         public Builder clearMounts() {
             mounts.clear();
             return this;
@@ -406,16 +644,20 @@ public final class SandboxPolicy {
         public SandboxPolicy build() {
             List<String> problems = new ArrayList<>();
             boolean root = CallerIds.isRoot();
+            int effectiveUid = uid != null ? uid : root ? ROOT_CALLER_DEFAULT_ID : CallerIds.uid();
+            int effectiveGid = gid != null ? gid : root ? ROOT_CALLER_DEFAULT_ID : CallerIds.gid();
+            Identity identity = Identity.of(effectiveUid, root);
 
             PolicyChecks.namespaces(problems, namespaces);
             PolicyChecks.workspace(problems, workspace);
             PolicyChecks.mounts(problems, mounts, workspace, namespaces);
-            Map<String, String> environment = environment();
+            PolicyChecks.home(problems, identity, homeSize, homeReadOnly, homeOverlay, mounts,
+                    workspace, namespaces);
+            PolicyChecks.protectedPaths(problems, protect, unknownUnprotect);
+            Map<String, String> environment = environment(identity.home());
             PolicyChecks.environment(problems, passEnv, env, environment);
             problems.addAll(limits.problems());
             PolicyChecks.durations(problems, timeout, killGrace);
-            int effectiveUid = uid != null ? uid : root ? ROOT_CALLER_DEFAULT_ID : CallerIds.uid();
-            int effectiveGid = gid != null ? gid : root ? ROOT_CALLER_DEFAULT_ID : CallerIds.gid();
             PolicyChecks.ids(problems, effectiveUid, effectiveGid);
             PolicyChecks.hostname(problems, hostname, namespaces);
             problems.addAll(seccomp.problems());
@@ -423,15 +665,15 @@ public final class SandboxPolicy {
             if (!problems.isEmpty()) {
                 throw new PolicyException(problems);
             }
-            return new SandboxPolicy(this, environment, effectiveUid, effectiveGid);
+            return new SandboxPolicy(this, environment, effectiveUid, effectiveGid, identity);
         }
 
         /** The command's environment: the base one, passed variables, set ones, unset ones. */
-        private Map<String, String> environment() {
+        private Map<String, String> environment(Path home) {
             Map<String, String> result = new LinkedHashMap<>();
             if (baseEnvironment) {
                 result.put("PATH", DEFAULT_PATH);
-                result.put("HOME", DEFAULT_HOME);
+                result.put("HOME", home.toString());
                 for (String name : List.of("LANG", "TERM")) {
                     String v = System.getenv(name);
                     if (v != null) {

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.stockade.testing.SandboxTesting;
-import dev.stockade.testing.SandboxUser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -48,7 +47,7 @@ class BadInputTest {
         Path script = workspace.resolve("script.sh");
         Files.writeString(script, "#!/bin/sh\necho should not run\n");
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rw-r--r--"));
-        SandboxPolicy policy = SandboxPolicy.builder().workspace(SandboxUser.owns(workspace)).build();
+        SandboxPolicy policy = SandboxPolicy.builder().workspace(workspace).build();
         // Allowed case: the same file runs once it is executable.
         Path runnable = workspace.resolve("runnable.sh");
         Files.writeString(runnable, "#!/bin/sh\necho ran\n");

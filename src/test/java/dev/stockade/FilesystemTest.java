@@ -31,7 +31,7 @@ class FilesystemTest {
 
     @Test
     void workspaceIsWritableAndPersists(@TempDir Path workspace) throws Exception {
-        SandboxPolicy policy = SandboxPolicy.builder().workspace(SandboxUser.owns(workspace)).build();
+        SandboxPolicy policy = SandboxPolicy.builder().workspace(workspace).build();
         Output out = run(policy, "/bin/sh", "-c", "pwd; echo persisted > result.txt; mkdir d;"
                 + " echo nested > d/n.txt");
         assertEquals(0, out.exitCode(), out.toString());
@@ -42,7 +42,7 @@ class FilesystemTest {
 
     @Test
     void usrIsReadOnly(@TempDir Path workspace) throws Exception {
-        SandboxPolicy policy = SandboxPolicy.builder().workspace(SandboxUser.owns(workspace)).build();
+        SandboxPolicy policy = SandboxPolicy.builder().workspace(workspace).build();
         // Allowed case first: the same program creates a file where writing is allowed.
         assertEquals("created\n",
                 python(policy, CREATE, workspace.resolve("allowed").toString()).stdout());
@@ -76,7 +76,7 @@ class FilesystemTest {
         String[] hostRun = new File("/run").list();
         assumeTrue(hostRun != null && hostRun.length > 0,
                 "the host's /run has entries to hide");
-        SandboxPolicy policy = SandboxPolicy.builder().workspace(SandboxUser.owns(workspace)).build();
+        SandboxPolicy policy = SandboxPolicy.builder().workspace(workspace).build();
         Output out = run(policy, "/bin/sh", "-c", "ls -A /run | wc -l; stat -f -c %T /run;"
                 + " echo x > /run/inside && cat /run/inside");
         assertEquals("0\ntmpfs\nx\n", out.stdout(), out.toString());
@@ -102,7 +102,7 @@ class FilesystemTest {
 
     @Test
     void readWriteBindElsewhere(@TempDir Path src) throws Exception {
-        SandboxPolicy policy = SandboxPolicy.builder().bind(SandboxUser.owns(src), Path.of("/tmp/rw"))
+        SandboxPolicy policy = SandboxPolicy.builder().bind(src, Path.of("/tmp/rw"))
                 .build();
         assertEquals("created\n", python(policy, CREATE, "/tmp/rw/new.txt").stdout());
         assertEquals(0, Files.size(src.resolve("new.txt")));

@@ -53,7 +53,8 @@ class IsolationTest {
         // Whatever id the command has inside, what it creates in the workspace belongs to the
         // caller on the host, or to 65534 when the caller is root: a set-user-ID file made in
         // the workspace must never be host root's. (The set-id guard is off here, to make one.)
-        SandboxPolicy policy = POLICY.toBuilder().workspace(SandboxUser.owns(dir))
+        SandboxPolicy policy = POLICY.toBuilder()
+                .workspace(SandboxUser.writableThroughPlainBinds(dir))
                 .allowSetIdFiles(true).build();
         assertEquals(0, run(policy, "/bin/sh", "-c",
                 "cp /bin/true made-inside && chmod 6755 made-inside").exitCode());

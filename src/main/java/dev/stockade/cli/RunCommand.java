@@ -2,6 +2,7 @@ package dev.stockade.cli;
 
 import dev.stockade.Limits;
 import dev.stockade.Mount;
+import dev.stockade.Mounts;
 import dev.stockade.Network;
 import dev.stockade.PolicyException;
 import dev.stockade.Sandbox;
@@ -42,10 +43,16 @@ import picocli.CommandLine.Spec;
             "Runs COMMAND in a new sandbox with this terminal's stdin, stdout and stderr.",
             "A terminal among them is replaced by a pty of the sandbox's own, relayed to",
             "yours (Ctrl-C goes to COMMAND; your terminal's settings come back at the end).",
-            "The workspace is bound read-write and is the working directory; the rest of the",
-            "host filesystem is read-only, /tmp and /run are private tmpfs mounts, there is",
-            "no network. The seccomp profile is 'build' unless --profile says otherwise;",
-            "after the command, one line on stderr per system call a 'report' rule caught."
+            "The workspace is bound read-write and is the working directory. Of the host, the",
+            "sandbox sees only /usr, /bin, /sbin, /lib*, /etc and /opt, read-only: no /home,",
+            "/root, /var, /mnt, /media, /srv or /sys (--sys). $HOME is a private, empty tmpfs",
+            "(--home-ro, --home-overlay put host paths in it); /tmp, /var/tmp and /run are",
+            "private tmpfs mounts; /etc/passwd and /etc/group list only the sandbox's user.",
+            "In the workspace .git/hooks, .git/config, .gitmodules, .envrc, .vscode and .idea",
+            "are read-only (--protect, --unprotect). There is no network. A COMMAND found on",
+            "your PATH but not in the sandbox's view gets a warning naming --toolchain. The",
+            "seccomp profile is 'build' unless --profile says otherwise; after the command,",
+            "one line on stderr per system call a 'report' rule caught."
         },
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
@@ -91,6 +98,49 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--bind", paramLabel = "SRC[:DST]", converter = BindSpec.Converter.class,
             description = "Bind host path SRC read-write at DST (default: SRC). Repeatable.")
     List<BindSpec> binds = new ArrayList<>();
+
+    @Option(names = "--overlay", paramLabel = "SRC[:DST]", converter = BindSpec.Converter.class,
+            description = "Host directory SRC at DST (default: SRC) copy-on-write: the command "
+                    + "may change it, the changes go to a private tmpfs of "
+                    + (Mounts.DEFAULT_OVERLAY_SIZE_BYTES >> 20) + " MiB and never reach "
+                    + "SRC. Repeatable.")
+    List<BindSpec> overlays = new ArrayList<>();
+
+    @Option(names = "--toolchain", paramLabel = "PATH",
+            description = "Bind the toolchain holding PATH read-only at its place: PATH if it "
+                    + "is a directory, else its directory, or that one's parent when it is a "
+                    + "bin directory; through a symbolic link also at its real path (e.g. "
+                    + "~/.sdkman/candidates/java/current). Repeatable.")
+    List<Path> toolchains = new ArrayList<>();
+
+    @Option(names = "--sys", description = "Show the host's /sys, read-only.")
+    boolean sys;
+
+    @Option(names = "--home-ro", paramLabel = "REL",
+            description = "Bind REL of your home read-only at the same place in the sandbox's "
+                    + "private home (e.g. .m2/repository). Repeatable.")
+    List<String> homeReadOnly = new ArrayList<>();
+
+    @Option(names = "--home-overlay", paramLabel = "REL",
+            description = "Directory REL of your home in the private home, copy-on-write as "
+                    + "--overlay (e.g. .gradle/caches). Repeatable.")
+    List<String> homeOverlay = new ArrayList<>();
+
+    @Option(names = "--home-size", paramLabel = "SIZE", converter = SizeParser.class,
+            description = "Size of the private home's tmpfs (default "
+                    + (SandboxPolicy.DEFAULT_HOME_SIZE_BYTES >> 20) + "m).")
+    Long homeSize;
+
+    @Option(names = "--protect", paramLabel = "PATH",
+            description = "Keep PATH of the workspace (relative; a trailing / for a directory) "
+                    + "read-only, and uncreatable when missing, besides the default ones. "
+                    + "Repeatable.")
+    List<String> protect = new ArrayList<>();
+
+    @Option(names = "--unprotect", paramLabel = "PATH",
+            description = "Let the command change PATH, one of the protected paths. "
+                    + "Repeatable.")
+    List<String> unprotect = new ArrayList<>();
 
     @Option(names = "--tmpfs", paramLabel = "DST[:SIZE]", converter = TmpfsSpec.Converter.class,
             description = "A fresh tmpfs at DST of SIZE (e.g. 512k, 64m, 1g; default 64m). "
@@ -172,6 +222,9 @@ final class RunCommand implements Callable<Integer> {
         SandboxPolicy policy = policy();
         RunReport.Sink reportSink = openReport(policy);
         PrintWriter err = spec.commandLine().getErr();
+        Path cwd = Path.of("").toAbsolutePath();
+        CommandLocator.warning(policy, command.get(0), policy.workspace().orElse(cwd), cwd,
+                System.getenv("PATH")).ifPresent(w -> err.println("stockade: warning: " + w));
 
         SandboxedProcess process;
         try {
@@ -255,6 +308,9 @@ final class RunCommand implements Callable<Integer> {
         for (TmpfsSpec mount : tmpfs) {
             builder.removeMount(mount.target());
         }
+        for (BindSpec overlay : overlays) {
+            builder.removeMount(overlay.target());
+        }
         for (BindSpec bind : readOnlyBinds) {
             builder.bindReadOnly(bind.source(), bind.target());
         }
@@ -270,6 +326,22 @@ final class RunCommand implements Callable<Integer> {
         for (TmpfsSpec mount : tmpfs) {
             builder.tmpfs(mount.target(), mount.sizeBytes());
         }
+        for (BindSpec overlay : overlays) {
+            builder.mount(Mounts.overlay(overlay.source(), overlay.target()));
+        }
+        for (Path toolchain : toolchains) {
+            builder.mounts(Mounts.toolchain(cwd.resolve(toolchain)));
+        }
+        if (sys) {
+            builder.sys(true);
+        }
+        homeReadOnly.forEach(builder::homeReadOnly);
+        homeOverlay.forEach(builder::homeOverlay);
+        if (homeSize != null) {
+            builder.homeSize(homeSize);
+        }
+        builder.protect(protect.toArray(String[]::new));
+        builder.unprotect(unprotect.toArray(String[]::new));
         for (EnvAssignment assignment : env) {
             builder.env(assignment.name(), assignment.value());
         }

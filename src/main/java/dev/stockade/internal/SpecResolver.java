@@ -8,14 +8,17 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.OptionalLong;
 
 /**
  * Turns one call (command, working directory) under a built policy, with its compiled filter
  * programs, into the {@link SandboxSpec} the helper gets: every decision between a policy and
- * the wire is made here (the workspace becomes a bind, mounts are ordered, limits become
+ * the wire is made here (the workspace becomes a bind, the private home, identity files and
+ * protected paths become mounts, mounts are ordered, limits become
  * rlimits, a namespace switched off drops what needs it), so that {@link SpecEncoder} only
  * writes bytes. The policy's own values were checked by {@link SandboxPolicy.Builder#build()};
  * what is checked here are the bounds that depend on the call, before anything starts.
@@ -27,12 +30,13 @@ public final class SpecResolver {
      * The spec for running {@code argv} in {@code cwd} under {@code policy}. Mounts go in the
      * order the helper applies them: shallowest target first (stable for equal depth), so that
      * the workspace or a bind under {@code /tmp} lands inside the {@code /tmp} tmpfs instead of
-     * being hidden by it.
+     * being hidden by it. The protected paths are looked up in the workspace now.
      *
      * @param argv the command, at least one element ({@code SandboxBuilder.start()} refuses an
      *     empty one, as ProcessBuilder does)
      * @param cwd the working directory inside the sandbox (absolute)
-     * @throws SpecException listing every argument or path past a protocol bound
+     * @throws SpecException listing every argument or path past a protocol bound, or naming a
+     *     protected path that goes through a symbolic link
      */
     public static SandboxSpec resolve(List<String> argv, SandboxPolicy policy, Path cwd,
             FilterPrograms filters) throws SpecException {
@@ -80,25 +84,84 @@ public final class SpecResolver {
         }
     }
 
-    /** The policy's mounts and the workspace's bind, shallowest target first. */
-    private static List<SandboxSpec.MountSpec> mounts(SandboxPolicy policy) {
-        List<Mount> ordered = new ArrayList<>(policy.mounts());
-        policy.workspace().ifPresent(ws -> ordered.add(Mount.bind(ws, ws)));
-        ordered.sort(Comparator.comparingInt(m -> m.target().normalize().getNameCount()));
-        List<SandboxSpec.MountSpec> mounts = new ArrayList<>(ordered.size());
-        for (Mount m : ordered) {
-            if (m.type() == Mount.Type.BIND) {
-                int flags = (m.readOnly() ? Protocol.MOUNT_READONLY : 0)
-                        | (m.idmapped() ? Protocol.MOUNT_IDMAP : 0)
-                        | (m.specialSource() ? Protocol.MOUNT_SPECIAL : 0);
-                mounts.add(new SandboxSpec.MountSpec(Protocol.MOUNT_BIND, flags, 0,
-                        m.source().toString(), m.target().toString()));
-            } else {
-                mounts.add(new SandboxSpec.MountSpec(Protocol.MOUNT_TMPFS, 0, m.sizeBytes(), "",
-                        m.target().toString()));
+    /**
+     * The whole view but {@code /proc} and {@code /dev}, shallowest target first (stable for
+     * equal depth, so a policy's mounts keep their order): the policy's mounts, the workspace's
+     * bind, the private home and what is put into it, the identity files, the protected paths
+     * as the workspace is now. Nothing without a mount namespace of its own (the policy allows
+     * no mount then).
+     */
+    private static List<SandboxSpec.MountSpec> mounts(SandboxPolicy policy)
+            throws SpecException {
+        if (!policy.namespaces().contains(Namespace.MOUNT)) {
+            return List.of();
+        }
+        // A root caller's writable binds are idmapped to their source's owner: design rule 7
+        // holds (the command is an unprivileged uid without capabilities) and what it writes
+        // is the owner's. Safe only with the set-id guard, which is there exactly when set-id
+        // files are not allowed, and without CAP_SETFCAP, which the command never has.
+        int writableFlags = CallerIds.isRoot() && !policy.allowsSetIdFiles()
+                ? Protocol.MOUNT_IDMAP_OWNER : 0;
+        List<SandboxSpec.MountSpec> mounts = new ArrayList<>();
+        Set<Path> taken = new HashSet<>();
+        for (Mount m : policy.mounts()) {
+            mounts.add(spec(m, writableFlags));
+            taken.add(m.target());
+        }
+        Path workspace = policy.workspace().orElse(null);
+        if (workspace != null) {
+            mounts.add(spec(Mount.bind(workspace, workspace), writableFlags));
+            taken.add(workspace);
+        }
+        mounts.add(new SandboxSpec.MountSpec(Protocol.MOUNT_TMPFS, Protocol.MOUNT_PRIVATE,
+                policy.homeSizeBytes(), "", policy.home().toString()));
+        for (Mount m : policy.homeMounts()) {
+            mounts.add(spec(m, writableFlags));
+            taken.add(m.target());
+        }
+        mounts.addAll(IdentityFiles.mounts(policy, taken));
+        if (workspace != null) {
+            for (SandboxSpec.MountSpec p : ProtectedPaths.resolve(workspace,
+                    policy.protectedPaths())) {
+                if (!coveredByAnother(Path.of(p.target()), workspace, taken)) {
+                    mounts.add(p);
+                }
             }
         }
-        return mounts;
+        if (mounts.size() > Protocol.MAX_MOUNTS) {
+            throw new SpecException("the view needs " + mounts.size() + " mounts (the"
+                    + " protected paths included), at most " + Protocol.MAX_MOUNTS);
+        }
+        List<SandboxSpec.MountSpec> ordered = new ArrayList<>(mounts);
+        ordered.sort(Comparator.comparingInt(m -> Path.of(m.target()).getNameCount()));
+        return ordered;
+    }
+
+    /** A protected path under another mount inside the workspace is not the workspace's. */
+    private static boolean coveredByAnother(Path p, Path workspace, Set<Path> taken) {
+        for (Path t : taken) {
+            if (!t.equals(workspace) && t.startsWith(workspace) && p.startsWith(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static SandboxSpec.MountSpec spec(Mount m, int writableFlags) {
+        String target = m.target().toString();
+        return switch (m.type()) {
+            case BIND -> new SandboxSpec.MountSpec(Protocol.MOUNT_BIND,
+                    (m.readOnly() ? Protocol.MOUNT_READONLY : writableFlags)
+                            | (m.idmapped() ? Protocol.MOUNT_IDMAP : 0)
+                            | (m.specialSource() ? Protocol.MOUNT_SPECIAL : 0),
+                    0, m.source().toString(), target);
+            case TMPFS -> new SandboxSpec.MountSpec(Protocol.MOUNT_TMPFS, 0, m.sizeBytes(), "",
+                    target);
+            case SYMLINK -> new SandboxSpec.MountSpec(Protocol.MOUNT_SYMLINK, 0, 0,
+                    m.linkTarget(), target);
+            case OVERLAY -> new SandboxSpec.MountSpec(Protocol.MOUNT_OVERLAY, 0, m.sizeBytes(),
+                    m.source().toString(), target);
+        };
     }
 
     /** Every limit set, soft = hard except for the open files' own soft limit. */

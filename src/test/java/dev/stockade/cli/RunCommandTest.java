@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.stockade.cli.CliProcess.Result;
-import dev.stockade.testing.SandboxUser;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -20,7 +19,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,11 +36,6 @@ class RunCommandTest {
     /** Reports go outside the workspace: the CLI refuses a report path the command can write. */
     @TempDir
     Path reports;
-
-    @BeforeEach
-    void handWorkspaceToTheSandboxUser() throws Exception {
-        SandboxUser.owns(workspace);
-    }
 
     private Result run(String... args) throws Exception {
         return CliProcess.run(workspace, args);
@@ -175,7 +168,7 @@ class RunCommandTest {
 
     @Test
     void readOnlyAndReadWriteBinds() throws Exception {
-        Path host = SandboxUser.owns(Files.createDirectory(workspace.resolve("host")));
+        Path host = Files.createDirectory(workspace.resolve("host"));
         Files.writeString(host.resolve("in.txt"), "hello\n");
 
         Result readWrite = sh(List.of("--bind", host + ":/mnt"), "cat /mnt/in.txt; echo written > /mnt/new.txt");

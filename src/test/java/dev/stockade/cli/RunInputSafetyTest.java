@@ -6,12 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.stockade.cli.CliProcess.Result;
-import dev.stockade.testing.SandboxUser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,11 +25,6 @@ class RunInputSafetyTest {
 
     @TempDir
     Path outside;
-
-    @BeforeEach
-    void handWorkspaceToTheSandboxUser() throws Exception {
-        SandboxUser.owns(workspace);
-    }
 
     @Test
     void atFileArgumentsArePassedLiterally() throws Exception {
@@ -51,8 +44,8 @@ class RunInputSafetyTest {
 
     @Test
     void homeDirectoryIsNotTheDefaultWorkspace() throws Exception {
-        Path home = SandboxUser.owns(Files.createDirectory(outside.resolve("home")));
-        Path project = SandboxUser.owns(Files.createDirectory(home.resolve("project")));
+        Path home = Files.createDirectory(outside.resolve("home"));
+        Path project = Files.createDirectory(home.resolve("project"));
         Map<String, String> env = Map.of("HOME", home.toString());
 
         Result inProject = CliProcess.run(project, env, "run", "--", "/bin/sh", "-c",
@@ -107,7 +100,7 @@ class RunInputSafetyTest {
     @Test
     void reportInsideAWritableBindIsRefused() throws Exception {
         Path victim = Files.writeString(outside.resolve("victim"), "precious\n");
-        Path extra = SandboxUser.owns(Files.createDirectory(outside.resolve("extra")));
+        Path extra = Files.createDirectory(outside.resolve("extra"));
         // The command plants the link during this run; the next run's report would follow it.
         Result planting = CliProcess.run(workspace, "run", "--workspace", workspace.toString(),
                 "--", "ln", "-s", victim.toString(), workspace.resolve("report.json").toString());

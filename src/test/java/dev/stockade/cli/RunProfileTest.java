@@ -9,12 +9,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.stockade.SeccompProfile;
 import dev.stockade.SeccompRule;
 import dev.stockade.cli.CliProcess.Result;
-import dev.stockade.testing.SandboxUser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,11 +29,6 @@ class RunProfileTest {
     /** Outside the workspace: the CLI refuses a report path the command can write. */
     @TempDir
     Path reports;
-
-    @BeforeEach
-    void handWorkspaceToTheSandboxUser() throws Exception {
-        SandboxUser.owns(workspace);
-    }
 
     private Result run(List<String> options, String... command) throws Exception {
         List<String> args = new ArrayList<>(List.of("run", "--workspace", workspace.toString()));

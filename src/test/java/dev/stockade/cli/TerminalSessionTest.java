@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.stockade.testing.SandboxUser;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -34,7 +33,6 @@ class TerminalSessionTest {
 
     @Test
     void interactiveShellAtATerminal() throws Exception {
-        SandboxUser.owns(workspace);
         Path script = scriptDir.resolve("terminal_session.py");
         try (InputStream in = TerminalSessionTest.class.getResourceAsStream("terminal_session.py")) {
             Files.copy(in, script);

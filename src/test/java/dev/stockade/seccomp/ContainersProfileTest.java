@@ -16,7 +16,6 @@ import dev.stockade.SeccompCondition;
 import dev.stockade.SeccompProfile;
 import dev.stockade.SeccompRule;
 import dev.stockade.internal.SyscallNames;
-import dev.stockade.testing.SandboxUser;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -256,8 +255,8 @@ class ContainersProfileTest {
     record Out(int exit, String stdout) {}
 
     private Out run(SeccompProfile p, String... command) throws Exception {
-        // The sandbox's user (65534 when the tests run as root) writes into the workspace.
-        SandboxUser.owns(workspace);
+        // The sandbox's user (65534 when the tests run as root) writes into the workspace,
+        // through a bind idmapped to its owner for a root caller.
         SandboxPolicy policy = SandboxPolicy.builder().workspace(workspace).seccomp(p).build();
         try (SandboxedProcess process = Sandbox.command(command).policy(policy).start()) {
             process.getOutputStream().close();

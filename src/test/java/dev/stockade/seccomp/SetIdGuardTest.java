@@ -36,7 +36,7 @@ class SetIdGuardTest {
 
     @BeforeEach
     void prepare() throws Exception {
-        SandboxUser.owns(workspace);
+        SandboxUser.writableThroughPlainBinds(workspace);
     }
 
     static Stream<String> profiles() {
@@ -146,7 +146,6 @@ class SetIdGuardTest {
         SandboxPolicy policy = policy(profile(name), false);
         String ws = workspace.toString();
         Files.copy(Path.of("/bin/true"), workspace.resolve("f"));
-        SandboxUser.owns(workspace.resolve("f"));
         // AT_FDCWD is -100; O_WRONLY|O_CREAT 0101; O_TMPFILE|O_WRONLY 020200001; S_IFREG 0100000.
         String[][] calls = {
             {"chmod", "s:" + ws + "/f", "04755"},

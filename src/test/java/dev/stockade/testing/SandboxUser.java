@@ -5,11 +5,13 @@ import dev.stockade.internal.NativeLoader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * The host user a sandbox runs as: the caller itself, or uid/gid 65534 when the caller is root
- * (a root caller's command never acts as host root, not even through a writable bind). Tests
- * that let the command write a directory they created hand it to that user first.
+ * (a root caller's command never acts as host root). A root caller's writable binds are
+ * idmapped to their source's owner, so the command writes a directory the test created as it
+ * is; only with set-id files allowed are they plain binds, written as {@link #hostUid()}.
  */
 public final class SandboxUser {
     /** The host uid and gid of a root caller's sandbox. */
@@ -22,25 +24,25 @@ public final class SandboxUser {
         return NativeBridge.getuid() == 0;
     }
 
-    /** The host uid files written by the sandbox belong to. */
+    /** The host uid files written by the sandbox through a plain (not idmapped) bind belong to. */
     public static int hostUid() {
         return callerIsRoot() ? ROOT_CALLER_HOST_ID : NativeBridge.getuid();
     }
 
-    /** The host gid files written by the sandbox belong to. */
+    /** The host gid files written by the sandbox through a plain (not idmapped) bind belong to. */
     public static int hostGid() {
         return callerIsRoot() ? ROOT_CALLER_HOST_ID : NativeBridge.getgid();
     }
 
     /**
-     * Makes {@code dir} (created by this test, so owned by the caller) the sandbox's host
-     * user's, as a user running Stockade as root must do for a workspace; a no-op for an
-     * unprivileged caller, who owns it already. Returns {@code dir}.
+     * For a policy that allows set-id files, whose binds a root caller's command writes as host
+     * uid 65534 (not idmapped: there is no set-id guard): makes {@code dir} (created by this
+     * test, so root's) writable by anyone when the caller is root; a no-op otherwise. Returns
+     * {@code dir}.
      */
-    public static Path owns(Path dir) throws IOException {
+    public static Path writableThroughPlainBinds(Path dir) throws IOException {
         if (callerIsRoot()) {
-            Files.setAttribute(dir, "unix:uid", ROOT_CALLER_HOST_ID);
-            Files.setAttribute(dir, "unix:gid", ROOT_CALLER_HOST_ID);
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
         }
         return dir;
     }

@@ -1,0 +1,22 @@
+/*
+ * FILE mounts: each a regular file with the mount's content and mode, made in one small tmpfs
+ * that pid 1 creates for all FILE mounts of the sandbox and never attaches (so the files are
+ * reachable only where they are bound), owned by the sandbox user (pid 1's filesystem ids).
+ */
+#ifndef STK_FILES_H
+#define STK_FILES_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "spec.h"
+
+/* The tmpfs for every FILE mount of spec (sized for their contents), detached; -1 with err
+ * (step "file"). Only called when the spec has one. Async-signal-safe. */
+int stk_files_fs(const struct stk_spec *spec, struct stk_error *err);
+
+/* Writes FILE mount index of spec into fs and returns a read-only (nosuid, nodev, noexec)
+ * detached bind of it, for mounts.c to attach at its destination; -1 with err. */
+int stk_files_make(int fs, const struct stk_spec *spec, size_t index, struct stk_error *err);
+
+#endif

@@ -1,0 +1,123 @@
+#include "overlay.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fd.h"
+#include "mount_api.h"
+#include "stockade.h"
+
+/* As a bind source (binds.c): a link planted in a directory a sandbox could write must not
+ * redirect the layer to a host path the caller never named. */
+static int open_lower(const char *src)
+{
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (uint64_t)(O_PATH | O_DIRECTORY | O_CLOEXEC);
+    how.resolve = RESOLVE_NO_SYMLINKS;
+    return (int)syscall(SYS_openat2, AT_FDCWD, src, &how, sizeof how);
+}
+
+/* upper and work: directories of one fresh tmpfs that is never attached anywhere. Returns the
+ * tmpfs's mount fd, which must stay open until the overlay is created: overlayfs takes a
+ * layer of a detached tree only while that tree is still mounted (its last fd keeps it). */
+static int make_upper(const struct stk_mount *m, const struct stk_overlay_owner *owner,
+                      int *upper, int *work, struct stk_error *err)
+{
+    struct stk_tmpfs_bounds bounds;
+    stk_mount_tmpfs_bounds(m->size, &bounds);
+    const char *const options[] = {"mode", "0755", "size", bounds.size,
+                                   "nr_inodes", bounds.inodes, NULL};
+    const struct stk_new_fs tmpfs = {"tmpfs", options, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+    int fs = stk_mount_new_fs(&tmpfs, STK_STEP_OVERLAY, err);
+    if (fs < 0) {
+        return -1;
+    }
+    int rc = 0;
+    if (mkdirat(fs, "upper", 0755) < 0 || mkdirat(fs, "work", 0700) < 0) {
+        rc = stk_fail_on(err, STK_STEP_OVERLAY, errno, "mkdir upper/work for", m->dst);
+    } else if (owner->chown_upper &&
+               fchownat(fs, "upper", owner->uid, owner->gid, AT_SYMLINK_NOFOLLOW) < 0) {
+        rc = stk_fail_on(err, STK_STEP_OVERLAY, errno, "chown upper for", m->dst);
+    } else {
+        *upper = openat(fs, "upper", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        *work = openat(fs, "work", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (*upper < 0 || *work < 0) {
+            rc = stk_fail_on(err, STK_STEP_OVERLAY, errno, "open upper/work for", m->dst);
+        }
+    }
+    if (rc < 0) {
+        stk_close_fd(&fs);
+    }
+    return fs;
+}
+
+static int set_layer(int fs, const char *key, int fd, const struct stk_mount *m,
+                     struct stk_error *err)
+{
+    if (fsconfig(fs, FSCONFIG_SET_FD, key, NULL, fd) < 0) {
+        stk_fail_on(err, STK_STEP_OVERLAY, errno, "fsconfig overlay", key);
+        stk_error_append(err, " of ");
+        stk_error_append(err, m->dst);
+        return -1;
+    }
+    return 0;
+}
+
+static int configure(int fs, int lower, int upper, int work, bool in_userns,
+                     const struct stk_mount *m, struct stk_error *err)
+{
+    if (set_layer(fs, "lowerdir+", lower, m, err) < 0 ||
+        set_layer(fs, "upperdir", upper, m, err) < 0 ||
+        set_layer(fs, "workdir", work, m, err) < 0) {
+        return -1;
+    }
+    if (in_userns && fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0) {
+        return stk_fail_on(err, STK_STEP_OVERLAY, errno, "fsconfig overlay userxattr", m->dst);
+    }
+    if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+        return stk_fail_on(err, STK_STEP_OVERLAY, errno, "fsconfig(FSCONFIG_CMD_CREATE) overlay",
+                           m->dst);
+    }
+    return 0;
+}
+
+int stk_overlay_make(const struct stk_mount *m, bool in_userns,
+                     const struct stk_overlay_owner *owner, struct stk_error *err)
+{
+    int lower = open_lower(m->src);
+    if (lower < 0) {
+        return stk_fail_on(err, STK_STEP_OVERLAY, errno,
+                           errno == ELOOP ? "lower layer goes through a symbolic link"
+                                          : "lower layer",
+                           m->src);
+    }
+    int upper = -1, work = -1, fs = -1, mnt = -1;
+    int upper_fs = make_upper(m, owner, &upper, &work, err);
+    if (upper_fs >= 0) {
+        fs = fsopen("overlay", FSOPEN_CLOEXEC);
+        if (fs < 0) {
+            stk_fail_on(err, STK_STEP_OVERLAY, errno, "fsopen overlay for", m->dst);
+        } else if (configure(fs, lower, upper, work, in_userns, m, err) == 0) {
+            mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+            if (mnt < 0) {
+                stk_fail_on(err, STK_STEP_OVERLAY, errno, "fsmount overlay for", m->dst);
+            } else if (stk_mount_set_attrs(mnt, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, -1) < 0) {
+                stk_fail_on(err, STK_STEP_OVERLAY, errno, "mount_setattr overlay", m->dst);
+                stk_close_fd(&mnt);
+            }
+        }
+    }
+    stk_close_fd(&fs);
+    stk_close_fd(&upper_fs);
+    stk_close_fd(&work);
+    stk_close_fd(&upper);
+    stk_close_fd(&lower);
+    return mnt;
+}
