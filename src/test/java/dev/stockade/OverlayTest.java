@@ -48,8 +48,17 @@ class OverlayTest {
     @TempDir
     Path workspace;
 
-    /** A small host tree with the kinds of entries a step may change. */
+    /**
+     * A small host tree with the kinds of entries a step may change, writable by anyone (so
+     * that for a root caller, whose command is host uid 65534, the overlay's own behaviour is
+     * what is tested, not the tree's permissions; {@link #aRootOwnedTreeIsWritableThroughTheOverlay}
+     * has the tree as a root caller usually has it).
+     */
     private void plantTree() throws Exception {
+        plantTree("rw-rw-rw-", "rwxrwxrwx");
+    }
+
+    private void plantTree(String fileMode, String dirMode) throws Exception {
         Files.setPosixFilePermissions(lower, PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.writeString(lower.resolve("a.txt"), "alpha\n");
         Files.createDirectories(lower.resolve("sub/deep"));
@@ -61,11 +70,24 @@ class OverlayTest {
                 PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.createDirectory(lower.resolve("empty"));
         Files.createSymbolicLink(lower.resolve("link"), Path.of("a.txt"));
-        for (String d : List.of("sub", "sub/deep", "bin", "empty")) {
+        for (String f : List.of("a.txt", "sub/b.txt", "sub/deep/c.txt")) {
+            Files.setPosixFilePermissions(lower.resolve(f),
+                    PosixFilePermissions.fromString(fileMode));
+        }
+        for (String d : List.of("", "sub", "sub/deep", "bin", "empty")) {
             Files.setPosixFilePermissions(lower.resolve(d),
-                    PosixFilePermissions.fromString("rwxr-xr-x"));
+                    PosixFilePermissions.fromString(dirMode));
         }
     }
+
+    /** The overlay step of {@link #writesDeletesAndRenamesStayInTheSandbox}. */
+    private static final String CHANGES = String.join(" && ",
+            "cd /ov", "cat a.txt link", "echo changed >> a.txt", "echo new > new.txt",
+            "rm sub/b.txt", "mv sub/deep sub/moved", "rm link",
+            "ln -s new.txt link2", "mkdir empty/d", "rmdir empty/d", "rm -r empty",
+            "./bin/tool", "cat a.txt", "find . | LC_ALL=C sort");
+    private static final String CHANGED = "alpha\nalpha\nalpha\nchanged\n.\n./a.txt\n./bin\n"
+            + "./bin/tool\n./link2\n./new.txt\n./sub\n./sub/moved\n./sub/moved/c.txt\n";
 
     @Test
     void writesDeletesAndRenamesStayInTheSandbox() throws Exception {
@@ -74,16 +96,10 @@ class OverlayTest {
         Path ov = Path.of("/ov");
         SandboxPolicy policy = SandboxPolicy.builder().workspace(workspace)
                 .mount(Mounts.overlay(lower, ov)).build();
-        Output out = SandboxTesting.run(policy, "/bin/sh", "-c", String.join(" && ",
-                "cd /ov", "cat a.txt link", "echo changed >> a.txt", "echo new > new.txt",
-                "rm sub/b.txt", "mv sub/deep sub/moved", "chmod 700 bin/tool", "rm link",
-                "ln -s new.txt link2", "mkdir empty/d", "rmdir empty/d", "rm -r empty",
-                "./bin/tool", "cat a.txt", "find . | LC_ALL=C sort",
-                "cp a.txt " + workspace.resolve("copied")));
+        Output out = SandboxTesting.run(policy, "/bin/sh", "-c", CHANGES
+                + " && cp a.txt " + workspace.resolve("copied"));
         assertExitedZero(out);
-        assertEquals("alpha\nalpha\nalpha\nchanged\n.\n./a.txt\n./bin\n./bin/tool\n./link2\n"
-                + "./new.txt\n./sub\n./sub/moved\n./sub/moved/c.txt\n", out.stdout(),
-                out.toString());
+        assertEquals(CHANGED, out.stdout(), out.toString());
         assertEquals("alpha\nchanged\n", Files.readString(workspace.resolve("copied")));
         assertEquals(before, HostTree.snapshot(lower), "the host tree changed");
 
@@ -91,6 +107,24 @@ class OverlayTest {
         Output again = SandboxTesting.run(policy, "/bin/sh", "-c",
                 "cat /ov/a.txt; ls /ov | tr '\\n' ' '");
         assertEquals("alpha\na.txt bin empty link sub ", again.stdout(), again.toString());
+    }
+
+    /**
+     * The tree as a root caller has it (root's, 0644 files, 0755 directories): the command is
+     * host uid 65534, yet the overlay is its to change, as it is for an unprivileged caller
+     * whose own tree it is.
+     */
+    @Test
+    void aRootOwnedTreeIsWritableThroughTheOverlay() throws Exception {
+        plantTree("rw-r--r--", "rwxr-xr-x");
+        Map<String, String> before = HostTree.snapshot(lower);
+        SandboxPolicy policy = SandboxPolicy.builder().workspace(workspace)
+                .mount(Mounts.overlay(lower, Path.of("/ov"))).build();
+        Output out = SandboxTesting.run(policy, "/bin/sh", "-c", CHANGES
+                + " && chmod 700 bin/tool && stat -c %a bin/tool");
+        assertEquals(before, HostTree.snapshot(lower), "the host tree changed");
+        assertExitedZero(out);
+        assertEquals(CHANGED + "700\n", out.stdout(), out.toString());
     }
 
     @Test
@@ -121,6 +155,9 @@ class OverlayTest {
                 Files.createDirectory(d);
                 Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
                 Files.writeString(d.resolve("f"), "host\n");
+                // Writable by anyone: the read-only mount, not the file's mode, refuses.
+                Files.setPosixFilePermissions(d.resolve("f"),
+                        PosixFilePermissions.fromString("rw-rw-rw-"));
             }
             Map<String, String> roBefore = HostTree.snapshot(ro);
             Map<String, String> cowBefore = HostTree.snapshot(cow);

@@ -115,7 +115,8 @@ class RootCallerWorkspaceTest {
         for (Path p : List.of(setuid, plainProgram)) {
             Files.copy(Path.of("/bin/true"), p);
         }
-        Files.setPosixFilePermissions(plainProgram, PosixFilePermissions.fromString("rwxr-x---"));
+        // Readable by the command (others r--), a mode cp -p must keep.
+        Files.setPosixFilePermissions(plainProgram, PosixFilePermissions.fromString("rwxr-xr--"));
         Files.setAttribute(setuid, "unix:mode", 04755);
         assertEquals(04755, mode(setuid));
         for (String[] a : List.of(new String[] {"setid.tar", "6755"},
@@ -179,7 +180,7 @@ class RootCallerWorkspaceTest {
 
         // The allowed cases left their modes and attribute; nothing set-id, no capability.
         assertEquals(0750, mode(ws.resolve("f")));
-        assertEquals(0750, mode(ws.resolve("plain-copy")));
+        assertEquals(0754, mode(ws.resolve("plain-copy")));
         assertEquals(0750, mode(ws.resolve("x/plain")));
         assertEquals(0755, mode(ws.resolve("o1")));
         assertEquals(0644, mode(ws.resolve("m1")));
