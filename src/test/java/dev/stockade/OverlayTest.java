@@ -243,7 +243,7 @@ class OverlayTest {
                 settingsChecks.add("test ! -e " + settings);
             }
             Output build = SandboxTesting.run(policy, "/bin/sh", "-c", String.join(" && ",
-                    settingsChecks) + " && mvn -o -B -q package"
+                    settingsChecks) + " && mvn -o -B -q -Dstyle.color=never package"
                     + " && java -cp target/offline-demo-1.0.jar demo.Hello"
                     + " && echo poisoned > " + insideRepo.resolve(
                             "org/apache/maven/plugins/maven-jar-plugin/3.4.2/"

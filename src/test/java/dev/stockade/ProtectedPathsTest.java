@@ -88,6 +88,12 @@ class ProtectedPathsTest {
                 "rename " + git.resolve("config") + " " + git.resolve("config-away"),
                 "rename " + git + " " + workspace.resolve(".git-away"),
                 "rmdir " + git,
+                "link " + git.resolve("config") + " " + workspace.resolve("config-link"),
+                "link " + git.resolve("hooks/pre-push.sample") + " "
+                        + git.resolve("pre-push-link"),
+                "umount " + git.resolve("hooks"),
+                "umount " + git.resolve("config"),
+                "umount " + git,
                 "create " + git.resolve("allowed"));
         r.expect("create " + git.resolve("allowed"), "ok");
         r.expect("create " + git.resolve("hooks/pre-commit"), "EROFS");
@@ -102,6 +108,15 @@ class ProtectedPathsTest {
         // .git holds protected paths: it is pinned, so it cannot be swapped for the step's own.
         r.expect("rename " + git + " " + workspace.resolve(".git-away"), "EBUSY");
         r.expect("rmdir " + git, "EBUSY");
+        // A hard link would be a writable name for the protected inode: not across mounts.
+        r.expect("link " + git.resolve("config") + " " + workspace.resolve("config-link"),
+                "EXDEV");
+        r.expect("link " + git.resolve("hooks/pre-push.sample") + " "
+                + git.resolve("pre-push-link"), "EXDEV");
+        // And the command cannot take the mounts away.
+        for (Path p : List.of(git.resolve("hooks"), git.resolve("config"), git)) {
+            r.expect("umount " + p, "EPERM");
+        }
 
         // git itself: config writes go through config.lock and a rename onto .git/config.
         Output gitConfig = sh(policy(), gitConfigSet("core.fsmonitor", "touch /tmp/pwned")
@@ -165,6 +180,52 @@ class ProtectedPathsTest {
         r.expect("list " + ws.resolve(".idea"), "ok ");
         // The placeholders are gone; only what the step made is left.
         assertEquals(Set.of("allowed"), hostNames(ws));
+    }
+
+    /**
+     * Two sandboxes on one workspace: the first one's placeholder for {@code .vscode/} is what
+     * the second one, started while the first runs, finds and protects; when the first ends,
+     * its monitor removes the placeholder, and the second must still be unable to create
+     * {@code .vscode/} on the host.
+     */
+    @Test
+    void anotherSandboxsPlaceholderRemovalLeavesThePathProtected() throws Exception {
+        Path vscode = workspace.resolve(".vscode");
+        SandboxBuilder first = Sandbox.command("/bin/sh", "-c",
+                "while [ ! -e stop-first ]; do sleep 0.05; done").policy(policy());
+        SandboxBuilder second = Sandbox.command(SandboxTesting.PYTHON, "-c", String.join("\n",
+                "import os, time",
+                "while not os.path.exists('go'): time.sleep(0.02)",
+                "for op, f in (('mkdir', lambda: os.mkdir('.vscode')),",
+                "              ('tasks', lambda: open('.vscode/tasks.json', 'w').write('{}'))):",
+                "    try:",
+                "        f(); print(op, 'ok')",
+                "    except OSError as e:",
+                "        print(op, os.strerror(e.errno))")).policy(policy());
+        try (SandboxedProcess a = first.start()) {
+            SandboxTesting.awaitTrue("the first sandbox's placeholder .vscode on the host",
+                    () -> Files.isDirectory(vscode, LinkOption.NOFOLLOW_LINKS));
+            try (SandboxedProcess b = second.start()) {
+                a.getOutputStream().close();
+                b.getOutputStream().close();
+                var bOut = SandboxTesting.readAsync(b.getInputStream());
+                var bErr = SandboxTesting.readAsync(b.getErrorStream());
+                Files.writeString(workspace.resolve("stop-first"), "");
+                assertEquals(0, a.onResult().get(120, java.util.concurrent.TimeUnit.SECONDS)
+                        .exitCode());
+                // The first monitor removes its placeholder after the end (it is still empty).
+                for (int i = 0; i < 200 && Files.exists(vscode, LinkOption.NOFOLLOW_LINKS); i++) {
+                    Thread.sleep(20);
+                }
+                Files.writeString(workspace.resolve("go"), "");
+                SandboxResult rb = b.onResult().get(120, java.util.concurrent.TimeUnit.SECONDS);
+                String out = bOut.get() + bErr.get();
+                assertEquals(0, rb.exitCode(), out);
+                assertEquals("mkdir File exists\ntasks Read-only file system\n", out);
+            }
+        }
+        assertFalse(Files.exists(vscode.resolve("tasks.json"), LinkOption.NOFOLLOW_LINKS),
+                "the second sandbox created .vscode/tasks.json on the host");
     }
 
     @Test

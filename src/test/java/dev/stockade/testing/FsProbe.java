@@ -21,6 +21,7 @@ import java.util.Map;
  * {@code list P} (ok and the sorted names, comma-separated), {@code lstat P} (ok, octal mode
  * with the type, uid, gid, size), {@code readlink P}, {@code connect P} (AF_UNIX),
  * {@code rename P Q}, {@code rmdir P}, {@code unlink P}, {@code symlink TARGET P},
+ * {@code link P NEW} (a hard link), {@code umount P} (umount2 with MNT_DETACH),
  * {@code chmod P OCTAL}, {@code openmode P OCTAL} (O_CREAT|O_EXCL|O_WRONLY with that mode),
  * {@code mknod P OCTAL} (a regular file, S_IFREG|mode), {@code setxattr P NAME HEX}.
  */
@@ -55,6 +56,13 @@ public final class FsProbe {
             "    if op == 'rmdir': os.rmdir(a[0]); return ''",
             "    if op == 'unlink': os.unlink(a[0]); return ''",
             "    if op == 'symlink': os.symlink(a[0], a[1]); return ''",
+            "    if op == 'link': os.link(a[0], a[1]); return ''",
+            "    if op == 'umount':",
+            "        import ctypes",
+            "        libc = ctypes.CDLL(None, use_errno=True)",
+            "        if libc.umount2(a[0].encode(), 2) != 0:",  // MNT_DETACH
+            "            raise OSError(ctypes.get_errno(), 'umount2')",
+            "        return ''",
             "    if op == 'chmod': os.chmod(a[0], int(a[1], 8)); return ''",
             "    if op == 'openmode':",
             "        os.close(os.open(a[0], os.O_CREAT | os.O_EXCL | os.O_WRONLY, int(a[1], 8)))",
