@@ -1127,6 +1127,40 @@ static void test_malformed_specs(void)
     spec_bytes_field(&b, STK_F_MOUNT, bad_type, 24);
     expect_spec_error(&b, NULL, "spec", EINVAL, "unknown mount type");
 
+    /* Each mount type's rules (stockade.h); the allowed forms run in the view tests. */
+    static const struct {
+        uint32_t type, flags;
+        uint64_t size;
+        const char *src, *what;
+    } bad_mounts[] = {
+        {STK_MOUNT_TMPFS, STK_MOUNT_READONLY, 4096, "", "TMPFS READONLY"},
+        {STK_MOUNT_SYMLINK, STK_MOUNT_READONLY, 0, "usr/bin", "SYMLINK with flags"},
+        {STK_MOUNT_SYMLINK, 0, 1, "usr/bin", "SYMLINK with a size"},
+        {STK_MOUNT_SYMLINK, 0, 0, "", "SYMLINK without content"},
+        {STK_MOUNT_OVERLAY, 0, 4096, "relative", "OVERLAY relative src"},
+        {STK_MOUNT_OVERLAY, 0, 0, "/usr", "OVERLAY without a size"},
+        {STK_MOUNT_OVERLAY, STK_MOUNT_READONLY, 4096, "/usr", "OVERLAY with flags"},
+        {STK_MOUNT_FILE, 0, 01644, "x", "FILE mode with the sticky bit"},
+        {STK_MOUNT_FILE, 0, 04755, "x", "FILE set-user-ID mode"},
+        {STK_MOUNT_FILE, STK_MOUNT_READONLY, 0644, "x", "FILE with flags"},
+        {STK_MOUNT_PROTECT, STK_MOUNT_READONLY, 0, "relative", "PROTECT relative src"},
+        {STK_MOUNT_PROTECT, STK_MOUNT_READONLY | STK_MOUNT_DIRECTORY, 0, "/w/x",
+         "PROTECT DIRECTORY without CREATE"},
+        {STK_MOUNT_PROTECT, STK_MOUNT_CREATE, 0, "/w/x", "PROTECT CREATE without READONLY"},
+        {STK_MOUNT_PROTECT, STK_MOUNT_READONLY | STK_MOUNT_IDMAP, 0, "/w/x", "PROTECT IDMAP"},
+        {STK_MOUNT_PROTECT, STK_MOUNT_READONLY, 1, "/w/x", "PROTECT with a size"},
+        {STK_MOUNT_BIND, STK_MOUNT_IDMAP_OWNER | STK_MOUNT_READONLY, 0, "/w",
+         "IDMAP_OWNER READONLY"},
+        {STK_MOUNT_BIND, STK_MOUNT_IDMAP_OWNER | STK_MOUNT_IDMAP, 0, "/w", "IDMAP_OWNER IDMAP"},
+        {STK_MOUNT_BIND, STK_MOUNT_PRIVATE, 0, "/w", "BIND PRIVATE"},
+    };
+    for (size_t i = 0; i < sizeof bad_mounts / sizeof bad_mounts[0]; i++) {
+        minimal(&b);
+        spec_mount(&b, bad_mounts[i].type, bad_mounts[i].flags, bad_mounts[i].size,
+                   bad_mounts[i].src, "/w/x");
+        expect_spec_error(&b, NULL, "spec", EINVAL, bad_mounts[i].what);
+    }
+
     minimal(&b);
     uint8_t reserved[12] = {STK_F_UID, 0, 1, 0, 4, 0, 0, 0, 0, 0, 0, 0};
     spec_raw(&b, reserved, sizeof reserved);
@@ -2024,6 +2058,16 @@ static void test_protect(void)
     spec_free(&b);
     EXPECT(placeholders_gone(), "placeholders removed after a KILL");
 
+    /* A placeholder only at dst's host path. */
+    char elsewhere[4200];
+    snprintf(elsewhere, sizeof elsewhere, "%s-elsewhere", ws);
+    snprintf(path, sizeof path, "%s/.x", ws);
+    probe_spec(&b, (const char *const[]){"exit", "0", NULL});
+    spec_bind(&b, ws, ws, false);
+    spec_mount(&b, STK_MOUNT_PROTECT, STK_MOUNT_READONLY | STK_MOUNT_CREATE, 0, elsewhere, path);
+    run_expect_error(&b, "protect", EINVAL, elsewhere);
+    EXPECT(host_missing(elsewhere) && host_missing(path), "no placeholder made");
+
     /* Through a link, or outside a writable bind: refused. */
     snprintf(path, sizeof path, "%s/link/config", ws);
     probe_spec(&b, (const char *const[]){"exit", "0", NULL});
@@ -2075,6 +2119,27 @@ static void test_idmap_owner(void)
     spec_guard_bpf(&b, allow_all, 1);
     spec_bind_flags(&b, host_dir, host_dir, STK_MOUNT_IDMAP_OWNER);
     run_expect(&b, expected);
+    /* A PROTECT clones a path of the idmapped bind and keeps its idmapping: the pinned .git is
+     * still written as root's, its protected config is read-only. */
+    char git[4200], config[4200], made[4200];
+    snprintf(git, sizeof git, "%s/.git", host_dir);
+    snprintf(config, sizeof config, "%s/.git/config", host_dir);
+    snprintf(made, sizeof made, "%s/.git/made", host_dir);
+    mkdir(git, 0755);
+    write_file(config, "cfg", 0644);
+    static const char *const outcome[] = {"ok\n", "errno=30\n"};
+    for (size_t i = 0; i < 2; i++) {
+        probe_spec(&b, (const char *const[]){"write", i == 0 ? made : config, "x", NULL});
+        spec_guard_bpf(&b, allow_all, 1);
+        spec_bind_flags(&b, host_dir, host_dir, STK_MOUNT_IDMAP_OWNER);
+        spec_mount(&b, STK_MOUNT_PROTECT, 0, 0, git, git);
+        spec_mount(&b, STK_MOUNT_PROTECT, STK_MOUNT_READONLY, 0, config, config);
+        run_expect(&b, outcome[i]);
+    }
+    EXPECT(stat(made, &st) == 0 && st.st_uid == 0 && st.st_gid == 0,
+           "written through the pin as root's (uid %u)", (unsigned)st.st_uid);
+    content = read_file(config);
+    EXPECT(content != NULL && strcmp(content, "cfg") == 0, "the protected file is unchanged");
     remove_tree(host_dir);
 }
 

@@ -127,7 +127,7 @@ int stk_dev_mount(int root, const int nodes[STK_DEV_NODE_COUNT], const struct st
                                           "nr_inodes", DEV_INODES, NULL};
     static const struct stk_new_fs tmpfs = {"tmpfs", options,
                                             MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC};
-    int target = stk_mount_open_in_root(root, "/dev", O_DIRECTORY);
+    int target = stk_mount_open_beneath(root, "/dev", O_DIRECTORY);
     if (target < 0) {
         return stk_fail(err, STK_STEP_DEV, errno, "/dev in the new root");
     }

@@ -10,15 +10,6 @@
 #include "fd.h"
 #include "stockade.h"
 
-int stk_mount_open_in_root(int root, const char *path, int flags)
-{
-    struct open_how how;
-    memset(&how, 0, sizeof how);
-    how.flags = (uint64_t)(O_PATH | O_CLOEXEC | flags);
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    return (int)syscall(SYS_openat2, root, path, &how, sizeof how);
-}
-
 int stk_mount_open_beneath(int root, const char *dst, int flags)
 {
     struct open_how how;

@@ -13,11 +13,6 @@
 #include "error.h"
 #include "spec.h"
 
-/* Opens path (O_PATH | flags) inside the tree root with RESOLVE_IN_ROOT: a symlink in the host
- * tree (/lib -> usr/lib, or an absolute one) resolves inside the new root and never escapes to
- * the staging view. Returns the fd or -1 with errno. */
-int stk_mount_open_in_root(int root, const char *path, int flags);
-
 /* Opens dst (a canonical absolute path, spec.c) inside the new root without following any
  * symbolic link: openat2(root, dst without its '/', O_PATH | flags, RESOLVE_BENEATH |
  * RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS). A link anywhere on the way gives ELOOP; with

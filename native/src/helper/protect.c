@@ -14,20 +14,29 @@
 #include "mount_api.h"
 #include "stockade.h"
 
-/* Only the sandbox's own writable view of the caller's files needs protecting; anything else
- * is read-only already, or the helper's (tmpfs, /proc, /dev), where a pin means nothing. */
-static bool on_writable_bind(const struct stk_spec *spec, size_t index, const char *dst)
+/* The writable BIND a PROTECT lies in (earlier PROTECTs on the way skipped: they are clones
+ * of parts of it), or NULL. Only the sandbox's own writable view of the caller's files needs
+ * protecting; anything else is read-only already, or the helper's (tmpfs, /proc, /dev), where
+ * a pin means nothing. */
+static const struct stk_mount *workspace_of(const struct stk_spec *spec, size_t index)
 {
-    const struct stk_mount *m = stk_mount_covering(spec, index, dst);
-    return m != NULL && ((m->type == STK_MOUNT_BIND && (m->flags & STK_MOUNT_READONLY) == 0) ||
-                         m->type == STK_MOUNT_PROTECT);
+    const char *dst = spec->mounts[index].dst;
+    for (size_t j = index; j-- > 0;) {
+        const struct stk_mount *m = &spec->mounts[j];
+        if (m->type == STK_MOUNT_PROTECT || m->type == STK_MOUNT_SYMLINK ||
+            m->type == STK_MOUNT_FILE || !stk_mount_is_under(dst, m->dst)) {
+            continue;
+        }
+        return m->type == STK_MOUNT_BIND && (m->flags & STK_MOUNT_READONLY) == 0 ? m : NULL;
+    }
+    return NULL;
 }
 
 int stk_protect_apply(int root, const struct stk_spec *spec, size_t index,
                       struct stk_error *err)
 {
     const struct stk_mount *m = &spec->mounts[index];
-    if (!on_writable_bind(spec, index, m->dst)) {
+    if (workspace_of(spec, index) == NULL) {
         return stk_fail_on(err, STK_STEP_PROTECT, EINVAL,
                            "not inside an earlier writable BIND:", m->dst);
     }
@@ -111,9 +120,30 @@ static int create_one(int parent, const char *name, bool directory, struct stat 
     return rc;
 }
 
-static int make_placeholder(const struct stk_mount *m, struct stk_placeholders *ph,
-                            struct stk_error *err)
+/* A placeholder is made only at the host path of dst: src must be the workspace bind's source
+ * followed by dst's path inside that bind. So a spec cannot have the monitor (host root, for a
+ * root caller) create an empty file anywhere else. */
+static bool src_matches_dst(const struct stk_spec *spec, size_t index)
 {
+    const struct stk_mount *m = &spec->mounts[index];
+    const struct stk_mount *ws = workspace_of(spec, index);
+    if (ws == NULL) {
+        return false;
+    }
+    size_t src_len = stk_strlen(ws->src);
+    const char *rest = m->dst + stk_strlen(ws->dst);
+    return strncmp(m->src, ws->src, src_len) == 0 && strcmp(m->src + src_len, rest) == 0;
+}
+
+static int make_placeholder(const struct stk_spec *spec, size_t index,
+                            struct stk_placeholders *ph, struct stk_error *err)
+{
+    const struct stk_mount *m = &spec->mounts[index];
+    if (!src_matches_dst(spec, index)) {
+        return stk_fail_on(err, STK_STEP_PROTECT, EINVAL,
+                           "placeholder src is not dst's path in an earlier writable BIND:",
+                           m->src);
+    }
     const char *name;
     int parent = open_parent(m->src, &name, err);
     if (parent < 0) {
@@ -160,7 +190,7 @@ int stk_placeholders_create(const struct stk_spec *spec, struct stk_placeholders
     for (size_t i = 0; i < spec->mount_count; i++) {
         const struct stk_mount *m = &spec->mounts[i];
         if (m->type == STK_MOUNT_PROTECT && (m->flags & STK_MOUNT_CREATE) != 0 &&
-            make_placeholder(m, ph, err) < 0) {
+            make_placeholder(spec, i, ph, err) < 0) {
             return -1; /* the monitor's way out removes those made so far */
         }
     }

@@ -40,7 +40,8 @@ struct stk_placeholders {
 };
 
 /* In the monitor, before the clone: for every PROTECT with CREATE whose src does not exist,
- * creates it (parent opened with RESOLVE_NO_SYMLINKS; an empty 0644 file with O_CREAT|O_EXCL|
+ * (src must be dst's host path: the source of the writable BIND dst lies in, followed by dst's
+ * path inside it) creates it (parent opened with RESOLVE_NO_SYMLINKS; an empty 0644 file with O_CREAT|O_EXCL|
  * O_NOFOLLOW, or a 0755 directory) and records it. An existing src is left as it is and never
  * removed. Step "protect". */
 int stk_placeholders_create(const struct stk_spec *spec, struct stk_placeholders *ph,

@@ -15,9 +15,9 @@
 #include "stockade.h"
 
 struct stk_mount {
-    uint32_t type;  /* STK_MOUNT_BIND or STK_MOUNT_TMPFS */
-    uint32_t flags; /* STK_MOUNT_READONLY */
-    uint64_t size;  /* tmpfs bytes, at least 1 */
+    uint32_t type;  /* enum stk_mount_type */
+    uint32_t flags; /* enum stk_mount_flags, as the type allows (spec.c) */
+    uint64_t size;  /* TMPFS/OVERLAY bytes (at least 1), FILE mode, else 0 */
     const char *src;
     const char *dst;
 };

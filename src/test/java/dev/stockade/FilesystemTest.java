@@ -71,8 +71,8 @@ class FilesystemTest {
 
     @Test
     void hostRunIsHidden(@TempDir Path workspace) throws Exception {
-        // /run holds the host's daemon sockets; the read-only root would still let connect()
-        // reach them, so the default policy puts an empty tmpfs there.
+        // /run holds the host's daemon sockets; a read-only bind would still let connect()
+        // reach them, so the default view has an empty tmpfs there.
         String[] hostRun = new File("/run").list();
         assumeTrue(hostRun != null && hostRun.length > 0,
                 "the host's /run has entries to hide");
@@ -80,10 +80,15 @@ class FilesystemTest {
         Output out = run(policy, "/bin/sh", "-c", "ls -A /run | wc -l; stat -f -c %T /run;"
                 + " echo x > /run/inside && cat /run/inside");
         assertEquals("0\ntmpfs\nx\n", out.stdout(), out.toString());
-        // The allowed case: without the default tmpfs, the host's entries are visible.
-        SandboxPolicy exposed = policy.toBuilder().removeMount(Path.of("/run")).build();
+        // The allowed case: the host's /run bound in place of the tmpfs shows its entries;
+        // without either there is no /run at all.
+        SandboxPolicy exposed = policy.toBuilder().removeMount(Path.of("/run"))
+                .bindReadOnly(Path.of("/run"), Path.of("/run")).build();
         Output visible = run(exposed, "/bin/sh", "-c", "ls -A /run | wc -l");
         assertEquals(hostRun.length + "\n", visible.stdout(), visible.toString());
+        SandboxPolicy none = policy.toBuilder().removeMount(Path.of("/run")).build();
+        Output absent = run(none, "/bin/sh", "-c", "test -e /run; echo $?");
+        assertEquals("1\n", absent.stdout(), absent.toString());
     }
 
     @Test

@@ -196,7 +196,7 @@ class IsolationTest {
                 .sorted().findFirst().orElseThrow();
         Map<String, String> expected = new TreeMap<>();
         expected.put("PATH", "/usr/local/bin:/usr/bin:/bin");
-        expected.put("HOME", "/tmp");
+        expected.put("HOME", POLICY.home().toString());
         for (String name : List.of("LANG", "TERM")) {
             if (System.getenv(name) != null) {
                 expected.put(name, System.getenv(name));

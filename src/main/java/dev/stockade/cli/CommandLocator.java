@@ -55,6 +55,11 @@ final class CommandLocator {
                 }
                 Path host = callerCwd.resolve(dir).resolve(program).normalize();
                 if (hostExecutable(host)) {
+                    if (executableInView(policy, host)) {
+                        return Optional.of(program + " is " + host + ", in the sandbox's view"
+                                + " but not on its PATH (" + insidePath + "): give the path,"
+                                + " or --env PATH=...");
+                    }
                     return Optional.of(program + " is " + host + ", outside the sandbox's view;"
                             + " add it with --toolchain " + Mounts.toolchainRoot(host));
                 }

@@ -46,7 +46,8 @@ final class ProtectedPaths {
     private final Path workspace;
     /** Path to PROTECT flags, in the order found; read-only wins over a pin. */
     private final Map<Path, Integer> found = new LinkedHashMap<>();
-    private final Set<Path> gitdirsFollowed = new HashSet<>();
+    /** The paths already looked for under a gitdir: a {@code .git} file naming itself ends. */
+    private final Set<String> gitdirPathsFollowed = new HashSet<>();
 
     private ProtectedPaths(Path workspace) {
         this.workspace = workspace;
@@ -110,11 +111,13 @@ final class ProtectedPaths {
     /** {@code .git} is a file: the same paths under the directory it names, if in the workspace. */
     private void followGitdir(String entry, Path gitFile, String rest) throws SpecException {
         Path gitdir = gitdir(gitFile);
-        if (gitdir == null || !gitdir.startsWith(workspace) || gitdir.equals(workspace)
-                || !gitdirsFollowed.add(gitdir)) {
+        if (gitdir == null || !gitdir.startsWith(workspace) || gitdir.equals(workspace)) {
             return;
         }
-        protect(entry, workspace.relativize(gitdir) + "/" + rest);
+        String relative = workspace.relativize(gitdir) + "/" + rest;
+        if (gitdirPathsFollowed.add(relative)) {
+            protect(entry, relative);
+        }
     }
 
     /** The directory a {@code gitdir: X} file names (X relative to the file's directory). */

@@ -58,6 +58,14 @@ class CommandLineErrorsTest {
         "--ro-bind ''                | Invalid value for option '--ro-bind' (SRC[:DST]): '' has no source (expected SRC[:DST])",
         "--env NOVALUE               | Invalid value for option '--env' (NAME=VALUE): 'NOVALUE' is not NAME=VALUE",
         "--net bridge                | Invalid value for option '--net': 'bridge' is not a network mode (expected none or host)",
+        "--home-size 12q             | Invalid value for option '--home-size': '12q' is not a size (expected e.g. 4096, 512k, 64m, 1g)",
+        "--overlay :/data            | Invalid value for option '--overlay' (SRC[:DST]): ':/data' has no source (expected SRC[:DST])",
+        "--home-ro ../x              | invalid policy: homeReadOnly '../x' contains '..'",
+        "--home-overlay /abs         | invalid policy: homeOverlay '/abs' is not a relative path",
+        "--protect /etc/x            | invalid policy: protected path '/etc/x' is not a relative path",
+        "--unprotect nope            | invalid policy: unprotect 'nope': not a protected path (they are: .git/hooks/, .git/config, .gitmodules, .envrc, .vscode/, .idea/)",
+        "--overlay /nonexistent-ov   | invalid policy: overlay source /nonexistent-ov does not exist",
+        "--toolchain /nonexistent-tc/bin/tc | invalid policy: bind source /nonexistent-tc does not exist",
     })
     void badOptionValueIsOneLineAndExit2(String options, String message) {
         List<String> args = new java.util.ArrayList<>();

@@ -65,6 +65,29 @@ class RunCommandTest {
     }
 
     @Test
+    void aCommandOutsideTheViewIsNamedWithTheFlagThatAddsIt(@TempDir Path tools)
+            throws Exception {
+        Path root = tools.toRealPath().resolve("tool-1.0");
+        Path tool = Files.createDirectories(root.resolve("bin")).resolve("stockade-test-tool");
+        Files.writeString(tool, "#!/bin/sh\necho tool ran\n");
+        Files.setPosixFilePermissions(tool, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Map<String, String> env = Map.of("PATH", tool.getParent() + ":/usr/bin:/bin");
+
+        Result added = CliProcess.run(workspace, env, "run", "--workspace",
+                workspace.toString(), "--toolchain", root.toString(), "--", tool.toString());
+        assertEquals(0, added.exitCode(), added.toString());
+        assertEquals("tool ran\n", added.stdout());
+        assertEquals("", added.stderr());
+
+        Result missing = CliProcess.run(workspace, env, "run", "--workspace",
+                workspace.toString(), "--", "stockade-test-tool");
+        assertEquals(127, missing.exitCode(), missing.toString());
+        assertEquals("stockade: warning: stockade-test-tool is " + tool + ", outside the"
+                + " sandbox's view; add it with --toolchain " + root,
+                missing.stderr().lines().findFirst().orElse(""), missing.toString());
+    }
+
+    @Test
     void killedBySignalIs128PlusN() throws Exception {
         Result killed = sh(List.of(), "kill -9 $$");
         assertEquals(128 + 9, killed.exitCode(), killed.toString());
@@ -120,12 +143,15 @@ class RunCommandTest {
         assertEquals(0, bound.exitCode(), bound.toString());
         assertEquals("/mnt\n", bound.stdout());
 
-        // The target's parent does not exist in the read-only view, so the mount cannot be made.
-        Result failed = sh(List.of("--ro-bind", data + ":/nonexistent-stockade-dir/data"), "true");
+        // The target's parent does not exist in the read-only /usr bind, where no mount point
+        // is ever created, so the mount cannot be made.
+        Result failed = sh(List.of("--ro-bind", data + ":/usr/nonexistent-stockade-dir/data"),
+                "true");
         assertEquals(125, failed.exitCode(), failed.toString());
         assertEquals(1, failed.stderrLines().size(), failed.toString());
         assertTrue(failed.stderrLines().get(0).startsWith("stockade: "), failed.toString());
-        assertTrue(failed.stderr().contains("/nonexistent-stockade-dir/data"), failed.toString());
+        assertTrue(failed.stderr().contains("/usr/nonexistent-stockade-dir/data"),
+                failed.toString());
     }
 
     @Test
@@ -298,7 +324,7 @@ class RunCommandTest {
     void reportForSetupError() throws Exception {
         Path report = reports.resolve("setup.json");
         Result result = run("run", "--workspace", workspace.toString(), "--report", report.toString(),
-                "--ro-bind", workspace + ":/nonexistent-stockade-dir/x", "--", "true");
+                "--ro-bind", workspace + ":/usr/nonexistent-stockade-dir/x", "--", "true");
         assertEquals(125, result.exitCode(), result.toString());
         JsonNode json = JSON.readTree(report.toFile());
         assertEquals(125, json.get("exitCode").intValue());
@@ -308,7 +334,8 @@ class RunCommandTest {
         assertEquals(List.of("step", "errno", "message"), fieldNames(error));
         assertEquals("bind", error.get("step").textValue(), json.toString());
         assertEquals(2, error.get("errno").intValue(), json.toString()); // ENOENT
-        assertTrue(error.get("message").textValue().contains("/nonexistent-stockade-dir/x"), json.toString());
+        assertTrue(error.get("message").textValue().contains("/usr/nonexistent-stockade-dir/x"),
+                json.toString());
 
         Path notFound = reports.resolve("notfound.json");
         Result missing = run("run", "--workspace", workspace.toString(), "--report", notFound.toString(),

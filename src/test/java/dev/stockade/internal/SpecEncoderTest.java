@@ -79,6 +79,45 @@ class SpecEncoderTest {
     }
 
     @Test
+    void theViewsOwnMountsAreEncodedAsAnyOther() throws Exception {
+        SandboxSpec spec = new SandboxSpec(List.of("x"), List.of(), "/", 0, 0, 0, null,
+                List.of(new SandboxSpec.MountSpec(Protocol.MOUNT_FILE, 0, 0644, "a:x:1:\n",
+                                "/etc/group"),
+                        new SandboxSpec.MountSpec(Protocol.MOUNT_PROTECT,
+                                Protocol.MOUNT_READONLY | Protocol.MOUNT_CREATE, 0, "/w/.envrc",
+                                "/w/.envrc"),
+                        new SandboxSpec.MountSpec(Protocol.MOUNT_SYMLINK, 0, 0, "usr/bin",
+                                "/bin")),
+                List.of(), 0, 0, null);
+        byte[] expected = new WireBytes()
+                .hex("01 00 00 00").u32(8 + 9 + 9 + 12 * 3 + (8 + 41) + (8 + 42) + (8 + 35) + 16)
+                .hex("53 54 4b 44 01 00 00 00")
+                .hex("01 00 00 00 01 00 00 00").ascii("x")
+                .hex("03 00 00 00 01 00 00 00").ascii("/")
+                .hex("04 00 00 00 04 00 00 00 00 00 00 00")
+                .hex("05 00 00 00 04 00 00 00 00 00 00 00")
+                .hex("06 00 00 00 04 00 00 00 00 00 00 00")
+                .hex("08 00 00 00 29 00 00 00")                    // MOUNT, 41 bytes
+                .hex("05 00 00 00 00 00 00 00")                    //   FILE, flags 0
+                .hex("a4 01 00 00 00 00 00 00")                    //   mode 0644
+                .hex("07 00 00 00").ascii("a:x:1:\n")              //   the content
+                .hex("0a 00 00 00").ascii("/etc/group")
+                .hex("08 00 00 00 2a 00 00 00")                    // MOUNT, 42 bytes
+                .hex("06 00 00 00 11 00 00 00")                    //   PROTECT, READONLY|CREATE
+                .hex("00 00 00 00 00 00 00 00")
+                .hex("09 00 00 00").ascii("/w/.envrc")
+                .hex("09 00 00 00").ascii("/w/.envrc")
+                .hex("08 00 00 00 23 00 00 00")                    // MOUNT, 35 bytes
+                .hex("03 00 00 00 00 00 00 00")                    //   SYMLINK
+                .hex("00 00 00 00 00 00 00 00")
+                .hex("07 00 00 00").ascii("usr/bin")               //   the link's content
+                .hex("04 00 00 00").ascii("/bin")
+                .hex("0b 00 00 00 08 00 00 00 00 00 00 00 00 00 00 00")
+                .bytes();
+        assertArrayEquals(expected, SpecEncoder.encode(spec));
+    }
+
+    @Test
     void killFrames() {
         assertArrayEquals(new WireBytes().hex("02 00 00 00 04 00 00 00 00 00 00 00").bytes(),
                 SpecEncoder.killFrame(Protocol.KILL_GRACEFUL));

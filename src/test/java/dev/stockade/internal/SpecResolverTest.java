@@ -4,12 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stockade.Limits;
 import dev.stockade.Namespace;
 import dev.stockade.Network;
 import dev.stockade.SandboxPolicy;
 import dev.stockade.SeccompProfile;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,6 +24,44 @@ import org.junit.jupiter.api.io.TempDir;
 class SpecResolverTest {
     private static final SandboxPolicy PLAIN = SandboxPolicy.builder().unsetEnv("LANG")
             .unsetEnv("TERM").seccomp(SeccompProfile.none()).build();
+
+    /** The flags of a writable bind: idmapped to its owner for a root caller. */
+    private static final int WRITABLE = CallerIds.isRoot() ? Protocol.MOUNT_IDMAP_OWNER : 0;
+    private static final long MIB = 1024L * 1024;
+
+    /**
+     * The default view on this host (Debian 12, merged /usr), in the order sent: depth 1, then
+     * depth 2 (the private home is at depth 2 for a root caller and for the test users).
+     */
+    private static List<SandboxSpec.MountSpec> defaultView(SandboxPolicy p) {
+        String passwd = IdentityFiles.passwd(p.userName(), p.uid(), p.gid(), p.home());
+        String group = IdentityFiles.group(p.userName(), p.gid());
+        List<SandboxSpec.MountSpec> view = new ArrayList<>(List.of(
+                new SandboxSpec.MountSpec(Protocol.MOUNT_BIND, Protocol.MOUNT_READONLY, 0, "/usr",
+                        "/usr"),
+                new SandboxSpec.MountSpec(Protocol.MOUNT_SYMLINK, 0, 0, "usr/bin", "/bin"),
+                new SandboxSpec.MountSpec(Protocol.MOUNT_SYMLINK, 0, 0, "usr/sbin", "/sbin"),
+                new SandboxSpec.MountSpec(Protocol.MOUNT_SYMLINK, 0, 0, "usr/lib", "/lib"),
+                new SandboxSpec.MountSpec(Protocol.MOUNT_SYMLINK, 0, 0, "usr/lib64", "/lib64"),
+                new SandboxSpec.MountSpec(Protocol.MOUNT_BIND, Protocol.MOUNT_READONLY, 0, "/etc",
+                        "/etc"),
+                new SandboxSpec.MountSpec(Protocol.MOUNT_BIND, Protocol.MOUNT_READONLY, 0, "/opt",
+                        "/opt"),
+                new SandboxSpec.MountSpec(Protocol.MOUNT_TMPFS, 0, 512 * MIB, "", "/tmp"),
+                new SandboxSpec.MountSpec(Protocol.MOUNT_TMPFS, 0, 16 * MIB, "", "/run"),
+                new SandboxSpec.MountSpec(Protocol.MOUNT_TMPFS, 0, 512 * MIB, "", "/var/tmp"),
+                new SandboxSpec.MountSpec(Protocol.MOUNT_TMPFS, Protocol.MOUNT_PRIVATE, 512 * MIB,
+                        "", p.home().toString()),
+                new SandboxSpec.MountSpec(Protocol.MOUNT_FILE, 0, 0644, passwd, "/etc/passwd"),
+                new SandboxSpec.MountSpec(Protocol.MOUNT_FILE, 0, 0644, passwd, "/etc/passwd-"),
+                new SandboxSpec.MountSpec(Protocol.MOUNT_FILE, 0, 0644, group, "/etc/group"),
+                new SandboxSpec.MountSpec(Protocol.MOUNT_FILE, 0, 0644, group, "/etc/group-"),
+                new SandboxSpec.MountSpec(Protocol.MOUNT_FILE, 0, 0, "", "/etc/shadow"),
+                new SandboxSpec.MountSpec(Protocol.MOUNT_FILE, 0, 0, "", "/etc/gshadow"),
+                new SandboxSpec.MountSpec(Protocol.MOUNT_FILE, 0, 0, "", "/etc/shadow-"),
+                new SandboxSpec.MountSpec(Protocol.MOUNT_FILE, 0, 0, "", "/etc/gshadow-")));
+        return view;
+    }
 
     private static SandboxSpec resolve(List<String> argv, SandboxPolicy policy, Path cwd)
             throws SpecException {
@@ -38,12 +78,10 @@ class SpecResolverTest {
         assertEquals(List.of("true"), spec.argv());
         assertEquals("/", spec.cwd());
         assertEquals(0x7e020000, spec.namespaces());
-        assertEquals(List.of("PATH=/usr/local/bin:/usr/bin:/bin", "HOME=/tmp"),
+        assertEquals(List.of("PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + PLAIN.home()),
                 spec.environment());
         assertEquals("stockade", spec.hostname());
-        assertEquals(List.of(new SandboxSpec.MountSpec(Protocol.MOUNT_TMPFS, 0,
-                512L * 1024 * 1024, "", "/tmp"), new SandboxSpec.MountSpec(Protocol.MOUNT_TMPFS,
-                0, 16L * 1024 * 1024, "", "/run")), spec.mounts());
+        assertEquals(defaultView(PLAIN), spec.mounts());
         assertEquals(List.of(new SandboxSpec.RlimitSpec(Protocol.RLIMIT_NOFILE, 1024, 4096),
                 new SandboxSpec.RlimitSpec(Protocol.RLIMIT_NPROC, 4096, 4096),
                 new SandboxSpec.RlimitSpec(Protocol.RLIMIT_CORE, 0, 0)), spec.rlimits());
@@ -83,13 +121,19 @@ class SpecResolverTest {
         assertEquals(4321, spec.gid());
         assertEquals(dir.toString(), spec.cwd());
         // Shallowest first: the tmpfs mounts, then the workspace under /tmp, then the deeper bind.
+        List<String> mine = List.of("/tmp", "/run", dir.toString(), "/tmp/a/b/usr");
         assertEquals(List.of(
                 new SandboxSpec.MountSpec(Protocol.MOUNT_TMPFS, 0, 512L * 1024 * 1024, "", "/tmp"),
                 new SandboxSpec.MountSpec(Protocol.MOUNT_TMPFS, 0, 16L * 1024 * 1024, "", "/run"),
-                new SandboxSpec.MountSpec(Protocol.MOUNT_BIND, 0, 0, dir.toString(),
+                new SandboxSpec.MountSpec(Protocol.MOUNT_BIND, WRITABLE, 0, dir.toString(),
                         dir.toString()),
                 new SandboxSpec.MountSpec(Protocol.MOUNT_BIND, Protocol.MOUNT_READONLY, 0, "/usr",
-                        "/tmp/a/b/usr")), spec.mounts());
+                        "/tmp/a/b/usr")),
+                spec.mounts().stream().filter(m -> mine.contains(m.target())).toList());
+        assertEquals(IdentityFiles.passwd(policy.userName(), 1234, 4321, policy.home()),
+                spec.mounts().stream()
+                        .filter(m -> m.target().equals("/etc/passwd")).findFirst().orElseThrow()
+                        .source());
         assertEquals(List.of(
                 new SandboxSpec.RlimitSpec(Protocol.RLIMIT_NOFILE, 100, 100),
                 new SandboxSpec.RlimitSpec(Protocol.RLIMIT_NPROC, 50, 50),
@@ -109,6 +153,111 @@ class SpecResolverTest {
         assertEquals(0, spec.ptyMax(), "devpts is the sandbox's own only with NEWNS");
         assertEquals(List.of(), spec.mounts());
         assertEquals(5, spec.userLimits().size());
+    }
+
+    @Test
+    void identityFiles() {
+        assertEquals("sandbox:x:65534:65534:sandbox:/home/sandbox:/bin/sh\n",
+                IdentityFiles.passwd("sandbox", 65534, 65534, Path.of("/home/sandbox")));
+        assertEquals("dev:x:1000:1000:dev:/home/dev:/bin/sh\n"
+                + "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+                IdentityFiles.passwd("dev", 1000, 1000, Path.of("/home/dev")));
+        assertEquals("root:x:0:0:root:/root:/bin/sh\n"
+                + "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+                IdentityFiles.passwd("root", 0, 0, Path.of("/root")));
+        assertEquals("sandbox:x:65534:\n", IdentityFiles.group("sandbox", 65534));
+        assertEquals("dev:x:1000:\nnogroup:x:65534:\n", IdentityFiles.group("dev", 1000));
+    }
+
+    @Test
+    void identityFilesOnlyWhereTheViewHasTheHostFileAndNothingElse(@TempDir Path dir)
+            throws Exception {
+        Path passwd = Files.writeString(dir.resolve("passwd"), "mine:x:1:1::/:/bin/sh\n");
+        SandboxPolicy own = PLAIN.toBuilder().bindReadOnly(passwd, Path.of("/etc/passwd"))
+                .build();
+        List<String> files = resolve(List.of("true"), own, Path.of("/")).mounts().stream()
+                .filter(m -> m.type() == Protocol.MOUNT_FILE).map(m -> m.target()).toList();
+        assertEquals(List.of("/etc/passwd-", "/etc/group", "/etc/group-", "/etc/shadow",
+                "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-"), files);
+        SandboxPolicy noEtc = PLAIN.toBuilder().removeMount(Path.of("/etc")).build();
+        assertEquals(List.of(), resolve(List.of("true"), noEtc, Path.of("/")).mounts().stream()
+                .filter(m -> m.type() == Protocol.MOUNT_FILE).toList());
+    }
+
+    @Test
+    void aRootCallersWritableBindsAreIdmappedToTheirOwnerUnlessSetIdFilesAreAllowed(
+            @TempDir Path dir) throws Exception {
+        Path ws = Files.createDirectory(dir.resolve("ws")).toRealPath();
+        Path cache = Files.createDirectory(dir.resolve("cache")).toRealPath();
+        SandboxPolicy policy = PLAIN.toBuilder().workspace(ws).bind(cache, Path.of("/opt/c"))
+                .bindReadOnly(cache, Path.of("/opt/r")).build();
+        assertEquals(List.of(WRITABLE, WRITABLE, Protocol.MOUNT_READONLY), binds(policy, ws));
+        assertEquals(List.of(0, 0, Protocol.MOUNT_READONLY),
+                binds(policy.toBuilder().allowSetIdFiles(true).build(), ws));
+    }
+
+    /** The flags of the binds at ws, /opt/c and /opt/r. */
+    private static List<Integer> binds(SandboxPolicy policy, Path ws) throws Exception {
+        List<String> targets = List.of(ws.toString(), "/opt/c", "/opt/r");
+        return resolve(List.of("true"), policy, ws).mounts().stream()
+                .filter(m -> targets.contains(m.target()))
+                .sorted(java.util.Comparator.comparing(m -> targets.indexOf(m.target())))
+                .map(SandboxSpec.MountSpec::flags).toList();
+    }
+
+    @Test
+    void theHomeItsPathsAndTheProtectedPathsInOrder(@TempDir Path dir) throws Exception {
+        Path real = dir.toRealPath();
+        Path ws = Files.createDirectories(real.resolve("ws/.git/hooks")).getParent().getParent();
+        Files.createDirectories(real.resolve("home/.m2/repository"));
+        String saved = System.getProperty("user.home");
+        SandboxPolicy policy;
+        System.setProperty("user.home", real.resolve("home").toString());
+        try {
+            policy = PLAIN.toBuilder().workspace(ws).homeReadOnly(".m2/repository")
+                    .unprotect(".vscode", ".idea", ".envrc", ".gitmodules").build();
+        } finally {
+            System.setProperty("user.home", saved);
+        }
+        List<SandboxSpec.MountSpec> mounts = resolve(List.of("true"), policy, ws).mounts();
+        String home = policy.home().toString();
+        String w = ws.toString();
+        // In the order made (workspace, home, its paths, protected paths), then by depth.
+        List<SandboxSpec.MountSpec> expected = new ArrayList<>(List.of(
+                new SandboxSpec.MountSpec(Protocol.MOUNT_BIND, WRITABLE, 0, w, w),
+                new SandboxSpec.MountSpec(Protocol.MOUNT_TMPFS, Protocol.MOUNT_PRIVATE, 512 * MIB,
+                        "", home),
+                new SandboxSpec.MountSpec(Protocol.MOUNT_BIND, Protocol.MOUNT_READONLY, 0,
+                        real.resolve("home/.m2/repository").toString(), home + "/.m2/repository"),
+                new SandboxSpec.MountSpec(Protocol.MOUNT_PROTECT, 0, 0, w + "/.git", w + "/.git"),
+                new SandboxSpec.MountSpec(Protocol.MOUNT_PROTECT, Protocol.MOUNT_READONLY, 0,
+                        w + "/.git/hooks", w + "/.git/hooks"),
+                new SandboxSpec.MountSpec(Protocol.MOUNT_PROTECT, Protocol.MOUNT_READONLY
+                        | Protocol.MOUNT_CREATE, 0, w + "/.git/config", w + "/.git/config")));
+        expected.sort(java.util.Comparator.comparingInt(m -> Path.of(m.target()).getNameCount()));
+        List<String> targets = expected.stream().map(SandboxSpec.MountSpec::target).toList();
+        assertEquals(expected, mounts.stream().filter(m -> targets.contains(m.target()))
+                .toList());
+        for (int i = 1; i < mounts.size(); i++) {
+            assertTrue(Path.of(mounts.get(i - 1).target()).getNameCount()
+                    <= Path.of(mounts.get(i).target()).getNameCount(), "shallowest first");
+        }
+    }
+
+    @Test
+    void aProtectedPathThroughASymlinkFailsTheStart(@TempDir Path dir) throws Exception {
+        Path ws = dir.toRealPath();
+        Files.createDirectory(ws.resolve("elsewhere"));
+        Files.createSymbolicLink(ws.resolve(".git"), Path.of("elsewhere"));
+        SandboxPolicy policy = PLAIN.toBuilder().workspace(ws).build();
+        assertEquals("protected path .git/hooks/: .git is a symbolic link, which a read-only"
+                + " mount cannot cover; remove it, or leave the path unprotected"
+                + " (unprotect(\".git/hooks/\"), --unprotect .git/hooks/)",
+                assertThrows(SpecException.class,
+                        () -> resolve(List.of("true"), policy, ws)).getMessage());
+        SandboxPolicy unprotected = policy.toBuilder().unprotect(".git/hooks", ".git/config")
+                .build();
+        assertEquals(ws.toString(), resolve(List.of("true"), unprotected, ws).cwd());
     }
 
     @Test
