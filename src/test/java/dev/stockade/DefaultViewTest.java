@@ -72,6 +72,22 @@ class DefaultViewTest {
     }
 
     @Test
+    void thePrivateHomeIsBounded() throws Exception {
+        SandboxPolicy policy = policy().toBuilder().homeSize(1024 * 1024).build();
+        Output out = SandboxTesting.python(policy, String.join("\n",
+                "import os",
+                "home = os.environ['HOME']",
+                "open(home + '/small', 'wb').write(b'x' * 1000)",
+                "try:",
+                "    with open(home + '/big', 'wb') as f:",
+                "        f.write(b'x' * (2 * 1024 * 1024))",
+                "    print('written')",
+                "except OSError as e:",
+                "    print(e.errno)"));
+        assertEquals("28\n", out.stdout(), out.toString());
+    }
+
+    @Test
     void otherHomesRootAndHostStateAreAbsent() throws Exception {
         SandboxPolicy policy = policy();
         Path home = policy.home();
