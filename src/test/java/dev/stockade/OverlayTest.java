@@ -243,7 +243,7 @@ class OverlayTest {
                 settingsChecks.add("test ! -e " + settings);
             }
             Output build = SandboxTesting.run(policy, "/bin/sh", "-c", String.join(" && ",
-                    settingsChecks) + " && mvn -o -B -q -Dstyle.color=never package"
+                    settingsChecks) + " && { mvn -o -B package > /tmp/mvn.log 2>&1 || { cat /tmp/mvn.log; exit 1; }; }"
                     + " && java -cp target/offline-demo-1.0.jar demo.Hello"
                     + " && echo poisoned > " + insideRepo.resolve(
                             "org/apache/maven/plugins/maven-jar-plugin/3.4.2/"
