@@ -142,6 +142,13 @@ class DefaultViewTest {
             }
             r.expect(op, op.startsWith("read") ? "EACCES" : emptyModeZero);
         }
+        // Its owner cannot make it readable, and uid 0 inside (without capabilities) cannot
+        // read it either.
+        FsProbe.run(policy, "chmod /etc/shadow 644").expect("chmod /etc/shadow 644", "EROFS");
+        SandboxPolicy rootInside = policy.toBuilder().uid(0).gid(0).build();
+        FsProbe.Result root = FsProbe.run(rootInside, "lstat /etc/shadow", "read /etc/shadow");
+        root.expect("lstat /etc/shadow", "ok 100000 0 0 0");
+        root.expect("read /etc/shadow", "EACCES");
     }
 
     @Test

@@ -222,6 +222,11 @@ class OverlayTest {
         // A settings.xml with a credential in the caller's real ~/.m2, if there is none yet.
         Path settings = Path.of(System.getProperty("user.home"), ".m2", "settings.xml");
         boolean planted = false;
+        boolean madeDir = false;
+        if (!Files.exists(settings.getParent(), LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectory(settings.getParent());
+            madeDir = true;
+        }
         if (!Files.exists(settings, LinkOption.NOFOLLOW_LINKS)
                 && Files.isDirectory(settings.getParent())
                 && Files.isWritable(settings.getParent())) {
@@ -264,6 +269,9 @@ class OverlayTest {
         } finally {
             if (planted) {
                 Files.delete(settings);
+            }
+            if (madeDir) {
+                Files.delete(settings.getParent());
             }
         }
     }
