@@ -228,11 +228,34 @@ class ProtectedPathsTest {
                 "the second sandbox created .vscode/tasks.json on the host");
     }
 
+    /** Placeholders go also when the sandbox is killed or times out, not only on a clean end. */
+    @Test
+    void placeholdersGoAfterAKillAndATimeout() throws Exception {
+        try (SandboxedProcess p = Sandbox.command("sleep", "1000").policy(policy()).start()) {
+            assertTrue(Files.isDirectory(workspace.resolve(".idea"), LinkOption.NOFOLLOW_LINKS),
+                    "the placeholder is there while the sandbox runs");
+            p.destroyForcibly();
+            SandboxResult r = p.onResult().get(120, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(9, r.signal(), r.toString());
+        }
+        SandboxTesting.awaitTrue("the placeholders are removed after a kill",
+                () -> hostNames(workspace).isEmpty());
+        SandboxPolicy timed = policy().toBuilder().timeout(java.time.Duration.ofMillis(200))
+                .build();
+        Output out = SandboxTesting.run(timed, "sleep", "1000");
+        assertTrue(out.result().timedOut(), out.toString());
+        SandboxTesting.awaitTrue("the placeholders are removed after a timeout",
+                () -> hostNames(workspace).isEmpty());
+    }
+
     @Test
     void existingProtectedFilesAreReadableNotWritable() throws Exception {
         Files.writeString(workspace.resolve(".envrc"), "export A=1\n");
         Files.createDirectory(workspace.resolve(".vscode"));
         Files.writeString(workspace.resolve(".vscode/settings.json"), "{}\n");
+        // Empty ones of the caller's, like placeholders but not the helper's: they stay.
+        Files.createFile(workspace.resolve(".gitmodules"));
+        Files.createDirectory(workspace.resolve(".idea"));
         Map<String, String> before = HostTree.snapshot(workspace);
         FsProbe.Result r = FsProbe.run(policy(), "read " + workspace.resolve(".envrc"),
                 "append " + workspace.resolve(".envrc"),

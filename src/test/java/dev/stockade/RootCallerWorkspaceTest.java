@@ -105,6 +105,24 @@ class RootCallerWorkspaceTest {
         assertEquals("1234:1234", owner(foreign));
     }
 
+    /** Every writable bind, not only the workspace, is its source owner's: root's or not. */
+    @Test
+    void writableBindsWriteAsTheirSourcesOwner(@TempDir Path other) throws Exception {
+        Files.setPosixFilePermissions(hostFiles, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(other, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setAttribute(other, "unix:uid", 1234);
+        Files.setAttribute(other, "unix:gid", 4321);
+        SandboxPolicy policy = policy().toBuilder().bind(hostFiles, Path.of("/out"))
+                .bind(other, Path.of("/other")).build();
+        Output out = SandboxTesting.run(policy, "/bin/sh", "-c",
+                "echo a > /out/a && mkdir /other/d && echo b > /other/d/b && stat -c %u /out /other");
+        assertExitedZero(out);
+        assertEquals(policy.uid() + "\n" + policy.uid() + "\n", out.stdout(), out.toString());
+        assertEquals("0:0", owner(hostFiles.resolve("a")));
+        assertEquals("1234:4321", owner(other.resolve("d")));
+        assertEquals("1234:4321", owner(other.resolve("d/b")));
+    }
+
     @Test
     void noSetIdOrFileCapabilityFileCanBeLeft() throws Exception {
         // Host material: a set-user-ID program and an ordinary one, bound read-only, and an
