@@ -95,7 +95,8 @@ class IdentityFilesTest {
         Output out = sh(policy, "git config --global user.email builder@example.com"
                 + " && git init -q -b main /tmp/r && cd /tmp/r"
                 + " && git commit -q --allow-empty -m first"
-                + " && git log --format='%an|%ae|%cn|%ce' && git var GIT_AUTHOR_IDENT | cut -d'>' -f1"
+                + " && git log --format='%an|%ae|%cn|%ce'"
+                + " && git var GIT_AUTHOR_IDENT | cut -d'>' -f1"
                 + " && cat \"$HOME/.gitconfig\"");
         assertExitedZero(out);
         String name = policy.userName();

@@ -51,7 +51,8 @@ class OverlayTest {
     /**
      * A small host tree with the kinds of entries a step may change, writable by anyone (so
      * that for a root caller, whose command is host uid 65534, the overlay's own behaviour is
-     * what is tested, not the tree's permissions; {@link #aRootOwnedTreeIsWritableThroughTheOverlay}
+     * what is tested, not the tree's permissions;
+     * {@link #aRootOwnedTreeIsWritableThroughTheOverlay}
      * has the tree as a root caller usually has it).
      */
     private void plantTree() throws Exception {
@@ -248,7 +249,9 @@ class OverlayTest {
                 settingsChecks.add("test ! -e " + settings);
             }
             Output build = SandboxTesting.run(policy, "/bin/sh", "-c", String.join(" && ",
-                    settingsChecks) + " && { mvn -o -B package > /tmp/mvn.log 2>&1 || { cat /tmp/mvn.log; exit 1; }; }"
+                    settingsChecks)
+                    + " && { mvn -o -B package > /tmp/mvn.log 2>&1"
+                    + " || { cat /tmp/mvn.log; exit 1; }; }"
                     + " && java -cp target/offline-demo-1.0.jar demo.Hello"
                     + " && echo poisoned > " + insideRepo.resolve(
                             "org/apache/maven/plugins/maven-jar-plugin/3.4.2/"

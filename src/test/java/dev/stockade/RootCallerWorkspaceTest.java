@@ -115,7 +115,8 @@ class RootCallerWorkspaceTest {
         SandboxPolicy policy = policy().toBuilder().bind(hostFiles, Path.of("/out"))
                 .bind(other, Path.of("/other")).build();
         Output out = SandboxTesting.run(policy, "/bin/sh", "-c",
-                "echo a > /out/a && mkdir /other/d && echo b > /other/d/b && stat -c %u /out /other");
+                "echo a > /out/a && mkdir /other/d && echo b > /other/d/b"
+                        + " && stat -c %u /out /other");
         assertExitedZero(out);
         assertEquals(policy.uid() + "\n" + policy.uid() + "\n", out.stdout(), out.toString());
         assertEquals("0:0", owner(hostFiles.resolve("a")));
