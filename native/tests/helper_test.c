@@ -2057,6 +2057,24 @@ static void test_protect(void)
     run_result_free(&r);
     spec_free(&b);
     EXPECT(placeholders_gone(), "placeholders removed after a KILL");
+    /* Control socket EOF, and a timeout. */
+    probe_spec(&b, (const char *const[]){"sleep", "1000", NULL});
+    add_protected_workspace(&b);
+    struct run_options eof = {.after_started = 2};
+    run(&b, &eof, &r);
+    EXPECT(r.started && WIFEXITED(r.helper_status) && WEXITSTATUS(r.helper_status) == 0,
+           "started, and the helper ended by itself (status 0x%x)", (unsigned)r.helper_status);
+    run_result_free(&r);
+    spec_free(&b);
+    EXPECT(placeholders_gone(), "placeholders removed after control socket EOF");
+    probe_spec(&b, (const char *const[]){"sleep", "1000", NULL});
+    add_protected_workspace(&b);
+    add_timeout(&b);
+    run(&b, NULL, &r);
+    expect_signal(&r, SIGTERM, STK_EXIT_TIMED_OUT);
+    run_result_free(&r);
+    spec_free(&b);
+    EXPECT(placeholders_gone(), "placeholders removed after a timeout");
 
     /* A placeholder only at dst's host path. */
     char elsewhere[4200];
@@ -2162,6 +2180,73 @@ static void test_private_tmpfs(void)
     run_expect(&b, expected);
 }
 
+/* The whole default view as the Java side sends it (SandboxPolicy's defaults, SpecResolver's
+ * home and identity files, a workspace with its protected paths), run by a real shell: the
+ * root lists only what was mounted, the synthesized identity is the one NSS finds, the home,
+ * /tmp and the workspace are writable, and the workspace's files are the caller's on the
+ * host. */
+static void test_default_view(void)
+{
+    make_host_dir(ws, sizeof ws);
+    char passwd[256], group[256], script[16384], expected[16384], git[4200], hooks[4200];
+    snprintf(passwd, sizeof passwd, "sandbox:x:%u:%u:sandbox:/home/sandbox:/bin/sh\n",
+             sandbox_uid(), sandbox_gid());
+    snprintf(group, sizeof group, "sandbox:x:%u:\n", sandbox_gid());
+    snprintf(git, sizeof git, "%s/.git", ws);
+    snprintf(hooks, sizeof hooks, "%s/.git/hooks", ws);
+    mkdir(git, 0755);
+    snprintf(script, sizeof script,
+             "cd %s && ls / | tr '\\n' ' ' && echo && id -un && cat /etc/passwd && "
+             "echo h > $HOME/h && echo t > /tmp/t && echo w > ws-file && echo writable && "
+             "(mkdir .git/hooks/x 2>/dev/null || echo hooks-read-only)",
+             ws);
+    struct spec_buf b;
+    sh_spec(&b, script);
+    spec_string(&b, STK_F_ENV, "HOME=/home/sandbox");
+    spec_tmpfs(&b, "/tmp", 1u << 20);
+    spec_tmpfs(&b, "/run", 1u << 20);
+    spec_tmpfs(&b, "/var/tmp", 1u << 20);
+    spec_mount(&b, STK_MOUNT_TMPFS, STK_MOUNT_PRIVATE, 1u << 20, "", "/home/sandbox");
+    spec_mount(&b, STK_MOUNT_FILE, 0, 0644, passwd, "/etc/passwd");
+    spec_mount(&b, STK_MOUNT_FILE, 0, 0644, group, "/etc/group");
+    struct stat st;
+    if (stat("/etc/shadow", &st) == 0) {
+        spec_mount(&b, STK_MOUNT_FILE, 0, 0, "", "/etc/shadow");
+    }
+    if (is_root()) {
+        spec_guard_bpf(&b, allow_all, 1);
+    }
+    spec_bind_flags(&b, ws, ws, is_root() ? STK_MOUNT_IDMAP_OWNER : 0);
+    spec_mount(&b, STK_MOUNT_PROTECT, 0, 0, git, git);
+    spec_mount(&b, STK_MOUNT_PROTECT,
+               STK_MOUNT_READONLY | STK_MOUNT_CREATE | STK_MOUNT_DIRECTORY, 0, hooks, hooks);
+    /* ls / lists, sorted, what the view holds: the host's system paths that exist, the
+     * helper's /dev and /proc, the TMPFS mounts' /tmp and /run, /var (for /var/tmp), /home. */
+    static const char *const names[] = {"bin", "dev", "etc", "home", "lib", "lib32", "lib64",
+                                        "libx32", "opt", "proc", "run", "sbin", "tmp", "usr",
+                                        "var", NULL};
+    size_t len = 0;
+    for (size_t i = 0; names[i] != NULL; i++) {
+        char host[64];
+        snprintf(host, sizeof host, "/%s", names[i]);
+        bool helper_made = strcmp(names[i], "dev") == 0 || strcmp(names[i], "proc") == 0 ||
+                           strcmp(names[i], "home") == 0 || strcmp(names[i], "run") == 0 ||
+                           strcmp(names[i], "tmp") == 0 || strcmp(names[i], "var") == 0;
+        if (helper_made || lstat(host, &st) == 0) {
+            len += (size_t)snprintf(expected + len, sizeof expected - len, "%s ", names[i]);
+        }
+    }
+    snprintf(expected + len, sizeof expected - len, "\nsandbox\n%swritable\nhooks-read-only\n",
+             passwd);
+    run_expect(&b, expected);
+    char file[4200];
+    snprintf(file, sizeof file, "%s/ws-file", ws);
+    EXPECT(stat(file, &st) == 0 && st.st_uid == getuid() && st.st_gid == getgid(),
+           "the workspace's new file is the caller's on the host (uid %u)", (unsigned)st.st_uid);
+    EXPECT(host_missing(hooks), "the hooks placeholder is gone");
+    remove_tree(ws);
+}
+
 static const struct stk_test tests[] = {
     {"exit_codes", test_exit_codes},
     {"signals", test_signals},
@@ -2200,6 +2285,7 @@ static const struct stk_test tests[] = {
     {"protect", test_protect},
     {"idmap_owner", test_idmap_owner},
     {"private_tmpfs", test_private_tmpfs},
+    {"default_view", test_default_view},
     {"probe_mode", test_probe_mode},
     {"terminal", test_terminal},
 };

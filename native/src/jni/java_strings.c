@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void throw_bad_string(JNIEnv *env, const char *what, const char *problem)
 {
@@ -124,4 +125,31 @@ char **stk_utf8_array(JNIEnv *env, jobjectArray array, const char *what)
         }
     }
     return strings;
+}
+
+char *stk_path_bytes(JNIEnv *env, jbyteArray bytes, const char *what)
+{
+    if (bytes == NULL) {
+        stk_throw_null(env, what);
+        return NULL;
+    }
+    jsize length = (*env)->GetArrayLength(env, bytes);
+    if (length == 0) {
+        throw_bad_string(env, what, "is empty");
+        return NULL;
+    }
+    char *out = malloc((size_t)length + 1);
+    if (out == NULL) {
+        throw_out_of_memory(env);
+        return NULL;
+    }
+    (*env)->GetByteArrayRegion(env, bytes, 0, length, (jbyte *)out);
+    out[length] = '\0';
+    /* A NUL would silently cut the name short: the kernel would see another path. */
+    if (memchr(out, '\0', (size_t)length) != NULL) {
+        free(out);
+        throw_bad_string(env, what, "contains a NUL byte");
+        return NULL;
+    }
+    return out;
 }

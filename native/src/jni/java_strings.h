@@ -16,4 +16,9 @@ char **stk_utf8_array(JNIEnv *env, jobjectArray array, const char *what);
 
 void stk_free_utf8_array(char **strings);
 
+/* A malloc'd NUL-terminated copy of the bytes of a file name or path exactly as Java holds
+ * them (names read from a directory are not necessarily UTF-8). NULL with an exception pending
+ * when bytes is null, empty, contains a NUL byte, or memory runs out. */
+char *stk_path_bytes(JNIEnv *env, jbyteArray bytes, const char *what);
+
 #endif

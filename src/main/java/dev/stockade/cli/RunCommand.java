@@ -4,6 +4,7 @@ import dev.stockade.Limits;
 import dev.stockade.Mount;
 import dev.stockade.Mounts;
 import dev.stockade.Network;
+import dev.stockade.Outputs;
 import dev.stockade.PolicyException;
 import dev.stockade.Sandbox;
 import dev.stockade.SandboxPolicy;
@@ -23,6 +24,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -213,6 +215,9 @@ final class RunCommand implements Callable<Integer> {
                     + "FILE must not lie in the workspace or another writable bind.")
     Path report;
 
+    @Mixin
+    CollectOptions collect = new CollectOptions();
+
     @Parameters(paramLabel = "COMMAND", arity = "1..*",
             description = "The command and its arguments (put them after --).")
     List<String> command = new ArrayList<>();
@@ -220,6 +225,7 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         SandboxPolicy policy = policy();
+        Outputs outputs = collect.outputs(spec.commandLine(), writableBindSources(policy));
         RunReport.Sink reportSink = openReport(policy);
         PrintWriter err = spec.commandLine().getErr();
         Path cwd = Path.of("").toAbsolutePath();
@@ -262,7 +268,12 @@ final class RunCommand implements Callable<Integer> {
 
         int exitCode = exitCode(result, err);
         ViolationSummary.print(result.violations(), err);
-        reportSink.write(RunReport.of(exitCode, result), err);
+        RunReport.CollectedEntry collected = outputs == null ? null
+                : collect.collect(outputs, policy, err);
+        if (collected != null && collected.error() != null && exitCode == 0) {
+            exitCode = Main.EXIT_SETUP;
+        }
+        reportSink.write(RunReport.of(exitCode, result).withCollected(collected), err);
         return exitCode;
     }
 

@@ -2,6 +2,7 @@ package dev.stockade.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.stockade.CollectedOutputs;
 import dev.stockade.SandboxResult;
 import dev.stockade.SetupError;
 import dev.stockade.Violation;
@@ -29,9 +30,42 @@ import java.util.List;
  * @param maxRssKb the largest resident set of the command or of a child it waited for
  * @param setupError why the command never ran, or {@code null}
  * @param violations the system calls {@code report} rules caught, in order of first occurrence
+ * @param collected what {@code --collect} copied and left out, {@code null} without it
  */
 record RunReport(int exitCode, int signal, boolean timedOut, long wallTimeMs, long userCpuMs,
-        long sysCpuMs, long maxRssKb, ErrorEntry setupError, List<ViolationEntry> violations) {
+        long sysCpuMs, long maxRssKb, ErrorEntry setupError, List<ViolationEntry> violations,
+        CollectedEntry collected) {
+
+    /**
+     * The outputs {@code --collect} copied into {@code into}.
+     *
+     * @param files the files copied (workspace-relative path, bytes)
+     * @param skipped the entries left out: path, reason ({@code "SYMLINK"}, ...), detail
+     * @param skippedNotListed how many more were left out than {@code skipped} lists
+     * @param error why collecting failed as a whole, {@code null} when it did not
+     */
+    record CollectedEntry(String into, List<CollectedOutputs.Collected> files,
+            List<SkippedEntry> skipped, long skippedNotListed, String error) {
+        static CollectedEntry of(Path into, CollectedOutputs result) {
+            return new CollectedEntry(into.toString(), result.collected(),
+                    result.skipped().stream().map(s -> new SkippedEntry(s.path(),
+                            s.reason().name(), s.detail())).toList(),
+                    result.skippedNotListed(), null);
+        }
+
+        static CollectedEntry failed(Path into, String error) {
+            return new CollectedEntry(into.toString(), List.of(), List.of(), 0, error);
+        }
+    }
+
+    /** One entry {@code --collect} left out. */
+    record SkippedEntry(String path, String reason, String detail) {}
+
+    /** This report with {@code --collect}'s outcome. */
+    RunReport withCollected(CollectedEntry entry) {
+        return new RunReport(exitCode, signal, timedOut, wallTimeMs, userCpuMs, sysCpuMs,
+                maxRssKb, setupError, violations, entry);
+    }
 
     /** The step that failed, its errno (0 when not a system call failure) and the message. */
     record ErrorEntry(String step, int errno, String message) {
@@ -65,11 +99,12 @@ record RunReport(int exitCode, int signal, boolean timedOut, long wallTimeMs, lo
         return new RunReport(exitCode, result.signal(), result.timedOut(),
                 result.wallTime().toMillis(), result.userCpu().toMillis(),
                 result.systemCpu().toMillis(), result.maxRssKb(), error,
-                result.violations().stream().map(ViolationEntry::of).toList());
+                result.violations().stream().map(ViolationEntry::of).toList(), null);
     }
 
     static RunReport ofSetupError(int exitCode, SetupError error) {
-        return new RunReport(exitCode, 0, false, 0, 0, 0, 0, ErrorEntry.of(error), List.of());
+        return new RunReport(exitCode, 0, false, 0, 0, 0, 0, ErrorEntry.of(error), List.of(),
+                null);
     }
 
     /**

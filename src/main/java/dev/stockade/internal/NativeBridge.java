@@ -61,6 +61,97 @@ public final class NativeBridge {
     /** The raw fd number held by a {@link FileDescriptor}, or -1 when it is closed. */
     public static native int fdNumber(FileDescriptor descriptor);
 
+    /** {@code AT_FDCWD}: a path relative to (or, absolute, regardless of) the working directory. */
+    public static final int AT_FDCWD = -100;
+
+    /** {@code AT_REMOVEDIR} for {@link #unlinkat}: remove an empty directory. */
+    public static final int AT_REMOVEDIR = 0x200;
+
+    /** {@code RESOLVE_NO_XDEV}: fail with EXDEV instead of crossing a mount point. */
+    public static final long RESOLVE_NO_XDEV = 0x01;
+
+    /** {@code RESOLVE_NO_MAGICLINKS}: fail with ELOOP on a procfs magic link. */
+    public static final long RESOLVE_NO_MAGICLINKS = 0x02;
+
+    /** {@code RESOLVE_NO_SYMLINKS}: fail with ELOOP on any symbolic link on the way. */
+    public static final long RESOLVE_NO_SYMLINKS = 0x04;
+
+    /** {@code RESOLVE_BENEATH}: fail with EXDEV when resolution would leave {@code dirfd}. */
+    public static final long RESOLVE_BENEATH = 0x08;
+
+    /** Index of {@code st_mode} in what {@link #fstat} returns. */
+    public static final int STAT_MODE = 0;
+    /** Index of {@code st_size}. */
+    public static final int STAT_SIZE = 1;
+    /** Index of {@code st_dev}. */
+    public static final int STAT_DEV = 2;
+    /** Index of {@code st_ino}. */
+    public static final int STAT_INO = 3;
+    /** Index of {@code st_uid}. */
+    public static final int STAT_UID = 4;
+    /** Index of {@code st_gid}. */
+    public static final int STAT_GID = 5;
+    /** Index of {@code st_nlink}. */
+    public static final int STAT_NLINK = 6;
+
+    /**
+     * {@code openat2(dirfd, path, {flags | O_CLOEXEC, mode, resolve})}, retried on EINTR and a
+     * few times on EAGAIN. {@code path} is the raw bytes of the path (no NUL); flags are the
+     * Linux O_* values ({@link Platform} has the ones that differ by architecture), resolve the
+     * RESOLVE_* bits above; mode counts only with O_CREAT.
+     */
+    public static native int openat2(int dirfd, byte[] path, int flags, int mode, long resolve)
+            throws NativeException;
+
+    /**
+     * {@code fstat(fd)}: {mode, size, dev, ino, uid, gid, nlink} at the STAT_* indices. Works on
+     * an {@code O_PATH} descriptor, so a FIFO or a symbolic link can be examined unopened.
+     */
+    public static native long[] fstat(int fd) throws NativeException;
+
+    /**
+     * {@code getdents64(fd, buffer, buffer.length)}: fills {@code buffer} with
+     * {@code struct linux_dirent64} records (native byte order) and returns how many bytes,
+     * 0 at the end of the directory. {@code fd} must be open for reading (not O_PATH).
+     */
+    public static native int getdents64(int fd, byte[] buffer) throws NativeException;
+
+    /** {@code SEEK_SET} for {@link #lseek}. */
+    public static final int SEEK_SET = 0;
+
+    /**
+     * {@code lseek(fd, offset, whence)}: the new offset. On a directory, offset 0 with
+     * {@link #SEEK_SET} makes {@link #getdents64} list it again from the start.
+     */
+    public static native long lseek(int fd, long offset, int whence) throws NativeException;
+
+    /** {@code unlinkat(dirfd, name, flags)}; flags 0 or {@link #AT_REMOVEDIR}. */
+    public static native void unlinkat(int dirfd, byte[] name, int flags) throws NativeException;
+
+    /**
+     * {@code fchmodat2(dirfd, name, mode, AT_SYMLINK_NOFOLLOW)} (Linux 6.6): changes the mode of
+     * {@code name} itself, never of what a symbolic link points to (a link: EOPNOTSUPP).
+     */
+    public static native void fchmodatNoFollow(int dirfd, byte[] name, int mode)
+            throws NativeException;
+
+    /** {@code mkdirat(dirfd, name, mode)} (the umask applies). */
+    public static native void mkdirat(int dirfd, byte[] name, int mode) throws NativeException;
+
+    /**
+     * {@code readlinkat(dirfd, name)}: the raw content of the symbolic link {@code name}; an
+     * empty {@code name} reads the link {@code dirfd} itself refers to (opened
+     * {@code O_PATH | O_NOFOLLOW}).
+     */
+    public static native byte[] readlinkat(int dirfd, byte[] name) throws NativeException;
+
+    /**
+     * {@code renameat2(olddirfd, oldname, newdirfd, newname, RENAME_NOREPLACE)}: EEXIST rather
+     * than replacing an entry at {@code newname}.
+     */
+    public static native void renameat(int olddirfd, byte[] oldname, int newdirfd,
+            byte[] newname) throws NativeException;
+
     /** {@code getuid()} and {@code getgid()} of this process. */
     public static native int getuid();
 

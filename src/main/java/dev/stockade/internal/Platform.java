@@ -41,6 +41,11 @@ public record Platform(String resourceDirectory, String architecture, int elfMac
         return elfMachine == EM_AARCH64 ? 0100000 : 0400000;
     }
 
+    /** Linux's O_DIRECTORY, the other one (asm-generic 0200000; arm64 040000). */
+    int openDirectory() {
+        return elfMachine == EM_AARCH64 ? 040000 : 0200000;
+    }
+
     /** The classpath resource of a native file, e.g. {@code /META-INF/native/linux-x86_64/x}. */
     String resource(String fileName) {
         return "/META-INF/native/" + resourceDirectory + "/" + fileName;

@@ -287,7 +287,7 @@ class RunCommandTest {
         assertEquals(3, result.exitCode(), result.toString());
         JsonNode json = JSON.readTree(report.toFile());
         assertEquals(List.of("exitCode", "signal", "timedOut", "wallTimeMs", "userCpuMs", "sysCpuMs",
-                "maxRssKb", "setupError", "violations"), fieldNames(json));
+                "maxRssKb", "setupError", "violations", "collected"), fieldNames(json));
         assertEquals(3, json.get("exitCode").intValue());
         assertEquals(0, json.get("signal").intValue());
         assertFalse(json.get("timedOut").booleanValue());

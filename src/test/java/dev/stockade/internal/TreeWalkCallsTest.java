@@ -1,0 +1,274 @@
+package dev.stockade.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.stockade.internal.NativeBridge.NativeException;
+import dev.stockade.internal.SafeFiles.Kind;
+import dev.stockade.internal.SafeFiles.Stat;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The wrappers a safe tree walk is made of ({@link NativeBridge#openat2} and the *at calls),
+ * each against the real kernel: what it does, and the errno it reports when it refuses.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class TreeWalkCallsTest {
+
+    private static final int EBADF = 9;
+    private static final int EEXIST = 17;
+    private static final int EXDEV = 18;
+    private static final int ENOTDIR = 20;
+    private static final int EISDIR = 21;
+    private static final int EINVAL = 22;
+    private static final int ESPIPE = 29;
+    private static final int ENOTEMPTY = 39;
+    private static final int ELOOP = 40;
+    private static final int EOPNOTSUPP = 95;
+
+    @BeforeAll
+    static void load() {
+        NativeLoader.ensureLoaded();
+    }
+
+    private static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static int openDir(Path dir) throws NativeException {
+        return NativeBridge.openat2(NativeBridge.AT_FDCWD, SafeFiles.bytes(dir),
+                SafeFiles.O_RDONLY | SafeFiles.O_DIRECTORY, 0, 0);
+    }
+
+    private static void mkfifo(Path path) throws Exception {
+        Process p = new ProcessBuilder("mkfifo", path.toString()).inheritIO().start();
+        assertEquals(0, p.waitFor());
+    }
+
+    private static int mode(Path path) throws IOException {
+        return (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 07777;
+    }
+
+    @Test
+    void openat2OpensBeneathAndRefusesLinksAndEscapes(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("file"), "content");
+        Files.createDirectory(dir.resolve("sub"));
+        Files.createSymbolicLink(dir.resolve("link"), dir.resolve("file"));
+        Files.createSymbolicLink(dir.resolve("sub/up"), Path.of(".."));
+        int root = openDir(dir);
+        try {
+            int fd = NativeBridge.openat2(root, b("file"), SafeFiles.O_RDONLY, 0,
+                    SafeFiles.BENEATH);
+            assertEquals(Kind.REGULAR, Stat.of(fd).kind());
+            NativeBridge.close(fd);
+
+            NativeException link = assertThrows(NativeException.class, () -> NativeBridge
+                    .openat2(root, b("link"), SafeFiles.O_RDONLY, 0, SafeFiles.BENEATH));
+            assertEquals(ELOOP, link.errno());
+            assertEquals("openat2", link.call());
+            NativeException through = assertThrows(NativeException.class, () -> NativeBridge
+                    .openat2(root, b("sub/up/file"), SafeFiles.O_RDONLY, 0, SafeFiles.BENEATH));
+            assertEquals(ELOOP, through.errno());
+            NativeException escape = assertThrows(NativeException.class, () -> NativeBridge
+                    .openat2(root, b("../x"), SafeFiles.O_RDONLY, 0, SafeFiles.BENEATH));
+            assertEquals(EXDEV, escape.errno());
+            NativeException absolute = assertThrows(NativeException.class, () -> NativeBridge
+                    .openat2(root, b("/etc/passwd"), SafeFiles.O_RDONLY, 0, SafeFiles.BENEATH));
+            assertEquals(EXDEV, absolute.errno());
+
+            // O_PATH | O_NOFOLLOW gives the link itself, even under RESOLVE_NO_SYMLINKS.
+            int linkFd = NativeBridge.openat2(root, b("link"), SafeFiles.O_PATH
+                    | SafeFiles.O_NOFOLLOW, 0, SafeFiles.BENEATH);
+            assertEquals(Kind.SYMLINK, Stat.of(linkFd).kind());
+            assertArrayEquals(SafeFiles.bytes(dir.resolve("file")),
+                    NativeBridge.readlinkat(linkFd, new byte[0]));
+            NativeBridge.close(linkFd);
+
+            // The architecture's O_DIRECTORY: a regular file is not a directory.
+            NativeException notDir = assertThrows(NativeException.class, () -> NativeBridge
+                    .openat2(root, b("file"), SafeFiles.O_RDONLY | SafeFiles.O_DIRECTORY, 0,
+                            SafeFiles.BENEATH));
+            assertEquals(ENOTDIR, notDir.errno());
+            assertThrows(IllegalArgumentException.class, () -> NativeBridge.openat2(root,
+                    new byte[] {'a', 0, 'b'}, SafeFiles.O_RDONLY, 0, 0));
+            assertThrows(IllegalArgumentException.class, () -> NativeBridge.openat2(root,
+                    new byte[0], SafeFiles.O_RDONLY, 0, 0));
+        } finally {
+            NativeBridge.close(root);
+        }
+    }
+
+    @Test
+    void openingAFifoNonBlockingOrAsAPathNeverWaitsForAWriter(@TempDir Path dir)
+            throws Exception {
+        mkfifo(dir.resolve("fifo"));
+        int root = openDir(dir);
+        try {
+            int path = NativeBridge.openat2(root, b("fifo"), SafeFiles.O_PATH
+                    | SafeFiles.O_NOFOLLOW, 0, SafeFiles.BENEATH);
+            assertEquals(Kind.FIFO, Stat.of(path).kind());
+            NativeBridge.close(path);
+            int read = NativeBridge.openat2(root, b("fifo"), SafeFiles.O_RDONLY
+                    | SafeFiles.O_NONBLOCK | SafeFiles.O_NOFOLLOW, 0, SafeFiles.BENEATH);
+            assertEquals(Kind.FIFO, Stat.of(read).kind());
+            NativeBridge.close(read);
+        } finally {
+            NativeBridge.close(root);
+        }
+    }
+
+    @Test
+    void fstatReportsTheOpenedInodeAndEbadfOtherwise(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("file");
+        Files.write(file, new byte[1234]);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r-----"));
+        int fd = NativeBridge.openat2(NativeBridge.AT_FDCWD, SafeFiles.bytes(file),
+                SafeFiles.O_PATH, 0, 0);
+        Stat stat = Stat.of(fd);
+        NativeBridge.close(fd);
+        Map<String, Object> attributes = Files.readAttributes(file, "unix:ino,dev,uid,nlink");
+        assertEquals(new Stat(Kind.REGULAR, 0640, 1234, (Long) attributes.get("dev"),
+                (Long) attributes.get("ino"), (Integer) attributes.get("uid"), 1), stat);
+        NativeException e = assertThrows(NativeException.class, () -> NativeBridge.fstat(-1));
+        assertEquals(EBADF, e.errno());
+        assertEquals("fstat", e.call());
+    }
+
+    @Test
+    void getdents64ListsEveryNameAndLseekListsAgain(@TempDir Path dir) throws Exception {
+        for (int i = 0; i < 2000; i++) {
+            Files.createFile(dir.resolve("entry-with-a-long-name-" + i));
+        }
+        Files.createFile(dir.resolve(new String(new byte[] {'x', (byte) 0xff},
+                StandardCharsets.ISO_8859_1)));
+        int fd = openDir(dir);
+        try {
+            List<byte[]> names = SafeFiles.names(fd);
+            assertEquals(2001, names.size());
+            assertEquals(0, SafeFiles.names(fd).size(), "at the end, the listing stays empty");
+            assertEquals(0, NativeBridge.lseek(fd, 0, NativeBridge.SEEK_SET));
+            assertEquals(2001, SafeFiles.names(fd).size());
+        } finally {
+            NativeBridge.close(fd);
+        }
+        int path = NativeBridge.openat2(NativeBridge.AT_FDCWD, SafeFiles.bytes(dir),
+                SafeFiles.O_PATH | SafeFiles.O_DIRECTORY, 0, 0);
+        NativeException onPath = assertThrows(NativeException.class,
+                () -> NativeBridge.getdents64(path, new byte[4096]));
+        assertEquals(EBADF, onPath.errno());
+        assertEquals("getdents64", onPath.call());
+        NativeBridge.close(path);
+        int file = NativeBridge.openat2(NativeBridge.AT_FDCWD,
+                SafeFiles.bytes(dir.resolve("entry-with-a-long-name-0")), SafeFiles.O_RDONLY, 0, 0);
+        NativeException onFile = assertThrows(NativeException.class,
+                () -> NativeBridge.getdents64(file, new byte[4096]));
+        assertEquals(ENOTDIR, onFile.errno());
+        NativeBridge.close(file);
+        int[] pipe = NativeBridge.pipe();
+        NativeException seek = assertThrows(NativeException.class,
+                () -> NativeBridge.lseek(pipe[0], 0, NativeBridge.SEEK_SET));
+        assertEquals(ESPIPE, seek.errno());
+        assertEquals("lseek", seek.call());
+        NativeBridge.close(pipe[0]);
+        NativeBridge.close(pipe[1]);
+    }
+
+    @Test
+    void unlinkatRemovesEntriesAndReportsDirectories(@TempDir Path dir) throws Exception {
+        Files.createFile(dir.resolve("file"));
+        Files.createDirectories(dir.resolve("full/inner"));
+        Files.createDirectory(dir.resolve("empty"));
+        int fd = openDir(dir);
+        try {
+            NativeBridge.unlinkat(fd, b("file"), 0);
+            assertFalse(Files.exists(dir.resolve("file")));
+            NativeException isDir = assertThrows(NativeException.class,
+                    () -> NativeBridge.unlinkat(fd, b("empty"), 0));
+            assertEquals(EISDIR, isDir.errno());
+            assertEquals("unlinkat", isDir.call());
+            NativeException notEmpty = assertThrows(NativeException.class,
+                    () -> NativeBridge.unlinkat(fd, b("full"), NativeBridge.AT_REMOVEDIR));
+            assertEquals(ENOTEMPTY, notEmpty.errno());
+            NativeBridge.unlinkat(fd, b("empty"), NativeBridge.AT_REMOVEDIR);
+            assertFalse(Files.exists(dir.resolve("empty")));
+        } finally {
+            NativeBridge.close(fd);
+        }
+    }
+
+    @Test
+    void fchmodatChangesTheEntryNeverALinksTarget(@TempDir Path dir) throws Exception {
+        Path target = dir.resolve("target");
+        Files.createDirectory(target);
+        Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("r-x------"));
+        Files.createSymbolicLink(dir.resolve("link"), target);
+        int fd = openDir(dir);
+        try {
+            NativeException onLink = assertThrows(NativeException.class,
+                    () -> NativeBridge.fchmodatNoFollow(fd, b("link"), 0777));
+            assertEquals(EOPNOTSUPP, onLink.errno());
+            assertEquals("fchmodat2", onLink.call());
+            assertEquals(0500, mode(target));
+            NativeBridge.fchmodatNoFollow(fd, b("target"), 0700);
+            assertEquals(0700, mode(target));
+        } finally {
+            NativeBridge.close(fd);
+        }
+    }
+
+    @Test
+    void mkdiratCreatesOnceAndRenameatNeverReplaces(@TempDir Path dir) throws Exception {
+        int fd = openDir(dir);
+        try {
+            NativeBridge.mkdirat(fd, b("made"), 0700);
+            assertTrue(Files.isDirectory(dir.resolve("made")));
+            assertEquals(0700, mode(dir.resolve("made")));
+            NativeException again = assertThrows(NativeException.class,
+                    () -> NativeBridge.mkdirat(fd, b("made"), 0700));
+            assertEquals(EEXIST, again.errno());
+            assertEquals("mkdirat", again.call());
+
+            Files.writeString(dir.resolve("kept"), "kept");
+            NativeException replace = assertThrows(NativeException.class,
+                    () -> NativeBridge.renameat(fd, b("made"), fd, b("kept")));
+            assertEquals(EEXIST, replace.errno());
+            assertEquals("renameat2", replace.call());
+            assertEquals("kept", Files.readString(dir.resolve("kept")));
+            NativeBridge.renameat(fd, b("made"), fd, b("moved"));
+            assertTrue(Files.isDirectory(dir.resolve("moved")));
+        } finally {
+            NativeBridge.close(fd);
+        }
+    }
+
+    @Test
+    void readlinkatReadsALinkAndRefusesAnythingElse(@TempDir Path dir) throws Exception {
+        Files.createSymbolicLink(dir.resolve("link"), Path.of("../../somewhere"));
+        Files.createFile(dir.resolve("file"));
+        int fd = openDir(dir);
+        try {
+            assertArrayEquals(b("../../somewhere"), NativeBridge.readlinkat(fd, b("link")));
+            NativeException notLink = assertThrows(NativeException.class,
+                    () -> NativeBridge.readlinkat(fd, b("file")));
+            assertEquals(EINVAL, notLink.errno());
+            assertEquals("readlinkat", notLink.call());
+        } finally {
+            NativeBridge.close(fd);
+        }
+    }
+}
