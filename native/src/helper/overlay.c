@@ -12,6 +12,7 @@
 #include "fd.h"
 #include "mount_api.h"
 #include "stockade.h"
+#include "userns.h"
 
 /* As a bind source (binds.c): a link planted in a directory a sandbox could write must not
  * redirect the layer to a host path the caller never named. */
@@ -22,6 +23,50 @@ static int open_lower(const char *src)
     how.flags = (uint64_t)(O_PATH | O_DIRECTORY | O_CLOEXEC);
     how.resolve = RESOLVE_NO_SYMLINKS;
     return (int)syscall(SYS_openat2, AT_FDCWD, src, &how, sizeof how);
+}
+
+/*
+ * A root caller's overlay is built by the monitor as host root, but the command (the sandbox's
+ * host ids, no capabilities) is checked against the lower files' own owners: root's 0644 files
+ * and 0750 directories would be unwritable or unreadable through the overlay. So the lower
+ * layer is a detached clone idmapped like a writable bind (IDMAP_OWNER): the layer's owner
+ * appears as the sandbox user. Nothing is ever written to a lower layer, so the idmap grants
+ * no write to the host; what the command makes lands in the upper tmpfs, nosuid, and is gone
+ * with the sandbox. Replaces *lower with the clone; a filesystem that cannot be idmapped keeps
+ * the plain layer (less access, never more). */
+static int idmap_lower(int *lower, const struct stk_overlay_owner *owner,
+                       const struct stk_mount *m, struct stk_error *err)
+{
+    struct stat st;
+    if (fstat(*lower, &st) < 0) {
+        return stk_fail_on(err, STK_STEP_OVERLAY, errno, "stat lower layer", m->src);
+    }
+    int tree = open_tree(*lower, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | AT_RECURSIVE |
+                                         OPEN_TREE_CLOEXEC);
+    if (tree < 0) {
+        return stk_fail_on(err, STK_STEP_OVERLAY, errno, "open_tree lower layer", m->src);
+    }
+    const struct stk_idmap map = {st.st_uid, st.st_gid, owner->uid, owner->gid};
+    int userns = -1;
+    if (stk_userns_idmap(&map, &userns, err) < 0) {
+        stk_close_fd(&tree);
+        return -1;
+    }
+    int rc = stk_mount_set_attrs(tree, AT_RECURSIVE,
+                                 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, userns);
+    int saved = errno;
+    stk_close_fd(&userns);
+    if (rc < 0) {
+        stk_close_fd(&tree);
+        if (saved == EINVAL || saved == EOPNOTSUPP) {
+            return 0;
+        }
+        return stk_fail_on(err, STK_STEP_IDMAP, saved, "mount_setattr(MOUNT_ATTR_IDMAP) lower",
+                           m->src);
+    }
+    stk_close_fd(lower);
+    *lower = tree;
+    return 0;
 }
 
 /* upper and work: directories of one fresh tmpfs that is never attached anywhere. Returns the
@@ -97,6 +142,10 @@ int stk_overlay_make(const struct stk_mount *m, bool in_userns,
                            errno == ELOOP ? "lower layer goes through a symbolic link"
                                           : "lower layer",
                            m->src);
+    }
+    if (owner->chown_upper && idmap_lower(&lower, owner, m, err) < 0) {
+        stk_close_fd(&lower);
+        return -1;
     }
     int upper = -1, work = -1, fs = -1, mnt = -1;
     int upper_fs = make_upper(m, owner, &upper, &work, err);

@@ -15,7 +15,9 @@
 /* Who owns the upper layer's root (the overlay's root directory): the sandbox user, so that
  * the command can create files at the top of the overlay. */
 struct stk_overlay_owner {
-    bool chown_upper;  /* the monitor (host root) builds it: chown to the ids below */
+    /* the monitor (host root) builds it: the upper layer chowned to the ids below, the lower
+     * layer idmapped so that its owner appears as them */
+    bool chown_upper;
     uint32_t uid, gid; /* the sandbox's ids as the builder sees them */
 };
 

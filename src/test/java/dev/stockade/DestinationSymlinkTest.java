@@ -117,7 +117,9 @@ class DestinationSymlinkTest {
         Files.delete(hooks);
         Files.createSymbolicLink(hooks, elsewhere);
         Map<String, String> before = HostTree.snapshot(workspace);
-        SandboxPolicy policy = SandboxPolicy.builder().workspace(workspace).build();
+        // A step that commits has the repository writable but its hooks and config.
+        SandboxPolicy policy = SandboxPolicy.builder().workspace(workspace).unprotect(".git/")
+                .protect(".git/hooks/", ".git/config").build();
         SpecException e = assertThrows(SpecException.class,
                 () -> SandboxTesting.run(policy, "/bin/sh", "-c",
                         "echo evil > .git/hooks/pre-commit"));

@@ -52,6 +52,15 @@ class ProtectedPathsTest {
         return b.build();
     }
 
+    /**
+     * What a step that must commit gets: the repository writable but for its hooks and config
+     * ({@code unprotect(".git/")}, {@code protect(".git/hooks/", ".git/config")}).
+     */
+    private SandboxPolicy committing() {
+        return policy().toBuilder().unprotect(".git/").protect(".git/hooks/", ".git/config")
+                .build();
+    }
+
     private Output sh(SandboxPolicy policy, String script) throws Exception {
         return SandboxTesting.run(policy, "/bin/sh", "-c", script);
     }
@@ -59,6 +68,44 @@ class ProtectedPathsTest {
     private Set<String> hostNames(Path dir) {
         String[] names = new File(dir.toString()).list();
         return names == null ? Set.of() : new TreeSet<>(Arrays.asList(names));
+    }
+
+    @Test
+    void theWholeRepositoryIsReadOnlyByDefault() throws Exception {
+        HostGit.initWithCommit(workspace);
+        Path git = workspace.resolve(".git");
+        Map<String, String> before = HostTree.snapshot(git);
+
+        // The allowed case: reading the repository works (status, log, describe-like use).
+        // While the step runs, the missing protected files are empty placeholders, which git
+        // lists as untracked (empty placeholder directories it does not list): documented in
+        // docs/architecture.md, "Protected paths".
+        Output read = sh(policy(), "git status --porcelain && git rev-list --count HEAD");
+        assertExitedZero(read);
+        assertEquals("?? .envrc\n?? .gitmodules\n1\n", read.stdout(), read.toString());
+
+        // Every way git takes commands from a repository: commondir naming another directory,
+        // a submodule's config, an index entry (a gitlink) to a nested repository, the
+        // config, a hook; and moving the repository aside to replace it.
+        FsProbe.Result r = FsProbe.run(policy(),
+                "create " + git.resolve("commondir"),
+                "mkdir " + git.resolve("modules"),
+                "write " + git.resolve("index"),
+                "append " + git.resolve("config"),
+                "create " + git.resolve("hooks/pre-commit"),
+                "rename " + git + " " + workspace.resolve("old.git"),
+                "create " + workspace.resolve("allowed"));
+        r.expect("create " + workspace.resolve("allowed"), "ok");
+        r.expect("create " + git.resolve("commondir"), "EROFS");
+        r.expect("mkdir " + git.resolve("modules"), "EROFS");
+        r.expect("write " + git.resolve("index"), "EROFS");
+        r.expect("append " + git.resolve("config"), "EROFS");
+        r.expect("create " + git.resolve("hooks/pre-commit"), "EROFS");
+        r.expect("rename " + git + " " + workspace.resolve("old.git"), "EBUSY");
+        Output commit = sh(policy(), "echo change >> README && git commit -q -am second");
+        assertEquals(128, commit.exitCode(), commit.toString());
+        assertEquals(before, HostTree.snapshot(git));
+        assertEquals("1\n", HostGit.git(workspace, "rev-list", "--count", "HEAD"));
     }
 
     @Test
@@ -70,13 +117,13 @@ class ProtectedPathsTest {
         String gitDir = HostTree.describe(git);
 
         // The allowed case: the step commits (objects, index, refs, logs are written in .git).
-        Output commit = sh(policy(), "echo change >> README && git commit -q -am second"
+        Output commit = sh(committing(), "echo change >> README && git commit -q -am second"
                 + " && git rev-list --count HEAD");
         assertExitedZero(commit);
         assertEquals("2\n", commit.stdout(), commit.toString());
         assertEquals("2\n", HostGit.git(workspace, "rev-list", "--count", "HEAD"));
 
-        FsProbe.Result r = FsProbe.run(policy(),
+        FsProbe.Result r = FsProbe.run(committing(),
                 "create " + git.resolve("hooks/pre-commit"),
                 "write " + git.resolve("hooks/pre-push.sample"),
                 "unlink " + git.resolve("hooks/pre-push.sample"),
@@ -119,7 +166,7 @@ class ProtectedPathsTest {
         }
 
         // git itself: config writes go through config.lock and a rename onto .git/config.
-        Output gitConfig = sh(policy(), gitConfigSet("core.fsmonitor", "touch /tmp/pwned")
+        Output gitConfig = sh(committing(), gitConfigSet("core.fsmonitor", "touch /tmp/pwned")
                 + gitConfigSet("core.hooksPath", "/tmp/hooks")
                 + gitConfigSet("core.sshCommand", "sh -c evil")
                 + "mv .git .git-away; echo mv=$?; ls -A .git | grep -c lock");
@@ -290,12 +337,12 @@ class ProtectedPathsTest {
         Map<String, String> hooksBefore = form.equals("absolute")
                 ? HostTree.snapshot(repo.resolve("hooks")) : Map.of();
 
-        Output commit = sh(policy(), "echo more >> README && git commit -q -am second"
+        Output commit = sh(committing(), "echo more >> README && git commit -q -am second"
                 + " && git rev-list --count HEAD");
         assertExitedZero(commit);
         assertEquals("2\n", commit.stdout(), commit.toString());
 
-        FsProbe.Result r = FsProbe.run(policy(),
+        FsProbe.Result r = FsProbe.run(committing(),
                 "write " + dotGit,
                 "rename " + dotGit + " " + workspace.resolve("g"),
                 "unlink " + dotGit,
@@ -316,7 +363,7 @@ class ProtectedPathsTest {
         r.expect("rename " + repo.resolve("hooks") + " " + repo.resolve("h"), "EBUSY");
         Files.delete(repo.resolve("allowed"));
 
-        Output gitConfig = sh(policy(), gitConfigSet("core.hooksPath", "/tmp/hooks")
+        Output gitConfig = sh(committing(), gitConfigSet("core.hooksPath", "/tmp/hooks")
                 + gitConfigSet("core.fsmonitor", "touch /tmp/pwned"));
         assertEquals("core.hooksPath=4\ncore.fsmonitor=4\n", gitConfig.stdout(),
                 gitConfig.toString());
@@ -346,8 +393,7 @@ class ProtectedPathsTest {
         Map<String, String> before = HostTree.snapshot(workspace);
 
         // The allowed case: git follows the link, as it does on the host.
-        SandboxPolicy unprotected = policy().toBuilder().unprotect(".git/hooks/", ".git/config")
-                .build();
+        SandboxPolicy unprotected = policy().toBuilder().unprotect(".git/").build();
         Output log = sh(unprotected, "git rev-list --count HEAD");
         assertEquals("1\n", log.stdout(), log.toString());
 
@@ -363,8 +409,8 @@ class ProtectedPathsTest {
     void theListIsThePolicys() throws Exception {
         assertEquals(Set.copyOf(SandboxPolicy.DEFAULT_PROTECTED_PATHS),
                 Set.copyOf(SandboxPolicy.builder().build().protectedPaths()));
-        assertEquals(List.of(".git/hooks/", ".git/config", ".gitmodules", ".envrc", ".vscode/",
-                ".idea/"), SandboxPolicy.DEFAULT_PROTECTED_PATHS);
+        assertEquals(List.of(".git/", ".gitmodules", ".envrc", ".vscode/", ".idea/"),
+                SandboxPolicy.DEFAULT_PROTECTED_PATHS);
         SandboxPolicy changed = policy().toBuilder().protect("build.sh", "ci/")
                 .unprotect(".envrc").build();
         Set<String> expected = new HashSet<>(SandboxPolicy.DEFAULT_PROTECTED_PATHS);
