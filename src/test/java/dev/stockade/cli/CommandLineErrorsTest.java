@@ -63,7 +63,7 @@ class CommandLineErrorsTest {
         "--home-ro ../x              | invalid policy: homeReadOnly '../x' contains '..'",
         "--home-overlay /abs         | invalid policy: homeOverlay '/abs' is not a relative path",
         "--protect /etc/x            | invalid policy: protected path '/etc/x' is not a relative path",
-        "--unprotect nope            | invalid policy: unprotect 'nope': not a protected path (they are: .git/hooks/, .git/config, .gitmodules, .envrc, .vscode/, .idea/)",
+        "--unprotect nope            | invalid policy: unprotect 'nope': not a protected path (they are: .git/, .gitmodules, .envrc, .vscode/, .idea/)",
         "--overlay /nonexistent-ov   | invalid policy: overlay source /nonexistent-ov does not exist",
         "--toolchain /nonexistent-tc/bin/tc | invalid policy: bind source /nonexistent-tc does not exist",
     })
