@@ -140,16 +140,12 @@ final class PolicyChecks {
     /** The lower layer is opened like a bind source: a real directory, no symbolic link. */
     private static void overlay(List<String> problems, Mount m) {
         Path source = m.source();
-        if (!source.isAbsolute()) {
-            problems.add("overlay source " + source + " is not an absolute path");
-        } else if (!fitsMountPath(source)) {
-            problems.add(mountPathTooLong("overlay source", source));
-        } else if (!Files.exists(source, LinkOption.NOFOLLOW_LINKS)) {
-            problems.add("overlay source " + source + " does not exist");
-        } else if (!Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)) {
-            problems.add("overlay source " + source + " is not a directory");
-        } else {
-            noSymlink(problems, "overlay source", source);
+        if (hostSourceExists(problems, "overlay source", source)) {
+            if (!Files.isDirectory(source, LinkOption.NOFOLLOW_LINKS)) {
+                problems.add("overlay source " + source + " is not a directory");
+            } else {
+                noSymlink(problems, "overlay source", source);
+            }
         }
         positiveSize(problems, "overlay at " + m.target() + " (its upper layer)",
                 m.sizeBytes());
@@ -279,15 +275,26 @@ final class PolicyChecks {
         return null;
     }
 
+    /**
+     * The checks every host path the helper opens shares: absolute, within the wire's bound,
+     * there (as itself, not through a final link). False, with the problem added, otherwise.
+     */
+    private static boolean hostSourceExists(List<String> problems, String what, Path source) {
+        if (!source.isAbsolute()) {
+            problems.add(what + " " + source + " is not an absolute path");
+        } else if (!fitsMountPath(source)) {
+            problems.add(mountPathTooLong(what, source));
+        } else if (!Files.exists(source, LinkOption.NOFOLLOW_LINKS)) {
+            problems.add(what + " " + source + " does not exist");
+        } else {
+            return true;
+        }
+        return false;
+    }
+
     private static void bind(List<String> problems, Mount m) {
         Path source = m.source();
-        if (!source.isAbsolute()) {
-            problems.add("bind source " + source + " is not an absolute path");
-        } else if (!fitsMountPath(source)) {
-            problems.add(mountPathTooLong("bind source", source));
-        } else if (!Files.exists(source, LinkOption.NOFOLLOW_LINKS)) {
-            problems.add("bind source " + source + " does not exist");
-        } else {
+        if (hostSourceExists(problems, "bind source", source)) {
             noSymlink(problems, "bind source", source);
             specialSource(problems, m);
         }
