@@ -20,6 +20,7 @@
 #include <linux/filter.h>
 #include <sched.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/resource.h>
 
 /* "STKD" read as a little-endian u32: the first word of a SPEC payload. */
@@ -91,6 +92,13 @@
 #define STK_RLIMIT_NPROC RLIMIT_NPROC
 #define STK_RLIMIT_NOFILE RLIMIT_NOFILE
 #define STK_RLIMIT_AS RLIMIT_AS
+#define STK_RLIMIT_DATA RLIMIT_DATA
+
+/* Signals the Java side tells apart in a command's end (the kernel's numbers): SIGXCPU and
+ * SIGXFSZ name the rlimit that killed it, SIGKILL is also what RLIMIT_CPU's hard limit sends. */
+#define STK_SIGNAL_KILL SIGKILL
+#define STK_SIGNAL_XCPU SIGXCPU
+#define STK_SIGNAL_XFSZ SIGXFSZ
 
 /* Defaults for fields a spec leaves out (the Java side always sends them), and the ones the
  * Java side fills in from them. */
@@ -139,7 +147,11 @@ enum stk_event_type {
      * u32 detail_length, detail bytes (at most STK_MAX_DETAIL) */
     STK_EVT_ERROR = 102,
     /* i32 wait_status (as waitpid reports the command), u32 flags (STK_EXIT_*),
-     * u64 wall_time_ns, u64 user_cpu_us, u64 sys_cpu_us, u64 max_rss_kb */
+     * u64 wall_time_ns, u64 user_cpu_us, u64 sys_cpu_us, u64 max_rss_kb,
+     * u64 peak_memory_bytes (the whole sandbox's, from its cgroup; 0 = no cgroup),
+     * u64 peak_processes (the most processes the sandbox held at once; 0 = not measured),
+     * u64 output_bytes (what the command wrote to the streams the helper relays),
+     * u64 output_dropped_bytes (of those, what went past STK_F_MAX_OUTPUT and was dropped) */
     STK_EVT_EXITED = 103,
     /* A system call denied (or, for an audit rule, let through) by a `report` rule, aggregated
      * per syscall and per distinct args & masks (STK_F_REPORT): u32 syscall_nr, u32 errno (the errno the call got; 0 = it was allowed to run),
@@ -153,6 +165,11 @@ enum stk_event_type {
 enum stk_exit_flags {
     STK_EXIT_TIMED_OUT = 1u, /* the spec's timeout expired and the helper killed the sandbox */
     STK_EXIT_KILLED = 2u,    /* a KILL request (or control socket EOF) ended the sandbox */
+    STK_EXIT_MEMORY_LIMIT = 4u,   /* the sandbox's cgroup killed a process for memory (oom_kill) */
+    STK_EXIT_PROCESS_LIMIT = 8u,  /* the sandbox's cgroup refused a fork at its pids bound */
+    /* the output reached STK_F_MAX_OUTPUT's bound and the spec asked to be killed there */
+    STK_EXIT_OUTPUT_LIMIT = 16u,
+    STK_EXIT_DISK_LIMIT = 32u,    /* the transactional workspace's upper layer filled up */
 };
 
 /*

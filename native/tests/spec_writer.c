@@ -314,7 +314,7 @@ static bool decode_events(struct growbuf *g, struct run_result *r, bool *got_sta
                 e->args[i] = get_u64(v + 24 + 8 * i);
             }
             e->index = r->events - 1;
-        } else if (type == STK_EVT_EXITED && len == 40) {
+        } else if (type == STK_EVT_EXITED && len == 72) {
             r->exited_index = r->events - 1;
             r->exited = true;
             r->wait_status = (int32_t)get_u32(v);
@@ -323,6 +323,10 @@ static bool decode_events(struct growbuf *g, struct run_result *r, bool *got_sta
             r->user_us = get_u64(v + 16);
             r->sys_us = get_u64(v + 24);
             r->max_rss_kb = get_u64(v + 32);
+            r->peak_memory_bytes = get_u64(v + 40);
+            r->peak_processes = get_u64(v + 48);
+            r->output_bytes = get_u64(v + 56);
+            r->output_dropped_bytes = get_u64(v + 64);
         } else if (type == STK_EVT_ERROR && len >= 16) {
             uint32_t step_len = get_u32(v + 8);
             if (step_len > len - 16 || step_len >= sizeof r->step) {

@@ -105,6 +105,7 @@ struct run_result {
     int32_t wait_status;
     uint32_t flags;
     uint64_t wall_ns, user_us, sys_us, max_rss_kb;
+    uint64_t peak_memory_bytes, peak_processes, output_bytes, output_dropped_bytes;
     int events;       /* number of frames received */
     struct violation_event *violations; /* in arrival order */
     size_t violation_count;

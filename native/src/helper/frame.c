@@ -104,15 +104,19 @@ int stk_send_error(int fd, const struct stk_error *e)
 
 int stk_send_exited(int fd, const struct stk_exit_report *r)
 {
-    uint8_t frame[STK_FRAME_HEADER_SIZE + 40];
+    uint8_t frame[STK_FRAME_HEADER_SIZE + 72];
     stk_put_u32(frame, STK_EVT_EXITED);
-    stk_put_u32(frame + 4, 40);
+    stk_put_u32(frame + 4, 72);
     stk_put_u32(frame + 8, (uint32_t)r->wait_status);
     stk_put_u32(frame + 12, r->flags);
     stk_put_u64(frame + 16, r->wall_time_ns);
     stk_put_u64(frame + 24, r->user_cpu_us);
     stk_put_u64(frame + 32, r->sys_cpu_us);
     stk_put_u64(frame + 40, r->max_rss_kb);
+    stk_put_u64(frame + 48, r->peak_memory_bytes);
+    stk_put_u64(frame + 56, r->peak_processes);
+    stk_put_u64(frame + 64, r->output_bytes);
+    stk_put_u64(frame + 72, r->output_dropped_bytes);
     return stk_send_full(fd, frame, sizeof frame);
 }
 

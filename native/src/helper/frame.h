@@ -35,6 +35,10 @@ struct stk_exit_report {
     uint64_t user_cpu_us;
     uint64_t sys_cpu_us;
     uint64_t max_rss_kb;
+    uint64_t peak_memory_bytes;
+    uint64_t peak_processes;
+    uint64_t output_bytes;
+    uint64_t output_dropped_bytes;
 };
 int stk_send_exited(int fd, const struct stk_exit_report *r);
 

@@ -25,6 +25,14 @@ import java.util.OptionalLong;
  * take that user's whole budget). The namespace bounds need the user namespace; without it they
  * are not applied.
  *
+ * <p>Memory: {@link Builder#memoryPerProcessBytes(long)} sets {@code RLIMIT_DATA}, which bounds
+ * each process's committed private memory (heap, anonymous mappings, its writable data) and,
+ * unlike {@code RLIMIT_AS}, leaves alone the address space a JVM or V8 reserves without using:
+ * {@code java -Xmx128m} runs under 256 MiB of it. It is a bound per process: a tree of N
+ * processes may commit up to N times it. {@link Builder#addressSpaceBytes(long)} is still
+ * there, but a JVM needs gigabytes of address space for its reservations and V8 tens of
+ * gigabytes: under 1 or 2 GiB neither starts.
+ *
  * <p>Values are checked by {@link SandboxPolicy.Builder#build()}, together with the rest of the
  * policy: a limit must be positive, and at least what any process needs to start
  * ({@link #MIN_OPEN_FILES} files, {@link #MIN_ADDRESS_SPACE_BYTES} of address space,
@@ -39,6 +47,13 @@ public final class Limits {
     public static final long MIN_ADDRESS_SPACE_BYTES = 16L * 1024 * 1024;
     /** Below this execve itself cannot place the arguments and environment. */
     public static final long MIN_STACK_BYTES = 64L * 1024;
+    /** Below this not even a static binary has room for its data and a small heap. */
+    public static final long MIN_MEMORY_PER_PROCESS_BYTES = 4L * 1024 * 1024;
+    /**
+     * The hard {@code RLIMIT_CPU} is this many seconds above {@link #cpuTimeSeconds()}: the
+     * command gets SIGXCPU at the limit and SIGKILL only if it goes on past the signal.
+     */
+    public static final long CPU_TIME_KILL_AFTER_SECONDS = 1;
     /** Default {@code RLIMIT_NPROC}. */
     public static final long DEFAULT_PROCESSES = 4096;
     /** Default hard {@code RLIMIT_NOFILE}. */
@@ -70,6 +85,7 @@ public final class Limits {
     private final long fileSizeBytes;
     private final long cpuTimeSeconds;
     private final long addressSpaceBytes;
+    private final long memoryPerProcessBytes;
     private final long stackBytes;
     private final long coreBytes;
     private final long ptys;
@@ -86,6 +102,7 @@ public final class Limits {
         this.fileSizeBytes = b.fileSizeBytes;
         this.cpuTimeSeconds = b.cpuTimeSeconds;
         this.addressSpaceBytes = b.addressSpaceBytes;
+        this.memoryPerProcessBytes = b.memoryPerProcessBytes;
         this.stackBytes = b.stackBytes;
         this.coreBytes = b.coreBytes;
         this.ptys = b.ptys;
@@ -115,6 +132,7 @@ public final class Limits {
         b.fileSizeBytes = fileSizeBytes;
         b.cpuTimeSeconds = cpuTimeSeconds;
         b.addressSpaceBytes = addressSpaceBytes;
+        b.memoryPerProcessBytes = memoryPerProcessBytes;
         b.stackBytes = stackBytes;
         b.coreBytes = coreBytes;
         b.ptys = ptys;
@@ -146,14 +164,22 @@ public final class Limits {
         return opt(fileSizeBytes);
     }
 
-    /** {@code RLIMIT_CPU}: CPU seconds before the kernel kills the command. */
+    /**
+     * {@code RLIMIT_CPU}: CPU seconds of one process before the kernel sends it SIGXCPU (and
+     * SIGKILL {@link #CPU_TIME_KILL_AFTER_SECONDS} later if it goes on).
+     */
     public OptionalLong cpuTimeSeconds() {
         return opt(cpuTimeSeconds);
     }
 
-    /** {@code RLIMIT_AS}: the largest address space. */
+    /** {@code RLIMIT_AS}: the largest address space (too small for a JVM or V8 below GiBs). */
     public OptionalLong addressSpaceBytes() {
         return opt(addressSpaceBytes);
+    }
+
+    /** {@code RLIMIT_DATA}: the most private memory each process may commit. */
+    public OptionalLong memoryPerProcessBytes() {
+        return opt(memoryPerProcessBytes);
     }
 
     /** {@code RLIMIT_STACK}: the largest main-thread stack. */
@@ -210,6 +236,8 @@ public final class Limits {
         atLeast(problems, "cpuTimeSeconds", cpuTimeSeconds, 1, null);
         atLeast(problems, "addressSpaceBytes", addressSpaceBytes, MIN_ADDRESS_SPACE_BYTES,
                 "no process starts with less");
+        atLeast(problems, "memoryPerProcessBytes", memoryPerProcessBytes,
+                MIN_MEMORY_PER_PROCESS_BYTES, "no process starts with less");
         atLeast(problems, "stackBytes", stackBytes, MIN_STACK_BYTES,
                 "execve needs room for the arguments and environment");
         inRange(problems, "ptys", ptys, 1, MAX_PTYS);
@@ -259,14 +287,15 @@ public final class Limits {
                 && fanotifyGroups == l.fanotifyGroups && fanotifyMarks == l.fanotifyMarks
                 && namespaces == l.namespaces
                 && fileSizeBytes == l.fileSizeBytes && cpuTimeSeconds == l.cpuTimeSeconds
-                && addressSpaceBytes == l.addressSpaceBytes && stackBytes == l.stackBytes
+                && addressSpaceBytes == l.addressSpaceBytes
+                && memoryPerProcessBytes == l.memoryPerProcessBytes && stackBytes == l.stackBytes
                 && coreBytes == l.coreBytes;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(openFiles, openFilesSoft, processes, fileSizeBytes, cpuTimeSeconds,
-                addressSpaceBytes, stackBytes, coreBytes, ptys, inotifyInstances, inotifyWatches,
+                addressSpaceBytes, memoryPerProcessBytes, stackBytes, coreBytes, ptys, inotifyInstances, inotifyWatches,
                 fanotifyGroups, fanotifyMarks, namespaces);
     }
 
@@ -281,6 +310,7 @@ public final class Limits {
         append(sb, "fileSizeBytes", fileSizeBytes);
         append(sb, "cpuTimeSeconds", cpuTimeSeconds);
         append(sb, "addressSpaceBytes", addressSpaceBytes);
+        append(sb, "memoryPerProcessBytes", memoryPerProcessBytes);
         append(sb, "stackBytes", stackBytes);
         append(sb, "coreBytes", coreBytes);
         append(sb, "ptys", ptys);
@@ -312,6 +342,7 @@ public final class Limits {
         private long fileSizeBytes = UNSET;
         private long cpuTimeSeconds = UNSET;
         private long addressSpaceBytes = UNSET;
+        private long memoryPerProcessBytes = UNSET;
         private long stackBytes = UNSET;
         private long coreBytes = 0;
         private long ptys = DEFAULT_PTYS;
@@ -349,15 +380,31 @@ public final class Limits {
             return this;
         }
 
-        /** {@code RLIMIT_CPU} in seconds, at least 1; {@link Limits#UNSET} inherits. */
+        /**
+         * {@code RLIMIT_CPU} in seconds, at least 1: SIGXCPU at the limit, SIGKILL
+         * {@link Limits#CPU_TIME_KILL_AFTER_SECONDS} later; {@link Limits#UNSET} inherits.
+         */
         public Builder cpuTimeSeconds(long value) {
             this.cpuTimeSeconds = value;
             return this;
         }
 
-        /** {@code RLIMIT_AS} in bytes, at least {@link Limits#MIN_ADDRESS_SPACE_BYTES}. */
+        /**
+         * {@code RLIMIT_AS} in bytes, at least {@link Limits#MIN_ADDRESS_SPACE_BYTES}. A JVM or
+         * V8 does not start under 1 or 2 GiB of it; {@link #memoryPerProcessBytes(long)} is the
+         * bound that works for them.
+         */
         public Builder addressSpaceBytes(long value) {
             this.addressSpaceBytes = value;
+            return this;
+        }
+
+        /**
+         * {@code RLIMIT_DATA} in bytes, at least {@link Limits#MIN_MEMORY_PER_PROCESS_BYTES}:
+         * the private memory each process may commit (a bound per process, not of the tree).
+         */
+        public Builder memoryPerProcessBytes(long value) {
+            this.memoryPerProcessBytes = value;
             return this;
         }
 

@@ -10,6 +10,7 @@ import dev.stockade.internal.WaitStatus;
 import java.io.File;
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
+import java.util.List;
 
 /**
  * One spawn of a resolved, encoded spec, as {@code ProcessImpl.start} is for
@@ -81,7 +82,7 @@ final class SandboxLauncher {
             int[] ends = helper.parentEnds();
             return new SandboxedProcess(helper.pid(), fds.release(helper.pidfd()), started,
                     channel, fds.release(ends[0]), fds.release(ends[1]), fds.release(ends[2]),
-                    policy);
+                    policy, List.of());
         }
         // Set-up failed: closing the socket is also the kill, in case the helper still waits.
         channel.close();

@@ -3,6 +3,7 @@ package dev.stockade;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * How a sandboxed command ended, with what it used. Exit codes follow the shell: a command killed
@@ -24,18 +25,39 @@ public final class SandboxResult {
     private final long maxRssKb;
     private final SetupError setupError;
     private final List<Violation> violations;
+    private final Usage usage;
+
+    /**
+     * What the sandbox measured beyond the command's own rusage, and the limit it ran into.
+     *
+     * @param limitHit the limit that ended the command or that it ran into; null for none
+     * @param peakMemoryBytes the whole sandbox's peak memory from its cgroup; 0 without one
+     * @param peakProcesses the most processes the sandbox held at once; 0 when not measured
+     * @param outputBytes what the command wrote to the streams the helper relays
+     * @param outputDroppedBytes of those, what went past the output bound and was dropped
+     * @param notes what the sandbox applied differently from what the policy asked
+     */
+    record Usage(LimitHit limitHit, long peakMemoryBytes, long peakProcesses, long outputBytes,
+            long outputDroppedBytes, List<String> notes) {
+        static final Usage NONE = new Usage(null, 0, 0, 0, 0, List.of());
+
+        Usage {
+            notes = List.copyOf(notes);
+        }
+    }
 
     SandboxResult(int exitCode, int signal, boolean coreDumped, boolean timedOut, boolean killed,
             Duration wallTime, Duration userCpu, Duration systemCpu, long maxRssKb,
             SetupError setupError) {
         this(exitCode, signal, coreDumped, timedOut, killed, wallTime, userCpu, systemCpu,
-                maxRssKb, setupError, List.of());
+                maxRssKb, setupError, List.of(), Usage.NONE);
     }
 
     private SandboxResult(int exitCode, int signal, boolean coreDumped, boolean timedOut,
             boolean killed, Duration wallTime, Duration userCpu, Duration systemCpu,
-            long maxRssKb, SetupError setupError, List<Violation> violations) {
+            long maxRssKb, SetupError setupError, List<Violation> violations, Usage usage) {
         this.violations = List.copyOf(violations);
+        this.usage = usage;
         this.exitCode = exitCode;
         this.signal = signal;
         this.coreDumped = coreDumped;
@@ -122,7 +144,63 @@ public final class SandboxResult {
     /** This result with {@code violations} (in the order {@link #violations()} documents). */
     SandboxResult withViolations(List<Violation> list) {
         return new SandboxResult(exitCode, signal, coreDumped, timedOut, killed, wallTime,
-                userCpu, systemCpu, maxRssKb, setupError, list);
+                userCpu, systemCpu, maxRssKb, setupError, list, usage);
+    }
+
+    /** This result with what the sandbox measured ({@link #limitHit()} and the figures). */
+    SandboxResult withUsage(Usage u) {
+        return new SandboxResult(exitCode, signal, coreDumped, timedOut, killed, wallTime,
+                userCpu, systemCpu, maxRssKb, setupError, violations, u);
+    }
+
+    /**
+     * The resource limit that ended the command, or, when it ended by itself, one it ran into
+     * (a fork refused at the process bound, writes refused at the workspace quota, output past
+     * its bound). Where several apply, the one that killed the command comes first: memory,
+     * output, CPU time, file size, wall time, then disk and processes. Empty when none was hit.
+     */
+    public Optional<LimitHit> limitHit() {
+        return Optional.ofNullable(usage.limitHit());
+    }
+
+    /**
+     * The peak memory of the whole sandbox, from its cgroup ({@code memory.peak}, or
+     * {@code memory.max_usage_in_bytes} on cgroup v1); without a cgroup, the largest resident
+     * set of a single process ({@link #maxRssKb()} in bytes), which is a lower bound of the
+     * whole tree's.
+     */
+    public long peakMemoryBytes() {
+        return usage.peakMemoryBytes() != 0 ? usage.peakMemoryBytes() : maxRssKb * 1024;
+    }
+
+    /** Whether {@link #peakMemoryBytes()} is the whole sandbox's (from its cgroup). */
+    public boolean peakMemoryIsWholeSandbox() {
+        return usage.peakMemoryBytes() != 0;
+    }
+
+    /** The most processes the sandbox held at once; empty when it was not measured. */
+    public OptionalLong peakProcesses() {
+        return usage.peakProcesses() == 0 ? OptionalLong.empty()
+                : OptionalLong.of(usage.peakProcesses());
+    }
+
+    /** How many bytes the command wrote to its stdout and stderr while the helper relayed them. */
+    public long outputBytes() {
+        return usage.outputBytes();
+    }
+
+    /** Of {@link #outputBytes()}, how many went past the output bound and were dropped. */
+    public long droppedOutputBytes() {
+        return usage.outputDroppedBytes();
+    }
+
+    /**
+     * What the sandbox applied differently from what the policy asked, one line each: a
+     * best-effort memory bound that fell back to the per-process bound, for instance. Empty
+     * when everything was applied as asked.
+     */
+    public List<String> notes() {
+        return usage.notes();
     }
 
     /**
@@ -147,6 +225,7 @@ public final class SandboxResult {
                 + ", wallTime=" + wallTime + ", userCpu=" + userCpu + ", systemCpu=" + systemCpu
                 + ", maxRssKb=" + maxRssKb
                 + (violations.isEmpty() ? "" : ", violations=" + violations.size())
+                + (usage.limitHit() == null ? "" : ", limitHit=" + usage.limitHit())
                 + (setupError == null ? "" : ", setupError=" + setupError.message()) + "]";
     }
 }

@@ -52,6 +52,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     private final ProcessHandle handle;
     private final ControlChannel channel;
     private final SandboxPolicy policy;
+    private final List<String> notes;
     private final PipeOutputStream stdinPipe;
     private final PipeInputStream stdoutPipe;
     private final PipeInputStream stderrPipe;
@@ -66,7 +67,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
 
     /** Takes ownership of every descriptor passed (-1 for a stream that is not a pipe). */
     SandboxedProcess(int pid, int pidfd, ControlEvent.Started started, ControlChannel channel,
-            int stdinFd, int stdoutFd, int stderrFd, SandboxPolicy policy) {
+            int stdinFd, int stdoutFd, int stderrFd, SandboxPolicy policy, List<String> notes) {
         this.pid = pid;
         this.pidfd = pidfd;
         this.sandboxPid = started.sandboxPid();
@@ -75,6 +76,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         this.handle = ProcessHandle.of(pid).orElse(null);
         this.channel = channel;
         this.policy = policy;
+        this.notes = List.copyOf(notes);
         this.stdinPipe = stdinFd < 0 ? null : new PipeOutputStream(stdinFd);
         this.stdoutPipe = stdoutFd < 0 ? null : new PipeInputStream(stdoutFd);
         this.stderrPipe = stderrFd < 0 ? null : new PipeInputStream(stderrFd);
@@ -349,7 +351,8 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
             r = SandboxResult.fromWaitStatus(exited.waitStatus(), exited.timedOut(),
                     exited.killed(), Duration.ofNanos(exited.wallTimeNs()),
                     Duration.of(exited.userCpuUs(), ChronoUnit.MICROS),
-                    Duration.of(exited.sysCpuUs(), ChronoUnit.MICROS), exited.maxRssKb(), error);
+                    Duration.of(exited.sysCpuUs(), ChronoUnit.MICROS), exited.maxRssKb(), error)
+                    .withUsage(LimitClassifier.usage(exited, policy.limits(), notes));
         } else {
             if (error == null) {
                 error = HelperErrors.helper("the helper ended without reporting the"

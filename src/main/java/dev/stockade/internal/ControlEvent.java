@@ -59,9 +59,14 @@ public sealed interface ControlEvent {
      * @param userCpuUs user CPU time (microseconds)
      * @param sysCpuUs system CPU time (microseconds)
      * @param maxRssKb peak resident set size (KiB)
+     * @param peakMemoryBytes the whole sandbox's peak memory from its cgroup; 0 without one
+     * @param peakProcesses the most processes the sandbox held at once; 0 when not measured
+     * @param outputBytes what the command wrote to the streams the helper relays
+     * @param outputDroppedBytes of those, what went past the output bound and was dropped
      */
     record Exited(int waitStatus, int flags, long wallTimeNs, long userCpuUs, long sysCpuUs,
-            long maxRssKb) implements ControlEvent {
+            long maxRssKb, long peakMemoryBytes, long peakProcesses, long outputBytes,
+            long outputDroppedBytes) implements ControlEvent {
         public boolean timedOut() {
             return (flags & Protocol.EXIT_TIMED_OUT) != 0;
         }

@@ -17,7 +17,7 @@ import java.util.List;
  */
 public final class EventReader {
     static final int STARTED_SIZE = 8;
-    static final int EXITED_SIZE = 4 + 4 + 8 + 8 + 8 + 8;
+    static final int EXITED_SIZE = 4 + 4 + 8 * 8;
     static final int ERROR_MIN_SIZE = 4 + 4 + 4 + 4;
     static final int ERROR_MAX_SIZE = ERROR_MIN_SIZE + Protocol.MAX_STEP_NAME + Protocol.MAX_DETAIL;
     static final int VIOLATION_SIZE = 4 + 4 + 8 + 4 + 4 + 6 * 8;
@@ -142,7 +142,7 @@ public final class EventReader {
         int status = p.getInt();
         int flags = p.getInt();
         return new ControlEvent.Exited(status, flags, p.getLong(), p.getLong(), p.getLong(),
-                p.getLong());
+                p.getLong(), p.getLong(), p.getLong(), p.getLong(), p.getLong());
     }
 
     private static String string(ByteBuffer p, int max, String what) throws ProtocolException {

@@ -178,7 +178,11 @@ public final class SpecResolver {
         };
     }
 
-    /** Every limit set, soft = hard except for the open files' own soft limit. */
+    /**
+     * Every limit set, soft = hard except for the open files' own soft limit and CPU time: its
+     * hard limit is one second above the soft one, so the command gets SIGXCPU (which says
+     * why it died) before the kernel's SIGKILL at the hard limit, which looks like any kill.
+     */
     private static List<SandboxSpec.RlimitSpec> rlimits(Limits l) {
         List<SandboxSpec.RlimitSpec> rlimits = new ArrayList<>();
         if (l.openFiles().isPresent()) {
@@ -188,8 +192,13 @@ public final class SpecResolver {
         }
         addLimit(rlimits, Protocol.RLIMIT_NPROC, l.processes());
         addLimit(rlimits, Protocol.RLIMIT_FSIZE, l.fileSizeBytes());
-        addLimit(rlimits, Protocol.RLIMIT_CPU, l.cpuTimeSeconds());
+        if (l.cpuTimeSeconds().isPresent()) {
+            long soft = l.cpuTimeSeconds().getAsLong();
+            rlimits.add(new SandboxSpec.RlimitSpec(Protocol.RLIMIT_CPU, soft,
+                    soft + Limits.CPU_TIME_KILL_AFTER_SECONDS));
+        }
         addLimit(rlimits, Protocol.RLIMIT_AS, l.addressSpaceBytes());
+        addLimit(rlimits, Protocol.RLIMIT_DATA, l.memoryPerProcessBytes());
         addLimit(rlimits, Protocol.RLIMIT_STACK, l.stackBytes());
         addLimit(rlimits, Protocol.RLIMIT_CORE, l.coreBytes());
         return rlimits;

@@ -47,13 +47,15 @@ class EventReaderTest {
 
     @Test
     void decodesExited() throws IOException {
-        byte[] frame = new WireBytes().hex("67 00 00 00 28 00 00 00")
+        byte[] frame = new WireBytes().hex("67 00 00 00 48 00 00 00")
                 .hex("09 00 00 00")                   // killed by SIGKILL
                 .hex("03 00 00 00")                   // TIMED_OUT | KILLED
                 .u64(1_500_000_000L).u64(1234).u64(5678).u64(4096)
+                .u64(268_435_456L).u64(64).u64(1 << 20).u64(1000)
                 .bytes();
         ControlEvent.Exited e = (ControlEvent.Exited) reader(frame).next();
-        assertEquals(new ControlEvent.Exited(9, 3, 1_500_000_000L, 1234, 5678, 4096), e);
+        assertEquals(new ControlEvent.Exited(9, 3, 1_500_000_000L, 1234, 5678, 4096,
+                268_435_456L, 64, 1 << 20, 1000), e);
         assertTrue(e.timedOut());
         assertTrue(e.killed());
     }
@@ -62,11 +64,12 @@ class EventReaderTest {
     void readsFramesInSequenceThenCleanEndOfStream() throws IOException {
         byte[] bytes = new WireBytes()
                 .hex("65 00 00 00 08 00 00 00 01 00 00 00 02 00 00 00")
-                .hex("67 00 00 00 28 00 00 00").u32(3 << 8).u32(0).u64(1).u64(2).u64(3).u64(4)
+                .hex("67 00 00 00 48 00 00 00").u32(3 << 8).u32(0).u64(1).u64(2).u64(3).u64(4)
+                .u64(5).u64(6).u64(7).u64(8)
                 .bytes();
         EventReader r = reader(bytes);
         assertEquals(new ControlEvent.Started(1, 2), r.next());
-        assertEquals(new ControlEvent.Exited(3 << 8, 0, 1, 2, 3, 4), r.next());
+        assertEquals(new ControlEvent.Exited(3 << 8, 0, 1, 2, 3, 4, 5, 6, 7, 8), r.next());
         assertNull(r.next());
         assertNull(r.next());
     }
