@@ -183,8 +183,15 @@ final class RunCommand implements Callable<Integer> {
     Long maxFileSize;
 
     @Option(names = "--cpu-time", paramLabel = "SECONDS", converter = CountParser.class,
-            description = "CPU seconds per process (RLIMIT_CPU).")
+            description = "CPU seconds per process (RLIMIT_CPU): SIGXCPU at the limit, SIGKILL "
+                    + Limits.CPU_TIME_KILL_AFTER_SECONDS + "s later.")
     Long cpuTime;
+
+    @Option(names = "--memory-per-process", paramLabel = "SIZE", converter = SizeParser.class,
+            description = "Private memory each process may commit (RLIMIT_DATA; e.g. 512m). "
+                    + "Works for JVMs and node, unlike an address-space limit; a bound per "
+                    + "process, not of the whole sandbox.")
+    Long memoryPerProcess;
 
     @Option(names = "--uid", paramLabel = "N", converter = IdParser.class,
             description = "User id inside the sandbox (default: yours; "
@@ -268,6 +275,7 @@ final class RunCommand implements Callable<Integer> {
         }
 
         int exitCode = exitCode(result, err);
+        LimitMessage.line(result, policy).ifPresent(err::println);
         ViolationSummary.print(result.violations(), err);
         RunReport.CollectedEntry collected = outputs == null ? null
                 : collect.collect(outputs, policy, err);
@@ -411,6 +419,9 @@ final class RunCommand implements Callable<Integer> {
         }
         if (cpuTime != null) {
             limits.cpuTimeSeconds(cpuTime);
+        }
+        if (memoryPerProcess != null) {
+            limits.memoryPerProcessBytes(memoryPerProcess);
         }
         return limits.build();
     }

@@ -31,10 +31,20 @@ import java.util.List;
  * @param setupError why the command never ran, or {@code null}
  * @param violations the system calls {@code report} rules caught, in order of first occurrence
  * @param collected what {@code --collect} copied and left out, {@code null} without it
+ * @param limitHit the limit that ended the command or that it ran into ({@code "MEMORY"},
+ *     {@code "CPU_TIME"}, ...), {@code null} when none
+ * @param peakMemoryBytes the whole sandbox's peak memory (its cgroup), or the largest resident
+ *     set of one process without a cgroup
+ * @param peakProcesses the most processes the sandbox held at once, {@code null} when not
+ *     measured
+ * @param outputBytes what the command wrote to stdout and stderr, when the helper relayed them
+ * @param droppedOutputBytes of those, what went past {@code --max-output} and was dropped
+ * @param notes what the sandbox applied differently from what was asked, one line each
  */
 record RunReport(int exitCode, int signal, boolean timedOut, long wallTimeMs, long userCpuMs,
         long sysCpuMs, long maxRssKb, ErrorEntry setupError, List<ViolationEntry> violations,
-        CollectedEntry collected) {
+        CollectedEntry collected, String limitHit, long peakMemoryBytes, Long peakProcesses,
+        long outputBytes, long droppedOutputBytes, List<String> notes) {
 
     /**
      * The outputs {@code --collect} copied into {@code into}.
@@ -64,7 +74,8 @@ record RunReport(int exitCode, int signal, boolean timedOut, long wallTimeMs, lo
     /** This report with {@code --collect}'s outcome. */
     RunReport withCollected(CollectedEntry entry) {
         return new RunReport(exitCode, signal, timedOut, wallTimeMs, userCpuMs, sysCpuMs,
-                maxRssKb, setupError, violations, entry);
+                maxRssKb, setupError, violations, entry, limitHit, peakMemoryBytes,
+                peakProcesses, outputBytes, droppedOutputBytes, notes);
     }
 
     /** The step that failed, its errno (0 when not a system call failure) and the message. */
@@ -99,12 +110,15 @@ record RunReport(int exitCode, int signal, boolean timedOut, long wallTimeMs, lo
         return new RunReport(exitCode, result.signal(), result.timedOut(),
                 result.wallTime().toMillis(), result.userCpu().toMillis(),
                 result.systemCpu().toMillis(), result.maxRssKb(), error,
-                result.violations().stream().map(ViolationEntry::of).toList(), null);
+                result.violations().stream().map(ViolationEntry::of).toList(), null,
+                result.limitHit().map(Enum::name).orElse(null), result.peakMemoryBytes(),
+                result.peakProcesses().isPresent() ? result.peakProcesses().getAsLong() : null,
+                result.outputBytes(), result.droppedOutputBytes(), result.notes());
     }
 
     static RunReport ofSetupError(int exitCode, SetupError error) {
         return new RunReport(exitCode, 0, false, 0, 0, 0, 0, ErrorEntry.of(error), List.of(),
-                null);
+                null, null, 0, null, 0, 0, List.of());
     }
 
     /**

@@ -46,4 +46,20 @@ public final class SizeParser implements ITypeConverter<Long> {
             throw new TypeConversionException("size '" + text + "' is too large");
         }
     }
+
+    /**
+     * {@code bytes} for people: in the largest binary unit that divides it exactly
+     * ({@code 256 MiB}, {@code 1536 KiB}), or in bytes ({@code 1000 bytes}).
+     */
+    public static String format(long bytes) {
+        String[] units = {"TiB", "GiB", "MiB", "KiB"};
+        int[] shifts = {40, 30, 20, 10};
+        for (int i = 0; i < units.length; i++) {
+            long unit = 1L << shifts[i];
+            if (bytes != 0 && bytes % unit == 0) {
+                return (bytes >> shifts[i]) + " " + units[i];
+            }
+        }
+        return bytes + (bytes == 1 ? " byte" : " bytes");
+    }
 }

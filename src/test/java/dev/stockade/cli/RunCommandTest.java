@@ -257,7 +257,7 @@ class RunCommandTest {
         assertEquals(0, result.exitCode(), result.toString());
         List<String> lines = result.stdout().lines().map(l -> l.strip().replaceAll(" {2,}", "|")).toList();
         assertEquals(List.of(
-                "Max cpu time|30|30|seconds",
+                "Max cpu time|30|31|seconds",
                 "Max file size|1048576|1048576|bytes",
                 "Max processes|300|300|processes",
                 "Max open files|64|64|files"), lines);
@@ -287,7 +287,8 @@ class RunCommandTest {
         assertEquals(3, result.exitCode(), result.toString());
         JsonNode json = JSON.readTree(report.toFile());
         assertEquals(List.of("exitCode", "signal", "timedOut", "wallTimeMs", "userCpuMs", "sysCpuMs",
-                "maxRssKb", "setupError", "violations", "collected"), fieldNames(json));
+                "maxRssKb", "setupError", "violations", "collected", "limitHit", "peakMemoryBytes",
+                "peakProcesses", "outputBytes", "droppedOutputBytes", "notes"), fieldNames(json));
         assertEquals(3, json.get("exitCode").intValue());
         assertEquals(0, json.get("signal").intValue());
         assertFalse(json.get("timedOut").booleanValue());
@@ -297,6 +298,44 @@ class RunCommandTest {
         assertTrue(json.get("maxRssKb").longValue() > 0, json.toString());
         assertTrue(json.get("setupError").isNull());
         assertEquals("[]", json.get("violations").toString());
+        assertTrue(json.get("limitHit").isNull(), json.toString());
+        assertTrue(json.get("peakMemoryBytes").longValue() > 0, json.toString());
+        assertEquals("[]", json.get("notes").toString());
+    }
+
+    @Test
+    void aLimitThatKilledTheCommandIsNamedOnOneLineAndInTheReport() throws Exception {
+        Result small = sh(List.of("--cpu-time", "1"), "exit 0");
+        assertEquals(0, small.exitCode(), small.toString());
+        assertEquals("", small.stderr());
+
+        Path report = reports.resolve("cpu.json");
+        Result spinner = sh(List.of("--cpu-time", "1", "--report", report.toString()),
+                "while :; do :; done");
+        assertEquals(128 + 24, spinner.exitCode(), spinner.toString()); // SIGXCPU
+        assertEquals(List.of("stockade: killed: CPU time limit 1s reached"),
+                spinner.stderrLines());
+        JsonNode json = JSON.readTree(report.toFile());
+        assertEquals("CPU_TIME", json.get("limitHit").textValue(), json.toString());
+        assertEquals(24, json.get("signal").intValue(), json.toString());
+
+        Result big = sh(List.of("--max-file-size", "4k"), "exec head -c 8192 /dev/zero > big");
+        assertEquals(128 + 25, big.exitCode(), big.toString()); // SIGXFSZ
+        assertEquals(List.of("stockade: killed: file size limit 4 KiB reached"),
+                big.stderrLines());
+    }
+
+    @Test
+    void memoryPerProcessLetsAJvmRunAndStopsAnAllocation() throws Exception {
+        Result jvm = run("run", "--workspace", workspace.toString(), "--memory-per-process",
+                "256m", "--", ProcessHandle.current().info().command().orElseThrow(),
+                "-Xmx128m", "-version");
+        assertEquals(0, jvm.exitCode(), jvm.toString());
+
+        Result hog = sh(List.of("--memory-per-process", "64m"),
+                "exec python3 -c 'b = bytearray(200 * 1024 * 1024)'");
+        assertEquals(1, hog.exitCode(), hog.toString());
+        assertTrue(hog.stderr().contains("MemoryError"), hog.toString());
     }
 
     @Test
@@ -310,6 +349,7 @@ class RunCommandTest {
         assertEquals(15, json.get("signal").intValue(), json.toString()); // SIGTERM, then the grace
         assertTrue(json.get("wallTimeMs").longValue() >= 1000, json.toString());
         assertTrue(json.get("setupError").isNull());
+        assertEquals("WALL_TIME", json.get("limitHit").textValue(), json.toString());
 
         Path killed = reports.resolve("killed.json");
         Result signal = sh(List.of("--report", killed.toString()), "kill -KILL $$");
@@ -318,6 +358,7 @@ class RunCommandTest {
         assertEquals(137, killedJson.get("exitCode").intValue());
         assertEquals(9, killedJson.get("signal").intValue());
         assertFalse(killedJson.get("timedOut").booleanValue());
+        assertTrue(killedJson.get("limitHit").isNull(), killedJson.toString());
     }
 
     @Test

@@ -1,0 +1,66 @@
+package dev.stockade.cli;
+
+import dev.stockade.LimitHit;
+import dev.stockade.Limits;
+import dev.stockade.SandboxPolicy;
+import dev.stockade.SandboxResult;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * The line {@code stockade run} prints when a limit ended the command or refused it something:
+ * {@code stockade: killed: memory limit 256 MiB reached}, or without the kill when the command
+ * ran on ({@code stockade: process limit 64 reached: a fork was refused}). A timeout has its
+ * own line ({@code stockade: timed out after 1s}), printed by the run command.
+ */
+final class LimitMessage {
+    private LimitMessage() {}
+
+    /** The line for {@code result}'s limit hit, empty when none or for the wall time. */
+    static Optional<String> line(SandboxResult result, SandboxPolicy policy) {
+        Optional<LimitHit> hit = result.limitHit();
+        if (hit.isEmpty() || hit.get() == LimitHit.WALL_TIME) {
+            return Optional.empty();
+        }
+        String value = value(hit.get(), policy).map(v -> " " + v).orElse("");
+        String limit = hit.get().description() + value + " reached";
+        if (result.signal() != 0) {
+            return Optional.of("stockade: killed: " + limit);
+        }
+        return Optional.of("stockade: " + limit + ": " + consequence(hit.get()));
+    }
+
+    /** What the command met when a limit it ran into did not end it. */
+    private static String consequence(LimitHit hit) {
+        return switch (hit) {
+            case PROCESSES -> "a fork was refused";
+            case DISK -> "writes were refused (ENOSPC)";
+            case OUTPUT -> "the rest of the output was dropped";
+            default -> "the command went on";
+        };
+    }
+
+    /** The limit's value as the policy set it, for the message. */
+    private static Optional<String> value(LimitHit hit, SandboxPolicy policy) {
+        Limits l = policy.limits();
+        return switch (hit) {
+            case CPU_TIME -> seconds(l.cpuTimeSeconds());
+            case FILE_SIZE -> size(l.fileSizeBytes());
+            case PROCESSES -> count(l.processes());
+            default -> Optional.empty();
+        };
+    }
+
+    private static Optional<String> size(OptionalLong bytes) {
+        return bytes.isPresent() ? Optional.of(SizeParser.format(bytes.getAsLong()))
+                : Optional.empty();
+    }
+
+    private static Optional<String> seconds(OptionalLong s) {
+        return s.isPresent() ? Optional.of(s.getAsLong() + "s") : Optional.empty();
+    }
+
+    private static Optional<String> count(OptionalLong n) {
+        return n.isPresent() ? Optional.of(Long.toString(n.getAsLong())) : Optional.empty();
+    }
+}
