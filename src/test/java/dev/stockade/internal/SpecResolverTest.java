@@ -138,7 +138,7 @@ class SpecResolverTest {
                 new SandboxSpec.RlimitSpec(Protocol.RLIMIT_NOFILE, 100, 100),
                 new SandboxSpec.RlimitSpec(Protocol.RLIMIT_NPROC, 50, 50),
                 new SandboxSpec.RlimitSpec(Protocol.RLIMIT_FSIZE, 1 << 20, 1 << 20),
-                new SandboxSpec.RlimitSpec(Protocol.RLIMIT_CPU, 9, 9),
+                new SandboxSpec.RlimitSpec(Protocol.RLIMIT_CPU, 9, 10),
                 new SandboxSpec.RlimitSpec(Protocol.RLIMIT_AS, 1L << 32, 1L << 32),
                 new SandboxSpec.RlimitSpec(Protocol.RLIMIT_STACK, 1 << 23, 1 << 23)),
                 spec.rlimits());
