@@ -26,6 +26,7 @@ public final class SandboxResult {
     private final SetupError setupError;
     private final List<Violation> violations;
     private final Usage usage;
+    private CommitResult commit; // set once, by withCommit, on a copy
 
     /**
      * What the sandbox measured beyond the command's own rusage, and the limit it ran into.
@@ -143,14 +144,37 @@ public final class SandboxResult {
 
     /** This result with {@code violations} (in the order {@link #violations()} documents). */
     SandboxResult withViolations(List<Violation> list) {
-        return new SandboxResult(exitCode, signal, coreDumped, timedOut, killed, wallTime,
-                userCpu, systemCpu, maxRssKb, setupError, list, usage);
+        SandboxResult r = new SandboxResult(exitCode, signal, coreDumped, timedOut, killed,
+                wallTime, userCpu, systemCpu, maxRssKb, setupError, list, usage);
+        r.commit = commit;
+        return r;
+    }
+
+    /** This result with its transactional workspace's commit ({@link #commit()}). */
+    SandboxResult withCommit(CommitResult c) {
+        SandboxResult r = new SandboxResult(exitCode, signal, coreDumped, timedOut, killed,
+                wallTime, userCpu, systemCpu, maxRssKb, setupError, violations, usage);
+        r.commit = c;
+        return r;
+    }
+
+    /**
+     * What the commit of a {@linkplain WorkspaceMode#TRANSACTIONAL transactional} workspace
+     * applied, when it was committed as the command ended ({@link CommitOn#SUCCESS} and exit
+     * status 0). Empty for a direct workspace, for a transactional one whose changes were
+     * discarded (the workspace is as it was), and with {@link CommitOn#MANUAL} (see
+     * {@link SandboxedProcess#commit()}).
+     */
+    public Optional<CommitResult> commit() {
+        return Optional.ofNullable(commit);
     }
 
     /** This result with what the sandbox measured ({@link #limitHit()} and the figures). */
     SandboxResult withUsage(Usage u) {
-        return new SandboxResult(exitCode, signal, coreDumped, timedOut, killed, wallTime,
-                userCpu, systemCpu, maxRssKb, setupError, violations, u);
+        SandboxResult r = new SandboxResult(exitCode, signal, coreDumped, timedOut, killed,
+                wallTime, userCpu, systemCpu, maxRssKb, setupError, violations, u);
+        r.commit = commit;
+        return r;
     }
 
     /**
@@ -226,6 +250,7 @@ public final class SandboxResult {
                 + ", maxRssKb=" + maxRssKb
                 + (violations.isEmpty() ? "" : ", violations=" + violations.size())
                 + (usage.limitHit() == null ? "" : ", limitHit=" + usage.limitHit())
+                + (commit == null ? "" : ", commit=" + commit)
                 + (setupError == null ? "" : ", setupError=" + setupError.message()) + "]";
     }
 }
