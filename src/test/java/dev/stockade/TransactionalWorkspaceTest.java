@@ -216,6 +216,18 @@ class TransactionalWorkspaceTest {
     }
 
     @Test
+    void runningOutOfTheQuotasInodesIsADiskLimitHitToo() throws Exception {
+        Map<String, String> before = HostTree.snapshot(workspace);
+        // 1 MiB: the floor of 1024 inodes (the root, upper and work directories take three).
+        SandboxPolicy policy = transactional().workspaceQuota(1024 * 1024).build();
+        Output out = step(policy, "for i in $(seq 1 1100); do : > f$i || exit 7; done");
+        assertEquals(7, out.exitCode(), out::toString);
+        assertContains(out.stderr(), "No space left on device");
+        assertEquals(LimitHit.DISK, out.result().limitHit().orElseThrow(), out::toString);
+        assertEquals(before, HostTree.snapshot(workspace));
+    }
+
+    @Test
     void aSparseFileLargerThanTheQuotaRefusesTheWholeCommit() throws Exception {
         Files.writeString(workspace.resolve("keep.txt"), "keep\n");
         Map<String, String> before = HostTree.snapshot(workspace);
@@ -317,9 +329,12 @@ class TransactionalWorkspaceTest {
                 "mkfifo pipe",
                 "python3 -c 'import socket; socket.socket(socket.AF_UNIX).bind(\"sock\")'",
                 "cp /bin/true suid && chmod 6755 suid && stat -c %a suid",
-                "mkdir sgid && chmod 2775 sgid"));
+                "mkdir sgid && chmod 2775 sgid",
+                "mknod dev c 1 3 2>/dev/null && echo made-dev || echo no-dev",
+                "mknod wh c 0 0 2>/dev/null && echo made-whiteout || echo no-whiteout"));
         assertExitedZero(out);
-        assertEquals("6755\n", out.stdout(), "set-id inside the upper layer");
+        assertEquals("6755\nno-dev\nno-whiteout\n", out.stdout(), "set-id inside the upper layer;"
+                + " no device node, no whiteout of the step's own");
         CommitResult c = out.result().commit().orElseThrow();
         assertTrue(c.complete(), c::toString);
         assertEquals(List.of(new Skipped("pipe", Reason.FIFO), new Skipped("sock", Reason.SOCKET)),

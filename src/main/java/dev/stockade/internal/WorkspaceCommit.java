@@ -70,6 +70,7 @@ public final class WorkspaceCommit {
     private final List<Skipped> skipped = new ArrayList<>();
     private final List<Change> directoriesToFinish = new ArrayList<>();
     private long plannedBytes;
+    private long skippedTotal;
     private long filesWritten;
     private long bytesWritten;
     private long directoriesCreated;
@@ -174,7 +175,7 @@ public final class WorkspaceCommit {
         names.sort(Arrays::compareUnsigned);
         for (byte[] name : names) {
             byte[] path = SafeFiles.child(dirPath, name);
-            if (changes.size() + skipped.size() >= maxEntries) {
+            if (changes.size() + skippedTotal >= maxEntries) {
                 throw new IOException("more than " + maxEntries + " changed entries");
             }
             if (isProtected(path)) {
@@ -285,6 +286,7 @@ public final class WorkspaceCommit {
     }
 
     private void skip(byte[] path, Reason reason) {
+        skippedTotal++;
         if (skipped.size() < CommitResult.MAX_LISTED) {
             skipped.add(new Skipped(SafeFiles.show(path), reason));
         }

@@ -72,8 +72,8 @@ class RunTransactionalTest {
         Result r = sh(List.of("--workspace-quota", "1m"), "true");
         assertEquals(2, r.exitCode(), r.toString());
         assertEquals(List.of("stockade: --workspace-quota needs --transactional: a direct"
-                + " workspace is the host directory itself, whose writes cannot be bounded"),
-                r.stderrLines());
+                + " workspace is the host directory itself, whose writes cannot be bounded",
+                "Try 'stockade run --help'"), r.stderrLines());
     }
 
     @Test
