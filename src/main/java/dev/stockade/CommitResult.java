@@ -13,7 +13,8 @@ import java.util.Optional;
  * in the changes, is created as a link, never followed); files and links are written under a
  * temporary name and renamed into place; modes are kept without the set-user-ID and
  * set-group-ID bits; modification times are kept; a root caller's new entries get the
- * workspace directory's owner (as a direct workspace's writes do). FIFOs, sockets and device
+ * workspace directory's owner (as a direct workspace's writes do); extended attributes and ACLs
+ * are not carried, and hard links become separate files. FIFOs, sockets and device
  * nodes are not carried ({@link #skipped()}), nor anything at a protected path. The changes are
  * checked in full before anything is applied: more bytes than the quota (sparse files and hard
  * links count their full size for each name) or more entries than the upper layer's inodes
