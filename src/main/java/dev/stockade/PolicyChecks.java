@@ -82,6 +82,10 @@ final class PolicyChecks {
         if (transactional && !namespaces.contains(Namespace.MOUNT)) {
             problems.add("workspaceMode(TRANSACTIONAL) needs the MOUNT namespace (its overlay)");
         }
+        if (transactional && !namespaces.contains(Namespace.PID)) {
+            problems.add("workspaceMode(TRANSACTIONAL) needs the PID namespace: without it a"
+                    + " process of the step can outlive it and keep changing what is committed");
+        }
     }
 
     /**

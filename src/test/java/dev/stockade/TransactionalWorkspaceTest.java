@@ -369,6 +369,11 @@ class TransactionalWorkspaceTest {
         PolicyException none = assertThrows(PolicyException.class, () -> SandboxPolicy.builder()
                 .workspaceMode(WorkspaceMode.TRANSACTIONAL).build());
         assertEquals(List.of("workspaceMode(TRANSACTIONAL) needs a workspace"), none.problems());
+        PolicyException pid = assertThrows(PolicyException.class, () -> transactional()
+                .disable(Namespace.PID).build());
+        assertEquals(List.of("workspaceMode(TRANSACTIONAL) needs the PID namespace: without it a"
+                + " process of the step can outlive it and keep changing what is committed"),
+                pid.problems());
         assertEquals(SandboxPolicy.DEFAULT_WORKSPACE_QUOTA_BYTES,
                 transactional().build().workspaceQuotaBytes());
     }
