@@ -322,6 +322,32 @@ class TransactionalWorkspaceTest {
     }
 
     @Test
+    void aFileHardLinkedOutOfTheWorkspaceIsReplacedNeverWrittenThrough() throws Exception {
+        Path outside = Files.writeString(scratch.resolve("outside.txt"), "outside\n");
+        Files.setPosixFilePermissions(outside, PosixFilePermissions.fromString("rw-rw-rw-"));
+        Files.createLink(workspace.resolve("hl"), outside);
+        Output out = step(transactional().build(), "echo changed > hl && cat hl");
+        assertExitedZero(out);
+        assertEquals("changed\n", out.stdout());
+        assertTrue(out.result().commit().orElseThrow().complete());
+        assertEquals("changed\n", Files.readString(workspace.resolve("hl")));
+        assertEquals("outside\n", Files.readString(outside));
+        assertEquals(1, Files.getAttribute(outside, "unix:nlink"));
+    }
+
+    @Test
+    void changesDeeperThanTheBoundRefuseTheWholeCommit() throws Exception {
+        Map<String, String> before = HostTree.snapshot(workspace);
+        Output out = step(transactional().build(),
+                "echo a > a.txt; for i in $(seq 1 300); do mkdir d && cd d || exit 9; done");
+        assertExitedZero(out);
+        CommitResult c = out.result().commit().orElseThrow();
+        assertContains(c.failure().orElseThrow(), "the changes were not applied: the changes"
+                + " are deeper than 256 directories at d/d/");
+        assertEquals(before, HostTree.snapshot(workspace));
+    }
+
+    @Test
     void fifosAndSocketsAreSkippedAndSetIdBitsStripped() throws Exception {
         SandboxPolicy policy = transactional().allowSetIdFiles(true).build();
         Output out = step(policy, String.join("\n",
