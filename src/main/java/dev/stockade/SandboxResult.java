@@ -26,7 +26,7 @@ public final class SandboxResult {
     private final SetupError setupError;
     private final List<Violation> violations;
     private final Usage usage;
-    private CommitResult commit; // set once, by withCommit, on a copy
+    private final CommitResult commit;
 
     /**
      * What the sandbox measured beyond the command's own rusage, and the limit it ran into.
@@ -51,12 +51,14 @@ public final class SandboxResult {
             Duration wallTime, Duration userCpu, Duration systemCpu, long maxRssKb,
             SetupError setupError) {
         this(exitCode, signal, coreDumped, timedOut, killed, wallTime, userCpu, systemCpu,
-                maxRssKb, setupError, List.of(), Usage.NONE);
+                maxRssKb, setupError, List.of(), Usage.NONE, null);
     }
 
     private SandboxResult(int exitCode, int signal, boolean coreDumped, boolean timedOut,
             boolean killed, Duration wallTime, Duration userCpu, Duration systemCpu,
-            long maxRssKb, SetupError setupError, List<Violation> violations, Usage usage) {
+            long maxRssKb, SetupError setupError, List<Violation> violations, Usage usage,
+            CommitResult commit) {
+        this.commit = commit;
         this.violations = List.copyOf(violations);
         this.usage = usage;
         this.exitCode = exitCode;
@@ -144,18 +146,14 @@ public final class SandboxResult {
 
     /** This result with {@code violations} (in the order {@link #violations()} documents). */
     SandboxResult withViolations(List<Violation> list) {
-        SandboxResult r = new SandboxResult(exitCode, signal, coreDumped, timedOut, killed,
-                wallTime, userCpu, systemCpu, maxRssKb, setupError, list, usage);
-        r.commit = commit;
-        return r;
+        return new SandboxResult(exitCode, signal, coreDumped, timedOut, killed, wallTime,
+                userCpu, systemCpu, maxRssKb, setupError, list, usage, commit);
     }
 
     /** This result with its transactional workspace's commit ({@link #commit()}). */
     SandboxResult withCommit(CommitResult c) {
-        SandboxResult r = new SandboxResult(exitCode, signal, coreDumped, timedOut, killed,
-                wallTime, userCpu, systemCpu, maxRssKb, setupError, violations, usage);
-        r.commit = c;
-        return r;
+        return new SandboxResult(exitCode, signal, coreDumped, timedOut, killed, wallTime,
+                userCpu, systemCpu, maxRssKb, setupError, violations, usage, c);
     }
 
     /**
@@ -171,10 +169,8 @@ public final class SandboxResult {
 
     /** This result with what the sandbox measured ({@link #limitHit()} and the figures). */
     SandboxResult withUsage(Usage u) {
-        SandboxResult r = new SandboxResult(exitCode, signal, coreDumped, timedOut, killed,
-                wallTime, userCpu, systemCpu, maxRssKb, setupError, violations, u);
-        r.commit = commit;
-        return r;
+        return new SandboxResult(exitCode, signal, coreDumped, timedOut, killed, wallTime,
+                userCpu, systemCpu, maxRssKb, setupError, violations, u, commit);
     }
 
     /**
