@@ -7,12 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.stockade.CommitResult.Reason;
 import dev.stockade.CommitResult.Skipped;
 import dev.stockade.testing.HostTree;
 import dev.stockade.testing.SandboxTesting;
 import dev.stockade.testing.SandboxTesting.Output;
+import dev.stockade.testing.SandboxUser;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -383,6 +385,27 @@ class TransactionalWorkspaceTest {
         assertTrue(out.result().commit().orElseThrow().complete());
         assertEquals(gitBefore, HostTree.snapshot(workspace.resolve(".git")));
         assertEquals("ok\n", Files.readString(workspace.resolve("ok.txt")));
+    }
+
+    @Test
+    void aRootCallersNewEntriesBelongToTheWorkspacesOwner() throws Exception {
+        assumeTrue(SandboxUser.callerIsRoot(), "only a root caller's commit changes owners");
+        Files.writeString(workspace.resolve("old.txt"), "old\n");
+        for (Path p : List.of(workspace, workspace.resolve("old.txt"))) {
+            Files.setAttribute(p, "unix:uid", 4321, LinkOption.NOFOLLOW_LINKS);
+            Files.setAttribute(p, "unix:gid", 4322, LinkOption.NOFOLLOW_LINKS);
+        }
+        Output out = step(transactional().build(),
+                "echo new > new.txt && mkdir d && ln -s new.txt l && echo more >> old.txt");
+        assertExitedZero(out);
+        assertTrue(out.result().commit().orElseThrow().complete());
+        for (String name : List.of("new.txt", "d", "l", "old.txt")) {
+            Path p = workspace.resolve(name);
+            assertEquals(List.of(4321, 4322), List.of(
+                    Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS),
+                    Files.getAttribute(p, "unix:gid", LinkOption.NOFOLLOW_LINKS)), name);
+        }
+        assertEquals("old\nmore\n", Files.readString(workspace.resolve("old.txt")));
     }
 
     @Test
