@@ -6,8 +6,10 @@ package dev.stockade;
  */
 public enum CommitOn {
     /**
-     * When the command exits with status 0 (not killed, not timed out, no set-up error), before
-     * {@link SandboxedProcess#waitFor()} returns; otherwise they are discarded. The outcome is
+     * When the command exits with status 0 (not killed, not timed out, no set-up error, and the
+     * quota not filled: {@link LimitHit#DISK} means a write failed, which a command that still
+     * exits 0 ignored), before {@link SandboxedProcess#waitFor()} returns; otherwise they are
+     * discarded. The outcome is
      * {@link SandboxResult#commit()}.
      */
     SUCCESS,

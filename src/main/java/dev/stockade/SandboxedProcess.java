@@ -297,7 +297,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
 
     /**
      * The workspace once the sandbox has ended: under {@link CommitOn#SUCCESS} committed when
-     * the command exited 0 and discarded otherwise; under {@link CommitOn#MANUAL} kept for
+     * the command exited 0 without filling its quota, and discarded otherwise; under {@link CommitOn#MANUAL} kept for
      * {@link #commit()}. Before waiters wake, so that waitFor() returns with the workspace in
      * its final state.
      */
@@ -306,8 +306,10 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
             DescriptorSet.closeQuietly(upper);
             return r;
         }
+        // A step that filled its quota and still exited 0 ignored a failed write: what it left
+        // is likely cut short, so it is not committed on its word.
         boolean succeeded = reported && r.exitCode() == 0 && !r.timedOut() && !r.killed()
-                && r.setupError().isEmpty();
+                && r.setupError().isEmpty() && r.limitHit().orElse(null) != LimitHit.DISK;
         if (policy.commitOn() == CommitOn.MANUAL) {
             synchronized (upperLock) {
                 upperFd = upper;

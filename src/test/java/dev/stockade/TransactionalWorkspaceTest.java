@@ -215,6 +215,14 @@ class TransactionalWorkspaceTest {
                 + " device");
         assertEquals(LimitHit.DISK, out.result().limitHit().orElseThrow(), out::toString);
         assertEquals(before, HostTree.snapshot(workspace));
+
+        // A step that ignores the failed write and exits 0 is not committed on its word.
+        Output ignored = step(policy, "head -c 2097152 /dev/zero > big.bin; echo x > x.txt;"
+                + " exit 0");
+        assertExitedZero(ignored);
+        assertEquals(LimitHit.DISK, ignored.result().limitHit().orElseThrow());
+        assertTrue(ignored.result().commit().isEmpty());
+        assertEquals(before, HostTree.snapshot(workspace));
     }
 
     @Test

@@ -95,7 +95,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--workspace-quota", paramLabel = "SIZE", converter = SizeParser.class,
             description = "With --transactional: the most the command may change in the "
                     + "workspace (default " + (SandboxPolicy.DEFAULT_WORKSPACE_QUOTA_BYTES >> 20)
-                    + "m); writing past it fails with ENOSPC inside (the disk limit).")
+                    + "m); writing past it fails with ENOSPC inside (the disk limit), and a "
+                    + "command that fills it is not committed, whatever its exit status.")
     Long workspaceQuota;
 
     @Option(names = "--ro-bind", paramLabel = "SRC[:DST]", converter = BindSpec.Converter.class,
