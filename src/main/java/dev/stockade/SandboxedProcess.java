@@ -40,6 +40,9 @@ import java.util.concurrent.TimeoutException;
  * dies, its end of the control socket closes and the helper kills the sandbox.
  *
  * <p>{@link #result()} gives the full {@link SandboxResult} (signal, timeout, CPU times, memory).
+ * With a {@linkplain WorkspaceMode#TRANSACTIONAL transactional} workspace the changes are
+ * committed (or discarded) before the result is complete, or held for {@link #commit()} under
+ * {@link CommitOn#MANUAL} until {@link #commit()}, {@link #discard()} or {@link #close()}.
  */
 public final class SandboxedProcess extends Process implements AutoCloseable {
     private static final int SIGKILL = 9;
