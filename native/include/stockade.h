@@ -151,7 +151,9 @@ enum stk_event_type {
      * u64 peak_memory_bytes (the whole sandbox's, from its cgroup; 0 = no cgroup),
      * u64 peak_processes (the most processes the sandbox held at once; 0 = not measured),
      * u64 output_bytes (what the command wrote to the streams the helper relays),
-     * u64 output_dropped_bytes (of those, what went past STK_F_MAX_OUTPUT and was dropped) */
+     * u64 output_dropped_bytes (of those, what went past STK_F_MAX_OUTPUT and was dropped).
+     * With a TRANSACTIONAL mount the frame's first byte carries one fd (SCM_RIGHTS): the
+     * upper layer's directory, O_PATH, holding the detached tmpfs alive. */
     STK_EVT_EXITED = 103,
     /* A system call denied (or, for an audit rule, let through) by a `report` rule, aggregated
      * per syscall and per distinct args & masks (STK_F_REPORT): u32 syscall_nr, u32 errno (the errno the call got; 0 = it was allowed to run),
@@ -169,7 +171,9 @@ enum stk_exit_flags {
     STK_EXIT_PROCESS_LIMIT = 8u,  /* the sandbox's cgroup refused a fork at its pids bound */
     /* the output reached STK_F_MAX_OUTPUT's bound and the spec asked to be killed there */
     STK_EXIT_OUTPUT_LIMIT = 16u,
-    STK_EXIT_DISK_LIMIT = 32u,    /* the transactional workspace's upper layer filled up */
+    /* the transactional workspace's upper layer was full (no block or no inode left) when the
+     * sandbox ended */
+    STK_EXIT_DISK_LIMIT = 32u,
 };
 
 /*
@@ -291,6 +295,12 @@ enum stk_mount_flags {
     STK_MOUNT_DIRECTORY = 32u,
     /* TMPFS: mode 0700, owned by the sandbox user (the private home), instead of 1777. */
     STK_MOUNT_PRIVATE = 64u,
+    /* OVERLAY, at most one: the transactional workspace. Its upper tmpfs outlives the sandbox:
+     * the overlay is made with redirect_dir=nofollow, metacopy=off, index=off (the upper layer
+     * alone then describes every change), and EXITED carries an fd of the upper directory
+     * (SCM_RIGHTS) for the Java side to apply or discard; the flag STK_EXIT_DISK_LIMIT says the
+     * upper tmpfs was full when the sandbox ended. */
+    STK_MOUNT_TRANSACTIONAL = 128u,
 };
 
 /* The sandbox's root: a tmpfs that holds only mount points and symbolic links, made read-only
@@ -386,6 +396,9 @@ enum stk_step {
     STK_STEP_FILE = 38,
     /* A PROTECT mount, or its placeholder (created by the monitor, removed after the end). */
     STK_STEP_PROTECT = 39,
+    /* The transactional workspace's upper layer: pid 1 handing it to the monitor, the monitor
+     * measuring it and passing it on with EXITED. */
+    STK_STEP_TRANSACTIONAL = 44,
 };
 
 #endif

@@ -1944,6 +1944,85 @@ static void test_overlay_mount(void)
     remove_tree(host_dir);
 }
 
+/* Reads name under the directory fd dir (an O_PATH fd of the passed upper layer). */
+static bool read_beneath(int dir, const char *name, char *buf, size_t size)
+{
+    int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        return false;
+    }
+    ssize_t n = read(fd, buf, size - 1);
+    close(fd);
+    buf[n < 0 ? 0 : n] = '\0';
+    return n >= 0;
+}
+
+/* A TRANSACTIONAL overlay: the host directory untouched, EXITED carrying the upper layer's
+ * directory with the changes in it; DISK when the upper filled up; no descriptor otherwise. */
+static void test_transactional(void)
+{
+    make_host_dir(host_dir, sizeof host_dir);
+    char lower[4200], created[4200], script[32768];
+    snprintf(lower, sizeof lower, "%s/lower", host_dir);
+    snprintf(created, sizeof created, "%s/new", host_dir);
+    write_file(lower, "host data", 0644);
+    give_to_sandbox(host_dir, ROOT_CALLER_HOST_ID);
+    give_to_sandbox(lower, ROOT_CALLER_HOST_ID);
+    struct spec_buf b;
+    struct run_result r;
+    snprintf(script, sizeof script, "printf changed > %s && printf new > %s", lower, created);
+    sh_spec(&b, script);
+    spec_mount(&b, STK_MOUNT_OVERLAY, STK_MOUNT_TRANSACTIONAL, 1u << 20, host_dir, host_dir);
+    run(&b, NULL, &r);
+    if (expect_exit(&r, 0)) {
+        char text[64];
+        EXPECT(r.passed_fd >= 0, "EXITED carries the upper layer");
+        EXPECT(r.passed_fd >= 0 && read_beneath(r.passed_fd, "new", text, sizeof text) &&
+                   strcmp(text, "new") == 0,
+               "the new file is in the upper layer");
+        EXPECT(r.passed_fd >= 0 && read_beneath(r.passed_fd, "lower", text, sizeof text) &&
+                   strcmp(text, "changed") == 0,
+               "the changed file is copied up");
+        struct stat st;
+        EXPECT(r.passed_fd >= 0 && fstat(r.passed_fd, &st) == 0 && S_ISDIR(st.st_mode),
+               "a directory");
+    }
+    run_result_free(&r);
+    spec_free(&b);
+    const char *content = read_file(lower);
+    EXPECT(content != NULL && strcmp(content, "host data") == 0, "the host file is unchanged");
+    EXPECT(host_missing(created), "nothing written to the host directory");
+
+    /* Past the quota: ENOSPC inside, STK_EXIT_DISK_LIMIT. */
+    snprintf(script, sizeof script, "head -c 2000000 /dev/zero > %s/big", host_dir);
+    sh_spec(&b, script);
+    spec_mount(&b, STK_MOUNT_OVERLAY, STK_MOUNT_TRANSACTIONAL, 1u << 20, host_dir, host_dir);
+    run(&b, NULL, &r);
+    EXPECT(r.exited && WIFEXITED(r.wait_status) && WEXITSTATUS(r.wait_status) == 1,
+           "head fails");
+    EXPECT(r.flags == STK_EXIT_DISK_LIMIT, "flags DISK_LIMIT, got %u", r.flags);
+    EXPECT(strstr(r.err_out, "No space left on device") != NULL, "ENOSPC: [%s]", r.err_out);
+    run_result_free(&r);
+    spec_free(&b);
+
+    /* A plain overlay passes nothing. */
+    sh_spec(&b, "true");
+    spec_mount(&b, STK_MOUNT_OVERLAY, 0, 1u << 20, host_dir, host_dir);
+    run(&b, NULL, &r);
+    if (expect_exit(&r, 0)) {
+        EXPECT(r.passed_fd < 0, "no descriptor without TRANSACTIONAL");
+    }
+    run_result_free(&r);
+    spec_free(&b);
+
+    /* One upper layer travels with EXITED. */
+    sh_spec(&b, "true");
+    spec_mount(&b, STK_MOUNT_OVERLAY, STK_MOUNT_TRANSACTIONAL, 1u << 20, host_dir, "/stk-a");
+    spec_mount(&b, STK_MOUNT_OVERLAY, STK_MOUNT_TRANSACTIONAL, 1u << 20, host_dir, "/stk-b");
+    run_expect_error(&b, "spec", EINVAL, "at most one OVERLAY may be TRANSACTIONAL");
+    remove_tree(host_dir);
+}
+
 static char ws[4096];
 
 /* The workspace bound writable, its .git pinned, hooks/config/link protected, and two
@@ -2500,6 +2579,7 @@ static const struct stk_test tests[] = {
     {"mountpoint_creation", test_mountpoint_creation},
     {"file_mount", test_file_mount},
     {"overlay_mount", test_overlay_mount},
+    {"transactional", test_transactional},
     {"protect", test_protect},
     {"protect_shared", test_protect_shared},
     {"protect_stale", test_protect_stale},

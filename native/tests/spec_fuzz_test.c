@@ -69,6 +69,7 @@ static void make_seeds(void)
     spec_mount(&seeds[3], STK_MOUNT_TMPFS, STK_MOUNT_PRIVATE, 8192, "", "/home/u");
     spec_mount(&seeds[3], STK_MOUNT_SYMLINK, 0, 0, "usr/bin", "/bin");
     spec_mount(&seeds[3], STK_MOUNT_OVERLAY, 0, 1u << 20, "/srv/m2", "/home/u/.m2");
+    spec_mount(&seeds[3], STK_MOUNT_OVERLAY, STK_MOUNT_TRANSACTIONAL, 1u << 20, "/src", "/src");
     spec_mount(&seeds[3], STK_MOUNT_FILE, 0, 0644, "u:x:1:1::/home/u:/bin/sh\n", "/etc/passwd");
     spec_mount(&seeds[3], STK_MOUNT_FILE, 0, 0, "", "/etc/shadow");
     spec_mount(&seeds[3], STK_MOUNT_BIND, STK_MOUNT_IDMAP_OWNER, 0, "/ws", "/ws");
@@ -208,7 +209,10 @@ static const char *mount_problem(const struct stk_mount *m, bool guard)
         return f != 0 || m->size != 0 || src_len == 0 || src_len > STK_MAX_MOUNT_PATH
                    ? "SYMLINK rules"
                    : NULL;
-    case STK_MOUNT_OVERLAY: return f != 0 || m->size == 0 || !abs_src ? "OVERLAY rules" : NULL;
+    case STK_MOUNT_OVERLAY:
+        return (f & ~(uint32_t)STK_MOUNT_TRANSACTIONAL) != 0 || m->size == 0 || !abs_src
+                   ? "OVERLAY rules"
+                   : NULL;
     case STK_MOUNT_FILE: return f != 0 || m->size > STK_MAX_FILE_MODE ? "FILE rules" : NULL;
     case STK_MOUNT_PROTECT:
         if ((f & ~(uint32_t)(STK_MOUNT_READONLY | STK_MOUNT_CREATE | STK_MOUNT_DIRECTORY)) ||
@@ -264,8 +268,13 @@ static int check(const uint8_t *payload, size_t len, unsigned long iteration)
     if (problem == NULL && total > len) {
         problem = "argv longer than the payload";
     }
+    size_t transactional = 0;
     for (size_t i = 0; problem == NULL && i < spec.mount_count; i++) {
         problem = mount_problem(&spec.mounts[i], spec.guard_bpf != NULL);
+        transactional += (spec.mounts[i].flags & STK_MOUNT_TRANSACTIONAL) != 0;
+    }
+    if (problem == NULL && transactional > 1) {
+        problem = "more than one TRANSACTIONAL overlay";
     }
     stk_spec_free(&spec);
     if (problem != NULL) {

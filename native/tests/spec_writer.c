@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -381,6 +382,46 @@ static void do_action(const struct run_options *o, int *ctl, pid_t helper)
     }
 }
 
+/* recvmsg, as the JNI library reads the control socket: a descriptor the helper passes
+ * (the transactional upper layer, with EXITED) is kept in r->passed_fd; a second one is a
+ * protocol fault (bad_frame). */
+static ssize_t receive(int ctl, char *buf, size_t size, struct run_result *r)
+{
+    struct iovec iov = {.iov_base = buf, .iov_len = size};
+    union {
+        struct cmsghdr align;
+        char data[CMSG_SPACE(4 * sizeof(int))];
+    } control;
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.data;
+    msg.msg_controllen = sizeof control.data;
+    ssize_t k;
+    do {
+        k = recvmsg(ctl, &msg, MSG_CMSG_CLOEXEC);
+    } while (k < 0 && errno == EINTR);
+    for (struct cmsghdr *c = k < 0 ? NULL : CMSG_FIRSTHDR(&msg); c != NULL;
+         c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
+            continue;
+        }
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; i++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+            if (r->passed_fd < 0) {
+                r->passed_fd = fd;
+            } else {
+                close(fd);
+                r->bad_frame = true;
+            }
+        }
+    }
+    return k;
+}
+
 int run_helper(const char *helper, const uint8_t *frame, size_t len,
                const struct run_options *opts, struct run_result *r, int timeout_s)
 {
@@ -388,6 +429,7 @@ int run_helper(const char *helper, const uint8_t *frame, size_t len,
     const struct run_options *o = opts != NULL ? opts : &none;
     memset(r, 0, sizeof *r);
     r->exited_index = -1;
+    r->passed_fd = -1;
     int sv[2], out[2], err[2], in[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
         pipe2(err, O_CLOEXEC) < 0 || pipe2(in, O_CLOEXEC) < 0) {
@@ -468,7 +510,7 @@ int run_helper(const char *helper, const uint8_t *frame, size_t len,
         }
         char buf[65536];
         if (fds[0].revents != 0) {
-            ssize_t k = read(ctl, buf, sizeof buf);
+            ssize_t k = receive(ctl, buf, sizeof buf, r);
             if (k <= 0) {
                 close(ctl);
                 ctl = -1;
@@ -541,6 +583,10 @@ int run_helper(const char *helper, const uint8_t *frame, size_t len,
 
 void run_result_free(struct run_result *r)
 {
+    if (r->passed_fd >= 0) {
+        close(r->passed_fd);
+        r->passed_fd = -1;
+    }
     free(r->out);
     free(r->err_out);
     free(r->violations);

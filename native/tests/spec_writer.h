@@ -115,6 +115,7 @@ struct run_result {
     size_t out_len;
     char *err_out;    /* the command's stderr */
     size_t err_len;
+    int passed_fd;     /* the descriptor a frame carried (SCM_RIGHTS), -1 without */
     int helper_status; /* waitpid status of the helper */
     pid_t helper_pid;
 };

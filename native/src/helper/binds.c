@@ -135,11 +135,11 @@ static int open_bind(const struct stk_plan *p, const struct stk_mount *m, int id
 
 /* The monitor builds a root caller's overlays as host root and gives the upper layer's root to
  * the sandbox's host ids; pid 1 builds an unprivileged caller's, which its fs ids own. */
-static int open_overlay(const struct stk_plan *p, const struct stk_mount *m, bool in_monitor,
+static int open_overlay(struct stk_plan *p, const struct stk_mount *m, bool in_monitor,
                         struct stk_error *err)
 {
     struct stk_overlay_owner owner = {in_monitor, p->host_uid, p->host_gid};
-    return stk_overlay_make(m, !in_monitor && p->new_user, &owner, err);
+    return stk_overlay_make(m, !in_monitor && p->new_user, &owner, &p->upper_fd, err);
 }
 
 static int open_all(struct stk_plan *p, int idmap_userns_fd, bool in_monitor,

@@ -72,6 +72,36 @@ int stk_send_full(int fd, const void *buf, size_t len)
     return 0;
 }
 
+/* The fd travels with the first byte: the reader's recvmsg takes it with the frame's start. */
+static int send_with_fd(int fd, const uint8_t *buf, size_t len, int pass_fd)
+{
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+    ssize_t n;
+    do {
+        n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        return -1;
+    }
+    return stk_send_full(fd, buf + n, len - (size_t)n);
+}
+
 int stk_send_started(int fd, int32_t sandbox_pid, int32_t command_pid)
 {
     uint8_t frame[STK_FRAME_HEADER_SIZE + 8];
@@ -102,7 +132,7 @@ int stk_send_error(int fd, const struct stk_error *e)
     return stk_send_full(fd, frame, STK_FRAME_HEADER_SIZE + payload);
 }
 
-int stk_send_exited(int fd, const struct stk_exit_report *r)
+int stk_send_exited(int fd, const struct stk_exit_report *r, int pass_fd)
 {
     uint8_t frame[STK_FRAME_HEADER_SIZE + 72];
     stk_put_u32(frame, STK_EVT_EXITED);
@@ -117,6 +147,9 @@ int stk_send_exited(int fd, const struct stk_exit_report *r)
     stk_put_u64(frame + 56, r->peak_processes);
     stk_put_u64(frame + 64, r->output_bytes);
     stk_put_u64(frame + 72, r->output_dropped_bytes);
+    if (pass_fd >= 0) {
+        return send_with_fd(fd, frame, sizeof frame, pass_fd);
+    }
     return stk_send_full(fd, frame, sizeof frame);
 }
 

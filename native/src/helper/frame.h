@@ -40,7 +40,8 @@ struct stk_exit_report {
     uint64_t output_bytes;
     uint64_t output_dropped_bytes;
 };
-int stk_send_exited(int fd, const struct stk_exit_report *r);
+/* pass_fd >= 0 travels with the frame (SCM_RIGHTS): the transactional upper layer. */
+int stk_send_exited(int fd, const struct stk_exit_report *r, int pass_fd);
 
 struct stk_violation_report {
     uint32_t nr;

@@ -54,7 +54,22 @@ static void rearm_parent_death(int sync_fd)
     }
 }
 
-static int setup(struct stk_plan *p, int sync_fd, struct stk_error *err)
+/* An unprivileged caller's transactional upper layer was made here, in pid 1's namespaces,
+ * which die with the sandbox: the monitor keeps it from now on (and passes it on with EXITED).
+ * Before the command exists, so nothing inside ever holds it. */
+static int hand_upper_to_monitor(struct stk_plan *p, int status_fd, struct stk_error *err)
+{
+    struct stk_record r = {.kind = STK_REC_UPPER};
+    int rc = stk_record_send(status_fd, &r, p->upper_fd);
+    int saved = errno;
+    close(p->upper_fd);
+    p->upper_fd = -1;
+    return rc < 0 ? stk_fail(err, STK_STEP_TRANSACTIONAL, saved,
+                             "passing the upper layer to the monitor")
+                  : 0;
+}
+
+static int setup(struct stk_plan *p, int sync_fd, int status_fd, struct stk_error *err)
 {
     if (p->new_user && stk_creds_set_fs_ids(p->inside_uid, p->inside_gid, err) < 0) {
         return -1;
@@ -69,6 +84,10 @@ static int setup(struct stk_plan *p, int sync_fd, struct stk_error *err)
         return -1;
     }
     if (p->new_mount && stk_mounts_setup(p, err) < 0) {
+        stk_user_limits_close(&limits);
+        return -1;
+    }
+    if (p->upper_fd >= 0 && hand_upper_to_monitor(p, status_fd, err) < 0) {
         stk_user_limits_close(&limits);
         return -1;
     }
@@ -348,7 +367,7 @@ _Noreturn void stk_init_run(struct stk_plan *p, int sync_fd, int status_fd)
     }
     wait_for_release(sync_fd);
     struct stk_error err;
-    if (setup(p, sync_fd, &err) < 0) {
+    if (setup(p, sync_fd, status_fd, &err) < 0) {
         stk_record_error_exit(status_fd, &err);
     }
     /* The sandbox signals are blocked since the clone; read them from an fd so one poll

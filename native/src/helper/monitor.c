@@ -67,6 +67,10 @@ static int clone_pid1(struct stk_plan *plan, struct stk_pty *pty, struct launch 
         close(STK_CONTROL_FD);
         close(l->sync_pipe[1]);
         close(l->status_channel[0]);
+        if (plan->upper_fd >= 0) {
+            close(plan->upper_fd); /* a root caller's upper: the monitor's alone */
+            plan->upper_fd = -1;
+        }
         stk_init_run(plan, l->sync_pipe[0], l->status_channel[1]);
     }
     int clone_errno = errno;
@@ -80,6 +84,8 @@ static int clone_pid1(struct stk_plan *plan, struct stk_pty *pty, struct launch 
         return stk_fail(err, STK_STEP_CLONE, clone_errno, "clone(namespaces)");
     }
     m->pid1 = pid1;
+    m->upper_fd = plan->upper_fd; /* a root caller's, built above; pid 1 sends the others */
+    plan->upper_fd = -1;
     m->status_fd = l->status_channel[0];
     l->status_channel[0] = -1;
     return 0;
@@ -126,6 +132,7 @@ static void cleanup(struct stk_monitor *m, struct launch *l)
     stk_close_fd(&l->status_channel[1]);
     stk_close_fd(&m->status_fd);
     stk_close_fd(&m->command_pidfd);
+    stk_close_fd(&m->upper_fd);
     stk_close_fd(&m->signal_fd);
     stk_close_fd(&m->pidfd);
 }
@@ -140,7 +147,7 @@ static int run(struct stk_plan *plan, struct stk_pty *pty, struct stk_error *err
     m.plan = plan;
     m.pty = pty;
     m.control_fd = STK_CONTROL_FD;
-    m.pidfd = m.status_fd = m.command_pidfd = m.signal_fd = -1;
+    m.pidfd = m.status_fd = m.command_pidfd = m.signal_fd = m.upper_fd = -1;
     struct stk_placeholders placeholders = {NULL, 0};
     m.placeholders = &placeholders;
     int rc = -1;

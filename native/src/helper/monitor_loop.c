@@ -7,6 +7,7 @@
 #include <sys/pidfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -105,6 +106,13 @@ static void on_record(struct stk_monitor *m, const struct stk_record *r, int pas
                 m->flags |= STK_EXIT_KILLED;
                 kill_now(m);
             }
+        }
+        break;
+    case STK_REC_UPPER:
+        /* Once, before STARTED, from pid 1's set-up of an unprivileged caller's overlay. */
+        if (!m->started && m->upper_fd < 0 && passed_fd >= 0) {
+            m->upper_fd = passed_fd;
+            passed_fd = -1;
         }
         break;
     case STK_REC_EXITED:
@@ -257,6 +265,17 @@ void stk_monitor_loop(struct stk_monitor *m)
     }
 }
 
+/* Full means a write failed there: tmpfs gives ENOSPC only once no page (or no inode) is
+ * left. Measured once nothing in the sandbox can write. */
+static bool upper_full(int upper_fd)
+{
+    struct statfs st;
+    if (fstatfs(upper_fd, &st) < 0) {
+        return false;
+    }
+    return st.f_bavail == 0 || st.f_ffree == 0;
+}
+
 int stk_monitor_finish(struct stk_monitor *m, struct stk_error *err)
 {
     read_records(m); /* what pid 1 wrote before it exited */
@@ -292,6 +311,9 @@ int stk_monitor_finish(struct stk_monitor *m, struct stk_error *err)
         return -1;
     }
     struct stk_exit_report x = {.flags = m->flags};
+    if (m->upper_fd >= 0 && upper_full(m->upper_fd)) {
+        x.flags |= STK_EXIT_DISK_LIMIT;
+    }
     if (m->exited) {
         x.wait_status = m->exit_record.wait_status;
         x.wall_time_ns = m->exit_record.wall_time_ns;
@@ -307,6 +329,6 @@ int stk_monitor_finish(struct stk_monitor *m, struct stk_error *err)
         x.sys_cpu_us = (uint64_t)ru.ru_stime.tv_sec * 1000000u + (uint64_t)ru.ru_stime.tv_usec;
         x.max_rss_kb = (uint64_t)ru.ru_maxrss;
     }
-    stk_send_exited(STK_CONTROL_FD, &x);
+    stk_send_exited(STK_CONTROL_FD, &x, m->upper_fd);
     return 0;
 }

@@ -24,6 +24,7 @@ struct stk_monitor {
     int pidfd;
     int status_fd;     /* pid 1's records (SOCK_SEQPACKET); -1 after EOF */
     int command_pidfd; /* without NEWPID only: the command, passed by pid 1; else -1 */
+    int upper_fd;      /* the TRANSACTIONAL overlay's upper directory, passed on with EXITED */
     int control_fd;    /* -1 once closed by the peer or broken */
     int signal_fd;
     struct stk_control_reader control;

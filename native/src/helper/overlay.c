@@ -115,6 +115,26 @@ static int set_layer(int fs, const char *key, int fd, const struct stk_mount *m,
     return 0;
 }
 
+/* A transactional upper layer is read after the sandbox, by code that knows only whiteouts
+ * and opaque directories: no redirect (a renamed lower directory is EXDEV and tools copy it),
+ * no metacopy (a chmod copies the data up too), no index (hard links of lower files are not
+ * tracked in the work directory). Set explicitly, whatever the module's defaults; nofollow is
+ * the one redirect mode that userxattr accepts. */
+static int configure_transactional(int fs, const struct stk_mount *m, struct stk_error *err)
+{
+    static const char *const options[] = {"redirect_dir", "nofollow", "metacopy", "off",
+                                          "index", "off", NULL};
+    for (size_t i = 0; options[i] != NULL; i += 2) {
+        if (fsconfig(fs, FSCONFIG_SET_STRING, options[i], options[i + 1], 0) < 0) {
+            stk_fail_on(err, STK_STEP_OVERLAY, errno, "fsconfig overlay", options[i]);
+            stk_error_append(err, " of ");
+            stk_error_append(err, m->dst);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int configure(int fs, int lower, int upper, int work, bool in_userns,
                      const struct stk_mount *m, struct stk_error *err)
 {
@@ -126,6 +146,9 @@ static int configure(int fs, int lower, int upper, int work, bool in_userns,
     if (in_userns && fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0) {
         return stk_fail_on(err, STK_STEP_OVERLAY, errno, "fsconfig overlay userxattr", m->dst);
     }
+    if ((m->flags & STK_MOUNT_TRANSACTIONAL) != 0 && configure_transactional(fs, m, err) < 0) {
+        return -1;
+    }
     if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
         return stk_fail_on(err, STK_STEP_OVERLAY, errno, "fsconfig(FSCONFIG_CMD_CREATE) overlay",
                            m->dst);
@@ -134,7 +157,8 @@ static int configure(int fs, int lower, int upper, int work, bool in_userns,
 }
 
 int stk_overlay_make(const struct stk_mount *m, bool in_userns,
-                     const struct stk_overlay_owner *owner, struct stk_error *err)
+                     const struct stk_overlay_owner *owner, int *kept_upper,
+                     struct stk_error *err)
 {
     int lower = open_lower(m->src);
     if (lower < 0) {
@@ -160,6 +184,15 @@ int stk_overlay_make(const struct stk_mount *m, bool in_userns,
             } else if (stk_mount_set_attrs(mnt, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, -1) < 0) {
                 stk_fail_on(err, STK_STEP_OVERLAY, errno, "mount_setattr overlay", m->dst);
                 stk_close_fd(&mnt);
+            } else if ((m->flags & STK_MOUNT_TRANSACTIONAL) != 0) {
+                /* The upper directory's fd keeps the detached tmpfs usable after its mount fd
+                 * is closed and the sandbox's namespaces are gone. */
+                *kept_upper = fcntl(upper, F_DUPFD_CLOEXEC, 0);
+                if (*kept_upper < 0) {
+                    stk_fail_on(err, STK_STEP_TRANSACTIONAL, errno, "keeping the upper layer of",
+                                m->dst);
+                    stk_close_fd(&mnt);
+                }
             }
         }
     }

@@ -29,8 +29,11 @@ struct stk_overlay_owner {
  * credentials must reach a root-owned source), pid 1 otherwise (in_userns: the overlay's own
  * xattrs are then user.overlay.*, which a user namespace may write: "userxattr"). fsconfig
  * with FSCONFIG_SET_FD (kernel 6.8 and later): no path string is parsed again.
+ * A TRANSACTIONAL mount's upper directory is also returned in *kept_upper (O_PATH); it is
+ * not written otherwise.
  */
 int stk_overlay_make(const struct stk_mount *m, bool in_userns,
-                     const struct stk_overlay_owner *owner, struct stk_error *err);
+                     const struct stk_overlay_owner *owner, int *kept_upper,
+                     struct stk_error *err);
 
 #endif

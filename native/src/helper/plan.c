@@ -170,6 +170,7 @@ int stk_plan_build(const struct stk_spec *spec, struct stk_plan *p, struct stk_e
     for (size_t i = 0; i < spec->mount_count; i++) {
         p->mount_fds[i] = -1;
     }
+    p->upper_fd = -1;
     p->report = spec->report_count > 0;
     if (choose_ids(spec, p, err) < 0 || read_cap_last_cap(p, err) < 0 ||
         prepare_exec_paths(spec, p, err) < 0 ||
@@ -198,6 +199,9 @@ void stk_plan_free(struct stk_plan *p)
                 close(p->mount_fds[i]);
             }
         }
+    }
+    if (p->upper_fd >= 0) {
+        close(p->upper_fd);
     }
     free(p->mount_fds);
     free(p->exec_paths);

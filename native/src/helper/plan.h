@@ -39,6 +39,10 @@ struct stk_plan {
 
     /* Per spec mount: the detached tree of a BIND once opened (monitor or pid 1), else -1. */
     int *mount_fds;
+    /* The TRANSACTIONAL overlay's upper directory (O_PATH) where it was built (the monitor for
+     * a root caller, pid 1 otherwise, which hands it to the monitor: STK_REC_UPPER); -1
+     * elsewhere. */
+    int upper_fd;
 
     /* With REPORT fields: the command installs its filter with a listener and pid 1 answers
      * the notifications into this table (notify.h). */

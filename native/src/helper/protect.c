@@ -30,7 +30,12 @@ static const struct stk_mount *workspace_of(const struct stk_spec *spec, size_t 
             m->type == STK_MOUNT_FILE || !stk_mount_is_under(dst, m->dst)) {
             continue;
         }
-        return m->type == STK_MOUNT_BIND && (m->flags & STK_MOUNT_READONLY) == 0 ? m : NULL;
+        /* A transactional workspace is the caller's files too: what is protected there must
+         * stay so in the overlay (the commit also leaves those paths alone). */
+        bool writable_bind = m->type == STK_MOUNT_BIND && (m->flags & STK_MOUNT_READONLY) == 0;
+        bool transactional = m->type == STK_MOUNT_OVERLAY &&
+                             (m->flags & STK_MOUNT_TRANSACTIONAL) != 0;
+        return writable_bind || transactional ? m : NULL;
     }
     return NULL;
 }

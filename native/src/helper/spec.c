@@ -192,8 +192,8 @@ static int check_mount_kind(uint32_t type, uint32_t flags, uint64_t size, const 
         }
         return 0;
     case STK_MOUNT_OVERLAY:
-        if (flags != 0) {
-            return invalid_index(err, "MOUNT", index, "OVERLAY takes no flags");
+        if ((flags & ~(uint32_t)STK_MOUNT_TRANSACTIONAL) != 0) {
+            return invalid_index(err, "MOUNT", index, "OVERLAY takes no flags but TRANSACTIONAL");
         }
         if (size == 0) {
             return invalid_index(err, "MOUNT", index, "OVERLAY needs a size (its upper tmpfs)");
@@ -652,6 +652,14 @@ static int check_combined(const struct stk_spec *s, struct stk_error *err)
     }
     if (s->mount_count > 0 && (s->namespaces & CLONE_NEWNS) == 0) {
         return invalid(err, "MOUNT", "needs CLONE_NEWNS in NAMESPACES");
+    }
+    /* One upper layer travels with EXITED. */
+    size_t transactional = 0;
+    for (size_t i = 0; i < s->mount_count; i++) {
+        transactional += (s->mounts[i].flags & STK_MOUNT_TRANSACTIONAL) != 0;
+    }
+    if (transactional > 1) {
+        return invalid(err, "MOUNT", "at most one OVERLAY may be TRANSACTIONAL");
     }
     /* Without the set-id guard a command writing as the source's owner could leave a
      * set-user-ID file of that owner (host root) behind. */

@@ -5,7 +5,8 @@
  *   REPORT fields, LISTENER carrying the seccomp listener fd (SCM_RIGHTS). One message per
  *   record, delivered whole or not at all, even when the writer dies right after.
  * - pid 1 -> monitor, a SOCK_SEQPACKET socketpair (one record per message): STARTED,
- *   VIOLATION, ERROR, EXITED. STARTED may carry one fd (SCM_RIGHTS): a pidfd of the command.
+ *   VIOLATION, ERROR, EXITED, UPPER. STARTED may carry one fd (SCM_RIGHTS): a pidfd of the
+ *   command; UPPER carries the transactional workspace's upper directory.
  */
 #ifndef STK_STATUS_H
 #define STK_STATUS_H
@@ -21,6 +22,7 @@ enum stk_record_kind {
     STK_REC_EXITED = 3,
     STK_REC_LISTENER = 4,  /* command -> pid 1, with the seccomp listener fd */
     STK_REC_VIOLATION = 5, /* pid 1 -> monitor, relayed as STK_EVT_VIOLATION */
+    STK_REC_UPPER = 6,     /* pid 1 -> monitor, before STARTED: the TRANSACTIONAL upper's fd */
 };
 
 /* VIOLATION: one syscall's aggregate (stockade.h, STK_EVT_VIOLATION). */

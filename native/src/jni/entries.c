@@ -14,10 +14,25 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 /* Indices of the long[] fstat returns; NativeBridge.STAT_* mirrors them. */
-enum { STAT_MODE, STAT_SIZE, STAT_DEV, STAT_INO, STAT_UID, STAT_GID, STAT_NLINK, STAT_FIELDS };
+enum {
+    STAT_MODE,
+    STAT_SIZE,
+    STAT_DEV,
+    STAT_INO,
+    STAT_UID,
+    STAT_GID,
+    STAT_NLINK,
+    STAT_RDEV_MAJOR,
+    STAT_RDEV_MINOR,
+    STAT_MTIME_SEC,
+    STAT_MTIME_NSEC,
+    STAT_FIELDS
+};
 
 JNIEXPORT jint JNICALL Java_dev_stockade_internal_NativeBridge_openat2(JNIEnv *env, jclass type,
                                                                         jint dirfd, jbyteArray path,
@@ -58,6 +73,10 @@ JNIEXPORT jlongArray JNICALL Java_dev_stockade_internal_NativeBridge_fstat(JNIEn
     fields[STAT_UID] = (jlong)st.st_uid;
     fields[STAT_GID] = (jlong)st.st_gid;
     fields[STAT_NLINK] = (jlong)st.st_nlink;
+    fields[STAT_RDEV_MAJOR] = (jlong)major(st.st_rdev);
+    fields[STAT_RDEV_MINOR] = (jlong)minor(st.st_rdev);
+    fields[STAT_MTIME_SEC] = (jlong)st.st_mtim.tv_sec;
+    fields[STAT_MTIME_NSEC] = (jlong)st.st_mtim.tv_nsec;
     jlongArray result = (*env)->NewLongArray(env, STAT_FIELDS);
     if (result != NULL) {
         (*env)->SetLongArrayRegion(env, result, 0, STAT_FIELDS, fields);
@@ -216,4 +235,111 @@ JNIEXPORT void JNICALL Java_dev_stockade_internal_NativeBridge_renameat(JNIEnv *
     }
     free(old_native);
     free(new_native);
+}
+
+JNIEXPORT void JNICALL Java_dev_stockade_internal_NativeBridge_renameatFlags(
+    JNIEnv *env, jclass type, jint olddirfd, jbyteArray oldname, jint newdirfd,
+    jbyteArray newname, jint flags)
+{
+    (void)type;
+    char *old_native = stk_path_bytes(env, oldname, "oldname");
+    if (old_native == NULL) {
+        return;
+    }
+    char *new_native = stk_path_bytes(env, newname, "newname");
+    if (new_native == NULL) {
+        free(old_native);
+        return;
+    }
+    if (renameat2(olddirfd, old_native, newdirfd, new_native, (unsigned int)flags) != 0) {
+        stk_throw_errno_detail(env, "renameat2", errno, new_native);
+    }
+    free(old_native);
+    free(new_native);
+}
+
+JNIEXPORT void JNICALL Java_dev_stockade_internal_NativeBridge_symlinkat(JNIEnv *env,
+                                                                          jclass type,
+                                                                          jbyteArray target,
+                                                                          jint dirfd,
+                                                                          jbyteArray name)
+{
+    (void)type;
+    char *native_target = stk_path_bytes(env, target, "target");
+    if (native_target == NULL) {
+        return;
+    }
+    char *native_name = stk_path_bytes(env, name, "name");
+    if (native_name == NULL) {
+        free(native_target);
+        return;
+    }
+    if (symlinkat(native_target, dirfd, native_name) != 0) {
+        stk_throw_errno_detail(env, "symlinkat", errno, native_name);
+    }
+    free(native_target);
+    free(native_name);
+}
+
+JNIEXPORT void JNICALL Java_dev_stockade_internal_NativeBridge_fchownatNoFollow(
+    JNIEnv *env, jclass type, jint dirfd, jbyteArray name, jint uid, jint gid)
+{
+    (void)type;
+    char *native_name = stk_path_bytes(env, name, "name");
+    if (native_name == NULL) {
+        return;
+    }
+    if (fchownat(dirfd, native_name, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW) != 0) {
+        stk_throw_errno_detail(env, "fchownat", errno, native_name);
+    }
+    free(native_name);
+}
+
+JNIEXPORT void JNICALL Java_dev_stockade_internal_NativeBridge_utimensatNoFollow(
+    JNIEnv *env, jclass type, jint dirfd, jbyteArray name, jlong seconds, jlong nanos)
+{
+    (void)type;
+    if (nanos < 0 || nanos > 999999999) {
+        stk_throw_illegal_argument(env, "utimensat: nanoseconds must be within 0..999999999");
+        return;
+    }
+    char *native_name = stk_path_bytes(env, name, "name");
+    if (native_name == NULL) {
+        return;
+    }
+    const struct timespec times[2] = {{(time_t)seconds, (long)nanos},
+                                      {(time_t)seconds, (long)nanos}};
+    if (utimensat(dirfd, native_name, times, AT_SYMLINK_NOFOLLOW) != 0) {
+        stk_throw_errno_detail(env, "utimensat", errno, native_name);
+    }
+    free(native_name);
+}
+
+/* fgetxattr on a descriptor open for reading: the value, or NULL (no exception) when the file
+ * has no such attribute (ENODATA). At most 4096 bytes: the overlay's markers are one byte. */
+JNIEXPORT jbyteArray JNICALL Java_dev_stockade_internal_NativeBridge_fgetxattr(JNIEnv *env,
+                                                                               jclass type,
+                                                                               jint fd,
+                                                                               jbyteArray name)
+{
+    (void)type;
+    char *native_name = stk_path_bytes(env, name, "name");
+    if (native_name == NULL) {
+        return NULL;
+    }
+    char value[4096];
+    ssize_t n = fgetxattr(fd, native_name, value, sizeof value);
+    jbyteArray result = NULL;
+    if (n < 0) {
+        if (errno != ENODATA) {
+            stk_throw_errno_detail(env, "fgetxattr", errno, native_name);
+        }
+    } else {
+        result = (*env)->NewByteArray(env, (jsize)n);
+        if (result != NULL) {
+            (*env)->SetByteArrayRegion(env, result, 0, (jsize)n, (const jbyte *)value);
+        }
+    }
+    free(native_name);
+    return result;
 }

@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* Hands a freshly created pair to Java; closes both when Java cannot take them. */
@@ -138,4 +140,70 @@ JNIEXPORT jint JNICALL Java_dev_stockade_internal_NativeBridge_fdNumber(JNIEnv *
         return -1;
     }
     return (*env)->GetIntField(env, descriptor, fd_field);
+}
+
+/* recvmsg into buffer[offset, offset + length): the bytes read (0 at EOF); a descriptor passed
+ * with them (SCM_RIGHTS, received close-on-exec) is stored in passed[0], else -1 is. Any more
+ * descriptors than one are closed: the helper sends at most one. */
+JNIEXPORT jint JNICALL Java_dev_stockade_internal_NativeBridge_receive(JNIEnv *env, jclass type,
+                                                                        jint fd,
+                                                                        jbyteArray buffer,
+                                                                        jint offset, jint length,
+                                                                        jintArray passed)
+{
+    (void)type;
+    if (buffer == NULL || passed == NULL) {
+        stk_throw_null(env, buffer == NULL ? "buffer" : "passed");
+        return -1;
+    }
+    jsize size = (*env)->GetArrayLength(env, buffer);
+    if (offset < 0 || length < 0 || offset > size - length ||
+        (*env)->GetArrayLength(env, passed) < 1) {
+        stk_throw_illegal_argument(env, "receive: offset/length outside the buffer");
+        return -1;
+    }
+    void *native = malloc(length > 0 ? (size_t)length : 1);
+    if (native == NULL) {
+        stk_throw_errno(env, "recvmsg", ENOMEM);
+        return -1;
+    }
+    struct iovec iov = {.iov_base = native, .iov_len = (size_t)length};
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(4 * sizeof(int))];
+    } control;
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof control.buf;
+    ssize_t n;
+    do {
+        n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+    } while (n < 0 && errno == EINTR);
+    jint received = -1;
+    if (n >= 0) {
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
+                continue;
+            }
+            size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (size_t i = 0; i < count; i++) {
+                int one;
+                memcpy(&one, CMSG_DATA(c) + i * sizeof(int), sizeof one);
+                if (received < 0) {
+                    received = one;
+                } else {
+                    (void)close(one);
+                }
+            }
+        }
+        (*env)->SetByteArrayRegion(env, buffer, offset, (jsize)n, (const jbyte *)native);
+        (*env)->SetIntArrayRegion(env, passed, 0, 1, &received);
+    } else {
+        stk_throw_errno(env, "recvmsg", errno);
+    }
+    free(native);
+    return (jint)n;
 }

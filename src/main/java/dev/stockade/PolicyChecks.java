@@ -61,6 +61,33 @@ final class PolicyChecks {
         }
     }
 
+    /** A quota and a commit point belong to a transactional workspace, which needs its overlay. */
+    static void workspaceMode(List<String> problems, Path workspace, WorkspaceMode mode,
+            long quota, CommitOn commitOn, Set<Namespace> namespaces) {
+        boolean transactional = mode == WorkspaceMode.TRANSACTIONAL;
+        if (quota != 0 && !transactional) {
+            problems.add("workspaceQuota needs workspaceMode(TRANSACTIONAL): a direct workspace"
+                    + " is the host directory itself, whose writes cannot be bounded");
+        }
+        if (commitOn != CommitOn.SUCCESS && !transactional) {
+            problems.add("commitOn(" + commitOn + ") needs workspaceMode(TRANSACTIONAL)");
+        }
+        if (quota != 0 && quota < SandboxPolicy.MIN_WORKSPACE_QUOTA_BYTES) {
+            problems.add("workspaceQuota " + quota + " is below the minimum of "
+                    + SandboxPolicy.MIN_WORKSPACE_QUOTA_BYTES + " bytes");
+        }
+        if (transactional && workspace == null) {
+            problems.add("workspaceMode(TRANSACTIONAL) needs a workspace");
+        }
+        if (transactional && !namespaces.contains(Namespace.MOUNT)) {
+            problems.add("workspaceMode(TRANSACTIONAL) needs the MOUNT namespace (its overlay)");
+        }
+        if (transactional && !namespaces.contains(Namespace.PID)) {
+            problems.add("workspaceMode(TRANSACTIONAL) needs the PID namespace: without it a"
+                    + " process of the step can outlive it and keep changing what is committed");
+        }
+    }
+
     /**
      * Host paths given to the sandbox must not go through a symbolic link: a link planted
      * by an earlier sandbox in a directory it could write would otherwise redirect this

@@ -99,6 +99,14 @@ public final class SandboxPolicy {
      */
     public static final List<String> DEFAULT_PROTECTED_PATHS = List.of(".git/", ".gitmodules",
             ".envrc", ".vscode/", ".idea/");
+    /**
+     * The size of a {@linkplain WorkspaceMode#TRANSACTIONAL transactional} workspace's upper
+     * layer (the most the step may change) unless {@link Builder#workspaceQuota} sets one: the
+     * size of the default {@code /tmp}.
+     */
+    public static final long DEFAULT_WORKSPACE_QUOTA_BYTES = 512L * 1024 * 1024;
+    /** The smallest {@link Builder#workspaceQuota}: the overlay's own work directory needs room. */
+    public static final long MIN_WORKSPACE_QUOTA_BYTES = 64L * 1024;
     /** The uid and gid a root caller's command runs as unless the policy sets them ("nobody"). */
     public static final int ROOT_CALLER_DEFAULT_ID = Protocol.NOBODY_ID;
 
@@ -124,6 +132,9 @@ public final class SandboxPolicy {
     private final List<String> homeOverlay;
     private final List<Mount> homeMounts;
     private final List<String> protectedPaths;
+    private final WorkspaceMode workspaceMode;
+    private final long workspaceQuota;
+    private final CommitOn commitOn;
 
     private SandboxPolicy(Builder b, Map<String, String> environment, int uid, int gid,
             Identity identity) {
@@ -145,6 +156,9 @@ public final class SandboxPolicy {
         this.hostnameSetting = b.hostname;
         this.seccomp = b.seccomp;
         this.allowSetIdFiles = b.allowSetIdFiles;
+        this.workspaceMode = b.workspaceMode;
+        this.workspaceQuota = b.workspaceQuota;
+        this.commitOn = b.commitOn;
     }
 
     /**
@@ -191,12 +205,36 @@ public final class SandboxPolicy {
         b.homeOverlay.addAll(homeOverlay);
         b.protect.clear();
         b.protect.addAll(protectedPaths);
+        b.workspaceMode = workspaceMode;
+        b.workspaceQuota = workspaceQuota;
+        b.commitOn = commitOn;
         return b;
     }
 
     /** The host directory bound read-write at the same path inside, if any. */
     public Optional<Path> workspace() {
         return Optional.ofNullable(workspace);
+    }
+
+    /** How the workspace is in the view ({@link WorkspaceMode#DIRECT} by default). */
+    public WorkspaceMode workspaceMode() {
+        return workspaceMode;
+    }
+
+    /**
+     * A {@linkplain WorkspaceMode#TRANSACTIONAL transactional} workspace's quota: the size of
+     * its upper layer, {@link #DEFAULT_WORKSPACE_QUOTA_BYTES} unless set; 0 for a direct one.
+     */
+    public long workspaceQuotaBytes() {
+        if (workspaceMode != WorkspaceMode.TRANSACTIONAL) {
+            return 0;
+        }
+        return workspaceQuota > 0 ? workspaceQuota : DEFAULT_WORKSPACE_QUOTA_BYTES;
+    }
+
+    /** When a transactional workspace's changes are applied ({@link CommitOn#SUCCESS} by default). */
+    public CommitOn commitOn() {
+        return commitOn;
     }
 
     /** The namespaces the sandbox gets. */
@@ -362,7 +400,10 @@ public final class SandboxPolicy {
                 + ", gid=" + gid + ", hostname=" + hostname().orElse("(host)") + ", seccomp="
                 + seccomp + (allowSetIdFiles ? ", set-id files allowed" : "") + ", home="
                 + home() + " (" + homeSize + " bytes, " + homeMounts + "), user=" + userName()
-                + ", protected=" + protectedPaths + "]";
+                + ", protected=" + protectedPaths
+                + (workspaceMode == WorkspaceMode.TRANSACTIONAL ? ", transactional workspace ("
+                        + workspaceQuotaBytes() + " bytes, commit on " + commitOn + ")" : "")
+                + "]";
     }
 
     /**
@@ -390,6 +431,9 @@ public final class SandboxPolicy {
         private final List<String> homeOverlay = new ArrayList<>();
         private final Set<String> protect = new LinkedHashSet<>(DEFAULT_PROTECTED_PATHS);
         private final List<String> unknownUnprotect = new ArrayList<>();
+        private WorkspaceMode workspaceMode = WorkspaceMode.DIRECT;
+        private long workspaceQuota;
+        private CommitOn commitOn = CommitOn.SUCCESS;
 
         private Builder() {}
 
@@ -407,6 +451,38 @@ public final class SandboxPolicy {
          */
         public Builder workspace(Path dir) {
             this.workspace = dir;
+            return this;
+        }
+
+        /**
+         * How the workspace is in the view: {@link WorkspaceMode#DIRECT} (the default), or
+         * {@link WorkspaceMode#TRANSACTIONAL}: an overlay whose upper layer is a private tmpfs of
+         * {@link #workspaceQuota} bytes; its changes reach the workspace when committed
+         * ({@link #commitOn}), copied without following any symbolic link (see
+         * {@link CommitResult}). Needs a workspace and the {@link Namespace#MOUNT} namespace.
+         */
+        public Builder workspaceMode(WorkspaceMode mode) {
+            this.workspaceMode = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /**
+         * The most a transactional workspace's step may change, in bytes (at least
+         * {@link #MIN_WORKSPACE_QUOTA_BYTES}; default {@link #DEFAULT_WORKSPACE_QUOTA_BYTES}):
+         * the size of the overlay's upper tmpfs, whose inodes are bounded with it. Writing past
+         * it fails with ENOSPC inside, and {@link SandboxResult#limitHit()} is
+         * {@link LimitHit#DISK} when the layer is full at the end. Only with
+         * {@link WorkspaceMode#TRANSACTIONAL}: a direct workspace is the host directory itself,
+         * whose writes no sandbox can bound.
+         */
+        public Builder workspaceQuota(long bytes) {
+            this.workspaceQuota = bytes;
+            return this;
+        }
+
+        /** When a transactional workspace's changes are applied (default {@link CommitOn#SUCCESS}). */
+        public Builder commitOn(CommitOn when) {
+            this.commitOn = Objects.requireNonNull(when, "when");
             return this;
         }
 
@@ -658,6 +734,8 @@ public final class SandboxPolicy {
 
             PolicyChecks.namespaces(problems, namespaces);
             PolicyChecks.workspace(problems, workspace);
+            PolicyChecks.workspaceMode(problems, workspace, workspaceMode, workspaceQuota,
+                    commitOn, namespaces);
             PolicyChecks.mounts(problems, mounts, workspace, namespaces);
             PolicyChecks.home(problems, identity, homeSize, homeReadOnly, homeOverlay, mounts,
                     workspace, namespaces);

@@ -26,6 +26,7 @@ public final class SandboxResult {
     private final SetupError setupError;
     private final List<Violation> violations;
     private final Usage usage;
+    private final CommitResult commit;
 
     /**
      * What the sandbox measured beyond the command's own rusage, and the limit it ran into.
@@ -50,12 +51,14 @@ public final class SandboxResult {
             Duration wallTime, Duration userCpu, Duration systemCpu, long maxRssKb,
             SetupError setupError) {
         this(exitCode, signal, coreDumped, timedOut, killed, wallTime, userCpu, systemCpu,
-                maxRssKb, setupError, List.of(), Usage.NONE);
+                maxRssKb, setupError, List.of(), Usage.NONE, null);
     }
 
     private SandboxResult(int exitCode, int signal, boolean coreDumped, boolean timedOut,
             boolean killed, Duration wallTime, Duration userCpu, Duration systemCpu,
-            long maxRssKb, SetupError setupError, List<Violation> violations, Usage usage) {
+            long maxRssKb, SetupError setupError, List<Violation> violations, Usage usage,
+            CommitResult commit) {
+        this.commit = commit;
         this.violations = List.copyOf(violations);
         this.usage = usage;
         this.exitCode = exitCode;
@@ -144,13 +147,30 @@ public final class SandboxResult {
     /** This result with {@code violations} (in the order {@link #violations()} documents). */
     SandboxResult withViolations(List<Violation> list) {
         return new SandboxResult(exitCode, signal, coreDumped, timedOut, killed, wallTime,
-                userCpu, systemCpu, maxRssKb, setupError, list, usage);
+                userCpu, systemCpu, maxRssKb, setupError, list, usage, commit);
+    }
+
+    /** This result with its transactional workspace's commit ({@link #commit()}). */
+    SandboxResult withCommit(CommitResult c) {
+        return new SandboxResult(exitCode, signal, coreDumped, timedOut, killed, wallTime,
+                userCpu, systemCpu, maxRssKb, setupError, violations, usage, c);
+    }
+
+    /**
+     * What the commit of a {@linkplain WorkspaceMode#TRANSACTIONAL transactional} workspace
+     * applied, when it was committed as the command ended ({@link CommitOn#SUCCESS} and exit
+     * status 0). Empty for a direct workspace, for a transactional one whose changes were
+     * discarded (the workspace is as it was), and with {@link CommitOn#MANUAL} (see
+     * {@link SandboxedProcess#commit()}).
+     */
+    public Optional<CommitResult> commit() {
+        return Optional.ofNullable(commit);
     }
 
     /** This result with what the sandbox measured ({@link #limitHit()} and the figures). */
     SandboxResult withUsage(Usage u) {
         return new SandboxResult(exitCode, signal, coreDumped, timedOut, killed, wallTime,
-                userCpu, systemCpu, maxRssKb, setupError, violations, u);
+                userCpu, systemCpu, maxRssKb, setupError, violations, u, commit);
     }
 
     /**
@@ -226,6 +246,7 @@ public final class SandboxResult {
                 + ", maxRssKb=" + maxRssKb
                 + (violations.isEmpty() ? "" : ", violations=" + violations.size())
                 + (usage.limitHit() == null ? "" : ", limitHit=" + usage.limitHit())
+                + (commit == null ? "" : ", commit=" + commit)
                 + (setupError == null ? "" : ", setupError=" + setupError.message()) + "]";
     }
 }

@@ -1,5 +1,6 @@
 package dev.stockade;
 
+import dev.stockade.internal.CallerIds;
 import dev.stockade.internal.ControlChannel;
 import dev.stockade.internal.ControlEvent;
 import dev.stockade.internal.DescriptorSet;
@@ -10,6 +11,7 @@ import dev.stockade.internal.PipeOutputStream;
 import dev.stockade.internal.Protocol;
 import dev.stockade.internal.ReaperThreads;
 import dev.stockade.internal.WaitStatus;
+import dev.stockade.internal.WorkspaceCommit;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -38,6 +40,9 @@ import java.util.concurrent.TimeoutException;
  * dies, its end of the control socket closes and the helper kills the sandbox.
  *
  * <p>{@link #result()} gives the full {@link SandboxResult} (signal, timeout, CPU times, memory).
+ * With a {@linkplain WorkspaceMode#TRANSACTIONAL transactional} workspace the changes are
+ * committed (or discarded) before the result is complete, or held for {@link #commit()} under
+ * {@link CommitOn#MANUAL} until {@link #commit()}, {@link #discard()} or {@link #close()}.
  */
 public final class SandboxedProcess extends Process implements AutoCloseable {
     private static final int SIGKILL = 9;
@@ -64,6 +69,12 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
 
     private final Object pidfdLock = new Object();
     private int pidfd; // guarded by pidfdLock; -1 once closed
+
+    /** A transactional workspace's changes until committed or discarded (CommitOn.MANUAL). */
+    private final Object upperLock = new Object();
+    private int upperFd = -1; // guarded by upperLock
+    private boolean discarded; // guarded by upperLock
+    private CommitResult manualCommit; // guarded by upperLock
 
     /** Takes ownership of every descriptor passed (-1 for a stream that is not a pipe). */
     SandboxedProcess(int pid, int pidfd, ControlEvent.Started started, ControlChannel channel,
@@ -232,6 +243,99 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     }
 
     /**
+     * Applies a {@linkplain WorkspaceMode#TRANSACTIONAL transactional} workspace's changes to
+     * the workspace, under {@link CommitOn#MANUAL}: waits for the sandbox to end, then copies
+     * (see {@link CommitResult}); whatever the command's exit status. Once applied, the same
+     * result is returned again.
+     *
+     * @throws IllegalStateException when the policy has no transactional workspace or commits
+     *     on {@link CommitOn#SUCCESS} (see {@link SandboxResult#commit()}), or the changes were
+     *     {@linkplain #discard() discarded} or never passed (the sandbox did not start)
+     * @throws InterruptedException when interrupted while waiting for the end
+     */
+    public CommitResult commit() throws InterruptedException {
+        if (policy.workspaceMode() != WorkspaceMode.TRANSACTIONAL) {
+            throw new IllegalStateException("commit(): the policy's workspace is not"
+                    + " transactional");
+        }
+        if (policy.commitOn() != CommitOn.MANUAL) {
+            throw new IllegalStateException("commit(): the policy commits on "
+                    + policy.commitOn() + ", as the command ends; see result().commit()");
+        }
+        result();
+        synchronized (upperLock) {
+            if (manualCommit != null) {
+                return manualCommit;
+            }
+            if (upperFd < 0) {
+                throw new IllegalStateException(discarded
+                        ? "commit(): the changes were discarded"
+                        : "commit(): the sandbox passed no changes (it did not start)");
+            }
+            manualCommit = applyChanges(upperFd);
+            DescriptorSet.closeQuietly(upperFd);
+            upperFd = -1;
+            return manualCommit;
+        }
+    }
+
+    /**
+     * Drops a transactional workspace's changes not committed (the memory their tmpfs holds
+     * is freed); the workspace stays as it was. Idempotent; {@link #close()} does it too.
+     */
+    public void discard() {
+        synchronized (upperLock) {
+            if (upperFd >= 0) {
+                DescriptorSet.closeQuietly(upperFd);
+                upperFd = -1;
+                discarded = true;
+            }
+        }
+    }
+
+    private CommitResult applyChanges(int fd) {
+        return WorkspaceCommit.apply(fd, policy.workspace().orElseThrow(), !CallerIds.isRoot(),
+                policy.workspaceQuotaBytes(), policy.protectedPaths());
+    }
+
+    /**
+     * The workspace once the sandbox has ended: under {@link CommitOn#SUCCESS} committed when
+     * the command exited 0 without filling its quota, and discarded otherwise; under {@link CommitOn#MANUAL} kept for
+     * {@link #commit()}. Before waiters wake, so that waitFor() returns with the workspace in
+     * its final state.
+     */
+    private SandboxResult settleWorkspace(SandboxResult r, int upper, boolean reported) {
+        if (policy.workspaceMode() != WorkspaceMode.TRANSACTIONAL) {
+            DescriptorSet.closeQuietly(upper);
+            return r;
+        }
+        // A step that filled its quota and still exited 0 ignored a failed write: what it left
+        // is likely cut short, so it is not committed on its word.
+        boolean succeeded = reported && r.exitCode() == 0 && !r.timedOut() && !r.killed()
+                && r.setupError().isEmpty() && r.limitHit().orElse(null) != LimitHit.DISK;
+        if (policy.commitOn() == CommitOn.MANUAL) {
+            synchronized (upperLock) {
+                upperFd = upper;
+            }
+            return r;
+        }
+        if (!succeeded) {
+            DescriptorSet.closeQuietly(upper);
+            return r;
+        }
+        if (upper < 0) {
+            return r.withCommit(new CommitResult(0, 0, 0, 0, 0, List.of(),
+                    Optional.of("the helper passed no upper layer: nothing was applied"),
+                    List.of()));
+        }
+        try {
+            return r.withCommit(applyChanges(upper));
+        } finally {
+            DescriptorSet.closeQuietly(upper);
+        }
+    }
+
+    /**
      * Kills the sandbox (if it still runs), waits until it has ended and the helper is reaped,
      * and closes the streams. Should the helper not react within the kill grace plus a margin,
      * it is killed itself, which ends the sandbox too (its pid 1 goes with the socket).
@@ -259,6 +363,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         closeQuietly(stdin);
         closeQuietly(stdout);
         closeQuietly(stderr);
+        discard();
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
@@ -330,6 +435,8 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         } catch (RuntimeException e) {
             error = HelperErrors.protocol("cannot read the helper's events: " + e);
         }
+        // Taken before the close, which would drop it: the transactional workspace's changes.
+        int upper = channel.takePassedFd();
         // The helper kills whatever still runs when the socket closes: after a protocol error
         // this is what ends the sandbox; after EXITED nothing is left to kill.
         channel.close();
@@ -368,6 +475,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         if (!violations.isEmpty()) {
             r = r.withViolations(toViolations(violations));
         }
+        r = settleWorkspace(r, upper, exited != null && error == null);
         // stdin is closed before waiters wake (a write after waitFor() fails as "Stream
         // closed"); stdout and stderr are drained after: a leftover process that still holds
         // one (possible only without a pid namespace) keeps a reader blocked in read(), and

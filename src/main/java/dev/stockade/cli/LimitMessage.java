@@ -47,6 +47,7 @@ final class LimitMessage {
             case CPU_TIME -> seconds(l.cpuTimeSeconds());
             case FILE_SIZE -> size(l.fileSizeBytes());
             case PROCESSES -> count(l.processes());
+            case DISK -> size(OptionalLong.of(policy.workspaceQuotaBytes()));
             default -> Optional.empty();
         };
     }

@@ -1,5 +1,6 @@
 package dev.stockade.cli;
 
+import dev.stockade.CommitResult;
 import dev.stockade.Limits;
 import dev.stockade.Mount;
 import dev.stockade.Mounts;
@@ -14,6 +15,7 @@ import dev.stockade.SandboxedProcess;
 import dev.stockade.SeccompProfile;
 import dev.stockade.SetupError;
 import dev.stockade.SetupStep;
+import dev.stockade.WorkspaceMode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.ProcessBuilder.Redirect;
@@ -81,6 +83,22 @@ final class RunCommand implements Callable<Integer> {
                     + "one of its ancestors, such as /: then --workspace is required).")
     Path workspace;
 
+    @Option(names = "--transactional",
+            description = "Make the workspace transactional: the command's writes, renames and "
+                    + "deletions go to a private tmpfs (--workspace-quota) and reach the "
+                    + "workspace only when it exits 0, copied without following any symbolic "
+                    + "link (FIFOs, sockets and device nodes are left out, set-id bits "
+                    + "dropped); a failed, killed or timed-out command leaves the workspace as "
+                    + "it was.")
+    boolean transactional;
+
+    @Option(names = "--workspace-quota", paramLabel = "SIZE", converter = SizeParser.class,
+            description = "With --transactional: the most the command may change in the "
+                    + "workspace (default " + (SandboxPolicy.DEFAULT_WORKSPACE_QUOTA_BYTES >> 20)
+                    + "m); writing past it fails with ENOSPC inside (the disk limit), and a "
+                    + "command that fills it is not committed, whatever its exit status.")
+    Long workspaceQuota;
+
     @Option(names = "--ro-bind", paramLabel = "SRC[:DST]", converter = BindSpec.Converter.class,
             description = "Bind host path SRC read-only at DST (default: SRC). Repeatable.")
     List<BindSpec> readOnlyBinds = new ArrayList<>();
@@ -146,8 +164,9 @@ final class RunCommand implements Callable<Integer> {
     List<String> unprotect = new ArrayList<>();
 
     @Option(names = "--tmpfs", paramLabel = "DST[:SIZE]", converter = TmpfsSpec.Converter.class,
-            description = "A fresh tmpfs at DST of SIZE (e.g. 512k, 64m, 1g; default 64m). "
-                    + "Repeatable.")
+            description = "A fresh tmpfs at DST of SIZE (e.g. 512k, 64m, 1g; default "
+                    + (TmpfsSpec.DEFAULT_SIZE >> 20) + "m, also when it replaces a default "
+                    + "one such as /tmp); writing past SIZE fails with ENOSPC. Repeatable.")
     List<TmpfsSpec> tmpfs = new ArrayList<>();
 
     @Option(names = "--net", paramLabel = "none|host", converter = NetworkConverter.class,
@@ -276,6 +295,7 @@ final class RunCommand implements Callable<Integer> {
 
         int exitCode = exitCode(result, err);
         LimitMessage.line(result, policy).ifPresent(err::println);
+        exitCode = commitExitCode(exitCode, result, err);
         ViolationSummary.print(result.violations(), err);
         RunReport.CollectedEntry collected = outputs == null ? null
                 : collect.collect(outputs, policy, err);
@@ -299,6 +319,30 @@ final class RunCommand implements Callable<Integer> {
         return result.exitCode();
     }
 
+    /**
+     * A transactional workspace's commit: what it left out, one line each (at most the result's
+     * list), and a commit that stopped, which fails the run (the command's changes are not all
+     * in the workspace).
+     */
+    private static int commitExitCode(int exitCode, SandboxResult result, PrintWriter err) {
+        if (result.commit().isEmpty()) {
+            return exitCode;
+        }
+        CommitResult c = result.commit().get();
+        for (CommitResult.Skipped s : c.skipped()) {
+            err.println("stockade: not carried to the workspace: " + ErrorHandler.oneLine(s.path())
+                    + " (" + s.reason().toString().toLowerCase(java.util.Locale.ROOT) + ")");
+        }
+        if (c.failure().isPresent()) {
+            err.println("stockade: the workspace changes were not all applied: "
+                    + ErrorHandler.oneLine(c.failure().get()) + " (" + c.notApplied().size()
+                    + (c.notApplied().size() >= CommitResult.MAX_LISTED ? " or more" : "")
+                    + " not applied)");
+            return exitCode == 0 ? Main.EXIT_SETUP : exitCode;
+        }
+        return exitCode;
+    }
+
     /** Every option as one policy; policy problems are bad input, all reported on one line. */
     private SandboxPolicy policy() {
         Path cwd = Path.of("").toAbsolutePath();
@@ -306,6 +350,11 @@ final class RunCommand implements Callable<Integer> {
             refuseHomeAsDefaultWorkspace(cwd);
         }
         Path workspacePath = (workspace == null ? cwd : cwd.resolve(workspace)).normalize();
+        if (workspaceQuota != null && !transactional) {
+            throw new ParameterException(spec.commandLine(), "--workspace-quota needs"
+                    + " --transactional: a direct workspace is the host directory itself, whose"
+                    + " writes cannot be bounded");
+        }
         SandboxPolicy.Builder builder = SandboxPolicy.builder()
                 .workspace(workspacePath)
                 .network(network)
@@ -372,6 +421,12 @@ final class RunCommand implements Callable<Integer> {
             builder.timeout(timeout);
         }
         builder.limits(limits());
+        if (transactional) {
+            builder.workspaceMode(WorkspaceMode.TRANSACTIONAL);
+        }
+        if (workspaceQuota != null) {
+            builder.workspaceQuota(workspaceQuota);
+        }
         if (uid != null) {
             builder.uid(uid);
         }

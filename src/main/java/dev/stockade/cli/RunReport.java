@@ -3,6 +3,7 @@ package dev.stockade.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.stockade.CollectedOutputs;
+import dev.stockade.CommitResult;
 import dev.stockade.SandboxResult;
 import dev.stockade.SetupError;
 import dev.stockade.Violation;
@@ -40,11 +41,30 @@ import java.util.List;
  * @param outputBytes what the command wrote to stdout and stderr, when the helper relayed them
  * @param droppedOutputBytes of those, what went past {@code --max-output} and was dropped
  * @param notes what the sandbox applied differently from what was asked, one line each
+ * @param commit what a transactional workspace's commit applied, {@code null} without one
  */
 record RunReport(int exitCode, int signal, boolean timedOut, long wallTimeMs, long userCpuMs,
         long sysCpuMs, long maxRssKb, ErrorEntry setupError, List<ViolationEntry> violations,
         CollectedEntry collected, String limitHit, long peakMemoryBytes, Long peakProcesses,
-        long outputBytes, long droppedOutputBytes, List<String> notes) {
+        long outputBytes, long droppedOutputBytes, List<String> notes, CommitEntry commit) {
+
+    /**
+     * A transactional workspace's commit ({@link CommitResult}).
+     *
+     * @param skipped the entries not carried: path and reason ({@code "FIFO"}, ...)
+     * @param failure why the commit stopped, {@code null} when it completed
+     * @param notApplied when it stopped, the changes not applied
+     */
+    record CommitEntry(long filesWritten, long bytesWritten, long directoriesCreated,
+            long symlinksCreated, long deleted, List<SkippedEntry> skipped, String failure,
+            List<String> notApplied) {
+        static CommitEntry of(CommitResult c) {
+            return new CommitEntry(c.filesWritten(), c.bytesWritten(), c.directoriesCreated(),
+                    c.symlinksCreated(), c.deleted(), c.skipped().stream()
+                            .map(s -> new SkippedEntry(s.path(), s.reason().name(), null))
+                            .toList(), c.failure().orElse(null), c.notApplied());
+        }
+    }
 
     /**
      * The outputs {@code --collect} copied into {@code into}.
@@ -75,7 +95,7 @@ record RunReport(int exitCode, int signal, boolean timedOut, long wallTimeMs, lo
     RunReport withCollected(CollectedEntry entry) {
         return new RunReport(exitCode, signal, timedOut, wallTimeMs, userCpuMs, sysCpuMs,
                 maxRssKb, setupError, violations, entry, limitHit, peakMemoryBytes,
-                peakProcesses, outputBytes, droppedOutputBytes, notes);
+                peakProcesses, outputBytes, droppedOutputBytes, notes, commit);
     }
 
     /** The step that failed, its errno (0 when not a system call failure) and the message. */
@@ -113,12 +133,13 @@ record RunReport(int exitCode, int signal, boolean timedOut, long wallTimeMs, lo
                 result.violations().stream().map(ViolationEntry::of).toList(), null,
                 result.limitHit().map(Enum::name).orElse(null), result.peakMemoryBytes(),
                 result.peakProcesses().isPresent() ? result.peakProcesses().getAsLong() : null,
-                result.outputBytes(), result.droppedOutputBytes(), result.notes());
+                result.outputBytes(), result.droppedOutputBytes(), result.notes(),
+                result.commit().map(CommitEntry::of).orElse(null));
     }
 
     static RunReport ofSetupError(int exitCode, SetupError error) {
         return new RunReport(exitCode, 0, false, 0, 0, 0, 0, ErrorEntry.of(error), List.of(),
-                null, null, 0, null, 0, 0, List.of());
+                null, null, 0, null, 0, 0, List.of(), null);
     }
 
     /**

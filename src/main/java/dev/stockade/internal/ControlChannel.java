@@ -4,6 +4,7 @@ import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 
 /**
  * The Java end of the control socket: frames out (SPEC, KILL) from any thread, events in from one
@@ -21,13 +22,61 @@ public final class ControlChannel {
     private final EventReader reader;
     private final Object lock = new Object();
     private boolean closed; // guarded by lock
+    /** The descriptor EXITED carried (the transactional upper layer); reading thread only. */
+    private int passedFd = -1;
 
     /** Takes ownership of {@code fd}, a connected AF_UNIX stream socket. */
     public ControlChannel(int fd) {
         FileDescriptor descriptor = NativeBridge.newFileDescriptor(fd);
         this.in = new FileInputStream(descriptor);
         this.out = new FileOutputStream(descriptor);
-        this.reader = new EventReader(in);
+        this.reader = new EventReader(new ReceivingStream(fd));
+    }
+
+    /**
+     * Reads with recvmsg, so that a descriptor the helper passes (SCM_RIGHTS, only with the
+     * EXITED of a transactional workspace) is taken instead of being lost in a plain read; a
+     * second one is closed.
+     */
+    private final class ReceivingStream extends InputStream {
+        private final int fd;
+        private final int[] passed = new int[1];
+
+        ReceivingStream(int fd) {
+            this.fd = fd;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) <= 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (len == 0) {
+                return 0;
+            }
+            int n = NativeBridge.receive(fd, b, off, len, passed);
+            if (passed[0] >= 0) {
+                if (passedFd < 0) {
+                    passedFd = passed[0];
+                } else {
+                    DescriptorSet.closeQuietly(passed[0]);
+                }
+            }
+            return n == 0 ? -1 : n;
+        }
+    }
+
+    /**
+     * The descriptor the helper passed with EXITED, now the caller's to close; -1 when none
+     * came. Only the reading thread calls this.
+     */
+    public int takePassedFd() {
+        int fd = passedFd;
+        passedFd = -1;
+        return fd;
     }
 
     /** Writes a complete frame. */
@@ -71,6 +120,8 @@ public final class ControlChannel {
                 return;
             }
             closed = true;
+            DescriptorSet.closeQuietly(passedFd);
+            passedFd = -1;
             try {
                 in.close(); // closes the shared descriptor and the output stream with it
             } catch (IOException e) {

@@ -93,6 +93,14 @@ public final class NativeBridge {
     public static final int STAT_GID = 5;
     /** Index of {@code st_nlink}. */
     public static final int STAT_NLINK = 6;
+    /** Index of a device's {@code major(st_rdev)} in {@link #fstat}'s result. */
+    public static final int STAT_RDEV_MAJOR = 7;
+    /** Index of a device's {@code minor(st_rdev)} in {@link #fstat}'s result. */
+    public static final int STAT_RDEV_MINOR = 8;
+    /** Index of {@code st_mtim.tv_sec} in {@link #fstat}'s result. */
+    public static final int STAT_MTIME_SEC = 9;
+    /** Index of {@code st_mtim.tv_nsec} in {@link #fstat}'s result. */
+    public static final int STAT_MTIME_NSEC = 10;
 
     /**
      * {@code openat2(dirfd, path, {flags | O_CLOEXEC, mode, resolve})}, retried on EINTR and a
@@ -104,7 +112,8 @@ public final class NativeBridge {
             throws NativeException;
 
     /**
-     * {@code fstat(fd)}: {mode, size, dev, ino, uid, gid, nlink} at the STAT_* indices. Works on
+     * {@code fstat(fd)}: {mode, size, dev, ino, uid, gid, nlink, rdev major, rdev minor, mtime
+     * seconds, mtime nanoseconds} at the STAT_* indices. Works on
      * an {@code O_PATH} descriptor, so a FIFO or a symbolic link can be examined unopened.
      */
     public static native long[] fstat(int fd) throws NativeException;
@@ -151,6 +160,42 @@ public final class NativeBridge {
      */
     public static native void renameat(int olddirfd, byte[] oldname, int newdirfd,
             byte[] newname) throws NativeException;
+
+    /** {@code RENAME_NOREPLACE} for {@link #renameatFlags}. */
+    public static final int RENAME_NOREPLACE = 1;
+
+    /** {@code renameat2(olddirfd, oldname, newdirfd, newname, flags)}; flags 0 replaces. */
+    public static native void renameatFlags(int olddirfd, byte[] oldname, int newdirfd,
+            byte[] newname, int flags) throws NativeException;
+
+    /** {@code symlinkat(target, dirfd, name)}: a new link {@code name} whose content is {@code target}. */
+    public static native void symlinkat(byte[] target, int dirfd, byte[] name)
+            throws NativeException;
+
+    /** {@code fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW)}: the entry itself. */
+    public static native void fchownatNoFollow(int dirfd, byte[] name, int uid, int gid)
+            throws NativeException;
+
+    /**
+     * {@code utimensat(dirfd, name, {t, t}, AT_SYMLINK_NOFOLLOW)}: access and modification time
+     * of the entry itself to {@code seconds.nanos}.
+     */
+    public static native void utimensatNoFollow(int dirfd, byte[] name, long seconds, long nanos)
+            throws NativeException;
+
+    /**
+     * {@code fgetxattr(fd, name)} on a descriptor open for reading: the value (at most 4096
+     * bytes), or {@code null} when the file has no such attribute (ENODATA).
+     */
+    public static native byte[] fgetxattr(int fd, byte[] name) throws NativeException;
+
+    /**
+     * {@code recvmsg(fd)} into {@code buffer[offset, offset + length)}: the bytes read, 0 at the
+     * end of stream; {@code passed[0]} gets a descriptor that came with them (SCM_RIGHTS,
+     * close-on-exec), else -1.
+     */
+    public static native int receive(int fd, byte[] buffer, int offset, int length, int[] passed)
+            throws NativeException;
 
     /** {@code getuid()} and {@code getgid()} of this process. */
     public static native int getuid();

@@ -4,6 +4,7 @@ import dev.stockade.Limits;
 import dev.stockade.Mount;
 import dev.stockade.Namespace;
 import dev.stockade.SandboxPolicy;
+import dev.stockade.WorkspaceMode;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -109,7 +110,14 @@ public final class SpecResolver {
             taken.add(m.target());
         }
         Path workspace = policy.workspace().orElse(null);
-        if (workspace != null) {
+        if (workspace != null && policy.workspaceMode() == WorkspaceMode.TRANSACTIONAL) {
+            // The real workspace is only ever the lower layer: the step's changes stay in the
+            // upper tmpfs, which the helper passes back with EXITED (WorkspaceCommit).
+            mounts.add(new SandboxSpec.MountSpec(Protocol.MOUNT_OVERLAY,
+                    Protocol.MOUNT_TRANSACTIONAL, policy.workspaceQuotaBytes(),
+                    workspace.toString(), workspace.toString()));
+            taken.add(workspace);
+        } else if (workspace != null) {
             mounts.add(spec(Mount.bind(workspace, workspace), writableFlags));
             taken.add(workspace);
         }

@@ -99,6 +99,23 @@ public final class TreeDeleter {
     }
 
     /**
+     * Deletes the directory {@code name} of the open directory {@code parentFd}, examined as
+     * {@code stat} (the entry opened must still be that inode), and everything in it.
+     */
+    static void deleteDirectory(int parentFd, byte[] name, Stat stat) throws NativeException {
+        int topFd = openDirectory(parentFd, name, stat);
+        try {
+            TreeDeleter deleter = new TreeDeleter(topFd);
+            while (deleter.empty(topFd, 1)) {
+                NativeBridge.lseek(topFd, 0, NativeBridge.SEEK_SET);
+            }
+        } finally {
+            NativeBridge.close(topFd);
+        }
+        NativeBridge.unlinkat(parentFd, name, NativeBridge.AT_REMOVEDIR);
+    }
+
+    /**
      * Removes every entry of the open directory {@code fd}.
      *
      * @return whether anything was removed (an empty listing means the directory is empty)

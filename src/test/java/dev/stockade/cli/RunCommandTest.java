@@ -288,7 +288,8 @@ class RunCommandTest {
         JsonNode json = JSON.readTree(report.toFile());
         assertEquals(List.of("exitCode", "signal", "timedOut", "wallTimeMs", "userCpuMs", "sysCpuMs",
                 "maxRssKb", "setupError", "violations", "collected", "limitHit", "peakMemoryBytes",
-                "peakProcesses", "outputBytes", "droppedOutputBytes", "notes"), fieldNames(json));
+                "peakProcesses", "outputBytes", "droppedOutputBytes", "notes", "commit"),
+                fieldNames(json));
         assertEquals(3, json.get("exitCode").intValue());
         assertEquals(0, json.get("signal").intValue());
         assertFalse(json.get("timedOut").booleanValue());
@@ -301,6 +302,7 @@ class RunCommandTest {
         assertTrue(json.get("limitHit").isNull(), json.toString());
         assertTrue(json.get("peakMemoryBytes").longValue() > 0, json.toString());
         assertEquals("[]", json.get("notes").toString());
+        assertTrue(json.get("commit").isNull(), json.toString());
     }
 
     @Test
