@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "cgroup.h"
 #include "command.h"
 #include "creds.h"
 #include "hostname.h"
@@ -56,6 +57,13 @@ static void rearm_parent_death(int sync_fd)
 
 static int setup(struct stk_plan *p, int sync_fd, struct stk_error *err)
 {
+    /* First: the monitor moved pid 1 into its leaf before the release, and the namespace
+     * pid 1 was cloned with is rooted at the caller's cgroup. Rooted at the leaf, the sandbox
+     * can name no cgroup but its own (a cgroup2 mount inside shows only the leaf, and no
+     * process can be moved out of it), and /proc/self/cgroup reads "/". */
+    if (p->own_cgroup_namespace && stk_cgroup_enter_namespace_in_pid1(err) < 0) {
+        return -1;
+    }
     if (p->new_user && stk_creds_set_fs_ids(p->inside_uid, p->inside_gid, err) < 0) {
         return -1;
     }

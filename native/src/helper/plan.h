@@ -49,6 +49,10 @@ struct stk_plan {
      * terminal, and the slave of the sandbox's own pty that replaces it; 0 and -1 without. */
     unsigned int tty_fds;
     int pty_slave;
+
+    /* Set by the monitor before the clone: pid 1 is moved into cgroups of its own before it is
+     * released, and (with CLONE_NEWCGROUP) enters a cgroup namespace rooted there (cgroup.h). */
+    bool own_cgroup_namespace;
 };
 
 int stk_plan_build(const struct stk_spec *spec, struct stk_plan *plan, struct stk_error *err);
