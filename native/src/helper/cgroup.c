@@ -129,7 +129,7 @@ static uint64_t read_number(int dir_fd, const char *file)
 static uint64_t read_keyed(int dir_fd, const char *file, const char *key)
 {
     char buf[4096];
-    if (read_small(dir_fd, file, buf, sizeof buf) <= 0) {
+    if (dir_fd < 0 || read_small(dir_fd, file, buf, sizeof buf) <= 0) {
         return 0;
     }
     size_t key_len = strlen(key);
@@ -705,23 +705,37 @@ int stk_cgroup_attach_in_monitor(const struct stk_cgroup *cg, pid_t pid1, struct
     return 0;
 }
 
+static int leaf_of(const struct stk_cgroup *cg, int c)
+{
+    return cg->version == 2 ? (cg->used[c] ? cg->leaf_fd[0] : -1) : cg->leaf_fd[c];
+}
+
+/* An event counted in box or leaf: v1 counts oom_kill and a refused fork in the cgroup of the
+ * process concerned (the leaf) only, v2 in every ancestor up to the box as well. */
+static bool event_seen(const struct stk_cgroup *cg, int c, const char *file, const char *key)
+{
+    return read_keyed(box_of(cg, c), file, key) > 0 || read_keyed(leaf_of(cg, c), file, key) > 0;
+}
+
 void stk_cgroup_read_in_monitor(const struct stk_cgroup *cg, struct stk_exit_report *x)
 {
-    int memory = box_of(cg, STK_CG_MEMORY);
-    int pids = box_of(cg, STK_CG_PIDS);
     if (cg->version == 0) {
         return;
     }
+    bool v2 = cg->version == 2;
+    /* The box holds every process of the sandbox, and its counters are hierarchical. */
+    int memory = box_of(cg, STK_CG_MEMORY);
     if (memory >= 0) {
-        bool v2 = cg->version == 2;
         x->peak_memory_bytes = read_number(memory, v2 ? "memory.peak" : "memory.max_usage_in_bytes");
-        if (read_keyed(memory, v2 ? "memory.events" : "memory.oom_control", "oom_kill") > 0) {
+        if (event_seen(cg, STK_CG_MEMORY, v2 ? "memory.events" : "memory.oom_control",
+                       "oom_kill")) {
             x->flags |= STK_EXIT_MEMORY_LIMIT;
         }
     }
+    int pids = box_of(cg, STK_CG_PIDS);
     if (pids >= 0) {
         x->peak_processes = read_number(pids, "pids.peak");
-        if (read_keyed(pids, "pids.events", "max") > 0) {
+        if (event_seen(cg, STK_CG_PIDS, "pids.events", "max")) {
             x->flags |= STK_EXIT_PROCESS_LIMIT;
         }
     }
