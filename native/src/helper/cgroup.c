@@ -521,7 +521,13 @@ static int open_v2_parent(struct stk_cgroup *cg, char *where, size_t where_len,
 static int make_box(struct stk_cgroup *cg, int slot, struct stk_error *err)
 {
     if (mkdirat(cg->parent_fd[slot], cg->name, 0755) < 0) {
-        return fail_path(err, errno, "mkdir of the sandbox's cgroup", cg->name);
+        int e = errno;
+        stk_fail(err, STK_STEP_CGROUP, e, "no cgroup can be made for the sandbox ("
+                 HOW_TO_GET_ONE "): mkdir in the caller's ");
+        stk_error_append(err, cg->version == 2 ? "v2" : controller_names[slot]);
+        stk_error_append(err, " cgroup: ");
+        stk_error_append(err, strerror(e));
+        return -1;
     }
     cg->box_fd[slot] = openat(cg->parent_fd[slot], cg->name,
                               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
