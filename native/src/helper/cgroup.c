@@ -518,6 +518,51 @@ static int open_v2_parent(struct stk_cgroup *cg, char *where, size_t where_len,
                      rel);
 }
 
+/* The leaf's host path: parent + box + leaf. */
+static int record_paths(struct stk_cgroup *cg, int slot, const char *parent, struct stk_error *err)
+{
+    size_t room = sizeof cg->leaf_path[slot];
+    if ((size_t)snprintf(cg->leaf_path[slot], room, "%s/%s/" LEAF, parent, cg->name) >= room) {
+        return fail_path(err, ENAMETOOLONG, "cgroup path too long", parent);
+    }
+    return 0;
+}
+
+/* v1: the entries of the view (cgroup.h). A hierarchy mounted together with one listed before
+ * (cpu,cpuacct) is one mount, listed once; a hierarchy that is not mounted is left out. */
+static void plan_view(struct stk_cgroup *cg)
+{
+    static const char *const names[STK_CG_VIEW_MAX] = {"memory", "pids", "cpu", "cpuset",
+                                                       "cpuacct"};
+    dev_t seen[STK_CG_VIEW_MAX];
+    cg->view_count = 0;
+    for (int i = 0; i < STK_CG_VIEW_MAX && cg->version == 1; i++) {
+        struct stk_cgroup_view_entry *e = &cg->view[cg->view_count];
+        char mount_point[40], rel[CG_PATH];
+        struct stat st;
+        snprintf(mount_point, sizeof mount_point, CG_ROOT "/%s", names[i]);
+        if (!is_fs(mount_point, CGROUP_SUPER_MAGIC) || stat(mount_point, &st) < 0) {
+            continue;
+        }
+        bool duplicate = false;
+        for (size_t j = 0; j < cg->view_count; j++) {
+            duplicate = duplicate || seen[j] == st.st_dev;
+        }
+        if (duplicate) {
+            continue;
+        }
+        if (i < STK_CG_COUNT && cg->box_fd[i] >= 0) {
+            snprintf(e->host, sizeof e->host, "%s", cg->leaf_path[i]);
+        } else if (own_path(names[i], rel, sizeof rel) != 0 ||
+                   (size_t)snprintf(e->host, sizeof e->host, "%s%s", mount_point,
+                                    strcmp(rel, "/") == 0 ? "" : rel) >= sizeof e->host) {
+            continue;
+        }
+        snprintf(e->dst, sizeof e->dst, "%s", mount_point);
+        seen[cg->view_count++] = st.st_dev;
+    }
+}
+
 static int make_box(struct stk_cgroup *cg, int slot, struct stk_error *err)
 {
     if (mkdirat(cg->parent_fd[slot], cg->name, 0755) < 0) {
@@ -552,8 +597,13 @@ static int make_boxes(struct stk_cgroup *cg, char *where, size_t where_len, stru
     }
     if (is_fs(CG_ROOT, CGROUP2_SUPER_MAGIC)) {
         cg->version = 2;
-        if (open_v2_parent(cg, where, where_len, err) < 0) {
+        char parent[CG_PATH];
+        if (open_v2_parent(cg, parent, sizeof parent, err) < 0 ||
+            record_paths(cg, 0, parent, err) < 0) {
             return -1;
+        }
+        if (where != NULL) {
+            snprintf(where, where_len, "%s", parent);
         }
         remove_stale(2, cg->parent_fd[0]);
         return make_box(cg, 0, err);
@@ -566,8 +616,13 @@ static int make_boxes(struct stk_cgroup *cg, char *where, size_t where_len, stru
         if (!cg->used[c]) {
             continue;
         }
-        if (open_v1_parent(c, cg, where != NULL && c == 0 ? where : NULL, where_len, err) < 0) {
+        char parent[CG_PATH];
+        if (open_v1_parent(c, cg, parent, sizeof parent, err) < 0 ||
+            record_paths(cg, c, parent, err) < 0) {
             return -1;
+        }
+        if (where != NULL && c == 0) {
+            snprintf(where, where_len, "%s", parent);
         }
         remove_stale(1, cg->parent_fd[c]);
         if (make_box(cg, c, err) < 0) {
@@ -600,6 +655,11 @@ static bool host_has_swap(void)
 static int box_of(const struct stk_cgroup *cg, int c)
 {
     return cg->version == 2 ? (cg->used[c] ? cg->box_fd[0] : -1) : cg->box_fd[c];
+}
+
+static int leaf_of(const struct stk_cgroup *cg, int c)
+{
+    return cg->version == 2 ? (cg->used[c] ? cg->leaf_fd[0] : -1) : cg->leaf_fd[c];
 }
 
 static void decimal(char out[24], uint64_t v)
@@ -664,22 +724,23 @@ static int write_cpu_limits(const struct stk_spec *spec, int dir, int version,
     return write_limit(dir, "cpu.cfs_quota_us", quota, err);
 }
 
+/* dir_of: box_of or leaf_of. */
 static int write_limits(const struct stk_spec *spec, const struct stk_cgroup *cg,
-                        struct stk_error *err)
+                        int (*dir_of)(const struct stk_cgroup *, int), struct stk_error *err)
 {
     if (spec->memory_max != 0 &&
-        write_memory_limits(spec, box_of(cg, STK_CG_MEMORY), cg->version, err) < 0) {
+        write_memory_limits(spec, dir_of(cg, STK_CG_MEMORY), cg->version, err) < 0) {
         return -1;
     }
     if (spec->pids_max != 0) {
         char text[24];
         decimal(text, spec->pids_max);
-        if (write_limit(box_of(cg, STK_CG_PIDS), "pids.max", text, err) < 0) {
+        if (write_limit(dir_of(cg, STK_CG_PIDS), "pids.max", text, err) < 0) {
             return -1;
         }
     }
     if (spec->cpu_quota_us != 0 &&
-        write_cpu_limits(spec, box_of(cg, STK_CG_CPU), cg->version, err) < 0) {
+        write_cpu_limits(spec, dir_of(cg, STK_CG_CPU), cg->version, err) < 0) {
         return -1;
     }
     return 0;
@@ -691,10 +752,24 @@ int stk_cgroup_create_in_monitor(const struct stk_spec *spec, struct stk_cgroup 
     cg->used[STK_CG_MEMORY] = spec->memory_max != 0;
     cg->used[STK_CG_PIDS] = spec->pids_max != 0;
     cg->used[STK_CG_CPU] = spec->cpu_quota_us != 0;
-    if (make_boxes(cg, NULL, 0, err) < 0) {
+    if (make_boxes(cg, NULL, 0, err) < 0 || write_limits(spec, cg, box_of, err) < 0) {
         return -1;
     }
-    return write_limits(spec, cg, err);
+    /* The same limits in the leaf, where the sandbox's cgroup namespace shows them (a JVM reads
+     * its own cgroup's files only); the box's bind all the same, and the leaf's cannot be
+     * raised above them. v2 first gives the leaf the controllers (the box holds no process). */
+    if (cg->version == 2) {
+        int e = enable_controllers(cg->box_fd[0], cg->used);
+        if (e != 0) {
+            return stk_fail_on(err, STK_STEP_CGROUP, e, "enabling the controllers for the leaf in",
+                               cg->name);
+        }
+    }
+    if (write_limits(spec, cg, leaf_of, err) < 0) {
+        return -1;
+    }
+    plan_view(cg);
+    return 0;
 }
 
 int stk_cgroup_attach_in_monitor(const struct stk_cgroup *cg, pid_t pid1, struct stk_error *err)
@@ -709,11 +784,6 @@ int stk_cgroup_attach_in_monitor(const struct stk_cgroup *cg, pid_t pid1, struct
         }
     }
     return 0;
-}
-
-static int leaf_of(const struct stk_cgroup *cg, int c)
-{
-    return cg->version == 2 ? (cg->used[c] ? cg->leaf_fd[0] : -1) : cg->leaf_fd[c];
 }
 
 /* An event counted in box or leaf: v1 counts oom_kill and a refused fork in the cgroup of the

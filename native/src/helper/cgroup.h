@@ -29,6 +29,10 @@
 
 enum stk_cgroup_controller { STK_CG_MEMORY = 0, STK_CG_PIDS = 1, STK_CG_CPU = 2, STK_CG_COUNT = 3 };
 
+/* The v1 hierarchies a view may show: the three above, and cpuset and cpuacct, which the JVM
+ * requires before it reads any limit. */
+#define STK_CG_VIEW_MAX 5
+
 struct stk_cgroup {
     int version;                    /* 0: the sandbox has no cgroups; 1 or 2 */
     bool used[STK_CG_COUNT];        /* v1: the hierarchies with a box; v2: the controllers */
@@ -36,6 +40,16 @@ struct stk_cgroup {
     int box_fd[STK_CG_COUNT];
     int leaf_fd[STK_CG_COUNT];
     char name[96];                  /* the box's directory name */
+    char leaf_path[STK_CG_COUNT][4096]; /* each leaf's host path */
+    /* v1: what pid 1 binds at /sys/fs/cgroup/<name> when /sys is in the view (cgroup_view.c):
+     * the leaf for a hierarchy with a box, else the caller's own cgroup there (pid 1's, the
+     * root of its cgroup namespace in that hierarchy), for each hierarchy a runtime looks for.
+     * v2 mounts a fresh cgroup2 instead. */
+    struct stk_cgroup_view_entry {
+        char host[4096];
+        char dst[48];
+    } view[STK_CG_VIEW_MAX];
+    size_t view_count;
 };
 
 /* Whether the spec asks for anything a cgroup enforces. */
@@ -63,6 +77,13 @@ void stk_cgroup_remove_in_monitor(struct stk_cgroup *cg);
  * "cgroup_namespace"), so the sandbox sees its own group as / and can reach no other.
  * Async-signal-safe. */
 int stk_cgroup_enter_namespace_in_pid1(struct stk_error *err);
+
+/* pid 1, inside its cgroup namespace, while building the view (root: the new root) and /sys is
+ * the host's, bound read-only: /sys/fs/cgroup shows the sandbox's own cgroups instead, read-only
+ * (v2: a fresh cgroup2 mount, rooted at the leaf by the namespace; v1: each leaf bound over its
+ * hierarchy's directory), so that a JVM inside sizes its heap from the limit (step
+ * "cgroup_namespace"). Async-signal-safe. */
+int stk_cgroup_view_in_pid1(const struct stk_cgroup *cg, int root, struct stk_error *err);
 
 /* `stockade-helper probe`: makes and removes a box with every controller, as a sandbox would.
  * Returns 0 (version 1 or 2 in *version, the parent in where) or an errno with why. */

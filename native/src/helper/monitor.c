@@ -132,6 +132,18 @@ static void cleanup(struct stk_monitor *m, struct launch *l)
     stk_close_fd(&m->pidfd);
 }
 
+/* The host's /sys is bound at /sys (SandboxPolicy.sys): its cgroup mounts are then the host's,
+ * and pid 1 puts the sandbox's own in their place. */
+static bool sys_in_view(const struct stk_spec *spec)
+{
+    for (size_t i = 0; i < spec->mount_count; i++) {
+        if (spec->mounts[i].type == STK_MOUNT_BIND && strcmp(spec->mounts[i].dst, "/sys") == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* The monitor's steps, in order; each line says why it stands where it does. Returns 0 after
  * EXITED was sent, or -1 with the error to report. */
 static int run(struct stk_plan *plan, struct stk_pty *pty, struct stk_error *err)
@@ -168,6 +180,9 @@ static int run(struct stk_plan *plan, struct stk_pty *pty, struct stk_error *err
             goto out;
         }
         plan->own_cgroup_namespace = (plan->clone_flags & CLONE_NEWCGROUP) != 0;
+        if (plan->own_cgroup_namespace && plan->new_mount && sys_in_view(plan->spec)) {
+            plan->cgroup_view = &cgroup;
+        }
     }
     /* Before the clone: pid 1 inherits its ends of both. */
     if (open_channels(&l, err) < 0) {

@@ -53,6 +53,8 @@ struct stk_plan {
     /* Set by the monitor before the clone: pid 1 is moved into cgroups of its own before it is
      * released, and (with CLONE_NEWCGROUP) enters a cgroup namespace rooted there (cgroup.h). */
     bool own_cgroup_namespace;
+    /* With it and /sys bound in the view: /sys/fs/cgroup shows the sandbox's own cgroups. */
+    const struct stk_cgroup *cgroup_view;
 };
 
 int stk_plan_build(const struct stk_spec *spec, struct stk_plan *plan, struct stk_error *err);

@@ -179,6 +179,33 @@ class CgroupLimitsTest {
     }
 
     @Test
+    void sysShowsTheSandboxsOwnCgroupsAndAJvmSizesItsHeapFromThem() throws Exception {
+        assumeCgroup();
+        boolean v2 = probe.cgroupUsableVersion() == 2;
+        Path javaHome = Path.of(System.getProperty("java.home"));
+        SandboxPolicy policy = DEFAULTS.toBuilder().sys(true).bindReadOnly(javaHome, javaHome)
+                .limits(Limits.builder().memoryBytes(512 * MIB).build()).build();
+        Output limit = run(policy, "/bin/cat", v2 ? "/sys/fs/cgroup/memory.max"
+                : "/sys/fs/cgroup/memory/memory.limit_in_bytes");
+        assertEquals((512 * MIB) + "\n", limit.stdout(), limit.toString());
+        // Nothing of the host's groups: every cgroup mount there is rooted at the sandbox's own
+        // (mountinfo's root "/" in its cgroup namespace), none shows the boxes beside it.
+        Output listing = run(policy, "/bin/sh", "-c", "ls -R /sys/fs/cgroup | grep -c stockade-;"
+                + " awk '$5 ~ \"^/sys/fs/cgroup/\" && $0 ~ \" - cgroup\" && $4 != \"/\"'"
+                + " /proc/self/mountinfo | wc -l; grep -c ' /sys/fs/cgroup.* - cgroup'"
+                + " /proc/self/mountinfo");
+        List<String> counts = List.of(listing.stdout().split("\n"));
+        assertEquals(List.of("0", "0"), counts.subList(0, 2), listing.toString());
+        assertTrue(Integer.parseInt(counts.get(2)) >= 1, listing.toString());
+        // The JVM's default heap is a quarter of the memory it finds: the sandbox's.
+        Output jvm = run(policy, javaHome.resolve("bin/java").toString(), "-XX:+PrintFlagsFinal",
+                "-version");
+        String heap = jvm.stdout().lines().filter(l -> l.matches(".* MaxHeapSize .*"))
+                .findFirst().orElse("");
+        assertEquals("134217728", heap.replaceAll(".*= *([0-9]+).*", "$1"), jvm.toString());
+    }
+
+    @Test
     void noCgroupIsLeftAfterSpawnsKillsAndTimeouts() throws Exception {
         assumeCgroup();
         SandboxPolicy policy = withLimits(Limits.builder().memoryBytes(64 * MIB).cpus(1));
