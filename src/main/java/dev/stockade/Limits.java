@@ -33,6 +33,16 @@ import java.util.OptionalLong;
  * there, but a JVM needs gigabytes of address space for its reservations and V8 tens of
  * gigabytes: under 1 or 2 GiB neither starts.
  *
+ * <p>The whole sandbox: {@link Builder#memoryBytes(long)} (every process together, the page
+ * cache and tmpfs pages it writes included) and {@link Builder#cpus(double)} (a share of CPU
+ * time) are enforced by cgroups of the sandbox's own, nested under the caller's; with them,
+ * {@link #processes()} becomes the sandbox's {@code pids.max} (pid 1 included) instead of
+ * {@code RLIMIT_NPROC}. Where no cgroup is usable ({@link Sandbox#probe()},
+ * {@link ProbeReport#cgroupReason()}) the start fails at step {@link SetupStep#CGROUP}, unless
+ * the memory bound is {@link Builder#memoryBestEffort(boolean) best effort}: it then falls back
+ * to {@code RLIMIT_DATA} per process and {@link SandboxResult#notes()} says so. Swap is 0
+ * unless {@link Builder#memorySwapBytes(long)} allows some.
+ *
  * <p>Values are checked by {@link SandboxPolicy.Builder#build()}, together with the rest of the
  * policy: a limit must be positive, and at least what any process needs to start
  * ({@link #MIN_OPEN_FILES} files, {@link #MIN_ADDRESS_SPACE_BYTES} of address space,
@@ -288,7 +298,7 @@ public final class Limits {
     }
 
     /** Whether the sandbox gets cgroups of its own: a memory bound or a CPU share is asked for. */
-    public boolean wantsCgroup() {
+    boolean wantsCgroup() {
         return memoryBytes != UNSET || cpus != CPUS_UNSET;
     }
 
