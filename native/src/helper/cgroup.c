@@ -440,9 +440,10 @@ static int open_v1_parent(int c, struct stk_cgroup *cg, char *where, size_t wher
     return 0;
 }
 
-/* v2: controllers a child of dir can have. Returns 0 or the errno of the write that failed
- * (EBUSY: dir holds processes; ENOENT: a controller is not available; EACCES: not ours). */
-static int enable_controllers(int dir_fd, const bool used[STK_CG_COUNT])
+/* v2: controllers a child of dir can have, enabled in its cgroup.subtree_control where missing
+ * if may_write (else ENOTSUP). Returns 0 or the errno of the write that failed (EBUSY: dir holds
+ * processes; ENOENT: a controller is not available; EACCES: not ours). */
+static int enable_controllers(int dir_fd, const bool used[STK_CG_COUNT], bool may_write)
 {
     char have[512];
     if (read_small(dir_fd, "cgroup.subtree_control", have, sizeof have) < 0) {
@@ -459,6 +460,9 @@ static int enable_controllers(int dir_fd, const bool used[STK_CG_COUNT])
         if (!used[c] || present) {
             continue;
         }
+        if (!may_write) {
+            return ENOTSUP;
+        }
         char plus[20];
         snprintf(plus, sizeof plus, "+%s", controller_names[c]);
         if (write_text(dir_fd, "cgroup.subtree_control", plus) < 0) {
@@ -469,9 +473,11 @@ static int enable_controllers(int dir_fd, const bool used[STK_CG_COUNT])
 }
 
 /* v2: the caller's cgroup, or, where it holds processes (the JVM itself: a cgroup with
- * processes cannot give controllers to children), the nearest ancestor that can and still
- * belongs to the caller (writable: inside its delegation). The box then sits beside the
- * caller's leaf, inside the same delegated subtree and under its limits. */
+ * processes cannot give controllers to children), the nearest ancestor that gives them to its
+ * children already and still belongs to the caller (writable: inside its delegation). The box
+ * then sits beside the caller's leaf, inside the same delegated subtree and under its limits.
+ * Only the caller's own cgroup may get controllers enabled: in an ancestor that would change
+ * what every sibling group gets, which is not the sandbox's to decide. */
 static int open_v2_parent(struct stk_cgroup *cg, char *where, size_t where_len,
                           struct stk_error *err)
 {
@@ -485,9 +491,9 @@ static int open_v2_parent(struct stk_cgroup *cg, char *where, size_t where_len,
         return fail_path(err, ENAMETOOLONG, "cgroup path too long", rel);
     }
     int first_error = 0;
-    for (;;) {
+    for (bool own = true;; own = false) {
         int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        e = fd < 0 ? errno : enable_controllers(fd, cg->used);
+        e = fd < 0 ? errno : enable_controllers(fd, cg->used, own);
         if (e == 0) {
             cg->parent_fd[0] = fd;
             if (where != NULL) {
@@ -759,7 +765,7 @@ int stk_cgroup_create_in_monitor(const struct stk_spec *spec, struct stk_cgroup 
      * its own cgroup's files only); the box's bind all the same, and the leaf's cannot be
      * raised above them. v2 first gives the leaf the controllers (the box holds no process). */
     if (cg->version == 2) {
-        int e = enable_controllers(cg->box_fd[0], cg->used);
+        int e = enable_controllers(cg->box_fd[0], cg->used, true);
         if (e != 0) {
             return stk_fail_on(err, STK_STEP_CGROUP, e, "enabling the controllers for the leaf in",
                                cg->name);
