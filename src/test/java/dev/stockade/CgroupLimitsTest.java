@@ -250,6 +250,30 @@ class CgroupLimitsTest {
     }
 
     @Test
+    void processesLeftInAKilledHelpersCgroupAreKilledByTheNextStart() throws Exception {
+        assumeCgroup();
+        // Without a pid namespace nothing kills the command when its monitor dies: its cgroup
+        // still holds it, and the next start ends it there.
+        String mark = marker();
+        SandboxPolicy policy = DEFAULTS.toBuilder().disable(Namespace.PID)
+                .limits(Limits.builder().memoryBytes(64 * MIB).build()).build();
+        long helper;
+        try (SandboxedProcess p = Sandbox.command("/bin/bash", "-c", "exec -a " + mark
+                + " sleep 1000").policy(policy).start()) {
+            helper = p.pid();
+            awaitTrue("the command runs", () -> hostPidsWithMarker(mark).size() == 1);
+            ProcessHandle.of(helper).orElseThrow().destroyForcibly();
+            p.waitFor();
+        }
+        assertEquals(1, hostPidsWithMarker(mark).size(), "the command outlived its monitor");
+        assertFalse(boxesOf(helper).isEmpty());
+        Output next = run(withLimits(Limits.builder().memoryBytes(64 * MIB)), "/bin/true");
+        assertEquals(0, next.result().exitCode(), next.toString());
+        awaitTrue("the survivor is killed", () -> hostPidsWithMarker(mark).isEmpty());
+        assertEquals(List.of(), boxesOf(helper));
+    }
+
+    @Test
     void noCgroupIsLeftAfterTheJvmIsKilledWithSandboxesRunning() throws Exception {
         assumeCgroup();
         Process child = ChildJvm.start(CgroupHolderMain.class);
