@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fd.h"
 #include "stockade.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -840,6 +841,15 @@ void stk_cgroup_remove_in_monitor(struct stk_cgroup *cg)
             close(cg->parent_fd[c]);
         }
         cg->parent_fd[c] = cg->box_fd[c] = cg->leaf_fd[c] = -1;
+    }
+}
+
+void stk_cgroup_close_in_pid1(struct stk_cgroup *cg)
+{
+    for (int c = 0; c < STK_CG_COUNT; c++) {
+        stk_close_fd(&cg->parent_fd[c]);
+        stk_close_fd(&cg->box_fd[c]);
+        stk_close_fd(&cg->leaf_fd[c]);
     }
 }
 

@@ -85,6 +85,10 @@ int stk_cgroup_enter_namespace_in_pid1(struct stk_error *err);
  * "cgroup_namespace"). Async-signal-safe. */
 int stk_cgroup_view_in_pid1(const struct stk_cgroup *cg, int root, struct stk_error *err);
 
+/* pid 1, once its view is built: its copies of the monitor's cgroup directory fds closed (a
+ * process of the sandbox holds no handle on a host cgroup). Async-signal-safe. */
+void stk_cgroup_close_in_pid1(struct stk_cgroup *cg);
+
 /* `stockade-helper probe`: makes and removes a box with every controller, as a sandbox would.
  * Returns 0 (version 1 or 2 in *version, the parent in where) or an errno with why. */
 int stk_cgroup_probe(int *version, char *where, size_t where_len, char *why, size_t why_len);

@@ -80,6 +80,10 @@ static int setup(struct stk_plan *p, int sync_fd, struct stk_error *err)
         stk_user_limits_close(&limits);
         return -1;
     }
+    /* After the view, which binds from the leaves' paths, not these fds. */
+    if (p->cgroup != NULL) {
+        stk_cgroup_close_in_pid1(p->cgroup);
+    }
     if (stk_user_limits_write(&limits, err) < 0) {
         return -1;
     }

@@ -179,10 +179,10 @@ static int run(struct stk_plan *plan, struct stk_pty *pty, struct stk_error *err
         if (stk_cgroup_create_in_monitor(plan->spec, &cgroup, err) < 0) {
             goto out;
         }
+        plan->cgroup = &cgroup;
         plan->own_cgroup_namespace = (plan->clone_flags & CLONE_NEWCGROUP) != 0;
-        if (plan->own_cgroup_namespace && plan->new_mount && sys_in_view(plan->spec)) {
-            plan->cgroup_view = &cgroup;
-        }
+        plan->cgroup_view =
+            plan->own_cgroup_namespace && plan->new_mount && sys_in_view(plan->spec);
     }
     /* Before the clone: pid 1 inherits its ends of both. */
     if (open_channels(&l, err) < 0) {
