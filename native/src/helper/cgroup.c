@@ -1,20 +1,18 @@
 #include "cgroup.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "cgroup_box.h"
+#include "cgroup_files.h"
 #include "fd.h"
 #include "stockade.h"
 
@@ -27,13 +25,6 @@
 
 #define CG_ROOT "/sys/fs/cgroup"
 #define CG_PATH 4096
-#define BOX_PREFIX "stockade-"
-#define LEAF "run"
-/* The most members killed in one pass; a fork bomb's survivors are bounded by pids.max and
- * further passes follow until the leaf can be removed. */
-#define KILL_BATCH 1024
-/* How long removal waits for killed processes to leave (attempts of 1 ms). */
-#define REMOVE_ATTEMPTS 3000
 
 /* The hint every "no cgroup" error ends with (docs/architecture.md, "Resource limits:
  * cgroups"). */
@@ -54,97 +45,6 @@ void stk_cgroup_init(struct stk_cgroup *cg)
         cg->parent_fd[c] = cg->box_fd[c] = cg->leaf_fd[c] = -1;
     }
 }
-
-/* ---- small file helpers (dirfd-relative: a box is never looked up by path twice) ---- */
-
-static ssize_t read_small(int dir_fd, const char *file, char *buf, size_t len)
-{
-    int fd = openat(dir_fd, file, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return -1;
-    }
-    size_t total = 0;
-    while (total + 1 < len) {
-        ssize_t n = read(fd, buf + total, len - 1 - total);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            break;
-        }
-        total += (size_t)n;
-    }
-    close(fd);
-    buf[total] = '\0';
-    return (ssize_t)total;
-}
-
-/* One write of the whole text: a cgroup file takes a value in one write(2) or refuses it. */
-static int write_text(int dir_fd, const char *file, const char *text)
-{
-    int fd = openat(dir_fd, file, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return -1;
-    }
-    size_t len = strlen(text);
-    ssize_t n;
-    do {
-        n = write(fd, text, len);
-    } while (n < 0 && errno == EINTR);
-    int saved = errno;
-    close(fd);
-    if (n != (ssize_t)len) {
-        errno = n < 0 ? saved : EIO;
-        return -1;
-    }
-    return 0;
-}
-
-static int write_limit(int dir_fd, const char *file, const char *text, struct stk_error *err)
-{
-    if (write_text(dir_fd, file, text) < 0) {
-        stk_fail_on(err, STK_STEP_CGROUP, errno, "write", file);
-        stk_error_append(err, " = ");
-        stk_error_append(err, text);
-        return -1;
-    }
-    return 0;
-}
-
-static bool has_file(int dir_fd, const char *file)
-{
-    return faccessat(dir_fd, file, F_OK, 0) == 0;
-}
-
-/* A single number ("123\n", or "max" read as 0). */
-static uint64_t read_number(int dir_fd, const char *file)
-{
-    char buf[64];
-    if (read_small(dir_fd, file, buf, sizeof buf) <= 0) {
-        return 0;
-    }
-    return strtoull(buf, NULL, 10);
-}
-
-/* The value of "key N" in a flat keyed file (memory.events, pids.events, memory.oom_control). */
-static uint64_t read_keyed(int dir_fd, const char *file, const char *key)
-{
-    char buf[4096];
-    if (dir_fd < 0 || read_small(dir_fd, file, buf, sizeof buf) <= 0) {
-        return 0;
-    }
-    size_t key_len = strlen(key);
-    for (char *line = buf; line != NULL && *line != '\0';) {
-        char *next = strchr(line, '\n');
-        if (strncmp(line, key, key_len) == 0 && line[key_len] == ' ') {
-            return strtoull(line + key_len + 1, NULL, 10);
-        }
-        line = next == NULL ? NULL : next + 1;
-    }
-    return 0;
-}
-
-/* ---- who owns a box ---- */
 
 /* The caller's cgroup path: in v1 hierarchy `controller` (a name in the line's comma list), or
  * the v2 line "0::" for NULL. Returns 0 or ENOENT. */
@@ -183,219 +83,15 @@ static int own_path(const char *controller, char *out, size_t len)
     return rc;
 }
 
-/* Field 22 of /proc/PID/stat (clock ticks since boot): with the pid it names one process for
- * the life of the system. Returns 0 or an errno (ENOENT: no such process). */
-static int start_time(pid_t pid, unsigned long long *out)
+static int write_limit(int dir_fd, const char *file, const char *text, struct stk_error *err)
 {
-    char path[48], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return errno;
+    if (stk_cg_write_text(dir_fd, file, text) < 0) {
+        stk_fail_on(err, STK_STEP_CGROUP, errno, "write", file);
+        stk_error_append(err, " = ");
+        stk_error_append(err, text);
+        return -1;
     }
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    int saved = errno;
-    close(fd);
-    if (n <= 0) {
-        return n < 0 ? saved : EIO;
-    }
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')'); /* the name in parentheses may hold anything */
-    if (p == NULL) {
-        return EIO;
-    }
-    /* After ") ": state is field 3; the start time 19 fields later. */
-    p++;
-    for (int field = 3; field <= 22; field++) {
-        while (*p == ' ') {
-            p++;
-        }
-        if (field == 22) {
-            char *end = NULL;
-            *out = strtoull(p, &end, 10);
-            return end == p ? EIO : 0;
-        }
-        p = strchr(p, ' ');
-        if (p == NULL) {
-            return EIO;
-        }
-    }
-    return EIO;
-}
-
-static int pid_namespace(unsigned long long *out)
-{
-    struct stat st;
-    if (stat("/proc/self/ns/pid", &st) < 0) {
-        return errno;
-    }
-    *out = (unsigned long long)st.st_ino;
     return 0;
-}
-
-static int own_box_name(char *name, size_t len)
-{
-    unsigned long long ns = 0, start = 0;
-    int rc = pid_namespace(&ns);
-    if (rc == 0) {
-        rc = start_time(getpid(), &start);
-    }
-    if (rc == 0) {
-        snprintf(name, len, BOX_PREFIX "%llu-%d-%llu", ns, (int)getpid(), start);
-    }
-    return rc;
-}
-
-/* A box whose monitor is gone: same pid namespace as ours (another namespace's pids mean
- * nothing here, so its boxes are never touched), and no process with that pid and start time.
- * Any doubt (an unreadable /proc entry) counts as alive. */
-static bool box_is_stale(const char *entry, unsigned long long own_ns)
-{
-    unsigned long long ns = 0, start = 0;
-    int pid = 0, used = 0;
-    if (sscanf(entry, BOX_PREFIX "%llu-%d-%llu%n", &ns, &pid, &start, &used) != 3 ||
-        entry[used] != '\0' || ns != own_ns || pid <= 0) {
-        return false;
-    }
-    unsigned long long now = 0;
-    int rc = start_time(pid, &now);
-    return rc == ENOENT || rc == ESRCH || (rc == 0 && now != start);
-}
-
-/* ---- ending what is inside ---- */
-
-/* pids listed in dir's cgroup.procs, at most max. */
-static size_t read_members(int dir_fd, pid_t *out, size_t max)
-{
-    static char buf[KILL_BATCH * 12];
-    if (read_small(dir_fd, "cgroup.procs", buf, sizeof buf) <= 0) {
-        return 0;
-    }
-    size_t count = 0;
-    for (char *p = buf; *p != '\0' && count < max;) {
-        char *end = NULL;
-        long v = strtol(p, &end, 10);
-        if (end == p) {
-            break;
-        }
-        if (v > 0) {
-            out[count++] = (pid_t)v;
-        }
-        p = end;
-        while (*p == '\n') {
-            p++;
-        }
-    }
-    return count;
-}
-
-static bool listed(const pid_t *pids, size_t count, pid_t pid)
-{
-    for (size_t i = 0; i < count; i++) {
-        if (pids[i] == pid) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* SIGKILL to every member of one cgroup, never by bare pid number: each pid is first pinned
- * with a pidfd, then the list is read again; a pidfd whose pid is still listed is that member
- * (had it exited, a process reusing the number inside the same cgroup is a member too), one
- * whose pid is gone is left alone (the number may be someone else's by now). */
-static void kill_members(int dir_fd)
-{
-    static pid_t before[KILL_BATCH], after[KILL_BATCH];
-    static int pidfds[KILL_BATCH];
-    size_t n = read_members(dir_fd, before, KILL_BATCH);
-    for (size_t i = 0; i < n; i++) {
-        pidfds[i] = pidfd_open(before[i], 0);
-    }
-    size_t m = n == 0 ? 0 : read_members(dir_fd, after, KILL_BATCH);
-    for (size_t i = 0; i < n; i++) {
-        if (pidfds[i] >= 0) {
-            if (listed(after, m, before[i])) {
-                pidfd_send_signal(pidfds[i], SIGKILL, NULL, 0);
-            }
-            close(pidfds[i]);
-        }
-    }
-}
-
-/* v2: cgroup.kill ends the whole subtree at once, forks in flight included (Linux 5.14). */
-static void kill_tree(int version, int box_fd, int leaf_fd)
-{
-    if (version == 2 && write_text(box_fd, "cgroup.kill", "1") == 0) {
-        return;
-    }
-    if (leaf_fd >= 0) {
-        kill_members(leaf_fd);
-    }
-    kill_members(box_fd);
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {.tv_sec = 0, .tv_nsec = ms * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
-    }
-}
-
-/* Kills the box's processes and removes leaf and box; a cgroup with a process cannot be
- * removed (EBUSY), so killed ones are waited for. Returns 0 or the errno. */
-static int remove_box(int version, int parent_fd, const char *name, int box_fd, int leaf_fd)
-{
-    int e = 0;
-    for (int attempt = 0; attempt < REMOVE_ATTEMPTS; attempt++) {
-        kill_tree(version, box_fd, leaf_fd);
-        e = 0;
-        if (unlinkat(box_fd, LEAF, AT_REMOVEDIR) < 0 && errno != ENOENT) {
-            e = errno;
-        } else if (unlinkat(parent_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
-            e = errno;
-        }
-        if (e != EBUSY) {
-            return e;
-        }
-        sleep_ms(1);
-    }
-    return e;
-}
-
-/* Boxes of dead sandboxes under one parent: a SIGKILLed helper, or a JVM killed while its
- * sandboxes ran, left them (and, without a pid namespace, maybe processes in them). */
-static void remove_stale(int version, int parent_fd)
-{
-    unsigned long long own_ns = 0;
-    if (pid_namespace(&own_ns) != 0) {
-        return;
-    }
-    int dup_fd = fcntl(parent_fd, F_DUPFD_CLOEXEC, 0);
-    DIR *dir = dup_fd < 0 ? NULL : fdopendir(dup_fd);
-    if (dir == NULL) {
-        if (dup_fd >= 0) {
-            close(dup_fd);
-        }
-        return;
-    }
-    struct dirent *e;
-    while ((e = readdir(dir)) != NULL) {
-        if (strncmp(e->d_name, BOX_PREFIX, strlen(BOX_PREFIX)) != 0 ||
-            !box_is_stale(e->d_name, own_ns)) {
-            continue;
-        }
-        int box = openat(parent_fd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (box < 0) {
-            continue; /* another monitor removed it first */
-        }
-        int leaf = openat(box, LEAF, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        (void)remove_box(version, parent_fd, e->d_name, box, leaf);
-        if (leaf >= 0) {
-            close(leaf);
-        }
-        close(box);
-    }
-    closedir(dir);
 }
 
 /* ---- finding the parents ---- */
@@ -447,7 +143,7 @@ static int open_v1_parent(int c, struct stk_cgroup *cg, char *where, size_t wher
 static int enable_controllers(int dir_fd, const bool used[STK_CG_COUNT], bool may_write)
 {
     char have[512];
-    if (read_small(dir_fd, "cgroup.subtree_control", have, sizeof have) < 0) {
+    if (stk_cg_read_small(dir_fd, "cgroup.subtree_control", have, sizeof have) < 0) {
         return errno;
     }
     for (int c = 0; c < STK_CG_COUNT; c++) {
@@ -466,7 +162,7 @@ static int enable_controllers(int dir_fd, const bool used[STK_CG_COUNT], bool ma
         }
         char plus[20];
         snprintf(plus, sizeof plus, "+%s", controller_names[c]);
-        if (write_text(dir_fd, "cgroup.subtree_control", plus) < 0) {
+        if (stk_cg_write_text(dir_fd, "cgroup.subtree_control", plus) < 0) {
             return errno;
         }
     }
@@ -529,7 +225,7 @@ static int open_v2_parent(struct stk_cgroup *cg, char *where, size_t where_len,
 static int record_paths(struct stk_cgroup *cg, int slot, const char *parent, struct stk_error *err)
 {
     size_t room = sizeof cg->leaf_path[slot];
-    if ((size_t)snprintf(cg->leaf_path[slot], room, "%s/%s/" LEAF, parent, cg->name) >= room) {
+    if ((size_t)snprintf(cg->leaf_path[slot], room, "%s/%s/" STK_CG_LEAF, parent, cg->name) >= room) {
         return fail_path(err, ENAMETOOLONG, "cgroup path too long", parent);
     }
     return 0;
@@ -586,12 +282,12 @@ static int make_box(struct stk_cgroup *cg, int slot, struct stk_error *err)
     if (cg->box_fd[slot] < 0) {
         return stk_fail_on(err, STK_STEP_CGROUP, errno, "open", cg->name);
     }
-    if (mkdirat(cg->box_fd[slot], LEAF, 0755) < 0) {
-        return stk_fail_on(err, STK_STEP_CGROUP, errno, "mkdir", LEAF);
+    if (mkdirat(cg->box_fd[slot], STK_CG_LEAF, 0755) < 0) {
+        return stk_fail_on(err, STK_STEP_CGROUP, errno, "mkdir", STK_CG_LEAF);
     }
-    cg->leaf_fd[slot] = openat(cg->box_fd[slot], LEAF, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    cg->leaf_fd[slot] = openat(cg->box_fd[slot], STK_CG_LEAF, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (cg->leaf_fd[slot] < 0) {
-        return stk_fail_on(err, STK_STEP_CGROUP, errno, "open", LEAF);
+        return stk_fail_on(err, STK_STEP_CGROUP, errno, "open", STK_CG_LEAF);
     }
     return 0;
 }
@@ -599,8 +295,9 @@ static int make_box(struct stk_cgroup *cg, int slot, struct stk_error *err)
 /* Finds the parents (removing stale boxes there) and makes the boxes of cg->used. */
 static int make_boxes(struct stk_cgroup *cg, char *where, size_t where_len, struct stk_error *err)
 {
-    if (own_box_name(cg->name, sizeof cg->name) != 0) {
-        return stk_fail(err, STK_STEP_CGROUP, errno, "reading the monitor's own /proc entry");
+    int e = stk_cg_box_name(cg->name, sizeof cg->name);
+    if (e != 0) {
+        return stk_fail(err, STK_STEP_CGROUP, e, "reading the monitor's own /proc entry");
     }
     if (is_fs(CG_ROOT, CGROUP2_SUPER_MAGIC)) {
         cg->version = 2;
@@ -612,7 +309,7 @@ static int make_boxes(struct stk_cgroup *cg, char *where, size_t where_len, stru
         if (where != NULL) {
             snprintf(where, where_len, "%s", parent);
         }
-        remove_stale(2, cg->parent_fd[0]);
+        stk_cg_remove_stale(2, cg->parent_fd[0]);
         return make_box(cg, 0, err);
     }
     if (!is_fs(CG_ROOT, TMPFS_MAGIC)) {
@@ -631,7 +328,7 @@ static int make_boxes(struct stk_cgroup *cg, char *where, size_t where_len, stru
         if (where != NULL && c == 0) {
             snprintf(where, where_len, "%s", parent);
         }
-        remove_stale(1, cg->parent_fd[c]);
+        stk_cg_remove_stale(1, cg->parent_fd[c]);
         if (make_box(cg, c, err) < 0) {
             return -1;
         }
@@ -695,7 +392,7 @@ static int write_memory_limits(const struct stk_spec *spec, int dir, int version
         if (write_limit(dir, "memory.max", text, err) < 0) {
             return -1;
         }
-        if (!has_file(dir, "memory.swap.max")) {
+        if (!stk_cg_has_file(dir, "memory.swap.max")) {
             return swap_unbounded(err, "memory.swap.max");
         }
         decimal(text, swap);
@@ -706,7 +403,7 @@ static int write_memory_limits(const struct stk_spec *spec, int dir, int version
         return -1;
     }
     /* memsw bounds memory plus swap together, and must not be below limit_in_bytes. */
-    if (!has_file(dir, "memory.memsw.limit_in_bytes")) {
+    if (!stk_cg_has_file(dir, "memory.memsw.limit_in_bytes")) {
         return swap_unbounded(err, "memory.memsw.limit_in_bytes");
     }
     decimal(text, spec->memory_max + swap);
@@ -784,7 +481,7 @@ int stk_cgroup_attach_in_monitor(const struct stk_cgroup *cg, pid_t pid1, struct
     char text[24];
     decimal(text, (uint64_t)pid1);
     for (int c = 0; c < STK_CG_COUNT; c++) {
-        if (cg->leaf_fd[c] >= 0 && write_text(cg->leaf_fd[c], "cgroup.procs", text) < 0) {
+        if (cg->leaf_fd[c] >= 0 && stk_cg_write_text(cg->leaf_fd[c], "cgroup.procs", text) < 0) {
             stk_fail_on(err, STK_STEP_CGROUP_ATTACH, errno, "write pid 1 to cgroup.procs of",
                         cg->version == 2 ? cg->name : controller_names[c]);
             return -1;
@@ -797,7 +494,7 @@ int stk_cgroup_attach_in_monitor(const struct stk_cgroup *cg, pid_t pid1, struct
  * process concerned (the leaf) only, v2 in every ancestor up to the box as well. */
 static bool event_seen(const struct stk_cgroup *cg, int c, const char *file, const char *key)
 {
-    return read_keyed(box_of(cg, c), file, key) > 0 || read_keyed(leaf_of(cg, c), file, key) > 0;
+    return stk_cg_read_keyed(box_of(cg, c), file, key) > 0 || stk_cg_read_keyed(leaf_of(cg, c), file, key) > 0;
 }
 
 void stk_cgroup_read_in_monitor(const struct stk_cgroup *cg, struct stk_exit_report *x)
@@ -809,7 +506,7 @@ void stk_cgroup_read_in_monitor(const struct stk_cgroup *cg, struct stk_exit_rep
     /* The box holds every process of the sandbox, and its counters are hierarchical. */
     int memory = box_of(cg, STK_CG_MEMORY);
     if (memory >= 0) {
-        x->peak_memory_bytes = read_number(memory, v2 ? "memory.peak" : "memory.max_usage_in_bytes");
+        x->peak_memory_bytes = stk_cg_read_number(memory, v2 ? "memory.peak" : "memory.max_usage_in_bytes");
         if (event_seen(cg, STK_CG_MEMORY, v2 ? "memory.events" : "memory.oom_control",
                        "oom_kill")) {
             x->flags |= STK_EXIT_MEMORY_LIMIT;
@@ -817,7 +514,7 @@ void stk_cgroup_read_in_monitor(const struct stk_cgroup *cg, struct stk_exit_rep
     }
     int pids = box_of(cg, STK_CG_PIDS);
     if (pids >= 0) {
-        x->peak_processes = read_number(pids, "pids.peak");
+        x->peak_processes = stk_cg_read_number(pids, "pids.peak");
         if (event_seen(cg, STK_CG_PIDS, "pids.events", "max")) {
             x->flags |= STK_EXIT_PROCESS_LIMIT;
         }
@@ -828,7 +525,7 @@ void stk_cgroup_remove_in_monitor(struct stk_cgroup *cg)
 {
     for (int c = 0; c < STK_CG_COUNT; c++) {
         if (cg->box_fd[c] >= 0) {
-            (void)remove_box(cg->version, cg->parent_fd[c], cg->name, cg->box_fd[c],
+            (void)stk_cg_remove_box(cg->version, cg->parent_fd[c], cg->name, cg->box_fd[c],
                              cg->leaf_fd[c]);
         }
         if (cg->leaf_fd[c] >= 0) {
