@@ -285,9 +285,16 @@ static int make_box(struct stk_cgroup *cg, int slot, struct stk_error *err)
     if (mkdirat(cg->box_fd[slot], STK_CG_LEAF, 0755) < 0) {
         return stk_fail_on(err, STK_STEP_CGROUP, errno, "mkdir", STK_CG_LEAF);
     }
-    cg->leaf_fd[slot] = openat(cg->box_fd[slot], STK_CG_LEAF, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    cg->leaf_fd[slot] = openat(cg->box_fd[slot], STK_CG_LEAF,
+                               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (cg->leaf_fd[slot] < 0) {
         return stk_fail_on(err, STK_STEP_CGROUP, errno, "open", STK_CG_LEAF);
+    }
+    /* v2: the leaf is the box's only descendant. Where the leaf belongs to the sandbox's uid (a
+     * delegated tree), a step that mounts cgroup2 in a namespace of its own could otherwise make
+     * cgroups below it, which would outlive the sandbox. */
+    if (cg->version == 2 && write_limit(cg->box_fd[slot], "cgroup.max.descendants", "1", err) < 0) {
+        return -1;
     }
     return 0;
 }

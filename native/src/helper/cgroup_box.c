@@ -181,6 +181,38 @@ static void sleep_ms(long ms)
     }
 }
 
+/* cgroups below the leaf (a step that could make some: v1 delegated to the caller's uid; v2
+ * forbids them, cgroup.c) are removed first, deepest first, down to a bounded depth. */
+#define MAX_DEPTH 16
+
+static void remove_children(int dir_fd, int depth)
+{
+    int dup_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+    DIR *dir = dup_fd < 0 ? NULL : fdopendir(dup_fd);
+    if (dir == NULL) {
+        if (dup_fd >= 0) {
+            close(dup_fd);
+        }
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL) {
+        if (e->d_type != DT_DIR || strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
+            continue;
+        }
+        int child = openat(dir_fd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (child >= 0) {
+            if (depth < MAX_DEPTH) {
+                remove_children(child, depth + 1);
+            }
+            kill_members(child);
+            close(child);
+        }
+        (void)unlinkat(dir_fd, e->d_name, AT_REMOVEDIR);
+    }
+    closedir(dir);
+}
+
 /* Kills the box's processes and removes leaf and box; a cgroup with a process cannot be
  * removed (EBUSY), so killed ones are waited for. Returns 0 or the errno. */
 int stk_cg_remove_box(int version, int parent_fd, const char *name, int box_fd, int leaf_fd)
@@ -188,6 +220,9 @@ int stk_cg_remove_box(int version, int parent_fd, const char *name, int box_fd, 
     int e = 0;
     for (int attempt = 0; attempt < REMOVE_ATTEMPTS; attempt++) {
         kill_tree(version, box_fd, leaf_fd);
+        if (leaf_fd >= 0) {
+            remove_children(leaf_fd, 0);
+        }
         e = 0;
         if (unlinkat(box_fd, STK_CG_LEAF, AT_REMOVEDIR) < 0 && errno != ENOENT) {
             e = errno;

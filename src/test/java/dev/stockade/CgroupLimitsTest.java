@@ -233,6 +233,23 @@ class CgroupLimitsTest {
     }
 
     @Test
+    void cgroupsMadeBelowTheLeafAreRemovedWithIt() throws Exception {
+        assumeCgroup();
+        SandboxPolicy policy = withLimits(Limits.builder().memoryBytes(64 * MIB));
+        long helper;
+        try (SandboxedProcess p = Sandbox.command("/bin/sleep", "100").policy(policy).start()) {
+            helper = p.pid();
+            // What a step with write access to its leaf (a delegated tree) could leave behind.
+            for (Path box : boxesOf(helper)) {
+                Files.createDirectories(box.resolve("run/a/b"));
+            }
+            p.destroyForcibly();
+            assertTrue(p.result().killed());
+        }
+        assertEquals(List.of(), boxesOf(helper));
+    }
+
+    @Test
     void staleCgroupsOfAKilledHelperAreRemovedByTheNextStart() throws Exception {
         assumeCgroup();
         SandboxPolicy policy = withLimits(Limits.builder().memoryBytes(64 * MIB));
