@@ -250,6 +250,48 @@ class CgroupLimitsTest {
     }
 
     @Test
+    void onlyBoxesOfDeadMonitorsInThisPidNamespaceAreRemoved() throws Exception {
+        assumeCgroup();
+        Path parent = parents().get(0);
+        String ns = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString()
+                .replaceAll("\\D", "");
+        Process live = new ProcessBuilder("/bin/sleep", "100").start();
+        try {
+            long start = startTime(live.pid());
+            // A reused pid: the number is alive, but not the process that made the box.
+            Path reused = parent.resolve("stockade-" + ns + "-" + live.pid() + "-" + (start - 1));
+            // The box of a live monitor (that process, with its start time).
+            Path alive = parent.resolve("stockade-" + ns + "-" + live.pid() + "-" + start);
+            // Another pid namespace's box: its pids mean nothing here.
+            Path foreign = parent.resolve("stockade-1-" + live.pid() + "-" + (start - 1));
+            for (Path box : List.of(reused, alive, foreign)) {
+                Files.createDirectories(box.resolve("run"));
+            }
+            try {
+                Output next = run(withLimits(Limits.builder().memoryBytes(64 * MIB)), "/bin/true");
+                assertEquals(0, next.result().exitCode(), next.toString());
+                assertFalse(Files.exists(reused), "the reused pid's box is stale");
+                assertTrue(Files.exists(alive), "a live monitor's box is never removed");
+                assertTrue(Files.exists(foreign), "another pid namespace's box is left alone");
+            } finally {
+                for (Path box : List.of(alive, foreign, reused)) {
+                    Files.deleteIfExists(box.resolve("run"));
+                    Files.deleteIfExists(box);
+                }
+            }
+        } finally {
+            live.destroyForcibly().waitFor();
+        }
+    }
+
+    /** Field 22 of /proc/PID/stat, after the command name in parentheses. */
+    private static long startTime(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[22 - 3]);
+    }
+
+    @Test
     void staleCgroupsOfAKilledHelperAreRemovedByTheNextStart() throws Exception {
         assumeCgroup();
         SandboxPolicy policy = withLimits(Limits.builder().memoryBytes(64 * MIB));
