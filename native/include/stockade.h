@@ -218,6 +218,20 @@ enum stk_field_tag {
     /* u32, the most ptys the sandbox's devpts instance hands out (its max= option); needs
      * CLONE_NEWNS. Without it the kernel's global pty limit is the only bound. */
     STK_F_PTY_MAX = 16,
+    /* u64 bytes, at least STK_MIN_MEMORY_MAX: the whole sandbox's memory (every process, the
+     * page cache and tmpfs pages it writes), enforced by its own cgroup (memory.max, v1
+     * memory.limit_in_bytes); the kernel's OOM killer ends a process that would pass it. */
+    STK_F_MEMORY_MAX = 17,
+    /* u64 bytes of swap the sandbox may use besides MEMORY_MAX; needs MEMORY_MAX. Without it,
+     * 0 (memory.swap.max 0, v1 memory.memsw.limit_in_bytes = MEMORY_MAX). */
+    STK_F_MEMORY_SWAP_MAX = 18,
+    /* u64, 1..STK_MAX_PIDS: the most processes (threads included) the sandbox holds at once,
+     * pid 1 included, enforced by its cgroup (pids.max): a fork past it fails with EAGAIN. */
+    STK_F_PIDS_MAX = 19,
+    /* u32 quota_us, u32 period_us: CPU time per period for the whole sandbox (cpu.max, v1
+     * cpu.cfs_quota_us / cpu.cfs_period_us); quota at least STK_MIN_CPU_QUOTA_US, period
+     * STK_MIN_CPU_PERIOD_US..STK_MAX_CPU_PERIOD_US. */
+    STK_F_CPU_MAX = 20,
 };
 
 /* STK_F_USER_LIMIT limits. The namespace value sets every max_*_namespaces file. */
@@ -234,6 +248,17 @@ enum stk_user_limit {
 #define STK_MAX_USER_LIMIT_VALUE 2147483647u
 /* The largest PTY_MAX value: the kernel's own ceiling of a devpts instance. */
 #define STK_MAX_PTYS 1048576u
+
+/* The cgroup fields' bounds (STK_F_MEMORY_MAX..STK_F_CPU_MAX). A sandbox with any of them runs
+ * in cgroups of its own, nested under the caller's (cgroup.c); where none can be made the
+ * spawn fails at step "cgroup". */
+#define STK_MIN_MEMORY_MAX (4u * 1024u * 1024u)
+#define STK_MAX_PIDS 4194304u
+/* The CPU period the Java side sends: cpus(0.5) is a quota of half of it. */
+#define STK_CPU_PERIOD_US 100000u
+#define STK_MIN_CPU_PERIOD_US 1000u
+#define STK_MAX_CPU_PERIOD_US 1000000u
+#define STK_MIN_CPU_QUOTA_US 1000u
 
 /* Every tmpfs the helper mounts gets size= and nr_inodes=: inodes cost kernel memory that the
  * size does not count. A tmpfs of N bytes gets N / STK_TMPFS_BYTES_PER_INODE inodes, at least
@@ -396,6 +421,13 @@ enum stk_step {
     STK_STEP_FILE = 38,
     /* A PROTECT mount, or its placeholder (created by the monitor, removed after the end). */
     STK_STEP_PROTECT = 39,
+    /* The sandbox's cgroups (monitor): finding the caller's, removing stale ones of dead
+     * sandboxes, creating the sandbox's and writing its limits. */
+    STK_STEP_CGROUP = 40,
+    /* Moving pid 1 into the sandbox's cgroups, before it is released. */
+    STK_STEP_CGROUP_ATTACH = 41,
+    /* pid 1's own cgroup namespace, rooted at its cgroup, and the /sys/fs/cgroup it shows. */
+    STK_STEP_CGROUP_NAMESPACE = 42,
     /* The transactional workspace's upper layer: pid 1 handing it to the monitor, the monitor
      * measuring it and passing it on with EXITED. */
     STK_STEP_TRANSACTIONAL = 44,

@@ -1125,6 +1125,37 @@ static void test_malformed_specs(void)
     expect_spec_error(&b, NULL, "spec", EINVAL, "PTY_MAX 0");
 
     minimal(&b);
+    spec_u64(&b, STK_F_MEMORY_MAX, STK_MIN_MEMORY_MAX - 1);
+    expect_spec_error(&b, NULL, "spec", EINVAL, "MEMORY_MAX below the minimum");
+
+    minimal(&b);
+    spec_u32(&b, STK_F_MEMORY_MAX, 1u << 30);
+    expect_spec_error(&b, NULL, "spec", EINVAL, "MEMORY_MAX of 4 bytes");
+
+    minimal(&b);
+    spec_u64(&b, STK_F_MEMORY_SWAP_MAX, 0);
+    expect_spec_error(&b, NULL, "spec", EINVAL, "MEMORY_SWAP_MAX without MEMORY_MAX");
+
+    minimal(&b);
+    spec_u64(&b, STK_F_PIDS_MAX, 0);
+    expect_spec_error(&b, NULL, "spec", EINVAL, "PIDS_MAX 0");
+
+    minimal(&b);
+    spec_u64(&b, STK_F_PIDS_MAX, STK_MAX_PIDS + 1ull);
+    expect_spec_error(&b, NULL, "spec", EINVAL, "PIDS_MAX above STK_MAX_PIDS");
+
+    minimal(&b);
+    uint8_t cpu[8] = {0xe8, 0x03, 0, 0, 0x0f, 0x27, 0, 0}; /* quota 1000, period below */
+    cpu[6] = 0x98; /* period 9971471 us: above STK_MAX_CPU_PERIOD_US */
+    spec_bytes_field(&b, STK_F_CPU_MAX, cpu, sizeof cpu);
+    expect_spec_error(&b, NULL, "spec", EINVAL, "CPU_MAX period above the maximum");
+
+    minimal(&b);
+    uint8_t small_quota[8] = {0xe7, 0x03, 0, 0, 0xa0, 0x86, 0x01, 0}; /* 999, 100000 */
+    spec_bytes_field(&b, STK_F_CPU_MAX, small_quota, sizeof small_quota);
+    expect_spec_error(&b, NULL, "spec", EINVAL, "CPU_MAX quota below the minimum");
+
+    minimal(&b);
     uint8_t bad_type[32] = {7, 0, 0, 0};
     spec_bytes_field(&b, STK_F_MOUNT, bad_type, 24);
     expect_spec_error(&b, NULL, "spec", EINVAL, "unknown mount type");
@@ -1483,6 +1514,50 @@ static void test_without_pid_namespace(void)
 
 /* `stockade-helper probe`: every line follows the documented grammar, every feature is
  * there, and this machine (the tests' premise) has user namespaces. */
+static void add_cgroup_limits(struct spec_buf *b)
+{
+    spec_u64(b, STK_F_MEMORY_MAX, 64u << 20);
+    spec_u64(b, STK_F_PIDS_MAX, 16);
+    uint8_t cpu[8] = {0x50, 0xc3, 0, 0, 0xa0, 0x86, 0x01, 0}; /* 50000 of 100000 us */
+    spec_bytes_field(b, STK_F_CPU_MAX, cpu, sizeof cpu);
+}
+
+/* MEMORY_MAX, PIDS_MAX, CPU_MAX: the sandbox's own cgroups where the caller can make them
+ * (root here), else a fail-closed ERROR at step "cgroup" that says how to get one. */
+static void test_cgroup(void)
+{
+    struct spec_buf b;
+    struct run_result r;
+    probe_spec(&b, (const char *const[]){"alloc", "16", NULL});
+    add_cgroup_limits(&b);
+    run(&b, NULL, &r);
+    if (r.error) {
+        expect_error(&r, "cgroup", EACCES, 125);
+        EXPECT(!is_root(), "root can make cgroups here");
+        EXPECT(strstr(r.detail, "systemd-run --user --scope -p Delegate=yes") != NULL,
+               "the detail says how to get a cgroup: %s", r.detail);
+        run_result_free(&r);
+        spec_free(&b);
+        return;
+    }
+    expect_exit(&r, 0);
+    expect_output(&r, "ok\n");
+    EXPECT(r.peak_memory_bytes >= 16u << 20 && r.peak_memory_bytes <= 64u << 20,
+           "peak memory of the whole sandbox, got %llu", (unsigned long long)r.peak_memory_bytes);
+    EXPECT(r.peak_processes >= 2 && r.peak_processes <= 16, "peak processes, got %llu",
+           (unsigned long long)r.peak_processes);
+    run_result_free(&r);
+    spec_free(&b);
+
+    probe_spec(&b, (const char *const[]){"alloc", "256", NULL});
+    add_cgroup_limits(&b);
+    run(&b, NULL, &r);
+    expect_signal(&r, SIGKILL, STK_EXIT_MEMORY_LIMIT);
+    expect_output(&r, "");
+    run_result_free(&r);
+    spec_free(&b);
+}
+
 static void test_probe_mode(void)
 {
     struct spec_buf b;
@@ -2587,6 +2662,7 @@ static const struct stk_test tests[] = {
     {"private_tmpfs", test_private_tmpfs},
     {"default_view", test_default_view},
     {"probe_mode", test_probe_mode},
+    {"cgroup", test_cgroup},
     {"terminal", test_terminal},
 };
 

@@ -177,6 +177,20 @@ static int cmd_fill(char **a)
     return result(0);
 }
 
+/* Allocates and touches N MiB, keeping it all; "ok" once every page is resident. */
+static int cmd_alloc(char **a)
+{
+    long mib = atol(a[0]);
+    for (long i = 0; i < mib; i++) {
+        char *p = malloc(1 << 20);
+        if (p == NULL) {
+            return result(-1);
+        }
+        memset(p, 1, 1 << 20);
+    }
+    return result(0);
+}
+
 static int cmd_mkdir(char **a) { return result(mkdir(a[0], 0755)); }
 
 static int cmd_rename(char **a) { return result(rename(a[0], a[1])); }
@@ -539,6 +553,7 @@ static const struct command commands[] = {
     {"create", 1, cmd_create},
     {"write", 2, cmd_write},
     {"fill", 2, cmd_fill},
+    {"alloc", 1, cmd_alloc},
     {"mkdir", 1, cmd_mkdir},
     {"rename", 2, cmd_rename},
     {"readlink", 1, cmd_readlink},

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "cgroup.h"
 #include "command.h"
 #include "creds.h"
 #include "hostname.h"
@@ -71,6 +72,13 @@ static int hand_upper_to_monitor(struct stk_plan *p, int status_fd, struct stk_e
 
 static int setup(struct stk_plan *p, int sync_fd, int status_fd, struct stk_error *err)
 {
+    /* First: the monitor moved pid 1 into its leaf before the release, and the namespace
+     * pid 1 was cloned with is rooted at the caller's cgroup. Rooted at the leaf, the sandbox
+     * can name no cgroup but its own (a cgroup2 mount inside shows only the leaf, and no
+     * process can be moved out of it), and /proc/self/cgroup reads "/". */
+    if (p->own_cgroup_namespace && stk_cgroup_enter_namespace_in_pid1(err) < 0) {
+        return -1;
+    }
     if (p->new_user && stk_creds_set_fs_ids(p->inside_uid, p->inside_gid, err) < 0) {
         return -1;
     }
@@ -90,6 +98,10 @@ static int setup(struct stk_plan *p, int sync_fd, int status_fd, struct stk_erro
     if (p->upper_fd >= 0 && hand_upper_to_monitor(p, status_fd, err) < 0) {
         stk_user_limits_close(&limits);
         return -1;
+    }
+    /* After the view, which binds from the leaves' paths, not these fds. */
+    if (p->cgroup != NULL) {
+        stk_cgroup_close_in_pid1(p->cgroup);
     }
     if (stk_user_limits_write(&limits, err) < 0) {
         return -1;

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,16 +106,21 @@ int main(int argc, char **argv)
      * swap), which makes the kernel name the process "N"; ps and /proc/1/comm in the sandbox
      * should say what it is. Cosmetic, so a failure is ignored. */
     (void)prctl(PR_SET_NAME, "stockade-helper", 0, 0, 0);
-    if (argc == 2 && strcmp(argv[1], "probe") == 0) {
+    if ((argc == 2 || argc == 3) && strcmp(argv[1], "probe") == 0) {
+        bool cgroup_only = argc == 3 && strcmp(argv[2], "cgroup") == 0;
+        if (argc == 3 && !cgroup_only) {
+            fprintf(stderr, "stockade-helper: probe takes no argument but cgroup\n");
+            return 2;
+        }
         if (sanitize_process(3) < 0) {
             perror("stockade-helper: preparing the process");
             return 1;
         }
-        return stk_probe_run();
+        return stk_probe_run(cgroup_only);
     }
     if (argc != 1) {
         fprintf(stderr, "usage: stockade-helper        (run mode: spec on fd 3)\n"
-                        "       stockade-helper probe  (report what this kernel allows)\n");
+                        "       stockade-helper probe [cgroup]  (report what this kernel allows)\n");
         return 2;
     }
     if (fcntl(STK_CONTROL_FD, F_GETFD) < 0) {

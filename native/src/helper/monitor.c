@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "binds.h"
+#include "cgroup.h"
 #include "fd.h"
 #include "init.h"
 #include "monitor_loop.h"
@@ -125,6 +126,7 @@ static void cleanup(struct stk_monitor *m, struct launch *l)
     /* After pid 1 is gone, on every way out (stk_monitor_finish did it already after a
      * normal end; again is a no-op). */
     stk_placeholders_remove(m->placeholders);
+    stk_cgroup_remove_in_monitor(m->cgroup);
     /* Kept open until now: pid 1 sees the monitor die through this pipe's hang-up. */
     stk_close_fd(&l->sync_pipe[1]);
     stk_close_fd(&l->sync_pipe[0]);
@@ -135,6 +137,18 @@ static void cleanup(struct stk_monitor *m, struct launch *l)
     stk_close_fd(&m->upper_fd);
     stk_close_fd(&m->signal_fd);
     stk_close_fd(&m->pidfd);
+}
+
+/* The host's /sys is bound at /sys (SandboxPolicy.sys): its cgroup mounts are then the host's,
+ * and pid 1 puts the sandbox's own in their place. */
+static bool sys_in_view(const struct stk_spec *spec)
+{
+    for (size_t i = 0; i < spec->mount_count; i++) {
+        if (spec->mounts[i].type == STK_MOUNT_BIND && strcmp(spec->mounts[i].dst, "/sys") == 0) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* The monitor's steps, in order; each line says why it stands where it does. Returns 0 after
@@ -150,6 +164,9 @@ static int run(struct stk_plan *plan, struct stk_pty *pty, struct stk_error *err
     m.pidfd = m.status_fd = m.command_pidfd = m.signal_fd = m.upper_fd = -1;
     struct stk_placeholders placeholders = {NULL, 0};
     m.placeholders = &placeholders;
+    struct stk_cgroup cgroup;
+    stk_cgroup_init(&cgroup);
+    m.cgroup = &cgroup;
     int rc = -1;
 
     /* Before the binds are opened and pid 1 exists: a PROTECT's missing path is made on the
@@ -162,6 +179,17 @@ static int run(struct stk_plan *plan, struct stk_pty *pty, struct stk_error *err
      * its user namespace (an unprivileged caller's binds are opened in pid 1, mounts.c). */
     if (plan->caller_root && plan->new_mount && stk_binds_open_in_monitor(plan, err) < 0) {
         goto out;
+    }
+    /* Before the clone, so that pid 1 can be moved in before its release; the limits are in
+     * place before anything of the sandbox runs. */
+    if (stk_cgroup_wanted(plan->spec)) {
+        if (stk_cgroup_create_in_monitor(plan->spec, &cgroup, err) < 0) {
+            goto out;
+        }
+        plan->cgroup = &cgroup;
+        plan->own_cgroup_namespace = (plan->clone_flags & CLONE_NEWCGROUP) != 0;
+        plan->cgroup_view =
+            plan->own_cgroup_namespace && plan->new_mount && sys_in_view(plan->spec);
     }
     /* Before the clone: pid 1 inherits its ends of both. */
     if (open_channels(&l, err) < 0) {
@@ -177,6 +205,13 @@ static int run(struct stk_plan *plan, struct stk_pty *pty, struct stk_error *err
     }
     /* At once, while pid 1 is our unreaped child: its number cannot belong to anyone else. */
     if (open_pidfd(&m, err) < 0) {
+        goto out;
+    }
+    /* Before the release, while pid 1 only waits: every process of the sandbox descends from
+     * it inside the groups, a fork bomb included. (clone3's CLONE_INTO_CGROUP would place it
+     * there at birth; stk_clone is the plain clone every path shares, and a pid 1 that has not
+     * been released has run nothing yet, so the effect is the same.) */
+    if (cgroup.version != 0 && stk_cgroup_attach_in_monitor(&cgroup, m.pid1, err) < 0) {
         goto out;
     }
     /* Before the release: pid 1 waits for its maps, and only its parent's namespace can write

@@ -287,6 +287,12 @@ int stk_monitor_finish(struct stk_monitor *m, struct stk_error *err)
     /* Without a pid namespace the command outlives a killed pid 1; it must not outlive the
      * sandbox. (After a normal exit it is reaped already: ESRCH.) */
     kill_command_group(m);
+    /* pid 1 is gone: what its cgroups counted is final. Read before they are removed; then
+     * whatever is still inside (without a pid namespace, the command's descendants) is killed
+     * with them, before the caller hears the sandbox ended. */
+    struct stk_exit_report x = {.flags = m->flags};
+    stk_cgroup_read_in_monitor(m->cgroup, &x);
+    stk_cgroup_remove_in_monitor(m->cgroup);
     /* Nothing of the sandbox can write any more: what is still the monitor's empty
      * placeholder goes before the caller hears the sandbox ended. */
     stk_placeholders_remove(m->placeholders);
@@ -310,7 +316,6 @@ int stk_monitor_finish(struct stk_monitor *m, struct stk_error *err)
         }
         return -1;
     }
-    struct stk_exit_report x = {.flags = m->flags};
     if (m->upper_fd >= 0 && upper_full(m->upper_fd)) {
         x.flags |= STK_EXIT_DISK_LIMIT;
     }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
 #include "error.h"
 #include "frame.h"
 #include "plan.h"
@@ -31,6 +32,8 @@ struct stk_monitor {
     struct stk_pty *pty; /* the relay when the caller's stdio is a terminal (pty.h) */
     /* PROTECT placeholders the monitor made (protect.h), removed once pid 1 is reaped. */
     struct stk_placeholders *placeholders;
+    /* The sandbox's cgroups (version 0: none), read and removed once pid 1 is reaped. */
+    struct stk_cgroup *cgroup;
 
     bool started;      /* STARTED sent */
     bool exited;       /* pid 1 reported the command's exit */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "binds.h"
+#include "cgroup.h"
 #include "dev.h"
 #include "fd.h"
 #include "files.h"
@@ -390,6 +391,11 @@ static int build(struct view *v, int nodes[STK_DEV_NODE_COUNT], struct stk_error
         if (apply_mount(v, i, err) < 0) {
             return -1;
         }
+    }
+    /* 7a. Over the host's /sys (bound by 7): the sandbox's own cgroups, read-only, so the step
+     * sees its limits and nothing of the host's groups. */
+    if (p->cgroup_view && stk_cgroup_view_in_pid1(p->cgroup, v->root, err) < 0) {
+        return -1;
     }
     /* 8. Once every mount point is made: the root holds nothing the sandbox may change. */
     if (root_read_only(v->root, err) < 0) {

@@ -53,6 +53,16 @@ struct stk_plan {
      * terminal, and the slave of the sandbox's own pty that replaces it; 0 and -1 without. */
     unsigned int tty_fds;
     int pty_slave;
+
+    /* Set by the monitor before the clone: pid 1 is moved into cgroups of its own before it is
+     * released, and (with CLONE_NEWCGROUP) enters a cgroup namespace rooted there (cgroup.h). */
+    bool own_cgroup_namespace;
+    /* The sandbox's cgroups (NULL: none): pid 1's copy holds the monitor's directory fds,
+     * which it closes once its view is built. */
+    struct stk_cgroup *cgroup;
+    /* With own_cgroup_namespace and /sys bound in the view: /sys/fs/cgroup shows the
+     * sandbox's own cgroups. */
+    bool cgroup_view;
 };
 
 int stk_plan_build(const struct stk_spec *spec, struct stk_plan *plan, struct stk_error *err);

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "error.h"
 #include "spec.h"
 #include "sys.h"
@@ -229,137 +230,41 @@ static bool is_fs(const char *path, long magic)
     return statfs(path, &st) == 0 && (long)st.f_type == magic;
 }
 
-/* The caller's cgroup path in hierarchy `controller` ("" = the v2 line "0::"). */
-static bool own_cgroup(const char *controller, char *out, size_t out_len)
+/* What a sandbox with memory, pids and cpu limits would do (cgroup.c): find the parents, make
+ * a box and its leaf, remove them again. */
+static void probe_cgroup_delegation(void)
 {
-    FILE *f = fopen("/proc/self/cgroup", "re");
-    if (f == NULL) {
-        return false;
-    }
-    char line[CG_PATH + 64];
-    bool found = false;
-    while (!found && fgets(line, sizeof line, f) != NULL) {
-        line[strcspn(line, "\n")] = '\0';
-        char *first = strchr(line, ':');
-        char *second = first == NULL ? NULL : strchr(first + 1, ':');
-        if (second == NULL) {
-            continue;
-        }
-        *second = '\0';
-        const char *list = first + 1;
-        if (controller[0] == '\0' ? (strcmp(line, "0") == 0 && list[0] == '\0')
-                                  : strcmp(list, controller) == 0) {
-            snprintf(out, out_len, "%s", second + 1);
-            found = true;
-        }
-    }
-    fclose(f);
-    return found;
-}
-
-static bool writable(const char *dir, const char *file)
-{
-    char path[CG_PATH];
-    int n = snprintf(path, sizeof path, "%s/%s", dir, file);
-    return n > 0 && (size_t)n < sizeof path && access(dir, W_OK | X_OK) == 0 &&
-           access(path, W_OK) == 0;
-}
-
-/* dir = prefix + rel (rel "/" adds nothing); false when it does not fit. */
-static bool cgroup_dir(char *dir, size_t len, const char *prefix, const char *rel)
-{
-    int n = snprintf(dir, len, "%s%s", prefix, strcmp(rel, "/") == 0 ? "" : rel);
-    return n > 0 && (size_t)n < len;
-}
-
-static void probe_cgroup_v2(void)
-{
-    char rel[CG_PATH], dir[CG_PATH], path[CG_PATH], controllers[512] = "";
-    if (!own_cgroup("", rel, sizeof rel)) {
-        printf("cgroup_delegation=no errno=%d reason=no cgroup v2 line in /proc/self/cgroup\n",
-               ENOENT);
-        return;
-    }
-    if (!cgroup_dir(dir, sizeof dir, "/sys/fs/cgroup", rel) ||
-        !cgroup_dir(path, sizeof path, dir, "/cgroup.controllers")) {
-        printf("cgroup_delegation=no errno=%d reason=cgroup path too long\n", ENAMETOOLONG);
-        return;
-    }
-    FILE *f = fopen(path, "re");
-    if (f != NULL) {
-        if (fgets(controllers, sizeof controllers, f) == NULL) {
-            controllers[0] = '\0';
-        }
-        controllers[strcspn(controllers, "\n")] = '\0';
-        fclose(f);
-    }
-    bool has_memory = strstr(controllers, "memory") != NULL;
-    bool has_pids = strstr(controllers, "pids") != NULL;
-    if (!writable(dir, "cgroup.subtree_control") || !writable(dir, "cgroup.procs")) {
-        printf("cgroup_delegation=no errno=%d path=", EACCES);
-        put_value(dir);
-        printf(" reason=the caller's cgroup is not writable by the caller\n");
-    } else if (!has_memory || !has_pids) {
-        printf("cgroup_delegation=no errno=%d path=", EOPNOTSUPP);
-        put_value(dir);
-        printf(" reason=memory and pids controllers are not both available (have: %s)\n",
-               controllers);
+    int version = 0;
+    char where[CG_PATH] = "", why[512] = "";
+    int err = stk_cgroup_probe(&version, where, sizeof where, why, sizeof why);
+    if (err == 0) {
+        printf("cgroup_delegation=yes version=v%d path=", version);
+        put_value(where);
+        printf(" reason=%s\n", why);
     } else {
-        printf("cgroup_delegation=yes version=v2 path=");
-        put_value(dir);
-        printf(" reason=writable cgroup with memory and pids controllers\n");
+        printf("cgroup_delegation=no errno=%d reason=%s\n", err, why);
     }
-}
-
-static void probe_cgroup_v1(void)
-{
-    char dirs[2][CG_PATH];
-    static const char *const controllers[] = {"memory", "pids"};
-    static const char *const roots[] = {"/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids"};
-    for (int i = 0; i < 2; i++) {
-        char rel[CG_PATH];
-        if (!own_cgroup(controllers[i], rel, sizeof rel)) {
-            printf("cgroup_delegation=no errno=%d reason=no %s hierarchy in /proc/self/cgroup\n",
-                   ENOENT, controllers[i]);
-            return;
-        }
-        if (!cgroup_dir(dirs[i], sizeof dirs[i], roots[i], rel)) {
-            printf("cgroup_delegation=no errno=%d reason=cgroup path too long\n", ENAMETOOLONG);
-            return;
-        }
-        if (!writable(dirs[i], "cgroup.procs")) {
-            printf("cgroup_delegation=no errno=%d %s=", EACCES, controllers[i]);
-            put_value(dirs[i]);
-            printf(" reason=the caller's %s cgroup is not writable by the caller\n",
-                   controllers[i]);
-            return;
-        }
-    }
-    printf("cgroup_delegation=yes version=v1 memory=");
-    put_value(dirs[0]);
-    printf(" pids=");
-    put_value(dirs[1]);
-    printf(" reason=memory and pids hierarchies writable\n");
 }
 
 static void probe_cgroup(void)
 {
     if (is_fs("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC)) {
         puts("cgroup=v2");
-        probe_cgroup_v2();
     } else if (is_fs("/sys/fs/cgroup", TMPFS_MAGIC)) {
         bool hybrid = is_fs("/sys/fs/cgroup/unified", CGROUP2_SUPER_MAGIC);
         puts(hybrid ? "cgroup=hybrid" : "cgroup=v1");
-        probe_cgroup_v1();
     } else {
         puts("cgroup=none");
-        printf("cgroup_delegation=no errno=%d reason=/sys/fs/cgroup is not a cgroup mount\n",
-               ENOENT);
     }
+    probe_cgroup_delegation();
 }
 
-int stk_probe_run(void)
+int stk_probe_run(bool cgroup_only)
 {
+    if (cgroup_only) {
+        probe_cgroup();
+        return fflush(stdout) != 0 || ferror(stdout) ? 1 : 0;
+    }
     probe_namespaces();
     probe_seccomp();
     probe_landlock();

@@ -7,7 +7,10 @@
 #ifndef STK_PROBE_H
 #define STK_PROBE_H
 
-/* Returns the exit code (0 unless stdout fails). */
-int stk_probe_run(void);
+#include <stdbool.h>
+
+/* Returns the exit code (0 unless stdout fails). cgroup_only (`probe cgroup`): only the
+ * cgroup lines, which the Java side reads to decide how to apply a policy's limits. */
+int stk_probe_run(bool cgroup_only);
 
 #endif

@@ -41,6 +41,10 @@ static const char *tag_name(uint16_t tag)
     case STK_F_GUARD_BPF: return "GUARD_BPF";
     case STK_F_USER_LIMIT: return "USER_LIMIT";
     case STK_F_PTY_MAX: return "PTY_MAX";
+    case STK_F_MEMORY_MAX: return "MEMORY_MAX";
+    case STK_F_MEMORY_SWAP_MAX: return "MEMORY_SWAP_MAX";
+    case STK_F_PIDS_MAX: return "PIDS_MAX";
+    case STK_F_CPU_MAX: return "CPU_MAX";
     default: return NULL;
     }
 }
@@ -102,7 +106,7 @@ static bool canonical_mount_path(const uint8_t *p, size_t len)
 struct counts {
     size_t args, envs, mounts, rlimits, reports, bpf_insns, guard_insns, string_bytes, strings;
     size_t user_limits;
-    bool seen[STK_F_PTY_MAX + 1];
+    bool seen[STK_F_CPU_MAX + 1];
     bool user_limit_seen[STK_USER_LIMIT_COUNT];
 };
 
@@ -253,6 +257,44 @@ static int check_mount(const uint8_t *v, size_t len, size_t index, struct counts
         return -1;
     }
     c->string_bytes += (size_t)src_len + dst_len + 2;
+    return 0;
+}
+
+/* The cgroup limits: a value the kernel would refuse or misread (memory.max below a few pages
+ * ends every process at once; "max" is what no value means) is refused here. */
+static int check_cgroup_field(uint16_t tag, const uint8_t *v, size_t len, struct stk_error *err)
+{
+    const char *name = tag_name(tag);
+    if (tag == STK_F_CPU_MAX) {
+        if (len != 8) {
+            return invalid(err, name, "length is not 8");
+        }
+        uint32_t quota = stk_get_u32(v);
+        uint32_t period = stk_get_u32(v + 4);
+        if (period < STK_MIN_CPU_PERIOD_US || period > STK_MAX_CPU_PERIOD_US ||
+            quota < STK_MIN_CPU_QUOTA_US) {
+            return invalid(err, name, "period must be 1000..1000000 us and quota at least 1000 us");
+        }
+        return 0;
+    }
+    if (len != 8) {
+        return invalid(err, name, "length is not 8");
+    }
+    uint64_t value = stk_get_u64(v);
+    /* Below 2^62: the kernel's page counters and v1's signed files hold it as given. */
+    if (value >= (1ull << 62)) {
+        return invalid(err, name, "above 2^62");
+    }
+    if (tag == STK_F_MEMORY_MAX && value < STK_MIN_MEMORY_MAX) {
+        invalid(err, name, "below ");
+        stk_error_append_u64(err, STK_MIN_MEMORY_MAX);
+        return -1;
+    }
+    if (tag == STK_F_PIDS_MAX && (value == 0 || value > STK_MAX_PIDS)) {
+        invalid(err, name, "must be 1..");
+        stk_error_append_u64(err, STK_MAX_PIDS);
+        return -1;
+    }
     return 0;
 }
 
@@ -442,6 +484,11 @@ static int check_field(uint16_t tag, const uint8_t *v, size_t len, struct counts
             return invalid(err, "PTY_MAX", "must be 1..1048576");
         }
         return 0;
+    case STK_F_MEMORY_MAX:
+    case STK_F_MEMORY_SWAP_MAX:
+    case STK_F_PIDS_MAX:
+    case STK_F_CPU_MAX:
+        return check_cgroup_field(tag, v, len, err);
     default:
         return -1; /* unreachable: unknown tags are rejected by the caller */
     }
@@ -596,6 +643,16 @@ static void fill(const uint8_t *payload, size_t len, struct stk_spec *s)
             s->has_pty_max = true;
             s->pty_max = stk_get_u32(v);
             break;
+        case STK_F_MEMORY_MAX: s->memory_max = stk_get_u64(v); break;
+        case STK_F_MEMORY_SWAP_MAX:
+            s->has_memory_swap_max = true;
+            s->memory_swap_max = stk_get_u64(v);
+            break;
+        case STK_F_PIDS_MAX: s->pids_max = stk_get_u64(v); break;
+        case STK_F_CPU_MAX:
+            s->cpu_quota_us = stk_get_u32(v);
+            s->cpu_period_us = stk_get_u32(v + 4);
+            break;
         case STK_F_REPORT: {
             struct stk_report *r = &s->reports[s->report_count++];
             r->nr = stk_get_u32(v);
@@ -649,6 +706,9 @@ static int check_combined(const struct stk_spec *s, struct stk_error *err)
     }
     if (s->has_pty_max && (s->namespaces & CLONE_NEWNS) == 0) {
         return invalid(err, "PTY_MAX", "needs CLONE_NEWNS in NAMESPACES");
+    }
+    if (s->has_memory_swap_max && s->memory_max == 0) {
+        return invalid(err, "MEMORY_SWAP_MAX", "needs MEMORY_MAX");
     }
     if (s->mount_count > 0 && (s->namespaces & CLONE_NEWNS) == 0) {
         return invalid(err, "MOUNT", "needs CLONE_NEWNS in NAMESPACES");

@@ -69,6 +69,12 @@ struct stk_spec {
     size_t user_limit_count;
     bool has_pty_max;
     uint32_t pty_max;
+    /* The cgroup limits; 0 = not asked for (each nonzero one needs the sandbox's cgroups). */
+    uint64_t memory_max;
+    bool has_memory_swap_max; /* without it: 0 swap when memory_max is set */
+    uint64_t memory_swap_max;
+    uint64_t pids_max;
+    uint32_t cpu_quota_us, cpu_period_us;
 
     char *strings; /* the block every string above points into */
 };

@@ -90,6 +90,12 @@ const char *stk_step_name(enum stk_step step)
         return "file";
     case STK_STEP_PROTECT:
         return "protect";
+    case STK_STEP_CGROUP:
+        return "cgroup";
+    case STK_STEP_CGROUP_ATTACH:
+        return "cgroup_attach";
+    case STK_STEP_CGROUP_NAMESPACE:
+        return "cgroup_namespace";
     case STK_STEP_TRANSACTIONAL:
         return "transactional";
     }

@@ -33,6 +33,16 @@ import java.util.OptionalLong;
  * there, but a JVM needs gigabytes of address space for its reservations and V8 tens of
  * gigabytes: under 1 or 2 GiB neither starts.
  *
+ * <p>The whole sandbox: {@link Builder#memoryBytes(long)} (every process together, the page
+ * cache and tmpfs pages it writes included) and {@link Builder#cpus(double)} (a share of CPU
+ * time) are enforced by cgroups of the sandbox's own, nested under the caller's; with them,
+ * {@link #processes()} becomes the sandbox's {@code pids.max} (pid 1 included) instead of
+ * {@code RLIMIT_NPROC}. Where no cgroup is usable ({@link Sandbox#probe()},
+ * {@link ProbeReport#cgroupReason()}) the start fails at step {@link SetupStep#CGROUP}, unless
+ * the memory bound is {@link Builder#memoryBestEffort(boolean) best effort}: it then falls back
+ * to {@code RLIMIT_DATA} per process and {@link SandboxResult#notes()} says so. Swap is 0
+ * unless {@link Builder#memorySwapBytes(long)} allows some.
+ *
  * <p>Values are checked by {@link SandboxPolicy.Builder#build()}, together with the rest of the
  * policy: a limit must be positive, and at least what any process needs to start
  * ({@link #MIN_OPEN_FILES} files, {@link #MIN_ADDRESS_SPACE_BYTES} of address space,
@@ -77,6 +87,19 @@ public final class Limits {
     /** The most ptys a devpts instance may be given (the kernel's own ceiling). */
     public static final long MAX_PTYS = Protocol.MAX_PTYS;
 
+    /** Below this the kernel's OOM killer would end every process at once. */
+    public static final long MIN_MEMORY_BYTES = Protocol.MIN_MEMORY_MAX;
+    /** The most processes a cgroup's {@code pids.max} is given. */
+    public static final long MAX_PROCESSES_CGROUP = Protocol.MAX_PIDS;
+    /** The scheduling period {@link #cpus()} is a fraction of, in microseconds. */
+    public static final long CPU_PERIOD_US = Protocol.CPU_PERIOD_US;
+    /** The smallest {@link Builder#cpus(double)}: the kernel's minimum quota per period. */
+    public static final double MIN_CPUS = (double) Protocol.MIN_CPU_QUOTA_US / Protocol.CPU_PERIOD_US;
+    /** The largest {@link Builder#cpus(double)}. */
+    public static final double MAX_CPUS = 4096;
+    /** {@link #cpus()} when not set. */
+    public static final double CPUS_UNSET = 0;
+
     private static final Limits DEFAULTS = builder().build();
 
     private final long openFiles;
@@ -94,6 +117,10 @@ public final class Limits {
     private final long fanotifyGroups;
     private final long fanotifyMarks;
     private final long namespaces;
+    private final long memoryBytes;
+    private final long memorySwapBytes;
+    private final boolean memoryBestEffort;
+    private final double cpus;
 
     private Limits(Builder b) {
         this.openFiles = b.openFiles;
@@ -111,6 +138,10 @@ public final class Limits {
         this.fanotifyGroups = b.fanotifyGroups;
         this.fanotifyMarks = b.fanotifyMarks;
         this.namespaces = b.namespaces;
+        this.memoryBytes = b.memoryBytes;
+        this.memorySwapBytes = b.memorySwapBytes;
+        this.memoryBestEffort = b.memoryBestEffort;
+        this.cpus = b.cpus;
     }
 
     /** The defaults listed in the class description. */
@@ -141,6 +172,10 @@ public final class Limits {
         b.fanotifyGroups = fanotifyGroups;
         b.fanotifyMarks = fanotifyMarks;
         b.namespaces = namespaces;
+        b.memoryBytes = memoryBytes;
+        b.memorySwapBytes = memorySwapBytes;
+        b.memoryBestEffort = memoryBestEffort;
+        b.cpus = cpus;
         return b;
     }
 
@@ -154,7 +189,11 @@ public final class Limits {
         return opt(openFilesSoft);
     }
 
-    /** {@code RLIMIT_NPROC}: processes (threads included) the command's user may have. */
+    /**
+     * Processes (threads included): the sandbox's {@code pids.max} when it has cgroups of its
+     * own ({@link #wantsCgroup()}), else {@code RLIMIT_NPROC} (the processes the command's user
+     * may have).
+     */
     public OptionalLong processes() {
         return opt(processes);
     }
@@ -222,6 +261,47 @@ public final class Limits {
         return opt(namespaces);
     }
 
+    /**
+     * The memory of the whole sandbox (every process, and the page cache and tmpfs pages it
+     * writes), enforced by a cgroup of its own ({@code memory.max}, v1
+     * {@code memory.limit_in_bytes}): the kernel's OOM killer ends a process that would pass
+     * it, and the result says {@link LimitHit#MEMORY}. Needs a usable cgroup
+     * ({@link Sandbox#probe()}): without one the start fails at step {@link SetupStep#CGROUP},
+     * unless {@link #memoryBestEffort()}.
+     */
+    public OptionalLong memoryBytes() {
+        return opt(memoryBytes);
+    }
+
+    /** Swap the sandbox may use besides {@link #memoryBytes()}; none (0) when not set. */
+    public OptionalLong memorySwapBytes() {
+        return opt(memorySwapBytes);
+    }
+
+    /**
+     * Whether {@link #memoryBytes()} may fall back, where no cgroup is usable, to a bound per
+     * process ({@code RLIMIT_DATA}: {@link #memoryPerProcessBytes()} if set, else
+     * {@link #memoryBytes()} itself); {@link SandboxResult#notes()} then says so.
+     */
+    public boolean memoryBestEffort() {
+        return memoryBestEffort;
+    }
+
+    /**
+     * The CPU the whole sandbox may use, in CPUs (0.5: half of one CPU's time), enforced by its
+     * cgroup ({@code cpu.max}, v1 {@code cpu.cfs_quota_us}) over periods of
+     * {@link #CPU_PERIOD_US}: a throttle, not a kill. {@link #CPUS_UNSET} when not set. Needs a
+     * usable cgroup; without one the start fails at step {@link SetupStep#CGROUP}.
+     */
+    public double cpus() {
+        return cpus;
+    }
+
+    /** Whether the sandbox gets cgroups of its own: a memory bound or a CPU share is asked for. */
+    boolean wantsCgroup() {
+        return memoryBytes != UNSET || cpus != CPUS_UNSET;
+    }
+
     private static OptionalLong opt(long v) {
         return v == UNSET ? OptionalLong.empty() : OptionalLong.of(v);
     }
@@ -246,6 +326,27 @@ public final class Limits {
         inRange(problems, "fanotifyGroups", fanotifyGroups, 0, MAX_KERNEL_COUNT);
         inRange(problems, "fanotifyMarks", fanotifyMarks, 0, MAX_KERNEL_COUNT);
         inRange(problems, "namespaces", namespaces, 0, MAX_KERNEL_COUNT);
+        atLeast(problems, "memoryBytes", memoryBytes, MIN_MEMORY_BYTES,
+                "the kernel would end every process at once");
+        if (memorySwapBytes != UNSET) {
+            if (memorySwapBytes < 0) {
+                problems.add("limit memorySwapBytes is negative (" + memorySwapBytes + ")");
+            } else if (memoryBytes == UNSET) {
+                problems.add("limit memorySwapBytes needs memoryBytes (swap is bounded per"
+                        + " cgroup, beside its memory)");
+            }
+        }
+        if (memoryBestEffort && memoryBytes == UNSET) {
+            problems.add("limit memoryBestEffort needs memoryBytes");
+        }
+        if (cpus != CPUS_UNSET && !(cpus >= MIN_CPUS && cpus <= MAX_CPUS)) {
+            problems.add("limit cpus is " + cpus + ": it must be " + MIN_CPUS + ".." + MAX_CPUS
+                    + " (a fraction of one CPU's time, such as 0.5)");
+        }
+        if (wantsCgroup() && processes != UNSET && processes > MAX_PROCESSES_CGROUP) {
+            problems.add("limit processes is " + processes + ": with a cgroup (memoryBytes or"
+                    + " cpus) it is pids.max, at most " + MAX_PROCESSES_CGROUP);
+        }
         if (coreBytes != UNSET && coreBytes < 0) {
             problems.add("limit coreBytes is negative (" + coreBytes
                     + "): use 0 for no core dumps");
@@ -289,14 +390,18 @@ public final class Limits {
                 && fileSizeBytes == l.fileSizeBytes && cpuTimeSeconds == l.cpuTimeSeconds
                 && addressSpaceBytes == l.addressSpaceBytes
                 && memoryPerProcessBytes == l.memoryPerProcessBytes && stackBytes == l.stackBytes
-                && coreBytes == l.coreBytes;
+                && coreBytes == l.coreBytes && memoryBytes == l.memoryBytes
+                && memorySwapBytes == l.memorySwapBytes
+                && memoryBestEffort == l.memoryBestEffort
+                && Double.compare(cpus, l.cpus) == 0;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(openFiles, openFilesSoft, processes, fileSizeBytes, cpuTimeSeconds,
                 addressSpaceBytes, memoryPerProcessBytes, stackBytes, coreBytes, ptys, inotifyInstances, inotifyWatches,
-                fanotifyGroups, fanotifyMarks, namespaces);
+                fanotifyGroups, fanotifyMarks, namespaces, memoryBytes, memorySwapBytes,
+                memoryBestEffort, cpus);
     }
 
     @Override
@@ -319,6 +424,14 @@ public final class Limits {
         append(sb, "fanotifyGroups", fanotifyGroups);
         append(sb, "fanotifyMarks", fanotifyMarks);
         append(sb, "namespaces", namespaces);
+        append(sb, "memoryBytes", memoryBytes);
+        append(sb, "memorySwapBytes", memorySwapBytes);
+        if (memoryBestEffort) {
+            sb.append("memoryBestEffort ");
+        }
+        if (cpus != CPUS_UNSET) {
+            sb.append("cpus=").append(cpus).append(' ');
+        }
         if (sb.charAt(sb.length() - 1) == ' ') {
             sb.setLength(sb.length() - 1);
         }
@@ -351,8 +464,42 @@ public final class Limits {
         private long fanotifyGroups = DEFAULT_FANOTIFY_GROUPS;
         private long fanotifyMarks = DEFAULT_FANOTIFY_MARKS;
         private long namespaces = DEFAULT_NAMESPACES;
+        private long memoryBytes = UNSET;
+        private long memorySwapBytes = UNSET;
+        private boolean memoryBestEffort;
+        private double cpus = CPUS_UNSET;
 
         private Builder() {}
+
+        /**
+         * The whole sandbox's memory in bytes, at least {@link Limits#MIN_MEMORY_BYTES}
+         * ({@link Limits#memoryBytes()}); {@link Limits#UNSET} for none.
+         */
+        public Builder memoryBytes(long value) {
+            this.memoryBytes = value;
+            return this;
+        }
+
+        /** Swap besides {@link #memoryBytes(long)}, at least 0 (default: 0, no swap). */
+        public Builder memorySwapBytes(long value) {
+            this.memorySwapBytes = value;
+            return this;
+        }
+
+        /** Lets {@link #memoryBytes(long)} fall back to a per-process bound without cgroups. */
+        public Builder memoryBestEffort(boolean value) {
+            this.memoryBestEffort = value;
+            return this;
+        }
+
+        /**
+         * The sandbox's share of CPU time in CPUs, {@link Limits#MIN_CPUS}..
+         * {@link Limits#MAX_CPUS} (0.5: half of one CPU); {@link Limits#CPUS_UNSET} for none.
+         */
+        public Builder cpus(double value) {
+            this.cpus = value;
+            return this;
+        }
 
         /**
          * {@code RLIMIT_NOFILE}, soft and hard, at least {@link Limits#MIN_OPEN_FILES};

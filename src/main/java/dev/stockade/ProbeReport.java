@@ -99,9 +99,31 @@ public final class ProbeReport {
         };
     }
 
-    /** Whether the caller's cgroup is delegated (writable, with memory and pids controllers). */
+    /**
+     * Whether a sandbox can have cgroups of its own here (the helper made and removed one with
+     * the memory, pids and cpu controllers, as it would for {@link Limits#memoryBytes()}).
+     */
     public boolean cgroupDelegation() {
         return available("cgroup_delegation");
+    }
+
+    /**
+     * Which cgroup a sandbox's limits use here: 2 (v2), 1 (v1), or 0 when none is usable
+     * ({@link #cgroupReason()} says why).
+     */
+    public int cgroupUsableVersion() {
+        return feature("cgroup_delegation").filter(Feature::available)
+                .map(f -> f.attributes().getOrDefault("version", ""))
+                .map(v -> v.equals("v2") ? 2 : v.equals("v1") ? 1 : 0).orElse(0);
+    }
+
+    /**
+     * Why a sandbox can or cannot have cgroups here: where they would go, or what failed and how
+     * to get one (root, or {@code systemd-run --user --scope -p Delegate=yes}).
+     */
+    public String cgroupReason() {
+        return feature("cgroup_delegation").map(Feature::detail)
+                .orElse("the helper did not probe cgroups");
     }
 
     /**

@@ -16,6 +16,15 @@ final class ProbeRunner {
     private static final int O_RDONLY = 0;
 
     static ProbeReport run() throws IOException {
+        return run(new String[] {"stockade-helper", "probe"});
+    }
+
+    /** {@code stockade-helper probe cgroup}: the cgroup lines only. */
+    static ProbeReport runCgroup() throws IOException {
+        return run(new String[] {"stockade-helper", "probe", "cgroup"});
+    }
+
+    private static ProbeReport run(String[] argv) throws IOException {
         NativeLoader.ensureLoaded();
         String helper = NativeLoader.helperExecutable();
         int devNull = NativeBridge.open("/dev/null", O_RDONLY, 0);
@@ -27,7 +36,7 @@ final class ProbeRunner {
             err = NativeBridge.pipe();
             // The probe reads nothing and closes fds above 2 at once: /dev/null stands in for
             // both stdin and the control socket.
-            spawned = NativeBridge.spawn(helper, new String[] {"stockade-helper", "probe"},
+            spawned = NativeBridge.spawn(helper, argv,
                     devNull, out[1], err[1], devNull);
         } catch (IOException | RuntimeException e) {
             closeAll(out, err);

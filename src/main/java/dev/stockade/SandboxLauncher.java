@@ -50,10 +50,12 @@ final class SandboxLauncher {
 
     /**
      * @param spec the SPEC frame (SpecEncoder)
+     * @param notes what is applied differently from the policy (SandboxSpec.notes)
      * @param stdio the redirects of stdin, stdout and stderr; stderr {@code null} when it goes
      *     where stdout goes
      */
-    static SandboxedProcess launch(byte[] spec, SandboxPolicy policy, Redirect... stdio)
+    static SandboxedProcess launch(byte[] spec, SandboxPolicy policy, List<String> notes,
+            Redirect... stdio)
             throws IOException {
         NativeLoader.ensureLoaded();
         DescriptorSet fds = new DescriptorSet();
@@ -82,7 +84,7 @@ final class SandboxLauncher {
             int[] ends = helper.parentEnds();
             return new SandboxedProcess(helper.pid(), fds.release(helper.pidfd()), started,
                     channel, fds.release(ends[0]), fds.release(ends[1]), fds.release(ends[2]),
-                    policy, List.of());
+                    policy, notes);
         }
         // Set-up failed: closing the socket is also the kill, in case the helper still waits.
         channel.close();

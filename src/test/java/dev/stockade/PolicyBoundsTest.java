@@ -150,6 +150,34 @@ class PolicyBoundsTest {
     }
 
     @Test
+    void cgroupLimitBounds() {
+        SandboxPolicy.builder().limits(Limits.builder().memoryBytes(Limits.MIN_MEMORY_BYTES)
+                .memorySwapBytes(0).memoryBestEffort(true).cpus(Limits.MIN_CPUS)
+                .processes(Limits.MAX_PROCESSES_CGROUP).build()).build();
+        SandboxPolicy.builder().limits(Limits.builder().cpus(Limits.MAX_CPUS).build()).build();
+        assertEquals(List.of("limit memoryBytes is 4194303, below the minimum of 4194304 (the"
+                + " kernel would end every process at once)",
+                "limit cpus is 0.005: it must be 0.01..4096.0 (a fraction of one CPU's time, such"
+                + " as 0.5)",
+                "limit processes is 4194305: with a cgroup (memoryBytes or cpus) it is pids.max,"
+                + " at most 4194304"),
+                problems(SandboxPolicy.builder().limits(Limits.builder()
+                        .memoryBytes(Limits.MIN_MEMORY_BYTES - 1).cpus(0.005)
+                        .processes(Limits.MAX_PROCESSES_CGROUP + 1).build())));
+        assertEquals(List.of("limit memorySwapBytes needs memoryBytes (swap is bounded per"
+                + " cgroup, beside its memory)", "limit memoryBestEffort needs memoryBytes",
+                "limit cpus is NaN: it must be 0.01..4096.0 (a fraction of one CPU's time, such"
+                + " as 0.5)"),
+                problems(SandboxPolicy.builder().limits(Limits.builder().memorySwapBytes(0)
+                        .memoryBestEffort(true).cpus(Double.NaN).build())));
+        assertEquals(List.of("limit memorySwapBytes is negative (-2)",
+                "limit cpus is 4096.5: it must be 0.01..4096.0 (a fraction of one CPU's time,"
+                + " such as 0.5)"),
+                problems(SandboxPolicy.builder().limits(Limits.builder().memoryBytes(1L << 30)
+                        .memorySwapBytes(-2).cpus(4096.5).build())));
+    }
+
+    @Test
     void idBounds() {
         SandboxPolicy p = SandboxPolicy.builder().uid(Integer.MAX_VALUE).gid(0).build();
         assertEquals(Integer.MAX_VALUE, p.uid());

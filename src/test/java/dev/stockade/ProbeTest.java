@@ -84,6 +84,27 @@ class ProbeTest {
     }
 
     @Test
+    void whichCgroupASandboxUsesAndWhy() throws Exception {
+        ProbeReport v1 = ProbeReport.parse("cgroup=hybrid\ncgroup_delegation=yes version=v1"
+                + " path=/sys/fs/cgroup/memory/a reason=a sandbox's cgroup can be made\n");
+        assertEquals(1, v1.cgroupUsableVersion());
+        assertEquals("a sandbox's cgroup can be made", v1.cgroupReason());
+        ProbeReport none = ProbeReport.parse("cgroup=hybrid\ncgroup_delegation=no errno=13"
+                + " reason=no cgroup can be made for the sandbox (run as root, or under"
+                + " systemd-run --user --scope -p Delegate=yes): mkdir in the caller's memory"
+                + " cgroup: Permission denied\n");
+        assertEquals(0, none.cgroupUsableVersion());
+        assertFalse(none.cgroupDelegation());
+        assertTrue(none.cgroupReason().contains("systemd-run --user --scope -p Delegate=yes"),
+                none.cgroupReason());
+        // The helper's own probe: whatever it says, the version and the reason agree with it.
+        ProbeReport real = Sandbox.probe();
+        assertEquals(real.cgroupDelegation(), real.cgroupUsableVersion() != 0,
+                real.cgroupReason());
+        assertFalse(real.cgroupReason().isEmpty());
+    }
+
+    @Test
     void rejectsGarbage() {
         assertThrows(ProtocolException.class, () -> ProbeReport.parse(""));
         assertThrows(ProtocolException.class, () -> ProbeReport.parse("no equals sign"));

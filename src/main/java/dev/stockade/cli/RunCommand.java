@@ -193,9 +193,27 @@ final class RunCommand implements Callable<Integer> {
     Long openFiles;
 
     @Option(names = "--processes", paramLabel = "N", converter = CountParser.class,
-            description = "At most N processes for the sandbox's user (RLIMIT_NPROC; default "
-                    + Limits.DEFAULT_PROCESSES + ").")
+            description = "At most N processes (default " + Limits.DEFAULT_PROCESSES + "): the"
+                    + " sandbox's pids.max when it has cgroups (--memory or --cpus), else"
+                    + " RLIMIT_NPROC for the sandbox's user.")
     Long processes;
+
+    @Option(names = "--memory", paramLabel = "SIZE", converter = SizeParser.class,
+            description = "Memory of the whole sandbox (e.g. 512m), through a cgroup of its own;"
+                    + " no swap. Where no cgroup is usable the start fails (run as root, or under"
+                    + " systemd-run --user --scope -p Delegate=yes), unless"
+                    + " --memory-best-effort.")
+    Long memory;
+
+    @Option(names = "--memory-best-effort",
+            description = "Without a usable cgroup, bound --memory per process instead"
+                    + " (RLIMIT_DATA) and say so.")
+    boolean memoryBestEffort;
+
+    @Option(names = "--cpus", paramLabel = "FRACTION",
+            description = "CPU time of the whole sandbox in CPUs (e.g. 0.5: half of one CPU),"
+                    + " through a cgroup of its own (cpu.max).")
+    Double cpus;
 
     @Option(names = "--max-file-size", paramLabel = "SIZE", converter = SizeParser.class,
             description = "Largest file a process may write (RLIMIT_FSIZE; e.g. 10m).")
@@ -468,6 +486,12 @@ final class RunCommand implements Callable<Integer> {
         }
         if (processes != null) {
             limits.processes(processes);
+        }
+        if (memory != null) {
+            limits.memoryBytes(memory).memoryBestEffort(memoryBestEffort);
+        }
+        if (cpus != null) {
+            limits.cpus(cpus);
         }
         if (maxFileSize != null) {
             limits.fileSizeBytes(maxFileSize);

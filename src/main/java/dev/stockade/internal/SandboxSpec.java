@@ -26,14 +26,19 @@ import java.util.Objects;
  *     {@code seccompBpf}, or {@code null} for none
  * @param userLimits the bounds of the sandbox's user namespace (STK_F_USER_LIMIT)
  * @param ptyMax the devpts instance's max= (STK_F_PTY_MAX), 0 for none
+ * @param cgroup the sandbox's cgroup limits (STK_F_MEMORY_MAX..STK_F_CPU_MAX), or {@code null}
+ *     when it has none
+ * @param notes what is applied differently from the policy (a best-effort fallback), for
+ *     {@code SandboxResult.notes()}; not sent
  */
 public record SandboxSpec(List<String> argv, List<String> environment, String cwd,
         int namespaces, int uid, int gid, String hostname, List<MountSpec> mounts,
         List<RlimitSpec> rlimits, long timeoutMs, long killGraceMs, byte[] seccompBpf,
         List<ReportSpec> reports, byte[] guardBpf, List<UserLimitSpec> userLimits,
-        int ptyMax) {
+        int ptyMax, CgroupSpec cgroup, List<String> notes) {
 
     public SandboxSpec {
+        notes = List.copyOf(notes);
         argv = List.copyOf(argv);
         environment = List.copyOf(environment);
         Objects.requireNonNull(cwd, "cwd");
@@ -42,6 +47,22 @@ public record SandboxSpec(List<String> argv, List<String> environment, String cw
         reports = List.copyOf(reports);
         userLimits = List.copyOf(userLimits);
     }
+
+    /** A spec without cgroups. */
+    public SandboxSpec(List<String> argv, List<String> environment, String cwd, int namespaces,
+            int uid, int gid, String hostname, List<MountSpec> mounts, List<RlimitSpec> rlimits,
+            long timeoutMs, long killGraceMs, byte[] seccompBpf, List<ReportSpec> reports,
+            byte[] guardBpf, List<UserLimitSpec> userLimits, int ptyMax) {
+        this(argv, environment, cwd, namespaces, uid, gid, hostname, mounts, rlimits, timeoutMs,
+                killGraceMs, seccompBpf, reports, guardBpf, userLimits, ptyMax, null, List.of());
+    }
+
+    /**
+     * The sandbox's cgroup limits; 0 = not asked for. {@code swapMax} -1: none sent (the helper
+     * then allows no swap).
+     */
+    public record CgroupSpec(long memoryMax, long swapMax, long pidsMax, int cpuQuotaUs,
+            int cpuPeriodUs) {}
 
     /** A spec without a guard program. */
     public SandboxSpec(List<String> argv, List<String> environment, String cwd, int namespaces,

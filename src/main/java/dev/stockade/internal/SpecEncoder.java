@@ -66,6 +66,23 @@ public final class SpecEncoder {
         if (spec.ptyMax() > 0) {
             w.u32Field(Protocol.F_PTY_MAX, spec.ptyMax());
         }
+        SandboxSpec.CgroupSpec cg = spec.cgroup();
+        if (cg != null) {
+            if (cg.memoryMax() > 0) {
+                w.u64Field(Protocol.F_MEMORY_MAX, cg.memoryMax());
+                if (cg.swapMax() >= 0) {
+                    w.u64Field(Protocol.F_MEMORY_SWAP_MAX, cg.swapMax());
+                }
+            }
+            if (cg.pidsMax() > 0) {
+                w.u64Field(Protocol.F_PIDS_MAX, cg.pidsMax());
+            }
+            if (cg.cpuQuotaUs() > 0) {
+                w.fieldHeader(Protocol.F_CPU_MAX, 8);
+                w.u32(cg.cpuQuotaUs());
+                w.u32(cg.cpuPeriodUs());
+            }
+        }
         w.bytesField(Protocol.F_GUARD_BPF, spec.guardBpf());
         w.bytesField(Protocol.F_SECCOMP_BPF, spec.seccompBpf());
         for (SandboxSpec.ReportSpec r : spec.reports()) {

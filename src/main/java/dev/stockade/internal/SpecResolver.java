@@ -12,6 +12,7 @@ import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.Map;
 import java.util.OptionalLong;
 
@@ -41,6 +42,18 @@ public final class SpecResolver {
      */
     public static SandboxSpec resolve(List<String> argv, SandboxPolicy policy, Path cwd,
             FilterPrograms filters) throws SpecException {
+        return resolve(argv, policy, cwd, filters, () -> null);
+    }
+
+    /**
+     * As {@link #resolve(List, SandboxPolicy, Path, FilterPrograms)}, with what decides a
+     * best-effort memory bound: {@code cgroupUnusable} returns {@code null} where a cgroup is
+     * usable, else why not (the probe's reason). It is asked only for a best-effort bound; any
+     * other cgroup limit is always sent, and the helper fails closed where it cannot apply it.
+     */
+    public static SandboxSpec resolve(List<String> argv, SandboxPolicy policy, Path cwd,
+            FilterPrograms filters, Supplier<String> cgroupUnusable)
+            throws SpecException {
         String dir = cwd.toString();
         checkCall(argv, dir);
         List<String> env = new ArrayList<>(policy.environment().size());
@@ -55,10 +68,55 @@ public final class SpecResolver {
         // The sandbox's own devpts, which the bound is for, needs its own mount namespace.
         int ptyMax = (namespaces & Protocol.CLONE_NEWNS) != 0 ? (int) l.ptys().orElse(0) : 0;
         long timeoutMs = policy.timeout().map(SpecResolver::positiveMillis).orElse(0L);
+        List<String> notes = new ArrayList<>();
+        boolean memoryFallback = memoryFallback(l, cgroupUnusable, notes);
+        SandboxSpec.CgroupSpec cgroup = cgroup(l, memoryFallback);
         return new SandboxSpec(argv, env, dir, namespaces, policy.uid(), policy.gid(),
-                policy.hostname().orElse(null), mounts(policy), rlimits(l), timeoutMs,
-                policy.killGrace().toMillis(), filters.filter(), filters.reports(),
-                filters.guard(), userLimits(l, namespaces), ptyMax);
+                policy.hostname().orElse(null), mounts(policy), rlimits(l, cgroup, memoryFallback),
+                timeoutMs, policy.killGrace().toMillis(), filters.filter(), filters.reports(),
+                filters.guard(), userLimits(l, namespaces), ptyMax, cgroup, notes);
+    }
+
+    /**
+     * Whether a best-effort memory bound falls back to the per-process one (no usable cgroup);
+     * the note saying so goes to {@code notes}.
+     */
+    private static boolean memoryFallback(Limits l,
+            Supplier<String> cgroupUnusable, List<String> notes) {
+        if (l.memoryBytes().isEmpty() || !l.memoryBestEffort()) {
+            return false;
+        }
+        String why = cgroupUnusable.get();
+        if (why == null) {
+            return false;
+        }
+        long memory = l.memoryBytes().getAsLong();
+        long perProcess = l.memoryPerProcessBytes().orElse(memory);
+        notes.add("memory " + memory + " bytes (best effort): no usable cgroup (" + why
+                + "); each process is bounded instead to " + perProcess
+                + " bytes of private memory (RLIMIT_DATA)");
+        return true;
+    }
+
+    /**
+     * The sandbox's cgroup limits, or {@code null} for none: a memory bound (unless best-effort
+     * where no cgroup is usable: then the per-process bound stands in, and a note says so) or a
+     * CPU share puts the sandbox in cgroups of its own, and then its process bound is
+     * {@code pids.max} there instead of {@code RLIMIT_NPROC}.
+     */
+    private static SandboxSpec.CgroupSpec cgroup(Limits l, boolean memoryFallback) {
+        long memory = memoryFallback ? 0 : l.memoryBytes().orElse(0);
+        int quota = 0;
+        if (l.cpus() != Limits.CPUS_UNSET) {
+            quota = (int) Math.max(Protocol.MIN_CPU_QUOTA_US,
+                    Math.round(l.cpus() * Limits.CPU_PERIOD_US));
+        }
+        if (memory == 0 && quota == 0) {
+            return null;
+        }
+        long swap = memory > 0 ? l.memorySwapBytes().orElse(-1) : -1;
+        return new SandboxSpec.CgroupSpec(memory, swap, l.processes().orElse(0), quota,
+                (int) Limits.CPU_PERIOD_US);
     }
 
     /** The call's own bounds: how many arguments, and each argument and the directory. */
@@ -191,14 +249,17 @@ public final class SpecResolver {
      * hard limit is one second above the soft one, so the command gets SIGXCPU (which says
      * why it died) before the kernel's SIGKILL at the hard limit, which looks like any kill.
      */
-    private static List<SandboxSpec.RlimitSpec> rlimits(Limits l) {
+    private static List<SandboxSpec.RlimitSpec> rlimits(Limits l, SandboxSpec.CgroupSpec cgroup,
+            boolean memoryFallback) {
         List<SandboxSpec.RlimitSpec> rlimits = new ArrayList<>();
         if (l.openFiles().isPresent()) {
             rlimits.add(new SandboxSpec.RlimitSpec(Protocol.RLIMIT_NOFILE,
                     l.openFilesSoft().orElse(l.openFiles().getAsLong()),
                     l.openFiles().getAsLong()));
         }
-        addLimit(rlimits, Protocol.RLIMIT_NPROC, l.processes());
+        if (cgroup == null || cgroup.pidsMax() == 0) {
+            addLimit(rlimits, Protocol.RLIMIT_NPROC, l.processes());
+        }
         addLimit(rlimits, Protocol.RLIMIT_FSIZE, l.fileSizeBytes());
         if (l.cpuTimeSeconds().isPresent()) {
             long soft = l.cpuTimeSeconds().getAsLong();
@@ -206,7 +267,11 @@ public final class SpecResolver {
                     soft + Limits.CPU_TIME_KILL_AFTER_SECONDS));
         }
         addLimit(rlimits, Protocol.RLIMIT_AS, l.addressSpaceBytes());
-        addLimit(rlimits, Protocol.RLIMIT_DATA, l.memoryPerProcessBytes());
+        OptionalLong data = l.memoryPerProcessBytes();
+        if (data.isEmpty() && memoryFallback) {
+            data = l.memoryBytes(); // the best-effort fallback (the note says so)
+        }
+        addLimit(rlimits, Protocol.RLIMIT_DATA, data);
         addLimit(rlimits, Protocol.RLIMIT_STACK, l.stackBytes());
         addLimit(rlimits, Protocol.RLIMIT_CORE, l.coreBytes());
         return rlimits;

@@ -145,7 +145,7 @@ class CommandLineErrorsTest {
         String runHelp = execute("run", "--help").stdout();
         for (String option : new String[] {"--workspace", "--ro-bind", "--bind", "--tmpfs", "--net",
             "--env", "--pass-env", "--timeout", "--open-files", "--processes", "--max-file-size",
-            "--cpu-time", "--uid", "--gid", "--report", "124 ", "125 ", "126 ", "127 ", "128+N "}) {
+            "--cpu-time", "--memory", "--memory-best-effort", "--cpus", "--uid", "--gid", "--report", "124 ", "125 ", "126 ", "127 ", "128+N "}) {
             assertTrue(runHelp.contains(option), option + " missing from:\n" + runHelp);
         }
     }

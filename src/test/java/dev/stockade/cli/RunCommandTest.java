@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.stockade.ProbeReport;
+import dev.stockade.Sandbox;
 import dev.stockade.cli.CliProcess.Result;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -261,6 +263,30 @@ class RunCommandTest {
                 "Max file size|1048576|1048576|bytes",
                 "Max processes|300|300|processes",
                 "Max open files|64|64|files"), lines);
+    }
+
+    @Test
+    void memoryAndCpusGoThroughTheSandboxsOwnCgroup() throws Exception {
+        ProbeReport probe = Sandbox.probe();
+        String hog = "python3 -c \"a = bytearray(b'x') * (200 << 20); print('allocated')\"";
+        Result small = sh(List.of("--memory", "256m", "--cpus", "0.5"), hog);
+        Result big = sh(List.of("--memory", "64m", "--cpus", "0.5"), hog);
+        if (probe.cgroupDelegation()) {
+            assertEquals(0, small.exitCode(), small.toString());
+            assertEquals("allocated\n", small.stdout(), small.toString());
+            assertEquals(128 + 9, big.exitCode(), big.toString()); // the OOM killer's SIGKILL
+            assertEquals("", big.stdout(), big.toString());
+        } else {
+            // No cgroup: the start fails and says how to get one.
+            for (Result r : List.of(small, big)) {
+                assertEquals(125, r.exitCode(), r.toString());
+                assertTrue(r.stderr().contains("cgroup") && r.stderr().contains(
+                        "systemd-run --user --scope -p Delegate=yes"), r.toString());
+            }
+            Result bestEffort = sh(List.of("--memory", "256m", "--memory-best-effort"), hog);
+            assertEquals(0, bestEffort.exitCode(), bestEffort.toString());
+            assertEquals("allocated\n", bestEffort.stdout(), bestEffort.toString());
+        }
     }
 
     @Test

@@ -79,6 +79,34 @@ class SpecEncoderTest {
     }
 
     @Test
+    void encodesTheCgroupLimits() throws Exception {
+        SandboxSpec spec = new SandboxSpec(List.of("x"), List.of(), "/", 0, 0, 0, null,
+                List.of(), List.of(), 0, 0, null, List.of(), null, List.of(), 0,
+                new SandboxSpec.CgroupSpec(128L << 20, 0, 64, 50000, 100000), List.of());
+        byte[] expected = new WireBytes()
+                .hex("01 00 00 00").u32(8 + 9 + 9 + 12 * 3 + 16 * 5)
+                .hex("53 54 4b 44 01 00 00 00")
+                .hex("01 00 00 00 01 00 00 00").ascii("x")
+                .hex("03 00 00 00 01 00 00 00").ascii("/")
+                .hex("04 00 00 00 04 00 00 00 00 00 00 00")
+                .hex("05 00 00 00 04 00 00 00 00 00 00 00")
+                .hex("06 00 00 00 04 00 00 00 00 00 00 00")
+                .hex("0b 00 00 00 08 00 00 00 00 00 00 00 00 00 00 00")
+                .hex("11 00 00 00 08 00 00 00 00 00 00 08 00 00 00 00") // MEMORY_MAX 128 MiB
+                .hex("12 00 00 00 08 00 00 00 00 00 00 00 00 00 00 00") // MEMORY_SWAP_MAX 0
+                .hex("13 00 00 00 08 00 00 00 40 00 00 00 00 00 00 00") // PIDS_MAX 64
+                .hex("14 00 00 00 08 00 00 00 50 c3 00 00 a0 86 01 00") // CPU_MAX 50000 100000
+                .bytes();
+        assertArrayEquals(expected, SpecEncoder.encode(spec));
+        // No swap field (the helper's default, 0), no pids, no CPU: only what is set.
+        SandboxSpec memoryOnly = new SandboxSpec(List.of("x"), List.of(), "/", 0, 0, 0, null,
+                List.of(), List.of(), 0, 0, null, List.of(), null, List.of(), 0,
+                new SandboxSpec.CgroupSpec(128L << 20, -1, 0, 0, 100000), List.of());
+        byte[] encoded = SpecEncoder.encode(memoryOnly);
+        assertEquals(expected.length - 16 * 3, encoded.length);
+    }
+
+    @Test
     void theViewsOwnMountsAreEncodedAsAnyOther() throws Exception {
         SandboxSpec spec = new SandboxSpec(List.of("x"), List.of(), "/", 0, 0, 0, null,
                 List.of(new SandboxSpec.MountSpec(Protocol.MOUNT_FILE, 0, 0644, "a:x:1:\n",

@@ -68,6 +68,73 @@ class SpecResolverTest {
         return SpecResolver.resolve(argv, policy, cwd, FilterPrograms.NONE);
     }
 
+    private static SandboxPolicy withLimits(Limits.Builder limits) {
+        return SandboxPolicy.builder().limits(limits.build()).build();
+    }
+
+    private static List<Integer> rlimitResources(SandboxSpec spec) {
+        return spec.rlimits().stream().map(SandboxSpec.RlimitSpec::resource).toList();
+    }
+
+    @Test
+    void cgroupLimitsAndTheProcessBoundThatGoesWithThem() throws Exception {
+        Path cwd = Path.of("/");
+        // Without a memory bound or a CPU share: no cgroup, processes is RLIMIT_NPROC.
+        SandboxSpec none = resolve(List.of("true"), withLimits(Limits.builder().processes(50)),
+                cwd);
+        assertNull(none.cgroup());
+        assertTrue(rlimitResources(none).contains(Protocol.RLIMIT_NPROC));
+        // With them: the cgroup's fields, processes as pids.max, no RLIMIT_NPROC; swap left to
+        // the helper's default (0).
+        SandboxSpec both = resolve(List.of("true"), withLimits(Limits.builder().processes(50)
+                .memoryBytes(256L << 20).cpus(0.5)), cwd);
+        assertEquals(new SandboxSpec.CgroupSpec(256L << 20, -1, 50, 50000, 100000), both.cgroup());
+        assertTrue(!rlimitResources(both).contains(Protocol.RLIMIT_NPROC), both.toString());
+        assertEquals(List.of(), both.notes());
+        SandboxSpec swap = resolve(List.of("true"), withLimits(Limits.builder()
+                .memoryBytes(256L << 20).memorySwapBytes(1L << 20)), cwd);
+        assertEquals(1L << 20, swap.cgroup().swapMax());
+        assertEquals(0, swap.cgroup().cpuQuotaUs());
+        // The kernel's smallest quota for the smallest share.
+        SandboxSpec tiny = resolve(List.of("true"), withLimits(Limits.builder()
+                .cpus(Limits.MIN_CPUS)), cwd);
+        assertEquals(Protocol.MIN_CPU_QUOTA_US, tiny.cgroup().cpuQuotaUs());
+    }
+
+    @Test
+    void bestEffortMemoryFallsBackPerProcessOnlyWhereNoCgroupIsUsable() throws Exception {
+        Path cwd = Path.of("/");
+        SandboxPolicy policy = withLimits(Limits.builder().memoryBytes(256L << 20)
+                .memoryBestEffort(true).processes(64));
+        SandboxSpec usable = SpecResolver.resolve(List.of("true"), policy, cwd,
+                FilterPrograms.NONE, () -> null);
+        assertEquals(256L << 20, usable.cgroup().memoryMax());
+        assertEquals(List.of(), usable.notes());
+        SandboxSpec fallback = SpecResolver.resolve(List.of("true"), policy, cwd,
+                FilterPrograms.NONE, () -> "no cgroup here");
+        assertNull(fallback.cgroup());
+        assertTrue(fallback.rlimits().contains(new SandboxSpec.RlimitSpec(Protocol.RLIMIT_DATA,
+                256L << 20, 256L << 20)), fallback.toString());
+        assertTrue(fallback.rlimits().contains(new SandboxSpec.RlimitSpec(Protocol.RLIMIT_NPROC,
+                64, 64)), fallback.toString());
+        assertEquals(List.of("memory 268435456 bytes (best effort): no usable cgroup (no cgroup"
+                + " here); each process is bounded instead to 268435456 bytes of private memory"
+                + " (RLIMIT_DATA)"), fallback.notes());
+        // An explicit per-process bound is the one that stands in.
+        SandboxSpec perProcess = SpecResolver.resolve(List.of("true"), withLimits(Limits.builder()
+                .memoryBytes(256L << 20).memoryBestEffort(true).memoryPerProcessBytes(64L << 20)),
+                cwd, FilterPrograms.NONE, () -> "no cgroup here");
+        assertTrue(perProcess.rlimits().contains(new SandboxSpec.RlimitSpec(Protocol.RLIMIT_DATA,
+                64L << 20, 64L << 20)), perProcess.toString());
+        // Not best effort: the bound goes to the helper, which fails closed without a cgroup;
+        // the probe is not even asked.
+        SandboxSpec strict = SpecResolver.resolve(List.of("true"), withLimits(Limits.builder()
+                .memoryBytes(256L << 20)), cwd, FilterPrograms.NONE, () -> {
+                    throw new AssertionError("asked");
+                });
+        assertEquals(256L << 20, strict.cgroup().memoryMax());
+    }
+
     private static String refused(List<String> argv, Path cwd) {
         return assertThrows(SpecException.class, () -> resolve(argv, PLAIN, cwd)).getMessage();
     }
