@@ -44,6 +44,7 @@ final class LimitMessage {
     private static Optional<String> value(LimitHit hit, SandboxPolicy policy) {
         Limits l = policy.limits();
         return switch (hit) {
+            case MEMORY -> size(l.memoryBytes());
             case CPU_TIME -> seconds(l.cpuTimeSeconds());
             case FILE_SIZE -> size(l.fileSizeBytes());
             case PROCESSES -> count(l.processes());
