@@ -69,6 +69,8 @@ struct stk_spec {
     size_t user_limit_count;
     bool has_pty_max;
     uint32_t pty_max;
+    uint64_t max_output;    /* MAX_OUTPUT bytes; 0 = no field, no relay */
+    uint32_t output_action; /* enum stk_output_action */
 
     char *strings; /* the block every string above points into */
 };

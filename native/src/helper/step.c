@@ -90,6 +90,8 @@ const char *stk_step_name(enum stk_step step)
         return "file";
     case STK_STEP_PROTECT:
         return "protect";
+    case STK_STEP_OUTPUT:
+        return "output";
     }
     return NULL; /* not a member: a corrupted record (status.c refuses those) */
 }

@@ -3,6 +3,7 @@ package dev.stockade;
 import dev.stockade.internal.FilterPrograms;
 import dev.stockade.internal.Protocol;
 import dev.stockade.internal.SpecEncoder;
+import dev.stockade.internal.SandboxSpec;
 import dev.stockade.internal.SpecResolver;
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
@@ -186,8 +187,9 @@ public final class SandboxBuilder {
                 : p.workspace().orElse(Path.of(Protocol.DEFAULT_CWD));
         // Everything that can fail without side effects happens before the first descriptor.
         FilterPrograms filters = SandboxFilters.of(p);
-        byte[] spec = SpecEncoder.encode(SpecResolver.resolve(argv, p, cwd, filters));
-        return SandboxLauncher.launch(spec, p, stdin, stdout,
+        SandboxSpec resolved = SpecResolver.resolve(argv, p, cwd, filters);
+        byte[] spec = SpecEncoder.encode(resolved);
+        return SandboxLauncher.launch(spec, resolved.mounts(), p, stdin, stdout,
                 redirectErrorStream ? null : stderr);
     }
 

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 
 /**
@@ -65,6 +66,14 @@ public final class SandboxPolicy {
     /** Time between SIGTERM and SIGKILL when a sandbox is stopped gracefully or times out. */
     public static final Duration DEFAULT_KILL_GRACE =
             Duration.ofMillis(Protocol.DEFAULT_KILL_GRACE_MS);
+    /**
+     * How long {@code start()} waits for the sandbox to be set up (the helper reported the
+     * command's {@code execve}) unless the policy sets another {@link Builder#setupTimeout}.
+     */
+    public static final Duration DEFAULT_SETUP_TIMEOUT =
+            Duration.ofSeconds(SandboxPolicy.DEFAULT_SETUP_TIMEOUT_SECONDS);
+    /** {@link #DEFAULT_SETUP_TIMEOUT} in seconds (for texts that need a constant). */
+    public static final long DEFAULT_SETUP_TIMEOUT_SECONDS = 30;
     /** The hostname inside the sandbox unless the policy sets one. */
     public static final String DEFAULT_HOSTNAME = Protocol.DEFAULT_HOSTNAME;
     /** {@code PATH} inside the sandbox unless the policy sets one. */
@@ -124,6 +133,9 @@ public final class SandboxPolicy {
     private final List<String> homeOverlay;
     private final List<Mount> homeMounts;
     private final List<String> protectedPaths;
+    private final Duration setupTimeout;
+    private final long maxOutputBytes;
+    private final boolean killAtMaxOutput;
 
     private SandboxPolicy(Builder b, Map<String, String> environment, int uid, int gid,
             Identity identity) {
@@ -145,6 +157,9 @@ public final class SandboxPolicy {
         this.hostnameSetting = b.hostname;
         this.seccomp = b.seccomp;
         this.allowSetIdFiles = b.allowSetIdFiles;
+        this.setupTimeout = b.setupTimeout;
+        this.maxOutputBytes = b.maxOutputBytes;
+        this.killAtMaxOutput = b.killAtMaxOutput;
     }
 
     /**
@@ -191,6 +206,9 @@ public final class SandboxPolicy {
         b.homeOverlay.addAll(homeOverlay);
         b.protect.clear();
         b.protect.addAll(protectedPaths);
+        b.setupTimeout = setupTimeout;
+        b.maxOutputBytes = maxOutputBytes;
+        b.killAtMaxOutput = killAtMaxOutput;
         return b;
     }
 
@@ -316,6 +334,24 @@ public final class SandboxPolicy {
         return Optional.ofNullable(timeout);
     }
 
+    /** How long {@code start()} waits for set-up ({@link Builder#setupTimeout}). */
+    public Duration setupTimeout() {
+        return setupTimeout;
+    }
+
+    /**
+     * The most bytes the command's stdout and stderr together deliver
+     * ({@link Builder#maxOutputBytes}); empty for no bound.
+     */
+    public OptionalLong maxOutputBytes() {
+        return maxOutputBytes == 0 ? OptionalLong.empty() : OptionalLong.of(maxOutputBytes);
+    }
+
+    /** Whether output past {@link #maxOutputBytes()} kills the sandbox instead of being dropped. */
+    public boolean killsAtMaxOutput() {
+        return killAtMaxOutput;
+    }
+
     /** The time between SIGTERM and SIGKILL for timeouts and {@link Process#destroy()}. */
     public Duration killGrace() {
         return killGrace;
@@ -362,7 +398,9 @@ public final class SandboxPolicy {
                 + ", gid=" + gid + ", hostname=" + hostname().orElse("(host)") + ", seccomp="
                 + seccomp + (allowSetIdFiles ? ", set-id files allowed" : "") + ", home="
                 + home() + " (" + homeSize + " bytes, " + homeMounts + "), user=" + userName()
-                + ", protected=" + protectedPaths + "]";
+                + ", protected=" + protectedPaths + ", setupTimeout=" + setupTimeout
+                + (maxOutputBytes == 0 ? "" : ", maxOutput=" + maxOutputBytes
+                        + (killAtMaxOutput ? " (kill)" : " (drop)")) + "]";
     }
 
     /**
@@ -390,6 +428,9 @@ public final class SandboxPolicy {
         private final List<String> homeOverlay = new ArrayList<>();
         private final Set<String> protect = new LinkedHashSet<>(DEFAULT_PROTECTED_PATHS);
         private final List<String> unknownUnprotect = new ArrayList<>();
+        private Duration setupTimeout = DEFAULT_SETUP_TIMEOUT;
+        private long maxOutputBytes;
+        private boolean killAtMaxOutput;
 
         private Builder() {}
 
@@ -594,6 +635,50 @@ public final class SandboxPolicy {
             return this;
         }
 
+        /**
+         * How long {@code start()} waits for set-up, from the helper's spawn to the command's
+         * {@code execve} (default {@link SandboxPolicy#DEFAULT_SETUP_TIMEOUT}). When it passes
+         * (a FUSE or NFS bind source whose server does not answer blocks set-up in the kernel)
+         * the helper is killed with SIGKILL, the sandbox dies with it, and {@code start()}
+         * throws a {@link SandboxSetupException} naming the step set-up was in (and the mount
+         * it worked on), errno ETIMEDOUT. Not covered: what {@code build()} and {@code start()}
+         * check on the host in the calling thread before the spawn (that bind sources and the
+         * workspace exist, the protected paths, {@code /etc/passwd}); a source whose
+         * filesystem hangs there hangs the caller. Positive, at most 10^12 ms.
+         */
+        public Builder setupTimeout(Duration setupTimeout) {
+            this.setupTimeout = Objects.requireNonNull(setupTimeout, "setupTimeout");
+            return this;
+        }
+
+        /**
+         * A bound on what the command's stdout and stderr deliver, both together, counted in
+         * bytes as the command writes them (default: none). Past it, what the command writes
+         * is read and dropped, so the command is never blocked by the bound (or, with
+         * {@link #killAtMaxOutput}, the sandbox is killed). The helper then relays the
+         * command's stdout and stderr through pipes of its own (a terminal through the pty it
+         * relays anyway): whatever they go to (the caller's pipes, an inherited fd, a file),
+         * exactly the first {@code bytes} arrive, in order, before {@code waitFor()} returns;
+         * {@link SandboxResult#outputBytes()} and {@link SandboxResult#droppedOutputBytes()}
+         * say how much was written and dropped. The command sees pipes, not the files
+         * themselves (no {@code lseek}, no {@code isatty} on a redirect to a file). 1 to
+         * 2^62 bytes; 0 for none.
+         */
+        public Builder maxOutputBytes(long bytes) {
+            this.maxOutputBytes = bytes;
+            return this;
+        }
+
+        /**
+         * With {@link #maxOutputBytes}: the first byte past the bound kills the sandbox at
+         * once ({@link SandboxResult#limitHit()} {@link LimitHit#OUTPUT}, SIGKILL) instead of
+         * being dropped (default {@code false}: dropped).
+         */
+        public Builder killAtMaxOutput(boolean kill) {
+            this.killAtMaxOutput = kill;
+            return this;
+        }
+
         /** Time between SIGTERM and SIGKILL (default {@link SandboxPolicy#DEFAULT_KILL_GRACE}). */
         public Builder killGrace(Duration killGrace) {
             this.killGrace = Objects.requireNonNull(killGrace, "killGrace");
@@ -666,6 +751,8 @@ public final class SandboxPolicy {
             PolicyChecks.environment(problems, passEnv, env, environment);
             problems.addAll(limits.problems());
             PolicyChecks.durations(problems, timeout, killGrace);
+            PolicyChecks.setupTimeout(problems, setupTimeout);
+            PolicyChecks.maxOutput(problems, maxOutputBytes, killAtMaxOutput);
             PolicyChecks.ids(problems, effectiveUid, effectiveGid);
             PolicyChecks.hostname(problems, hostname, namespaces);
             problems.addAll(seccomp.problems());

@@ -26,12 +26,14 @@ import java.util.Objects;
  *     {@code seccompBpf}, or {@code null} for none
  * @param userLimits the bounds of the sandbox's user namespace (STK_F_USER_LIMIT)
  * @param ptyMax the devpts instance's max= (STK_F_PTY_MAX), 0 for none
+ * @param maxOutputBytes the output bound (STK_F_MAX_OUTPUT), 0 for none
+ * @param outputAction what happens past it (Protocol.OUTPUT_DROP or OUTPUT_KILL)
  */
 public record SandboxSpec(List<String> argv, List<String> environment, String cwd,
         int namespaces, int uid, int gid, String hostname, List<MountSpec> mounts,
         List<RlimitSpec> rlimits, long timeoutMs, long killGraceMs, byte[] seccompBpf,
         List<ReportSpec> reports, byte[] guardBpf, List<UserLimitSpec> userLimits,
-        int ptyMax) {
+        int ptyMax, long maxOutputBytes, int outputAction) {
 
     public SandboxSpec {
         argv = List.copyOf(argv);
@@ -41,6 +43,16 @@ public record SandboxSpec(List<String> argv, List<String> environment, String cw
         rlimits = List.copyOf(rlimits);
         reports = List.copyOf(reports);
         userLimits = List.copyOf(userLimits);
+    }
+
+    /** A spec without an output bound. */
+    public SandboxSpec(List<String> argv, List<String> environment, String cwd, int namespaces,
+            int uid, int gid, String hostname, List<MountSpec> mounts, List<RlimitSpec> rlimits,
+            long timeoutMs, long killGraceMs, byte[] seccompBpf, List<ReportSpec> reports,
+            byte[] guardBpf, List<UserLimitSpec> userLimits, int ptyMax) {
+        this(argv, environment, cwd, namespaces, uid, gid, hostname, mounts, rlimits, timeoutMs,
+                killGraceMs, seccompBpf, reports, guardBpf, userLimits, ptyMax, 0,
+                Protocol.OUTPUT_DROP);
     }
 
     /** A spec without a guard program. */

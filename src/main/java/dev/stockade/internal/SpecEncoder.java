@@ -66,6 +66,12 @@ public final class SpecEncoder {
         if (spec.ptyMax() > 0) {
             w.u32Field(Protocol.F_PTY_MAX, spec.ptyMax());
         }
+        if (spec.maxOutputBytes() > 0) {
+            w.fieldHeader(Protocol.F_MAX_OUTPUT, 16);
+            w.u64(spec.maxOutputBytes());
+            w.u32(spec.outputAction());
+            w.u32(0);
+        }
         w.bytesField(Protocol.F_GUARD_BPF, spec.guardBpf());
         w.bytesField(Protocol.F_SECCOMP_BPF, spec.seccompBpf());
         for (SandboxSpec.ReportSpec r : spec.reports()) {

@@ -57,7 +57,9 @@ public final class SpecResolver {
         return new SandboxSpec(argv, env, dir, namespaces, policy.uid(), policy.gid(),
                 policy.hostname().orElse(null), mounts(policy), rlimits(l), timeoutMs,
                 policy.killGrace().toMillis(), filters.filter(), filters.reports(),
-                filters.guard(), userLimits(l, namespaces), ptyMax);
+                filters.guard(), userLimits(l, namespaces), ptyMax,
+                policy.maxOutputBytes().orElse(0), policy.killsAtMaxOutput()
+                        ? Protocol.OUTPUT_KILL : Protocol.OUTPUT_DROP);
     }
 
     /** The call's own bounds: how many arguments, and each argument and the directory. */
