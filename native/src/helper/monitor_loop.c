@@ -338,7 +338,7 @@ int stk_monitor_finish(struct stk_monitor *m, struct stk_error *err)
         }
         return -1;
     }
-    if (m->exited == false && m->plan->report) {
+    if (!m->exited && m->plan->report) {
         /* pid 1 was killed before its final counts: they are in the table it shares with us
          * (notify.h), and pid 1 is gone, so nothing changes them any more. */
         send_final_counts(m);

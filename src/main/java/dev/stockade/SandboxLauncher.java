@@ -7,6 +7,7 @@ import dev.stockade.internal.Errno;
 import dev.stockade.internal.NativeBridge;
 import dev.stockade.internal.NativeLoader;
 import dev.stockade.internal.Protocol;
+import dev.stockade.internal.ReaperThreads;
 import dev.stockade.internal.SandboxSpec;
 import dev.stockade.internal.WaitStatus;
 import java.io.File;
@@ -100,14 +101,7 @@ final class SandboxLauncher {
                     SandboxSetupException.EXIT_SETUP);
         }
         if (late != null) {
-            // The helper may be blocked in the kernel, beyond the reach of a KILL frame.
-            channel.close();
-            try {
-                NativeBridge.sendSignal(helper.pidfd(), SIGKILL);
-                NativeBridge.waitFor(helper.pidfd());
-            } finally {
-                fds.closeAll();
-            }
+            abandon(helper, channel, fds);
             throw new SandboxSetupException(late, SandboxSetupException.EXIT_SETUP);
         }
         DescriptorSet.closeQuietly(fds.release(helper.progress()));
@@ -181,6 +175,34 @@ final class SandboxLauncher {
         return new SetupError(step, ETIMEDOUT, "set-up did not finish within the set-up"
                 + " timeout of " + timeout.toMillis() + " ms" + where
                 + "; the helper was killed");
+    }
+
+    /**
+     * Kills a helper that missed the set-up deadline and leaves its reaping to a reaper thread.
+     * The helper may be blocked in the kernel, beyond the reach of a KILL frame: SIGKILL ends a
+     * wait for a FUSE server that has not read the request yet, but one that has read it and
+     * never answers holds the helper (uninterruptibly) until it answers or its connection is
+     * aborted, and {@code start()} must not wait for that. The helper dies the moment the
+     * kernel lets go; pid 1, if it exists yet, follows through its parent-death signal.
+     */
+    private static void abandon(Spawned helper, ControlChannel channel, DescriptorSet fds) {
+        channel.close();
+        int pidfd = fds.release(helper.pidfd());
+        fds.closeAll();
+        try {
+            NativeBridge.sendSignal(pidfd, SIGKILL);
+        } catch (IOException e) {
+            // pidfd_send_signal fails only for a bad pidfd; the reaper's wait still ends it.
+        }
+        ReaperThreads.start(() -> {
+            try {
+                NativeBridge.waitFor(pidfd);
+            } catch (IOException e) {
+                // Only a bad pidfd fails here; nothing is left to reap then.
+            } finally {
+                DescriptorSet.closeQuietly(pidfd);
+            }
+        });
     }
 
     private static int le32(byte[] b, int at) {
