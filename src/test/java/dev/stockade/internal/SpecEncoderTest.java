@@ -79,6 +79,26 @@ class SpecEncoderTest {
     }
 
     @Test
+    void theOutputBoundIsOneField() throws Exception {
+        SandboxSpec spec = new SandboxSpec(List.of("x"), List.of(), "/", 0, 0, 0, null,
+                List.of(), List.of(), 0, 0, null, List.of(), null, List.of(), 0,
+                0x0102030405L, Protocol.OUTPUT_KILL);
+        byte[] expected = new WireBytes()
+                .hex("01 00 00 00").u32(8 + 9 + 9 + 12 * 3 + 16 + 24)
+                .hex("53 54 4b 44 01 00 00 00")
+                .hex("01 00 00 00 01 00 00 00").ascii("x")
+                .hex("03 00 00 00 01 00 00 00").ascii("/")
+                .hex("04 00 00 00 04 00 00 00 00 00 00 00")
+                .hex("05 00 00 00 04 00 00 00 00 00 00 00")
+                .hex("06 00 00 00 04 00 00 00 00 00 00 00")
+                .hex("0b 00 00 00 08 00 00 00 00 00 00 00 00 00 00 00")
+                .hex("17 00 00 00 10 00 00 00")                    // MAX_OUTPUT, 16 bytes
+                .hex("05 04 03 02 01 00 00 00 01 00 00 00 00 00 00 00")
+                .bytes();
+        assertArrayEquals(expected, SpecEncoder.encode(spec));
+    }
+
+    @Test
     void theViewsOwnMountsAreEncodedAsAnyOther() throws Exception {
         SandboxSpec spec = new SandboxSpec(List.of("x"), List.of(), "/", 0, 0, 0, null,
                 List.of(new SandboxSpec.MountSpec(Protocol.MOUNT_FILE, 0, 0644, "a:x:1:\n",
