@@ -240,12 +240,14 @@ static int poll_timeout_ms(const struct stk_monitor *m)
     return ms > 60000 ? 60000 : (int)ms;
 }
 
-/* The output bound's kill: once, as soon as anything came past the bound. */
+/* The output bound's kill: once, as soon as anything came past the bound and the command is
+ * known to run (its first bytes can come before pid 1's STARTED record; a kill before it
+ * would read as a set-up failure). */
 static void check_output(struct stk_monitor *m)
 {
     const struct stk_output_budget *b = &m->output->budget;
     if (b->active && b->kill && b->exceeded && (m->flags & STK_EXIT_OUTPUT_LIMIT) == 0 &&
-        !m->exited) {
+        m->started && !m->exited) {
         m->flags |= STK_EXIT_OUTPUT_LIMIT;
         kill_now(m);
     }
