@@ -1124,6 +1124,35 @@ static void test_malformed_specs(void)
     spec_u32(&b, STK_F_PTY_MAX, 0);
     expect_spec_error(&b, NULL, "spec", EINVAL, "PTY_MAX 0");
 
+    /* MAX_OUTPUT: u64 bytes (1..2^62), u32 action, u32 reserved 0; the relay runs in the
+     * Java tests (OutputLimitTest). */
+    static const struct {
+        uint64_t bytes;
+        uint32_t action, reserved;
+        const char *what;
+    } bad_outputs[] = {
+        {0, STK_OUTPUT_DROP, 0, "MAX_OUTPUT 0"},
+        {STK_MAX_OUTPUT_BYTES + 1, STK_OUTPUT_DROP, 0, "MAX_OUTPUT above 2^62"},
+        {1, 2, 0, "MAX_OUTPUT unknown action"},
+        {1, STK_OUTPUT_KILL, 1, "MAX_OUTPUT reserved word"},
+    };
+    for (size_t i = 0; i < sizeof bad_outputs / sizeof bad_outputs[0]; i++) {
+        uint8_t field[16];
+        for (int k = 0; k < 8; k++) {
+            field[k] = (uint8_t)(bad_outputs[i].bytes >> (8 * k));
+        }
+        for (int k = 0; k < 4; k++) {
+            field[8 + k] = (uint8_t)(bad_outputs[i].action >> (8 * k));
+            field[12 + k] = (uint8_t)(bad_outputs[i].reserved >> (8 * k));
+        }
+        minimal(&b);
+        spec_bytes_field(&b, STK_F_MAX_OUTPUT, field, sizeof field);
+        expect_spec_error(&b, NULL, "spec", EINVAL, bad_outputs[i].what);
+    }
+    minimal(&b);
+    spec_bytes_field(&b, STK_F_MAX_OUTPUT, (uint8_t[8]){1}, 8);
+    expect_spec_error(&b, NULL, "spec", EINVAL, "MAX_OUTPUT of 8 bytes");
+
     minimal(&b);
     uint8_t bad_type[32] = {7, 0, 0, 0};
     spec_bytes_field(&b, STK_F_MOUNT, bad_type, 24);
