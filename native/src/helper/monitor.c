@@ -76,6 +76,7 @@ static int clone_pid1(struct stk_plan *plan, struct stk_pty *pty, struct launch 
         close(STK_CONTROL_FD);
         close(l->sync_pipe[1]);
         close(l->status_channel[0]);
+        stk_output_pid1_close(m->output);
         stk_init_run(plan, l->sync_pipe[0], l->status_channel[1]);
     }
     int clone_errno = errno;

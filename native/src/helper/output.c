@@ -139,6 +139,18 @@ void stk_output_monitor_restore(struct stk_output *o)
     }
 }
 
+void stk_output_pid1_close(const struct stk_output *o)
+{
+    for (size_t i = 0; i < o->count; i++) {
+        if (o->streams[i].src >= 0) {
+            close(o->streams[i].src);
+        }
+        if (o->streams[i].dst >= 0) {
+            close(o->streams[i].dst);
+        }
+    }
+}
+
 /* What the stream waits for: its destination's room, or its source's data. */
 static bool waits_for_dest(const struct stk_output_stream *s)
 {

@@ -71,6 +71,10 @@ int stk_output_monitor_prepare(struct stk_output *o, const struct stk_spec *spec
  * caller's again, so the pipes' only write ends are the sandbox's. */
 void stk_output_monitor_restore(struct stk_output *o);
 
+/* In pid 1 right after the clone (async-signal-safe): the relay's ends and the copies of the
+ * caller's fds are the monitor's; pid 1 keeps only the write ends on its fds 1 and 2. */
+void stk_output_pid1_close(const struct stk_output *o);
+
 /* The relay's poll slots: two per stream (source, destination), 2 * count of them; unused
  * slots get fd -1. */
 size_t stk_output_poll_fds(const struct stk_output *o, struct pollfd *fds);

@@ -45,6 +45,43 @@ class RunOutputAndSetupTest {
         assertEquals("", cut.stderr(), "stderr shares the budget stdout used up");
     }
 
+    /**
+     * python3: runs argv[1:] on a new pty, prints everything the pty gave as a Python bytes
+     * literal, then the exit code.
+     */
+    private static final String ON_A_PTY = String.join("\n",
+            "import os, pty, sys",
+            "pid, fd = pty.fork()",
+            "if pid == 0:",
+            "    os.execvp(sys.argv[1], sys.argv[1:])",
+            "out = b''",
+            "while True:",
+            "    try:",
+            "        chunk = os.read(fd, 65536)",
+            "    except OSError:",
+            "        break",
+            "    if not chunk:",
+            "        break",
+            "    out += chunk",
+            "_, status = os.waitpid(pid, 0)",
+            "print(repr(out))",
+            "print(os.waitstatus_to_exitcode(status))");
+
+    /** At a terminal the sandbox's own pty is relayed (and counted) instead of a pipe. */
+    @Test
+    void maxOutputBoundsATerminal() throws Exception {
+        List<String> command = new ArrayList<>(List.of("/usr/bin/python3", "-c", ON_A_PTY));
+        command.addAll(CliProcess.command("run", "--workspace", workspace.toString(),
+                "--max-output", "20", "--", "/bin/sh", "-c", "yes | head -c 1000; echo x >&2"));
+        Process p = new ProcessBuilder(command).directory(workspace.toFile())
+                .redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(CliProcess.TIMEOUT_SECONDS, TimeUnit.SECONDS));
+        // The pty's line discipline turns each "y\n" into "y\r\n": 20 bytes of that.
+        assertEquals("b'" + "y\\r\\n".repeat(6) + "y\\r'\n0\n", out);
+    }
+
     @Test
     void killAtMaxOutputEndsTheCommand() throws Exception {
         Result r = sh("--max-output", "1K", "--kill-at-max-output",
