@@ -83,17 +83,18 @@ class SetupTimeoutTest {
     }
 
     /**
-     * python3: mounts FUSE at argv[1] (as root), answers INIT and the requests of process
-     * argv[2] (this JVM: build() and start() look at the source in the caller's thread), and
-     * reads every other request without ever answering it. Ends when stdin closes: the
-     * connection's end makes every waiting request fail.
+     * python3: mounts FUSE at argv[1] (as root, allow_other: the sandbox's uid may use it),
+     * answers INIT and the requests of process argv[2] (this JVM: build() and start() look at
+     * the source in the caller's thread), with argv[3] "getattr" also everyone's GETATTR of the
+     * root, and reads every other request without ever answering it. Ends when stdin closes:
+     * the connection's end makes every waiting request fail.
      */
     private static final String STALLED_FUSE = String.join("\n",
             "import ctypes, os, select, struct, sys",
             "libc = ctypes.CDLL(None, use_errno=True)",
-            "mnt, owner = sys.argv[1], int(sys.argv[2])",
+            "mnt, owner, anyone = sys.argv[1], int(sys.argv[2]), sys.argv[3] == 'getattr'",
             "fd = os.open('/dev/fuse', os.O_RDWR)",
-            "opts = 'fd=%d,rootmode=40000,user_id=0,group_id=0' % fd",
+            "opts = 'fd=%d,rootmode=40000,user_id=0,group_id=0,allow_other' % fd",
             "if libc.mount(b'stalled', mnt.encode(), b'fuse', 0, opts.encode()) != 0:",
             "    print('mount failed: errno %d' % ctypes.get_errno(), flush=True)",
             "    sys.exit(1)",
@@ -122,7 +123,7 @@ class SetupTimeoutTest {
                     + " 0, 0, 0) + bytes(28))",
             "    elif opcode == 36:", // INTERRUPT: the request it names stays unanswered
             "        pass",
-            "    elif tgid(pid) != owner:",
+            "    elif tgid(pid) != owner and not (anyone and opcode == 3):",
             "        pass", // the sandbox's: read, never answered
             "    elif opcode == 3:", // GETATTR of the root, never cached (attr_valid 0)
             "        attr = struct.pack('<QQQQQQIIIIIIIIII', 1, 0, 0, 0, 0, 0, 0, 0, 0, 0o40755,"
@@ -132,21 +133,36 @@ class SetupTimeoutTest {
             "        reply(unique, -38)", // ENOSYS
             "libc.umount2(mnt.encode(), 2)");
 
+    private static Process stalledFuse(Path mountPoint, String answered) throws Exception {
+        Process server = new ProcessBuilder(PYTHON, "-c", STALLED_FUSE, mountPoint.toString(),
+                Long.toString(ProcessHandle.current().pid()), answered)
+                .redirectErrorStream(true).start();
+        BufferedReader lines = new BufferedReader(new InputStreamReader(
+                server.getInputStream(), StandardCharsets.UTF_8));
+        assertEquals("mounted", lines.readLine());
+        return server;
+    }
+
+    private static void stopFuse(Process server, Path mountPoint) throws Exception {
+        server.destroyForcibly();
+        server.waitFor(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS);
+        new ProcessBuilder("umount", "-l", mountPoint.toString()).redirectErrorStream(true)
+                .start().waitFor();
+    }
+
+    private static final String FUSE_NEEDS_ROOT = "mounting FUSE needs root here: /dev/fuse is"
+            + " root's only and there is no set-user-ID fusermount; an unprivileged user's own"
+            + " FUSE mount would live in a user namespace the caller's JVM is not in";
+
     @Test
     void aFuseBindSourceThatNeverAnswersTimesOutAtTheBind(@TempDir Path tmp) throws Exception {
-        assumeTrue(SandboxUser.callerIsRoot(), "mounting FUSE needs root here: /dev/fuse is"
-                + " root's only and there is no set-user-ID fusermount; an unprivileged user's"
-                + " own FUSE mount would live in a user namespace the caller's JVM is not in");
+        assumeTrue(SandboxUser.callerIsRoot(), FUSE_NEEDS_ROOT);
         Path source = Files.createDirectory(tmp.resolve("fuse"));
         SandboxPolicy plain = SandboxPolicy.builder().setupTimeout(DEADLINE).build();
         assertExitedZero(run(plain, "true")); // without the FUSE bind it starts at once
 
-        Process server = new ProcessBuilder(PYTHON, "-c", STALLED_FUSE, source.toString(),
-                Long.toString(ProcessHandle.current().pid())).redirectErrorStream(true).start();
+        Process server = stalledFuse(source, "none");
         try {
-            BufferedReader lines = new BufferedReader(new InputStreamReader(
-                    server.getInputStream(), StandardCharsets.UTF_8));
-            assertEquals("mounted", lines.readLine());
             SandboxPolicy policy = plain.toBuilder().bindReadOnly(source, Path.of("/data"))
                     .build();
             SandboxSetupException e = assertThrows(SandboxSetupException.class,
@@ -162,9 +178,34 @@ class SetupTimeoutTest {
             assertTrue(server.waitFor(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS));
             awaitNoHelper(List.of());
         } finally {
-            server.destroyForcibly();
-            server.waitFor(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS);
-            new ProcessBuilder("umount", "-l", source.toString()).start().waitFor();
+            stopFuse(server, source);
+        }
+    }
+
+    /**
+     * The stall in the command's own process, two forks below the monitor (pid 1, then the
+     * command before its execve): its working directory lies on the FUSE mount, whose root
+     * answers GETATTR (the monitor's check of the source passes) but whose lookups stall.
+     */
+    @Test
+    void aStallInTheCommandsSetUpNamesItsStep(@TempDir Path tmp) throws Exception {
+        assumeTrue(SandboxUser.callerIsRoot(), FUSE_NEEDS_ROOT);
+        Path source = Files.createDirectory(tmp.resolve("fuse"));
+        SandboxPolicy policy = SandboxPolicy.builder().setupTimeout(DEADLINE)
+                .bindReadOnly(source, Path.of("/data")).build();
+        Process server = stalledFuse(source, "getattr");
+        try {
+            SandboxSetupException e = assertThrows(SandboxSetupException.class,
+                    () -> Sandbox.command("true").policy(policy)
+                            .directory(Path.of("/data/sub")).start());
+            SetupError error = e.setupError();
+            assertEquals(SetupStep.CHDIR, error.step(), error.message());
+            assertEquals(ETIMEDOUT, error.errno(), error.message());
+            server.getOutputStream().close();
+            assertTrue(server.waitFor(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS));
+            awaitNoHelper(List.of());
+        } finally {
+            stopFuse(server, source);
         }
     }
 }
