@@ -162,22 +162,31 @@ int stk_notify_handle(struct stk_notify *n, int listener, int status_fd)
     } else {
         resp->error = -(int32_t)answer;
     }
+    /* Counted before the answer: once answered, the caller runs on and may get the sandbox
+     * killed (the output bound, a kill it waits for) before pid 1 is scheduled again, and the
+     * monitor then reads the count pid 1 left in the shared table. */
+    if (slot != NULL) {
+        if (slot->v.count == 0) {
+            slot->v.pid = (int32_t)req->pid;
+            for (int i = 0; i < 6; i++) {
+                slot->v.args[i] = req->data.args[i];
+            }
+        }
+        slot->v.count++;
+    }
     /* ENOENT: the caller is gone or was interrupted by a signal before the answer. Its call
      * did not complete, so it is not counted: a restarted call comes back as a new
      * notification and is counted then. */
     if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0) {
-        return errno == ENOENT ? 0 : -1;
+        int saved = errno;
+        if (slot != NULL) {
+            slot->v.count--;
+        }
+        return saved == ENOENT ? 0 : -1;
     }
     if (slot == NULL) {
         return 0;
     }
-    if (slot->v.count == 0) {
-        slot->v.pid = (int32_t)req->pid;
-        for (int i = 0; i < 6; i++) {
-            slot->v.args[i] = req->data.args[i];
-        }
-    }
-    slot->v.count++;
     if (n->started && slot->sent_count == 0) {
         send_violation(slot, status_fd);
     }
