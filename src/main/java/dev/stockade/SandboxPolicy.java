@@ -26,7 +26,8 @@ import java.util.Set;
  * <p>{@link #defaults()} (and a fresh {@link #builder()}) means: every namespace, no network, the
  * minimal filesystem view (below), no workspace, an environment of only {@code PATH},
  * {@code HOME} ({@link #home()}), and {@code LANG}/{@code TERM} when the caller has them, core
- * dumps off, no timeout, a {@link #DEFAULT_KILL_GRACE} of 2 s, the caller's uid/gid (65534 when
+ * dumps off, no timeout, a {@link #DEFAULT_KILL_GRACE} of 2 s, a {@link #DEFAULT_SETUP_TIMEOUT}
+ * of 30 s, no output bound, the caller's uid/gid (65534 when
  * the caller is root: the command never runs as host root), hostname {@code "stockade"}, and
  * {@link SeccompProfile#defaults()}.
  *
