@@ -183,6 +183,21 @@ class OutputLimitTest {
         assertEquals(0, none.result().outputBytes());
     }
 
+    /** Nor a kill: the monitor serves the KILL frame while its relay waits for the caller. */
+    @Test
+    void aCallerThatDoesNotReadCanStillKill() throws Exception {
+        try (SandboxedProcess p = Sandbox.command("yes").policy(capped(GIB, false)).start()) {
+            p.getOutputStream().close();
+            byte[] some = p.getInputStream().readNBytes(100); // the relay is running
+            assertEquals("y\n".repeat(50), new String(some, StandardCharsets.US_ASCII));
+            p.destroyForcibly();
+            SandboxResult r = p.onResult().get(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS);
+            assertTrue(r.killed(), r.toString());
+            assertEquals(9, r.signal(), r.toString());
+            assertTrue(r.outputBytes() >= 100 && r.outputBytes() < GIB, r.toString());
+        }
+    }
+
     /**
      * A caller that does not read blocks the step below the bound (as a pipe of its own would),
      * but not the timeout: the result arrives, and what the caller then reads is at most the
