@@ -31,6 +31,18 @@
 /* The helper's end of the control socket. */
 #define STK_CONTROL_FD 3
 
+/* The set-up progress page: a memfd of STK_PROGRESS_SIZE bytes (sealed against shrinking) the
+ * Java side may pass as the helper's fd STK_PROGRESS_FD. The monitor maps it shared and pid 1
+ * inherits the mapping; each stores there which step set-up is in, so that the Java side can
+ * name it when set-up misses its deadline and the helper is killed (a hung FUSE or NFS bind
+ * source blocks the process that touches it, beyond the reach of any message). */
+#define STK_PROGRESS_FD 4
+#define STK_PROGRESS_SIZE 4096u
+/* u32 at this offset: the step set-up is in (enum stk_step; the helper starts in "spec"). */
+#define STK_PROGRESS_STEP_OFFSET 0u
+/* u32 at this offset: 1 + the index of the spec MOUNT that step works on; 0 for none. */
+#define STK_PROGRESS_MOUNT_OFFSET 4u
+
 /* Frame header size: u32 type, u32 payload_length. */
 #define STK_FRAME_HEADER_SIZE 8u
 /* A SPEC field's header size: u16 tag, u16 reserved, u32 length. */
@@ -232,7 +244,21 @@ enum stk_field_tag {
      * cpu.cfs_quota_us / cpu.cfs_period_us); quota at least STK_MIN_CPU_QUOTA_US, period
      * STK_MIN_CPU_PERIOD_US..STK_MAX_CPU_PERIOD_US. */
     STK_F_CPU_MAX = 20,
+    /* u64 bytes (at least 1, at most STK_MAX_OUTPUT_BYTES), u32 action (enum
+     * stk_output_action), u32 reserved (0): a bound on what the command writes to its stdout
+     * and stderr together. The monitor relays them through pipes of its own (a pty it relays
+     * already is counted in its relay), counts, and past the bound drops what comes or kills
+     * the sandbox. Without this field the command writes to the helper's fds 1 and 2 itself. */
+    STK_F_MAX_OUTPUT = 23,
 };
+
+/* What happens to output past STK_F_MAX_OUTPUT's bound. */
+enum stk_output_action {
+    STK_OUTPUT_DROP = 0, /* read and dropped: the command is never blocked by the bound */
+    STK_OUTPUT_KILL = 1, /* the sandbox is killed at once (STK_EXIT_OUTPUT_LIMIT) */
+};
+/* The largest STK_F_MAX_OUTPUT bound: 2^62 bytes, so that counts never overflow. */
+#define STK_MAX_OUTPUT_BYTES 4611686018427387904ull
 
 /* STK_F_USER_LIMIT limits. The namespace value sets every max_*_namespaces file. */
 enum stk_user_limit {
@@ -431,6 +457,8 @@ enum stk_step {
     /* The transactional workspace's upper layer: pid 1 handing it to the monitor, the monitor
      * measuring it and passing it on with EXITED. */
     STK_STEP_TRANSACTIONAL = 44,
+    /* The output relay of STK_F_MAX_OUTPUT: its pipes (monitor). */
+    STK_STEP_OUTPUT = 46,
 };
 
 #endif

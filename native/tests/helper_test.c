@@ -375,6 +375,57 @@ static void test_stdio(void)
     spec_free(&b);
 }
 
+/* A MAX_OUTPUT field: bytes, action, reserved 0. */
+static void spec_max_output(struct spec_buf *b, uint64_t bytes, uint32_t action)
+{
+    uint8_t field[16] = {0};
+    for (int k = 0; k < 8; k++) {
+        field[k] = (uint8_t)(bytes >> (8 * k));
+    }
+    field[8] = (uint8_t)action;
+    spec_bytes_field(b, STK_F_MAX_OUTPUT, field, sizeof field);
+}
+
+/* The relay (output.c) with the harness's pipes as the caller's fds: the first bytes arrive,
+ * the rest is counted and dropped; without the field the counts are 0. The Java tests (OutputLimitTest) cover files, a merged stream, kills and terminals. */
+static void test_output_bound(void)
+{
+    struct spec_buf b;
+    struct run_result r;
+    probe_spec(&b, (const char *const[]){"stdio", "0123456789", "abcdef", NULL});
+    run(&b, NULL, &r);
+    if (expect_exit(&r, 0)) {
+        EXPECT(r.output_bytes == 0 && r.output_dropped_bytes == 0, "no relay, no counts");
+    }
+    run_result_free(&r);
+    spec_free(&b);
+
+    /* One stream at a time: the order between two pipes is the scheduler's. */
+    probe_spec(&b, (const char *const[]){"stdio", "0123456789", "", NULL});
+    spec_max_output(&b, 4, STK_OUTPUT_DROP);
+    run(&b, NULL, &r);
+    if (expect_exit(&r, 0)) {
+        expect_output(&r, "0123");
+        EXPECT(r.output_bytes == 10 && r.output_dropped_bytes == 6,
+               "10 written, 6 dropped, got %llu, %llu", (unsigned long long)r.output_bytes,
+               (unsigned long long)r.output_dropped_bytes);
+        EXPECT((r.flags & STK_EXIT_OUTPUT_LIMIT) == 0, "dropping is no kill");
+    }
+    run_result_free(&r);
+    spec_free(&b);
+
+    probe_spec(&b, (const char *const[]){"stdio", "", "abcdef", NULL});
+    spec_max_output(&b, 2, STK_OUTPUT_DROP);
+    run(&b, NULL, &r);
+    if (expect_exit(&r, 0)) {
+        EXPECT(r.out_len == 0, "nothing on stdout");
+        EXPECT(strcmp(r.err_out, "ab") == 0, "stderr's first 2 bytes, got [%s]", r.err_out);
+        EXPECT(r.output_bytes == 6 && r.output_dropped_bytes == 4, "6 written, 4 dropped");
+    }
+    run_result_free(&r);
+    spec_free(&b);
+}
+
 static void test_identity(void)
 {
     /* Defaults: a root caller's command is nobody, an unprivileged caller's keeps its ids. */
@@ -1123,6 +1174,35 @@ static void test_malformed_specs(void)
     minimal(&b);
     spec_u32(&b, STK_F_PTY_MAX, 0);
     expect_spec_error(&b, NULL, "spec", EINVAL, "PTY_MAX 0");
+
+    /* MAX_OUTPUT: u64 bytes (1..2^62), u32 action, u32 reserved 0; the relay runs in the
+     * Java tests (OutputLimitTest). */
+    static const struct {
+        uint64_t bytes;
+        uint32_t action, reserved;
+        const char *what;
+    } bad_outputs[] = {
+        {0, STK_OUTPUT_DROP, 0, "MAX_OUTPUT 0"},
+        {STK_MAX_OUTPUT_BYTES + 1, STK_OUTPUT_DROP, 0, "MAX_OUTPUT above 2^62"},
+        {1, 2, 0, "MAX_OUTPUT unknown action"},
+        {1, STK_OUTPUT_KILL, 1, "MAX_OUTPUT reserved word"},
+    };
+    for (size_t i = 0; i < sizeof bad_outputs / sizeof bad_outputs[0]; i++) {
+        uint8_t field[16];
+        for (int k = 0; k < 8; k++) {
+            field[k] = (uint8_t)(bad_outputs[i].bytes >> (8 * k));
+        }
+        for (int k = 0; k < 4; k++) {
+            field[8 + k] = (uint8_t)(bad_outputs[i].action >> (8 * k));
+            field[12 + k] = (uint8_t)(bad_outputs[i].reserved >> (8 * k));
+        }
+        minimal(&b);
+        spec_bytes_field(&b, STK_F_MAX_OUTPUT, field, sizeof field);
+        expect_spec_error(&b, NULL, "spec", EINVAL, bad_outputs[i].what);
+    }
+    minimal(&b);
+    spec_bytes_field(&b, STK_F_MAX_OUTPUT, (uint8_t[8]){1}, 8);
+    expect_spec_error(&b, NULL, "spec", EINVAL, "MAX_OUTPUT of 8 bytes");
 
     minimal(&b);
     spec_u64(&b, STK_F_MEMORY_MAX, STK_MIN_MEMORY_MAX - 1);
@@ -2623,6 +2703,7 @@ static const struct stk_test tests[] = {
     {"exit_codes", test_exit_codes},
     {"signals", test_signals},
     {"stdio", test_stdio},
+    {"output_bound", test_output_bound},
     {"identity", test_identity},
     {"identity_without_userns", test_identity_without_userns},
     {"pid1", test_pid1},

@@ -13,6 +13,7 @@
 #include "fd.h"
 #include "mount_api.h"
 #include "overlay.h"
+#include "progress.h"
 #include "stockade.h"
 #include "userns.h"
 
@@ -147,6 +148,9 @@ static int open_all(struct stk_plan *p, int idmap_userns_fd, bool in_monitor,
 {
     for (size_t i = 0; i < p->spec->mount_count; i++) {
         const struct stk_mount *m = &p->spec->mounts[i];
+        if (m->type == STK_MOUNT_BIND || m->type == STK_MOUNT_OVERLAY) {
+            stk_progress_mount(m->type == STK_MOUNT_BIND ? STK_STEP_BIND : STK_STEP_OVERLAY, i);
+        }
         if (m->type == STK_MOUNT_BIND) {
             p->mount_fds[i] = open_bind(p, m, idmap_userns_fd, err);
         } else if (m->type == STK_MOUNT_OVERLAY) {

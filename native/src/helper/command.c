@@ -8,6 +8,7 @@
 
 #include "caps.h"
 #include "pty.h"
+#include "progress.h"
 #include "seccomp.h"
 #include "status.h"
 
@@ -133,6 +134,7 @@ _Noreturn void stk_command_run(const struct stk_plan *p, int status_fd)
     const struct stk_spec *spec = p->spec;
     /* A new session has no controlling terminal, so TIOCSTI cannot push input into the
      * caller's terminal. */
+    stk_progress_step(STK_STEP_SETSID);
     if (setsid() < 0) {
         stk_fail(&err, STK_STEP_SETSID, errno, "setsid");
         stk_record_error_exit(status_fd, &err);
@@ -140,6 +142,7 @@ _Noreturn void stk_command_run(const struct stk_plan *p, int status_fd)
     if (p->tty_fds != 0 && stk_pty_command_attach(p->tty_fds, p->pty_slave, &err) < 0) {
         stk_record_error_exit(status_fd, &err);
     }
+    stk_progress_step(STK_STEP_CHDIR);
     if (chdir(spec->cwd) < 0) {
         stk_fail(&err, STK_STEP_CHDIR, errno, spec->cwd);
         stk_record_error_exit(status_fd, &err);
@@ -170,6 +173,7 @@ _Noreturn void stk_command_run(const struct stk_plan *p, int status_fd)
         (install_filter(p, status_fd, &err) < 0 || stk_seccomp_verify(&err) < 0)) {
         stk_record_error_exit(status_fd, &err);
     }
+    stk_progress_step(STK_STEP_EXECVE);
     exec_program(p, &err);
     stk_record_error_exit(status_fd, &err);
 }

@@ -21,6 +21,7 @@
 #include "mounts.h"
 #include "network.h"
 #include "notify.h"
+#include "progress.h"
 #include "signals.h"
 #include "status.h"
 #include "user_limits.h"
@@ -76,9 +77,11 @@ static int setup(struct stk_plan *p, int sync_fd, int status_fd, struct stk_erro
      * pid 1 was cloned with is rooted at the caller's cgroup. Rooted at the leaf, the sandbox
      * can name no cgroup but its own (a cgroup2 mount inside shows only the leaf, and no
      * process can be moved out of it), and /proc/self/cgroup reads "/". */
+    stk_progress_step(STK_STEP_CGROUP_NAMESPACE);
     if (p->own_cgroup_namespace && stk_cgroup_enter_namespace_in_pid1(err) < 0) {
         return -1;
     }
+    stk_progress_step(STK_STEP_SETFSUID);
     if (p->new_user && stk_creds_set_fs_ids(p->inside_uid, p->inside_gid, err) < 0) {
         return -1;
     }
@@ -88,6 +91,7 @@ static int setup(struct stk_plan *p, int sync_fd, int status_fd, struct stk_erro
      * the namespace bound counts) and before the id change, which clears CAP_SYS_RESOURCE:
      * nobody inside can raise them again. */
     struct stk_user_limit_files limits = {.count = 0};
+    stk_progress_step(STK_STEP_USER_LIMITS);
     if (p->new_user && stk_user_limits_open(p->spec, &limits, err) < 0) {
         return -1;
     }
@@ -106,21 +110,25 @@ static int setup(struct stk_plan *p, int sync_fd, int status_fd, struct stk_erro
     if (stk_user_limits_write(&limits, err) < 0) {
         return -1;
     }
+    stk_progress_step(STK_STEP_HOSTNAME);
     if (p->new_uts && stk_hostname_set(p->hostname, p->hostname_len, err) < 0) {
         return -1;
     }
+    stk_progress_step(STK_STEP_LOOPBACK);
     if (p->new_net && stk_loopback_up(err) < 0) {
         return -1;
     }
     if (p->clear_groups && stk_creds_clear_groups(err) < 0) {
         return -1;
     }
+    stk_progress_step(STK_STEP_SETRESUID);
     if (stk_creds_switch(p->inside_uid, p->inside_gid, err) < 0) {
         return -1;
     }
     if (stk_caps_drop_all(p->cap_last_cap, err) < 0) {
         return -1;
     }
+    stk_progress_step(STK_STEP_INIT);
     rearm_parent_death(sync_fd);
     /* Nobody in the sandbox may ptrace pid 1 or read its memory. */
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {

@@ -17,6 +17,7 @@
 #include "frame.h"
 #include "monitor.h"
 #include "probe.h"
+#include "progress.h"
 #include "signals.h"
 #include "spec.h"
 #include "stockade.h"
@@ -84,10 +85,12 @@ static int read_spec(struct stk_spec *spec, struct stk_error *err)
 /* Run mode, fd 3 present: returns 0 after EXITED was sent, or -1 with the error to send. */
 static int run_sandbox(struct stk_error *err)
 {
-    if (sanitize_process(STK_CONTROL_FD + 1) < 0) {
+    /* The progress page's fd survives the close: stk_progress_attach maps and closes it. */
+    if (sanitize_process(STK_PROGRESS_FD + 1) < 0) {
         return stk_fail(err, STK_STEP_CLOSE_FDS, errno,
                         "close_range / opening /dev/null on fds 0-2");
     }
+    stk_progress_attach();
     if (fcntl(STK_CONTROL_FD, F_SETFD, FD_CLOEXEC) < 0) {
         return stk_fail(err, STK_STEP_CLOSE_FDS, errno, "FD_CLOEXEC on the control socket");
     }

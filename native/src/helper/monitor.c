@@ -16,7 +16,9 @@
 #include "fd.h"
 #include "init.h"
 #include "monitor_loop.h"
+#include "output.h"
 #include "plan.h"
+#include "progress.h"
 #include "protect.h"
 #include "pty.h"
 #include "signals.h"
@@ -45,8 +47,11 @@ static int open_channels(struct launch *l, struct stk_error *err)
     return 0;
 }
 
-/* The sandbox's signals, plus SIGWINCH with a pty (the monitor resizes it). */
-static void block_signals(struct launch *l, const struct stk_pty *pty)
+/* The sandbox's signals, plus SIGWINCH with a pty (the monitor resizes it). With an output
+ * relay SIGPIPE is blocked too (splice into a pipe the caller closed raises it; EPIPE tells the
+ * relay all it needs): blocked, not ignored, so the command, which clears its mask before
+ * execve, still gets it by default. */
+static void block_signals(struct launch *l, const struct stk_pty *pty, bool relay)
 {
     sigset_t sandbox_signals;
     stk_signals_sandbox(&sandbox_signals);
@@ -54,6 +59,9 @@ static void block_signals(struct launch *l, const struct stk_pty *pty)
     if (pty->tty_fds != 0) {
         sigaddset(&sandbox_signals, SIGWINCH);
         sigaddset(&l->forwarded, SIGWINCH);
+    }
+    if (relay) {
+        sigaddset(&sandbox_signals, SIGPIPE);
     }
     sigprocmask(SIG_BLOCK, &sandbox_signals, NULL);
 }
@@ -63,6 +71,7 @@ static void block_signals(struct launch *l, const struct stk_pty *pty)
 static int clone_pid1(struct stk_plan *plan, struct stk_pty *pty, struct launch *l,
                       struct stk_monitor *m, struct stk_error *err)
 {
+    stk_progress_step(STK_STEP_CLONE);
     pid_t pid1 = stk_clone(plan->clone_flags | SIGCHLD);
     if (pid1 == 0) {
         close(STK_CONTROL_FD);
@@ -72,9 +81,11 @@ static int clone_pid1(struct stk_plan *plan, struct stk_pty *pty, struct launch 
             close(plan->upper_fd); /* a root caller's upper: the monitor's alone */
             plan->upper_fd = -1;
         }
+        stk_output_pid1_close(m->output);
         stk_init_run(plan, l->sync_pipe[0], l->status_channel[1]);
     }
     int clone_errno = errno;
+    stk_output_monitor_restore(m->output); /* the relay pipes' write ends are pid 1's alone */
     stk_close_fd(&l->sync_pipe[0]);
     stk_close_fd(&l->status_channel[1]);
     for (size_t i = 0; i < plan->spec->mount_count; i++) {
@@ -137,6 +148,7 @@ static void cleanup(struct stk_monitor *m, struct launch *l)
     stk_close_fd(&m->upper_fd);
     stk_close_fd(&m->signal_fd);
     stk_close_fd(&m->pidfd);
+    stk_output_monitor_close(m->output);
 }
 
 /* The host's /sys is bound at /sys (SandboxPolicy.sys): its cgroup mounts are then the host's,
@@ -167,6 +179,8 @@ static int run(struct stk_plan *plan, struct stk_pty *pty, struct stk_error *err
     struct stk_cgroup cgroup;
     stk_cgroup_init(&cgroup);
     m.cgroup = &cgroup;
+    struct stk_output output = {.count = 0};
+    m.output = &output;
     int rc = -1;
 
     /* Before the binds are opened and pid 1 exists: a PROTECT's missing path is made on the
@@ -183,6 +197,7 @@ static int run(struct stk_plan *plan, struct stk_pty *pty, struct stk_error *err
     /* Before the clone, so that pid 1 can be moved in before its release; the limits are in
      * place before anything of the sandbox runs. */
     if (stk_cgroup_wanted(plan->spec)) {
+        stk_progress_step(STK_STEP_CGROUP);
         if (stk_cgroup_create_in_monitor(plan->spec, &cgroup, err) < 0) {
             goto out;
         }
@@ -195,9 +210,18 @@ static int run(struct stk_plan *plan, struct stk_pty *pty, struct stk_error *err
     if (open_channels(&l, err) < 0) {
         goto out;
     }
+    /* Before the clone, after the binds (set-up that fails makes no pipes): pid 1 and the
+     * command inherit the relay's write ends on fds 1 and 2; the pty relay counts against the
+     * same budget. */
+    if (stk_output_monitor_prepare(&output, plan->spec, pty->tty_fds, err) < 0) {
+        goto out;
+    }
+    if (output.budget.active && pty->tty_fds != 0) {
+        pty->budget = &output.budget;
+    }
     /* Before the clone: pid 1 inherits the mask, so no sandbox signal reaches it before its
      * own signalfd; the monitor's own wait, queued, for its signalfd below. */
-    block_signals(&l, pty);
+    block_signals(&l, pty, output.count != 0);
     /* Once binds, channels and mask are in place: pid 1 starts with all of them and waits on
      * the sync pipe until it is released. */
     if (clone_pid1(plan, pty, &l, &m, err) < 0) {
@@ -211,11 +235,13 @@ static int run(struct stk_plan *plan, struct stk_pty *pty, struct stk_error *err
      * it inside the groups, a fork bomb included. (clone3's CLONE_INTO_CGROUP would place it
      * there at birth; stk_clone is the plain clone every path shares, and a pid 1 that has not
      * been released has run nothing yet, so the effect is the same.) */
+    stk_progress_step(STK_STEP_CGROUP_ATTACH);
     if (cgroup.version != 0 && stk_cgroup_attach_in_monitor(&cgroup, m.pid1, err) < 0) {
         goto out;
     }
     /* Before the release: pid 1 waits for its maps, and only its parent's namespace can write
      * them. */
+    stk_progress_step(STK_STEP_UID_MAP);
     if (plan->new_user && stk_userns_write_maps(m.pid1, plan, err) < 0) {
         goto out;
     }

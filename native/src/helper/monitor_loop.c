@@ -129,6 +129,32 @@ static void on_record(struct stk_monitor *m, const struct stk_record *r, int pas
     }
 }
 
+/* After pid 1 died without EXITED: every count that changed since its last VIOLATION. */
+static void send_final_counts(struct stk_monitor *m)
+{
+    const struct stk_notify *n = &m->plan->notify;
+    if (!m->started || m->control_fd < 0 || n->table == NULL) {
+        return;
+    }
+    size_t used = n->table->used < n->capacity ? (size_t)n->table->used : n->capacity;
+    for (size_t i = 0; i < used; i++) {
+        const struct stk_notify_slot *s = &n->table->slots[i];
+        if (s->v.count == 0 || s->v.count == s->sent_count) {
+            continue;
+        }
+        struct stk_violation_report v = {
+            .nr = s->v.nr,
+            .err = s->v.err,
+            .count = s->v.count,
+            .pid = s->v.pid,
+        };
+        memcpy(v.args, s->v.args, sizeof v.args);
+        if (stk_send_violation(STK_CONTROL_FD, &v) < 0) {
+            return;
+        }
+    }
+}
+
 static void read_records(struct stk_monitor *m)
 {
     while (m->status_fd >= 0) {
@@ -222,21 +248,38 @@ static int poll_timeout_ms(const struct stk_monitor *m)
     return ms > 60000 ? 60000 : (int)ms;
 }
 
+/* The output bound's kill: once, as soon as anything came past the bound and the command is
+ * known to run (its first bytes can come before pid 1's STARTED record; a kill before it
+ * would read as a set-up failure). */
+static void check_output(struct stk_monitor *m)
+{
+    const struct stk_output_budget *b = &m->output->budget;
+    if (b->active && b->kill && b->exceeded && (m->flags & STK_EXIT_OUTPUT_LIMIT) == 0 &&
+        m->started && !m->exited) {
+        m->flags |= STK_EXIT_OUTPUT_LIMIT;
+        kill_now(m);
+    }
+}
+
 /* Runs until pid 1 has exited. */
 void stk_monitor_loop(struct stk_monitor *m)
 {
     for (;;) {
-        struct pollfd fds[7] = {
+        struct pollfd fds[11] = {
             {.fd = m->pidfd, .events = POLLIN},
             {.fd = m->status_fd, .events = POLLIN},
             {.fd = m->control_fd, .events = POLLIN},
             {.fd = m->signal_fd, .events = POLLIN},
         };
         nfds_t count = 4;
+        nfds_t pty_at = 0;
         if (m->pty->tty_fds != 0) {
-            stk_pty_monitor_poll_fds(m->pty, &fds[4]);
-            count = 7;
+            pty_at = count;
+            stk_pty_monitor_poll_fds(m->pty, &fds[pty_at]);
+            count += 3;
         }
+        nfds_t output_at = count;
+        count += stk_output_poll_fds(m->output, &fds[output_at]);
         int n = poll(fds, count, poll_timeout_ms(m));
         if (n < 0 && errno != EINTR) {
             /* Cannot watch the sandbox any more: it must not run unwatched. stk_monitor_finish()
@@ -254,9 +297,11 @@ void stk_monitor_loop(struct stk_monitor *m)
             if (fds[3].revents != 0) {
                 on_signal(m);
             }
-            if (count == 7) {
-                stk_pty_monitor_relay(m->pty, &fds[4]);
+            if (pty_at != 0) {
+                stk_pty_monitor_relay(m->pty, &fds[pty_at]);
             }
+            stk_output_relay(m->output, &fds[output_at]);
+            check_output(m);
         }
         on_deadlines(m);
         if (fds[0].revents != 0) {
@@ -300,6 +345,10 @@ int stk_monitor_finish(struct stk_monitor *m, struct stk_error *err)
      * is back in its own mode before the caller hears the sandbox ended. */
     stk_pty_monitor_drain(m->pty);
     stk_pty_monitor_restore(m->pty);
+    stk_output_monitor_drain(m->output, m->control_fd,
+                             m->killed_by_us ||
+                                 (m->flags & (STK_EXIT_TIMED_OUT | STK_EXIT_KILLED |
+                                              STK_EXIT_OUTPUT_LIMIT)) != 0);
     if (m->failed) {
         *err = m->error;
         return -1;
@@ -316,6 +365,17 @@ int stk_monitor_finish(struct stk_monitor *m, struct stk_error *err)
         }
         return -1;
     }
+    if (!m->exited && m->plan->report) {
+        /* pid 1 was killed before its final counts: they are in the table it shares with us
+         * (notify.h), and pid 1 is gone, so nothing changes them any more. */
+        send_final_counts(m);
+    }
+    const struct stk_output_budget *b = &m->output->budget;
+    if (b->active && b->kill && b->exceeded) {
+        x.flags |= STK_EXIT_OUTPUT_LIMIT; /* also when it came past the bound only at the end */
+    }
+    x.output_bytes = b->written;
+    x.output_dropped_bytes = b->dropped;
     if (m->upper_fd >= 0 && upper_full(m->upper_fd)) {
         x.flags |= STK_EXIT_DISK_LIMIT;
     }

@@ -14,6 +14,7 @@
 #include "cgroup.h"
 #include "error.h"
 #include "frame.h"
+#include "output.h"
 #include "plan.h"
 #include "protect.h"
 #include "pty.h"
@@ -30,6 +31,7 @@ struct stk_monitor {
     int signal_fd;
     struct stk_control_reader control;
     struct stk_pty *pty; /* the relay when the caller's stdio is a terminal (pty.h) */
+    struct stk_output *output; /* the output bound's relay (output.h); count 0 without */
     /* PROTECT placeholders the monitor made (protect.h), removed once pid 1 is reaped. */
     struct stk_placeholders *placeholders;
     /* The sandbox's cgroups (version 0: none), read and removed once pid 1 is reaped. */

@@ -15,6 +15,7 @@
 #include "fd.h"
 #include "files.h"
 #include "mount_api.h"
+#include "progress.h"
 #include "protect.h"
 #include "stockade.h"
 
@@ -310,9 +311,24 @@ static int apply_file(struct view *v, size_t i, struct stk_error *err)
     return rc;
 }
 
+/* The step each mount type fails with, for the progress page. */
+static enum stk_step mount_step(uint32_t type)
+{
+    switch (type) {
+    case STK_MOUNT_BIND: return STK_STEP_BIND;
+    case STK_MOUNT_TMPFS: return STK_STEP_TMPFS;
+    case STK_MOUNT_SYMLINK: return STK_STEP_SYMLINK;
+    case STK_MOUNT_OVERLAY: return STK_STEP_OVERLAY;
+    case STK_MOUNT_FILE: return STK_STEP_FILE;
+    case STK_MOUNT_PROTECT: return STK_STEP_PROTECT;
+    default: return STK_STEP_SPEC;
+    }
+}
+
 static int apply_mount(struct view *v, size_t i, struct stk_error *err)
 {
     struct stk_plan *p = v->plan;
+    stk_progress_mount(mount_step(p->spec->mounts[i].type), i);
     switch (p->spec->mounts[i].type) {
     case STK_MOUNT_BIND: return attach_tree(v, i, &p->mount_fds[i], STK_STEP_BIND, err);
     case STK_MOUNT_TMPFS: return apply_tmpfs(v, i, err);
@@ -361,6 +377,7 @@ static int build(struct view *v, int nodes[STK_DEV_NODE_COUNT], struct stk_error
 {
     struct stk_plan *p = v->plan;
     /* 1. Nothing done from here on may propagate back to the host's mounts. */
+    stk_progress_step(STK_STEP_MOUNT_PRIVATE);
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
         return stk_fail(err, STK_STEP_MOUNT_PRIVATE, errno, "mount / MS_REC|MS_PRIVATE");
     }
@@ -371,16 +388,19 @@ static int build(struct view *v, int nodes[STK_DEV_NODE_COUNT], struct stk_error
         return -1;
     }
     /* 3. The host's device nodes, while /dev is still the host's. */
+    stk_progress_step(STK_STEP_DEV);
     if (stk_dev_clone_nodes(nodes, err) < 0) {
         return -1;
     }
     /* 4. The new root: everything below is attached inside it. */
+    stk_progress_step(STK_STEP_MOUNT_ROOT);
     v->root = make_root(err);
     if (v->root < 0) {
         return -1;
     }
     /* 5, 6. /proc and /dev before the spec's mounts: their mount points are the helper's, and
      * a spec mount below /dev (a TMPFS at /dev/shm) lands on the helper's /dev. */
+    stk_progress_step(STK_STEP_PROC);
     if (mount_proc(v->root, p->new_pid, err) < 0 || mount_dev(v->root, nodes, p->spec, err) < 0) {
         return -1;
     }
@@ -402,6 +422,7 @@ static int build(struct view *v, int nodes[STK_DEV_NODE_COUNT], struct stk_error
         return -1;
     }
     /* 9. Last: pivoting leaves the host's paths behind. */
+    stk_progress_step(STK_STEP_PIVOT_ROOT);
     return pivot(v->root, err);
 }
 

@@ -4,6 +4,7 @@
 #include <linux/seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -25,26 +26,34 @@ int stk_notify_prepare(struct stk_notify *n, const struct stk_spec *spec, struct
                            ? sizes.seccomp_notif_resp
                            : sizeof(struct seccomp_notif_resp);
     n->listed = spec->report_count;
-    n->used = n->listed;
     n->capacity = n->listed + STK_NOTIFY_SPARE;
-    n->slots = calloc(n->capacity, sizeof *n->slots);
+    n->table_size = sizeof *n->table + n->capacity * sizeof n->table->slots[0];
+    /* Anonymous shared memory comes zeroed, and pid 1's stores stay visible to the monitor
+     * after pid 1 is gone. */
+    void *table = mmap(NULL, n->table_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                       -1, 0);
+    n->table = table == MAP_FAILED ? NULL : table;
     n->request = calloc(1, n->request_size);
     n->response = calloc(1, n->response_size);
-    if (n->slots == NULL || n->request == NULL || n->response == NULL) {
+    if (n->table == NULL || n->request == NULL || n->response == NULL) {
         stk_notify_free(n);
         return stk_fail(err, STK_STEP_SECCOMP, ENOMEM, "allocating the report table");
     }
+    n->table->used = n->listed;
     for (size_t i = 0; i < n->listed; i++) {
-        n->slots[i].v.nr = spec->reports[i].nr;
-        n->slots[i].v.err = spec->reports[i].err;
-        memcpy(n->slots[i].masks, spec->reports[i].masks, sizeof n->slots[i].masks);
+        n->table->slots[i].v.nr = spec->reports[i].nr;
+        n->table->slots[i].v.err = spec->reports[i].err;
+        memcpy(n->table->slots[i].masks, spec->reports[i].masks,
+               sizeof n->table->slots[i].masks);
     }
     return 0;
 }
 
 void stk_notify_free(struct stk_notify *n)
 {
-    free(n->slots);
+    if (n->table != NULL) {
+        munmap(n->table, n->table_size);
+    }
     free(n->request);
     free(n->response);
     memset(n, 0, sizeof *n);
@@ -56,10 +65,10 @@ static struct stk_notify_slot *find_listed(struct stk_notify *n, uint32_t nr)
     size_t lo = 0, hi = n->listed;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (n->slots[mid].v.nr == nr) {
-            return &n->slots[mid];
+        if (n->table->slots[mid].v.nr == nr) {
+            return &n->table->slots[mid];
         }
-        if (n->slots[mid].v.nr < nr) {
+        if (n->table->slots[mid].v.nr < nr) {
             lo = mid + 1;
         } else {
             hi = mid;
@@ -99,15 +108,15 @@ static struct stk_notify_slot *find_slot(struct stk_notify *n, uint32_t nr, cons
             return listed;
         }
     }
-    for (size_t i = n->listed; i < n->used; i++) {
-        if (n->slots[i].v.nr == nr && same_key(&n->slots[i], key)) {
-            return &n->slots[i];
+    for (size_t i = n->listed; i < n->table->used; i++) {
+        if (n->table->slots[i].v.nr == nr && same_key(&n->table->slots[i], key)) {
+            return &n->table->slots[i];
         }
     }
-    if (n->used == n->capacity) {
+    if (n->table->used == n->capacity) {
         return listed;
     }
-    struct stk_notify_slot *slot = &n->slots[n->used++];
+    struct stk_notify_slot *slot = &n->table->slots[n->table->used++];
     slot->v.nr = nr;
     /* The filter notified a syscall without a REPORT field: deny it like an unknown rule
      * would, and record it so the report shows the mismatch. */
@@ -153,22 +162,31 @@ int stk_notify_handle(struct stk_notify *n, int listener, int status_fd)
     } else {
         resp->error = -(int32_t)answer;
     }
+    /* Counted before the answer: once answered, the caller runs on and may get the sandbox
+     * killed (the output bound, a kill it waits for) before pid 1 is scheduled again, and the
+     * monitor then reads the count pid 1 left in the shared table. */
+    if (slot != NULL) {
+        if (slot->v.count == 0) {
+            slot->v.pid = (int32_t)req->pid;
+            for (int i = 0; i < 6; i++) {
+                slot->v.args[i] = req->data.args[i];
+            }
+        }
+        slot->v.count++;
+    }
     /* ENOENT: the caller is gone or was interrupted by a signal before the answer. Its call
      * did not complete, so it is not counted: a restarted call comes back as a new
      * notification and is counted then. */
     if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0) {
-        return errno == ENOENT ? 0 : -1;
+        int saved = errno;
+        if (slot != NULL) {
+            slot->v.count--;
+        }
+        return saved == ENOENT ? 0 : -1;
     }
     if (slot == NULL) {
         return 0;
     }
-    if (slot->v.count == 0) {
-        slot->v.pid = (int32_t)req->pid;
-        for (int i = 0; i < 6; i++) {
-            slot->v.args[i] = req->data.args[i];
-        }
-    }
-    slot->v.count++;
     if (n->started && slot->sent_count == 0) {
         send_violation(slot, status_fd);
     }
@@ -178,9 +196,9 @@ int stk_notify_handle(struct stk_notify *n, int listener, int status_fd)
 void stk_notify_started(struct stk_notify *n, int status_fd)
 {
     n->started = true;
-    for (size_t i = 0; i < n->used; i++) {
-        if (n->slots[i].v.count != 0 && n->slots[i].sent_count == 0) {
-            send_violation(&n->slots[i], status_fd);
+    for (size_t i = 0; i < n->table->used; i++) {
+        if (n->table->slots[i].v.count != 0 && n->table->slots[i].sent_count == 0) {
+            send_violation(&n->table->slots[i], status_fd);
         }
     }
 }
@@ -190,9 +208,9 @@ void stk_notify_flush(struct stk_notify *n, int status_fd)
     if (!n->started) {
         return;
     }
-    for (size_t i = 0; i < n->used; i++) {
-        if (n->slots[i].v.count != n->slots[i].sent_count) {
-            send_violation(&n->slots[i], status_fd);
+    for (size_t i = 0; i < n->table->used; i++) {
+        if (n->table->slots[i].v.count != n->table->slots[i].sent_count) {
+            send_violation(&n->table->slots[i], status_fd);
         }
     }
 }

@@ -5,6 +5,10 @@
  * allocated by the monitor before the clone: however often a step calls a reported syscall,
  * memory stays flat and at most two VIOLATION records per count reach the monitor, one when
  * it is first used and one with the final count before EXITED.
+ *
+ * The table is a MAP_SHARED mapping the monitor makes before the clone: when pid 1 is killed
+ * (a timeout without grace, a KILL request, the output bound) it cannot send its final counts,
+ * and the monitor sends them from the table itself once pid 1 is reaped.
  */
 #ifndef STK_NOTIFY_H
 #define STK_NOTIFY_H
@@ -31,10 +35,17 @@ struct stk_notify_slot {
     uint64_t sent_count; /* count of the last VIOLATION sent; 0 = none yet */
 };
 
+/* Shared between pid 1 (which writes it) and the monitor (which reads it once pid 1 is gone). */
+struct stk_notify_table {
+    uint64_t used;                 /* slots in use */
+    struct stk_notify_slot slots[]; /* listed (sorted by nr), then spare ones in use: further
+                                     * keys of listed syscalls, and unlisted syscalls */
+};
+
 struct stk_notify {
-    struct stk_notify_slot *slots; /* listed (sorted by nr), then spare ones in use: further
-                                    * keys of listed syscalls, and unlisted syscalls */
-    size_t listed, used, capacity;
+    struct stk_notify_table *table; /* MAP_SHARED, table_size bytes; NULL without REPORT */
+    size_t table_size;
+    size_t listed, capacity;
     void *request; /* the kernel's struct seccomp_notif size, at least ours */
     size_t request_size;
     void *response; /* likewise struct seccomp_notif_resp */

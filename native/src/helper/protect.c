@@ -15,6 +15,7 @@
 
 #include "fd.h"
 #include "mount_api.h"
+#include "progress.h"
 #include "stockade.h"
 
 /* The writable BIND a PROTECT lies in (earlier PROTECTs on the way skipped: they are clones
@@ -291,6 +292,7 @@ int stk_placeholders_create(const struct stk_spec *spec, struct stk_placeholders
         }
         struct stk_placeholder *p = &ph->items[ph->count++];
         p->parent = -1;
+        stk_progress_mount(STK_STEP_PROTECT, i);
         if (hold_one(spec, i, p, err) < 0) {
             return -1; /* the monitor's way out removes those made so far */
         }

@@ -23,6 +23,7 @@ void stk_pty_monitor_detect(struct stk_pty *p)
     p->input = false;
     p->raw = false;
     p->master_eof = false;
+    p->budget = NULL;
     p->in_len = p->in_pos = p->out_len = p->out_pos = 0;
     for (int fd = 0; fd <= 2; fd++) {
         if (isatty(fd)) {
@@ -197,7 +198,7 @@ static void read_output(struct stk_pty *p)
 {
     ssize_t n = read(p->master, p->out_buf, sizeof p->out_buf);
     if (n > 0) {
-        p->out_len = (size_t)n;
+        p->out_len = p->budget != NULL ? stk_output_admit(p->budget, (size_t)n) : (size_t)n;
         p->out_pos = 0;
     } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
         p->master_eof = true; /* EIO: every copy of the slave is closed */

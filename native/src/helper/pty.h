@@ -18,6 +18,7 @@
 #include <termios.h>
 
 #include "error.h"
+#include "output.h"
 
 #define STK_PTY_BUFFER 4096
 
@@ -31,6 +32,9 @@ struct stk_pty {
     bool raw;             /* the caller's terminal is in raw mode: restore saved */
     bool master_eof;      /* EIO/EOF: no copy of the slave is left */
     int size_source;      /* the caller's terminal fd the window size is read from */
+    /* The output bound's budget (output.h) when the spec has one, else NULL: what the master
+     * gives is counted, and what comes past the bound is dropped. */
+    struct stk_output_budget *budget;
     struct termios saved;
     char in_buf[STK_PTY_BUFFER], out_buf[STK_PTY_BUFFER];
     size_t in_len, out_len;

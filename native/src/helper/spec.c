@@ -45,6 +45,7 @@ static const char *tag_name(uint16_t tag)
     case STK_F_MEMORY_SWAP_MAX: return "MEMORY_SWAP_MAX";
     case STK_F_PIDS_MAX: return "PIDS_MAX";
     case STK_F_CPU_MAX: return "CPU_MAX";
+    case STK_F_MAX_OUTPUT: return "MAX_OUTPUT";
     default: return NULL;
     }
 }
@@ -106,7 +107,7 @@ static bool canonical_mount_path(const uint8_t *p, size_t len)
 struct counts {
     size_t args, envs, mounts, rlimits, reports, bpf_insns, guard_insns, string_bytes, strings;
     size_t user_limits;
-    bool seen[STK_F_CPU_MAX + 1];
+    bool seen[STK_F_MAX_OUTPUT + 1]; /* indexed by tag: the highest one + 1 */
     bool user_limit_seen[STK_USER_LIMIT_COUNT];
 };
 
@@ -489,6 +490,20 @@ static int check_field(uint16_t tag, const uint8_t *v, size_t len, struct counts
     case STK_F_PIDS_MAX:
     case STK_F_CPU_MAX:
         return check_cgroup_field(tag, v, len, err);
+    case STK_F_MAX_OUTPUT:
+        if (len != 16) {
+            return invalid(err, "MAX_OUTPUT", "length is not 16");
+        }
+        if (stk_get_u64(v) == 0 || stk_get_u64(v) > STK_MAX_OUTPUT_BYTES) {
+            return invalid(err, "MAX_OUTPUT", "bytes must be 1..2^62");
+        }
+        if (stk_get_u32(v + 8) != STK_OUTPUT_DROP && stk_get_u32(v + 8) != STK_OUTPUT_KILL) {
+            return invalid(err, "MAX_OUTPUT", "unknown action");
+        }
+        if (stk_get_u32(v + 12) != 0) {
+            return invalid(err, "MAX_OUTPUT", "reserved word is not 0");
+        }
+        return 0;
     default:
         return -1; /* unreachable: unknown tags are rejected by the caller */
     }
@@ -652,6 +667,10 @@ static void fill(const uint8_t *payload, size_t len, struct stk_spec *s)
         case STK_F_CPU_MAX:
             s->cpu_quota_us = stk_get_u32(v);
             s->cpu_period_us = stk_get_u32(v + 4);
+            break;
+        case STK_F_MAX_OUTPUT:
+            s->max_output = stk_get_u64(v);
+            s->output_action = stk_get_u32(v + 8);
             break;
         case STK_F_REPORT: {
             struct stk_report *r = &s->reports[s->report_count++];

@@ -75,6 +75,8 @@ struct stk_spec {
     uint64_t memory_swap_max;
     uint64_t pids_max;
     uint32_t cpu_quota_us, cpu_period_us;
+    uint64_t max_output;    /* MAX_OUTPUT bytes; 0 = no field, no relay */
+    uint32_t output_action; /* enum stk_output_action */
 
     char *strings; /* the block every string above points into */
 };

@@ -98,6 +98,8 @@ const char *stk_step_name(enum stk_step step)
         return "cgroup_namespace";
     case STK_STEP_TRANSACTIONAL:
         return "transactional";
+    case STK_STEP_OUTPUT:
+        return "output";
     }
     return NULL; /* not a member: a corrupted record (status.c refuses those) */
 }

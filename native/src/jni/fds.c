@@ -5,11 +5,14 @@
 #include "dev_stockade_internal_NativeBridge.h"
 #include "errors.h"
 #include "java_strings.h"
+#include "stockade.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -206,4 +209,73 @@ JNIEXPORT jint JNICALL Java_dev_stockade_internal_NativeBridge_receive(JNIEnv *e
     }
     free(native);
     return (jint)n;
+}
+
+/* The set-up progress page (stockade.h, STK_PROGRESS_FD): a memfd of STK_PROGRESS_SIZE zero
+ * bytes, sealed so that neither side can shrink it under the helper's mapping (a store there
+ * would fault) or grow it, and the seals themselves sealed. */
+JNIEXPORT jint JNICALL Java_dev_stockade_internal_NativeBridge_progressPage(JNIEnv *env,
+                                                                              jclass type)
+{
+    (void)type;
+    int fd = memfd_create("stockade-progress", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) {
+        stk_throw_errno(env, "memfd_create", errno);
+        return -1;
+    }
+    if (ftruncate(fd, STK_PROGRESS_SIZE) != 0) {
+        int err = errno;
+        (void)close(fd);
+        stk_throw_errno(env, "ftruncate", err);
+        return -1;
+    }
+    if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+        int err = errno;
+        (void)close(fd);
+        stk_throw_errno(env, "fcntl(F_ADD_SEALS)", err);
+        return -1;
+    }
+    return fd;
+}
+
+JNIEXPORT jint JNICALL Java_dev_stockade_internal_NativeBridge_pread(JNIEnv *env, jclass type,
+                                                                      jint fd, jbyteArray buffer,
+                                                                      jlong offset)
+{
+    (void)type;
+    jsize length = (*env)->GetArrayLength(env, buffer);
+    jbyte *bytes = malloc(length == 0 ? 1 : (size_t)length);
+    if (bytes == NULL) {
+        stk_throw_errno(env, "pread", ENOMEM);
+        return -1;
+    }
+    ssize_t n;
+    do {
+        n = pread(fd, bytes, (size_t)length, (off_t)offset);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        int err = errno;
+        free(bytes);
+        stk_throw_errno(env, "pread", err);
+        return -1;
+    }
+    (*env)->SetByteArrayRegion(env, buffer, 0, (jsize)n, bytes);
+    free(bytes);
+    return (jint)n;
+}
+
+/* One poll(2) of one fd; EINTR reads as "nothing yet" (the caller polls again with what is left
+ * of its deadline). */
+JNIEXPORT jint JNICALL Java_dev_stockade_internal_NativeBridge_poll(JNIEnv *env, jclass type,
+                                                                     jint fd, jint events,
+                                                                     jint timeout_ms)
+{
+    (void)type;
+    struct pollfd p = {.fd = fd, .events = (short)events, .revents = 0};
+    int n = poll(&p, 1, timeout_ms);
+    if (n < 0 && errno != EINTR) {
+        stk_throw_errno(env, "poll", errno);
+        return -1;
+    }
+    return n > 0 ? p.revents : 0;
 }

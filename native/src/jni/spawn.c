@@ -3,6 +3,7 @@
 #include "dev_stockade_internal_NativeBridge.h"
 #include "errors.h"
 #include "java_strings.h"
+#include "stockade.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,8 +17,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* The helper's fd layout: stdin, stdout, stderr, control socket. */
-#define CHILD_FD_COUNT 4
+/* The helper's fd layout: stdin, stdout, stderr, control socket, progress page (optional:
+ * -1 leaves fd 4 closed). */
+#define CHILD_FD_COUNT 5
 
 /* P_PIDFD is a glibc enum member only since 2.36 and a kernel macro elsewhere; the value is
  * the kernel ABI. */
@@ -121,6 +123,9 @@ static int prepare_file_actions(posix_spawn_file_actions_t *actions,
         return fail(error, "posix_spawn_file_actions_init", rc);
     }
     for (int target = 0; target < CHILD_FD_COUNT; target++) {
+        if (target == STK_PROGRESS_FD && sources[target] < 0) {
+            continue; /* no progress page */
+        }
         rc = posix_spawn_file_actions_adddup2(actions, sources[target], target);
         if (rc != 0) {
             (void)posix_spawn_file_actions_destroy(actions);
@@ -173,14 +178,15 @@ static int open_pidfd(pid_t pid, int *pidfd, struct spawn_error *error)
 
 JNIEXPORT jintArray JNICALL Java_dev_stockade_internal_NativeBridge_spawn(
     JNIEnv *env, jclass type, jstring helper_path, jobjectArray argv, jint stdin_fd,
-    jint stdout_fd, jint stderr_fd, jint control_fd)
+    jint stdout_fd, jint stderr_fd, jint control_fd, jint progress_fd)
 {
     (void)type;
     jintArray result = NULL;
     char *path = NULL;
     char **args = NULL;
-    int copies[CHILD_FD_COUNT] = {-1, -1, -1, -1};
-    const int requested[CHILD_FD_COUNT] = {stdin_fd, stdout_fd, stderr_fd, control_fd};
+    int copies[CHILD_FD_COUNT] = {-1, -1, -1, -1, -1};
+    const int requested[CHILD_FD_COUNT] = {stdin_fd, stdout_fd, stderr_fd, control_fd,
+                                           progress_fd};
     int sources[CHILD_FD_COUNT];
     struct spawn_error error = {NULL, 0};
     pid_t pid = -1;

@@ -191,15 +191,36 @@ public final class ProtocolGenerator implements Generator {
                 j.append(JavaText.commentBody(s.doc(), "    "));
             }
             j.append("     */\n    ").append(s.cName().substring(STEP_PREFIX.length()))
-                    .append('(').append(JavaText.literal(name)).append(')')
+                    .append('(').append(JavaText.literal(name)).append(", ")
+                    .append(m.values().integers().get(s.cName()).bits()).append(')')
                     .append(i + 1 < steps.size() ? ",\n" : ";\n");
         }
         j.append("""
 
                     private final String stepName;
+                    private final int code;
 
-                    SetupStep(String stepName) {
+                    SetupStep(String stepName, int code) {
                         this.stepName = stepName;
+                        this.code = code;
+                    }
+
+                    /**
+                     * The member's value in {@code enum stk_step}: what the helper stores in the
+                     * set-up progress page ({@code STK_PROGRESS_STEP_OFFSET}).
+                     */
+                    public int code() {
+                        return code;
+                    }
+
+                    /** The step with that {@linkplain #code() value}, or empty. */
+                    public static Optional<SetupStep> ofCode(long code) {
+                        for (SetupStep step : values()) {
+                            if (step.code == code) {
+                                return Optional.of(step);
+                            }
+                        }
+                        return Optional.empty();
                     }
 
                     /** The step's name as the helper reports it, for example {@code "mount_root"}. */

@@ -17,7 +17,8 @@ public enum LimitHit {
     WALL_TIME("time limit"),
     /** The transactional workspace's quota filled up (writes past it got ENOSPC). */
     DISK("workspace quota"),
-    /** The command's output reached the policy's output bound ({@code maxOutputBytes}). */
+    /** The command's output reached {@link SandboxPolicy#maxOutputBytes()} and the policy
+     * kills there ({@link SandboxPolicy#killsAtMaxOutput()}). */
     OUTPUT("output limit");
 
     private final String description;

@@ -419,6 +419,24 @@ final class PolicyChecks {
         }
     }
 
+    static void setupTimeout(List<String> problems, Duration setupTimeout) {
+        if (setupTimeout.isNegative() || setupTimeout.isZero()) {
+            problems.add("set-up timeout " + setupTimeout + " is not positive");
+        } else if (setupTimeout.compareTo(MAX_DURATION) > 0) {
+            problems.add(tooLong("set-up timeout", setupTimeout));
+        }
+    }
+
+    static void maxOutput(List<String> problems, long maxOutputBytes, boolean kill) {
+        if (maxOutputBytes < 0 || Long.compareUnsigned(maxOutputBytes,
+                Protocol.MAX_OUTPUT_BYTES) > 0) {
+            problems.add("max output " + maxOutputBytes + " bytes is out of range (1.."
+                    + Protocol.MAX_OUTPUT_BYTES + ")");
+        } else if (maxOutputBytes == 0 && kill) {
+            problems.add("killAtMaxOutput needs maxOutputBytes");
+        }
+    }
+
     private static String tooLong(String what, Duration d) {
         return what + " " + d + " is too long: at most " + Protocol.MAX_DURATION_MS
                 + " ms (about 31 years)";

@@ -37,7 +37,7 @@ final class ProbeRunner {
             // The probe reads nothing and closes fds above 2 at once: /dev/null stands in for
             // both stdin and the control socket.
             spawned = NativeBridge.spawn(helper, argv,
-                    devNull, out[1], err[1], devNull);
+                    devNull, out[1], err[1], devNull, -1);
         } catch (IOException | RuntimeException e) {
             closeAll(out, err);
             throw e;

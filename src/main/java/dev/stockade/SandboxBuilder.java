@@ -4,6 +4,7 @@ import dev.stockade.internal.FilterPrograms;
 import dev.stockade.internal.Protocol;
 import dev.stockade.internal.SandboxSpec;
 import dev.stockade.internal.SpecEncoder;
+import dev.stockade.internal.SandboxSpec;
 import dev.stockade.internal.SpecResolver;
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
@@ -190,7 +191,7 @@ public final class SandboxBuilder {
         SandboxSpec resolved = SpecResolver.resolve(argv, p, cwd, filters,
                 CgroupAvailability::unusableReason);
         byte[] spec = SpecEncoder.encode(resolved);
-        return SandboxLauncher.launch(spec, p, resolved.notes(), stdin, stdout,
+        return SandboxLauncher.launch(spec, resolved.mounts(), p, resolved.notes(), stdin, stdout,
                 redirectErrorStream ? null : stderr);
     }
 

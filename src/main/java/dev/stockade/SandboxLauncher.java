@@ -6,10 +6,14 @@ import dev.stockade.internal.DescriptorSet;
 import dev.stockade.internal.Errno;
 import dev.stockade.internal.NativeBridge;
 import dev.stockade.internal.NativeLoader;
+import dev.stockade.internal.Protocol;
+import dev.stockade.internal.ReaperThreads;
+import dev.stockade.internal.SandboxSpec;
 import dev.stockade.internal.WaitStatus;
 import java.io.File;
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -19,7 +23,13 @@ import java.util.List;
  * every decision and check before; this class only spawns, and turns every way the helper can
  * fail to start the command into one {@link SandboxSetupException}. Every descriptor opened here
  * is closed on every path: the child's ends right after the spawn, the parent's ends on failure
- * (or handed to the {@link SandboxedProcess}).
+ * (or handed to the {@link SandboxedProcess}). *
+ * <p>Set-up has the policy's deadline ({@link SandboxPolicy#setupTimeout()}), from the spawn
+ * to STARTED: the wait for the first event polls the control socket with what is left of it.
+ * A step that hangs in the kernel cannot report anything, so the helper and pid 1 store the
+ * step they are in in a shared page (a memfd, the helper's fd {@code STK_PROGRESS_FD}); when
+ * the deadline passes the helper is killed through its pidfd (pid 1 follows through its
+ * parent-death signal), and the page names the step.
  */
 final class SandboxLauncher {
     private SandboxLauncher() {}
@@ -33,6 +43,7 @@ final class SandboxLauncher {
     private static final int O_NOCTTY = 0400;
     private static final int CREATE_MODE = 0666;
     private static final int SIGKILL = 9;
+    private static final int ETIMEDOUT = 110;
 
     private static final String[] STREAM_NAMES = {"stdin", "stdout", "stderr"};
 
@@ -45,30 +56,40 @@ final class SandboxLauncher {
      */
     private record StreamEnds(int child, int parent) {}
 
-    /** The spawned helper: its pid, pidfd and control socket, and this JVM's stream ends. */
-    private record Spawned(int pid, int pidfd, int control, int[] parentEnds) {}
+    /**
+     * The spawned helper: its pid, pidfd and control socket, the progress page, and this JVM's
+     * stream ends.
+     */
+    private record Spawned(int pid, int pidfd, int control, int progress, int[] parentEnds) {}
 
     /**
      * @param spec the SPEC frame (SpecEncoder)
+     * @param mounts the spec's mounts, in its order (the progress page names one by index)
      * @param notes what is applied differently from the policy (SandboxSpec.notes)
      * @param stdio the redirects of stdin, stdout and stderr; stderr {@code null} when it goes
      *     where stdout goes
      */
-    static SandboxedProcess launch(byte[] spec, SandboxPolicy policy, List<String> notes,
-            Redirect... stdio)
-            throws IOException {
+    static SandboxedProcess launch(byte[] spec, List<SandboxSpec.MountSpec> mounts,
+            SandboxPolicy policy, List<String> notes, Redirect... stdio) throws IOException {
         NativeLoader.ensureLoaded();
         DescriptorSet fds = new DescriptorSet();
         Spawned helper = spawn(stdio, fds);
+        long deadline = System.nanoTime() + policy.setupTimeout().toNanos();
+        int controlFd = helper.control();
         ControlChannel channel = new ControlChannel(fds.release(helper.control()));
-        ControlEvent first;
+        ControlEvent first = null;
+        SetupError late = null;
         try {
             try {
                 channel.send(spec);
             } catch (IOException e) {
                 // The helper is gone or refused the spec; its report (or its exit) follows.
             }
-            first = channel.next();
+            if (awaitEvent(controlFd, deadline)) {
+                first = channel.next();
+            } else {
+                late = timedOut(helper, mounts, policy.setupTimeout());
+            }
         } catch (IOException e) {
             channel.close();
             try {
@@ -80,6 +101,11 @@ final class SandboxLauncher {
             throw new SandboxSetupException(HelperErrors.badFrame(e),
                     SandboxSetupException.EXIT_SETUP);
         }
+        if (late != null) {
+            abandon(helper, channel, fds);
+            throw new SandboxSetupException(late, SandboxSetupException.EXIT_SETUP);
+        }
+        DescriptorSet.closeQuietly(fds.release(helper.progress()));
         if (first instanceof ControlEvent.Started started) {
             int[] ends = helper.parentEnds();
             return new SandboxedProcess(helper.pid(), fds.release(helper.pidfd()), started,
@@ -105,6 +131,87 @@ final class SandboxLauncher {
     }
 
     /**
+     * Waits until the control socket is readable (the first event, or the helper's end), at
+     * most until {@code deadline} ({@link System#nanoTime()}); {@code false} when it passed.
+     */
+    private static boolean awaitEvent(int control, long deadline) throws IOException {
+        for (;;) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            // Rounded up: a poll that returns early only polls again.
+            long ms = Math.min(Integer.MAX_VALUE, (left + 999_999) / 1_000_000);
+            if (NativeBridge.poll(control, NativeBridge.POLLIN, (int) ms) != 0) {
+                return true;
+            }
+        }
+    }
+
+    /**
+     * The error of a set-up that missed its deadline: the step the progress page names (read
+     * before the kill, while the helper still holds it as it was), and the mount it worked on.
+     */
+    private static SetupError timedOut(Spawned helper, List<SandboxSpec.MountSpec> mounts,
+            Duration timeout) {
+        byte[] page = new byte[8];
+        SetupStep step = SetupStep.HELPER;
+        String where = "";
+        try {
+            if (NativeBridge.pread(helper.progress(), page, 0) == page.length) {
+                long code = Integer.toUnsignedLong(le32(page,
+                        Protocol.PROGRESS_STEP_OFFSET));
+                long mount = Integer.toUnsignedLong(le32(page,
+                        Protocol.PROGRESS_MOUNT_OFFSET));
+                step = SetupStep.ofCode(code).orElse(SetupStep.HELPER);
+                if (mount > 0 && mount <= mounts.size()) {
+                    SandboxSpec.MountSpec m = mounts.get((int) (mount - 1));
+                    where = ", at the mount of " + (m.source().isEmpty() ? "" : m.source()
+                            + " on ") + m.target();
+                }
+            }
+        } catch (IOException e) {
+            where = " (the progress page could not be read: " + e.getMessage() + ")";
+        }
+        return new SetupError(step, ETIMEDOUT, "set-up did not finish within the set-up"
+                + " timeout of " + timeout.toMillis() + " ms" + where
+                + "; the helper was killed");
+    }
+
+    /**
+     * Kills a helper that missed the set-up deadline and leaves its reaping to a reaper thread.
+     * The helper may be blocked in the kernel, beyond the reach of a KILL frame: SIGKILL ends a
+     * wait for a FUSE server that has not read the request yet, but one that has read it and
+     * never answers holds the helper (uninterruptibly) until it answers or its connection is
+     * aborted, and {@code start()} must not wait for that. The helper dies the moment the
+     * kernel lets go; pid 1, if it exists yet, follows through its parent-death signal.
+     */
+    private static void abandon(Spawned helper, ControlChannel channel, DescriptorSet fds) {
+        channel.close();
+        int pidfd = fds.release(helper.pidfd());
+        fds.closeAll();
+        try {
+            NativeBridge.sendSignal(pidfd, SIGKILL);
+        } catch (IOException e) {
+            // pidfd_send_signal fails only for a bad pidfd; the reaper's wait still ends it.
+        }
+        ReaperThreads.start(() -> {
+            try {
+                NativeBridge.waitFor(pidfd);
+            } catch (IOException e) {
+                // Only a bad pidfd fails here; nothing is left to reap then.
+            } finally {
+                DescriptorSet.closeQuietly(pidfd);
+            }
+        });
+    }
+
+    private static int le32(byte[] b, int at) {
+        return (b[at] & 0xff) | (b[at + 1] & 0xff) << 8 | (b[at + 2] & 0xff) << 16
+                | (b[at + 3] & 0xff) << 24;
+    }
+
+    /**
      * Opens the three streams and the control socket and spawns the helper with them. The
      * child's ends are closed once it has its own copies (ours would keep the pipes open after
      * it is gone); on failure every descriptor opened here is closed.
@@ -124,9 +231,10 @@ final class SandboxLauncher {
             int[] sockets = NativeBridge.socketPair();
             int control = fds.add(sockets[0]);
             int helperControl = childEnds.add(sockets[1]);
+            int progress = fds.add(NativeBridge.progressPage());
             int[] spawned = NativeBridge.spawn(NativeLoader.helperExecutable(), HELPER_ARGV,
-                    child[0], child[1], child[2], helperControl);
-            return new Spawned(spawned[0], fds.add(spawned[1]), control, parent);
+                    child[0], child[1], child[2], helperControl, progress);
+            return new Spawned(spawned[0], fds.add(spawned[1]), control, progress, parent);
         } catch (IOException | RuntimeException | Error e) {
             fds.closeAll();
             throw e;

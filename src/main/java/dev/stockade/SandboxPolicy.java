@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 
 /**
@@ -25,7 +26,8 @@ import java.util.Set;
  * <p>{@link #defaults()} (and a fresh {@link #builder()}) means: every namespace, no network, the
  * minimal filesystem view (below), no workspace, an environment of only {@code PATH},
  * {@code HOME} ({@link #home()}), and {@code LANG}/{@code TERM} when the caller has them, core
- * dumps off, no timeout, a {@link #DEFAULT_KILL_GRACE} of 2 s, the caller's uid/gid (65534 when
+ * dumps off, no timeout, a {@link #DEFAULT_KILL_GRACE} of 2 s, a {@link #DEFAULT_SETUP_TIMEOUT}
+ * of 30 s, no output bound, the caller's uid/gid (65534 when
  * the caller is root: the command never runs as host root), hostname {@code "stockade"}, and
  * {@link SeccompProfile#defaults()}.
  *
@@ -65,6 +67,14 @@ public final class SandboxPolicy {
     /** Time between SIGTERM and SIGKILL when a sandbox is stopped gracefully or times out. */
     public static final Duration DEFAULT_KILL_GRACE =
             Duration.ofMillis(Protocol.DEFAULT_KILL_GRACE_MS);
+    /**
+     * How long {@code start()} waits for the sandbox to be set up (the helper reported the
+     * command's {@code execve}) unless the policy sets another {@link Builder#setupTimeout}.
+     */
+    public static final Duration DEFAULT_SETUP_TIMEOUT =
+            Duration.ofSeconds(SandboxPolicy.DEFAULT_SETUP_TIMEOUT_SECONDS);
+    /** {@link #DEFAULT_SETUP_TIMEOUT} in seconds (for texts that need a constant). */
+    public static final long DEFAULT_SETUP_TIMEOUT_SECONDS = 30;
     /** The hostname inside the sandbox unless the policy sets one. */
     public static final String DEFAULT_HOSTNAME = Protocol.DEFAULT_HOSTNAME;
     /** {@code PATH} inside the sandbox unless the policy sets one. */
@@ -135,6 +145,9 @@ public final class SandboxPolicy {
     private final WorkspaceMode workspaceMode;
     private final long workspaceQuota;
     private final CommitOn commitOn;
+    private final Duration setupTimeout;
+    private final long maxOutputBytes;
+    private final boolean killAtMaxOutput;
 
     private SandboxPolicy(Builder b, Map<String, String> environment, int uid, int gid,
             Identity identity) {
@@ -159,6 +172,9 @@ public final class SandboxPolicy {
         this.workspaceMode = b.workspaceMode;
         this.workspaceQuota = b.workspaceQuota;
         this.commitOn = b.commitOn;
+        this.setupTimeout = b.setupTimeout;
+        this.maxOutputBytes = b.maxOutputBytes;
+        this.killAtMaxOutput = b.killAtMaxOutput;
     }
 
     /**
@@ -208,6 +224,9 @@ public final class SandboxPolicy {
         b.workspaceMode = workspaceMode;
         b.workspaceQuota = workspaceQuota;
         b.commitOn = commitOn;
+        b.setupTimeout = setupTimeout;
+        b.maxOutputBytes = maxOutputBytes;
+        b.killAtMaxOutput = killAtMaxOutput;
         return b;
     }
 
@@ -354,6 +373,24 @@ public final class SandboxPolicy {
         return Optional.ofNullable(timeout);
     }
 
+    /** How long {@code start()} waits for set-up ({@link Builder#setupTimeout}). */
+    public Duration setupTimeout() {
+        return setupTimeout;
+    }
+
+    /**
+     * The most bytes the command's stdout and stderr together deliver
+     * ({@link Builder#maxOutputBytes}); empty for no bound.
+     */
+    public OptionalLong maxOutputBytes() {
+        return maxOutputBytes == 0 ? OptionalLong.empty() : OptionalLong.of(maxOutputBytes);
+    }
+
+    /** Whether output past {@link #maxOutputBytes()} kills the sandbox instead of being dropped. */
+    public boolean killsAtMaxOutput() {
+        return killAtMaxOutput;
+    }
+
     /** The time between SIGTERM and SIGKILL for timeouts and {@link Process#destroy()}. */
     public Duration killGrace() {
         return killGrace;
@@ -400,7 +437,9 @@ public final class SandboxPolicy {
                 + ", gid=" + gid + ", hostname=" + hostname().orElse("(host)") + ", seccomp="
                 + seccomp + (allowSetIdFiles ? ", set-id files allowed" : "") + ", home="
                 + home() + " (" + homeSize + " bytes, " + homeMounts + "), user=" + userName()
-                + ", protected=" + protectedPaths
+                + ", protected=" + protectedPaths + ", setupTimeout=" + setupTimeout
+                + (maxOutputBytes == 0 ? "" : ", maxOutput=" + maxOutputBytes
+                        + (killAtMaxOutput ? " (kill)" : " (drop)"))
                 + (workspaceMode == WorkspaceMode.TRANSACTIONAL ? ", transactional workspace ("
                         + workspaceQuotaBytes() + " bytes, commit on " + commitOn + ")" : "")
                 + "]";
@@ -434,6 +473,9 @@ public final class SandboxPolicy {
         private WorkspaceMode workspaceMode = WorkspaceMode.DIRECT;
         private long workspaceQuota;
         private CommitOn commitOn = CommitOn.SUCCESS;
+        private Duration setupTimeout = DEFAULT_SETUP_TIMEOUT;
+        private long maxOutputBytes;
+        private boolean killAtMaxOutput;
 
         private Builder() {}
 
@@ -670,6 +712,50 @@ public final class SandboxPolicy {
             return this;
         }
 
+        /**
+         * How long {@code start()} waits for set-up, from the helper's spawn to the command's
+         * {@code execve} (default {@link SandboxPolicy#DEFAULT_SETUP_TIMEOUT}). When it passes
+         * (a FUSE or NFS bind source whose server does not answer blocks set-up in the kernel)
+         * the helper is killed with SIGKILL, the sandbox dies with it, and {@code start()}
+         * throws a {@link SandboxSetupException} naming the step set-up was in (and the mount
+         * it worked on), errno ETIMEDOUT. Not covered: what {@code build()} and {@code start()}
+         * check on the host in the calling thread before the spawn (that bind sources and the
+         * workspace exist, the protected paths, {@code /etc/passwd}); a source whose
+         * filesystem hangs there hangs the caller. Positive, at most 10^12 ms.
+         */
+        public Builder setupTimeout(Duration setupTimeout) {
+            this.setupTimeout = Objects.requireNonNull(setupTimeout, "setupTimeout");
+            return this;
+        }
+
+        /**
+         * A bound on what the command's stdout and stderr deliver, both together, counted in
+         * bytes as the command writes them (default: none). Past it, what the command writes
+         * is read and dropped, so the command is never blocked by the bound (or, with
+         * {@link #killAtMaxOutput}, the sandbox is killed). The helper then relays the
+         * command's stdout and stderr through pipes of its own (a terminal through the pty it
+         * relays anyway): whatever they go to (the caller's pipes, an inherited fd, a file),
+         * exactly the first {@code bytes} arrive, in order, before {@code waitFor()} returns;
+         * {@link SandboxResult#outputBytes()} and {@link SandboxResult#droppedOutputBytes()}
+         * say how much was written and dropped. The command sees pipes, not the files
+         * themselves (no {@code lseek}, no {@code isatty} on a redirect to a file). 1 to
+         * 2^62 bytes; 0 for none.
+         */
+        public Builder maxOutputBytes(long bytes) {
+            this.maxOutputBytes = bytes;
+            return this;
+        }
+
+        /**
+         * With {@link #maxOutputBytes}: the first byte past the bound kills the sandbox at
+         * once ({@link SandboxResult#limitHit()} {@link LimitHit#OUTPUT}, SIGKILL) instead of
+         * being dropped (default {@code false}: dropped).
+         */
+        public Builder killAtMaxOutput(boolean kill) {
+            this.killAtMaxOutput = kill;
+            return this;
+        }
+
         /** Time between SIGTERM and SIGKILL (default {@link SandboxPolicy#DEFAULT_KILL_GRACE}). */
         public Builder killGrace(Duration killGrace) {
             this.killGrace = Objects.requireNonNull(killGrace, "killGrace");
@@ -744,6 +830,8 @@ public final class SandboxPolicy {
             PolicyChecks.environment(problems, passEnv, env, environment);
             problems.addAll(limits.problems());
             PolicyChecks.durations(problems, timeout, killGrace);
+            PolicyChecks.setupTimeout(problems, setupTimeout);
+            PolicyChecks.maxOutput(problems, maxOutputBytes, killAtMaxOutput);
             PolicyChecks.ids(problems, effectiveUid, effectiveGid);
             PolicyChecks.hostname(problems, hostname, namespaces);
             problems.addAll(seccomp.problems());

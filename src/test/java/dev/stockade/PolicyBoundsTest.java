@@ -215,4 +215,33 @@ class PolicyBoundsTest {
             assertTrue(r.errno() <= Protocol.MAX_REPORT_ERRNO, r.toString());
         }
     }
+
+    @Test
+    void setUpTimeoutAndOutputBoundAreCheckedAtBuild() {
+        SandboxPolicy defaults = SandboxPolicy.defaults();
+        assertEquals(SandboxPolicy.DEFAULT_SETUP_TIMEOUT, defaults.setupTimeout());
+        assertEquals(Duration.ofSeconds(30), defaults.setupTimeout());
+        assertTrue(defaults.maxOutputBytes().isEmpty());
+
+        SandboxPolicy most = SandboxPolicy.builder().setupTimeout(Duration.ofMillis(
+                Protocol.MAX_DURATION_MS)).maxOutputBytes(Protocol.MAX_OUTPUT_BYTES)
+                .killAtMaxOutput(true).build();
+        assertEquals(Protocol.MAX_OUTPUT_BYTES, most.maxOutputBytes().getAsLong());
+        assertTrue(most.killsAtMaxOutput());
+        assertEquals(most.maxOutputBytes(), most.toBuilder().build().maxOutputBytes());
+        assertEquals(most.setupTimeout(), most.toBuilder().build().setupTimeout());
+
+        assertEquals(List.of("set-up timeout PT0S is not positive",
+                "max output -1 bytes is out of range (1..4611686018427387904)"),
+                problems(SandboxPolicy.builder().setupTimeout(Duration.ZERO)
+                        .maxOutputBytes(-1)));
+        assertEquals(List.of("set-up timeout PT277777H46M40.001S is too long: at most"
+                + " 1000000000000 ms (about 31 years)",
+                "max output 4611686018427387905 bytes is out of range (1..4611686018427387904)"),
+                problems(SandboxPolicy.builder()
+                        .setupTimeout(Duration.ofMillis(Protocol.MAX_DURATION_MS + 1))
+                        .maxOutputBytes(Protocol.MAX_OUTPUT_BYTES + 1)));
+        assertEquals(List.of("killAtMaxOutput needs maxOutputBytes"),
+                problems(SandboxPolicy.builder().killAtMaxOutput(true)));
+    }
 }

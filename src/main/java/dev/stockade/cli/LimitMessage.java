@@ -49,6 +49,7 @@ final class LimitMessage {
             case FILE_SIZE -> size(l.fileSizeBytes());
             case PROCESSES -> count(l.processes());
             case DISK -> size(OptionalLong.of(policy.workspaceQuotaBytes()));
+            case OUTPUT -> size(policy.maxOutputBytes());
             default -> Optional.empty();
         };
     }

@@ -186,6 +186,23 @@ final class RunCommand implements Callable<Integer> {
             description = "Kill the sandbox after DURATION (e.g. 250ms, 30s, 5m, 1h); exit 124.")
     Duration timeout;
 
+    @Option(names = "--setup-timeout", paramLabel = "DURATION", converter = DurationParser.class,
+            description = "Give up when the sandbox is not set up within DURATION (a bind "
+                    + "source on a hung FUSE or NFS mount; default "
+                    + SandboxPolicy.DEFAULT_SETUP_TIMEOUT_SECONDS + "s): exit 125 naming the step.")
+    Duration setupTimeout;
+
+    @Option(names = "--max-output", paramLabel = "SIZE", converter = SizeParser.class,
+            description = "Deliver at most SIZE bytes of the command's stdout and stderr "
+                    + "together (e.g. 1m); what comes after is read and dropped, so the "
+                    + "command is not blocked.")
+    Long maxOutput;
+
+    @Option(names = "--kill-at-max-output",
+            description = "With --max-output: kill the sandbox at the first byte past SIZE "
+                    + "instead of dropping the rest.")
+    boolean killAtMaxOutput;
+
     @Option(names = "--open-files", paramLabel = "N", converter = CountParser.class,
             description = "At most N open files per process (RLIMIT_NOFILE; default "
                     + Limits.DEFAULT_OPEN_FILES_SOFT + " soft, " + Limits.DEFAULT_OPEN_FILES
@@ -438,6 +455,13 @@ final class RunCommand implements Callable<Integer> {
         if (timeout != null) {
             builder.timeout(timeout);
         }
+        if (setupTimeout != null) {
+            builder.setupTimeout(setupTimeout);
+        }
+        if (maxOutput != null) {
+            builder.maxOutputBytes(maxOutput);
+        }
+        builder.killAtMaxOutput(killAtMaxOutput);
         builder.limits(limits());
         if (transactional) {
             builder.workspaceMode(WorkspaceMode.TRANSACTIONAL);

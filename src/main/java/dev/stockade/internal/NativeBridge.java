@@ -36,7 +36,8 @@ public final class NativeBridge {
      * Starts {@code helperPath} with {@code posix_spawn}: argv {@code argv}, an empty
      * environment, signal mask cleared and every signal at its default disposition, a new
      * process group not created (the helper stays in the caller's group), and these fds:
-     * {@code stdin} at 0, {@code stdout} at 1, {@code stderr} at 2, {@code control} at 3.
+     * {@code stdin} at 0, {@code stdout} at 1, {@code stderr} at 2, {@code control} at 3,
+     * {@code progress} at 4 unless it is -1 (the set-up progress page, {@link #progressPage}).
      * The sources keep their {@code O_CLOEXEC} in this process. {@code helperPath} may be
      * {@code /proc/self/fd/N} for an executable this process holds open, N above 3: execve
      * resolves it before the close-on-exec descriptors are closed.
@@ -44,7 +45,26 @@ public final class NativeBridge {
      * @return {pid, pidfd}; pidfd comes from {@code pidfd_open} right after the spawn
      */
     public static native int[] spawn(String helperPath, String[] argv, int stdin, int stdout,
-            int stderr, int control) throws NativeException;
+            int stderr, int control, int progress) throws NativeException;
+
+    /**
+     * The set-up progress page ({@code STK_PROGRESS_FD} in stockade.h): {@code memfd_create}
+     * of {@link Protocol#PROGRESS_SIZE} zero bytes, sealed against shrinking and growing (and
+     * against further seals), close-on-exec.
+     */
+    public static native int progressPage() throws NativeException;
+
+    /** {@code pread(fd, buffer, buffer.length, offset)}: the bytes read (retried on EINTR). */
+    public static native int pread(int fd, byte[] buffer, long offset) throws NativeException;
+
+    /** {@code POLLIN} for {@link #poll}. */
+    public static final int POLLIN = 0x1;
+
+    /**
+     * {@code poll} of one fd for {@code events}, at most {@code timeoutMs} (-1: no limit):
+     * the revents, 0 when the time passed (or a signal interrupted the wait).
+     */
+    public static native int poll(int fd, int events, int timeoutMs) throws NativeException;
 
     /** {@code pidfd_send_signal(pidfd, signal, NULL, 0)}; ESRCH is ignored (already gone). */
     public static native void sendSignal(int pidfd, int signal) throws NativeException;

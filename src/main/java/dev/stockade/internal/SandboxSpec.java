@@ -30,12 +30,15 @@ import java.util.Objects;
  *     when it has none
  * @param notes what is applied differently from the policy (a best-effort fallback), for
  *     {@code SandboxResult.notes()}; not sent
+ * @param maxOutputBytes the output bound (STK_F_MAX_OUTPUT), 0 for none
+ * @param outputAction what happens past it (Protocol.OUTPUT_DROP or OUTPUT_KILL)
  */
 public record SandboxSpec(List<String> argv, List<String> environment, String cwd,
         int namespaces, int uid, int gid, String hostname, List<MountSpec> mounts,
         List<RlimitSpec> rlimits, long timeoutMs, long killGraceMs, byte[] seccompBpf,
         List<ReportSpec> reports, byte[] guardBpf, List<UserLimitSpec> userLimits,
-        int ptyMax, CgroupSpec cgroup, List<String> notes) {
+        int ptyMax, CgroupSpec cgroup, List<String> notes, long maxOutputBytes,
+        int outputAction) {
 
     public SandboxSpec {
         notes = List.copyOf(notes);
@@ -48,13 +51,14 @@ public record SandboxSpec(List<String> argv, List<String> environment, String cw
         userLimits = List.copyOf(userLimits);
     }
 
-    /** A spec without cgroups. */
+    /** A spec without cgroups or an output bound. */
     public SandboxSpec(List<String> argv, List<String> environment, String cwd, int namespaces,
             int uid, int gid, String hostname, List<MountSpec> mounts, List<RlimitSpec> rlimits,
             long timeoutMs, long killGraceMs, byte[] seccompBpf, List<ReportSpec> reports,
             byte[] guardBpf, List<UserLimitSpec> userLimits, int ptyMax) {
         this(argv, environment, cwd, namespaces, uid, gid, hostname, mounts, rlimits, timeoutMs,
-                killGraceMs, seccompBpf, reports, guardBpf, userLimits, ptyMax, null, List.of());
+                killGraceMs, seccompBpf, reports, guardBpf, userLimits, ptyMax, null, List.of(), 0,
+                Protocol.OUTPUT_DROP);
     }
 
     /**

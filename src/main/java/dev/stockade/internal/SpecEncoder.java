@@ -83,6 +83,12 @@ public final class SpecEncoder {
                 w.u32(cg.cpuPeriodUs());
             }
         }
+        if (spec.maxOutputBytes() > 0) {
+            w.fieldHeader(Protocol.F_MAX_OUTPUT, 16);
+            w.u64(spec.maxOutputBytes());
+            w.u32(spec.outputAction());
+            w.u32(0);
+        }
         w.bytesField(Protocol.F_GUARD_BPF, spec.guardBpf());
         w.bytesField(Protocol.F_SECCOMP_BPF, spec.seccompBpf());
         for (SandboxSpec.ReportSpec r : spec.reports()) {

@@ -74,7 +74,9 @@ public final class SpecResolver {
         return new SandboxSpec(argv, env, dir, namespaces, policy.uid(), policy.gid(),
                 policy.hostname().orElse(null), mounts(policy), rlimits(l, cgroup, memoryFallback),
                 timeoutMs, policy.killGrace().toMillis(), filters.filter(), filters.reports(),
-                filters.guard(), userLimits(l, namespaces), ptyMax, cgroup, notes);
+                filters.guard(), userLimits(l, namespaces), ptyMax, cgroup, notes,
+                policy.maxOutputBytes().orElse(0), policy.killsAtMaxOutput()
+                        ? Protocol.OUTPUT_KILL : Protocol.OUTPUT_DROP);
     }
 
     /**

@@ -232,7 +232,7 @@ class NativeBridgeTest {
             int[] sock = NativeBridge.socketPair();
             int[] started;
             try {
-                started = NativeBridge.spawn(program, argv, in[0], out[1], err[1], sock[1]);
+                started = NativeBridge.spawn(program, argv, in[0], out[1], err[1], sock[1], -1);
             } finally {
                 closeAll(in[0], out[1], err[1], sock[1]);
             }
@@ -377,7 +377,7 @@ class NativeBridgeTest {
             // stdin <- our fd 2, stderr <- our fd 0: a naive dup2 sequence would give the
             // child our fd 2 twice. stdout is a pipe so we can read the answer.
             started = NativeBridge.spawn("/bin/sh", new String[] {"sh", "-c",
-                "readlink /proc/$$/fd/0; readlink /proc/$$/fd/2"}, 2, out[1], 0, sock[1]);
+                "readlink /proc/$$/fd/0; readlink /proc/$$/fd/2"}, 2, out[1], 0, sock[1], -1);
         } finally {
             closeAll(out[1], sock[1]);
         }
@@ -397,7 +397,7 @@ class NativeBridgeTest {
         try {
             started = NativeBridge.spawn("/bin/sh", new String[] {"sh", "-c",
                 "x=$(readlink /proc/$$/fd/0 /proc/$$/fd/1); echo \"$x\" >&3"}, 0, 1, err[1],
-                sock2[1]);
+                sock2[1], -1);
         } finally {
             closeAll(err[1], sock2[1]);
         }
@@ -459,24 +459,24 @@ class NativeBridgeTest {
         int[] sock = NativeBridge.socketPair();
         try {
             NativeException missing = assertThrows(NativeException.class, () -> NativeBridge.spawn(
-                    dir.resolve("missing").toString(), new String[] {"x"}, 0, 1, 2, sock[1]));
+                    dir.resolve("missing").toString(), new String[] {"x"}, 0, 1, 2, sock[1], -1));
             assertEquals("posix_spawn", missing.call());
             assertEquals(ENOENT, missing.errno());
 
             Path notExecutable = Files.writeString(dir.resolve("script"), "#!/bin/sh\n");
             NativeException denied = assertThrows(NativeException.class, () -> NativeBridge.spawn(
-                    notExecutable.toString(), new String[] {"x"}, 0, 1, 2, sock[1]));
+                    notExecutable.toString(), new String[] {"x"}, 0, 1, 2, sock[1], -1));
             assertEquals("posix_spawn", denied.call());
             assertEquals(EACCES, denied.errno());
 
             NativeException badFd = assertThrows(NativeException.class, () -> NativeBridge.spawn(
-                    "/bin/true", new String[] {"true"}, 0, 1, 2, -1));
+                    "/bin/true", new String[] {"true"}, 0, 1, 2, -1, -1));
             assertEquals(EBADF, badFd.errno());
 
             assertThrows(IllegalArgumentException.class,
-                    () -> NativeBridge.spawn("/bin/true", new String[0], 0, 1, 2, sock[1]));
+                    () -> NativeBridge.spawn("/bin/true", new String[0], 0, 1, 2, sock[1], -1));
             assertThrows(NullPointerException.class,
-                    () -> NativeBridge.spawn("/bin/true", new String[] {null}, 0, 1, 2, sock[1]));
+                    () -> NativeBridge.spawn("/bin/true", new String[] {null}, 0, 1, 2, sock[1], -1));
         } finally {
             closeAll(sock);
         }

@@ -82,7 +82,8 @@ class SpecEncoderTest {
     void encodesTheCgroupLimits() throws Exception {
         SandboxSpec spec = new SandboxSpec(List.of("x"), List.of(), "/", 0, 0, 0, null,
                 List.of(), List.of(), 0, 0, null, List.of(), null, List.of(), 0,
-                new SandboxSpec.CgroupSpec(128L << 20, 0, 64, 50000, 100000), List.of());
+                new SandboxSpec.CgroupSpec(128L << 20, 0, 64, 50000, 100000), List.of(), 0,
+                Protocol.OUTPUT_DROP);
         byte[] expected = new WireBytes()
                 .hex("01 00 00 00").u32(8 + 9 + 9 + 12 * 3 + 16 * 5)
                 .hex("53 54 4b 44 01 00 00 00")
@@ -101,9 +102,30 @@ class SpecEncoderTest {
         // No swap field (the helper's default, 0), no pids, no CPU: only what is set.
         SandboxSpec memoryOnly = new SandboxSpec(List.of("x"), List.of(), "/", 0, 0, 0, null,
                 List.of(), List.of(), 0, 0, null, List.of(), null, List.of(), 0,
-                new SandboxSpec.CgroupSpec(128L << 20, -1, 0, 0, 100000), List.of());
+                new SandboxSpec.CgroupSpec(128L << 20, -1, 0, 0, 100000), List.of(), 0,
+                Protocol.OUTPUT_DROP);
         byte[] encoded = SpecEncoder.encode(memoryOnly);
         assertEquals(expected.length - 16 * 3, encoded.length);
+    }
+
+    @Test
+    void theOutputBoundIsOneField() throws Exception {
+        SandboxSpec spec = new SandboxSpec(List.of("x"), List.of(), "/", 0, 0, 0, null,
+                List.of(), List.of(), 0, 0, null, List.of(), null, List.of(), 0, null,
+                List.of(), 0x0102030405L, Protocol.OUTPUT_KILL);
+        byte[] expected = new WireBytes()
+                .hex("01 00 00 00").u32(8 + 9 + 9 + 12 * 3 + 16 + 24)
+                .hex("53 54 4b 44 01 00 00 00")
+                .hex("01 00 00 00 01 00 00 00").ascii("x")
+                .hex("03 00 00 00 01 00 00 00").ascii("/")
+                .hex("04 00 00 00 04 00 00 00 00 00 00 00")
+                .hex("05 00 00 00 04 00 00 00 00 00 00 00")
+                .hex("06 00 00 00 04 00 00 00 00 00 00 00")
+                .hex("0b 00 00 00 08 00 00 00 00 00 00 00 00 00 00 00")
+                .hex("17 00 00 00 10 00 00 00")                    // MAX_OUTPUT, 16 bytes
+                .hex("05 04 03 02 01 00 00 00 01 00 00 00 00 00 00 00")
+                .bytes();
+        assertArrayEquals(expected, SpecEncoder.encode(spec));
     }
 
     @Test
