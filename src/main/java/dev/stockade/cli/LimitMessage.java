@@ -33,6 +33,7 @@ final class LimitMessage {
     /** What the command met when a limit it ran into did not end it. */
     private static String consequence(LimitHit hit) {
         return switch (hit) {
+            case MEMORY -> "a process of the sandbox was killed for memory";
             case PROCESSES -> "a fork was refused";
             case DISK -> "writes were refused (ENOSPC)";
             case OUTPUT -> "the rest of the output was dropped";
