@@ -330,6 +330,7 @@ final class RunCommand implements Callable<Integer> {
 
         int exitCode = exitCode(result, err);
         LimitMessage.line(result, policy).ifPresent(err::println);
+        result.notes().forEach(n -> err.println("stockade: note: " + ErrorHandler.oneLine(n)));
         exitCode = commitExitCode(exitCode, result, err);
         ViolationSummary.print(result.violations(), err);
         RunReport.CollectedEntry collected = outputs == null ? null
