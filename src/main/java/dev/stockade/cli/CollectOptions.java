@@ -99,8 +99,8 @@ final class CollectOptions {
             return RunReport.CollectedEntry.failed(into, message);
         }
         for (Skipped skipped : result.skipped()) {
-            err.println("stockade: not collected: " + skipped.path() + " ("
-                    + skipped.reason().description() + ": " + skipped.detail() + ")");
+            err.println("stockade: not collected: " + ErrorHandler.oneLine(skipped.path() + " ("
+                    + skipped.reason().description() + ": " + skipped.detail() + ")"));
         }
         err.println(summary(result));
         return RunReport.CollectedEntry.of(into, result);

@@ -34,11 +34,25 @@ final class ErrorHandler implements IParameterExceptionHandler, IExecutionExcept
         return Main.EXIT_SETUP;
     }
 
-    /** Collapses a message onto one line, so a caller can rely on exactly one error line. */
+    /**
+     * Collapses a message onto one line, so a caller can rely on exactly one error line, and
+     * writes every other control character as {@code \xNN}: messages carry names a sandboxed
+     * step chose (a file it left behind), and an escape sequence must not reach the terminal.
+     */
     static String oneLine(String message) {
         if (message == null) {
             return "error";
         }
-        return message.strip().replaceAll("\\s*[\\r\\n]+\\s*", "; ");
+        String line = message.strip().replaceAll("\\s*[\\r\\n]+\\s*", "; ");
+        StringBuilder out = new StringBuilder(line.length());
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
+                out.append(String.format("\\x%02x", (int) c));
+            } else {
+                out.append(c);
+            }
+        }
+        return out.toString();
     }
 }
