@@ -579,7 +579,8 @@ int stk_cgroup_probe(int *version, char *where, size_t where_len, char *why, siz
         snprintf(why, why_len, "%s", err.detail);
     } else {
         *version = cg.version;
-        snprintf(why, why_len, "a sandbox's cgroup with memory, pids and cpu can be made");
+        snprintf(why, why_len, "cgroup v%d: a sandbox's cgroup with memory, pids and cpu can be made",
+                 cg.version);
     }
     stk_cgroup_remove_in_monitor(&cg);
     return rc;
