@@ -341,6 +341,7 @@ int stk_monitor_finish(struct stk_monitor *m, struct stk_error *err)
     /* Nothing of the sandbox can write any more: what is still the monitor's empty
      * placeholder goes before the caller hears the sandbox ended. */
     stk_placeholders_remove(m->placeholders);
+    stk_placeholders_remove_from_upper(m->plan->spec, m->upper_fd);
     /* Everything the command wrote reaches the caller before EXITED, and the caller's terminal
      * is back in its own mode before the caller hears the sandbox ended. */
     stk_pty_monitor_drain(m->pty);
