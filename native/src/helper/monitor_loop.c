@@ -341,7 +341,6 @@ int stk_monitor_finish(struct stk_monitor *m, struct stk_error *err)
     /* Nothing of the sandbox can write any more: what is still the monitor's empty
      * placeholder goes before the caller hears the sandbox ended. */
     stk_placeholders_remove(m->placeholders);
-    stk_placeholders_remove_from_upper(m->plan->spec, m->upper_fd);
     /* Everything the command wrote reaches the caller before EXITED, and the caller's terminal
      * is back in its own mode before the caller hears the sandbox ended. */
     stk_pty_monitor_drain(m->pty);
@@ -380,6 +379,9 @@ int stk_monitor_finish(struct stk_monitor *m, struct stk_error *err)
     if (m->upper_fd >= 0 && upper_full(m->upper_fd)) {
         x.flags |= STK_EXIT_DISK_LIMIT;
     }
+    /* After the measure (what the step saw full stays reported full), before the upper layer
+     * is passed on: pid 1's placeholders in it are no change of the step's. */
+    stk_placeholders_remove_from_upper(m->plan->spec, m->upper_fd);
     if (m->exited) {
         x.wait_status = m->exit_record.wait_status;
         x.wall_time_ns = m->exit_record.wall_time_ns;
