@@ -20,9 +20,9 @@
 
 /* In pid 1, inside the new root: protects spec->mounts[index]. Its destination must exist and
  * lie on an earlier writable BIND (or on a PROTECT of one), or in the TRANSACTIONAL overlay,
- * where a missing one with CREATE is made first, through the overlay; it is opened without following
- * any symbolic link (a link as its last component is protected itself). Async-signal-safe.
- * Step "protect". */
+ * where a missing one with CREATE is made first, through the overlay. It is opened without
+ * following any symbolic link (a link as its last component is protected itself).
+ * Async-signal-safe. Step "protect". */
 int stk_protect_apply(int root, const struct stk_spec *spec, size_t index,
                       struct stk_error *err);
 
