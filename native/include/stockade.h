@@ -316,7 +316,8 @@ enum stk_mount_type {
     /* dst, already in the view inside an earlier writable BIND, bound onto itself: read-only
      * (STK_MOUNT_READONLY: a protected path such as .git/hooks) or writable (a directory that
      * holds a protected path, pinned so it cannot be renamed away and replaced). src is the
-     * same path as the host sees it; with STK_MOUNT_CREATE a missing one is made there. */
+     * same path as the host sees it; with STK_MOUNT_CREATE a missing one is made there, or, in
+     * the TRANSACTIONAL overlay, by pid 1 inside the overlay (the host is only read). */
     STK_MOUNT_PROTECT = 6,
 };
 
@@ -340,7 +341,10 @@ enum stk_mount_flags {
     /* PROTECT: when src does not exist, the monitor creates it before the clone (an empty file,
      * or a directory with STK_MOUNT_DIRECTORY, marked for later monitors) and removes it once
      * the sandbox is gone if it is still the empty placeholder it made and no other live sandbox
-     * covers it (protect.c: parent locks): a path that did not exist cannot be created inside. */
+     * covers it (protect.c: parent locks): a path that did not exist cannot be created inside.
+     * In the TRANSACTIONAL overlay pid 1 makes it inside the overlay instead (in the upper
+     * layer, before the command exists), and the monitor removes it from the upper layer before
+     * EXITED passes that on. */
     STK_MOUNT_CREATE = 16u,
     /* PROTECT with CREATE: the placeholder is a directory. */
     STK_MOUNT_DIRECTORY = 32u,
@@ -445,7 +449,8 @@ enum stk_step {
     STK_STEP_OVERLAY = 37,
     /* A FILE mount. */
     STK_STEP_FILE = 38,
-    /* A PROTECT mount, or its placeholder (created by the monitor, removed after the end). */
+    /* A PROTECT mount, or its placeholder (made by the monitor on the host, or by pid 1 in a
+     * transactional overlay; removed after the end). */
     STK_STEP_PROTECT = 39,
     /* The sandbox's cgroups (monitor): finding the caller's, removing stale ones of dead
      * sandboxes, creating the sandbox's and writing its limits. */

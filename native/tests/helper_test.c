@@ -2552,6 +2552,72 @@ static void test_protect_stale(void)
 
 static const struct sock_filter allow_all[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
 
+/* Missing protected paths of a TRANSACTIONAL overlay: made and covered inside by pid 1 (in the
+ * upper layer), never on the host, which the step sees through a read-only bind of it: while
+ * it runs the host directory holds only sub/. The step writes a file of its own, then cannot
+ * create or replace any placeholder (EROFS, EBUSY); the upper layer passed with EXITED holds
+ * its file and none of the placeholders (the monitor removed them). */
+static void test_protect_transactional(void)
+{
+    make_host_dir(host_dir, sizeof host_dir);
+    char path[4200], script[32768];
+    snprintf(path, sizeof path, "%s/sub", host_dir);
+    mkdir(path, 0755);
+    give_to_sandbox(path, ROOT_CALLER_HOST_ID);
+    give_to_sandbox(host_dir, ROOT_CALLER_HOST_ID);
+    snprintf(script, sizeof script,
+             "p=%s; w=%s; $p write $w/ok x; $p write $w/.envrc evil; $p write $w/sub/.envrc evil; "
+             "$p mkdir $w/.vscode/x; $p rename $w/ok $w/.envrc; $p stat $w/.envrc; "
+             "ls -A /stk-host; ls -A /stk-host/sub",
+             probe, host_dir);
+    struct spec_buf b;
+    sh_spec(&b, script);
+    spec_mount(&b, STK_MOUNT_OVERLAY, STK_MOUNT_TRANSACTIONAL, 1u << 20, host_dir, host_dir);
+    spec_bind(&b, host_dir, "/stk-host", true);
+    static const struct {
+        const char *rel;
+        uint32_t flags;
+    } protect[] = {
+        {"sub", 0},
+        {".envrc", STK_MOUNT_READONLY | STK_MOUNT_CREATE},
+        {".vscode", STK_MOUNT_READONLY | STK_MOUNT_CREATE | STK_MOUNT_DIRECTORY},
+        {"sub/.envrc", STK_MOUNT_READONLY | STK_MOUNT_CREATE},
+    };
+    for (size_t i = 0; i < sizeof protect / sizeof protect[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", host_dir, protect[i].rel);
+        spec_mount(&b, STK_MOUNT_PROTECT, protect[i].flags, 0, path, path);
+    }
+    char expected[256];
+    snprintf(expected, sizeof expected,
+             "ok\nerrno=30\nerrno=30\nerrno=30\nerrno=16\ntype=f mode=644 uid=%u gid=%u size=0\n"
+             "sub\n",
+             sandbox_uid(), sandbox_gid());
+    struct run_result r;
+    run(&b, NULL, &r);
+    if (expect_exit(&r, 0)) {
+        expect_output(&r, expected);
+        char text[16];
+        struct stat st;
+        EXPECT(r.passed_fd >= 0 && read_beneath(r.passed_fd, "ok", text, sizeof text) &&
+                   strcmp(text, "x") == 0,
+               "the step's file is in the upper layer");
+        static const char *const gone[] = {".envrc", ".vscode", "sub/.envrc"};
+        for (size_t i = 0; r.passed_fd >= 0 && i < sizeof gone / sizeof gone[0]; i++) {
+            EXPECT(fstatat(r.passed_fd, gone[i], &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT,
+                   "no placeholder %s left in the upper layer", gone[i]);
+        }
+    }
+    run_result_free(&r);
+    spec_free(&b);
+    snprintf(path, sizeof path, "%s/.envrc", host_dir);
+    EXPECT(host_missing(path), "no .envrc on the host");
+    snprintf(path, sizeof path, "%s/.vscode", host_dir);
+    EXPECT(host_missing(path), "no .vscode on the host");
+    snprintf(path, sizeof path, "%s/sub/.envrc", host_dir);
+    EXPECT(host_missing(path), "no sub/.envrc on the host");
+    remove_tree(host_dir);
+}
+
 /* A root caller's writable bind of a root-owned 0700 directory: written by the command (host
  * uid 65534), stored as root's. */
 static void test_idmap_owner(void)
@@ -2739,6 +2805,7 @@ static const struct stk_test tests[] = {
     {"protect", test_protect},
     {"protect_shared", test_protect_shared},
     {"protect_stale", test_protect_stale},
+    {"protect_transactional", test_protect_transactional},
     {"idmap_owner", test_idmap_owner},
     {"private_tmpfs", test_private_tmpfs},
     {"default_view", test_default_view},

@@ -379,6 +379,9 @@ int stk_monitor_finish(struct stk_monitor *m, struct stk_error *err)
     if (m->upper_fd >= 0 && upper_full(m->upper_fd)) {
         x.flags |= STK_EXIT_DISK_LIMIT;
     }
+    /* After the measure (what the step saw full stays reported full), before the upper layer
+     * is passed on: pid 1's placeholders in it are no change of the step's. */
+    stk_placeholders_remove_from_upper(m->plan->spec, m->upper_fd);
     if (m->exited) {
         x.wait_status = m->exit_record.wait_status;
         x.wall_time_ns = m->exit_record.wall_time_ns;

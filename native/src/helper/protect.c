@@ -41,13 +41,81 @@ static const struct stk_mount *workspace_of(const struct stk_spec *spec, size_t 
     return NULL;
 }
 
+static bool is_transactional(const struct stk_mount *ws)
+{
+    return ws != NULL && ws->type == STK_MOUNT_OVERLAY;
+}
+
+/* The directory's times as they were before a placeholder was made in it or removed from it:
+ * a parent below the overlay's root is a copy in the upper layer, whose time the commit sets on
+ * the host. Protection does not depend on it, so a directory whose times cannot be set (one
+ * the sandbox user does not own, for an unprivileged caller) just keeps the new time. */
+static void keep_times(int dir, const struct stat *before)
+{
+    const struct timespec times[2] = {before->st_atim, before->st_mtim};
+    utimensat(dir, "", times, AT_EMPTY_PATH);
+}
+
+/* An empty 0644 file (O_CREAT|O_EXCL|O_NOFOLLOW) or, with DIRECTORY, a 0755 directory.
+ * 0 or -1 with errno (EEXIST: something is there). */
+static int make_entry(int parent, const char *name, uint32_t flags)
+{
+    if (flags & STK_MOUNT_DIRECTORY) {
+        return mkdirat(parent, name, 0755);
+    }
+    int fd = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    int rc = fd < 0 ? -1 : 0;
+    stk_close_fd(&fd);
+    return rc;
+}
+
+/* A missing protected path of a transactional workspace is made in pid 1, through the overlay
+ * (so in its upper layer), never on the host: the real workspace is only read while the step
+ * runs. Made before the command exists and covered read-only by the caller right after, so
+ * the step can neither create nor replace it; the monitor removes it from the upper layer
+ * once the sandbox is gone (stk_placeholders_remove_from_upper). EEXIST: the lower layer has
+ * the path by now (another sandbox's host placeholder, or the user made it after the Java
+ * side's walk), which is then protected as it is. */
+static int create_in_overlay_in_pid1(int root, const struct stk_mount *m, struct stk_error *err)
+{
+    const char *slash = strrchr(m->dst, '/');
+    size_t parent_len = (size_t)(slash - m->dst);
+    char parent_path[STK_MAX_MOUNT_PATH + 1];
+    memcpy(parent_path, m->dst, parent_len); /* dst lies below the overlay: parent_len > 0 */
+    parent_path[parent_len] = '\0';
+    int parent = stk_mount_open_beneath(root, parent_path, O_DIRECTORY);
+    if (parent < 0) {
+        return stk_fail_on(err, STK_STEP_PROTECT, errno,
+                           errno == ELOOP ? "destination goes through a symbolic link"
+                                          : "the protected path's parent in the overlay:",
+                           m->dst);
+    }
+    struct stat before;
+    int rc = fstat(parent, &before) < 0 ? -1 : make_entry(parent, slash + 1, m->flags);
+    int saved = errno;
+    if (rc == 0) {
+        keep_times(parent, &before);
+    }
+    stk_close_fd(&parent);
+    if (rc < 0 && saved != EEXIST) {
+        return stk_fail_on(err, STK_STEP_PROTECT, saved,
+                           "creating the placeholder in the overlay", m->dst);
+    }
+    return 0;
+}
+
 int stk_protect_apply(int root, const struct stk_spec *spec, size_t index,
                       struct stk_error *err)
 {
     const struct stk_mount *m = &spec->mounts[index];
-    if (workspace_of(spec, index) == NULL) {
+    const struct stk_mount *ws = workspace_of(spec, index);
+    if (ws == NULL) {
         return stk_fail_on(err, STK_STEP_PROTECT, EINVAL,
                            "not inside an earlier writable BIND:", m->dst);
+    }
+    if (is_transactional(ws) && (m->flags & STK_MOUNT_CREATE) != 0 &&
+        create_in_overlay_in_pid1(root, m, err) < 0) {
+        return -1;
     }
     /* O_NOFOLLOW: a link as the last component is the path to protect, never followed. */
     int fd = stk_mount_open_beneath(root, m->dst, O_NOFOLLOW);
@@ -251,6 +319,12 @@ static int hold_one(const struct stk_spec *spec, size_t index, struct stk_placeh
     if (p->parent < 0 || lock_shared(p->parent, m->src, err) < 0) {
         return -1;
     }
+    /* A transactional workspace is only read: pid 1 makes a missing path in the overlay, and
+     * a placeholder found here stays for a direct sandbox to remove. The lock still keeps one
+     * that the lower layer shows from being removed while this sandbox covers it. */
+    if (is_transactional(ws)) {
+        return 0;
+    }
     struct stat st;
     if (m->flags & STK_MOUNT_CREATE) {
         int fd = create_entry(p->parent, p->name, (m->flags & STK_MOUNT_DIRECTORY) != 0, &st);
@@ -343,4 +417,50 @@ void stk_placeholders_remove(struct stk_placeholders *ph)
     free(ph->items);
     ph->items = NULL;
     ph->count = 0;
+}
+
+/* rel: the placeholder's path below the overlay's root. Only what pid 1 made can be there: an
+ * empty file or directory, covered read-only for the whole step (a path the lower layer had
+ * instead has no entry in the upper layer: the step could not copy it up). */
+static void remove_one_from_upper(int upper, const char *rel, bool directory)
+{
+    const char *slash = strrchr(rel, '/');
+    const char *name = slash == NULL ? rel : slash + 1;
+    char parent_path[STK_MAX_MOUNT_PATH + 1];
+    size_t parent_len = slash == NULL ? 0 : (size_t)(slash - rel);
+    memcpy(parent_path, rel, parent_len);
+    parent_path[parent_len] = '\0';
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (uint64_t)(O_PATH | O_DIRECTORY | O_CLOEXEC);
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+    int parent = (int)syscall(SYS_openat2, upper, parent_len == 0 ? "." : parent_path, &how,
+                              sizeof how);
+    struct stat before, st;
+    if (parent >= 0 && fstat(parent, &before) == 0 &&
+        fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        (directory ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode) && st.st_size == 0) &&
+        unlinkat(parent, name, directory ? AT_REMOVEDIR : 0) == 0) {
+        keep_times(parent, &before);
+    }
+    stk_close_fd(&parent);
+}
+
+void stk_placeholders_remove_from_upper(const struct stk_spec *spec, int upper)
+{
+    if (upper < 0) {
+        return;
+    }
+    /* Deepest first, as on the host. */
+    for (size_t i = spec->mount_count; i-- > 0;) {
+        const struct stk_mount *m = &spec->mounts[i];
+        if (m->type != STK_MOUNT_PROTECT || (m->flags & STK_MOUNT_CREATE) == 0) {
+            continue;
+        }
+        const struct stk_mount *ws = workspace_of(spec, i);
+        if (is_transactional(ws)) {
+            remove_one_from_upper(upper, m->dst + stk_strlen(ws->dst) + 1,
+                                  (m->flags & STK_MOUNT_DIRECTORY) != 0);
+        }
+    }
 }

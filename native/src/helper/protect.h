@@ -19,9 +19,10 @@
 #include "spec.h"
 
 /* In pid 1, inside the new root: protects spec->mounts[index]. Its destination must exist and
- * lie on an earlier writable BIND (or on a PROTECT of one); it is opened without following
- * any symbolic link (a link as its last component is protected itself). Async-signal-safe.
- * Step "protect". */
+ * lie on an earlier writable BIND (or on a PROTECT of one), or in the TRANSACTIONAL overlay,
+ * where a missing one with CREATE is made first, through the overlay. It is opened without
+ * following any symbolic link (a link as its last component is protected itself).
+ * Async-signal-safe. Step "protect". */
 int stk_protect_apply(int root, const struct stk_spec *spec, size_t index,
                       struct stk_error *err);
 
@@ -48,9 +49,18 @@ struct stk_placeholders {
  * 0755 directory) and marked with a user extended attribute (unmarked where the filesystem has
  * none); an existing src that is empty and marked is a placeholder of another monitor (alive,
  * or killed with SIGKILL) and is adopted, with or without CREATE. Any other existing src is
- * left as it is and never removed. Step "protect". */
+ * left as it is and never removed. In the TRANSACTIONAL overlay only the lock is taken: nothing
+ * is created on the host, nothing adopted (pid 1 makes a missing path in the overlay).
+ * Step "protect". */
 int stk_placeholders_create(const struct stk_spec *spec, struct stk_placeholders *ph,
                             struct stk_error *err);
+
+/* In the monitor, once pid 1 has been reaped, before EXITED passes the upper layer on: removes
+ * from the transactional overlay's upper directory (upper, -1 for none) the placeholders pid 1
+ * made there (stk_protect_apply), each only while still an empty file or a directory (an
+ * rmdir that fails leaves it), so that the commit sees no change at those paths. What cannot
+ * be removed stays: the commit skips protected paths anyway. */
+void stk_placeholders_remove_from_upper(const struct stk_spec *spec, int upper);
 
 /* Once pid 1 has been reaped, on every way out of the monitor (idempotent): drops this
  * monitor's shared locks, then removes each placeholder it made or adopted that is still the

@@ -33,7 +33,9 @@ import java.util.Set;
  *   <li>every existing directory on the way is pinned (a writable mount of itself: a mount
  *       point cannot be renamed or removed, so it cannot be swapped for the step's copy);
  *   <li>the path itself is made read-only; a missing one with a placeholder the helper creates
- *       and removes again (CREATE, and DIRECTORY for a {@code /} entry), so it cannot be made.
+ *       and removes again (CREATE, and DIRECTORY for a {@code /} entry), so it cannot be made:
+ *       on the host for a direct workspace, inside the overlay (never on the host) for a
+ *       transactional one.
  * </ul>
  * The helper opens every path again without following links, so a link planted between this
  * walk and the mount fails closed.
