@@ -169,10 +169,30 @@ static int enable_controllers(int dir_fd, const bool used[STK_CG_COUNT], bool ma
     return 0;
 }
 
+/* The first of the limits a v2 cgroup sets on what is below it, in *which; false when it sets
+ * none (each file "max", or absent where the controller is not enabled). A box placed beside
+ * the caller, above such a cgroup, would escape that limit. */
+static bool sets_own_limit(int dir_fd, const char **which)
+{
+    static const char *const files[] = {"memory.max", "memory.high", "memory.swap.max",
+                                        "pids.max", "cpu.max"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char value[64];
+        if (stk_cg_read_small(dir_fd, files[i], value, sizeof value) > 0 &&
+            strncmp(value, "max", 3) != 0) {
+            *which = files[i];
+            return true;
+        }
+    }
+    return false;
+}
+
 /* v2: the caller's cgroup, or, where it holds processes (the JVM itself: a cgroup with
  * processes cannot give controllers to children), the nearest ancestor that gives them to its
- * children already and still belongs to the caller (writable: inside its delegation). The box
- * then sits beside the caller's leaf, inside the same delegated subtree and under its limits.
+ * children already and still belongs to the caller (writable: inside its delegation), and only
+ * while no cgroup between it and the caller limits the caller: a box there is then under
+ * exactly the limits the caller is under (all of them sit above the ancestor), so a sandbox
+ * never escapes a bound its caller's unit set (a service's MemoryMax, a scope's TasksMax).
  * Only the caller's own cgroup may get controllers enabled: in an ancestor that would change
  * what every sibling group gets, which is not the sandbox's to decide. */
 static int open_v2_parent(struct stk_cgroup *cg, char *where, size_t where_len,
@@ -203,6 +223,24 @@ static int open_v2_parent(struct stk_cgroup *cg, char *where, size_t where_len,
         }
         if (first_error == 0) {
             first_error = e;
+        }
+        const char *limit = NULL;
+        int level = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        bool limited = level >= 0 && sets_own_limit(level, &limit);
+        if (level >= 0) {
+            close(level);
+        }
+        if (limited) {
+            stk_fail(err, STK_STEP_CGROUP, first_error,
+                     "cgroup v2: the caller's cgroup holds processes, and a box beside it would"
+                     " escape the limit ");
+            stk_error_append(err, limit);
+            stk_error_append(err, " of ");
+            stk_error_append(err, path);
+            stk_error_append(err, " (start the JVM in a delegated cgroup without limits of its"
+                                  " own, e.g. a systemd-run --user --scope -p Delegate=yes inside the"
+                                  " limited unit)");
+            return -1;
         }
         char *slash = strrchr(path, '/');
         if (slash == NULL || strcmp(path, CG_ROOT) == 0 || (size_t)(slash - path) < strlen(CG_ROOT)) {
@@ -414,7 +452,19 @@ static int write_memory_limits(const struct stk_spec *spec, int dir, int version
         return swap_unbounded(err, "memory.memsw.limit_in_bytes");
     }
     decimal(text, spec->memory_max + swap);
-    return write_limit(dir, "memory.memsw.limit_in_bytes", text, err);
+    if (write_limit(dir, "memory.memsw.limit_in_bytes", text, err) < 0) {
+        return -1;
+    }
+    /* v1 charges TCP socket buffers to a group only once its kmem.tcp limit is set (v2 charges
+     * them to memory.max by default): without it a step queues gigabytes on loopback
+     * connections, up to the host's whole tcp_mem, starving every TCP socket on the host. The
+     * same bound as memory, a budget of its own. (UDP buffers are never charged on v1.) */
+    decimal(text, spec->memory_max);
+    if (stk_cg_has_file(dir, "memory.kmem.tcp.limit_in_bytes") &&
+        write_limit(dir, "memory.kmem.tcp.limit_in_bytes", text, err) < 0) {
+        return -1;
+    }
+    return 0;
 }
 
 static int write_cpu_limits(const struct stk_spec *spec, int dir, int version,

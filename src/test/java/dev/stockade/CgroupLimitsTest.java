@@ -108,6 +108,43 @@ class CgroupLimitsTest {
         assertEquals(Optional.of(LimitHit.MEMORY), out.result().limitHit(), out.toString());
     }
 
+    /**
+     * Queues {@code mib} MiB on loopback TCP connections inside the sandbox (none is read), one
+     * connection after another until it got there or 20 connections in a row took nothing more;
+     * prints the MiB queued.
+     */
+    private static String tcpQueuer(int mib) {
+        return "import socket, time\n"
+                + "target = " + mib + " << 20\n"
+                + "l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(4096)\n"
+                + "held = []; total = 0; stalled = 0\n"
+                + "while total < target and stalled < 20:\n"
+                + "    c = socket.create_connection(l.getsockname()); s, _ = l.accept()\n"
+                + "    c.setblocking(False); before = total; t0 = time.time()\n"
+                + "    while time.time() - t0 < 0.2 and total < target:\n"
+                + "        try: total += c.send(b'x' * 65536)\n"
+                + "        except BlockingIOError: time.sleep(0.01)\n"
+                + "    stalled = stalled + 1 if total - before < (1 << 20) else 0\n"
+                + "    held.append((c, s))\n"
+                + "print(total >> 20)\n";
+    }
+
+    @Test
+    void tcpBuffersAreBoundedWithTheMemory() throws Exception {
+        assumeCgroup();
+        SandboxPolicy policy = withLimits(Limits.builder().memoryBytes(64 * MIB));
+        Output fits = python(policy, tcpQueuer(16));
+        assertEquals(0, fits.exitCode(), fits.toString());
+        assertEquals(16, Long.parseLong(fits.stdout().strip()), fits.toString());
+
+        // Without the kmem.tcp bound (cgroup v1) this queues all 600 MiB, the host's tcp_mem
+        // being the only limit; with it the kernel refuses more at about the memory bound.
+        Output flood = python(policy, tcpQueuer(600));
+        assertEquals(0, flood.exitCode(), flood.toString());
+        long queued = Long.parseLong(flood.stdout().strip());
+        assertTrue(queued <= 64 + 8, "queued " + queued + " MiB: " + flood);
+    }
+
     @Test
     void tmpfsPagesTheStepWritesAreChargedToItsCgroup() throws Exception {
         assumeCgroup();
