@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fd.h"
+#include "sys.h"
 
 /* How the drain waits for a pipe that has not reported EOF yet. With a pid namespace every
  * write end is gone once pid 1 is; only a process outside one can keep a pipe open. */
@@ -93,6 +94,22 @@ static int open_stream(struct stk_output_stream *s, int fd, struct stk_error *er
     return rc;
 }
 
+static bool stdin_writable(void)
+{
+    struct stat st;
+    if (fstat(0, &st) < 0) {
+        return false; /* no stdin: nothing to write to */
+    }
+    if (S_ISSOCK(st.st_mode)) {
+        return true;
+    }
+    if (S_ISCHR(st.st_mode)) {
+        return false; /* /dev/null opened read-write, as daemons do: writes go nowhere */
+    }
+    int flags = fcntl(0, F_GETFL);
+    return flags >= 0 && (flags & O_ACCMODE) != O_RDONLY;
+}
+
 int stk_output_monitor_prepare(struct stk_output *o, const struct stk_spec *spec,
                                unsigned int tty_fds, struct stk_error *err)
 {
@@ -102,6 +119,15 @@ int stk_output_monitor_prepare(struct stk_output *o, const struct stk_spec *spec
     }
     if (spec->max_output == 0) {
         return 0;
+    }
+    /* The relay covers fds 1 and 2. A stdin the command can write to (one socket for both
+     * directions, as inetd or socat hand over, or a file opened read-write) would carry
+     * output past the bound: refused rather than bounded in name only. A terminal is the
+     * pty's, which counts against the same budget. */
+    if ((tty_fds & 1u) == 0 && stdin_writable()) {
+        return stk_fail(err, STK_STEP_OUTPUT, EINVAL,
+                        "stdin is writable (a socket or a read-write file): the output bound"
+                        " would not cover it; give the command a read-only stdin");
     }
     o->budget.active = true;
     o->budget.kill = spec->output_action == STK_OUTPUT_KILL;
@@ -313,27 +339,48 @@ void stk_output_monitor_drain(struct stk_output *o, int control_fd, bool killed)
         return;
     }
     struct pollfd fds[5];
+    /* Without a pid namespace a process the command left behind may hold a relay pipe and
+     * write a line now and then: the sources are read for at most this long, however often
+     * data comes, so that EXITED cannot be held back by the step. */
+    uint64_t stop_reading = stk_now_ns() + DRAIN_IDLE_MS * 1000000ull;
     while (!drained(o)) {
+        uint64_t now = stk_now_ns();
+        bool reading = now < stop_reading;
+        if (!reading) {
+            for (size_t i = 0; i < o->count; i++) {
+                stk_close_fd(&o->streams[i].src);
+            }
+            if (drained(o)) {
+                return;
+            }
+        }
         size_t n = stk_output_poll_fds(o, fds);
         /* Output the caller has yet to take is waited for as long as it takes (nothing below
          * the bound is lost), unless the sandbox was killed: a caller that waits for the end
          * before it reads must still hear of it, as with a pipe of its own, whose command the
-         * kill ends with its unread output. A source is given up after a quiet while. */
+         * kill ends with its unread output. A KILL frame (or the caller gone) ends the wait. */
         bool waiting_for_dest = false;
         for (size_t i = 0; i < o->count; i++) {
             waiting_for_dest = waiting_for_dest || fds[2 * i + 1].fd >= 0;
         }
         fds[n].fd = control_fd;
-        fds[n].events = 0; /* POLLHUP and POLLERR are always reported */
+        fds[n].events = POLLIN;
         fds[n].revents = 0;
-        int ready = poll(fds, n + 1, waiting_for_dest && !killed ? -1 : DRAIN_IDLE_MS);
+        int wait_ms = waiting_for_dest && !killed ? -1 : DRAIN_IDLE_MS;
+        if (reading) {
+            int left = (int)((stop_reading - now + 999999u) / 1000000u);
+            wait_ms = wait_ms < 0 || left < wait_ms ? left : wait_ms;
+        }
+        int ready = poll(fds, n + 1, wait_ms);
         if (ready < 0 && errno == EINTR) {
             continue;
         }
-        if (ready <= 0 || fds[n].revents != 0) {
+        if (fds[n].revents != 0 || (ready == 0 && (!reading || killed || !waiting_for_dest))) {
             return;
         }
-        stk_output_relay(o, fds);
+        if (ready > 0) {
+            stk_output_relay(o, fds);
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 #include "pty.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -259,10 +260,24 @@ void stk_pty_monitor_drain(struct stk_pty *p)
     }
     p->input = false;
     p->in_len = 0;
+    /* Without a pid namespace a process the command left behind may hold the slave and write
+     * a line now and then: the master is read for at most this long, however often data
+     * comes, so that EXITED cannot be held back by the step. What was read still reaches the
+     * caller. */
+    uint64_t stop_reading = stk_now_ns() + DRAIN_IDLE_MS * 1000000ull;
     while (!p->master_eof || p->out_len != 0) {
+        uint64_t now = stk_now_ns();
+        if (now >= stop_reading) {
+            p->master_eof = true;
+            if (p->out_len == 0) {
+                return;
+            }
+        }
+        int wait_ms = p->master_eof ? DRAIN_IDLE_MS
+                                    : (int)((stop_reading - now + 999999u) / 1000000u);
         struct pollfd fds[3];
         stk_pty_monitor_poll_fds(p, fds);
-        int n = poll(fds, 3, DRAIN_IDLE_MS);
+        int n = poll(fds, 3, wait_ms);
         if (n < 0 && errno == EINTR) {
             continue;
         }

@@ -2,6 +2,10 @@ package dev.stockade;
 
 import static dev.stockade.testing.SandboxTesting.HANG_LIMIT;
 import static dev.stockade.testing.SandboxTesting.assertExitedZero;
+import static dev.stockade.testing.SandboxTesting.awaitTrue;
+import static dev.stockade.testing.SandboxTesting.hostPidsWithMarker;
+import static dev.stockade.testing.SandboxTesting.marker;
+import static dev.stockade.testing.SandboxTesting.readAsync;
 import static dev.stockade.testing.SandboxTesting.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -216,6 +221,38 @@ class OutputLimitTest {
             long delivered = drain(p.getInputStream());
             assertTrue(delivered <= 8 * MIB, delivered + " bytes, " + r);
             assertTrue(r.outputBytes() >= delivered, r.toString());
+        }
+    }
+
+    /**
+     * Without a pid namespace a daemon the command started outlives it and may keep the relay
+     * pipe and write to it forever: the result still arrives soon after the timeout (the
+     * relay reads the sources for a bounded while after pid 1's end), not when the daemon
+     * stops. Found by the attacker review: the result came only when the daemon stopped.
+     */
+    @Test
+    void aTricklingDaemonWithoutAPidNamespaceDoesNotHoldTheResultBack() throws Exception {
+        String mark = marker();
+        SandboxPolicy policy = SandboxPolicy.builder().disable(Namespace.PID)
+                .maxOutputBytes(MIB).timeout(Duration.ofSeconds(1)).build();
+        // The daemon writes a line every 0.2 s for 120 s.
+        try (SandboxedProcess p = Sandbox.command("/bin/bash", "-c",
+                "setsid bash -c 'exec -a " + mark + " bash -c \"for i in \\$(seq 600); do echo t;"
+                        + " sleep 0.2; done\"' & sleep 1000")
+                .policy(policy).start()) {
+            p.getOutputStream().close();
+            CompletableFuture<String> out = readAsync(p.getInputStream());
+            // Allowed case: the daemon runs, and its lines reach the caller (below).
+            awaitTrue("the daemon running", () -> p.isAlive() && hostPidsWithMarker(mark)
+                    .size() == 1);
+            SandboxResult r = p.onResult().get(60, TimeUnit.SECONDS);
+            assertTrue(r.timedOut(), r.toString());
+            assertEquals(Optional.of(LimitHit.WALL_TIME), r.limitHit(), r.toString());
+            assertTrue(out.get(60, TimeUnit.SECONDS).startsWith("t\n"), r.toString());
+        } finally {
+            for (long pid : hostPidsWithMarker(mark)) {
+                ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            }
         }
     }
 }
