@@ -1,6 +1,6 @@
 /* Walking a directory tree another party wrote (a step's workspace): openat2 with RESOLVE_*,
- * fstat of what was actually opened, getdents64, and the *at calls that act on one entry of an
- * open directory. Each entry point is one system call; the walk itself is Java's
+ * fstat of what was actually opened, getdents64, the *at calls that act on one entry of an
+ * open directory, and the calls that change an open descriptor's inode itself (never a name). Each entry point is one system call; the walk itself is Java's
  * (dev.stockade.internal.SafeTree). Names travel as byte arrays: a name a step created need
  * not be UTF-8. */
 #define _GNU_SOURCE
@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -137,22 +138,58 @@ JNIEXPORT void JNICALL Java_dev_stockade_internal_NativeBridge_unlinkat(JNIEnv *
     free(native_name);
 }
 
-JNIEXPORT void JNICALL Java_dev_stockade_internal_NativeBridge_fchmodatNoFollow(
-    JNIEnv *env, jclass type, jint dirfd, jbyteArray name, jint mode)
+/* The three calls below change the inode fd refers to (an O_PATH descriptor too) through an
+ * empty name and AT_EMPTY_PATH: nothing is looked up by name, so a name swapped for another
+ * file (a hard link to someone else's) after fd was opened and examined is never what changes. */
+JNIEXPORT void JNICALL Java_dev_stockade_internal_NativeBridge_fchmod(JNIEnv *env, jclass type,
+                                                                       jint fd, jint mode)
 {
     (void)type;
     if (mode < 0 || mode > 07777) {
         stk_throw_illegal_argument(env, "fchmodat2: mode must be within 0..07777");
         return;
     }
-    char *native_name = stk_path_bytes(env, name, "name");
-    if (native_name == NULL) {
+    if (stk_fchmod_fd(fd, (mode_t)mode) != 0) {
+        stk_throw_errno(env, "fchmodat2", errno);
+    }
+}
+
+JNIEXPORT void JNICALL Java_dev_stockade_internal_NativeBridge_fchown(JNIEnv *env, jclass type,
+                                                                       jint fd, jint uid, jint gid)
+{
+    (void)type;
+    if (fchownat(fd, "", (uid_t)uid, (gid_t)gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) {
+        stk_throw_errno(env, "fchownat", errno);
+    }
+}
+
+JNIEXPORT void JNICALL Java_dev_stockade_internal_NativeBridge_futimens(JNIEnv *env, jclass type,
+                                                                         jint fd, jlong seconds,
+                                                                         jlong nanos)
+{
+    (void)type;
+    if (nanos < 0 || nanos > 999999999) {
+        stk_throw_illegal_argument(env, "utimensat: nanoseconds must be within 0..999999999");
         return;
     }
-    if (stk_fchmodat_nofollow(dirfd, native_name, (mode_t)mode) != 0) {
-        stk_throw_errno_detail(env, "fchmodat2", errno, native_name);
+    const struct timespec times[2] = {{(time_t)seconds, (long)nanos},
+                                      {(time_t)seconds, (long)nanos}};
+    /* futimens(2) refuses an O_PATH descriptor (EBADF); the empty name takes any. */
+    if (utimensat(fd, "", times, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) {
+        stk_throw_errno(env, "utimensat", errno);
     }
-    free(native_name);
+}
+
+JNIEXPORT jlong JNICALL Java_dev_stockade_internal_NativeBridge_fstatfsType(JNIEnv *env,
+                                                                             jclass type, jint fd)
+{
+    (void)type;
+    struct statfs st;
+    if (fstatfs(fd, &st) != 0) {
+        stk_throw_errno(env, "fstatfs", errno);
+        return -1;
+    }
+    return (jlong)st.f_type;
 }
 
 JNIEXPORT void JNICALL Java_dev_stockade_internal_NativeBridge_mkdirat(JNIEnv *env, jclass type,
@@ -278,40 +315,6 @@ JNIEXPORT void JNICALL Java_dev_stockade_internal_NativeBridge_symlinkat(JNIEnv 
         stk_throw_errno_detail(env, "symlinkat", errno, native_name);
     }
     free(native_target);
-    free(native_name);
-}
-
-JNIEXPORT void JNICALL Java_dev_stockade_internal_NativeBridge_fchownatNoFollow(
-    JNIEnv *env, jclass type, jint dirfd, jbyteArray name, jint uid, jint gid)
-{
-    (void)type;
-    char *native_name = stk_path_bytes(env, name, "name");
-    if (native_name == NULL) {
-        return;
-    }
-    if (fchownat(dirfd, native_name, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW) != 0) {
-        stk_throw_errno_detail(env, "fchownat", errno, native_name);
-    }
-    free(native_name);
-}
-
-JNIEXPORT void JNICALL Java_dev_stockade_internal_NativeBridge_utimensatNoFollow(
-    JNIEnv *env, jclass type, jint dirfd, jbyteArray name, jlong seconds, jlong nanos)
-{
-    (void)type;
-    if (nanos < 0 || nanos > 999999999) {
-        stk_throw_illegal_argument(env, "utimensat: nanoseconds must be within 0..999999999");
-        return;
-    }
-    char *native_name = stk_path_bytes(env, name, "name");
-    if (native_name == NULL) {
-        return;
-    }
-    const struct timespec times[2] = {{(time_t)seconds, (long)nanos},
-                                      {(time_t)seconds, (long)nanos}};
-    if (utimensat(dirfd, native_name, times, AT_SYMLINK_NOFOLLOW) != 0) {
-        stk_throw_errno_detail(env, "utimensat", errno, native_name);
-    }
     free(native_name);
 }
 

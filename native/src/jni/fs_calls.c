@@ -32,9 +32,9 @@ int stk_openat2(int dirfd, const char *path, int flags, mode_t mode, uint64_t re
     return (int)fd;
 }
 
-int stk_fchmodat_nofollow(int dirfd, const char *name, mode_t mode)
+int stk_fchmod_fd(int fd, mode_t mode)
 {
-    return (int)syscall(SYS_fchmodat2, dirfd, name, mode, AT_SYMLINK_NOFOLLOW);
+    return (int)syscall(SYS_fchmodat2, fd, "", mode, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
 }
 
 long stk_getdents64(int fd, void *buffer, size_t size)

@@ -11,9 +11,11 @@
  * EAGAIN (RESOLVE_BENEATH answers EAGAIN when a rename elsewhere raced a ".." lookup). */
 int stk_openat2(int dirfd, const char *path, int flags, mode_t mode, uint64_t resolve);
 
-/* fchmodat2(dirfd, name, mode, AT_SYMLINK_NOFOLLOW) (Linux 6.6): changes name itself, never
- * what a symbolic link named name points to; a link gives EOPNOTSUPP. */
-int stk_fchmodat_nofollow(int dirfd, const char *name, mode_t mode);
+/* fchmodat2(fd, "", mode, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) (Linux 6.6): the mode of the
+ * inode fd refers to, an O_PATH descriptor too (fchmod(2) refuses those with EBADF); no name is
+ * looked up, so it is the inode examined, whatever its name names by now. A link (an O_PATH
+ * descriptor of one) gives EOPNOTSUPP. */
+int stk_fchmod_fd(int fd, mode_t mode);
 
 /* getdents64(fd, buffer, size): linux_dirent64 records, 0 at the end of the directory. */
 long stk_getdents64(int fd, void *buffer, size_t size);

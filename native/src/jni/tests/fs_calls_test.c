@@ -1,6 +1,7 @@
 /* The raw calls of fs_calls.c against the kernel, without a JVM: openat2 refuses symbolic links
- * and escapes with the errno the Java walk relies on, fchmodat2 never changes a link's target,
- * getdents64 lists what is there. Runs the same as root and as an ordinary user. */
+ * and escapes with the errno the Java walk relies on, fchmodat2 of a descriptor changes its inode
+ * (never a link's target, nor what its name names later), getdents64 lists what is there. Runs
+ * the same as root and as an ordinary user. */
 #define _GNU_SOURCE
 #include "fs_calls.h"
 
@@ -99,22 +100,33 @@ int main(void)
         (void)close(fd);
     }
 
-    errno = 0;
-    CHECK(stk_fchmodat_nofollow(root, "link", 0777) != 0 && errno == EOPNOTSUPP,
-          "fchmodat2 on a link: EOPNOTSUPP, got %s", strerror(errno));
     struct stat st;
+    int link = openat(root, "link", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    errno = 0;
+    CHECK(link >= 0 && stk_fchmod_fd(link, 0777) != 0 && errno == EOPNOTSUPP,
+          "fchmodat2 of a link's descriptor: EOPNOTSUPP, got %s", strerror(errno));
     CHECK(fstatat(root, "target", &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & 07777) == 0500,
           "the link's target keeps its mode");
-    CHECK(stk_fchmodat_nofollow(root, "target", 0700) == 0, "a directory: %s", strerror(errno));
-    CHECK(fstatat(root, "target", &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & 07777) == 0700,
-          "its mode changed");
+    /* The descriptor's inode changes, not whatever its name names by then. */
+    int target = openat(root, "target", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    CHECK(target >= 0 && renameat(root, "target", root, "moved") == 0 &&
+              mkdirat(root, "target", 0500) == 0,
+          "target swapped: %s", strerror(errno));
+    CHECK(stk_fchmod_fd(target, 0750) == 0, "an O_PATH directory: %s", strerror(errno));
+    CHECK(fstatat(root, "moved", &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & 07777) == 0750,
+          "the inode opened changed");
+    CHECK(fstatat(root, "target", &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & 07777) == 0500,
+          "the directory now at its name did not");
+    (void)close(link);
+    (void)close(target);
 
-    CHECK(count_entries(root) == 5, "getdents64 lists the 5 entries");
+    CHECK(count_entries(root) == 6, "getdents64 lists the 6 entries");
 
     /* Clean up. */
     (void)unlinkat(root, "sub/up", 0);
     (void)unlinkat(root, "sub", AT_REMOVEDIR);
     (void)unlinkat(root, "target", AT_REMOVEDIR);
+    (void)unlinkat(root, "moved", AT_REMOVEDIR);
     (void)unlinkat(root, "link", 0);
     (void)unlinkat(root, "fifo", 0);
     (void)unlinkat(root, "file", 0);

@@ -10,6 +10,7 @@ import dev.stockade.internal.Protocol;
 import dev.stockade.internal.ReaperThreads;
 import dev.stockade.internal.SandboxSpec;
 import dev.stockade.internal.WaitStatus;
+import dev.stockade.internal.WorkspaceCommit;
 import java.io.File;
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
@@ -73,6 +74,13 @@ final class SandboxLauncher {
             SandboxPolicy policy, List<String> notes, Redirect... stdio) throws IOException {
         NativeLoader.ensureLoaded();
         DescriptorSet fds = new DescriptorSet();
+        // Opened before the helper's overlay takes it as its lower layer: the commit goes into
+        // this directory, and refuses should the path name another by then.
+        int workspace = policy.workspaceMode() == WorkspaceMode.TRANSACTIONAL
+                ? WorkspaceCommit.openWorkspace(policy.workspace().orElseThrow()) : -1;
+        if (workspace >= 0) {
+            fds.add(workspace);
+        }
         Spawned helper = spawn(stdio, fds);
         long deadline = System.nanoTime() + policy.setupTimeout().toNanos();
         int controlFd = helper.control();
@@ -110,7 +118,7 @@ final class SandboxLauncher {
             int[] ends = helper.parentEnds();
             return new SandboxedProcess(helper.pid(), fds.release(helper.pidfd()), started,
                     channel, fds.release(ends[0]), fds.release(ends[1]), fds.release(ends[2]),
-                    policy, notes);
+                    fds.release(workspace), policy, notes);
         }
         // Set-up failed: closing the socket is also the kill, in case the helper still waits.
         channel.close();

@@ -73,13 +73,20 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     /** A transactional workspace's changes until committed or discarded (CommitOn.MANUAL). */
     private final Object upperLock = new Object();
     private int upperFd = -1; // guarded by upperLock
+    /** The workspace directory the step saw (opened at the start), committed into. */
+    private int workspaceFd; // guarded by upperLock; -1 once the changes are settled
     private boolean discarded; // guarded by upperLock
     private CommitResult manualCommit; // guarded by upperLock
 
-    /** Takes ownership of every descriptor passed (-1 for a stream that is not a pipe). */
+    /**
+     * Takes ownership of every descriptor passed (-1 for a stream that is not a pipe, and for
+     * the workspace directory unless it is transactional).
+     */
     SandboxedProcess(int pid, int pidfd, ControlEvent.Started started, ControlChannel channel,
-            int stdinFd, int stdoutFd, int stderrFd, SandboxPolicy policy, List<String> notes) {
+            int stdinFd, int stdoutFd, int stderrFd, int workspaceFd, SandboxPolicy policy,
+            List<String> notes) {
         this.pid = pid;
+        this.workspaceFd = workspaceFd;
         this.pidfd = pidfd;
         this.sandboxPid = started.sandboxPid();
         this.commandPid = started.commandPid();
@@ -106,6 +113,9 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
                 e.addSuppressed(waitFailure);
             }
             DescriptorSet.closeQuietly(pidfd);
+            if (workspaceFd >= 0) {
+                DescriptorSet.closeQuietly(workspaceFd);
+            }
             closeQuietly(stdin);
             closeQuietly(stdout);
             closeQuietly(stderr);
@@ -273,8 +283,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
                         : "commit(): the sandbox passed no changes (it did not start)");
             }
             manualCommit = applyChanges(upperFd);
-            DescriptorSet.closeQuietly(upperFd);
-            upperFd = -1;
+            releaseChanges();
             return manualCommit;
         }
     }
@@ -286,27 +295,56 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     public void discard() {
         synchronized (upperLock) {
             if (upperFd >= 0) {
+                discarded = true;
+            }
+            releaseChanges();
+        }
+    }
+
+    /** Closes the upper layer (freeing its tmpfs) and the workspace directory. */
+    private void releaseChanges() {
+        synchronized (upperLock) {
+            if (upperFd >= 0) {
                 DescriptorSet.closeQuietly(upperFd);
                 upperFd = -1;
-                discarded = true;
+            }
+            if (workspaceFd >= 0) {
+                DescriptorSet.closeQuietly(workspaceFd);
+                workspaceFd = -1;
             }
         }
     }
 
+    /**
+     * The commit never throws: whatever stops it, the result says so (and what was applied up
+     * to there, which WorkspaceCommit counts); a reaper thread must still complete the result.
+     */
     private CommitResult applyChanges(int fd) {
-        return WorkspaceCommit.apply(fd, policy.workspace().orElseThrow(), !CallerIds.isRoot(),
-                policy.workspaceQuotaBytes(), policy.protectedPaths());
+        int workspace;
+        synchronized (upperLock) {
+            workspace = workspaceFd;
+        }
+        try {
+            return WorkspaceCommit.apply(fd, workspace, policy.workspace().orElseThrow(),
+                    !CallerIds.isRoot(), policy.workspaceQuotaBytes(), policy.protectedPaths());
+        } catch (RuntimeException | Error e) {
+            return new CommitResult(0, 0, 0, 0, 0, List.of(), Optional.of("the commit failed: "
+                    + e + "; what it applied before is not known"), List.of());
+        }
     }
 
     /**
      * The workspace once the sandbox has ended: under {@link CommitOn#SUCCESS} committed when
-     * the command exited 0 without filling its quota, and discarded otherwise; under {@link CommitOn#MANUAL} kept for
-     * {@link #commit()}. Before waiters wake, so that waitFor() returns with the workspace in
-     * its final state.
+     * the command exited 0 without filling its quota, and discarded otherwise; under
+     * {@link CommitOn#MANUAL} kept for {@link #commit()}. Before waiters wake, so that
+     * waitFor() returns with the workspace in its final state; never throws (the result must
+     * complete).
      */
     private SandboxResult settleWorkspace(SandboxResult r, int upper, boolean reported) {
         if (policy.workspaceMode() != WorkspaceMode.TRANSACTIONAL) {
-            DescriptorSet.closeQuietly(upper);
+            if (upper >= 0) {
+                DescriptorSet.closeQuietly(upper);
+            }
             return r;
         }
         // A step that filled its quota and still exited 0 ignored a failed write: what it left
@@ -319,19 +357,21 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
             }
             return r;
         }
-        if (!succeeded) {
-            DescriptorSet.closeQuietly(upper);
-            return r;
-        }
-        if (upper < 0) {
-            return r.withCommit(new CommitResult(0, 0, 0, 0, 0, List.of(),
-                    Optional.of("the helper passed no upper layer: nothing was applied"),
-                    List.of()));
+        synchronized (upperLock) {
+            upperFd = upper;
         }
         try {
+            if (!succeeded) {
+                return r;
+            }
+            if (upper < 0) {
+                return r.withCommit(new CommitResult(0, 0, 0, 0, 0, List.of(),
+                        Optional.of("the helper passed no upper layer: nothing was applied"),
+                        List.of()));
+            }
             return r.withCommit(applyChanges(upper));
         } finally {
-            DescriptorSet.closeQuietly(upper);
+            releaseChanges();
         }
     }
 

@@ -17,6 +17,12 @@ final class ChildJvm {
     /** With {@code env} added to the child's environment. */
     static Process start(Map<String, String> env, Class<?> mainClass, String... args)
             throws IOException {
+        return start(env, List.of(), mainClass, args);
+    }
+
+    /** With {@code env} added to the child's environment and {@code jvmOptions} (e.g. -Xmx). */
+    static Process start(Map<String, String> env, List<String> jvmOptions, Class<?> mainClass,
+            String... args) throws IOException {
         String java = ProcessHandle.current().info().command()
                 .orElse(System.getProperty("java.home") + File.separator + "bin"
                         + File.separator + "java");
@@ -33,6 +39,7 @@ final class ChildJvm {
         }
         cmd.add("-Xshare:auto");
         cmd.add("-XX:TieredStopAtLevel=1");
+        cmd.addAll(jvmOptions);
         cmd.add(mainClass.getName());
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd);

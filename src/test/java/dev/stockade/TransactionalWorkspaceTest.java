@@ -378,7 +378,7 @@ class TransactionalWorkspaceTest {
         assertFalse(Files.exists(workspace.resolve("pipe"), LinkOption.NOFOLLOW_LINKS));
         assertFalse(Files.exists(workspace.resolve("sock"), LinkOption.NOFOLLOW_LINKS));
         assertEquals("755", mode(workspace.resolve("suid")));
-        assertEquals("775", mode(workspace.resolve("sgid")));
+        assertEquals("2775", mode(workspace.resolve("sgid")), "a directory keeps set-group-ID");
     }
 
     @Test

@@ -158,11 +158,27 @@ public final class NativeBridge {
     public static native void unlinkat(int dirfd, byte[] name, int flags) throws NativeException;
 
     /**
-     * {@code fchmodat2(dirfd, name, mode, AT_SYMLINK_NOFOLLOW)} (Linux 6.6): changes the mode of
-     * {@code name} itself, never of what a symbolic link points to (a link: EOPNOTSUPP).
+     * {@code fchmodat2(fd, "", mode, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)} (Linux 6.6): the mode
+     * of the inode {@code fd} refers to, an {@code O_PATH} descriptor too; no name is looked up
+     * (a link: EOPNOTSUPP).
      */
-    public static native void fchmodatNoFollow(int dirfd, byte[] name, int mode)
-            throws NativeException;
+    public static native void fchmod(int fd, int mode) throws NativeException;
+
+    /**
+     * {@code fchownat(fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)}: the owner of the
+     * inode {@code fd} refers to, an {@code O_PATH} descriptor of a link too (the link itself).
+     */
+    public static native void fchown(int fd, int uid, int gid) throws NativeException;
+
+    /**
+     * {@code utimensat(fd, "", {t, t}, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)}: access and
+     * modification time of the inode {@code fd} refers to (an {@code O_PATH} descriptor of a link
+     * too: the link itself) to {@code seconds.nanos}.
+     */
+    public static native void futimens(int fd, long seconds, long nanos) throws NativeException;
+
+    /** {@code fstatfs(fd)}'s {@code f_type}: which filesystem {@code fd} is on (O_PATH too). */
+    public static native long fstatfsType(int fd) throws NativeException;
 
     /** {@code mkdirat(dirfd, name, mode)} (the umask applies). */
     public static native void mkdirat(int dirfd, byte[] name, int mode) throws NativeException;
@@ -190,17 +206,6 @@ public final class NativeBridge {
 
     /** {@code symlinkat(target, dirfd, name)}: a new link {@code name} whose content is {@code target}. */
     public static native void symlinkat(byte[] target, int dirfd, byte[] name)
-            throws NativeException;
-
-    /** {@code fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW)}: the entry itself. */
-    public static native void fchownatNoFollow(int dirfd, byte[] name, int uid, int gid)
-            throws NativeException;
-
-    /**
-     * {@code utimensat(dirfd, name, {t, t}, AT_SYMLINK_NOFOLLOW)}: access and modification time
-     * of the entry itself to {@code seconds.nanos}.
-     */
-    public static native void utimensatNoFollow(int dirfd, byte[] name, long seconds, long nanos)
             throws NativeException;
 
     /**

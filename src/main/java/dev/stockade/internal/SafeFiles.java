@@ -43,6 +43,10 @@ public final class SafeFiles {
     static final int ENOTDIR = 20;
     static final int EISDIR = 21;
     static final int ELOOP = 40;
+    static final int ESTALE = 116;
+
+    /** The name "." : a directory descriptor's own directory, opened again without its name. */
+    static final byte[] SELF = {'.'};
 
     private static final int S_IFMT = 0170000;
     private static final int PERMISSIONS = 07777;

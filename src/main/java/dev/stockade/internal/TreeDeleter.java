@@ -12,9 +12,10 @@ import java.util.List;
  * looked up from an open directory with {@code openat2} ({@link SafeFiles#BENEATH}), examined
  * through an {@code O_PATH | O_NOFOLLOW} descriptor (a FIFO, socket or device is never opened
  * for I/O, a symbolic link is removed, never followed: its target survives), and removed with
- * {@code unlinkat}. A directory the step made unreadable or read-only is given mode 0700 with
- * {@code fchmodat2(AT_SYMLINK_NOFOLLOW)} before it is emptied. A mount point under the tree is
- * not entered (EXDEV): whatever is mounted there is not the step's to lose.
+ * {@code unlinkat}. A directory the step made unreadable or read-only is given mode 0700
+ * before it is emptied, through a descriptor of the directory examined
+ * ({@code fchmodat2(fd, "", AT_EMPTY_PATH)}), never by its name. A mount point under the tree
+ * is not entered (EXDEV): whatever is mounted there is not the step's to lose.
  *
  * <p>At most {@link #MAX_OPEN_DEPTH} directories are held open at once: a subtree deeper than
  * that is renamed (RENAME_NOREPLACE) to the tree's top directory and deleted from there, so a
@@ -159,30 +160,30 @@ public final class TreeDeleter {
     /**
      * Opens the directory {@code name} (examined as {@code stat}) for listing, first giving it
      * mode 0700 when its owner could not list or change it; the opened directory must be the
-     * one examined.
+     * one examined. The mode is changed through an {@code O_PATH} descriptor of the entry, and
+     * the listing descriptor opened from that one ("."): after the check no name is looked up
+     * again, so a directory swapped in under {@code name} meanwhile is neither chmodded nor
+     * emptied.
      */
     private static int openDirectory(int dirFd, byte[] name, Stat stat) throws NativeException {
-        if ((stat.permissions() & OWNER_ALL) != OWNER_ALL) {
-            NativeBridge.fchmodatNoFollow(dirFd, name, OWNER_ALL);
-        }
-        int fd = NativeBridge.openat2(dirFd, name,
-                SafeFiles.O_RDONLY | SafeFiles.O_DIRECTORY | SafeFiles.O_NOFOLLOW, 0,
+        int entry = NativeBridge.openat2(dirFd, name,
+                SafeFiles.O_PATH | SafeFiles.O_DIRECTORY | SafeFiles.O_NOFOLLOW, 0,
                 SafeFiles.BENEATH);
-        Stat opened;
         try {
-            opened = Stat.of(fd);
-        } catch (NativeException e) {
-            SafeFiles.closeQuietly(fd, e);
-            throw e;
+            if (!Stat.of(entry).sameFile(stat)) {
+                // ESTALE: the entry examined is not the one opened; deleting on would act on a
+                // directory nobody looked at.
+                throw new NativeException("openat2", SafeFiles.ESTALE, SafeFiles.show(name)
+                        + " changed while it was being deleted");
+            }
+            if ((stat.permissions() & OWNER_ALL) != OWNER_ALL) {
+                NativeBridge.fchmod(entry, OWNER_ALL);
+            }
+            return NativeBridge.openat2(entry, SafeFiles.SELF, SafeFiles.O_RDONLY
+                    | SafeFiles.O_DIRECTORY, 0, SafeFiles.BENEATH);
+        } finally {
+            NativeBridge.close(entry);
         }
-        if (!opened.sameFile(stat)) {
-            SafeFiles.closeQuietly(fd, null);
-            // ESTALE: the entry examined is not the one opened; deleting on would act on a
-            // directory nobody looked at.
-            throw new NativeException("openat2", 116, SafeFiles.show(name)
-                    + " changed while it was being deleted");
-        }
-        return fd;
     }
 
     private static int openParent(Path absolute) throws IOException {

@@ -11,14 +11,12 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Applies a transactional workspace's upper layer to the real workspace (see
@@ -37,156 +35,306 @@ import java.util.Set;
  * one the mount used: {@code user.overlay.} where pid 1 made it (userxattr), else
  * {@code trusted.overlay.}; the other namespace is the step's own to write and means nothing.
  *
- * <p>Two passes: the whole layer is examined and bounded first (nothing is applied when it is
- * over a bound or too deep), then applied in walk order, parents before children. Every
- * destination is looked up by its whole path from the workspace's descriptor with
- * {@link SafeFiles#BENEATH}; a change that meets a symbolic link or a mount point on the way
- * stops the commit there (ELOOP, EXDEV), and the result lists what was not applied.
+ * <p>Two walks of the layer, in the same order (names sorted by their bytes, parents before
+ * children), each holding only what lies along the current path: a descriptor per directory
+ * level, the path's bytes and each level's names; nothing is kept per change, so the caller's
+ * memory does not grow with what a step wrote. The first walk examines and bounds the whole
+ * layer: more entries than the layer's inodes, more bytes than the quota, more than
+ * {@link #MAX_DEPTH} levels or a path over {@link #MAX_PATH_BYTES} refuse the commit before
+ * anything is applied. The second applies it with a descriptor of each workspace directory on
+ * the path, opened from its parent's with {@link SafeFiles#BENEATH} (a symbolic link or mount
+ * point there stops the commit: ELOOP, EXDEV); every entry made is then changed through its own
+ * descriptor, never by its name again (a name swapped meanwhile, say for a hard link to another
+ * user's file, is never what is chowned, chmodded or timed). Nothing writes to the layer any
+ * more (the sandbox and its PID namespace are gone), and the second walk checks it met no more
+ * than the first.
  */
 public final class WorkspaceCommit {
 
-    /** Directory levels examined at most: each holds a descriptor during the first pass. */
+    /** Directory levels examined at most: each holds a descriptor during either walk. */
     static final int MAX_DEPTH = 256;
+
+    /** PATH_MAX: the most bytes a change's path relative to the workspace has, its NUL counted. */
+    static final int MAX_PATH_BYTES = 4096;
+
+    /** {@code TMPFS_MAGIC} ({@code linux/magic.h}): the upper layer is a tmpfs directory. */
+    static final long TMPFS_MAGIC = 0x01021994L;
 
     private static final int COPY_BUFFER = 64 * 1024;
     private static final int SET_ID_BITS = 06000;
     private static final int OWNER_ALL = 0700;
+    private static final int OWNER_READ = 0400;
     private static final int TEMPORARY_TRIES = 16;
     private static final String TEMPORARY = ".stockade-commit-";
-    private static final byte[] SELF = {'.'};
     private static final byte[] OPAQUE = {'y'};
+    private static final String CUT = "...";
 
-    /** One change, in walk order. */
-    private record Change(byte[] path, Kind kind, boolean whiteout, boolean opaque, int mode,
-            long size, long ino, long mtimeSec, long mtimeNsec, byte[] linkTarget,
-            Set<ByteBuffer> children) {}
+    /** One entry of the upper layer as {@code fstat} of its {@code O_PATH} descriptor saw it. */
+    private record Entry(Kind kind, boolean whiteout, int mode, long size, long ino,
+            long mtimeSec, long mtimeNsec, byte[] linkTarget) {}
+
+    /** A directory of the upper layer open for listing, and the mode to give it back. */
+    private record UpperDirectory(int fd, int restore) {}
+
+    /** Ends the second walk once {@link CommitResult#MAX_LISTED} changes are listed. */
+    private static final class ListFull extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        ListFull() {
+            super(null, null, false, false);
+        }
+    }
 
     private final int upperFd;
-    private final byte[] xattrPrefix;
+    private final byte[] opaqueXattr;
     private final long maxBytes;
     private final long maxEntries;
     private final List<byte[]> protectedPaths;
-    private final List<Change> changes = new ArrayList<>();
+    private final boolean unprivileged;
+    private final int uid;
+    private final byte[] path = new byte[MAX_PATH_BYTES];
+    private int pathLength;
     private final List<Skipped> skipped = new ArrayList<>();
-    private final List<Change> directoriesToFinish = new ArrayList<>();
+    private final List<String> examined = new ArrayList<>();
+    private final List<String> notApplied = new ArrayList<>();
+    private long examinedEntries;
     private long plannedBytes;
-    private long skippedTotal;
+    private long appliedEntries;
+    private long copiedBytes;
     private long filesWritten;
     private long bytesWritten;
     private long directoriesCreated;
     private long symlinksCreated;
     private long deleted;
     private long temporaries;
-    private int workspaceFd = -1;
     private int ownerUid = -1;
     private int ownerGid = -1;
+    private String failure;
 
     private WorkspaceCommit(int upperFd, boolean userXattrs, long maxBytes, long maxEntries,
             List<String> protectedPaths) {
         this.upperFd = upperFd;
-        this.xattrPrefix = SafeFiles.bytes(userXattrs ? "user.overlay." : "trusted.overlay.");
+        this.opaqueXattr = SafeFiles.bytes((userXattrs ? "user.overlay." : "trusted.overlay.")
+                + "opaque");
         this.maxBytes = maxBytes;
         this.maxEntries = maxEntries;
         this.protectedPaths = protectedPaths.stream().map(SafeFiles::bytes).toList();
+        this.uid = NativeBridge.getuid();
+        this.unprivileged = uid != 0;
     }
 
     /**
-     * Applies the upper layer open at {@code upperFd} (not closed here) to {@code workspace}.
+     * Applies the upper layer open at {@code upperFd} (not closed here) to the workspace
+     * directory open at {@code workspaceFd} (not closed here), the one the step saw.
      *
+     * @param workspace the workspace's path: it must still name the directory at
+     *     {@code workspaceFd}, else nothing is applied
      * @param userXattrs whether the overlay's own xattrs are {@code user.overlay.*}: it was
      *     made in the sandbox's user namespace (an unprivileged caller's)
      * @param quotaBytes the upper layer's size: the most bytes a commit writes
      * @param protectedPaths the policy's protected paths (relative; a trailing {@code /} for a
      *     directory): never changed
      */
-    public static CommitResult apply(int upperFd, Path workspace, boolean userXattrs,
-            long quotaBytes, List<String> protectedPaths) {
+    public static CommitResult apply(int upperFd, int workspaceFd, Path workspace,
+            boolean userXattrs, long quotaBytes, List<String> protectedPaths) {
+        NativeLoader.ensureLoaded();
         long inodes = Math.max(quotaBytes / Protocol.TMPFS_BYTES_PER_INODE,
                 Protocol.TMPFS_MIN_INODES);
         WorkspaceCommit c = new WorkspaceCommit(upperFd, userXattrs, quotaBytes, inodes,
                 protectedPaths);
-        return c.run(workspace);
+        try {
+            return c.run(workspaceFd, workspace);
+        } catch (OutOfMemoryError | StackOverflowError e) {
+            // The walks keep little, but the caller's heap is shared: what was applied so far
+            // is still what the counts say.
+            if (c.failure == null) {
+                c.failure = c.stoppedHere(e);
+            }
+            return c.result();
+        }
     }
 
-    private CommitResult run(Path workspace) {
+    /**
+     * The workspace directory, opened ({@code O_PATH}, no symbolic link on the way) when the
+     * sandbox starts: what {@link #apply} commits into; -1 when it cannot be opened (the helper
+     * then reports why the sandbox cannot start, or the commit that nothing was applied).
+     */
+    public static int openWorkspace(Path workspace) {
+        NativeLoader.ensureLoaded();
         try {
-            NativeLoader.ensureLoaded();
-            int root = NativeBridge.openat2(upperFd, SELF, SafeFiles.O_RDONLY
+            return openWorkspacePath(workspace);
+        } catch (NativeException e) {
+            return -1;
+        }
+    }
+
+    private static int openWorkspacePath(Path workspace) throws NativeException {
+        return NativeBridge.openat2(NativeBridge.AT_FDCWD, SafeFiles.bytes(workspace),
+                SafeFiles.O_PATH | SafeFiles.O_DIRECTORY, 0, NativeBridge.RESOLVE_NO_SYMLINKS);
+    }
+
+    private CommitResult run(int workspaceFd, Path workspace) {
+        try {
+            checkUpperLayer();
+            int root = NativeBridge.openat2(upperFd, SafeFiles.SELF, SafeFiles.O_RDONLY
                     | SafeFiles.O_DIRECTORY, 0, SafeFiles.BENEATH);
             try {
-                examine(root, new byte[0], 0);
+                examine(root, 0);
             } finally {
                 NativeBridge.close(root);
             }
+            checkWorkspace(workspaceFd, workspace);
         } catch (IOException | RuntimeException e) {
-            return result("the changes were not applied: " + e.getMessage(), 0, true);
+            failure = "the changes were not applied: " + e.getMessage();
+            notApplied.addAll(examined);
+            return result();
         }
-        int at = 0;
+        pathLength = 0;
         try {
-            workspaceFd = NativeBridge.openat2(NativeBridge.AT_FDCWD, SafeFiles.bytes(workspace),
-                    SafeFiles.O_PATH | SafeFiles.O_DIRECTORY, 0, NativeBridge.RESOLVE_NO_SYMLINKS);
-            if (NativeBridge.getuid() == 0) {
-                long[] st = NativeBridge.fstat(workspaceFd);
-                ownerUid = (int) st[NativeBridge.STAT_UID];
-                ownerGid = (int) st[NativeBridge.STAT_GID];
+            if (!unprivileged) {
+                long[] owner = NativeBridge.fstat(workspaceFd);
+                ownerUid = (int) owner[NativeBridge.STAT_UID];
+                ownerGid = (int) owner[NativeBridge.STAT_GID];
             }
-            for (; at < changes.size(); at++) {
-                applyOne(changes.get(at));
-            }
-            finishDirectories();
-            return result(null, at, false);
-        } catch (IOException | RuntimeException e) {
-            String where = at < changes.size() ? SafeFiles.show(changes.get(at).path()) : "";
+            int root = NativeBridge.openat2(upperFd, SafeFiles.SELF, SafeFiles.O_RDONLY
+                    | SafeFiles.O_DIRECTORY, 0, SafeFiles.BENEATH);
             try {
-                finishDirectories();
-            } catch (IOException | RuntimeException again) {
-                e.addSuppressed(again);
+                applyAll(root, sortedNames(root), workspaceFd, 0);
+            } finally {
+                NativeBridge.close(root);
             }
-            return result("stopped at " + where + ": " + e.getMessage(), at, false);
-        } finally {
-            SafeFiles.closeQuietly(workspaceFd, null);
+        } catch (ListFull full) {
+            // failure says where it stopped; the list has all it can hold.
+        } catch (IOException | RuntimeException e) {
+            if (failure == null) {
+                failure = stoppedHere(e);
+            }
         }
+        return result();
     }
 
-    private CommitResult result(String failure, int stoppedAt, boolean nothingApplied) {
-        List<String> notApplied = new ArrayList<>();
-        if (failure != null) {
-            List<Change> rest = nothingApplied ? changes : changes.subList(stoppedAt,
-                    changes.size());
-            for (Change c : rest) {
-                if (notApplied.size() >= CommitResult.MAX_LISTED) {
-                    break;
-                }
-                notApplied.add(SafeFiles.show(c.path()));
-            }
-        }
+    /** Why the commit stopped, at the current path. */
+    private String stoppedHere(Throwable e) {
+        return (pathLength == 0 ? "stopped: " : "stopped at " + shown() + ": ") + e.getMessage();
+    }
+
+    private CommitResult result() {
         return new CommitResult(filesWritten, bytesWritten, directoriesCreated, symlinksCreated,
                 deleted, skipped, Optional.ofNullable(failure), notApplied);
     }
 
-    // ---- first pass: the upper layer, examined and bounded ----
-
-    private void examine(int dirFd, byte[] dirPath, int depth) throws IOException {
-        if (depth >= MAX_DEPTH) {
-            throw new IOException("the changes are deeper than " + MAX_DEPTH + " directories at "
-                    + SafeFiles.show(dirPath));
-        }
-        List<byte[]> names = SafeFiles.names(dirFd);
-        names.sort(Arrays::compareUnsigned);
-        for (byte[] name : names) {
-            byte[] path = SafeFiles.child(dirPath, name);
-            if (changes.size() + skippedTotal >= maxEntries) {
-                throw new IOException("more than " + maxEntries + " changed entries");
-            }
-            if (isProtected(path)) {
-                skip(path, Reason.PROTECTED);
-                continue;
-            }
-            examineEntry(dirFd, name, path, depth);
+    /** The descriptor passed with EXITED must be what the helper keeps: a tmpfs directory. */
+    private void checkUpperLayer() throws IOException {
+        Stat st = Stat.of(upperFd);
+        long type = NativeBridge.fstatfsType(upperFd);
+        if (st.kind() != Kind.DIRECTORY || type != TMPFS_MAGIC) {
+            throw new IOException("the upper layer passed is not a tmpfs directory (" + st.kind()
+                    + ", filesystem type 0x" + Long.toHexString(type) + ")");
         }
     }
 
-    private void examineEntry(int dirFd, byte[] name, byte[] path, int depth) throws IOException {
+    /**
+     * The workspace's path must still name the directory the step saw (held open since the
+     * sandbox started): a directory renamed, replaced or mounted over since then is refused,
+     * rather than given deletions meant for another.
+     */
+    private static void checkWorkspace(int workspaceFd, Path workspace) throws IOException {
+        if (workspaceFd < 0) {
+            throw new IOException("the workspace " + workspace + " could not be opened when"
+                    + " the sandbox started");
+        }
+        Stat held = Stat.of(workspaceFd);
+        int now;
+        try {
+            now = openWorkspacePath(workspace);
+        } catch (NativeException e) {
+            throw new IOException("the workspace " + workspace + " is not the directory the step"
+                    + " saw any more: " + e.getMessage(), e);
+        }
+        try {
+            Stat current = Stat.of(now);
+            if (held.kind() != Kind.DIRECTORY || !current.sameFile(held)) {
+                throw new IOException("the workspace " + workspace + " is not the directory the"
+                        + " step saw any more (inode " + held.ino() + " on device " + held.dev()
+                        + " when the sandbox started, now inode " + current.ino()
+                        + " on device " + current.dev() + ")");
+            }
+        } finally {
+            NativeBridge.close(now);
+        }
+    }
+
+    // ---- the current path: bounded, shared by both walks ----
+
+    /** Appends {@code name} to the path; the length before, to restore with {@link #leave}. */
+    private int enter(byte[] name) throws IOException {
+        int before = pathLength;
+        int length = before + (before > 0 ? 1 : 0) + name.length;
+        if (length >= MAX_PATH_BYTES) {
+            throw new IOException("a path of the changes is longer than PATH_MAX ("
+                    + MAX_PATH_BYTES + " bytes with its NUL): " + shown(name));
+        }
+        if (before > 0) {
+            path[before] = '/';
+        }
+        System.arraycopy(name, 0, path, length - name.length, name.length);
+        pathLength = length;
+        return before;
+    }
+
+    private void leave(int before) {
+        pathLength = before;
+    }
+
+    /** The current path as listed: at most {@link CommitResult#MAX_LISTED_PATH_BYTES} bytes. */
+    private String shown() {
+        return cut(path, pathLength);
+    }
+
+    /** The current path with {@code name} appended, as listed. */
+    private String shown(byte[] name) {
+        int full = pathLength + (pathLength > 0 ? 1 : 0) + name.length;
+        byte[] whole = Arrays.copyOf(path, Math.min(full, CommitResult.MAX_LISTED_PATH_BYTES + 1));
+        int at = pathLength;
+        if (at > 0 && at < whole.length) {
+            whole[at++] = '/';
+        }
+        if (at < whole.length) {
+            System.arraycopy(name, 0, whole, at, Math.min(name.length, whole.length - at));
+        }
+        return cut(whole, whole.length);
+    }
+
+    private static String cut(byte[] bytes, int length) {
+        if (length <= CommitResult.MAX_LISTED_PATH_BYTES) {
+            return SafeFiles.show(Arrays.copyOf(bytes, length));
+        }
+        return SafeFiles.show(Arrays.copyOf(bytes, CommitResult.MAX_LISTED_PATH_BYTES)) + CUT;
+    }
+
+    private boolean isProtected() {
+        for (byte[] p : protectedPaths) {
+            boolean directory = p.length > 0 && p[p.length - 1] == '/';
+            int length = directory ? p.length - 1 : p.length;
+            if (pathLength < length || !Arrays.equals(path, 0, length, p, 0, length)) {
+                continue;
+            }
+            if (pathLength == length || path[length] == '/') {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // ---- reading the upper layer ----
+
+    private static List<byte[]> sortedNames(int dirFd) throws NativeException {
+        List<byte[]> names = SafeFiles.names(dirFd);
+        names.sort(Arrays::compareUnsigned);
+        return names;
+    }
+
+    private static Entry entry(int dirFd, byte[] name) throws NativeException {
         int fd = NativeBridge.openat2(dirFd, name, SafeFiles.O_PATH | SafeFiles.O_NOFOLLOW, 0,
                 SafeFiles.BENEATH);
         long[] st;
@@ -201,122 +349,261 @@ public final class WorkspaceCommit {
         }
         int mode = (int) st[NativeBridge.STAT_MODE];
         Kind kind = Kind.of(mode);
-        long size = st[NativeBridge.STAT_SIZE];
-        long ino = st[NativeBridge.STAT_INO];
-        long sec = st[NativeBridge.STAT_MTIME_SEC];
-        long nsec = st[NativeBridge.STAT_MTIME_NSEC];
-        int permissions = mode & 07777 & ~SET_ID_BITS;
-        switch (kind) {
-            case CHARACTER_DEVICE -> {
-                if (st[NativeBridge.STAT_RDEV_MAJOR] == 0 && st[NativeBridge.STAT_RDEV_MINOR] == 0) {
-                    changes.add(new Change(path, kind, true, false, 0, 0, ino, 0, 0, null, null));
-                } else {
-                    skip(path, Reason.DEVICE);
-                }
-            }
-            case BLOCK_DEVICE -> skip(path, Reason.DEVICE);
-            case FIFO -> skip(path, Reason.FIFO);
-            case SOCKET -> skip(path, Reason.SOCKET);
-            case SYMLINK -> changes.add(new Change(path, kind, false, false, 0, 0, ino, sec, nsec,
-                    link, null));
-            case REGULAR -> {
-                if (size > maxBytes - plannedBytes) {
-                    throw new IOException(SafeFiles.show(path) + " is " + size + " bytes (sparse"
-                            + " or not), over the " + maxBytes + " bytes a commit writes ("
-                            + plannedBytes + " planned before it)");
-                }
-                plannedBytes += size;
-                changes.add(new Change(path, kind, false, false, permissions, size, ino, sec,
-                        nsec, null, null));
-            }
-            case DIRECTORY -> {
-                int dir = openUpperDirectory(dirFd, name, mode);
-                try {
-                    byte[] marker = NativeBridge.fgetxattr(dir, opaqueXattr());
-                    boolean opaque = marker != null && Arrays.equals(marker, OPAQUE);
-                    Set<ByteBuffer> children = null;
-                    if (opaque) {
-                        children = new HashSet<>();
-                        for (byte[] child : SafeFiles.names(dir)) {
-                            children.add(ByteBuffer.wrap(child));
-                        }
-                        NativeBridge.lseek(dir, 0, NativeBridge.SEEK_SET);
-                    }
-                    changes.add(new Change(path, kind, false, opaque, permissions, 0, ino, sec,
-                            nsec, null, children));
-                    examine(dir, path, depth + 1);
-                } finally {
-                    NativeBridge.close(dir);
-                }
-            }
-            default -> throw new IllegalStateException(kind.toString());
-        }
-    }
-
-    private byte[] opaqueXattr() {
-        byte[] name = Arrays.copyOf(xattrPrefix, xattrPrefix.length + 6);
-        System.arraycopy(SafeFiles.bytes("opaque"), 0, name, xattrPrefix.length, 6);
-        return name;
+        boolean whiteout = kind == Kind.CHARACTER_DEVICE && st[NativeBridge.STAT_RDEV_MAJOR] == 0
+                && st[NativeBridge.STAT_RDEV_MINOR] == 0;
+        // Set-id bits are not carried on files; a directory's set-group-ID (its new entries'
+        // group) is.
+        int permissions = mode & 07777 & (kind == Kind.DIRECTORY ? 07777 : ~SET_ID_BITS);
+        return new Entry(kind, whiteout, permissions, st[NativeBridge.STAT_SIZE],
+                st[NativeBridge.STAT_INO], st[NativeBridge.STAT_MTIME_SEC],
+                st[NativeBridge.STAT_MTIME_NSEC], link);
     }
 
     /**
      * A directory of the upper layer for listing; one the step made unreadable (its owner is
-     * the caller, or the caller is root) gets its owner's bits first: the layer is discarded.
+     * the caller, or the caller is root) gets its owner's bits through its own descriptor
+     * first, given back by the first walk ({@link #closeUpper}) once its subtree is examined: the
+     * second walk reads the mode the step left (and need not give it back: the layer is
+     * discarded).
      */
-    private static int openUpperDirectory(int dirFd, byte[] name, int mode) throws IOException {
-        if ((mode & OWNER_ALL) != OWNER_ALL && NativeBridge.getuid() != 0) {
-            NativeBridge.fchmodatNoFollow(dirFd, name, (mode & 07777) | OWNER_ALL);
+    private UpperDirectory openUpper(int dirFd, byte[] name, int mode) throws NativeException {
+        if (!unprivileged || (mode & OWNER_ALL) == OWNER_ALL) {
+            return new UpperDirectory(NativeBridge.openat2(dirFd, name, SafeFiles.O_RDONLY
+                    | SafeFiles.O_DIRECTORY | SafeFiles.O_NOFOLLOW, 0, SafeFiles.BENEATH), -1);
         }
-        return NativeBridge.openat2(dirFd, name, SafeFiles.O_RDONLY | SafeFiles.O_DIRECTORY
+        int entry = NativeBridge.openat2(dirFd, name, SafeFiles.O_PATH | SafeFiles.O_DIRECTORY
                 | SafeFiles.O_NOFOLLOW, 0, SafeFiles.BENEATH);
-    }
-
-    private boolean isProtected(byte[] path) {
-        for (byte[] p : protectedPaths) {
-            boolean directory = p.length > 0 && p[p.length - 1] == '/';
-            int length = directory ? p.length - 1 : p.length;
-            if (path.length < length || !Arrays.equals(path, 0, length, p, 0, length)) {
-                continue;
-            }
-            if (path.length == length || path[length] == '/') {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private void skip(byte[] path, Reason reason) {
-        skippedTotal++;
-        if (skipped.size() < CommitResult.MAX_LISTED) {
-            skipped.add(new Skipped(SafeFiles.show(path), reason));
-        }
-    }
-
-    // ---- second pass: applied to the workspace ----
-
-    private void applyOne(Change c) throws IOException {
-        byte[] name = lastName(c.path());
-        int parentFd = NativeBridge.openat2(workspaceFd, parentPath(c.path()),
-                SafeFiles.O_PATH | SafeFiles.O_DIRECTORY, 0, SafeFiles.BENEATH);
         try {
-            Stat existing = lookup(parentFd, name);
-            if (c.whiteout()) {
-                if (existing != null) {
-                    remove(parentFd, name, existing);
-                    deleted++;
-                }
-            } else if (c.kind() == Kind.DIRECTORY) {
-                directory(parentFd, name, existing, c);
-            } else {
-                if (existing != null && existing.kind() == Kind.DIRECTORY) {
-                    remove(parentFd, name, existing);
-                    deleted++;
-                }
-                replaceWith(parentFd, name, c);
+            NativeBridge.fchmod(entry, mode | OWNER_ALL);
+            return new UpperDirectory(NativeBridge.openat2(entry, SafeFiles.SELF,
+                    SafeFiles.O_RDONLY | SafeFiles.O_DIRECTORY, 0, SafeFiles.BENEATH), mode);
+        } finally {
+            NativeBridge.close(entry);
+        }
+    }
+
+    /** After the first walk's look at a directory: its mode given back. */
+    private static void closeUpper(UpperDirectory d) throws NativeException {
+        try {
+            if (d.restore() >= 0) {
+                NativeBridge.fchmod(d.fd(), d.restore());
             }
         } finally {
-            NativeBridge.close(parentFd);
+            NativeBridge.close(d.fd());
         }
+    }
+
+    /**
+     * A file of the upper layer for reading; one the step made unreadable gets its owner's read
+     * bit first, through an {@code O_PATH} descriptor (the caller owns the layer's files, or is
+     * root): the layer is discarded after the commit.
+     */
+    private static int openUpperFile(int dirFd, byte[] name, Entry e) throws IOException {
+        int flags = SafeFiles.O_RDONLY | SafeFiles.O_NONBLOCK | SafeFiles.O_NOFOLLOW
+                | SafeFiles.O_NOCTTY;
+        try {
+            return NativeBridge.openat2(dirFd, name, flags, 0, SafeFiles.BENEATH);
+        } catch (NativeException denied) {
+            if (denied.errno() != SafeFiles.EACCES) {
+                throw denied;
+            }
+        }
+        int entry = NativeBridge.openat2(dirFd, name, SafeFiles.O_PATH | SafeFiles.O_NOFOLLOW, 0,
+                SafeFiles.BENEATH);
+        try {
+            if (Stat.of(entry).ino() != e.ino()) {
+                throw new IOException("it changed in the upper layer");
+            }
+            NativeBridge.fchmod(entry, e.mode() | OWNER_READ);
+        } finally {
+            NativeBridge.close(entry);
+        }
+        return NativeBridge.openat2(dirFd, name, flags, 0, SafeFiles.BENEATH);
+    }
+
+    // ---- first walk: the upper layer, examined and bounded ----
+
+    private void examine(int dirFd, int depth) throws IOException {
+        if (depth >= MAX_DEPTH) {
+            throw new IOException("the changes are deeper than " + MAX_DEPTH + " directories at "
+                    + shown());
+        }
+        for (byte[] name : sortedNames(dirFd)) {
+            int before = enter(name);
+            try {
+                if (++examinedEntries > maxEntries) {
+                    throw new IOException("more than " + maxEntries + " changed entries");
+                }
+                if (isProtected()) {
+                    skip(Reason.PROTECTED);
+                } else {
+                    examineEntry(dirFd, name, depth);
+                }
+            } finally {
+                leave(before);
+            }
+        }
+    }
+
+    private void examineEntry(int dirFd, byte[] name, int depth) throws IOException {
+        Entry e = entry(dirFd, name);
+        switch (e.kind()) {
+            case CHARACTER_DEVICE -> {
+                if (e.whiteout()) {
+                    examined();
+                } else {
+                    skip(Reason.DEVICE);
+                }
+            }
+            case BLOCK_DEVICE -> skip(Reason.DEVICE);
+            case FIFO -> skip(Reason.FIFO);
+            case SOCKET -> skip(Reason.SOCKET);
+            case SYMLINK -> examined();
+            case REGULAR -> {
+                if (e.size() > maxBytes - plannedBytes) {
+                    throw new IOException(shown() + " is " + e.size() + " bytes (sparse or not),"
+                            + " over the " + maxBytes + " bytes a commit writes ("
+                            + plannedBytes + " planned before it)");
+                }
+                plannedBytes += e.size();
+                examined();
+            }
+            case DIRECTORY -> {
+                examined();
+                UpperDirectory dir = openUpper(dirFd, name, e.mode());
+                try {
+                    examine(dir.fd(), depth + 1);
+                } finally {
+                    closeUpper(dir);
+                }
+            }
+            default -> throw new IllegalStateException(e.kind().toString());
+        }
+    }
+
+    /** A change examined: listed as not applied should the commit be refused. */
+    private void examined() {
+        if (examined.size() < CommitResult.MAX_LISTED) {
+            examined.add(shown());
+        }
+    }
+
+    private void skip(Reason reason) {
+        if (skipped.size() < CommitResult.MAX_LISTED) {
+            skipped.add(new Skipped(shown(), reason));
+        }
+    }
+
+    // ---- second walk: applied to the workspace ----
+
+    /**
+     * The entries {@code names} of the upper directory {@code upperDir}, applied to the
+     * workspace directory {@code wsDir}, or only listed once a change has failed.
+     */
+    private void applyAll(int upperDir, List<byte[]> names, int wsDir, int depth)
+            throws ListFull {
+        for (byte[] name : names) {
+            int before = pathLength;
+            try {
+                enter(name);
+                if (++appliedEntries > examinedEntries) {
+                    throw new IOException("the upper layer has more than the first walk examined");
+                }
+            } catch (IOException changed) {
+                // Only a layer written since the first walk gets here: stop at once.
+                if (failure == null) {
+                    failure = stoppedHere(changed);
+                }
+                leave(before);
+                throw new ListFull();
+            }
+            try {
+                if (!isProtected()) {
+                    applyEntry(upperDir, wsDir, name, depth);
+                }
+            } finally {
+                leave(before);
+            }
+        }
+    }
+
+    private void applyEntry(int upperDir, int wsDir, byte[] name, int depth) throws ListFull {
+        if (failure != null) {
+            listEntry(upperDir, name, depth);
+            return;
+        }
+        Entry e = null;
+        try {
+            e = entry(upperDir, name);
+            switch (e.kind()) {
+                case CHARACTER_DEVICE -> {
+                    if (e.whiteout()) {
+                        whiteout(wsDir, name);
+                    }
+                }
+                case DIRECTORY -> directory(upperDir, wsDir, name, e, depth);
+                case REGULAR, SYMLINK -> replace(upperDir, wsDir, name, e);
+                default -> {
+                    // FIFO, socket, block device: skipped, listed by the first walk
+                }
+            }
+        } catch (IOException | RuntimeException ex) {
+            if (failure != null) {
+                return; // a change below failed first and is what the result names
+            }
+            failure = "stopped at " + shown() + ": " + ex.getMessage();
+            list();
+            if (e != null && e.kind() == Kind.DIRECTORY) {
+                listBelow(upperDir, name, e, depth);
+            }
+        }
+    }
+
+    /** After a failure: the change at the current path, and below it, listed as not applied. */
+    private void listEntry(int upperDir, byte[] name, int depth) throws ListFull {
+        Entry e;
+        try {
+            e = entry(upperDir, name);
+        } catch (IOException | RuntimeException unreadable) {
+            throw new ListFull();
+        }
+        switch (e.kind()) {
+            case REGULAR, SYMLINK, DIRECTORY -> list();
+            case CHARACTER_DEVICE -> {
+                if (e.whiteout()) {
+                    list();
+                }
+            }
+            default -> {
+                return;
+            }
+        }
+        if (e.kind() == Kind.DIRECTORY) {
+            listBelow(upperDir, name, e, depth);
+        }
+    }
+
+    private void listBelow(int upperDir, byte[] name, Entry e, int depth) throws ListFull {
+        if (depth + 1 >= MAX_DEPTH) {
+            return;
+        }
+        try {
+            UpperDirectory dir = openUpper(upperDir, name, e.mode());
+            try {
+                applyAll(dir.fd(), sortedNames(dir.fd()), -1, depth + 1);
+            } finally {
+                SafeFiles.closeQuietly(dir.fd(), null);
+            }
+        } catch (IOException | RuntimeException unreadable) {
+            throw new ListFull();
+        }
+    }
+
+    private void list() throws ListFull {
+        if (notApplied.size() >= CommitResult.MAX_LISTED) {
+            throw new ListFull();
+        }
+        notApplied.add(shown());
     }
 
     /** The entry itself (a link stays a link), or {@code null} when there is none. */
@@ -331,6 +618,14 @@ public final class WorkspaceCommit {
         }
     }
 
+    private void whiteout(int wsDir, byte[] name) throws NativeException {
+        Stat existing = lookup(wsDir, name);
+        if (existing != null) {
+            remove(wsDir, name, existing);
+            deleted++;
+        }
+    }
+
     private static void remove(int parentFd, byte[] name, Stat existing) throws NativeException {
         if (existing.kind() == Kind.DIRECTORY) {
             TreeDeleter.deleteDirectory(parentFd, name, existing);
@@ -340,173 +635,264 @@ public final class WorkspaceCommit {
     }
 
     /**
-     * A directory of the changes: made (replacing a non-directory), or, when opaque, emptied of
-     * what the step did not see. It stays writable for its owner until every change below it
-     * is in; its mode and time are set last ({@link #finishDirectories}).
+     * A directory of the changes: made (replacing a non-directory) or opened, and, when opaque,
+     * emptied of what the step did not see; its entries are applied through its descriptor,
+     * which stays writable for its owner until they are in; then its mode and time are set on
+     * that same descriptor. A new directory gets the step's mode, an existing one keeps its
+     * set-id bits.
      */
-    private void directory(int parentFd, byte[] name, Stat existing, Change c)
-            throws IOException {
-        if (existing != null && existing.kind() != Kind.DIRECTORY) {
-            NativeBridge.unlinkat(parentFd, name, 0);
-            deleted++;
-            existing = null;
+    private void directory(int upperDir, int wsDir, byte[] name, Entry e, int depth)
+            throws IOException, ListFull {
+        if (depth + 1 >= MAX_DEPTH) {
+            throw new IOException("the upper layer has more than the first walk examined");
         }
-        if (existing == null) {
-            NativeBridge.mkdirat(parentFd, name, OWNER_ALL);
-            directoriesCreated++;
-            chown(parentFd, name);
-        } else {
-            NativeBridge.fchmodatNoFollow(parentFd, name, existing.permissions() | OWNER_ALL);
-            if (c.opaque()) {
-                emptyExcept(parentFd, name, existing, c.children());
-            }
-        }
-        directoriesToFinish.add(c);
-    }
-
-    private void emptyExcept(int parentFd, byte[] name, Stat existing, Set<ByteBuffer> keep)
-            throws IOException {
-        int dir = NativeBridge.openat2(parentFd, name, SafeFiles.O_RDONLY | SafeFiles.O_DIRECTORY
-                | SafeFiles.O_NOFOLLOW, 0, SafeFiles.BENEATH);
+        UpperDirectory upper = openUpper(upperDir, name, e.mode());
         try {
-            if (!Stat.of(dir).sameFile(existing)) {
-                throw new IOException(SafeFiles.show(name) + " changed while being committed");
+            byte[] marker = NativeBridge.fgetxattr(upper.fd(), opaqueXattr);
+            boolean opaque = marker != null && Arrays.equals(marker, OPAQUE);
+            List<byte[]> names = sortedNames(upper.fd());
+            Stat existing = lookup(wsDir, name);
+            if (existing != null && existing.kind() != Kind.DIRECTORY) {
+                NativeBridge.unlinkat(wsDir, name, 0);
+                deleted++;
+                existing = null;
             }
-            for (byte[] child : SafeFiles.names(dir)) {
-                if (keep.contains(ByteBuffer.wrap(child))) {
-                    continue;
+            int dir;
+            int mode;
+            if (existing == null) {
+                NativeBridge.mkdirat(wsDir, name, OWNER_ALL);
+                directoriesCreated++;
+                dir = openMadeDirectory(wsDir, name);
+                mode = e.mode();
+            } else {
+                dir = openExistingDirectory(wsDir, name, existing);
+                int was = existing.permissions();
+                mode = (e.mode() & ~SET_ID_BITS) | (was & SET_ID_BITS);
+                if (mode == was && (was & OWNER_ALL) == OWNER_ALL) {
+                    mode = -1; // unchanged: no chmod (that could drop a group's set-group-ID)
                 }
-                Stat st = lookup(dir, child);
-                if (st != null) {
-                    remove(dir, child, st);
-                    deleted++;
+            }
+            try {
+                if (opaque && existing != null) {
+                    emptyExcept(dir, names);
                 }
+                applyAll(upper.fd(), names, dir, depth + 1);
+            } finally {
+                finish(dir, mode, e);
             }
         } finally {
-            NativeBridge.close(dir);
-        }
-    }
-
-    /** A file or link under a temporary name of the same directory, renamed over {@code name}. */
-    private void replaceWith(int parentFd, byte[] name, Change c) throws IOException {
-        byte[] temporary;
-        if (c.kind() == Kind.SYMLINK) {
-            temporary = temporaryLink(parentFd, c.linkTarget());
-            symlinksCreated++;
-        } else {
-            temporary = temporaryFile(parentFd, c);
-        }
-        try {
-            chown(parentFd, temporary);
-            if (c.kind() != Kind.SYMLINK) {
-                NativeBridge.fchmodatNoFollow(parentFd, temporary, c.mode());
-            }
-            NativeBridge.utimensatNoFollow(parentFd, temporary, c.mtimeSec(), c.mtimeNsec());
-            NativeBridge.renameatFlags(parentFd, temporary, parentFd, name, 0);
-        } catch (IOException | RuntimeException e) {
-            try {
-                NativeBridge.unlinkat(parentFd, temporary, 0);
-            } catch (NativeException again) {
-                e.addSuppressed(again);
-            }
-            throw e;
-        }
-        if (c.kind() == Kind.REGULAR) {
-            filesWritten++;
-            bytesWritten += c.size();
-        }
-    }
-
-    private byte[] temporaryLink(int parentFd, byte[] target) throws NativeException {
-        for (int i = 0; ; i++) {
-            byte[] name = temporaryName();
-            try {
-                NativeBridge.symlinkat(target, parentFd, name);
-                return name;
-            } catch (NativeException e) {
-                if (e.errno() != SafeFiles.EEXIST || i >= TEMPORARY_TRIES) {
-                    throw e;
-                }
-            }
+            SafeFiles.closeQuietly(upper.fd(), null);
         }
     }
 
     /**
-     * A file of the upper layer for reading; one the step made unreadable gets its owner's read
-     * bit first (the caller owns the layer's files, or is root): the layer is discarded.
+     * The directory just made, opened by its name once: it must be a directory this process
+     * owns (else someone swapped it for theirs), and is changed only through this descriptor.
      */
-    private int openUpperFile(Change c) throws IOException {
-        int flags = SafeFiles.O_RDONLY | SafeFiles.O_NONBLOCK | SafeFiles.O_NOFOLLOW
-                | SafeFiles.O_NOCTTY;
+    private int openMadeDirectory(int wsDir, byte[] name) throws IOException {
+        int dir = NativeBridge.openat2(wsDir, name, SafeFiles.O_RDONLY | SafeFiles.O_DIRECTORY
+                | SafeFiles.O_NOFOLLOW, 0, SafeFiles.BENEATH);
         try {
-            return NativeBridge.openat2(upperFd, c.path(), flags, 0, SafeFiles.BENEATH);
-        } catch (NativeException e) {
-            if (e.errno() != SafeFiles.EACCES) {
-                throw e;
+            Stat st = Stat.of(dir);
+            if (st.uid() != uid) {
+                throw new IOException("the directory made was replaced (by one of uid " + st.uid()
+                        + ") while being committed");
             }
+            own(dir);
+            return dir;
+        } catch (IOException | RuntimeException e) {
+            SafeFiles.closeQuietly(dir, e);
+            throw e;
         }
-        int parent = NativeBridge.openat2(upperFd, parentPath(c.path()), SafeFiles.O_PATH
-                | SafeFiles.O_DIRECTORY, 0, SafeFiles.BENEATH);
-        try {
-            NativeBridge.fchmodatNoFollow(parent, lastName(c.path()), c.mode() | 0400);
-        } finally {
-            NativeBridge.close(parent);
-        }
-        return NativeBridge.openat2(upperFd, c.path(), flags, 0, SafeFiles.BENEATH);
     }
 
-    private byte[] temporaryFile(int parentFd, Change c) throws IOException {
-        int in = openUpperFile(c);
+    /**
+     * The directory examined as {@code existing}, given its owner's bits through its
+     * {@code O_PATH} descriptor when it lacks them, then opened from that descriptor (".").
+     */
+    private static int openExistingDirectory(int wsDir, byte[] name, Stat existing)
+            throws IOException {
+        int entry = NativeBridge.openat2(wsDir, name, SafeFiles.O_PATH | SafeFiles.O_DIRECTORY
+                | SafeFiles.O_NOFOLLOW, 0, SafeFiles.BENEATH);
+        try {
+            if (!Stat.of(entry).sameFile(existing)) {
+                throw new IOException("it changed while being committed");
+            }
+            if ((existing.permissions() & OWNER_ALL) != OWNER_ALL) {
+                NativeBridge.fchmod(entry, existing.permissions() | OWNER_ALL);
+            }
+            return NativeBridge.openat2(entry, SafeFiles.SELF, SafeFiles.O_RDONLY
+                    | SafeFiles.O_DIRECTORY, 0, SafeFiles.BENEATH);
+        } finally {
+            NativeBridge.close(entry);
+        }
+    }
+
+    /**
+     * A directory's mode ({@code mode} -1: left as it is) and time, on its descriptor, after its
+     * entries: even when one failed, so that no directory is left with the owner bits the commit
+     * added. Its own failure stops the commit when nothing failed before.
+     */
+    private void finish(int dir, int mode, Entry e) throws ListFull {
+        try {
+            if (mode >= 0) {
+                NativeBridge.fchmod(dir, mode);
+            }
+            NativeBridge.futimens(dir, e.mtimeSec(), e.mtimeNsec());
+        } catch (IOException | RuntimeException ex) {
+            if (failure == null) {
+                failure = "stopped at " + shown() + ": " + ex.getMessage();
+                list();
+            }
+        } finally {
+            SafeFiles.closeQuietly(dir, null);
+        }
+    }
+
+    private void emptyExcept(int dir, List<byte[]> keep) throws NativeException {
+        for (byte[] child : SafeFiles.names(dir)) {
+            if (Collections.binarySearch(keep, child, Arrays::compareUnsigned) >= 0) {
+                continue;
+            }
+            Stat st = lookup(dir, child);
+            if (st != null) {
+                remove(dir, child, st);
+                deleted++;
+            }
+        }
+    }
+
+    /** A file or link, made under a temporary name of its directory and renamed over {@code name}. */
+    private void replace(int upperDir, int wsDir, byte[] name, Entry e) throws IOException {
+        Stat existing = lookup(wsDir, name);
+        if (existing != null && existing.kind() == Kind.DIRECTORY) {
+            remove(wsDir, name, existing);
+            deleted++;
+        }
+        byte[] temporary = e.kind() == Kind.SYMLINK ? temporaryLink(wsDir, e)
+                : temporaryFile(upperDir, wsDir, name, e);
+        try {
+            NativeBridge.renameatFlags(wsDir, temporary, wsDir, name, 0);
+        } catch (IOException | RuntimeException ex) {
+            removeTemporary(wsDir, temporary, ex);
+            throw ex;
+        }
+        if (e.kind() == Kind.REGULAR) {
+            filesWritten++;
+            bytesWritten += e.size();
+        } else {
+            symlinksCreated++;
+        }
+    }
+
+    private static void removeTemporary(int wsDir, byte[] temporary, Throwable failure) {
+        try {
+            NativeBridge.unlinkat(wsDir, temporary, 0);
+        } catch (NativeException again) {
+            failure.addSuppressed(again);
+        }
+    }
+
+    /**
+     * The step's file copied to a new temporary file, whose owner, mode and time are set on the
+     * descriptor it was created as, before it is closed.
+     */
+    private byte[] temporaryFile(int upperDir, int wsDir, byte[] name, Entry e)
+            throws IOException {
+        if (e.size() > plannedBytes - copiedBytes) {
+            throw new IOException("the upper layer has more bytes than examined");
+        }
+        int in = openUpperFile(upperDir, name, e);
         try (InputStream source = new FileInputStream(NativeBridge.newFileDescriptor(in))) {
             Stat opened = Stat.of(in);
-            if (opened.kind() != Kind.REGULAR || opened.ino() != c.ino()
-                    || opened.size() != c.size()) {
-                throw new IOException(SafeFiles.show(c.path()) + " changed in the upper layer");
+            if (opened.kind() != Kind.REGULAR || opened.ino() != e.ino()
+                    || opened.size() != e.size()) {
+                throw new IOException("it changed in the upper layer");
             }
             for (int i = 0; ; i++) {
-                byte[] name = temporaryName();
+                byte[] temporary = temporaryName();
                 int out;
                 try {
-                    out = NativeBridge.openat2(parentFd, name, SafeFiles.O_WRONLY
+                    out = NativeBridge.openat2(wsDir, temporary, SafeFiles.O_WRONLY
                             | SafeFiles.O_CREAT | SafeFiles.O_EXCL | SafeFiles.O_NOFOLLOW, 0600,
                             SafeFiles.BENEATH);
-                } catch (NativeException e) {
-                    if (e.errno() != SafeFiles.EEXIST || i >= TEMPORARY_TRIES) {
-                        throw e;
+                } catch (NativeException taken) {
+                    if (taken.errno() != SafeFiles.EEXIST || i >= TEMPORARY_TRIES) {
+                        throw taken;
                     }
                     continue;
                 }
-                try (OutputStream sink = new FileOutputStream(NativeBridge.newFileDescriptor(out))) {
-                    copy(source, sink, c);
-                } catch (IOException | RuntimeException e) {
-                    try {
-                        NativeBridge.unlinkat(parentFd, name, 0);
-                    } catch (NativeException again) {
-                        e.addSuppressed(again);
-                    }
-                    throw e;
+                try (OutputStream sink = new FileOutputStream(
+                        NativeBridge.newFileDescriptor(out))) {
+                    copy(source, sink, e.size());
+                    own(out);
+                    NativeBridge.fchmod(out, e.mode());
+                    NativeBridge.futimens(out, e.mtimeSec(), e.mtimeNsec());
+                } catch (IOException | RuntimeException ex) {
+                    removeTemporary(wsDir, temporary, ex);
+                    throw ex;
                 }
-                return name;
+                copiedBytes += e.size();
+                return temporary;
             }
         }
     }
 
     /** Exactly the size examined: the layer has no writer left, so more or less is a fault. */
-    private static void copy(InputStream source, OutputStream sink, Change c) throws IOException {
+    private static void copy(InputStream source, OutputStream sink, long size) throws IOException {
         byte[] buffer = new byte[COPY_BUFFER];
-        long left = c.size();
+        long left = size;
         while (left > 0) {
             int n = source.read(buffer, 0, (int) Math.min(buffer.length, left));
             if (n < 0) {
-                throw new IOException(SafeFiles.show(c.path()) + " ended " + left
-                        + " bytes early");
+                throw new IOException("it ended " + left + " bytes early");
             }
             sink.write(buffer, 0, n);
             left -= n;
         }
         if (source.read() >= 0) {
-            throw new IOException(SafeFiles.show(c.path()) + " grew while being committed");
+            throw new IOException("it grew while being committed");
         }
+    }
+
+    /**
+     * A new temporary link. No call makes a link and returns its descriptor, so it is opened by
+     * its name once, and must be a link this process owns with no other name (a hard link to
+     * someone else's link has two): then its owner and time are set on that descriptor.
+     */
+    private byte[] temporaryLink(int wsDir, Entry e) throws IOException {
+        byte[] temporary;
+        for (int i = 0; ; i++) {
+            temporary = temporaryName();
+            try {
+                NativeBridge.symlinkat(e.linkTarget(), wsDir, temporary);
+                break;
+            } catch (NativeException taken) {
+                if (taken.errno() != SafeFiles.EEXIST || i >= TEMPORARY_TRIES) {
+                    throw taken;
+                }
+            }
+        }
+        try {
+            int link = NativeBridge.openat2(wsDir, temporary, SafeFiles.O_PATH
+                    | SafeFiles.O_NOFOLLOW, 0, SafeFiles.BENEATH);
+            try {
+                Stat st = Stat.of(link);
+                if (st.kind() != Kind.SYMLINK || st.uid() != uid || st.nlink() != 1) {
+                    throw new IOException("the link made was replaced (by a " + st.kind()
+                            + " of uid " + st.uid() + " with " + st.nlink() + " names) while"
+                            + " being committed");
+                }
+                own(link);
+                NativeBridge.futimens(link, e.mtimeSec(), e.mtimeNsec());
+            } finally {
+                NativeBridge.close(link);
+            }
+        } catch (IOException | RuntimeException ex) {
+            removeTemporary(wsDir, temporary, ex);
+            throw ex;
+        }
+        return temporary;
     }
 
     private byte[] temporaryName() {
@@ -515,44 +901,9 @@ public final class WorkspaceCommit {
     }
 
     /** A root caller's new entry belongs to the workspace's owner, as in a direct workspace. */
-    private void chown(int parentFd, byte[] name) throws NativeException {
+    private void own(int fd) throws NativeException {
         if (ownerUid > 0 || ownerGid > 0) {
-            NativeBridge.fchownatNoFollow(parentFd, name, ownerUid, ownerGid);
+            NativeBridge.fchown(fd, ownerUid, ownerGid);
         }
-    }
-
-    /** Deepest first: a directory's time is set after its entries changed it. */
-    private void finishDirectories() throws IOException {
-        for (int i = directoriesToFinish.size() - 1; i >= 0; i--) {
-            Change c = directoriesToFinish.get(i);
-            int parentFd = NativeBridge.openat2(workspaceFd, parentPath(c.path()),
-                    SafeFiles.O_PATH | SafeFiles.O_DIRECTORY, 0, SafeFiles.BENEATH);
-            try {
-                byte[] name = lastName(c.path());
-                NativeBridge.fchmodatNoFollow(parentFd, name, c.mode());
-                NativeBridge.utimensatNoFollow(parentFd, name, c.mtimeSec(), c.mtimeNsec());
-            } finally {
-                NativeBridge.close(parentFd);
-            }
-        }
-        directoriesToFinish.clear();
-    }
-
-    private static byte[] parentPath(byte[] path) {
-        for (int i = path.length - 1; i >= 0; i--) {
-            if (path[i] == '/') {
-                return Arrays.copyOf(path, i);
-            }
-        }
-        return SELF;
-    }
-
-    private static byte[] lastName(byte[] path) {
-        for (int i = path.length - 1; i >= 0; i--) {
-            if (path[i] == '/') {
-                return Arrays.copyOfRange(path, i + 1, path.length);
-            }
-        }
-        return path;
     }
 }

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
@@ -24,8 +25,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The wrappers a safe tree walk is made of ({@link NativeBridge#openat2} and the *at calls),
- * each against the real kernel: what it does, and the errno it reports when it refuses.
+ * The wrappers a safe tree walk is made of ({@link NativeBridge#openat2}, the *at calls and the
+ * calls on a descriptor's own inode), each against the real kernel: what it does, and the errno
+ * it reports when it refuses.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class TreeWalkCallsTest {
@@ -211,24 +213,142 @@ class TreeWalkCallsTest {
         }
     }
 
+    private static int openPath(Path dir, String name, int flags) throws NativeException {
+        int root = openDir(dir);
+        try {
+            return NativeBridge.openat2(root, b(name), SafeFiles.O_PATH | SafeFiles.O_NOFOLLOW
+                    | flags, 0, SafeFiles.BENEATH);
+        } finally {
+            NativeBridge.close(root);
+        }
+    }
+
+    private static long mtime(Path p) throws IOException {
+        return Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toMillis();
+    }
+
+    private static List<Object> owner(Path p) throws IOException {
+        return List.of(Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS),
+                Files.getAttribute(p, "unix:gid", LinkOption.NOFOLLOW_LINKS));
+    }
+
     @Test
-    void fchmodatChangesTheEntryNeverALinksTarget(@TempDir Path dir) throws Exception {
-        Path target = dir.resolve("target");
-        Files.createDirectory(target);
+    void fchmodChangesTheDescriptorsInodeNeverALinksTargetNorWhatItsNameNamesLater(
+            @TempDir Path dir) throws Exception {
+        Path target = Files.createDirectory(dir.resolve("target"));
         Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("r-x------"));
         Files.createSymbolicLink(dir.resolve("link"), target);
-        int fd = openDir(dir);
+        int link = openPath(dir, "link", 0);
         try {
             NativeException onLink = assertThrows(NativeException.class,
-                    () -> NativeBridge.fchmodatNoFollow(fd, b("link"), 0777));
+                    () -> NativeBridge.fchmod(link, 0777));
             assertEquals(EOPNOTSUPP, onLink.errno());
             assertEquals("fchmodat2", onLink.call());
             assertEquals(0500, mode(target));
-            NativeBridge.fchmodatNoFollow(fd, b("target"), 0700);
-            assertEquals(0700, mode(target));
+        } finally {
+            NativeBridge.close(link);
+        }
+        int opened = openPath(dir, "target", SafeFiles.O_DIRECTORY);
+        try {
+            // The name is swapped for another directory after the open: the one opened changes.
+            Files.move(target, dir.resolve("moved"));
+            Files.createDirectory(target);
+            Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("r-x------"));
+            NativeBridge.fchmod(opened, 0750);
+            assertEquals(0750, mode(dir.resolve("moved")));
+            assertEquals(0500, mode(target));
+            assertThrows(IllegalArgumentException.class, () -> NativeBridge.fchmod(opened,
+                    010000));
+        } finally {
+            NativeBridge.close(opened);
+        }
+    }
+
+    /**
+     * The commit's race in small: a file created and then, under the same name, swapped for a
+     * hard link to another file before its owner, mode and time are set. Set through the
+     * descriptor created, they reach the new file only; the other keeps all three.
+     */
+    @Test
+    void fchownFchmodAndFutimensChangeTheFileCreatedNotAHardLinkSwappedInUnderItsName(
+            @TempDir Path dir) throws Exception {
+        Path victim = dir.resolve("victim");
+        Files.writeString(victim, "victim");
+        Files.setPosixFilePermissions(victim, PosixFilePermissions.fromString("rw-rw-rw-"));
+        Files.setLastModifiedTime(victim, FileTime.fromMillis(1000));
+        List<Object> victimOwner = owner(victim);
+        int root = openDir(dir);
+        int out = NativeBridge.openat2(root, b("made"), SafeFiles.O_WRONLY | SafeFiles.O_CREAT
+                | SafeFiles.O_EXCL | SafeFiles.O_NOFOLLOW, 0600, SafeFiles.BENEATH);
+        try {
+            NativeBridge.unlinkat(root, b("made"), 0);
+            Files.createLink(dir.resolve("made"), victim);
+            // root gives it away (as the commit does to the workspace's owner); anyone else
+            // can only give it its own ids, which still must not reach the victim.
+            boolean root0 = NativeBridge.getuid() == 0;
+            int uid = root0 ? 4321 : NativeBridge.getuid();
+            int gid = root0 ? 4322 : NativeBridge.getgid();
+            NativeBridge.fchown(out, uid, gid);
+            NativeBridge.fchmod(out, 0755);
+            NativeBridge.futimens(out, 1_234_567_890L, 5);
+            long[] made = NativeBridge.fstat(out);
+            assertEquals(List.of(0100755L, (long) uid, (long) gid, 1_234_567_890L, 5L, 0L),
+                    List.of(made[NativeBridge.STAT_MODE], made[NativeBridge.STAT_UID],
+                            made[NativeBridge.STAT_GID], made[NativeBridge.STAT_MTIME_SEC],
+                            made[NativeBridge.STAT_MTIME_NSEC], made[NativeBridge.STAT_NLINK]));
+            assertEquals(0666, mode(victim));
+            assertEquals(victimOwner, owner(victim));
+            assertEquals(1000, mtime(victim));
+            assertEquals(2, Files.getAttribute(victim, "unix:nlink"));
+            NativeException closed = assertThrows(NativeException.class,
+                    () -> NativeBridge.fchown(-1, uid, gid));
+            assertEquals(EBADF, closed.errno());
+            assertEquals("fchownat", closed.call());
+            assertThrows(IllegalArgumentException.class,
+                    () -> NativeBridge.futimens(out, 0, 1_000_000_000L));
+        } finally {
+            NativeBridge.close(out);
+            NativeBridge.close(root);
+        }
+    }
+
+    @Test
+    void fchownAndFutimensOfALinksPathDescriptorChangeTheLinkNotItsTarget(@TempDir Path dir)
+            throws Exception {
+        Path target = dir.resolve("target");
+        Files.writeString(target, "target");
+        Files.setLastModifiedTime(target, FileTime.fromMillis(1000));
+        List<Object> targetOwner = owner(target);
+        Path link = Files.createSymbolicLink(dir.resolve("link"), Path.of("target"));
+        int fd = openPath(dir, "link", 0);
+        try {
+            boolean root0 = NativeBridge.getuid() == 0;
+            int uid = root0 ? 4321 : NativeBridge.getuid();
+            int gid = root0 ? 4322 : NativeBridge.getgid();
+            NativeBridge.fchown(fd, uid, gid);
+            NativeBridge.futimens(fd, 2_000_000_000L, 0);
+            assertEquals(List.of(uid, gid), owner(link));
+            assertEquals(2_000_000_000_000L, mtime(link));
+            assertEquals(targetOwner, owner(target));
+            assertEquals(1000, mtime(target));
         } finally {
             NativeBridge.close(fd);
         }
+    }
+
+    @Test
+    void fstatfsTypeNamesTheFilesystemOfAPathDescriptor() throws Exception {
+        int proc = NativeBridge.openat2(NativeBridge.AT_FDCWD, b("/proc"), SafeFiles.O_PATH
+                | SafeFiles.O_DIRECTORY, 0, 0);
+        try {
+            assertEquals(0x9fa0L, NativeBridge.fstatfsType(proc), "PROC_SUPER_MAGIC");
+        } finally {
+            NativeBridge.close(proc);
+        }
+        NativeException bad = assertThrows(NativeException.class,
+                () -> NativeBridge.fstatfsType(-1));
+        assertEquals(EBADF, bad.errno());
+        assertEquals("fstatfs", bad.call());
     }
 
     @Test
