@@ -7,6 +7,7 @@ import dev.stockade.cli.CliProcess.Result;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,6 +44,48 @@ class RunOutputAndSetupTest {
         assertEquals(0, cut.exitCode(), cut.toString());
         assertEquals("y\n".repeat(512), cut.stdout(), cut.toString());
         assertEquals("", cut.stderr(), "stderr shares the budget stdout used up");
+    }
+
+    /**
+     * A stdin the command could write to (here a file opened read-write, as a socket shared for
+     * both directions would be) would carry output past the bound: with a bound the start is
+     * refused, without one the command runs as before.
+     */
+    @Test
+    void aWritableStdinIsRefusedWithAnOutputBound() throws Exception {
+        Path stdin = Files.writeString(workspace.getParent().resolve(workspace.getFileName()
+                + "-stdin"), "");
+        String script = "head -c 5000 /dev/zero >&0; echo ran";
+        List<String> unbounded = CliProcess.command("run", "--workspace", workspace.toString(),
+                "--", "/bin/sh", "-c", script);
+        List<String> bounded = CliProcess.command("run", "--workspace", workspace.toString(),
+                "--max-output", "1K", "--", "/bin/sh", "-c", script);
+        try {
+            assertEquals(0, runWithReadWriteStdin(unbounded, stdin), "unbounded");
+            assertEquals(5000, Files.size(stdin));
+
+            Files.writeString(stdin, "");
+            assertEquals(125, runWithReadWriteStdin(bounded, stdin), "bounded");
+            assertEquals(0, Files.size(stdin), "the command did not run");
+        } finally {
+            Files.deleteIfExists(stdin);
+        }
+    }
+
+    /** Runs {@code command} with {@code file} opened read-write as its stdin (sh's {@code 0<>}). */
+    private static int runWithReadWriteStdin(List<String> command, Path file) throws Exception {
+        List<String> sh = new ArrayList<>(List.of("/bin/sh", "-c", "exec \"$@\" 0<>\"$F\"", "sh"));
+        sh.addAll(command);
+        ProcessBuilder pb = new ProcessBuilder(sh).redirectErrorStream(true);
+        pb.environment().put("F", file.toString());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(CliProcess.TIMEOUT_SECONDS, TimeUnit.SECONDS), out);
+        if (p.exitValue() == 125) {
+            assertTrue(out.contains("stdin is writable (a socket or a read-write file): the output"
+                    + " bound would not cover it"), out);
+        }
+        return p.exitValue();
     }
 
     /**
