@@ -250,30 +250,6 @@ JNIEXPORT jbyteArray JNICALL Java_dev_stockade_internal_NativeBridge_readlinkat(
     return result;
 }
 
-JNIEXPORT void JNICALL Java_dev_stockade_internal_NativeBridge_renameat(JNIEnv *env, jclass type,
-                                                                         jint olddirfd,
-                                                                         jbyteArray oldname,
-                                                                         jint newdirfd,
-                                                                         jbyteArray newname)
-{
-    (void)type;
-    char *old_native = stk_path_bytes(env, oldname, "oldname");
-    if (old_native == NULL) {
-        return;
-    }
-    char *new_native = stk_path_bytes(env, newname, "newname");
-    if (new_native == NULL) {
-        free(old_native);
-        return;
-    }
-    /* RENAME_NOREPLACE: moving a subtree never replaces an entry that is already there. */
-    if (renameat2(olddirfd, old_native, newdirfd, new_native, RENAME_NOREPLACE) != 0) {
-        stk_throw_errno_detail(env, "renameat2", errno, old_native);
-    }
-    free(old_native);
-    free(new_native);
-}
-
 JNIEXPORT void JNICALL Java_dev_stockade_internal_NativeBridge_renameatFlags(
     JNIEnv *env, jclass type, jint olddirfd, jbyteArray oldname, jint newdirfd,
     jbyteArray newname, jint flags)

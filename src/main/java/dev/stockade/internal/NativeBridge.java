@@ -190,14 +190,7 @@ public final class NativeBridge {
      */
     public static native byte[] readlinkat(int dirfd, byte[] name) throws NativeException;
 
-    /**
-     * {@code renameat2(olddirfd, oldname, newdirfd, newname, RENAME_NOREPLACE)}: EEXIST rather
-     * than replacing an entry at {@code newname}.
-     */
-    public static native void renameat(int olddirfd, byte[] oldname, int newdirfd,
-            byte[] newname) throws NativeException;
-
-    /** {@code RENAME_NOREPLACE} for {@link #renameatFlags}. */
+    /** {@code RENAME_NOREPLACE} for {@link #renameatFlags}: EEXIST rather than replacing. */
     public static final int RENAME_NOREPLACE = 1;
 
     /** {@code renameat2(olddirfd, oldname, newdirfd, newname, flags)}; flags 0 replaces. */

@@ -144,8 +144,9 @@ public final class TreeDeleter {
             return;
         }
         if (depth >= MAX_OPEN_DEPTH) {
-            NativeBridge.renameat(dirFd, name, topFd,
-                    SafeFiles.bytes(MOVED_UP + System.nanoTime() + "-" + movedUp++));
+            NativeBridge.renameatFlags(dirFd, name, topFd,
+                    SafeFiles.bytes(MOVED_UP + System.nanoTime() + "-" + movedUp++),
+                    NativeBridge.RENAME_NOREPLACE);
             return;
         }
         int childFd = openDirectory(dirFd, name, stat);

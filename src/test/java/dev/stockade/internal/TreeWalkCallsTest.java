@@ -365,11 +365,13 @@ class TreeWalkCallsTest {
 
             Files.writeString(dir.resolve("kept"), "kept");
             NativeException replace = assertThrows(NativeException.class,
-                    () -> NativeBridge.renameat(fd, b("made"), fd, b("kept")));
+                    () -> NativeBridge.renameatFlags(fd, b("made"), fd, b("kept"),
+                            NativeBridge.RENAME_NOREPLACE));
             assertEquals(EEXIST, replace.errno());
             assertEquals("renameat2", replace.call());
             assertEquals("kept", Files.readString(dir.resolve("kept")));
-            NativeBridge.renameat(fd, b("made"), fd, b("moved"));
+            NativeBridge.renameatFlags(fd, b("made"), fd, b("moved"),
+                    NativeBridge.RENAME_NOREPLACE);
             assertTrue(Files.isDirectory(dir.resolve("moved")));
         } finally {
             NativeBridge.close(fd);
