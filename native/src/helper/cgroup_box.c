@@ -181,18 +181,26 @@ static void sleep_ms(long ms)
     }
 }
 
+/* A listing of dir_fd's entries on a descriptor of its own (closedir closes that one, never
+ * dir_fd, which the caller keeps using for the *at calls); NULL when it cannot be had. */
+static DIR *open_listing(int dir_fd)
+{
+    int dup_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+    DIR *dir = dup_fd < 0 ? NULL : fdopendir(dup_fd);
+    if (dir == NULL && dup_fd >= 0) {
+        close(dup_fd);
+    }
+    return dir;
+}
+
 /* cgroups below the leaf (a step that could make some: v1 delegated to the caller's uid; v2
  * forbids them, cgroup.c) are removed first, deepest first, down to a bounded depth. */
 #define MAX_DEPTH 16
 
 static void remove_children(int dir_fd, int depth)
 {
-    int dup_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
-    DIR *dir = dup_fd < 0 ? NULL : fdopendir(dup_fd);
+    DIR *dir = open_listing(dir_fd);
     if (dir == NULL) {
-        if (dup_fd >= 0) {
-            close(dup_fd);
-        }
         return;
     }
     struct dirent *e;
@@ -245,12 +253,8 @@ void stk_cg_remove_stale(int version, int parent_fd)
     if (pid_namespace(&own_ns) != 0) {
         return;
     }
-    int dup_fd = fcntl(parent_fd, F_DUPFD_CLOEXEC, 0);
-    DIR *dir = dup_fd < 0 ? NULL : fdopendir(dup_fd);
+    DIR *dir = open_listing(parent_fd);
     if (dir == NULL) {
-        if (dup_fd >= 0) {
-            close(dup_fd);
-        }
         return;
     }
     struct dirent *e;

@@ -37,7 +37,6 @@ public final class OutputCollector {
     private static final int CREATED_FILE_MODE_MASK = 0755;
     private static final int CREATED_FILE_MODE_MIN = 0600;
     private static final int CREATED_DIRECTORY_MODE = 0755;
-    private static final byte[] SELF = {'.'};
 
     private final List<Glob> globs;
     private final long maxFiles;
@@ -120,7 +119,7 @@ public final class OutputCollector {
             throws IOException {
         List<byte[]> names;
         try {
-            int fd = NativeBridge.openat2(workspaceFd, path.length == 0 ? SELF : path,
+            int fd = NativeBridge.openat2(workspaceFd, path.length == 0 ? SafeFiles.SELF : path,
                     SafeFiles.O_RDONLY | SafeFiles.O_DIRECTORY | SafeFiles.O_NOFOLLOW, 0,
                     SafeFiles.BENEATH);
             try {
