@@ -14,6 +14,8 @@ import dev.stockade.internal.WorkspaceCommit;
 import java.io.File;
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.List;
 
@@ -24,7 +26,8 @@ import java.util.List;
  * every decision and check before; this class only spawns, and turns every way the helper can
  * fail to start the command into one {@link SandboxSetupException}. Every descriptor opened here
  * is closed on every path: the child's ends right after the spawn, the parent's ends on failure
- * (or handed to the {@link SandboxedProcess}). *
+ * (or handed to the {@link SandboxedProcess}).
+ *
  * <p>Set-up has the policy's deadline ({@link SandboxPolicy#setupTimeout()}), from the spawn
  * to STARTED: the wait for the first event polls the control socket with what is left of it.
  * A step that hangs in the kernel cannot report anything, so the helper and pid 1 store the
@@ -44,7 +47,7 @@ final class SandboxLauncher {
     private static final int O_NOCTTY = 0400;
     private static final int CREATE_MODE = 0666;
     private static final int SIGKILL = 9;
-    private static final int ETIMEDOUT = 110;
+    private static final int ETIMEDOUT = Errno.number("ETIMEDOUT");
 
     private static final String[] STREAM_NAMES = {"stdin", "stdout", "stderr"};
 
@@ -167,10 +170,9 @@ final class SandboxLauncher {
         String where = "";
         try {
             if (NativeBridge.pread(helper.progress(), page, 0) == page.length) {
-                long code = Integer.toUnsignedLong(le32(page,
-                        Protocol.PROGRESS_STEP_OFFSET));
-                long mount = Integer.toUnsignedLong(le32(page,
-                        Protocol.PROGRESS_MOUNT_OFFSET));
+                ByteBuffer le = ByteBuffer.wrap(page).order(ByteOrder.LITTLE_ENDIAN);
+                long code = Integer.toUnsignedLong(le.getInt(Protocol.PROGRESS_STEP_OFFSET));
+                long mount = Integer.toUnsignedLong(le.getInt(Protocol.PROGRESS_MOUNT_OFFSET));
                 step = SetupStep.ofCode(code).orElse(SetupStep.HELPER);
                 if (mount > 0 && mount <= mounts.size()) {
                     SandboxSpec.MountSpec m = mounts.get((int) (mount - 1));
@@ -212,11 +214,6 @@ final class SandboxLauncher {
                 DescriptorSet.closeQuietly(pidfd);
             }
         });
-    }
-
-    private static int le32(byte[] b, int at) {
-        return (b[at] & 0xff) | (b[at + 1] & 0xff) << 8 | (b[at + 2] & 0xff) << 16
-                | (b[at + 3] & 0xff) << 24;
     }
 
     /**
