@@ -340,7 +340,8 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
      * waitFor() returns with the workspace in its final state; never throws (the result must
      * complete).
      */
-    private SandboxResult settleWorkspace(SandboxResult r, int upper, boolean reported) {
+    private SandboxResult settleWorkspace(SandboxResult r, int upper, boolean reported,
+            boolean upperFull) {
         if (policy.workspaceMode() != WorkspaceMode.TRANSACTIONAL) {
             if (upper >= 0) {
                 DescriptorSet.closeQuietly(upper);
@@ -349,8 +350,10 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         }
         // A step that filled its quota and still exited 0 ignored a failed write: what it left
         // is likely cut short, so it is not committed on its word.
+        // (From the helper's flag, not limitHit(): a limit that killed one of its processes
+        // would name that limit instead.)
         boolean succeeded = reported && r.exitCode() == 0 && !r.timedOut() && !r.killed()
-                && r.setupError().isEmpty() && r.limitHit().orElse(null) != LimitHit.DISK;
+                && r.setupError().isEmpty() && !upperFull;
         if (policy.commitOn() == CommitOn.MANUAL) {
             synchronized (upperLock) {
                 upperFd = upper;
@@ -515,7 +518,8 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         if (!violations.isEmpty()) {
             r = r.withViolations(toViolations(violations));
         }
-        r = settleWorkspace(r, upper, exited != null && error == null);
+        r = settleWorkspace(r, upper, exited != null && error == null,
+                exited != null && (exited.flags() & Protocol.EXIT_DISK_LIMIT) != 0);
         // stdin is closed before waiters wake (a write after waitFor() fails as "Stream
         // closed"); stdout and stderr are drained after: a leftover process that still holds
         // one (possible only without a pid namespace) keeps a reader blocked in read(), and

@@ -225,6 +225,25 @@ class TransactionalWorkspaceTest {
         assertEquals(before, HostTree.snapshot(workspace));
     }
 
+    /**
+     * The quota filled and a process OOM-killed in one step that still exits 0: the result
+     * names MEMORY (it killed), and the full upper layer still keeps the commit back.
+     */
+    @Test
+    void aFullQuotaKeepsTheCommitBackWhenAnotherLimitIsTheOneNamed() throws Exception {
+        ProbeReport probe = Sandbox.probe();
+        assumeTrue(probe.cgroupDelegation(), "no usable cgroup: " + probe.cgroupReason());
+        Map<String, String> before = HostTree.snapshot(workspace);
+        SandboxPolicy policy = transactional().workspaceQuota(1024 * 1024)
+                .limits(Limits.builder().memoryBytes(128L << 20).build()).build();
+        Output out = step(policy, "head -c 2097152 /dev/zero > big.bin; echo x > x.txt;"
+                + " python3 -c 'b = bytearray(1 << 30)'; exit 0");
+        assertExitedZero(out);
+        assertEquals(LimitHit.MEMORY, out.result().limitHit().orElseThrow(), out::toString);
+        assertTrue(out.result().commit().isEmpty(), out::toString);
+        assertEquals(before, HostTree.snapshot(workspace));
+    }
+
     @Test
     void runningOutOfTheQuotasInodesIsADiskLimitHitToo() throws Exception {
         Map<String, String> before = HostTree.snapshot(workspace);
