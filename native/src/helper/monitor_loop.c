@@ -240,12 +240,8 @@ static int poll_timeout_ms(const struct stk_monitor *m)
     if (next == 0) {
         return -1;
     }
-    uint64_t now = stk_now_ns();
-    if (next <= now) {
-        return 0;
-    }
-    uint64_t ms = (next - now + 999999u) / 1000000u;
-    return ms > 60000 ? 60000 : (int)ms;
+    int ms = stk_ms_until(next, stk_now_ns());
+    return ms > 60000 ? 60000 : ms;
 }
 
 /* The output bound's kill: once, as soon as anything came past the bound and the command is

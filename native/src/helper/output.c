@@ -11,10 +11,6 @@
 #include "fd.h"
 #include "sys.h"
 
-/* How the drain waits for a pipe that has not reported EOF yet. With a pid namespace every
- * write end is gone once pid 1 is; only a process outside one can keep a pipe open. */
-#define DRAIN_IDLE_MS 1000
-
 /* How a destination is written without ever blocking the monitor's loop. */
 enum dest_kind {
     DEST_PIPE = 0,   /* splice(SPLICE_F_NONBLOCK) from the relay pipe: never blocks */
@@ -342,7 +338,7 @@ void stk_output_monitor_drain(struct stk_output *o, int control_fd, bool killed)
     /* Without a pid namespace a process the command left behind may hold a relay pipe and
      * write a line now and then: the sources are read for at most this long, however often
      * data comes, so that EXITED cannot be held back by the step. */
-    uint64_t stop_reading = stk_now_ns() + DRAIN_IDLE_MS * 1000000ull;
+    uint64_t stop_reading = stk_now_ns() + STK_DRAIN_MS * 1000000ull;
     while (!drained(o)) {
         uint64_t now = stk_now_ns();
         bool reading = now < stop_reading;
@@ -366,9 +362,9 @@ void stk_output_monitor_drain(struct stk_output *o, int control_fd, bool killed)
         fds[n].fd = control_fd;
         fds[n].events = POLLIN;
         fds[n].revents = 0;
-        int wait_ms = waiting_for_dest && !killed ? -1 : DRAIN_IDLE_MS;
+        int wait_ms = waiting_for_dest && !killed ? -1 : STK_DRAIN_MS;
         if (reading) {
-            int left = (int)((stop_reading - now + 999999u) / 1000000u);
+            int left = stk_ms_until(stop_reading, now);
             wait_ms = wait_ms < 0 || left < wait_ms ? left : wait_ms;
         }
         int ready = poll(fds, n + 1, wait_ms);

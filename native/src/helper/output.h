@@ -26,6 +26,11 @@
 #include "error.h"
 #include "spec.h"
 
+/* How long the end-of-run drains (this relay's and the pty's) read sources that have not
+ * reported EOF, and wait for one that went quiet. With a pid namespace every writer is gone
+ * once pid 1 is; only a process outside one (or a daemon it left) can keep a source open. */
+#define STK_DRAIN_MS 1000
+
 /* Read at once from a relay pipe: the pipe's default capacity. */
 #define STK_OUTPUT_CHUNK 65536u
 

@@ -9,11 +9,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-/* How long the drain waits for output when the master has not reported EOF yet. Only a
- * process outside a pid namespace can keep the slave open after pid 1 is gone; with one the
- * master reads EIO at once. */
-#define DRAIN_IDLE_MS 1000
-
 void stk_pty_monitor_detect(struct stk_pty *p)
 {
     p->tty_fds = 0;
@@ -264,7 +259,7 @@ void stk_pty_monitor_drain(struct stk_pty *p)
      * a line now and then: the master is read for at most this long, however often data
      * comes, so that EXITED cannot be held back by the step. What was read still reaches the
      * caller. */
-    uint64_t stop_reading = stk_now_ns() + DRAIN_IDLE_MS * 1000000ull;
+    uint64_t stop_reading = stk_now_ns() + STK_DRAIN_MS * 1000000ull;
     while (!p->master_eof || p->out_len != 0) {
         uint64_t now = stk_now_ns();
         if (now >= stop_reading) {
@@ -273,8 +268,8 @@ void stk_pty_monitor_drain(struct stk_pty *p)
                 return;
             }
         }
-        int wait_ms = p->master_eof ? DRAIN_IDLE_MS
-                                    : (int)((stop_reading - now + 999999u) / 1000000u);
+        int wait_ms = p->master_eof ? STK_DRAIN_MS
+                                    : stk_ms_until(stop_reading, now);
         struct pollfd fds[3];
         stk_pty_monitor_poll_fds(p, fds);
         int n = poll(fds, 3, wait_ms);

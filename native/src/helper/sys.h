@@ -5,6 +5,7 @@
 #ifndef STK_SYS_H
 #define STK_SYS_H
 
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/syscall.h>
@@ -28,6 +29,17 @@ static inline uint64_t stk_now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Milliseconds from now_ns until deadline_ns, rounded up (a poll that wakes early only polls
+ * again), 0 once it has passed, at most INT_MAX. */
+static inline int stk_ms_until(uint64_t deadline_ns, uint64_t now_ns)
+{
+    if (deadline_ns <= now_ns) {
+        return 0;
+    }
+    uint64_t ms = (deadline_ns - now_ns + 999999u) / 1000000u;
+    return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
 #endif
