@@ -406,11 +406,7 @@ final class PolicyChecks {
 
     static void durations(List<String> problems, Duration timeout, Duration killGrace) {
         if (timeout != null) {
-            if (timeout.isNegative() || timeout.isZero()) {
-                problems.add("timeout " + timeout + " is not positive (use null for none)");
-            } else if (timeout.compareTo(MAX_DURATION) > 0) {
-                problems.add(tooLong("timeout", timeout));
-            }
+            positive(problems, "timeout", timeout, " (use null for none)");
         }
         if (killGrace.isNegative()) {
             problems.add("kill grace " + killGrace + " is negative");
@@ -420,10 +416,15 @@ final class PolicyChecks {
     }
 
     static void setupTimeout(List<String> problems, Duration setupTimeout) {
-        if (setupTimeout.isNegative() || setupTimeout.isZero()) {
-            problems.add("set-up timeout " + setupTimeout + " is not positive");
-        } else if (setupTimeout.compareTo(MAX_DURATION) > 0) {
-            problems.add(tooLong("set-up timeout", setupTimeout));
+        positive(problems, "set-up timeout", setupTimeout, "");
+    }
+
+    /** A deadline: above zero and within what the wire carries. */
+    private static void positive(List<String> problems, String what, Duration d, String hint) {
+        if (d.isNegative() || d.isZero()) {
+            problems.add(what + " " + d + " is not positive" + hint);
+        } else if (d.compareTo(MAX_DURATION) > 0) {
+            problems.add(tooLong(what, d));
         }
     }
 
