@@ -250,7 +250,24 @@ enum stk_field_tag {
      * already is counted in its relay), counts, and past the bound drops what comes or kills
      * the sandbox. Without this field the command writes to the helper's fds 1 and 2 itself. */
     STK_F_MAX_OUTPUT = 23,
+    /* u32 port (1..65535), u32 max_connections (1..STK_EGRESS_MAX_CONNECTIONS), then the rest
+     * of the value: the path, inside the view, of a UNIX stream socket (at most
+     * STK_MAX_MOUNT_PATH bytes, absolute). Needs CLONE_NEWNET and CLONE_NEWNS. Before the
+     * command starts, pid 1 listens on 127.0.0.1:port in the sandbox's network namespace and
+     * forks the egress forwarder (egress.c), which accepts there, connects a new stream to the
+     * socket for each connection and relays bytes both ways, holding at most max_connections
+     * at once. It reads nothing of what it relays: the proxy at the socket's other end (the
+     * caller's side) decides what may go where. */
+    STK_F_EGRESS = 24,
 };
+
+/* The egress proxy (STK_F_EGRESS) the Java side asks for: the port inside, the socket's path
+ * inside the view (a read-only bind of the caller's proxy socket, under the default view's
+ * /run tmpfs), and the most connections one sandbox holds at once (the forwarder's bound and
+ * the caller's proxy's, each per sandbox). */
+#define STK_EGRESS_PORT 3128u
+#define STK_EGRESS_SOCKET "/run/stockade-egress.sock"
+#define STK_EGRESS_MAX_CONNECTIONS 256u
 
 /* What happens to output past STK_F_MAX_OUTPUT's bound. */
 enum stk_output_action {
@@ -464,6 +481,9 @@ enum stk_step {
     STK_STEP_TRANSACTIONAL = 44,
     /* The output relay of STK_F_MAX_OUTPUT: its pipes (monitor). */
     STK_STEP_OUTPUT = 46,
+    /* The egress forwarder of STK_F_EGRESS: pid 1's listening socket and the forwarder's fork
+     * (pid 1, after the capabilities are dropped, before the command's fork). */
+    STK_STEP_EGRESS = 47,
 };
 
 #endif

@@ -46,6 +46,7 @@ static const char *tag_name(uint16_t tag)
     case STK_F_PIDS_MAX: return "PIDS_MAX";
     case STK_F_CPU_MAX: return "CPU_MAX";
     case STK_F_MAX_OUTPUT: return "MAX_OUTPUT";
+    case STK_F_EGRESS: return "EGRESS";
     default: return NULL;
     }
 }

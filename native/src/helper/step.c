@@ -100,6 +100,8 @@ const char *stk_step_name(enum stk_step step)
         return "transactional";
     case STK_STEP_OUTPUT:
         return "output";
+    case STK_STEP_EGRESS:
+        return "egress";
     }
     return NULL; /* not a member: a corrupted record (status.c refuses those) */
 }

@@ -3,6 +3,7 @@ package dev.stockade;
 import dev.stockade.internal.CallerIds;
 import dev.stockade.internal.Protocol;
 import dev.stockade.internal.WireStrings;
+import dev.stockade.internal.egress.EgressRules;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -452,6 +453,32 @@ final class PolicyChecks {
             problems.add("gid " + Integer.toUnsignedString(gid) + " is out of range (0.."
                     + Integer.MAX_VALUE + ")");
         }
+    }
+
+    /**
+     * An allow list: its patterns, the namespaces its proxy needs (its own network, and a view
+     * to bind the proxy's socket into), and no mount of the policy's own where that socket goes.
+     *
+     * @return the parsed rules (meaningful only when no problem was added)
+     */
+    static EgressRules allowList(List<String> problems, Network allowList,
+            Set<Namespace> namespaces, List<Mount> mounts) {
+        EgressRules rules = EgressRules.parse(allowList.allowedHosts(), allowList.deniedHosts(),
+                problems);
+        for (Namespace ns : List.of(Namespace.NETWORK, Namespace.MOUNT)) {
+            if (!namespaces.contains(ns)) {
+                problems.add("the network allow list needs the " + ns + " namespace, which is"
+                        + " disabled");
+            }
+        }
+        Path socket = Path.of(Protocol.EGRESS_SOCKET);
+        for (Mount m : mounts) {
+            if (m.target().normalize().equals(socket)) {
+                problems.add("mount target " + socket + " is where the network allow list's"
+                        + " proxy socket goes");
+            }
+        }
+        return rules;
     }
 
     static void hostname(List<String> problems, String hostname, Set<Namespace> namespaces) {

@@ -6,6 +6,7 @@ import dev.stockade.internal.SandboxSpec;
 import dev.stockade.internal.SpecEncoder;
 import dev.stockade.internal.SandboxSpec;
 import dev.stockade.internal.SpecResolver;
+import dev.stockade.internal.egress.EgressSession;
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.file.Path;
@@ -188,11 +189,20 @@ public final class SandboxBuilder {
                 : p.workspace().orElse(Path.of(Protocol.DEFAULT_CWD));
         // Everything that can fail without side effects happens before the first descriptor.
         FilterPrograms filters = SandboxFilters.of(p);
-        SandboxSpec resolved = SpecResolver.resolve(argv, p, cwd, filters,
-                CgroupAvailability::unusableReason);
-        byte[] spec = SpecEncoder.encode(resolved);
-        return SandboxLauncher.launch(spec, resolved.mounts(), p, resolved.notes(), stdin, stdout,
-                redirectErrorStream ? null : stderr);
+        EgressSession egress = p.egressRules() == null ? null : EgressSession.open(p.egressRules());
+        try {
+            SandboxSpec resolved = SpecResolver.resolve(argv, p, cwd, filters,
+                    CgroupAvailability::unusableReason,
+                    egress == null ? null : egress.socketPath());
+            byte[] spec = SpecEncoder.encode(resolved);
+            return SandboxLauncher.launch(spec, resolved.mounts(), p, resolved.notes(), egress,
+                    stdin, stdout, redirectErrorStream ? null : stderr);
+        } catch (IOException | RuntimeException | Error e) {
+            if (egress != null) {
+                egress.finish();
+            }
+            throw e;
+        }
     }
 
     private static Redirect checkOutput(Redirect destination) {

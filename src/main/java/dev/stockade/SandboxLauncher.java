@@ -11,6 +11,7 @@ import dev.stockade.internal.ReaperThreads;
 import dev.stockade.internal.SandboxSpec;
 import dev.stockade.internal.WaitStatus;
 import dev.stockade.internal.WorkspaceCommit;
+import dev.stockade.internal.egress.EgressSession;
 import java.io.File;
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
@@ -70,11 +71,14 @@ final class SandboxLauncher {
      * @param spec the SPEC frame (SpecEncoder)
      * @param mounts the spec's mounts, in its order (the progress page names one by index)
      * @param notes what is applied differently from the policy (SandboxSpec.notes)
+     * @param egress the egress proxy's listener, which the process owns once started; the
+     *     caller closes it when this throws
      * @param stdio the redirects of stdin, stdout and stderr; stderr {@code null} when it goes
      *     where stdout goes
      */
     static SandboxedProcess launch(byte[] spec, List<SandboxSpec.MountSpec> mounts,
-            SandboxPolicy policy, List<String> notes, Redirect... stdio) throws IOException {
+            SandboxPolicy policy, List<String> notes, EgressSession egress, Redirect... stdio)
+            throws IOException {
         NativeLoader.ensureLoaded();
         DescriptorSet fds = new DescriptorSet();
         // Opened before the helper's overlay takes it as its lower layer: the commit goes into
@@ -121,7 +125,7 @@ final class SandboxLauncher {
             int[] ends = helper.parentEnds();
             return new SandboxedProcess(helper.pid(), fds.release(helper.pidfd()), started,
                     channel, fds.release(ends[0]), fds.release(ends[1]), fds.release(ends[2]),
-                    fds.release(workspace), policy, notes);
+                    fds.release(workspace), policy, notes, egress);
         }
         // Set-up failed: closing the socket is also the kill, in case the helper still waits.
         channel.close();

@@ -3,6 +3,7 @@ package dev.stockade;
 import dev.stockade.internal.BaseView;
 import dev.stockade.internal.CallerIds;
 import dev.stockade.internal.Protocol;
+import dev.stockade.internal.egress.EgressRules;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -148,9 +149,11 @@ public final class SandboxPolicy {
     private final Duration setupTimeout;
     private final long maxOutputBytes;
     private final boolean killAtMaxOutput;
+    private final Network allowList;
+    private final EgressRules egressRules;
 
     private SandboxPolicy(Builder b, Map<String, String> environment, int uid, int gid,
-            Identity identity) {
+            Identity identity, EgressRules egressRules) {
         this.workspace = b.workspace == null ? null : b.workspace.normalize();
         this.namespaces = Collections.unmodifiableSet(EnumSet.copyOf(b.namespaces));
         this.mounts = b.mounts.stream().map(Mount::normalized).toList();
@@ -175,6 +178,8 @@ public final class SandboxPolicy {
         this.setupTimeout = b.setupTimeout;
         this.maxOutputBytes = b.maxOutputBytes;
         this.killAtMaxOutput = b.killAtMaxOutput;
+        this.allowList = b.allowList;
+        this.egressRules = egressRules;
     }
 
     /**
@@ -206,6 +211,7 @@ public final class SandboxPolicy {
         b.namespaces.addAll(namespaces);
         b.mounts.clear();
         b.mounts.addAll(mounts);
+        b.allowList = allowList;
         b.baseEnvironment = false;
         b.env.putAll(environment);
         b.limits = limits;
@@ -261,9 +267,20 @@ public final class SandboxPolicy {
         return namespaces;
     }
 
-    /** {@link Network#HOST} exactly when the {@link Namespace#NETWORK} namespace is off. */
+    /**
+     * The network: the allow list it was given, else {@link Network#HOST} exactly when the
+     * {@link Namespace#NETWORK} namespace is off, else {@link Network#NONE}.
+     */
     public Network network() {
+        if (allowList != null) {
+            return allowList;
+        }
         return namespaces.contains(Namespace.NETWORK) ? Network.NONE : Network.HOST;
+    }
+
+    /** The allow list's parsed rules, or {@code null} without one. */
+    EgressRules egressRules() {
+        return egressRules;
     }
 
     /**
@@ -476,6 +493,7 @@ public final class SandboxPolicy {
         private Duration setupTimeout = DEFAULT_SETUP_TIMEOUT;
         private long maxOutputBytes;
         private boolean killAtMaxOutput;
+        private Network allowList;
 
         private Builder() {}
 
@@ -550,12 +568,18 @@ public final class SandboxPolicy {
             return this;
         }
 
-        /** {@link Network#NONE} turns the network namespace on, {@link Network#HOST} off. */
+        /**
+         * {@link Network#NONE} turns the network namespace on, {@link Network#HOST} off; an
+         * {@linkplain Network#allow(String...) allow list} turns it on and adds the proxy (its
+         * patterns are checked by {@link #build()}).
+         */
         public Builder network(Network network) {
-            if (Objects.requireNonNull(network, "network") == Network.NONE) {
-                namespaces.add(Namespace.NETWORK);
-            } else {
+            Objects.requireNonNull(network, "network");
+            allowList = network.mode() == Network.Mode.ALLOW_LIST ? network : null;
+            if (network.mode() == Network.Mode.HOST) {
                 namespaces.remove(Namespace.NETWORK);
+            } else {
+                namespaces.add(Namespace.NETWORK);
             }
             return this;
         }
@@ -834,12 +858,15 @@ public final class SandboxPolicy {
             PolicyChecks.maxOutput(problems, maxOutputBytes, killAtMaxOutput);
             PolicyChecks.ids(problems, effectiveUid, effectiveGid);
             PolicyChecks.hostname(problems, hostname, namespaces);
+            EgressRules rules = allowList == null ? null
+                    : PolicyChecks.allowList(problems, allowList, namespaces, mounts);
             problems.addAll(seccomp.problems());
 
             if (!problems.isEmpty()) {
                 throw new PolicyException(problems);
             }
-            return new SandboxPolicy(this, environment, effectiveUid, effectiveGid, identity);
+            return new SandboxPolicy(this, environment, effectiveUid, effectiveGid, identity,
+                    rules);
         }
 
         /** The command's environment: the base one, passed variables, set ones, unset ones. */

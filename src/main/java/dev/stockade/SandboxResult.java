@@ -27,6 +27,7 @@ public final class SandboxResult {
     private final List<Violation> violations;
     private final Usage usage;
     private final CommitResult commit;
+    private final List<Connection> connections;
 
     /**
      * What the sandbox measured beyond the command's own rusage, and the limit it ran into.
@@ -51,14 +52,15 @@ public final class SandboxResult {
             Duration wallTime, Duration userCpu, Duration systemCpu, long maxRssKb,
             SetupError setupError) {
         this(exitCode, signal, coreDumped, timedOut, killed, wallTime, userCpu, systemCpu,
-                maxRssKb, setupError, List.of(), Usage.NONE, null);
+                maxRssKb, setupError, List.of(), Usage.NONE, null, List.of());
     }
 
     private SandboxResult(int exitCode, int signal, boolean coreDumped, boolean timedOut,
             boolean killed, Duration wallTime, Duration userCpu, Duration systemCpu,
             long maxRssKb, SetupError setupError, List<Violation> violations, Usage usage,
-            CommitResult commit) {
+            CommitResult commit, List<Connection> connections) {
         this.commit = commit;
+        this.connections = List.copyOf(connections);
         this.violations = List.copyOf(violations);
         this.usage = usage;
         this.exitCode = exitCode;
@@ -147,13 +149,13 @@ public final class SandboxResult {
     /** This result with {@code violations} (in the order {@link #violations()} documents). */
     SandboxResult withViolations(List<Violation> list) {
         return new SandboxResult(exitCode, signal, coreDumped, timedOut, killed, wallTime,
-                userCpu, systemCpu, maxRssKb, setupError, list, usage, commit);
+                userCpu, systemCpu, maxRssKb, setupError, list, usage, commit, connections);
     }
 
     /** This result with its transactional workspace's commit ({@link #commit()}). */
     SandboxResult withCommit(CommitResult c) {
         return new SandboxResult(exitCode, signal, coreDumped, timedOut, killed, wallTime,
-                userCpu, systemCpu, maxRssKb, setupError, violations, usage, c);
+                userCpu, systemCpu, maxRssKb, setupError, violations, usage, c, connections);
     }
 
     /**
@@ -170,7 +172,23 @@ public final class SandboxResult {
     /** This result with what the sandbox measured ({@link #limitHit()} and the figures). */
     SandboxResult withUsage(Usage u) {
         return new SandboxResult(exitCode, signal, coreDumped, timedOut, killed, wallTime,
-                userCpu, systemCpu, maxRssKb, setupError, violations, u, commit);
+                userCpu, systemCpu, maxRssKb, setupError, violations, u, commit, connections);
+    }
+
+    /** This result with its proxy's connection log ({@link #connections()}). */
+    SandboxResult withConnections(List<Connection> list) {
+        return new SandboxResult(exitCode, signal, coreDumped, timedOut, killed, wallTime,
+                userCpu, systemCpu, maxRssKb, setupError, violations, usage, commit, list);
+    }
+
+    /**
+     * Every connection a sandbox with a {@linkplain Network#allow(String...) network allow
+     * list} asked its proxy for, allowed or not, aggregated per host, port, address, verdict,
+     * rule and reason, in the order each first occurred. Empty for {@link Network#NONE} and
+     * {@link Network#HOST}, which have no proxy.
+     */
+    public List<Connection> connections() {
+        return connections;
     }
 
     /**
@@ -247,6 +265,7 @@ public final class SandboxResult {
                 + (violations.isEmpty() ? "" : ", violations=" + violations.size())
                 + (usage.limitHit() == null ? "" : ", limitHit=" + usage.limitHit())
                 + (commit == null ? "" : ", commit=" + commit)
+                + (connections.isEmpty() ? "" : ", connections=" + connections.size())
                 + (setupError == null ? "" : ", setupError=" + setupError.message()) + "]";
     }
 }

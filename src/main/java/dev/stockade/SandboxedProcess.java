@@ -12,6 +12,7 @@ import dev.stockade.internal.Protocol;
 import dev.stockade.internal.ReaperThreads;
 import dev.stockade.internal.WaitStatus;
 import dev.stockade.internal.WorkspaceCommit;
+import dev.stockade.internal.egress.EgressSession;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -58,6 +59,8 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     private final ControlChannel channel;
     private final SandboxPolicy policy;
     private final List<String> notes;
+    /** The egress proxy's listener of a policy with an allow list, else null. */
+    private final EgressSession egress;
     private final PipeOutputStream stdinPipe;
     private final PipeInputStream stdoutPipe;
     private final PipeInputStream stderrPipe;
@@ -84,7 +87,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
      */
     SandboxedProcess(int pid, int pidfd, ControlEvent.Started started, ControlChannel channel,
             int stdinFd, int stdoutFd, int stderrFd, int workspaceFd, SandboxPolicy policy,
-            List<String> notes) {
+            List<String> notes, EgressSession egress) {
         this.pid = pid;
         this.workspaceFd = workspaceFd;
         this.pidfd = pidfd;
@@ -95,6 +98,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         this.channel = channel;
         this.policy = policy;
         this.notes = List.copyOf(notes);
+        this.egress = egress;
         this.stdinPipe = stdinFd < 0 ? null : new PipeOutputStream(stdinFd);
         this.stdoutPipe = stdoutFd < 0 ? null : new PipeInputStream(stdoutFd);
         this.stderrPipe = stderrFd < 0 ? null : new PipeInputStream(stderrFd);
@@ -517,6 +521,11 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         }
         if (!violations.isEmpty()) {
             r = r.withViolations(toViolations(violations));
+        }
+        if (egress != null) {
+            // The helper is reaped: nothing inside can open another connection. What is still
+            // open is closed now, and counted.
+            r = r.withConnections(egress.finish());
         }
         r = settleWorkspace(r, upper, exited != null && error == null,
                 exited != null && (exited.flags() & Protocol.EXIT_DISK_LIMIT) != 0);

@@ -32,13 +32,14 @@ import java.util.Objects;
  *     {@code SandboxResult.notes()}; not sent
  * @param maxOutputBytes the output bound (STK_F_MAX_OUTPUT), 0 for none
  * @param outputAction what happens past it (Protocol.OUTPUT_DROP or OUTPUT_KILL)
+ * @param egress the egress forwarder (STK_F_EGRESS), or {@code null} for none
  */
 public record SandboxSpec(List<String> argv, List<String> environment, String cwd,
         int namespaces, int uid, int gid, String hostname, List<MountSpec> mounts,
         List<RlimitSpec> rlimits, long timeoutMs, long killGraceMs, byte[] seccompBpf,
         List<ReportSpec> reports, byte[] guardBpf, List<UserLimitSpec> userLimits,
         int ptyMax, CgroupSpec cgroup, List<String> notes, long maxOutputBytes,
-        int outputAction) {
+        int outputAction, EgressSpec egress) {
 
     public SandboxSpec {
         notes = List.copyOf(notes);
@@ -58,7 +59,17 @@ public record SandboxSpec(List<String> argv, List<String> environment, String cw
             byte[] guardBpf, List<UserLimitSpec> userLimits, int ptyMax) {
         this(argv, environment, cwd, namespaces, uid, gid, hostname, mounts, rlimits, timeoutMs,
                 killGraceMs, seccompBpf, reports, guardBpf, userLimits, ptyMax, null, List.of(), 0,
-                Protocol.OUTPUT_DROP);
+                Protocol.OUTPUT_DROP, null);
+    }
+
+    /**
+     * The egress forwarder: the port pid 1 listens on inside, the most connections it holds at
+     * once, and the path inside the view of the socket it relays each one to.
+     */
+    public record EgressSpec(int port, int maxConnections, String socketPath) {
+        public EgressSpec {
+            Objects.requireNonNull(socketPath, "socketPath");
+        }
     }
 
     /**

@@ -89,6 +89,14 @@ public final class SpecEncoder {
             w.u32(spec.outputAction());
             w.u32(0);
         }
+        SandboxSpec.EgressSpec egress = spec.egress();
+        if (egress != null) {
+            byte[] path = egress.socketPath().getBytes(StandardCharsets.UTF_8);
+            w.fieldHeader(Protocol.F_EGRESS, 8 + path.length);
+            w.u32(egress.port());
+            w.u32(egress.maxConnections());
+            w.bytes(path);
+        }
         w.bytesField(Protocol.F_GUARD_BPF, spec.guardBpf());
         w.bytesField(Protocol.F_SECCOMP_BPF, spec.seccompBpf());
         for (SandboxSpec.ReportSpec r : spec.reports()) {

@@ -5,16 +5,17 @@ import dev.stockade.Mount;
 import dev.stockade.Namespace;
 import dev.stockade.SandboxPolicy;
 import dev.stockade.WorkspaceMode;
+import dev.stockade.internal.egress.ProxyEnvironment;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
-import java.util.function.Supplier;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Turns one call (command, working directory) under a built policy, with its compiled filter
@@ -42,7 +43,7 @@ public final class SpecResolver {
      */
     public static SandboxSpec resolve(List<String> argv, SandboxPolicy policy, Path cwd,
             FilterPrograms filters) throws SpecException {
-        return resolve(argv, policy, cwd, filters, () -> null);
+        return resolve(argv, policy, cwd, filters, () -> null, null);
     }
 
     /**
@@ -50,14 +51,19 @@ public final class SpecResolver {
      * best-effort memory bound: {@code cgroupUnusable} returns {@code null} where a cgroup is
      * usable, else why not (the probe's reason). It is asked only for a best-effort bound; any
      * other cgroup limit is always sent, and the helper fails closed where it cannot apply it.
+     * {@code egressSocket} is the host path of the sandbox's egress proxy socket for a policy
+     * with an allow list (bound read-only at {@code STK_EGRESS_SOCKET}, the forwarder asked
+     * for, the tools' proxy variables set), {@code null} otherwise.
      */
     public static SandboxSpec resolve(List<String> argv, SandboxPolicy policy, Path cwd,
-            FilterPrograms filters, Supplier<String> cgroupUnusable)
+            FilterPrograms filters, Supplier<String> cgroupUnusable, Path egressSocket)
             throws SpecException {
         String dir = cwd.toString();
         checkCall(argv, dir);
-        List<String> env = new ArrayList<>(policy.environment().size());
-        for (Map.Entry<String, String> e : policy.environment().entrySet()) {
+        Map<String, String> environment = egressSocket == null ? policy.environment()
+                : ProxyEnvironment.apply(policy.environment(), Protocol.EGRESS_PORT);
+        List<String> env = new ArrayList<>(environment.size());
+        for (Map.Entry<String, String> e : environment.entrySet()) {
             env.add(e.getKey() + "=" + e.getValue());
         }
         int namespaces = 0;
@@ -72,11 +78,15 @@ public final class SpecResolver {
         boolean memoryFallback = memoryFallback(l, cgroupUnusable, notes);
         SandboxSpec.CgroupSpec cgroup = cgroup(l, memoryFallback);
         return new SandboxSpec(argv, env, dir, namespaces, policy.uid(), policy.gid(),
-                policy.hostname().orElse(null), mounts(policy), rlimits(l, cgroup, memoryFallback),
+                policy.hostname().orElse(null), mounts(policy, egressSocket),
+                rlimits(l, cgroup, memoryFallback),
                 timeoutMs, policy.killGrace().toMillis(), filters.filter(), filters.reports(),
                 filters.guard(), userLimits(l, namespaces), ptyMax, cgroup, notes,
                 policy.maxOutputBytes().orElse(0), policy.killsAtMaxOutput()
-                        ? Protocol.OUTPUT_KILL : Protocol.OUTPUT_DROP);
+                        ? Protocol.OUTPUT_KILL : Protocol.OUTPUT_DROP,
+                egressSocket == null ? null : new SandboxSpec.EgressSpec(
+                        Protocol.EGRESS_PORT, Protocol.EGRESS_MAX_CONNECTIONS,
+                        Protocol.EGRESS_SOCKET));
     }
 
     /**
@@ -152,7 +162,7 @@ public final class SpecResolver {
      * as the workspace is now. Nothing without a mount namespace of its own (the policy allows
      * no mount then).
      */
-    private static List<SandboxSpec.MountSpec> mounts(SandboxPolicy policy)
+    private static List<SandboxSpec.MountSpec> mounts(SandboxPolicy policy, Path egressSocket)
             throws SpecException {
         if (!policy.namespaces().contains(Namespace.MOUNT)) {
             return List.of();
@@ -188,6 +198,12 @@ public final class SpecResolver {
             taken.add(m.target());
         }
         mounts.addAll(IdentityFiles.mounts(policy, taken));
+        if (egressSocket != null) {
+            // Read-only does not stop connect(): it keeps the name from being replaced.
+            mounts.add(new SandboxSpec.MountSpec(Protocol.MOUNT_BIND,
+                    Protocol.MOUNT_READONLY | Protocol.MOUNT_SPECIAL, 0, egressSocket.toString(),
+                    Protocol.EGRESS_SOCKET));
+        }
         if (workspace != null) {
             for (SandboxSpec.MountSpec p : ProtectedPaths.resolve(workspace,
                     policy.protectedPaths())) {

@@ -83,7 +83,7 @@ class SpecEncoderTest {
         SandboxSpec spec = new SandboxSpec(List.of("x"), List.of(), "/", 0, 0, 0, null,
                 List.of(), List.of(), 0, 0, null, List.of(), null, List.of(), 0,
                 new SandboxSpec.CgroupSpec(128L << 20, 0, 64, 50000, 100000), List.of(), 0,
-                Protocol.OUTPUT_DROP);
+                Protocol.OUTPUT_DROP, null);
         byte[] expected = new WireBytes()
                 .hex("01 00 00 00").u32(8 + 9 + 9 + 12 * 3 + 16 * 5)
                 .hex("53 54 4b 44 01 00 00 00")
@@ -103,7 +103,7 @@ class SpecEncoderTest {
         SandboxSpec memoryOnly = new SandboxSpec(List.of("x"), List.of(), "/", 0, 0, 0, null,
                 List.of(), List.of(), 0, 0, null, List.of(), null, List.of(), 0,
                 new SandboxSpec.CgroupSpec(128L << 20, -1, 0, 0, 100000), List.of(), 0,
-                Protocol.OUTPUT_DROP);
+                Protocol.OUTPUT_DROP, null);
         byte[] encoded = SpecEncoder.encode(memoryOnly);
         assertEquals(expected.length - 16 * 3, encoded.length);
     }
@@ -112,7 +112,7 @@ class SpecEncoderTest {
     void theOutputBoundIsOneField() throws Exception {
         SandboxSpec spec = new SandboxSpec(List.of("x"), List.of(), "/", 0, 0, 0, null,
                 List.of(), List.of(), 0, 0, null, List.of(), null, List.of(), 0, null,
-                List.of(), 0x0102030405L, Protocol.OUTPUT_KILL);
+                List.of(), 0x0102030405L, Protocol.OUTPUT_KILL, null);
         byte[] expected = new WireBytes()
                 .hex("01 00 00 00").u32(8 + 9 + 9 + 12 * 3 + 16 + 24)
                 .hex("53 54 4b 44 01 00 00 00")

@@ -107,11 +107,11 @@ class SpecResolverTest {
         SandboxPolicy policy = withLimits(Limits.builder().memoryBytes(256L << 20)
                 .memoryBestEffort(true).processes(64));
         SandboxSpec usable = SpecResolver.resolve(List.of("true"), policy, cwd,
-                FilterPrograms.NONE, () -> null);
+                FilterPrograms.NONE, () -> null, null);
         assertEquals(256L << 20, usable.cgroup().memoryMax());
         assertEquals(List.of(), usable.notes());
         SandboxSpec fallback = SpecResolver.resolve(List.of("true"), policy, cwd,
-                FilterPrograms.NONE, () -> "no cgroup here");
+                FilterPrograms.NONE, () -> "no cgroup here", null);
         assertNull(fallback.cgroup());
         assertTrue(fallback.rlimits().contains(new SandboxSpec.RlimitSpec(Protocol.RLIMIT_DATA,
                 256L << 20, 256L << 20)), fallback.toString());
@@ -123,7 +123,7 @@ class SpecResolverTest {
         // An explicit per-process bound is the one that stands in.
         SandboxSpec perProcess = SpecResolver.resolve(List.of("true"), withLimits(Limits.builder()
                 .memoryBytes(256L << 20).memoryBestEffort(true).memoryPerProcessBytes(64L << 20)),
-                cwd, FilterPrograms.NONE, () -> "no cgroup here");
+                cwd, FilterPrograms.NONE, () -> "no cgroup here", null);
         assertTrue(perProcess.rlimits().contains(new SandboxSpec.RlimitSpec(Protocol.RLIMIT_DATA,
                 64L << 20, 64L << 20)), perProcess.toString());
         // Not best effort: the bound goes to the helper, which fails closed without a cgroup;
@@ -131,7 +131,7 @@ class SpecResolverTest {
         SandboxSpec strict = SpecResolver.resolve(List.of("true"), withLimits(Limits.builder()
                 .memoryBytes(256L << 20)), cwd, FilterPrograms.NONE, () -> {
                     throw new AssertionError("asked");
-                });
+                }, null);
         assertEquals(256L << 20, strict.cgroup().memoryMax());
     }
 

@@ -1,0 +1,119 @@
+package dev.stockade.internal.egress;
+
+import dev.stockade.Connection.Verdict;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * A sandbox's allow and deny lists, parsed once (by {@code SandboxPolicy.build()}) and asked by
+ * its proxy for every connection: first {@link #decide} on the host and port asked for (the
+ * deny list first, then the allow list, first match wins), then, after the proxy resolved the
+ * name, {@link #refusal} on each address it could connect to.
+ */
+public final class EgressRules {
+    private final List<HostPattern> allow;
+    private final List<HostPattern> deny;
+
+    private EgressRules(List<HostPattern> allow, List<HostPattern> deny) {
+        this.allow = allow;
+        this.deny = deny;
+    }
+
+    /**
+     * Parses both lists; every pattern refused adds one line to {@code problems}.
+     *
+     * @return the rules of the patterns that parsed (use them only when no problem was added)
+     */
+    public static EgressRules parse(List<String> allowPatterns, List<String> denyPatterns,
+            List<String> problems) {
+        return new EgressRules(parse(allowPatterns, false, problems),
+                parse(denyPatterns, true, problems));
+    }
+
+    private static List<HostPattern> parse(List<String> patterns, boolean deny,
+            List<String> problems) {
+        List<HostPattern> parsed = new ArrayList<>(patterns.size());
+        for (String p : patterns) {
+            try {
+                parsed.add(HostPattern.parse(p, deny));
+            } catch (IllegalArgumentException e) {
+                problems.add("network " + e.getMessage());
+            }
+        }
+        return List.copyOf(parsed);
+    }
+
+    /**
+     * What the lists say of a request, before any name is resolved.
+     *
+     * @param verdict {@link Verdict#ALLOWED} or {@link Verdict#DENIED}
+     * @param host the host in the one spelling patterns use ({@link Hosts#normalize}); as asked
+     *     (in lower case) when it is not a host at all
+     * @param rule the deciding pattern as written, or empty
+     * @param reason why it is denied, or empty
+     * @param exact whether the allowing entry names this host exactly (no wildcard): only then
+     *     may it reach a {@linkplain AddressRanges restricted} address
+     */
+    public record Decision(Verdict verdict, String host, int port, String rule, String reason,
+            boolean exact) {
+        public boolean allowed() {
+            return verdict == Verdict.ALLOWED;
+        }
+    }
+
+    /**
+     * Decides on {@code requestedHost} (a name, an IPv4 address, or an IPv6 one with or without
+     * brackets) and {@code port}.
+     */
+    public Decision decide(String requestedHost, int port) {
+        String host;
+        try {
+            host = Hosts.normalize(requestedHost);
+        } catch (IllegalArgumentException e) {
+            return new Decision(Verdict.DENIED, requestedHost.toLowerCase(Locale.ROOT),
+                    port, "", "not a host name or an address: " + e.getMessage(), false);
+        }
+        if (port < 1 || port > 65535) {
+            return new Decision(Verdict.DENIED, host, port, "", "port " + port
+                    + " is not from 1 to 65535", false);
+        }
+        for (HostPattern d : deny) {
+            if (d.matches(host, port)) {
+                return new Decision(Verdict.DENIED, host, port, d.text(), "denied by "
+                        + d.text(), false);
+            }
+        }
+        for (HostPattern a : allow) {
+            if (a.matches(host, port)) {
+                return new Decision(Verdict.ALLOWED, host, port, a.text(), "", !a.wildcard());
+            }
+        }
+        return new Decision(Verdict.DENIED, host, port, "", "not in the allow list", false);
+    }
+
+    /**
+     * Why an allowed request may not connect to {@code address}, one of those its host resolved
+     * to, or empty when it may: a deny entry naming the address refuses it, and a restricted
+     * address needs an exact entry.
+     */
+    public Optional<String> refusal(Decision allowed, InetAddress address) {
+        if (!allowed.allowed()) {
+            throw new IllegalArgumentException("not an allowed decision: " + allowed);
+        }
+        String literal = address.getHostAddress();
+        for (HostPattern d : deny) {
+            if (!d.wildcard() && d.host().equals(literal) && d.matches(literal, allowed.port())) {
+                return Optional.of(literal + " is denied by " + d.text());
+            }
+        }
+        Optional<String> kind = AddressRanges.restricted(address);
+        if (kind.isEmpty() || allowed.exact()) {
+            return Optional.empty();
+        }
+        return Optional.of(literal + " is " + kind.get() + ": only an exact"
+                + " entry reaches it, not " + allowed.rule());
+    }
+}
