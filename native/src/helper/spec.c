@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 
 #include "frame.h"
 #include "stockade.h"
@@ -108,7 +109,7 @@ static bool canonical_mount_path(const uint8_t *p, size_t len)
 struct counts {
     size_t args, envs, mounts, rlimits, reports, bpf_insns, guard_insns, string_bytes, strings;
     size_t user_limits;
-    bool seen[STK_F_MAX_OUTPUT + 1]; /* indexed by tag: the highest one + 1 */
+    bool seen[STK_F_EGRESS + 1]; /* indexed by tag: the highest one + 1 */
     bool user_limit_seen[STK_USER_LIMIT_COUNT];
 };
 
@@ -297,6 +298,37 @@ static int check_cgroup_field(uint16_t tag, const uint8_t *v, size_t len, struct
         stk_error_append_u64(err, STK_MAX_PIDS);
         return -1;
     }
+    return 0;
+}
+
+/* The socket path is connect()ed by the forwarder: it must fit a sockaddr_un with its NUL. */
+static int check_egress(const uint8_t *v, size_t len, struct counts *c, struct stk_error *err)
+{
+    if (len < 9) {
+        return invalid(err, "EGRESS", "length is less than 9 (port, max_connections, path)");
+    }
+    uint32_t port = stk_get_u32(v);
+    uint32_t max = stk_get_u32(v + 4);
+    if (port == 0 || port > 65535) {
+        return invalid(err, "EGRESS", "port must be 1..65535");
+    }
+    if (max == 0 || max > STK_EGRESS_MAX_CONNECTIONS) {
+        invalid(err, "EGRESS", "max_connections must be 1..");
+        stk_error_append_u64(err, STK_EGRESS_MAX_CONNECTIONS);
+        return -1;
+    }
+    const uint8_t *path = v + 8;
+    size_t path_len = len - 8;
+    if (check_string(path, path_len, err, "EGRESS", 0) < 0) {
+        return -1;
+    }
+    if (path[0] != '/' || path_len >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+        invalid(err, "EGRESS", "the socket path must be absolute and shorter than ");
+        stk_error_append_u64(err, sizeof(((struct sockaddr_un *)0)->sun_path));
+        stk_error_append(err, " bytes");
+        return -1;
+    }
+    c->string_bytes += path_len + 1;
     return 0;
 }
 
@@ -505,6 +537,8 @@ static int check_field(uint16_t tag, const uint8_t *v, size_t len, struct counts
             return invalid(err, "MAX_OUTPUT", "reserved word is not 0");
         }
         return 0;
+    case STK_F_EGRESS:
+        return check_egress(v, len, c, err);
     default:
         return -1; /* unreachable: unknown tags are rejected by the caller */
     }
@@ -673,6 +707,11 @@ static void fill(const uint8_t *payload, size_t len, struct stk_spec *s)
             s->max_output = stk_get_u64(v);
             s->output_action = stk_get_u32(v + 8);
             break;
+        case STK_F_EGRESS:
+            s->egress_port = (uint16_t)stk_get_u32(v);
+            s->egress_max_connections = stk_get_u32(v + 4);
+            s->egress_socket = copy_string(&cursor, v + 8, flen - 8);
+            break;
         case STK_F_REPORT: {
             struct stk_report *r = &s->reports[s->report_count++];
             r->nr = stk_get_u32(v);
@@ -732,6 +771,12 @@ static int check_combined(const struct stk_spec *s, struct stk_error *err)
     }
     if (s->mount_count > 0 && (s->namespaces & CLONE_NEWNS) == 0) {
         return invalid(err, "MOUNT", "needs CLONE_NEWNS in NAMESPACES");
+    }
+    /* The forwarder listens in the sandbox's own network and reaches the socket through its
+     * own view: on the host's network it would be a listener for anyone there. */
+    if (s->egress_socket != NULL &&
+        (s->namespaces & (CLONE_NEWNET | CLONE_NEWNS)) != (CLONE_NEWNET | CLONE_NEWNS)) {
+        return invalid(err, "EGRESS", "needs CLONE_NEWNET and CLONE_NEWNS in NAMESPACES");
     }
     /* One upper layer travels with EXITED. */
     size_t transactional = 0;

@@ -77,6 +77,11 @@ struct stk_spec {
     uint32_t cpu_quota_us, cpu_period_us;
     uint64_t max_output;    /* MAX_OUTPUT bytes; 0 = no field, no relay */
     uint32_t output_action; /* enum stk_output_action */
+    /* EGRESS: the forwarder's port inside, its bound, the socket it relays to (NULL = no
+     * field, no forwarder). */
+    uint16_t egress_port;
+    uint32_t egress_max_connections;
+    const char *egress_socket;
 
     char *strings; /* the block every string above points into */
 };
