@@ -100,20 +100,31 @@ public final class EgressRules {
      * address needs an exact entry.
      */
     public Optional<String> refusal(Decision allowed, InetAddress address) {
+        return refusalOf(allowed, address).map(Refusal::reason);
+    }
+
+    /**
+     * A refused address: the entry that refused it (the deny entry naming it, or the wildcard
+     * allow entry that cannot reach it) and why.
+     */
+    public record Refusal(String rule, String reason) {}
+
+    /** {@link #refusal}, with the entry that decided it (what a connection log shows). */
+    public Optional<Refusal> refusalOf(Decision allowed, InetAddress address) {
         if (!allowed.allowed()) {
             throw new IllegalArgumentException("not an allowed decision: " + allowed);
         }
         String literal = address.getHostAddress();
         for (HostPattern d : deny) {
             if (!d.wildcard() && d.host().equals(literal) && d.matches(literal, allowed.port())) {
-                return Optional.of(literal + " is denied by " + d.text());
+                return Optional.of(new Refusal(d.text(), literal + " is denied by " + d.text()));
             }
         }
         Optional<String> kind = AddressRanges.restricted(address);
         if (kind.isEmpty() || allowed.exact()) {
             return Optional.empty();
         }
-        return Optional.of(literal + " is " + kind.get() + ": only an exact"
-                + " entry reaches it, not " + allowed.rule());
+        return Optional.of(new Refusal(allowed.rule(), literal + " is " + kind.get()
+                + ": only an exact entry reaches it, not " + allowed.rule()));
     }
 }
