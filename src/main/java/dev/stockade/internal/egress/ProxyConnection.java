@@ -67,11 +67,12 @@ final class ProxyConnection {
         this.session = session;
         this.bounds = session.bounds();
         this.client = client;
+        client.configureBlocking(false);
+        clientKey = client.register(session.proxy().selector(), SelectionKey.OP_READ, this);
+        // Counted from here on: close() gives them back.
         toTarget = session.allocate(bounds.bufferBytes());
         toClient = session.allocate(bounds.bufferBytes());
         toTarget.limit(bounds.headBytes());
-        client.configureBlocking(false);
-        clientKey = client.register(session.proxy().selector(), SelectionKey.OP_READ, this);
         deadline(bounds.headTimeout().toNanos());
     }
 
