@@ -10,8 +10,9 @@ import java.util.Optional;
 /**
  * A sandbox's allow and deny lists, parsed once (by {@code SandboxPolicy.build()}) and asked by
  * its proxy for every connection: first {@link #decide} on the host and port asked for (the
- * deny list first, then the allow list, first match wins), then, after the proxy resolved the
- * name, {@link #refusal} on each address it could connect to.
+ * deny list first, then the allow list), then, after the proxy resolved the
+ * name, {@link #refusal} on each address it could connect to. Of the allow entries that
+ * match, an exact one is taken before a wildcard, else the first.
  */
 public final class EgressRules {
     private final List<HostPattern> allow;
@@ -86,10 +87,16 @@ public final class EgressRules {
                         + d.text(), false);
             }
         }
+        // An exact entry wins over a wildcard listed before it: only it reaches a restricted
+        // address, whatever the order the policy wrote them in.
+        HostPattern match = null;
         for (HostPattern a : allow) {
-            if (a.matches(host, port)) {
-                return new Decision(Verdict.ALLOWED, host, port, a.text(), "", !a.wildcard());
+            if (a.matches(host, port) && (match == null || (match.wildcard() && !a.wildcard()))) {
+                match = a;
             }
+        }
+        if (match != null) {
+            return new Decision(Verdict.ALLOWED, host, port, match.text(), "", !match.wildcard());
         }
         return new Decision(Verdict.DENIED, host, port, "", "not in the allow list", false);
     }
