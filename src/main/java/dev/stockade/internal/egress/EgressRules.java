@@ -52,7 +52,7 @@ public final class EgressRules {
      *
      * @param verdict {@link Verdict#ALLOWED} or {@link Verdict#DENIED}
      * @param host the host in the one spelling patterns use ({@link Hosts#normalize}); as asked
-     *     (in lower case) when it is not a host at all
+     *     (in lower case, {@linkplain Hosts#printable printable}) when it is not a host at all
      * @param rule the deciding pattern as written, or empty
      * @param reason why it is denied, or empty
      * @param exact whether the allowing entry names this host exactly (no wildcard): only then
@@ -74,8 +74,9 @@ public final class EgressRules {
         try {
             host = Hosts.normalize(requestedHost);
         } catch (IllegalArgumentException e) {
-            return new Decision(Verdict.DENIED, requestedHost.toLowerCase(Locale.ROOT),
-                    port, "", "not a host name or an address: " + e.getMessage(), false);
+            return new Decision(Verdict.DENIED,
+                    Hosts.printable(requestedHost.toLowerCase(Locale.ROOT)), port, "",
+                    "not a host name or an address: " + e.getMessage(), false);
         }
         if (port < 1 || port > 65535) {
             return new Decision(Verdict.DENIED, host, port, "", "port " + port

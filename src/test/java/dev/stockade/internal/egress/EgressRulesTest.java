@@ -130,6 +130,18 @@ class EgressRulesTest {
     }
 
     @Test
+    void whatASandboxAsksForIsShownWithoutItsControlCharacters() {
+        EgressRules r = rules(List.of("*.example.org"), List.of());
+        EgressRules.Decision d = r.decide("EVIL\u001b[2J\\.example.org\u00e9\u2028", 443);
+        assertEquals("evil\\x1b[2j\\\\.example.org\\xe9\\u2028", d.host());
+        assertEquals("not a host name or an address: '\\x1b' is not allowed in a host name"
+                + " (letters, digits, '-' and '_'; an IPv6 address goes in brackets)",
+                d.reason());
+        String longName = "a".repeat(1000);
+        assertEquals("a".repeat(253) + "...", r.decide(longName, 443).host());
+    }
+
+    @Test
     void restrictedAddressesNeedAnExactEntry() throws Exception {
         EgressRules r = rules(List.of("*.stockade.test:8080", "web.stockade.test:8080",
                 "169.254.169.254:80", "[::1]:8080"), List.of());
