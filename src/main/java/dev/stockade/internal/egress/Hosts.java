@@ -107,7 +107,8 @@ final class Hosts {
      * {@code s} as it may be shown: a sandbox writes what it asks for, and a result, a log or
      * the caller's terminal must not get its control characters. Printable ASCII stays (a
      * backslash doubled); a Latin-1 character as {@code \xNN}, any other as a backslash,
-     * {@code u} and four hex digits; at most {@link #MAX_NAME} characters of {@code s} are kept, and "..." says when more were.
+     * {@code u} and four hex digits. At most {@link #MAX_NAME} characters of {@code s} are
+     * kept, and "..." says when more were.
      */
     static String printable(String s) {
         StringBuilder b = new StringBuilder(Math.min(s.length(), MAX_NAME) + 8);
