@@ -449,7 +449,7 @@ public final class SandboxPolicy {
     @Override
     public String toString() {
         return "SandboxPolicy[workspace=" + workspace + ", namespaces=" + namespaces
-                + ", mounts=" + mounts + ", env=" + environment.keySet() + ", limits=" + limits
+                + (allowList == null ? "" : ", network=" + allowList) + ", mounts=" + mounts + ", env=" + environment.keySet() + ", limits=" + limits
                 + ", timeout=" + timeout + ", killGrace=" + killGrace + ", uid=" + uid
                 + ", gid=" + gid + ", hostname=" + hostname().orElse("(host)") + ", seccomp="
                 + seccomp + (allowSetIdFiles ? ", set-id files allowed" : "") + ", home="

@@ -302,4 +302,31 @@ class PolicyValidationTest {
                 "gid 4294967294 is out of range (0..2147483647)"),
                 problems(SandboxPolicy.builder().uid(-1).gid(-2)));
     }
+
+    @Test
+    void anAllowListIsCheckedAtBuildWithEveryOtherSetting() {
+        assertEquals(List.of("network allow entry \"*:443\" is too wide: it names every host",
+                "network empty allow entry: name a host",
+                "network deny entry \"*\" is too wide: it names every host"),
+                problems(SandboxPolicy.builder().network(Network.allow("*:443", "")
+                        .deny("*"))));
+        assertEquals(List.of("the network allow list needs the NETWORK namespace, which is"
+                        + " disabled"),
+                problems(SandboxPolicy.builder().network(Network.allow("example.org"))
+                        .disable(Namespace.NETWORK)));
+        assertEquals(List.of("mount target /run/stockade-egress.sock is where the network"
+                        + " allow list's proxy socket goes"),
+                problems(SandboxPolicy.builder().network(Network.allow("example.org"))
+                        .tmpfs(Path.of("/run/stockade-egress.sock"), 4096)));
+        SandboxPolicy p = SandboxPolicy.builder().network(Network.allow("example.org")
+                .deny("bad.example.org")).build();
+        assertEquals(Network.allow("example.org").deny("bad.example.org"), p.network());
+        assertEquals(Network.Mode.ALLOW_LIST, p.network().mode());
+        assertTrue(p.namespaces().contains(Namespace.NETWORK));
+        assertEquals(p.network(), p.toBuilder().build().network());
+        // Back to no network or the host's: the list goes.
+        assertEquals(Network.NONE, p.toBuilder().network(Network.NONE).build().network());
+        assertEquals(Network.HOST, p.toBuilder().network(Network.HOST).build().network());
+        assertThrows(IllegalStateException.class, () -> Network.NONE.deny("x.org"));
+    }
 }

@@ -129,6 +129,27 @@ class SpecEncoderTest {
     }
 
     @Test
+    void theEgressForwarderIsOneField() throws Exception {
+        SandboxSpec spec = new SandboxSpec(List.of("x"), List.of(), "/", 0, 0, 0, null,
+                List.of(), List.of(), 0, 0, null, List.of(), null, List.of(), 0, null,
+                List.of(), 0, Protocol.OUTPUT_DROP,
+                new SandboxSpec.EgressSpec(3128, 256, "/run/e.sock"));
+        byte[] expected = new WireBytes()
+                .hex("01 00 00 00").u32(8 + 9 + 9 + 12 * 3 + 16 + 8 + 8 + 11)
+                .hex("53 54 4b 44 01 00 00 00")
+                .hex("01 00 00 00 01 00 00 00").ascii("x")
+                .hex("03 00 00 00 01 00 00 00").ascii("/")
+                .hex("04 00 00 00 04 00 00 00 00 00 00 00")
+                .hex("05 00 00 00 04 00 00 00 00 00 00 00")
+                .hex("06 00 00 00 04 00 00 00 00 00 00 00")
+                .hex("0b 00 00 00 08 00 00 00 00 00 00 00 00 00 00 00")
+                .hex("18 00 00 00 13 00 00 00")                    // EGRESS, 19 bytes
+                .hex("38 0c 00 00 00 01 00 00").ascii("/run/e.sock") // 3128, 256, the path
+                .bytes();
+        assertArrayEquals(expected, SpecEncoder.encode(spec));
+    }
+
+    @Test
     void theViewsOwnMountsAreEncodedAsAnyOther() throws Exception {
         SandboxSpec spec = new SandboxSpec(List.of("x"), List.of(), "/", 0, 0, 0, null,
                 List.of(new SandboxSpec.MountSpec(Protocol.MOUNT_FILE, 0, 0644, "a:x:1:\n",

@@ -384,4 +384,42 @@ class SpecResolverTest {
                 + " 65537 bytes long, at most 65536", refused(List.of("true", "a\0b"),
                         Path.of("/" + "d".repeat(Protocol.MAX_STRING))));
     }
+
+    @Test
+    void anAllowListBindsTheProxySocketAsksForTheForwarderAndPointsToolsAtIt() throws Exception {
+        SandboxPolicy p = PLAIN.toBuilder().network(Network.allow("web.stockade.test:8080"))
+                .env("JAVA_TOOL_OPTIONS", "-Xmx64m").env("HTTPS_PROXY", "http://elsewhere:1")
+                .build();
+        Path socket = Path.of("/tmp/stockade-egress-test/s");
+        SandboxSpec spec = SpecResolver.resolve(List.of("true"), p, Path.of("/"),
+                FilterPrograms.NONE, () -> null, socket);
+        assertEquals(new SandboxSpec.EgressSpec(3128, 256, "/run/stockade-egress.sock"),
+                spec.egress());
+        SandboxSpec.MountSpec bind = new SandboxSpec.MountSpec(Protocol.MOUNT_BIND,
+                Protocol.MOUNT_READONLY | Protocol.MOUNT_SPECIAL, 0, socket.toString(),
+                "/run/stockade-egress.sock");
+        List<SandboxSpec.MountSpec> mounts = spec.mounts();
+        assertTrue(mounts.contains(bind), mounts.toString());
+        // After /run, which it lies in (shallowest first).
+        assertTrue(mounts.indexOf(bind) > mounts.stream().map(SandboxSpec.MountSpec::target)
+                .toList().indexOf("/run"));
+        List<String> env = spec.environment();
+        for (String v : List.of("HTTP_PROXY=http://127.0.0.1:3128",
+                "HTTPS_PROXY=http://127.0.0.1:3128", "http_proxy=http://127.0.0.1:3128",
+                "https_proxy=http://127.0.0.1:3128", "ALL_PROXY=socks5h://127.0.0.1:3128",
+                "all_proxy=socks5h://127.0.0.1:3128", "NO_PROXY=localhost,127.0.0.1,::1",
+                "no_proxy=localhost,127.0.0.1,::1",
+                "JAVA_TOOL_OPTIONS=-Xmx64m -Dhttp.proxyHost=127.0.0.1 -Dhttp.proxyPort=3128"
+                        + " -Dhttps.proxyHost=127.0.0.1 -Dhttps.proxyPort=3128"
+                        + " -Dhttp.nonProxyHosts=localhost|127.*|[::1]")) {
+            assertTrue(env.contains(v), v + " in " + env);
+        }
+        assertEquals(1, env.stream().filter(v -> v.startsWith("HTTPS_PROXY=")).count());
+        // Without an allow list none of it.
+        SandboxSpec none = SpecResolver.resolve(List.of("true"), PLAIN, Path.of("/"),
+                FilterPrograms.NONE, () -> null, null);
+        assertNull(none.egress());
+        assertTrue(none.environment().stream().noneMatch(v -> v.contains("PROXY")),
+                none.environment().toString());
+    }
 }

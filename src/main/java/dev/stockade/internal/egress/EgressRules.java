@@ -10,8 +10,9 @@ import java.util.Optional;
 /**
  * A sandbox's allow and deny lists, parsed once (by {@code SandboxPolicy.build()}) and asked by
  * its proxy for every connection: first {@link #decide} on the host and port asked for (the
- * deny list first, then the allow list, first match wins), then, after the proxy resolved the
- * name, {@link #refusal} on each address it could connect to.
+ * deny list first, then the allow list), then, after the proxy resolved the
+ * name, {@link #refusal} on each address it could connect to. Of the allow entries that
+ * match, an exact one is taken before a wildcard, else the first.
  */
 public final class EgressRules {
     private final List<HostPattern> allow;
@@ -51,7 +52,7 @@ public final class EgressRules {
      *
      * @param verdict {@link Verdict#ALLOWED} or {@link Verdict#DENIED}
      * @param host the host in the one spelling patterns use ({@link Hosts#normalize}); as asked
-     *     (in lower case) when it is not a host at all
+     *     (in lower case, {@linkplain Hosts#printable printable}) when it is not a host at all
      * @param rule the deciding pattern as written, or empty
      * @param reason why it is denied, or empty
      * @param exact whether the allowing entry names this host exactly (no wildcard): only then
@@ -73,8 +74,9 @@ public final class EgressRules {
         try {
             host = Hosts.normalize(requestedHost);
         } catch (IllegalArgumentException e) {
-            return new Decision(Verdict.DENIED, requestedHost.toLowerCase(Locale.ROOT),
-                    port, "", "not a host name or an address: " + e.getMessage(), false);
+            return new Decision(Verdict.DENIED,
+                    Hosts.printable(requestedHost.toLowerCase(Locale.ROOT)), port, "",
+                    "not a host name or an address: " + e.getMessage(), false);
         }
         if (port < 1 || port > 65535) {
             return new Decision(Verdict.DENIED, host, port, "", "port " + port
@@ -86,10 +88,16 @@ public final class EgressRules {
                         + d.text(), false);
             }
         }
+        // An exact entry wins over a wildcard listed before it: only it reaches a restricted
+        // address, whatever the order the policy wrote them in.
+        HostPattern match = null;
         for (HostPattern a : allow) {
-            if (a.matches(host, port)) {
-                return new Decision(Verdict.ALLOWED, host, port, a.text(), "", !a.wildcard());
+            if (a.matches(host, port) && (match == null || (match.wildcard() && !a.wildcard()))) {
+                match = a;
             }
+        }
+        if (match != null) {
+            return new Decision(Verdict.ALLOWED, host, port, match.text(), "", !match.wildcard());
         }
         return new Decision(Verdict.DENIED, host, port, "", "not in the allow list", false);
     }

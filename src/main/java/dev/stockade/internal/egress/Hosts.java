@@ -91,8 +91,8 @@ final class Hosts {
             for (int i = 0; i < label.length(); i++) {
                 char c = label.charAt(i);
                 if (!(isDigit(c) || (c >= 'a' && c <= 'z') || c == '-' || c == '_')) {
-                    return "'" + c + "' is not allowed in a host name (letters, digits, '-' and"
-                            + " '_'; an IPv6 address goes in brackets)";
+                    return "'" + printable(String.valueOf(c)) + "' is not allowed in a host name"
+                            + " (letters, digits, '-' and '_'; an IPv6 address goes in brackets)";
                 }
             }
         }
@@ -101,6 +101,31 @@ final class Hosts {
                     + " four decimal numbers";
         }
         return null;
+    }
+
+    /**
+     * {@code s} as it may be shown: a sandbox writes what it asks for, and a result, a log or
+     * the caller's terminal must not get its control characters. Printable ASCII stays (a
+     * backslash doubled); a Latin-1 character as {@code \xNN}, any other as a backslash,
+     * {@code u} and four hex digits. At most {@link #MAX_NAME} characters of {@code s} are
+     * kept, and "..." says when more were.
+     */
+    static String printable(String s) {
+        StringBuilder b = new StringBuilder(Math.min(s.length(), MAX_NAME) + 8);
+        int n = Math.min(s.length(), MAX_NAME);
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c == '\\') {
+                b.append("\\\\");
+            } else if (c >= 0x20 && c < 0x7f) {
+                b.append(c);
+            } else if (c <= 0xff) {
+                b.append(String.format("\\x%02x", (int) c));
+            } else {
+                b.append(String.format("\\u%04x", (int) c));
+            }
+        }
+        return s.length() > n ? b.append("...").toString() : b.toString();
     }
 
     /**
