@@ -13,9 +13,6 @@ import java.util.Map;
  * by the proxy thread, read by {@code finish()}.
  */
 final class ConnectionLog {
-    /** The longest host a log entry shows: a longer one is not a host anyway. */
-    static final int MAX_SHOWN = 300;
-
     private record Key(String host, int port, String address, Verdict verdict, String rule,
             String reason) {}
 
@@ -31,8 +28,9 @@ final class ConnectionLog {
     /** Counts one connection under its entry and returns the entry, for its bytes. */
     synchronized Entry add(String host, int port, String address, Verdict verdict, String rule,
             String reason) {
-        Entry e = entries.computeIfAbsent(new Key(shown(host), port, address, verdict,
-                shown(rule), shown(reason)), k -> new Entry());
+        // What the sandbox sent is already printable (EgressRules, HttpRequestHead).
+        Entry e = entries.computeIfAbsent(new Key(host, port, address, verdict, rule, reason),
+                k -> new Entry());
         e.count++;
         return e;
     }
@@ -54,27 +52,5 @@ final class ConnectionLog {
                     k.reason(), e.count, e.sent, e.received));
         }
         return List.copyOf(out);
-    }
-
-    /**
-     * What the sandbox sent, as a log (and the CLI's one line per entry) may show it: printable
-     * ASCII, other bytes as \xNN, cut at {@link #MAX_SHOWN} characters.
-     */
-    static String shown(String s) {
-        StringBuilder b = new StringBuilder(Math.min(s.length(), MAX_SHOWN + 8));
-        for (int i = 0; i < s.length(); i++) {
-            if (b.length() >= MAX_SHOWN) {
-                return b.append("...").toString();
-            }
-            char c = s.charAt(i);
-            if (c >= 0x20 && c < 0x7f && c != '\\') {
-                b.append(c);
-            } else if (c == '\\') {
-                b.append("\\\\");
-            } else {
-                b.append(String.format("\\x%02x", (int) c & 0xff));
-            }
-        }
-        return b.toString();
     }
 }

@@ -41,18 +41,18 @@ record HttpRequestHead(boolean connect, String host, int port, int headLength,
         // lines ends with the two empty strings of the final empty line.
         String[] request = lines[0].split(" ", -1);
         if (request.length != 3 || !isToken(request[0]) || request[1].isEmpty()) {
-            throw bad("malformed request line \"" + lines[0] + "\"");
+            throw bad("malformed request line " + quoted(lines[0]));
         }
         String method = request[0];
         String target = request[1];
         String version = request[2];
         if (!version.equals("HTTP/1.1") && !version.equals("HTTP/1.0")) {
-            throw bad("unsupported HTTP version \"" + version + "\"");
+            throw bad("unsupported HTTP version " + quoted(version));
         }
         for (int i = 0; i < target.length(); i++) {
             char c = target.charAt(i);
             if (c <= 0x20 || c >= 0x7f) {
-                throw bad("malformed request target \"" + target + "\"");
+                throw bad("malformed request target " + quoted(target));
             }
         }
         StringBuilder headers = new StringBuilder();
@@ -60,7 +60,7 @@ record HttpRequestHead(boolean connect, String host, int port, int headLength,
             String line = lines[i];
             int colon = line.indexOf(':');
             if (colon <= 0 || !isToken(line.substring(0, colon))) {
-                throw bad("malformed header line \"" + line + "\"");
+                throw bad("malformed header line " + quoted(line));
             }
             for (int j = colon + 1; j < line.length(); j++) {
                 char c = line.charAt(j);
@@ -83,7 +83,8 @@ record HttpRequestHead(boolean connect, String host, int port, int headLength,
             if (lower.startsWith("https://")) {
                 throw bad("an https:// URL in a plain proxy request (use CONNECT)");
             }
-            throw bad("not a proxy request: the target \"" + target + "\" is not http://host/...");
+            throw bad("not a proxy request: the target " + quoted(target)
+                    + " is not http://host/...");
         }
         String rest = target.substring("http://".length());
         int slash = firstOf(rest, "/?#");
@@ -99,7 +100,7 @@ record HttpRequestHead(boolean connect, String host, int port, int headLength,
         if (path.isEmpty()) {
             path = "/";
         }
-        Authority a = authority(authority, 80, "malformed URL \"" + target + "\"");
+        Authority a = authority(authority, 80, "malformed URL " + quoted(target));
         String host;
         try {
             host = Hosts.normalize(a.host);
@@ -159,7 +160,7 @@ record HttpRequestHead(boolean connect, String host, int port, int headLength,
             p = defaultPort;
         } else {
             if (port.isEmpty() || port.length() > 5 || !port.chars().allMatch(Hosts::isDigit)) {
-                throw bad(what + ": the port \"" + port + "\" is not a number");
+                throw bad(what + ": the port " + quoted(port) + " is not a number");
             }
             p = Integer.parseInt(port);
         }
@@ -214,6 +215,11 @@ record HttpRequestHead(boolean connect, String host, int port, int headLength,
             }
         }
         return true;
+    }
+
+    /** What the sandbox sent, quoted as a reason may show it. */
+    private static String quoted(String sent) {
+        return "\"" + Hosts.printable(sent) + "\"";
     }
 
     private static BadRequest bad(String reason) {

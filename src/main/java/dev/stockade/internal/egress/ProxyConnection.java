@@ -356,8 +356,8 @@ final class ProxyConnection {
     }
 
     private static String target(EgressRules.Decision d) {
-        return ConnectionLog.shown(d.host().indexOf(':') >= 0 ? "[" + d.host() + "]:" + d.port()
-                : d.host() + ":" + d.port());
+        return d.host().indexOf(':') >= 0 ? "[" + d.host() + "]:" + d.port()
+                : d.host() + ":" + d.port();
     }
 
     /** Answers {@code reply} in the client's protocol, then lingers and closes. */
@@ -368,7 +368,7 @@ final class ProxyConnection {
         if (kind == Kind.SOCKS5) {
             reply(socksGreeted ? reply.socks5() : Socks5Request.NO_METHOD);
         } else {
-            reply(reply.http(ConnectionLog.shown(why)));
+            reply(reply.http(why));
         }
         state = State.REFUSING;
         toTarget.clear();

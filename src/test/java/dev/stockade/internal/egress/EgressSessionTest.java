@@ -505,6 +505,27 @@ class EgressSessionTest {
         }
     }
 
+    @Test
+    void whatTheSandboxSendsIsLoggedPrintable() throws Exception {
+        EgressSession s = EgressSession.open(allow(WEB + ":1"));
+        try (Client c = new Client(s)) {
+            c.send(concat(new byte[] {5, 1, 0, 5, 1, 0, 3, 4, 'a', '\n', 'b', 27}, port(443)));
+            assertArrayEquals(new byte[] {5, 0, 5, 2, 0, 1, 0, 0, 0, 0, 0, 0},
+                    c.in.readAllBytes());
+        }
+        try (Client c = new Client(s)) {
+            c.send("GET http://" + WEB + ":1/ HTTP/1.1\r\nX" + "\u00e9".repeat(300)
+                    + "\r\n\r\n");
+            assertTrue(c.rest().startsWith("HTTP/1.1 400 Bad Request\r\n"));
+        }
+        assertEquals(List.of(denied("a\\x0ab\\x1b", 443, "", "", "not a host name or an"
+                + " address: '\\x0a' is not allowed in a host name (letters, digits, '-' and"
+                + " '_'; an IPv6 address goes in brackets)"),
+                malformed("malformed header line \"X" + "\\xe9".repeat(252) + "...\"")),
+                s.finish());
+        assertClosed(s);
+    }
+
     private static byte[] port(int p) {
         return new byte[] {(byte) (p >> 8), (byte) p};
     }
