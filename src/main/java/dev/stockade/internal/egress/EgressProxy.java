@@ -87,6 +87,10 @@ final class EgressProxy implements Runnable {
         return f;
     }
 
+    boolean alive() {
+        return thread.isAlive();
+    }
+
     boolean onProxyThread() {
         return Thread.currentThread() == thread;
     }
@@ -155,17 +159,25 @@ final class EgressProxy implements Runnable {
                 SelectionKey key = keys.next();
                 keys.remove();
                 Object handler = key.attachment();
-                if (handler instanceof EgressSession s) {
-                    s.acceptReady();
-                } else if (handler instanceof ProxyConnection c) {
-                    c.ready(key);
+                try {
+                    if (handler instanceof EgressSession s) {
+                        s.acceptReady();
+                    } else if (handler instanceof ProxyConnection c) {
+                        c.ready(key);
+                    }
+                } catch (RuntimeException e) {
+                    // ready() closes its connection itself; a listener that failed is tried
+                    // again at its next readiness. The thread serves every sandbox: it goes on.
+                    if (handler instanceof ProxyConnection c) {
+                        c.close();
+                    }
                 }
             }
             long now = System.nanoTime();
             if (nextDeadline == Long.MAX_VALUE || now - nextDeadline >= 0) {
                 long next = now + SCAN_NS;
                 for (EgressSession s : new ArrayList<>(sessions)) {
-                    long d = s.expire(now);
+                    long d = s.expire(now); // catches what its connections throw
                     if (d - next < 0) {
                         next = d;
                     }

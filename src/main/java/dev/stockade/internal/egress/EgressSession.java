@@ -220,7 +220,13 @@ public final class EgressSession {
             }
         }
         for (ProxyConnection c : new ArrayList<>(connections)) {
-            long d = c.expire(now);
+            long d;
+            try {
+                d = c.expire(now);
+            } catch (RuntimeException e) {
+                c.close(); // one connection's bug must not end the thread every sandbox uses
+                continue;
+            }
             if (d - next < 0) {
                 next = d;
             }
@@ -316,9 +322,14 @@ public final class EgressSession {
             Thread.currentThread().interrupt();
             closeListener();
         } catch (Exception e) {
-            // The proxy thread did not answer in time: the listener at least stops here (the
-            // connections' channels go with the thread).
-            closeListener();
+            if (!proxy.alive()) {
+                // The thread is gone: nothing else touches this session's state now.
+                end();
+            } else {
+                // Alive but not answering in time: stop accepting at least; the connections
+                // are closed when it gets to the task.
+                closeListener();
+            }
         }
         try {
             Files.deleteIfExists(socket);

@@ -17,15 +17,17 @@ import dev.stockade.internal.egress.EgressFixtures.Echo;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -526,6 +528,108 @@ class EgressSessionTest {
         assertClosed(s);
     }
 
+    @Test
+    void anAddressNamedByADenyEntryIsRefusedByThatEntry() throws Exception {
+        try (Echo echo = new Echo()) {
+            int p = echo.port();
+            EgressSession s = EgressSession.open(rules(List.of(WEB + ":" + p,
+                    "other.stockade.test:" + p), List.of("127.0.0.1")));
+            try (Client c = new Client(s)) {
+                assertEquals(refusal(403, "Forbidden", "refused connection to " + WEB + ":" + p
+                        + " (127.0.0.1 is denied by 127.0.0.1)"), c.refusedConnect(WEB + ":" + p));
+            }
+            try (Client c = new Client(s)) { // plain HTTP is refused the same way, port 80
+                c.send("GET http://registry.stockade.test/x HTTP/1.1\r\n\r\n");
+                assertEquals(refusal(403, "Forbidden", "refused connection to"
+                        + " registry.stockade.test:80 (not in the allow list)"), c.rest());
+            }
+            assertEquals(List.of(denied(WEB, p, "127.0.0.1", "127.0.0.1",
+                    "127.0.0.1 is denied by 127.0.0.1"),
+                    denied("registry.stockade.test", 80, "", "", "not in the allow list")),
+                    s.finish());
+            assertClosed(s);
+        }
+    }
+
+    @Test
+    void socks5FailuresAnswerRefusedOrUnreachable() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            port = free.getLocalPort();
+        }
+        EgressSession s = EgressSession.open(allow(WEB + ":" + port, "*.stockade.test:" + port));
+        byte[] web = WEB.getBytes(StandardCharsets.US_ASCII);
+        byte[] nosuch = "nosuch.stockade.test".getBytes(StandardCharsets.US_ASCII);
+        try (Client c = new Client(s)) {
+            c.send(concat(new byte[] {5, 1, 0, 5, 1, 0, 3, (byte) web.length}, web, port(port)));
+            assertArrayEquals(new byte[] {5, 0, 5, 5, 0, 1, 0, 0, 0, 0, 0, 0},
+                    c.in.readAllBytes());
+        }
+        try (Client c = new Client(s)) {
+            c.send(concat(new byte[] {5, 1, 0, 5, 1, 0, 3, (byte) nosuch.length}, nosuch,
+                    port(port)));
+            assertArrayEquals(new byte[] {5, 0, 5, 4, 0, 1, 0, 0, 0, 0, 0, 0},
+                    c.in.readAllBytes());
+        }
+        List<Connection> log = s.finish();
+        assertEquals(entry(WEB, port, "127.0.0.1", Verdict.FAILED, WEB + ":" + port,
+                "connection refused", 1, 0, 0), log.get(0));
+        assertEquals(entry("nosuch.stockade.test", port, "", Verdict.FAILED,
+                "*.stockade.test:" + port, "no such host", 1, 0, 0), log.get(1));
+        assertClosed(s);
+    }
+
+    @Test
+    void aHostThatDoesNotAnswerInTimeIs504() throws Exception {
+        // A listener whose accept queue is full drops further SYNs: connect() hangs.
+        try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            int p = full.getLocalPort();
+            List<SocketChannel> fillers = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                SocketChannel f = SocketChannel.open();
+                f.configureBlocking(false);
+                f.connect(new InetSocketAddress("127.0.0.1", p));
+                fillers.add(f);
+            }
+            EgressBounds b = EgressBounds.DEFAULTS.withTimeouts(Duration.ofSeconds(5),
+                    Duration.ofMillis(300), Duration.ofSeconds(5));
+            EgressSession s = EgressSession.open(allow(WEB + ":" + p), b);
+            try (Client c = new Client(s)) {
+                assertEquals(refusal(504, "Gateway Timeout", "connection to " + WEB + ":" + p
+                        + " failed (timed out after 300 ms)"), c.refusedConnect(WEB + ":" + p));
+            }
+            assertEquals(List.of(entry(WEB, p, "127.0.0.1", Verdict.FAILED, WEB + ":" + p,
+                    "timed out after 300 ms", 1, 0, 0)), s.finish());
+            assertClosed(s);
+            for (SocketChannel f : fillers) {
+                f.close();
+            }
+        }
+    }
+
+    @Test
+    void aTemporaryDirectoryTooDeepForSunPathFallsBackToTmp() throws Exception {
+        Path deep = Files.createTempDirectory("stockade-deep-");
+        Path tmp = deep.resolve("d".repeat(100));
+        Files.createDirectories(tmp);
+        String saved = System.getProperty("java.io.tmpdir");
+        System.setProperty("java.io.tmpdir", tmp.toString());
+        try {
+            EgressSession s = EgressSession.open(allow(WEB + ":1"));
+            assertEquals(Path.of("/tmp"), s.socketPath().getParent().getParent());
+            try (Client c = new Client(s)) {
+                assertEquals(refusal(403, "Forbidden", "refused connection to " + WEB
+                        + ":2 (not in the allow list)"), c.refusedConnect(WEB + ":2"));
+            }
+            s.finish();
+            assertClosed(s);
+        } finally {
+            System.setProperty("java.io.tmpdir", saved);
+            Files.delete(tmp);
+            Files.delete(deep);
+        }
+    }
+
     private static byte[] port(int p) {
         return new byte[] {(byte) (p >> 8), (byte) p};
     }
@@ -536,10 +640,5 @@ class EgressSessionTest {
             b.writeBytes(p);
         }
         return b.toByteArray();
-    }
-
-    @SuppressWarnings("unused")
-    private static void drain(InputStream in, OutputStream sink) throws IOException {
-        in.transferTo(sink);
     }
 }
