@@ -40,8 +40,8 @@ final class ProxyConnection {
 
     /** Sandbox to host; holds the request head first. Kept in fill mode. */
     private final ByteBuffer toTarget;
-    /** Host to sandbox. Kept in fill mode. */
-    private final ByteBuffer toClient;
+    /** Host to sandbox, from the connect on (a request still being read holds only one). */
+    private ByteBuffer toClient;
     /** The rewritten head of a plain HTTP request, sent before {@link #toTarget}. */
     private ByteBuffer targetPrefix;
     /** The proxy's own reply, sent before {@link #toClient} (not counted as relayed). */
@@ -60,7 +60,6 @@ final class ProxyConnection {
     private String failedAddress = "";
     private String failure = "";
     private Reply failureReply = Reply.HOST_UNREACHABLE;
-    private InetAddress connectedAddress;
     private ConnectionLog.Entry entry;
 
     ProxyConnection(EgressSession session, SocketChannel client) throws IOException {
@@ -71,7 +70,6 @@ final class ProxyConnection {
         clientKey = client.register(session.proxy().selector(), SelectionKey.OP_READ, this);
         // Counted from here on: close() gives them back.
         toTarget = session.allocate(bounds.bufferBytes());
-        toClient = session.allocate(bounds.bufferBytes());
         toTarget.limit(bounds.headBytes());
         deadline(bounds.headTimeout().toNanos());
     }
@@ -315,7 +313,7 @@ final class ProxyConnection {
     }
 
     private void connected(InetAddress a) throws IOException {
-        connectedAddress = a;
+        toClient = session.allocate(bounds.bufferBytes());
         state = State.RELAY;
         entry = session.log().add(decision.host(), decision.port(), a.getHostAddress(),
                 Verdict.ALLOWED, decision.rule(), "");
@@ -611,7 +609,10 @@ final class ProxyConnection {
         release(targetPrefix);
         clientPrefix = null;
         targetPrefix = null;
-        session.free(toTarget.capacity() + toClient.capacity());
+        session.free(toTarget.capacity());
+        if (toClient != null) {
+            session.free(toClient.capacity());
+        }
         session.closed(this);
     }
 }

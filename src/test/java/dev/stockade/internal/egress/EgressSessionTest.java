@@ -630,6 +630,57 @@ class EgressSessionTest {
         }
     }
 
+    @Test
+    void theHostsHalfCloseReachesTheClientWhichCanStillSend() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 5, InetAddress.getByName("127.0.0.1"))) {
+            CompletableFuture<String> heard = CompletableFuture.supplyAsync(() -> {
+                try (Socket a = server.accept()) {
+                    a.getOutputStream().write("banner".getBytes(StandardCharsets.US_ASCII));
+                    a.shutdownOutput();
+                    return new String(a.getInputStream().readAllBytes(),
+                            StandardCharsets.US_ASCII);
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            String ok = WEB + ":" + server.getLocalPort();
+            EgressSession s = EgressSession.open(allow(ok));
+            try (Client c = new Client(s)) {
+                c.connect(ok);
+                assertEquals("banner", c.rest()); // EOF: the host is done sending
+                c.send("after");
+                c.channel.shutdownOutput();
+                assertEquals("after", heard.get());
+            }
+            assertEquals(List.of(entry(WEB, server.getLocalPort(), "127.0.0.1",
+                    Verdict.ALLOWED, ok, "", 1, 5, 6)), s.finish());
+            assertClosed(s);
+        }
+    }
+
+    @Test
+    void aClientGoneMidRelayClosesItsHostAndTheSessionServesOn() throws Exception {
+        try (Echo echo = new Echo()) {
+            String ok = WEB + ":" + echo.port();
+            EgressSession s = EgressSession.open(allow(ok));
+            Client gone = new Client(s);
+            gone.connect(ok);
+            gone.send("x".repeat(100_000));
+            gone.close(); // unread echo: the proxy's writes fail, it closes both sides
+            try (Client c = new Client(s)) {
+                c.connect(ok);
+                c.send("y");
+                assertEquals("y", new String(c.read(1), StandardCharsets.US_ASCII));
+            }
+            // The gone one's channels are closed once the proxy saw it go; finish() closes
+            // what is left and counts nothing twice.
+            List<Connection> log = s.finish();
+            assertEquals(1, log.size());
+            assertEquals(2, log.get(0).count());
+            assertClosed(s);
+        }
+    }
+
     private static byte[] port(int p) {
         return new byte[] {(byte) (p >> 8), (byte) p};
     }
