@@ -32,6 +32,25 @@ final class EgressFixtures {
         return rules(List.of(allow), List.of());
     }
 
+    /** Opens sessions and finishes them all at the end (a failed test leaves no socket). */
+    static final class Sessions {
+        private final List<EgressSession> opened = new ArrayList<>();
+
+        EgressSession open(EgressRules rules) throws IOException {
+            return open(rules, EgressBounds.DEFAULTS);
+        }
+
+        EgressSession open(EgressRules rules, EgressBounds bounds) throws IOException {
+            EgressSession s = EgressSession.open(rules, bounds);
+            opened.add(s);
+            return s;
+        }
+
+        void finishAll() {
+            opened.forEach(EgressSession::finish);
+        }
+    }
+
     /** An echo server on 127.0.0.1 (or another loopback address): each connection its thread. */
     static final class Echo implements AutoCloseable {
         final ServerSocket server;

@@ -25,12 +25,21 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Many connections at once, a client that never reads, and the connection bound. */
 @Timeout(120)
 class EgressLoadTest {
+    /** Every session a test opened, finished after it even when it failed. */
+    private final EgressFixtures.Sessions sessions = new EgressFixtures.Sessions();
+
+    @AfterEach
+    void finishSessions() {
+        sessions.finishAll();
+    }
+
     private static final String WEB = "web.stockade.test";
 
     /** Relays {@code size} bytes each way over one connection; true if they came back equal. */
@@ -74,7 +83,7 @@ class EgressLoadTest {
         int size = 256 * 1024; // 200 x 256 KiB = 50 MiB each way
         try (Echo echo = new Echo()) {
             String ok = WEB + ":" + echo.port();
-            EgressSession s = EgressSession.open(allow(ok));
+            EgressSession s = sessions.open(allow(ok));
             ExecutorService pool = Executors.newFixedThreadPool(connections);
             try {
                 List<Future<byte[][]>> runs = new ArrayList<>();
@@ -122,7 +131,7 @@ class EgressLoadTest {
             }, "flood");
             source.setDaemon(true);
             source.start();
-            EgressSession s = EgressSession.open(allow(WEB + ":" + flood.getLocalPort(),
+            EgressSession s = sessions.open(allow(WEB + ":" + flood.getLocalPort(),
                     WEB + ":" + echo.port()));
             Client hog = new Client(s);
             hog.connect(WEB + ":" + flood.getLocalPort());
@@ -146,7 +155,7 @@ class EgressLoadTest {
     void pastTheBoundAConnectionWaitsUntilOneCloses() throws Exception {
         try (Echo echo = new Echo()) {
             String ok = WEB + ":" + echo.port();
-            EgressSession s = EgressSession.open(allow(ok),
+            EgressSession s = sessions.open(allow(ok),
                     EgressBounds.DEFAULTS.withMaxConnections(2));
             Client first = new Client(s);
             first.connect(ok);

@@ -32,12 +32,21 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** The proxy over real sockets: the session's socket as the forwarder uses it, real servers. */
 @Timeout(60)
 class EgressSessionTest {
+    /** Every session a test opened, finished after it even when it failed. */
+    private final EgressFixtures.Sessions sessions = new EgressFixtures.Sessions();
+
+    @AfterEach
+    void finishSessions() {
+        sessions.finishAll();
+    }
+
     private static final String WEB = "web.stockade.test";
 
     private static Connection entry(String host, int port, String address, Verdict verdict,
@@ -62,7 +71,7 @@ class EgressSessionTest {
 
     @Test
     void socketIsWorldConnectableInAPrivateDirectory() throws IOException {
-        EgressSession s = EgressSession.open(allow(WEB + ":1"));
+        EgressSession s = sessions.open(allow(WEB + ":1"));
         assertEquals("rwx------", PosixFilePermissions.toString(
                 Files.getPosixFilePermissions(s.socketPath().getParent())));
         assertEquals("rw-rw-rw-", PosixFilePermissions.toString(
@@ -75,7 +84,7 @@ class EgressSessionTest {
     void connectRelaysByteIdenticalBothWaysWithHalfClose() throws Exception {
         try (Echo echo = new Echo()) {
             String rule = WEB + ":" + echo.port();
-            EgressSession s = EgressSession.open(allow(rule));
+            EgressSession s = sessions.open(allow(rule));
             byte[] data = new byte[3 << 20];
             new Random(1).nextBytes(data);
             try (Client c = new Client(s)) {
@@ -120,7 +129,7 @@ class EgressSessionTest {
         try {
             int port = server.getAddress().getPort();
             String rule = WEB + ":" + port;
-            EgressSession s = EgressSession.open(allow(rule));
+            EgressSession s = sessions.open(allow(rule));
             try (Client c = new Client(s)) {
                 c.send("GET http://" + WEB + ":" + port + "/a/b?q=1 HTTP/1.1\r\nHost: evil.example"
                         + "\r\nProxy-Authorization: Basic eA==\r\nProxy-Connection: keep-alive"
@@ -169,7 +178,7 @@ class EgressSessionTest {
                 }
             });
             String rule = WEB + ":" + port;
-            EgressSession s = EgressSession.open(allow(rule));
+            EgressSession s = sessions.open(allow(rule));
             try (Client c = new Client(s)) {
                 c.send("PUT HTTP://WEB.stockade.test:" + port + "?x HTTP/1.1\r\nHost: a\r\n"
                         + "X-One: 1\r\nproxy-authorization: p\r\nKeep-Alive: 5\r\nX-Two: 2\r\n"
@@ -188,7 +197,7 @@ class EgressSessionTest {
     @Test
     void socks5ByNameByIpv4AndByIpv6() throws Exception {
         try (Echo v4 = new Echo(); Echo v6 = new Echo(InetAddress.getByName("::1"))) {
-            EgressSession s = EgressSession.open(allow(WEB + ":" + v4.port(),
+            EgressSession s = sessions.open(allow(WEB + ":" + v4.port(),
                     "127.0.0.1:" + v4.port(), "[::1]:" + v6.port()));
             byte[] name = WEB.getBytes(StandardCharsets.US_ASCII);
             byte[][] requests = {
@@ -221,7 +230,7 @@ class EgressSessionTest {
     @Test
     void socks5RefusalsAnswerWithTheirReplyCode() throws Exception {
         try (Echo echo = new Echo()) {
-            EgressSession s = EgressSession.open(allow(WEB + ":" + echo.port()));
+            EgressSession s = sessions.open(allow(WEB + ":" + echo.port()));
             byte[] name = "other.stockade.test".getBytes(StandardCharsets.US_ASCII);
             try (Client c = new Client(s)) {
                 c.send(concat(new byte[] {5, 1, 0, 5, 1, 0, 3, (byte) name.length}, name,
@@ -267,7 +276,7 @@ class EgressSessionTest {
         try (Echo echo = new Echo()) {
             int p = echo.port();
             String rule = WEB + ":" + p;
-            EgressSession s = EgressSession.open(rules(List.of(rule, "registry.stockade.test:" + p,
+            EgressSession s = sessions.open(rules(List.of(rule, "registry.stockade.test:" + p,
                     "*.stockade.test:80"), List.of("registry.stockade.test")));
             try (Client c = new Client(s)) {
                 c.connect(WEB + ":" + p);
@@ -333,12 +342,12 @@ class EgressSessionTest {
     void aNameResolvingToLoopbackNeedsTheExactEntry() throws Exception {
         try (Echo echo = new Echo()) {
             int p = echo.port();
-            EgressSession exact = EgressSession.open(allow(WEB + ":" + p));
+            EgressSession exact = sessions.open(allow(WEB + ":" + p));
             try (Client c = new Client(exact)) {
                 c.connect(WEB + ":" + p);
             }
             assertEquals(Verdict.ALLOWED, exact.finish().get(0).verdict());
-            EgressSession wildcard = EgressSession.open(allow("*.stockade.test:" + p));
+            EgressSession wildcard = sessions.open(allow("*.stockade.test:" + p));
             String why = "127.0.0.1 is a loopback address: only an exact entry reaches it, not"
                     + " *.stockade.test:" + p;
             try (Client c = new Client(wildcard)) {
@@ -363,7 +372,7 @@ class EgressSessionTest {
         try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             port = free.getLocalPort();
         }
-        EgressSession s = EgressSession.open(allow(WEB + ":" + port));
+        EgressSession s = sessions.open(allow(WEB + ":" + port));
         try (Client c = new Client(s)) {
             assertEquals(refusal(502, "Bad Gateway", "connection to " + WEB + ":" + port
                     + " failed (connection refused)"), c.refusedConnect(WEB + ":" + port));
@@ -377,7 +386,7 @@ class EgressSessionTest {
     void malformedRequestsAreLoggedAndTheSessionKeepsServing() throws Exception {
         try (Echo echo = new Echo()) {
             String ok = WEB + ":" + echo.port();
-            EgressSession s = EgressSession.open(allow(ok));
+            EgressSession s = sessions.open(allow(ok));
             try (Client c = new Client(s)) {
                 c.send("CONNECT " + WEB + " HTTP/1.1\r\n\r\n");
                 assertEquals(refusal(400, "Bad Request", "refused connection: malformed CONNECT"
@@ -459,7 +468,7 @@ class EgressSessionTest {
             String ok = WEB + ":" + echo.port();
             EgressBounds b = EgressBounds.DEFAULTS.withTimeouts(Duration.ofMillis(200),
                     Duration.ofSeconds(5), Duration.ofMillis(300));
-            EgressSession s = EgressSession.open(allow(ok), b);
+            EgressSession s = sessions.open(allow(ok), b);
             try (Client c = new Client(s)) {
                 c.send("CONNECT " + ok); // and nothing more
                 assertEquals(refusal(408, "Request Timeout", "refused connection: no complete"
@@ -482,7 +491,7 @@ class EgressSessionTest {
     void finishClosesOpenConnectionsAndLogsTheUnfinished() throws Exception {
         try (Echo echo = new Echo()) {
             String ok = WEB + ":" + echo.port();
-            EgressSession s = EgressSession.open(allow(ok));
+            EgressSession s = sessions.open(allow(ok));
             Client relayed = new Client(s);
             relayed.connect(ok);
             relayed.send("ab");
@@ -509,7 +518,7 @@ class EgressSessionTest {
 
     @Test
     void whatTheSandboxSendsIsLoggedPrintable() throws Exception {
-        EgressSession s = EgressSession.open(allow(WEB + ":1"));
+        EgressSession s = sessions.open(allow(WEB + ":1"));
         try (Client c = new Client(s)) {
             c.send(concat(new byte[] {5, 1, 0, 5, 1, 0, 3, 4, 'a', '\n', 'b', 27}, port(443)));
             assertArrayEquals(new byte[] {5, 0, 5, 2, 0, 1, 0, 0, 0, 0, 0, 0},
@@ -532,7 +541,7 @@ class EgressSessionTest {
     void anAddressNamedByADenyEntryIsRefusedByThatEntry() throws Exception {
         try (Echo echo = new Echo()) {
             int p = echo.port();
-            EgressSession s = EgressSession.open(rules(List.of(WEB + ":" + p,
+            EgressSession s = sessions.open(rules(List.of(WEB + ":" + p,
                     "other.stockade.test:" + p), List.of("127.0.0.1")));
             try (Client c = new Client(s)) {
                 assertEquals(refusal(403, "Forbidden", "refused connection to " + WEB + ":" + p
@@ -557,7 +566,7 @@ class EgressSessionTest {
         try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             port = free.getLocalPort();
         }
-        EgressSession s = EgressSession.open(allow(WEB + ":" + port, "*.stockade.test:" + port));
+        EgressSession s = sessions.open(allow(WEB + ":" + port, "*.stockade.test:" + port));
         byte[] web = WEB.getBytes(StandardCharsets.US_ASCII);
         byte[] nosuch = "nosuch.stockade.test".getBytes(StandardCharsets.US_ASCII);
         try (Client c = new Client(s)) {
@@ -593,7 +602,7 @@ class EgressSessionTest {
             }
             EgressBounds b = EgressBounds.DEFAULTS.withTimeouts(Duration.ofSeconds(5),
                     Duration.ofMillis(300), Duration.ofSeconds(5));
-            EgressSession s = EgressSession.open(allow(WEB + ":" + p), b);
+            EgressSession s = sessions.open(allow(WEB + ":" + p), b);
             try (Client c = new Client(s)) {
                 assertEquals(refusal(504, "Gateway Timeout", "connection to " + WEB + ":" + p
                         + " failed (timed out after 300 ms)"), c.refusedConnect(WEB + ":" + p));
@@ -615,7 +624,7 @@ class EgressSessionTest {
         String saved = System.getProperty("java.io.tmpdir");
         System.setProperty("java.io.tmpdir", tmp.toString());
         try {
-            EgressSession s = EgressSession.open(allow(WEB + ":1"));
+            EgressSession s = sessions.open(allow(WEB + ":1"));
             assertEquals(Path.of("/tmp"), s.socketPath().getParent().getParent());
             try (Client c = new Client(s)) {
                 assertEquals(refusal(403, "Forbidden", "refused connection to " + WEB
@@ -644,7 +653,7 @@ class EgressSessionTest {
                 }
             });
             String ok = WEB + ":" + server.getLocalPort();
-            EgressSession s = EgressSession.open(allow(ok));
+            EgressSession s = sessions.open(allow(ok));
             try (Client c = new Client(s)) {
                 c.connect(ok);
                 assertEquals("banner", c.rest()); // EOF: the host is done sending
@@ -662,7 +671,7 @@ class EgressSessionTest {
     void aClientGoneMidRelayClosesItsHostAndTheSessionServesOn() throws Exception {
         try (Echo echo = new Echo()) {
             String ok = WEB + ":" + echo.port();
-            EgressSession s = EgressSession.open(allow(ok));
+            EgressSession s = sessions.open(allow(ok));
             Client gone = new Client(s);
             gone.connect(ok);
             gone.send("x".repeat(100_000));
