@@ -24,13 +24,30 @@ final class ConnectionLog {
     }
 
     private final Map<Key, Entry> entries = new LinkedHashMap<>();
+    private final int maxEntries;
+
+    /** @param maxEntries distinct entries kept; past them one entry per verdict counts on */
+    ConnectionLog(int maxEntries) {
+        this.maxEntries = maxEntries;
+    }
+
+    /** The reason of the entry that counts what the full log could not list apart. */
+    static String overflowReason(int maxEntries) {
+        return "not listed apart: the log holds " + maxEntries + " distinct entries";
+    }
 
     /** Counts one connection under its entry and returns the entry, for its bytes. */
     synchronized Entry add(String host, int port, String address, Verdict verdict, String rule,
             String reason) {
         // What the sandbox sent is already printable (EgressRules, HttpRequestHead).
-        Entry e = entries.computeIfAbsent(new Key(host, port, address, verdict, rule, reason),
-                k -> new Entry());
+        Key key = new Key(host, port, address, verdict, rule, reason);
+        Entry e = entries.get(key);
+        if (e == null) {
+            if (entries.size() >= maxEntries) {
+                key = new Key("", 0, "", verdict, "", overflowReason(maxEntries));
+            }
+            e = entries.computeIfAbsent(key, k -> new Entry());
+        }
         e.count++;
         return e;
     }

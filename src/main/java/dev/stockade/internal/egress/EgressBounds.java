@@ -22,21 +22,24 @@ import java.time.Duration;
  *     session's channels before it closes them itself
  * @param maxConnections connections of one sandbox open at once (not accepted past it)
  * @param resolverThreads threads looking names up, for every sandbox of the JVM
+ * @param logEntries the most distinct entries one sandbox's log holds: a sandbox picks the
+ *     hosts it asks for, and each new one would otherwise be a new entry in the caller's
+ *     memory; past it, connections are counted under one entry per verdict saying so
  */
 record EgressBounds(int headBytes, int bufferBytes, long lingerBytes, Duration headTimeout,
         Duration connectTimeout, Duration idleTimeout, Duration finishTimeout,
-        int maxConnections, int resolverThreads) {
+        int maxConnections, int resolverThreads, int logEntries) {
 
     /** What a rewritten plain-HTTP head may add to the head read: Host and Connection. */
     static final int HEAD_SLACK = 512;
 
     static final EgressBounds DEFAULTS = new EgressBounds(64 * 1024, 64 * 1024, 4L << 20,
             Duration.ofSeconds(30), Duration.ofSeconds(30), Duration.ofMinutes(5),
-            Duration.ofSeconds(5), Protocol.EGRESS_MAX_CONNECTIONS, 4);
+            Duration.ofSeconds(5), Protocol.EGRESS_MAX_CONNECTIONS, 4, 1024);
 
     EgressBounds {
         if (headBytes < 512 || bufferBytes < headBytes || lingerBytes < 0 || maxConnections < 1
-                || resolverThreads < 1 || headTimeout.isNegative() || headTimeout.isZero()
+                || resolverThreads < 1 || logEntries < 1 || headTimeout.isNegative() || headTimeout.isZero()
                 || connectTimeout.isNegative() || connectTimeout.isZero()
                 || idleTimeout.isNegative() || idleTimeout.isZero() || finishTimeout.isNegative()) {
             throw new IllegalArgumentException("bad egress bounds: " + headBytes + " "
@@ -59,11 +62,17 @@ record EgressBounds(int headBytes, int bufferBytes, long lingerBytes, Duration h
 
     EgressBounds withTimeouts(Duration head, Duration connect, Duration idle) {
         return new EgressBounds(headBytes, bufferBytes, lingerBytes, head, connect, idle,
-                finishTimeout, maxConnections, resolverThreads);
+                finishTimeout, maxConnections, resolverThreads, logEntries);
     }
 
     EgressBounds withMaxConnections(int max) {
         return new EgressBounds(headBytes, bufferBytes, lingerBytes, headTimeout,
-                connectTimeout, idleTimeout, finishTimeout, max, resolverThreads);
+                connectTimeout, idleTimeout, finishTimeout, max, resolverThreads, logEntries);
+    }
+
+    EgressBounds withLogEntries(int entries) {
+        return new EgressBounds(headBytes, bufferBytes, lingerBytes, headTimeout,
+                connectTimeout, idleTimeout, finishTimeout, maxConnections, resolverThreads,
+                entries);
     }
 }

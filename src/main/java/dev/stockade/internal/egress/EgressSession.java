@@ -46,7 +46,7 @@ public final class EgressSession {
     private final Path directory;
     private final Path socket;
     private final ServerSocketChannel listener;
-    private final ConnectionLog log = new ConnectionLog();
+    private final ConnectionLog log;
     /** The connections open now; proxy thread only. */
     private final Set<ProxyConnection> connections = new LinkedHashSet<>();
     private final AtomicInteger channels = new AtomicInteger();
@@ -62,6 +62,7 @@ public final class EgressSession {
             Path directory, Path socket, ServerSocketChannel listener) {
         this.rules = rules;
         this.bounds = bounds;
+        this.log = new ConnectionLog(bounds.logEntries());
         this.proxy = proxy;
         this.directory = directory;
         this.socket = socket;

@@ -339,6 +339,24 @@ class EgressSessionTest {
     }
 
     @Test
+    void theLogHoldsABoundedNumberOfEntriesAndCountsTheRestTogether() throws Exception {
+        EgressSession s = sessions.open(rules(List.of(), List.of()),
+                EgressBounds.DEFAULTS.withLogEntries(3));
+        for (int i = 0; i < 6; i++) {
+            try (Client c = new Client(s)) {
+                c.refusedConnect("host" + i + ".example.org:443");
+            }
+        }
+        String nal = "not in the allow list";
+        assertEquals(List.of(denied("host0.example.org", 443, "", "", nal),
+                denied("host1.example.org", 443, "", "", nal),
+                denied("host2.example.org", 443, "", "", nal),
+                entry("", 0, "", Verdict.DENIED, "", ConnectionLog.overflowReason(3), 3, 0, 0)),
+                s.finish());
+        assertClosed(s);
+    }
+
+    @Test
     void aNameResolvingToLoopbackNeedsTheExactEntry() throws Exception {
         try (Echo echo = new Echo()) {
             int p = echo.port();
