@@ -16,6 +16,12 @@
  *   stk_egress_client refused <port> <count>
  *       that many connections one after another, each of which the forwarder must close
  *       (its proxy refuses it), then prints "ok <count>"
+ *   stk_egress_client backlog <port>
+ *       with a proxy whose backlog holds one connection and which never accepts: the first
+ *       connection stays open, the second is closed
+ *   stk_egress_client many <port> <count>
+ *       prints "ready", waits for EOF on stdin, opens that many held connections at once,
+ *       then reads each one's answer in order and closes it
  *   stk_egress_client wait <port>
  *       prints "ready", waits for EOF on stdin, then one small exchange
  */
@@ -250,6 +256,49 @@ static int cmd_refused(char **a)
     return 0;
 }
 
+static int cmd_backlog(char **a)
+{
+    (void)a;
+    int queued = connect_forwarder();
+    /* Accepted in this order by the forwarder: the first takes the proxy's one backlog
+     * slot before the second's connect is tried. */
+    int refused = connect_forwarder();
+    char c;
+    ssize_t n = read(refused, &c, 1);
+    if (n != 0 && !(n < 0 && errno == ECONNRESET)) {
+        fprintf(stderr, "second connection: read %zd (%s), expected EOF\n", n, strerror(errno));
+        printf("failed\n");
+        return 1;
+    }
+    struct pollfd p = {.fd = queued, .events = POLLIN};
+    if (poll(&p, 1, 0) != 0) {
+        fprintf(stderr, "the first connection ended too (revents %#x)\n", p.revents);
+        printf("failed\n");
+        return 1;
+    }
+    printf("ok\n");
+    return 0;
+}
+
+static int cmd_many(char **a)
+{
+    int count = atoi(a[0]);
+    printf("ready\n");
+    char c;
+    while (read(0, &c, 1) > 0) {
+    }
+    int fds[256];
+    for (int k = 0; k < count && k < 256; k++) {
+        fds[k] = hold((unsigned)k + 1);
+    }
+    for (int k = 0; k < count && k < 256; k++) {
+        expect_held(fds[k], (unsigned)k + 1);
+        close(fds[k]);
+    }
+    printf("ok %d\n", count);
+    return 0;
+}
+
 static int cmd_wait(char **a)
 {
     (void)a;
@@ -277,6 +326,8 @@ int main(int argc, char **argv)
         {"bound", 0, cmd_bound},
         {"stall", 0, cmd_stall},
         {"refused", 1, cmd_refused},
+        {"backlog", 0, cmd_backlog},
+        {"many", 1, cmd_many},
         {"wait", 0, cmd_wait},
     };
     for (size_t i = 0; argc >= 3 && i < sizeof commands / sizeof commands[0]; i++) {
@@ -286,6 +337,6 @@ int main(int argc, char **argv)
             return commands[i].fn(argv + 3);
         }
     }
-    fprintf(stderr, "usage: stk_egress_client exchange|bound|stall|refused|wait <port> [args]\n");
+    fprintf(stderr, "usage: stk_egress_client exchange|bound|stall|refused|backlog|many|wait <port> [args]\n");
     return 2;
 }

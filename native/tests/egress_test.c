@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -425,37 +426,101 @@ static void test_stall(void)
            s.failed);
 }
 
-/* A proxy that refuses (its socket bound but not listening: ECONNREFUSED) costs the client
- * its connection and nothing else: more connections than the bound, one after another, are
- * each closed, none keeps a slot. */
-static void test_proxy_refuses(void)
+/* The proxy's socket bound but listening with `backlog` (-1: not listening at all) and never
+ * accepting; closed by the caller. */
+static int stuck_proxy(struct server *s, int backlog)
 {
-    struct server s;
-    memset(&s, 0, sizeof s);
-    snprintf(s.dir, sizeof s.dir, "/tmp/stk-egress-XXXXXX");
-    if (mkdtemp(s.dir) == NULL || chmod(s.dir, 0755) != 0) {
+    memset(s, 0, sizeof *s);
+    snprintf(s->dir, sizeof s->dir, "/tmp/stk-egress-XXXXXX");
+    if (mkdtemp(s->dir) == NULL || chmod(s->dir, 0755) != 0) {
         perror("mkdtemp");
         exit(2);
     }
-    snprintf(s.path, sizeof s.path, "%s/proxy.sock", s.dir);
+    snprintf(s->path, sizeof s->path, "%s/proxy.sock", s->dir);
     struct sockaddr_un a = {.sun_family = AF_UNIX};
-    memcpy(a.sun_path, s.path, strlen(s.path) + 1);
+    memcpy(a.sun_path, s->path, strlen(s->path) + 1);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || chmod(s.path, 0666) != 0) {
-        perror("refusing socket");
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || chmod(s->path, 0666) != 0 ||
+        (backlog >= 0 && listen(fd, backlog) < 0)) {
+        perror("stuck proxy socket");
         exit(2);
     }
+    return fd;
+}
+
+static void run_with_stuck_proxy(int backlog, const char *const *args, const char *expected)
+{
+    struct server s;
+    int fd = stuck_proxy(&s, backlog);
     struct spec_buf b;
     struct run_result r;
-    egress_spec(&b, &s, STK_ALLOWED_NAMESPACES, 4,
-                (const char *const[]){"refused", PORT_ARG, "20", NULL});
+    egress_spec(&b, &s, STK_ALLOWED_NAMESPACES, 4, args);
     run(&b, NULL, &r);
-    expect_exit_output(&r, "ok 20\n");
+    expect_exit_output(&r, expected);
     run_result_free(&r);
     spec_free(&b);
     close(fd);
     unlink(s.path);
     rmdir(s.dir);
+}
+
+/* A proxy that refuses (ECONNREFUSED: its socket is not listening) costs the client its
+ * connection and nothing else: more connections than the bound (4), one after another, are
+ * each closed, none keeps a slot. */
+static void test_proxy_refuses(void)
+{
+    run_with_stuck_proxy(-1, (const char *const[]){"refused", PORT_ARG, "20", NULL}, "ok 20\n");
+}
+
+/* A proxy whose backlog is full (the non-blocking connect's EAGAIN): that client is closed,
+ * the one queued before it stays. */
+static void test_proxy_backlog_full(void)
+{
+    run_with_stuck_proxy(0, (const char *const[]){"backlog", PORT_ARG, NULL}, "ok\n");
+}
+
+struct fd_limit {
+    pid_t helper;
+    int rc;
+    int err;
+};
+
+static pid_t child_named(pid_t parent, const char *comm);
+
+/* Lowers the forwarder's own fd limit while the command waits: 12 fds hold five connections. */
+static void limit_forwarder_fds(void *ctx)
+{
+    struct fd_limit *l = ctx;
+    pid_t monitor = child_named(l->helper, "stockade-helper");
+    pid_t pid1 = monitor > 0 ? child_named(monitor, "stockade-helper") : 0;
+    pid_t forwarder = pid1 > 0 ? child_named(pid1, "stockade-helper") : 0;
+    struct rlimit limit = {.rlim_cur = 12, .rlim_max = 12};
+    l->rc = forwarder > 0 ? prlimit(forwarder, RLIMIT_NOFILE, &limit, NULL) : -2;
+    l->err = errno;
+}
+
+/* Out of fds (EMFILE), the forwarder leaves further clients in the backlog (it makes the
+ * stream to the proxy before it accepts, and backs off) and takes them as others close: all
+ * 24 connections are answered, never more than its fds allow at once. */
+static void test_out_of_fds(void)
+{
+    struct server s;
+    server_start(&s);
+    struct spec_buf b;
+    struct run_result r;
+    egress_spec(&b, &s, STK_ALLOWED_NAMESPACES, STK_EGRESS_MAX_CONNECTIONS,
+                (const char *const[]){"many", PORT_ARG, "24", NULL});
+    struct fd_limit l = {.helper = getpid()};
+    struct run_options o = {.wait_for_stdout = "ready\n", .hold_stdin = true,
+                            .on_ready = limit_forwarder_fds, .ctx = &l};
+    run(&b, &o, &r);
+    EXPECT(l.rc == 0, "prlimit of the forwarder (rc %d, errno %d)", l.rc, l.err);
+    expect_exit_output(&r, "ready\nok 24\n");
+    run_result_free(&r);
+    spec_free(&b);
+    server_stop(&s);
+    EXPECT(s.max_active >= 1 && s.max_active <= 6, "at most what 12 fds hold at once (%d)",
+           s.max_active);
 }
 
 static void expect_spec_refusal(const struct server *s, uint32_t namespaces, uint32_t port,
@@ -739,6 +804,8 @@ static const struct stk_test tests[] = {
     {"bound", test_bound},
     {"stall", test_stall},
     {"proxy_refuses", test_proxy_refuses},
+    {"proxy_backlog_full", test_proxy_backlog_full},
+    {"out_of_fds", test_out_of_fds},
     {"spec_refusals", test_spec_refusals},
     {"listen_error", test_listen_error},
     {"forwarder_process", test_forwarder_process},

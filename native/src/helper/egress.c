@@ -46,7 +46,11 @@ struct forwarder {
     uint64_t backoff_until_ns; /* 0: the listener may be polled */
     struct sockaddr_un target;
     struct relay relays[STK_EGRESS_MAX_CONNECTIONS];
+    /* The poll set: the listener, then two entries per open connection only (poll refuses
+     * more entries than RLIMIT_NOFILE with EINVAL, so free slots take none), and which slot
+     * each pair is. */
     struct pollfd fds[1 + 2 * STK_EGRESS_MAX_CONNECTIONS];
+    uint32_t slot_of[STK_EGRESS_MAX_CONNECTIONS];
 };
 
 /* Static, not on pid 1's stack: the forwarder's copy is its whole state. */
@@ -124,40 +128,34 @@ static void back_off(void)
     fw.backoff_until_ns = stk_now_ns() + (uint64_t)ACCEPT_BACKOFF_MS * 1000000u;
 }
 
-/* A new stream to the proxy for one accepted client; -1 when the proxy cannot be reached
- * (EAGAIN: its backlog is full; ECONNREFUSED, ENOENT: it is gone): that client is closed, the
- * others are not touched. A UNIX stream connects at once or fails: never EINPROGRESS. */
-static int connect_upstream(void)
-{
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        back_off(); /* EMFILE, ENFILE, ENOMEM: as for accept */
-        return -1;
-    }
-    if (connect(fd, (const struct sockaddr *)&fw.target, sizeof fw.target) < 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 /* Accepts while the bound allows; a connection past it waits in the backlog until one
- * closes. */
+ * closes. The stream to the proxy is made before the accept, so that a lack of fds (EMFILE,
+ * ENFILE) leaves the next client waiting in the backlog instead of accepting it only to drop
+ * it. Its connect fails or succeeds at once (a UNIX stream never says EINPROGRESS); when it
+ * fails (EAGAIN: the proxy's backlog is full; ECONNREFUSED, ENOENT: the proxy is gone) that
+ * client is closed and no other is touched. */
 static void accept_clients(void)
 {
     while (fw.open < fw.max) {
+        int upstream = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (upstream < 0) {
+            back_off();
+            return;
+        }
         int client = accept4(fw.listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (client < 0) {
-            if (errno == EINTR || errno == ECONNABORTED) {
+            int e = errno;
+            close(upstream);
+            if (e == EINTR || e == ECONNABORTED) {
                 continue;
             }
-            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            if (e != EAGAIN && e != EWOULDBLOCK) {
                 back_off();
             }
             return;
         }
-        int upstream = connect_upstream();
-        if (upstream < 0) {
+        if (connect(upstream, (const struct sockaddr *)&fw.target, sizeof fw.target) < 0) {
+            close(upstream);
             close(client);
             continue;
         }
@@ -206,20 +204,23 @@ static int poll_timeout(void)
     return stk_ms_until(fw.backoff_until_ns, now);
 }
 
-static void build_poll_set(bool listening)
+/* Returns the number of entries. */
+static nfds_t build_poll_set(bool listening)
 {
     watch(&fw.fds[0], fw.listener, listening ? POLLIN : 0);
+    nfds_t n = 1;
     for (uint32_t i = 0; i < fw.max; i++) {
         const struct relay *r = &fw.relays[i];
-        struct pollfd *p = &fw.fds[1 + 2 * i];
         if (r->client < 0) {
-            watch(&p[0], -1, 0);
-            watch(&p[1], -1, 0);
             continue;
         }
-        watch(&p[0], r->client, (short)(read_interest(&r->out) | write_interest(&r->in)));
-        watch(&p[1], r->upstream, (short)(read_interest(&r->in) | write_interest(&r->out)));
+        fw.slot_of[(n - 1) / 2] = i;
+        watch(&fw.fds[n], r->client, (short)(read_interest(&r->out) | write_interest(&r->in)));
+        watch(&fw.fds[n + 1], r->upstream,
+              (short)(read_interest(&r->in) | write_interest(&r->out)));
+        n += 2;
     }
+    return n;
 }
 
 static bool transient(int e)
@@ -294,22 +295,20 @@ static _Noreturn void forward(pid_t parent)
         close_range((unsigned int)fw.listener + 1, ~0U, 0) < 0) {
         _exit(STK_EXIT_SETUP);
     }
-    nfds_t count = 1 + 2 * (nfds_t)fw.max;
     for (;;) {
         int timeout = poll_timeout();
-        build_poll_set(fw.open < fw.max && fw.backoff_until_ns == 0);
+        nfds_t count = build_poll_set(fw.open < fw.max && fw.backoff_until_ns == 0);
         if (poll(fw.fds, count, timeout) < 0) {
             if (errno != EINTR) {
-                poll(NULL, 0, ACCEPT_BACKOFF_MS); /* ENOMEM for the moment */
+                /* ENOMEM for the moment, or EINVAL: RLIMIT_NOFILE lowered below the fds the
+                 * open connections hold. */
+                poll(NULL, 0, ACCEPT_BACKOFF_MS);
             }
             continue;
         }
         short listener_events = fw.fds[0].revents;
-        for (uint32_t i = 0; i < fw.max; i++) {
-            struct relay *r = &fw.relays[i];
-            if (r->client >= 0) {
-                service(r, fw.fds[1 + 2 * i].revents, fw.fds[2 + 2 * i].revents);
-            }
+        for (nfds_t k = 1; k < count; k += 2) {
+            service(&fw.relays[fw.slot_of[(k - 1) / 2]], fw.fds[k].revents, fw.fds[k + 1].revents);
         }
         if (listener_events != 0) {
             accept_clients();
