@@ -22,6 +22,9 @@
  *   stk_egress_client many <port> <count>
  *       prints "ready", waits for EOF on stdin, opens that many held connections at once,
  *       then reads each one's answer in order and closes it
+ *   stk_egress_client proxy_closes <port>
+ *       with max_connections 1: a connection the proxy closes while this side keeps it open,
+ *       then a second one, which gets the slot
  *   stk_egress_client wait <port>
  *       prints "ready", waits for EOF on stdin, then one small exchange
  */
@@ -299,6 +302,28 @@ static int cmd_many(char **a)
     return 0;
 }
 
+static int cmd_proxy_closes(char **a)
+{
+    (void)a;
+    int first = connect_forwarder();
+    send_text(first, "C\n");
+    char line[64];
+    read_line(first, line, sizeof line);
+    char c;
+    if (strcmp(line, "bye\n") != 0 || read(first, &c, 1) != 0) {
+        fprintf(stderr, "the first connection: [%s], then no EOF\n", line);
+        printf("failed\n");
+        return 1;
+    }
+    /* `first` stays open: only the forwarder can free its slot. */
+    int second = hold(2);
+    expect_held(second, 2);
+    close(second);
+    close(first);
+    printf("ok\n");
+    return 0;
+}
+
 static int cmd_wait(char **a)
 {
     (void)a;
@@ -328,6 +353,7 @@ int main(int argc, char **argv)
         {"refused", 1, cmd_refused},
         {"backlog", 0, cmd_backlog},
         {"many", 1, cmd_many},
+        {"proxy_closes", 0, cmd_proxy_closes},
         {"wait", 0, cmd_wait},
     };
     for (size_t i = 0; argc >= 3 && i < sizeof commands / sizeof commands[0]; i++) {
@@ -337,6 +363,6 @@ int main(int argc, char **argv)
             return commands[i].fn(argv + 3);
         }
     }
-    fprintf(stderr, "usage: stk_egress_client exchange|bound|stall|refused|backlog|many|wait <port> [args]\n");
+    fprintf(stderr, "usage: stk_egress_client exchange|bound|stall|refused|backlog|many|proxy_closes|wait <port> [args]\n");
     return 2;
 }

@@ -218,6 +218,9 @@ static void *serve(void *arg)
             memset(buf, 'f', sizeof buf);
             while (send_all(w->fd, buf, sizeof buf)) {
             }
+        } else if (header[0] == 'C') {
+            /* The proxy ending a connection (its idle timeout): closed both ways at once. */
+            send_all(w->fd, "bye\n", 4);
         } else if (header[0] == 'S') {
             /* Never reads; waits for the other side's end. */
             struct pollfd p = {.fd = w->fd, .events = POLLRDHUP};
@@ -523,6 +526,16 @@ static void test_out_of_fds(void)
            s.max_active);
 }
 
+/* The proxy closing a connection (its idle timeout) ends it in the forwarder too, though the
+ * client keeps its side open: with max_connections 1 the next connection gets the slot. */
+static void test_proxy_closes(void)
+{
+    struct server s;
+    run_client(STK_ALLOWED_NAMESPACES, 1, (const char *const[]){"proxy_closes", PORT_ARG, NULL},
+               "ok\n", &s);
+    EXPECT(strcmp(s.log, "open 2\nclose 2\n") == 0, "the second one served [%s]", s.log);
+}
+
 static void expect_spec_refusal(const struct server *s, uint32_t namespaces, uint32_t port,
                                 uint32_t max, const char *path, size_t path_len,
                                 const char *detail)
@@ -803,6 +816,7 @@ static const struct stk_test tests[] = {
     {"concurrent", test_concurrent},
     {"bound", test_bound},
     {"stall", test_stall},
+    {"proxy_closes", test_proxy_closes},
     {"proxy_refuses", test_proxy_refuses},
     {"proxy_backlog_full", test_proxy_backlog_full},
     {"out_of_fds", test_out_of_fds},

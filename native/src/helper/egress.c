@@ -181,14 +181,30 @@ static short write_interest(const struct direction *d)
     return d->len > 0 ? POLLOUT : 0;
 }
 
-/* A side with nothing to do is left out of poll (fd -1): its POLLHUP or POLLERR, which poll
- * reports whatever was asked, would otherwise wake the loop again and again. The relay learns
- * of it once it reads or writes that side again. */
 static void watch(struct pollfd *p, int fd, short events)
 {
-    p->fd = events != 0 ? fd : -1;
+    p->fd = fd;
     p->events = events;
     p->revents = 0;
+}
+
+/* Whether a side is done: everything it sent was passed on (and its EOF), and nothing waits
+ * to be sent to it. */
+static bool side_done(const struct direction *from_side, const struct direction *to_side)
+{
+    return from_side->shut && to_side->len == 0;
+}
+
+/* A side that is done is still watched with no events: poll reports POLLHUP and POLLERR
+ * anyway, and its hang-up (the proxy closing an idle connection) ends the connection instead
+ * of holding its slot while the other side stays open. Any other side with nothing to do (it
+ * waits for room toward its peer) is left out of poll (fd -1): its hang-up would wake the
+ * loop again and again; the relay learns of it once it reads or writes that side again. */
+static void watch_side(struct pollfd *p, int fd, const struct direction *from_side,
+                       const struct direction *to_side)
+{
+    short events = (short)(read_interest(from_side) | write_interest(to_side));
+    watch(p, events != 0 || side_done(from_side, to_side) ? fd : -1, events);
 }
 
 static int poll_timeout(void)
@@ -207,7 +223,7 @@ static int poll_timeout(void)
 /* Returns the number of entries. */
 static nfds_t build_poll_set(bool listening)
 {
-    watch(&fw.fds[0], fw.listener, listening ? POLLIN : 0);
+    watch(&fw.fds[0], listening ? fw.listener : -1, POLLIN);
     nfds_t n = 1;
     for (uint32_t i = 0; i < fw.max; i++) {
         const struct relay *r = &fw.relays[i];
@@ -215,9 +231,8 @@ static nfds_t build_poll_set(bool listening)
             continue;
         }
         fw.slot_of[(n - 1) / 2] = i;
-        watch(&fw.fds[n], r->client, (short)(read_interest(&r->out) | write_interest(&r->in)));
-        watch(&fw.fds[n + 1], r->upstream,
-              (short)(read_interest(&r->in) | write_interest(&r->out)));
+        watch_side(&fw.fds[n], r->client, &r->out, &r->in);
+        watch_side(&fw.fds[n + 1], r->upstream, &r->in, &r->out);
         n += 2;
     }
     return n;
@@ -274,9 +289,12 @@ static void service(struct relay *r, short client_events, short upstream_events)
     if (client_events == 0 && upstream_events == 0) {
         return;
     }
+    const short gone = POLLHUP | POLLERR;
     if (pump(r->client, r->upstream, &r->out, client_events, upstream_events) < 0 ||
         pump(r->upstream, r->client, &r->in, upstream_events, client_events) < 0 ||
-        (r->out.shut && r->in.shut)) {
+        (r->out.shut && r->in.shut) ||
+        ((client_events & gone) != 0 && side_done(&r->out, &r->in)) ||
+        ((upstream_events & gone) != 0 && side_done(&r->in, &r->out))) {
         close_relay(r);
     }
 }
