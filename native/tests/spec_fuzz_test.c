@@ -50,6 +50,8 @@ static void make_seeds(void)
         spec_init(&seeds[i]);
         spec_args(&seeds[i], (const char *const[]){"/bin/true", "a", "bc", NULL});
     }
+    spec_egress(&seeds[0], STK_EGRESS_PORT, STK_EGRESS_MAX_CONNECTIONS, STK_EGRESS_SOCKET,
+                strlen(STK_EGRESS_SOCKET));
     spec_string(&seeds[1], STK_F_ENV, "PATH=/usr/bin");
     spec_string(&seeds[1], STK_F_CWD, "/tmp");
     spec_u32(&seeds[1], STK_F_NAMESPACES, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS);
@@ -260,6 +262,13 @@ static int check(const uint8_t *payload, size_t len, unsigned long iteration)
             r->nr == (uint32_t)SYS_sendmsg || (i > 0 && r->nr <= spec.reports[i - 1].nr)) {
             problem = "reports not sorted, unique and in range";
         }
+    }
+    if (problem == NULL && spec.egress_socket != NULL &&
+        (spec.egress_port == 0 || spec.egress_max_connections == 0 ||
+         spec.egress_max_connections > STK_EGRESS_MAX_CONNECTIONS ||
+         spec.egress_socket[0] != '/' || strlen(spec.egress_socket) >= 108 ||
+         (spec.namespaces & (CLONE_NEWNET | CLONE_NEWNS)) != (CLONE_NEWNET | CLONE_NEWNS))) {
+        problem = "EGRESS rules";
     }
     size_t total = 0;
     for (size_t i = 0; problem == NULL && i < spec.argc; i++) {

@@ -17,6 +17,7 @@
 #include "cgroup.h"
 #include "command.h"
 #include "creds.h"
+#include "egress.h"
 #include "hostname.h"
 #include "mounts.h"
 #include "network.h"
@@ -138,6 +139,13 @@ static int setup(struct stk_plan *p, int sync_fd, int status_fd, struct stk_erro
      * subreaper pid 1 still reaps them. */
     if (!p->new_pid && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
         return stk_fail(err, STK_STEP_INIT, errno, "PR_SET_CHILD_SUBREAPER");
+    }
+    /* The forwarder is forked now that pid 1 holds no capability and is non-dumpable, which
+     * it inherits: nothing inside may trace it, and it can do no more than the command could.
+     * Before the command, so its port is bound before anything inside could take it. */
+    stk_progress_step(STK_STEP_EGRESS);
+    if (p->spec->egress_socket != NULL && stk_egress_start(p->spec, err) < 0) {
+        return -1;
     }
     return 0;
 }
