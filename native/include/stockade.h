@@ -250,9 +250,13 @@ enum stk_field_tag {
      * already is counted in its relay), counts, and past the bound drops what comes or kills
      * the sandbox. Without this field the command writes to the helper's fds 1 and 2 itself. */
     STK_F_MAX_OUTPUT = 23,
-    /* u32 port (1..65535), u32 max_connections (1..STK_EGRESS_MAX_CONNECTIONS), then the rest
-     * of the value: the path, inside the view, of a UNIX stream socket (at most
-     * STK_MAX_MOUNT_PATH bytes, absolute). Needs CLONE_NEWNET and CLONE_NEWNS. Before the
+    /* u32 port (1..65535), u32 max_connections (1..STK_EGRESS_MAX_CONNECTIONS),
+     * STK_EGRESS_TOKEN_SIZE bytes of token, then the rest of the value: the path, inside the
+     * view, of a UNIX stream socket (absolute, shorter than sun_path). The forwarder sends the
+     * token first on every stream it opens to the socket, before any relayed byte: the proxy
+     * serves only streams that begin with it, so neither the command (which never sees it:
+     * pid 1 and the forwarder are not dumpable) nor another sandbox that can reach the
+     * socket's file can use the proxy, its allow list or its log. Needs CLONE_NEWNET and CLONE_NEWNS. Before the
      * command starts, pid 1 listens on 127.0.0.1:port in the sandbox's network namespace and
      * forks the egress forwarder (egress.c), which accepts there, connects a new stream to the
      * socket for each connection and relays bytes both ways, holding at most max_connections
@@ -268,6 +272,7 @@ enum stk_field_tag {
 #define STK_EGRESS_PORT 3128u
 #define STK_EGRESS_SOCKET "/run/stockade-egress.sock"
 #define STK_EGRESS_MAX_CONNECTIONS 256u
+#define STK_EGRESS_TOKEN_SIZE 16u
 
 /* What happens to output past STK_F_MAX_OUTPUT's bound. */
 enum stk_output_action {

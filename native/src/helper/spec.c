@@ -304,8 +304,8 @@ static int check_cgroup_field(uint16_t tag, const uint8_t *v, size_t len, struct
 /* The socket path is connect()ed by the forwarder: it must fit a sockaddr_un with its NUL. */
 static int check_egress(const uint8_t *v, size_t len, struct counts *c, struct stk_error *err)
 {
-    if (len < 9) {
-        return invalid(err, "EGRESS", "length is less than 9 (port, max_connections, path)");
+    if (len < 8 + STK_EGRESS_TOKEN_SIZE + 1) {
+        return invalid(err, "EGRESS", "shorter than port, max_connections, token and path");
     }
     uint32_t port = stk_get_u32(v);
     uint32_t max = stk_get_u32(v + 4);
@@ -317,8 +317,8 @@ static int check_egress(const uint8_t *v, size_t len, struct counts *c, struct s
         stk_error_append_u64(err, STK_EGRESS_MAX_CONNECTIONS);
         return -1;
     }
-    const uint8_t *path = v + 8;
-    size_t path_len = len - 8;
+    const uint8_t *path = v + 8 + STK_EGRESS_TOKEN_SIZE;
+    size_t path_len = len - 8 - STK_EGRESS_TOKEN_SIZE;
     if (check_string(path, path_len, err, "EGRESS", 0) < 0) {
         return -1;
     }
@@ -710,7 +710,9 @@ static void fill(const uint8_t *payload, size_t len, struct stk_spec *s)
         case STK_F_EGRESS:
             s->egress_port = (uint16_t)stk_get_u32(v);
             s->egress_max_connections = stk_get_u32(v + 4);
-            s->egress_socket = copy_string(&cursor, v + 8, flen - 8);
+            memcpy(s->egress_token, v + 8, STK_EGRESS_TOKEN_SIZE);
+            s->egress_socket = copy_string(&cursor, v + 8 + STK_EGRESS_TOKEN_SIZE,
+                                           flen - 8 - STK_EGRESS_TOKEN_SIZE);
             break;
         case STK_F_REPORT: {
             struct stk_report *r = &s->reports[s->report_count++];

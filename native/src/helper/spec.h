@@ -81,6 +81,7 @@ struct stk_spec {
      * field, no forwarder). */
     uint16_t egress_port;
     uint32_t egress_max_connections;
+    uint8_t egress_token[STK_EGRESS_TOKEN_SIZE]; /* sent first on every stream to the socket */
     const char *egress_socket;
 
     char *strings; /* the block every string above points into */

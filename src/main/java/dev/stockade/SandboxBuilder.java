@@ -193,7 +193,8 @@ public final class SandboxBuilder {
         try {
             SandboxSpec resolved = SpecResolver.resolve(argv, p, cwd, filters,
                     CgroupAvailability::unusableReason,
-                    egress == null ? null : egress.socketPath());
+                    egress == null ? null : egress.socketPath(),
+                    egress == null ? null : egress.token());
             byte[] spec = SpecEncoder.encode(resolved);
             return SandboxLauncher.launch(spec, resolved.mounts(), p, resolved.notes(), egress,
                     stdin, stdout, redirectErrorStream ? null : stderr);

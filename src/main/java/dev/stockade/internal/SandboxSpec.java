@@ -1,5 +1,6 @@
 package dev.stockade.internal;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
@@ -64,11 +65,40 @@ public record SandboxSpec(List<String> argv, List<String> environment, String cw
 
     /**
      * The egress forwarder: the port pid 1 listens on inside, the most connections it holds at
-     * once, and the path inside the view of the socket it relays each one to.
+     * once, the token it sends first on each stream (Protocol.EGRESS_TOKEN_SIZE bytes), and
+     * the path inside the view of the socket it relays each one to.
      */
-    public record EgressSpec(int port, int maxConnections, String socketPath) {
+    public record EgressSpec(int port, int maxConnections, byte[] token, String socketPath) {
         public EgressSpec {
             Objects.requireNonNull(socketPath, "socketPath");
+            if (token.length != Protocol.EGRESS_TOKEN_SIZE) {
+                throw new IllegalArgumentException("the egress token has " + token.length
+                        + " bytes, not " + Protocol.EGRESS_TOKEN_SIZE);
+            }
+            token = token.clone();
+        }
+
+        @Override
+        public byte[] token() {
+            return token.clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof EgressSpec e && e.port == port
+                    && e.maxConnections == maxConnections && Arrays.equals(e.token, token)
+                    && e.socketPath.equals(socketPath);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(port, maxConnections, Arrays.hashCode(token), socketPath);
+        }
+
+        @Override
+        public String toString() {
+            return "EgressSpec[port=" + port + ", maxConnections=" + maxConnections
+                    + ", socketPath=" + socketPath + "]"; // never the token
         }
     }
 

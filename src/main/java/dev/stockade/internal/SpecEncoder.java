@@ -92,9 +92,11 @@ public final class SpecEncoder {
         SandboxSpec.EgressSpec egress = spec.egress();
         if (egress != null) {
             byte[] path = egress.socketPath().getBytes(StandardCharsets.UTF_8);
-            w.fieldHeader(Protocol.F_EGRESS, 8 + path.length);
+            byte[] token = egress.token();
+            w.fieldHeader(Protocol.F_EGRESS, 8 + token.length + path.length);
             w.u32(egress.port());
             w.u32(egress.maxConnections());
+            w.bytes(token);
             w.bytes(path);
         }
         w.bytesField(Protocol.F_GUARD_BPF, spec.guardBpf());

@@ -43,7 +43,7 @@ public final class SpecResolver {
      */
     public static SandboxSpec resolve(List<String> argv, SandboxPolicy policy, Path cwd,
             FilterPrograms filters) throws SpecException {
-        return resolve(argv, policy, cwd, filters, () -> null, null);
+        return resolve(argv, policy, cwd, filters, () -> null, null, null);
     }
 
     /**
@@ -53,11 +53,11 @@ public final class SpecResolver {
      * other cgroup limit is always sent, and the helper fails closed where it cannot apply it.
      * {@code egressSocket} is the host path of the sandbox's egress proxy socket for a policy
      * with an allow list (bound read-only at {@code STK_EGRESS_SOCKET}, the forwarder asked
-     * for, the tools' proxy variables set), {@code null} otherwise.
+     * for with {@code egressToken}, the tools' proxy variables set), {@code null} otherwise.
      */
     public static SandboxSpec resolve(List<String> argv, SandboxPolicy policy, Path cwd,
-            FilterPrograms filters, Supplier<String> cgroupUnusable, Path egressSocket)
-            throws SpecException {
+            FilterPrograms filters, Supplier<String> cgroupUnusable, Path egressSocket,
+            byte[] egressToken) throws SpecException {
         String dir = cwd.toString();
         checkCall(argv, dir);
         Map<String, String> environment = egressSocket == null ? policy.environment()
@@ -85,7 +85,7 @@ public final class SpecResolver {
                 policy.maxOutputBytes().orElse(0), policy.killsAtMaxOutput()
                         ? Protocol.OUTPUT_KILL : Protocol.OUTPUT_DROP,
                 egressSocket == null ? null : new SandboxSpec.EgressSpec(
-                        Protocol.EGRESS_PORT, Protocol.EGRESS_MAX_CONNECTIONS,
+                        Protocol.EGRESS_PORT, Protocol.EGRESS_MAX_CONNECTIONS, egressToken,
                         Protocol.EGRESS_SOCKET));
     }
 

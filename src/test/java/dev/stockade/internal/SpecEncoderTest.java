@@ -133,9 +133,10 @@ class SpecEncoderTest {
         SandboxSpec spec = new SandboxSpec(List.of("x"), List.of(), "/", 0, 0, 0, null,
                 List.of(), List.of(), 0, 0, null, List.of(), null, List.of(), 0, null,
                 List.of(), 0, Protocol.OUTPUT_DROP,
-                new SandboxSpec.EgressSpec(3128, 256, "/run/e.sock"));
+                new SandboxSpec.EgressSpec(3128, 256, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+                        11, 12, 13, 14, 15, 16}, "/run/e.sock"));
         byte[] expected = new WireBytes()
-                .hex("01 00 00 00").u32(8 + 9 + 9 + 12 * 3 + 16 + 8 + 8 + 11)
+                .hex("01 00 00 00").u32(8 + 9 + 9 + 12 * 3 + 16 + 8 + 8 + 16 + 11)
                 .hex("53 54 4b 44 01 00 00 00")
                 .hex("01 00 00 00 01 00 00 00").ascii("x")
                 .hex("03 00 00 00 01 00 00 00").ascii("/")
@@ -143,8 +144,10 @@ class SpecEncoderTest {
                 .hex("05 00 00 00 04 00 00 00 00 00 00 00")
                 .hex("06 00 00 00 04 00 00 00 00 00 00 00")
                 .hex("0b 00 00 00 08 00 00 00 00 00 00 00 00 00 00 00")
-                .hex("18 00 00 00 13 00 00 00")                    // EGRESS, 19 bytes
-                .hex("38 0c 00 00 00 01 00 00").ascii("/run/e.sock") // 3128, 256, the path
+                .hex("18 00 00 00 23 00 00 00")                    // EGRESS, 35 bytes
+                .hex("38 0c 00 00 00 01 00 00")                    // 3128, 256
+                .hex("01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f 10") // the token
+                .ascii("/run/e.sock")
                 .bytes();
         assertArrayEquals(expected, SpecEncoder.encode(spec));
     }

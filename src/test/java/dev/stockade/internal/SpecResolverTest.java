@@ -1,6 +1,7 @@
 package dev.stockade.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -107,11 +108,11 @@ class SpecResolverTest {
         SandboxPolicy policy = withLimits(Limits.builder().memoryBytes(256L << 20)
                 .memoryBestEffort(true).processes(64));
         SandboxSpec usable = SpecResolver.resolve(List.of("true"), policy, cwd,
-                FilterPrograms.NONE, () -> null, null);
+                FilterPrograms.NONE, () -> null, null, null);
         assertEquals(256L << 20, usable.cgroup().memoryMax());
         assertEquals(List.of(), usable.notes());
         SandboxSpec fallback = SpecResolver.resolve(List.of("true"), policy, cwd,
-                FilterPrograms.NONE, () -> "no cgroup here", null);
+                FilterPrograms.NONE, () -> "no cgroup here", null, null);
         assertNull(fallback.cgroup());
         assertTrue(fallback.rlimits().contains(new SandboxSpec.RlimitSpec(Protocol.RLIMIT_DATA,
                 256L << 20, 256L << 20)), fallback.toString());
@@ -123,7 +124,7 @@ class SpecResolverTest {
         // An explicit per-process bound is the one that stands in.
         SandboxSpec perProcess = SpecResolver.resolve(List.of("true"), withLimits(Limits.builder()
                 .memoryBytes(256L << 20).memoryBestEffort(true).memoryPerProcessBytes(64L << 20)),
-                cwd, FilterPrograms.NONE, () -> "no cgroup here", null);
+                cwd, FilterPrograms.NONE, () -> "no cgroup here", null, null);
         assertTrue(perProcess.rlimits().contains(new SandboxSpec.RlimitSpec(Protocol.RLIMIT_DATA,
                 64L << 20, 64L << 20)), perProcess.toString());
         // Not best effort: the bound goes to the helper, which fails closed without a cgroup;
@@ -131,7 +132,7 @@ class SpecResolverTest {
         SandboxSpec strict = SpecResolver.resolve(List.of("true"), withLimits(Limits.builder()
                 .memoryBytes(256L << 20)), cwd, FilterPrograms.NONE, () -> {
                     throw new AssertionError("asked");
-                }, null);
+                }, null, null);
         assertEquals(256L << 20, strict.cgroup().memoryMax());
     }
 
@@ -391,10 +392,13 @@ class SpecResolverTest {
                 .env("JAVA_TOOL_OPTIONS", "-Xmx64m").env("HTTPS_PROXY", "http://elsewhere:1")
                 .build();
         Path socket = Path.of("/tmp/stockade-egress-test/s");
+        byte[] token = new byte[16];
+        token[0] = 7;
         SandboxSpec spec = SpecResolver.resolve(List.of("true"), p, Path.of("/"),
-                FilterPrograms.NONE, () -> null, socket);
-        assertEquals(new SandboxSpec.EgressSpec(3128, 256, "/run/stockade-egress.sock"),
+                FilterPrograms.NONE, () -> null, socket, token);
+        assertEquals(new SandboxSpec.EgressSpec(3128, 256, token, "/run/stockade-egress.sock"),
                 spec.egress());
+        assertFalse(spec.egress().toString().contains("7"), "the token is never printed");
         SandboxSpec.MountSpec bind = new SandboxSpec.MountSpec(Protocol.MOUNT_BIND,
                 Protocol.MOUNT_READONLY | Protocol.MOUNT_SPECIAL, 0, socket.toString(),
                 "/run/stockade-egress.sock");
@@ -417,7 +421,7 @@ class SpecResolverTest {
         assertEquals(1, env.stream().filter(v -> v.startsWith("HTTPS_PROXY=")).count());
         // Without an allow list none of it.
         SandboxSpec none = SpecResolver.resolve(List.of("true"), PLAIN, Path.of("/"),
-                FilterPrograms.NONE, () -> null, null);
+                FilterPrograms.NONE, () -> null, null, null);
         assertNull(none.egress());
         assertTrue(none.environment().stream().noneMatch(v -> v.contains("PROXY")),
                 none.environment().toString());

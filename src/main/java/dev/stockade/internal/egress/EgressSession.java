@@ -1,6 +1,7 @@
 package dev.stockade.internal.egress;
 
 import dev.stockade.Connection;
+import dev.stockade.internal.Protocol;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -12,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -47,6 +49,8 @@ public final class EgressSession {
     private final Path socket;
     private final ServerSocketChannel listener;
     private final ConnectionLog log;
+    private final byte[] token;
+    private static final SecureRandom RANDOM = new SecureRandom();
     /** The connections open now; proxy thread only. */
     private final Set<ProxyConnection> connections = new LinkedHashSet<>();
     private final AtomicInteger channels = new AtomicInteger();
@@ -63,6 +67,8 @@ public final class EgressSession {
         this.rules = rules;
         this.bounds = bounds;
         this.log = new ConnectionLog(bounds.logEntries());
+        this.token = new byte[Protocol.EGRESS_TOKEN_SIZE];
+        RANDOM.nextBytes(token);
         this.proxy = proxy;
         this.directory = directory;
         this.socket = socket;
@@ -143,6 +149,14 @@ public final class EgressSession {
             Thread.currentThread().interrupt();
             throw new IOException("egress proxy: interrupted while registering", e);
         }
+    }
+
+    /**
+     * The token this sandbox's forwarder sends first on every stream (STK_F_EGRESS): only
+     * streams that begin with it are served. A copy.
+     */
+    public byte[] token() {
+        return token.clone();
     }
 
     /** The socket's path on the host: the bind source of {@code STK_EGRESS_SOCKET}. */
