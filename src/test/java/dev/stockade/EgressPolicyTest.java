@@ -115,6 +115,30 @@ class EgressPolicyTest {
                 out::toString);
     }
 
+    /** Speaks HTTP CONNECT straight to the proxy's socket, bypassing the forwarder. */
+    static final String CONNECT_OVER_THE_SOCKET = String.join("\n",
+            "import socket, sys",
+            "for target in sys.argv[1:]:",
+            "    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
+            "    s.settimeout(60)",
+            "    s.connect('/run/stockade-egress.sock')",
+            "    s.sendall(('CONNECT %s HTTP/1.1\\r\\nHost: %s\\r\\n\\r\\n' % (target, target)).encode())",
+            "    print(s.recv(12).decode())",
+            "    s.close()");
+
+    @Test
+    void theSocketReachedDirectlyAppliesTheSamePolicy() throws Exception {
+        String web = "web.stockade.test:" + port;
+        Output out = SandboxTesting.python(allow(web, "*.stockade.test:" + port),
+                CONNECT_OVER_THE_SOCKET, web, "metadata.stockade.test:" + port,
+                "169.254.169.254:80");
+        assertExitedZero(out);
+        assertEquals("HTTP/1.1 200\nHTTP/1.1 403\nHTTP/1.1 403\n", out.stdout(), out::toString);
+        assertEquals(List.of(Verdict.ALLOWED, Verdict.DENIED, Verdict.DENIED),
+                out.result().connections().stream().map(Connection::verdict).toList(),
+                out::toString);
+    }
+
     @Test
     void anAllowedNameOnAnotherPortIsRefused() throws Exception {
         int otherPort = port == 65535 ? 65534 : port + 1;
