@@ -169,6 +169,19 @@ class EgressTest {
     }
 
     @Test
+    void curlThroughSocks5WithTheProxysNameResolution() throws Exception {
+        Output out = sh(allow(web(http)), "curl -sS -x \"$ALL_PROXY\" http://" + web(http)
+                + "/hello.txt || exit 1\n"
+                + "curl -sS -o /dev/null -x \"$ALL_PROXY\" http://" + web(other)
+                + "/hello.txt; echo refused=$?");
+        assertExitedZero(out);
+        // 97: the SOCKS5 proxy's refusal (reply 0x02).
+        assertEquals("hello from the host\nrefused=97\n", out.stdout(), out::toString);
+        assertEquals(List.of(Verdict.ALLOWED, Verdict.DENIED), out.result().connections()
+                .stream().map(Connection::verdict).toList(), out::toString);
+    }
+
+    @Test
     void wgetGoesThroughTheProxy() throws Exception {
         Output out = sh(allow(web(http)), "wget -q -O - http://" + web(http) + "/hello.txt");
         assertExitedZero(out);
