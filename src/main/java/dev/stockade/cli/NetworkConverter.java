@@ -4,7 +4,11 @@ import dev.stockade.Network;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
-/** {@code --net none|host}: the lower-case words the CLI documents, nothing else. */
+/**
+ * {@code --net none|host|allow}: the lower-case words the CLI documents, nothing else. For
+ * {@code allow} this is the mode only; {@link RunCommand} adds the {@code --allow-host} and
+ * {@code --deny-host} patterns.
+ */
 final class NetworkConverter implements ITypeConverter<Network> {
 
     @Override
@@ -12,8 +16,9 @@ final class NetworkConverter implements ITypeConverter<Network> {
         return switch (value) {
             case "none" -> Network.NONE;
             case "host" -> Network.HOST;
+            case "allow" -> Network.allow();
             default -> throw new TypeConversionException(
-                    "'" + value + "' is not a network mode (expected none or host)");
+                    "'" + value + "' is not a network mode (expected none, host or allow)");
         };
     }
 }

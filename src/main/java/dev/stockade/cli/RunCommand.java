@@ -54,10 +54,13 @@ import picocli.CommandLine.Spec;
             "private tmpfs mounts; /etc/passwd and /etc/group list only the sandbox's user.",
             "In the workspace .git (the whole repository, when there is one), .gitmodules,",
             ".envrc, .vscode and .idea are read-only (--protect, --unprotect; a step that",
-            "commits needs --unprotect .git/). There is no network. A COMMAND found on your",
-            "PATH but not in the sandbox's view gets a warning naming --toolchain. The",
-            "seccomp profile is 'build' unless --profile says otherwise; after the command,",
-            "one line on stderr per system call a 'report' rule caught."
+            "commits needs --unprotect .git/). There is no network but the sandbox's own",
+            "loopback, unless --net says otherwise (--net allow: only the --allow-host hosts,",
+            "through a proxy; see docs/network.md). A COMMAND found on your PATH but not in",
+            "the sandbox's view gets a warning naming --toolchain. The seccomp profile is",
+            "'build' unless --profile says otherwise; after the command, one line on stderr",
+            "per system call a 'report' rule caught and per connection the proxy refused or",
+            "could not make."
         },
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
@@ -169,10 +172,26 @@ final class RunCommand implements Callable<Integer> {
                     + "one such as /tmp); writing past SIZE fails with ENOSPC. Repeatable.")
     List<TmpfsSpec> tmpfs = new ArrayList<>();
 
-    @Option(names = "--net", paramLabel = "none|host", converter = NetworkConverter.class,
+    @Option(names = "--net", paramLabel = "none|host|allow", converter = NetworkConverter.class,
             description = "none: a private network with only loopback (default); "
-                    + "host: the host's network.")
+                    + "host: the host's network; allow: the private network plus a proxy "
+                    + "(HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, JAVA_TOOL_OPTIONS point at it) that "
+                    + "reaches only the --allow-host hosts, resolving names on this side.")
     Network network = Network.NONE;
+
+    @Option(names = "--allow-host", paramLabel = "PATTERN",
+            description = "With --net allow: a host the command may reach: host (port 443), "
+                    + "host:port, *.example.org[:port], an IPv4 address or [IPv6]:port. "
+                    + "Loopback, link-local (169.254.169.254), private and the host's own "
+                    + "addresses are reached only through an exact entry, never a wildcard. "
+                    + "Repeatable; none: every connection is refused and listed.")
+    List<String> allowHosts = new ArrayList<>();
+
+    @Option(names = "--deny-host", paramLabel = "PATTERN",
+            description = "With --net allow: a host refused even where an --allow-host "
+                    + "pattern matches it (checked first; without a port: every port). "
+                    + "Repeatable.")
+    List<String> denyHosts = new ArrayList<>();
 
     @Option(names = "--env", paramLabel = "NAME=VALUE", converter = EnvAssignment.Converter.class,
             description = "Set an environment variable. Repeatable.")
@@ -272,7 +291,8 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--report", paramLabel = "FILE",
             description = "Write a JSON report (exit code, signal, timeout, times, memory, "
-                    + "set-up error, the system calls report rules caught) to FILE: written "
+                    + "set-up error, the system calls report rules caught, the connections "
+                    + "--net allow's proxy was asked for) to FILE: written "
                     + "to a new file and renamed over FILE, never through a symbolic link; "
                     + "FILE must not lie in the workspace or another writable bind.")
     Path report;
@@ -333,6 +353,7 @@ final class RunCommand implements Callable<Integer> {
         result.notes().forEach(n -> err.println("stockade: note: " + ErrorHandler.oneLine(n)));
         exitCode = commitExitCode(exitCode, result, err);
         ViolationSummary.print(result.violations(), err);
+        ConnectionSummary.print(result.connections(), err);
         RunReport.CollectedEntry collected = outputs == null ? null
                 : collect.collect(outputs, policy, err);
         if (collected != null && collected.error() != null && exitCode == 0) {
@@ -379,6 +400,22 @@ final class RunCommand implements Callable<Integer> {
         return exitCode;
     }
 
+    /**
+     * {@code --net} with the {@code --allow-host} and {@code --deny-host} patterns; the patterns
+     * themselves are checked by {@link SandboxPolicy.Builder#build()} with the other settings.
+     */
+    private Network network() {
+        if (network.mode() != Network.Mode.ALLOW_LIST) {
+            if (!allowHosts.isEmpty() || !denyHosts.isEmpty()) {
+                throw new ParameterException(spec.commandLine(), (allowHosts.isEmpty()
+                        ? "--deny-host" : "--allow-host") + " needs --net allow");
+            }
+            return network;
+        }
+        return Network.allow(allowHosts.toArray(String[]::new))
+                .deny(denyHosts.toArray(String[]::new));
+    }
+
     /** Every option as one policy; policy problems are bad input, all reported on one line. */
     private SandboxPolicy policy() {
         Path cwd = Path.of("").toAbsolutePath();
@@ -393,7 +430,7 @@ final class RunCommand implements Callable<Integer> {
         }
         SandboxPolicy.Builder builder = SandboxPolicy.builder()
                 .workspace(workspacePath)
-                .network(network)
+                .network(network())
                 .seccomp(seccompProfile())
                 .allowSetIdFiles(allowSetId);
         // A mount the user asks for at a default mount's place (--tmpfs /tmp:2g) replaces it

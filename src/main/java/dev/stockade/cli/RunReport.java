@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.stockade.CollectedOutputs;
 import dev.stockade.CommitResult;
+import dev.stockade.Connection;
 import dev.stockade.SandboxResult;
 import dev.stockade.SetupError;
 import dev.stockade.Violation;
@@ -42,11 +43,28 @@ import java.util.List;
  * @param droppedOutputBytes of those, what went past {@code --max-output} and was dropped
  * @param notes what the sandbox applied differently from what was asked, one line each
  * @param commit what a transactional workspace's commit applied, {@code null} without one
+ * @param connections what {@code --net allow}'s proxy was asked for, in order of first
+ *     occurrence; empty with another network
  */
 record RunReport(int exitCode, int signal, boolean timedOut, long wallTimeMs, long userCpuMs,
         long sysCpuMs, long maxRssKb, ErrorEntry setupError, List<ViolationEntry> violations,
         CollectedEntry collected, String limitHit, long peakMemoryBytes, Long peakProcesses,
-        long outputBytes, long droppedOutputBytes, List<String> notes, CommitEntry commit) {
+        long outputBytes, long droppedOutputBytes, List<String> notes, CommitEntry commit,
+        List<ConnectionEntry> connections) {
+
+    /**
+     * One entry of {@link SandboxResult#connections()}, every component of {@link Connection}.
+     *
+     * @param verdict {@code "ALLOWED"}, {@code "DENIED"}, {@code "FAILED"} or
+     *     {@code "MALFORMED"}
+     */
+    record ConnectionEntry(String host, int port, String address, String verdict, String rule,
+            String reason, long count, long bytesSent, long bytesReceived) {
+        static ConnectionEntry of(Connection c) {
+            return new ConnectionEntry(c.host(), c.port(), c.address(), c.verdict().name(),
+                    c.rule(), c.reason(), c.count(), c.bytesSent(), c.bytesReceived());
+        }
+    }
 
     /**
      * A transactional workspace's commit ({@link CommitResult}).
@@ -95,7 +113,7 @@ record RunReport(int exitCode, int signal, boolean timedOut, long wallTimeMs, lo
     RunReport withCollected(CollectedEntry entry) {
         return new RunReport(exitCode, signal, timedOut, wallTimeMs, userCpuMs, sysCpuMs,
                 maxRssKb, setupError, violations, entry, limitHit, peakMemoryBytes,
-                peakProcesses, outputBytes, droppedOutputBytes, notes, commit);
+                peakProcesses, outputBytes, droppedOutputBytes, notes, commit, connections);
     }
 
     /** The step that failed, its errno (0 when not a system call failure) and the message. */
@@ -134,12 +152,13 @@ record RunReport(int exitCode, int signal, boolean timedOut, long wallTimeMs, lo
                 result.limitHit().map(Enum::name).orElse(null), result.peakMemoryBytes(),
                 result.peakProcesses().isPresent() ? result.peakProcesses().getAsLong() : null,
                 result.outputBytes(), result.droppedOutputBytes(), result.notes(),
-                result.commit().map(CommitEntry::of).orElse(null));
+                result.commit().map(CommitEntry::of).orElse(null),
+                result.connections().stream().map(ConnectionEntry::of).toList());
     }
 
     static RunReport ofSetupError(int exitCode, SetupError error) {
         return new RunReport(exitCode, 0, false, 0, 0, 0, 0, ErrorEntry.of(error), List.of(),
-                null, null, 0, null, 0, 0, List.of(), null);
+                null, null, 0, null, 0, 0, List.of(), null, List.of());
     }
 
     /**

@@ -54,6 +54,11 @@ final class CliProcess {
         command.add(absoluteClassPath());
         command.add("-Xshare:auto");
         command.add("-XX:TieredStopAtLevel=1");
+        // The egress tests' names (web.stockade.test, ...) resolve as in this JVM.
+        String hosts = System.getProperty("jdk.net.hosts.file");
+        if (hosts != null) {
+            command.add("-Djdk.net.hosts.file=" + Path.of(hosts).toAbsolutePath());
+        }
         command.add(Main.class.getName());
         command.addAll(List.of(args));
         return command;

@@ -102,7 +102,11 @@ class OptionValueParsersTest {
         NetworkConverter converter = new NetworkConverter();
         assertEquals(dev.stockade.Network.NONE, converter.convert("none"));
         assertEquals(dev.stockade.Network.HOST, converter.convert("host"));
-        assertEquals("'bridge' is not a network mode (expected none or host)",
+        assertEquals(dev.stockade.Network.allow(), converter.convert("allow"));
+        assertEquals("'Allow' is not a network mode (expected none, host or allow)",
+                assertThrows(TypeConversionException.class, () -> converter.convert("Allow"))
+                        .getMessage());
+        assertEquals("'bridge' is not a network mode (expected none, host or allow)",
                 assertThrows(TypeConversionException.class, () -> converter.convert("bridge"))
                         .getMessage());
     }

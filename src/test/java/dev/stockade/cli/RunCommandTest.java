@@ -314,7 +314,7 @@ class RunCommandTest {
         JsonNode json = JSON.readTree(report.toFile());
         assertEquals(List.of("exitCode", "signal", "timedOut", "wallTimeMs", "userCpuMs", "sysCpuMs",
                 "maxRssKb", "setupError", "violations", "collected", "limitHit", "peakMemoryBytes",
-                "peakProcesses", "outputBytes", "droppedOutputBytes", "notes", "commit"),
+                "peakProcesses", "outputBytes", "droppedOutputBytes", "notes", "commit", "connections"),
                 fieldNames(json));
         assertEquals(3, json.get("exitCode").intValue());
         assertEquals(0, json.get("signal").intValue());
@@ -329,6 +329,7 @@ class RunCommandTest {
         assertTrue(json.get("peakMemoryBytes").longValue() > 0, json.toString());
         assertEquals("[]", json.get("notes").toString());
         assertTrue(json.get("commit").isNull(), json.toString());
+        assertEquals("[]", json.get("connections").toString());
     }
 
     @Test
