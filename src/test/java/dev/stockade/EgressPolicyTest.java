@@ -83,8 +83,8 @@ class EgressPolicyTest {
                 denied("web.stockade.test", "127.0.0.1", wildcard, "127.0.0.1 is a loopback"
                         + " address: only an exact entry reaches it, not " + wildcard),
                 denied("metadata.stockade.test", "169.254.169.254", wildcard, "169.254.169.254"
-                        + " is a link-local address: only an exact entry reaches it, not "
-                        + wildcard),
+                        + " is a link-local address: only an entry naming the address itself"
+                        + " reaches it, not " + wildcard),
                 denied("lan.stockade.test", "10.0.0.1", wildcard, "10.0.0.1 is a private"
                         + " address: only an exact entry reaches it, not " + wildcard)),
                 out.result().connections());

@@ -76,10 +76,11 @@ public final class SpecResolver {
         long timeoutMs = policy.timeout().map(SpecResolver::positiveMillis).orElse(0L);
         List<String> notes = new ArrayList<>();
         boolean memoryFallback = memoryFallback(l, cgroupUnusable, notes);
-        SandboxSpec.CgroupSpec cgroup = cgroup(l, memoryFallback);
+        OptionalLong processes = processes(l, egressSocket != null);
+        SandboxSpec.CgroupSpec cgroup = cgroup(l, memoryFallback, processes);
         return new SandboxSpec(argv, env, dir, namespaces, policy.uid(), policy.gid(),
                 policy.hostname().orElse(null), mounts(policy, egressSocket),
-                rlimits(l, cgroup, memoryFallback),
+                rlimits(l, cgroup, memoryFallback, processes),
                 timeoutMs, policy.killGrace().toMillis(), filters.filter(), filters.reports(),
                 filters.guard(), userLimits(l, namespaces), ptyMax, cgroup, notes,
                 policy.maxOutputBytes().orElse(0), policy.killsAtMaxOutput()
@@ -116,7 +117,8 @@ public final class SpecResolver {
      * CPU share puts the sandbox in cgroups of its own, and then its process bound is
      * {@code pids.max} there instead of {@code RLIMIT_NPROC}.
      */
-    private static SandboxSpec.CgroupSpec cgroup(Limits l, boolean memoryFallback) {
+    private static SandboxSpec.CgroupSpec cgroup(Limits l, boolean memoryFallback,
+            OptionalLong processes) {
         long memory = memoryFallback ? 0 : l.memoryBytes().orElse(0);
         int quota = 0;
         if (l.cpus() != Limits.CPUS_UNSET) {
@@ -127,7 +129,7 @@ public final class SpecResolver {
             return null;
         }
         long swap = memory > 0 ? l.memorySwapBytes().orElse(-1) : -1;
-        return new SandboxSpec.CgroupSpec(memory, swap, l.processes().orElse(0), quota,
+        return new SandboxSpec.CgroupSpec(memory, swap, processes.orElse(0), quota,
                 (int) Limits.CPU_PERIOD_US);
     }
 
@@ -268,7 +270,7 @@ public final class SpecResolver {
      * why it died) before the kernel's SIGKILL at the hard limit, which looks like any kill.
      */
     private static List<SandboxSpec.RlimitSpec> rlimits(Limits l, SandboxSpec.CgroupSpec cgroup,
-            boolean memoryFallback) {
+            boolean memoryFallback, OptionalLong processes) {
         List<SandboxSpec.RlimitSpec> rlimits = new ArrayList<>();
         if (l.openFiles().isPresent()) {
             rlimits.add(new SandboxSpec.RlimitSpec(Protocol.RLIMIT_NOFILE,
@@ -276,7 +278,7 @@ public final class SpecResolver {
                     l.openFiles().getAsLong()));
         }
         if (cgroup == null || cgroup.pidsMax() == 0) {
-            addLimit(rlimits, Protocol.RLIMIT_NPROC, l.processes());
+            addLimit(rlimits, Protocol.RLIMIT_NPROC, processes);
         }
         addLimit(rlimits, Protocol.RLIMIT_FSIZE, l.fileSizeBytes());
         if (l.cpuTimeSeconds().isPresent()) {
@@ -293,6 +295,17 @@ public final class SpecResolver {
         addLimit(rlimits, Protocol.RLIMIT_STACK, l.stackBytes());
         addLimit(rlimits, Protocol.RLIMIT_CORE, l.coreBytes());
         return rlimits;
+    }
+
+    /**
+     * The process bound sent: the policy's, and one more with the egress forwarder, a process
+     * of the sandbox (and of the command's uid) that the command did not ask for.
+     */
+    private static OptionalLong processes(Limits l, boolean egress) {
+        if (l.processes().isEmpty() || !egress) {
+            return l.processes();
+        }
+        return OptionalLong.of(Math.min(l.processes().getAsLong() + 1, Protocol.MAX_PIDS));
     }
 
     private static void addLimit(List<SandboxSpec.RlimitSpec> out, int resource, OptionalLong v) {

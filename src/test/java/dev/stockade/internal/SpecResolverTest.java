@@ -419,10 +419,16 @@ class SpecResolverTest {
             assertTrue(env.contains(v), v + " in " + env);
         }
         assertEquals(1, env.stream().filter(v -> v.startsWith("HTTPS_PROXY=")).count());
+        // The forwarder is a process of the sandbox the command did not ask for: one more.
+        long asked = p.limits().processes().getAsLong();
+        assertTrue(spec.rlimits().contains(new SandboxSpec.RlimitSpec(Protocol.RLIMIT_NPROC,
+                asked + 1, asked + 1)), spec.rlimits().toString());
         // Without an allow list none of it.
         SandboxSpec none = SpecResolver.resolve(List.of("true"), PLAIN, Path.of("/"),
                 FilterPrograms.NONE, () -> null, null, null);
         assertNull(none.egress());
+        assertTrue(none.rlimits().contains(new SandboxSpec.RlimitSpec(Protocol.RLIMIT_NPROC,
+                asked, asked)), none.rlimits().toString());
         assertTrue(none.environment().stream().noneMatch(v -> v.contains("PROXY")),
                 none.environment().toString());
     }

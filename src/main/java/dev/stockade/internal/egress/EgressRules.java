@@ -104,8 +104,9 @@ public final class EgressRules {
 
     /**
      * Why an allowed request may not connect to {@code address}, one of those its host resolved
-     * to, or empty when it may: a deny entry naming the address refuses it, and a restricted
-     * address needs an exact entry.
+     * to, or empty when it may: a deny entry naming the address refuses it, a restricted
+     * address needs an exact entry, and a link-local or metadata address an entry that is the
+     * address itself.
      */
     public Optional<String> refusal(Decision allowed, InetAddress address) {
         return refusalOf(allowed, address).map(Refusal::reason);
@@ -123,16 +124,32 @@ public final class EgressRules {
             throw new IllegalArgumentException("not an allowed decision: " + allowed);
         }
         String literal = address.getHostAddress();
+        String carried = AddressRanges.carriedIpv4(address).map(InetAddress::getHostAddress)
+                .orElse(null);
         for (HostPattern d : deny) {
-            if (!d.wildcard() && d.host().equals(literal) && d.matches(literal, allowed.port())) {
-                return Optional.of(new Refusal(d.text(), literal + " is denied by " + d.text()));
+            for (String a : carried == null ? List.of(literal) : List.of(literal, carried)) {
+                if (!d.wildcard() && d.host().equals(a) && d.matches(a, allowed.port())) {
+                    return Optional.of(new Refusal(d.text(), literal + " is denied by "
+                            + d.text()));
+                }
             }
         }
-        Optional<String> kind = AddressRanges.restricted(address);
-        if (kind.isEmpty() || allowed.exact()) {
+        Optional<AddressRanges.Restriction> restricted = AddressRanges.restricted(address);
+        if (restricted.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(new Refusal(allowed.rule(), literal + " is " + kind.get()
+        AddressRanges.Restriction r = restricted.get();
+        // Only an address request matches an address entry (Hosts: one spelling each).
+        boolean addressEntry = allowed.exact() && Hosts.isIpLiteral(allowed.host());
+        if (r.addressEntryOnly() && !addressEntry) {
+            return Optional.of(new Refusal(allowed.rule(), literal + " is " + r.kind()
+                    + ": only an entry naming the address itself reaches it, not "
+                    + allowed.rule()));
+        }
+        if (allowed.exact()) {
+            return Optional.empty();
+        }
+        return Optional.of(new Refusal(allowed.rule(), literal + " is " + r.kind()
                 + ": only an exact entry reaches it, not " + allowed.rule()));
     }
 }

@@ -155,19 +155,40 @@ class EgressRulesTest {
             {"127.0.0.1", "a loopback address"}, {"127.45.1.2", "a loopback address"},
             {"10.0.0.1", "a private address"}, {"172.16.5.4", "a private address"},
             {"172.31.255.255", "a private address"}, {"192.168.1.1", "a private address"},
-            {"169.254.169.254", "a link-local address"},
-            {"100.100.100.200", "a shared (carrier-grade NAT) address"},
+            {"100.100.100.201", "a shared (carrier-grade NAT) address"},
+            {"192.88.99.1", "a 6to4 relay address"},
+            {"2001:0:4136:e378:8000:63bf:3fff:fdd2", "a Teredo tunnel address"},
             {"0.0.0.0", "an unspecified address"}, {"224.0.0.1", "a multicast address"},
             {"255.255.255.255", "a reserved address"}, {"::1", "a loopback address"},
-            {"::", "an unspecified address"}, {"fe80::1", "a link-local address"},
-            {"fd00:ec2::254", "a private address"}, {"ff02::1", "a multicast address"},
+            {"::", "an unspecified address"},
+            {"fd00:ec2::253", "a private address"}, {"ff02::1", "a multicast address"},
             // IPv4 inside IPv6: judged by the IPv4 address it leads to.
-            {"64:ff9b::a9fe:a9fe", "a link-local address"},
+            {"64:ff9b::a00:1", "a private address"}, {"64:ff9b:1::7f00:1", "a loopback address"},
+            {"::7f00:1", "a loopback address"}, {"::ffff:0:a00:1", "a private address"},
+            {"2002:7f00:1::1", "a loopback address"},
         };
         for (String[] c : cases) {
             InetAddress a = address(c[0]);
             assertEquals(Optional.of(a.getHostAddress() + " is " + c[1] + ": only an exact"
                     + " entry reaches it, not *.stockade.test:8080"), r.refusal(wildcard, a),
+                    c[0]);
+        }
+        // Link-local and metadata addresses: only an entry that is the address itself.
+        String[][] addressOnly = {
+            {"169.254.169.254", "a link-local address"}, {"fe80::1", "a link-local address"},
+            {"64:ff9b::a9fe:a9fe", "a link-local address"},
+            {"2002:a9fe:a9fe::1", "a link-local address"},
+            {"100.100.100.200", "a cloud metadata address"},
+            {"168.63.129.16", "a cloud metadata address"},
+            {"fd00:ec2::254", "a cloud metadata address"},
+        };
+        EgressRules.Decision exactWeb = r.decide("web.stockade.test", 8080);
+        for (String[] c : addressOnly) {
+            InetAddress a = address(c[0]);
+            String why = a.getHostAddress() + " is " + c[1] + ": only an entry naming the"
+                    + " address itself reaches it, not ";
+            assertEquals(Optional.of(why + "*.stockade.test:8080"), r.refusal(wildcard, a), c[0]);
+            assertEquals(Optional.of(why + "web.stockade.test:8080"), r.refusal(exactWeb, a),
                     c[0]);
         }
         assertEquals(Optional.empty(), r.refusal(wildcard, address("172.32.0.1")));
@@ -198,6 +219,11 @@ class EgressRulesTest {
         assertEquals(Optional.of("2606:2800:220:1:0:0:0:1 is denied by [2606:2800:220:1::1]:443"),
                 r.refusal(d, address("2606:2800:220:1::1")));
         assertEquals(Optional.empty(), r.refusal(d, address("93.184.216.35")));
+        // The same IPv4 address inside an IPv6 one is the same address.
+        assertEquals(Optional.of("2002:5db8:d822:0:0:0:0:1 is denied by 93.184.216.34"),
+                r.refusal(d, address("2002:5db8:d822::1")));
+        assertEquals(Optional.of("64:ff9b:0:0:0:0:5db8:d822 is denied by 93.184.216.34"),
+                r.refusal(d, address("64:ff9b::5db8:d822")));
     }
 
     @Test

@@ -295,8 +295,8 @@ class EgressSessionTest {
                 {"127.0.0.1:" + p, "127.0.0.1:" + p + " (not in the allow list)"},
                 {"[::ffff:127.0.0.1]:" + p, "127.0.0.1:" + p + " (not in the allow list)"},
                 {"metadata.stockade.test:80", "metadata.stockade.test:80 (169.254.169.254 is a"
-                        + " link-local address: only an exact entry reaches it, not"
-                        + " *.stockade.test:80)"},
+                        + " link-local address: only an entry naming the address itself reaches"
+                        + " it, not *.stockade.test:80)"},
                 {"lan.stockade.test:80", "lan.stockade.test:80 (10.0.0.1 is a private address:"
                         + " only an exact entry reaches it, not *.stockade.test:80)"},
                 {"127.1:" + p, "127.1:" + p + " (not a host name or an address: neither a host"
@@ -327,8 +327,8 @@ class EgressSessionTest {
                     // [::ffff:127.0.0.1] is 127.0.0.1: one entry for both.
                     entry("127.0.0.1", p, "", Verdict.DENIED, "", nal, 2, 0, 0),
                     denied("metadata.stockade.test", 80, "169.254.169.254", "*.stockade.test:80",
-                            "169.254.169.254 is a link-local address: only an exact entry"
-                                    + " reaches it, not *.stockade.test:80"),
+                            "169.254.169.254 is a link-local address: only an entry naming"
+                                    + " the address itself reaches it, not *.stockade.test:80"),
                     denied("lan.stockade.test", 80, "10.0.0.1", "*.stockade.test:80",
                             "10.0.0.1 is a private address: only an exact entry reaches it,"
                                     + " not *.stockade.test:80"),
