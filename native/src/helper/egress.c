@@ -45,6 +45,7 @@ struct forwarder {
     uint32_t open;
     uint64_t backoff_until_ns; /* 0: the listener may be polled */
     struct sockaddr_un target;
+    uint8_t token[STK_EGRESS_TOKEN_SIZE]; /* the proxy serves only streams that begin with it */
     struct relay relays[STK_EGRESS_MAX_CONNECTIONS];
     /* The poll set: the listener, then two entries per open connection only (poll refuses
      * more entries than RLIMIT_NOFILE with EINVAL, so free slots take none), and which slot
@@ -52,6 +53,9 @@ struct forwarder {
     struct pollfd fds[1 + 2 * STK_EGRESS_MAX_CONNECTIONS];
     uint32_t slot_of[STK_EGRESS_MAX_CONNECTIONS];
 };
+
+/* The token is the first thing in a new connection's client->upstream buffer. */
+_Static_assert(STK_EGRESS_BUFFER_BYTES > STK_EGRESS_TOKEN_SIZE, "the token fits the buffer");
 
 /* Static, not on pid 1's stack: the forwarder's copy is its whole state. */
 static struct forwarder fw;
@@ -94,6 +98,7 @@ static void prepare(const struct stk_spec *spec, int listener, uint8_t *buffers)
     fw.target.sun_family = AF_UNIX;
     /* spec.c checked that the path fits sun_path with its NUL. */
     memcpy(fw.target.sun_path, spec->egress_socket, stk_strlen(spec->egress_socket) + 1);
+    memcpy(fw.token, spec->egress_token, sizeof fw.token);
     for (uint32_t i = 0; i < fw.max; i++) {
         struct relay *r = &fw.relays[i];
         memset(r, 0, sizeof *r);
@@ -164,6 +169,10 @@ static void accept_clients(void)
             if (r->client < 0) {
                 r->client = client;
                 r->upstream = upstream;
+                /* The token leads the stream, before any byte read from the client: it
+                 * proves to the proxy that the stream comes from this sandbox's forwarder. */
+                memcpy(r->out.buf, fw.token, sizeof fw.token);
+                r->out.len = sizeof fw.token;
                 fw.open++;
                 break;
             }
@@ -354,6 +363,8 @@ int stk_egress_start(const struct stk_spec *spec, struct stk_error *err)
         forward(parent);
     }
     int saved = errno;
+    /* Only the forwarder needs its copy. */
+    memset(fw.token, 0, sizeof fw.token);
     munmap(buffers, bytes);
     close(listener);
     if (pid < 0) {
