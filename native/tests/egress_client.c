@@ -29,6 +29,9 @@
  *       that many connections open at once, each sending "T <k>" and shutting its write side,
  *       then one sending nothing; each reply must be "token <k>" ("token 0") then EOF: the
  *       server saw the token once, first, and nothing else but the request
+ *   stk_egress_client reset <port> <count>
+ *       that many connections reset (SO_LINGER 0) right after the connect, then one "T 1"
+ *       exchange as with `token`
  *   stk_egress_client wait <port>
  *       prints "ready", waits for EOF on stdin, then one small exchange
  */
@@ -368,6 +371,26 @@ static int cmd_token(char **a)
     return 0;
 }
 
+static int cmd_reset(char **a)
+{
+    int count = atoi(a[0]);
+    for (int k = 0; k < count; k++) {
+        int fd = connect_forwarder();
+        struct linger reset = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+        close(fd);
+    }
+    int fd = connect_forwarder();
+    send_text(fd, "T 1\n");
+    shutdown(fd, SHUT_WR);
+    if (expect_token_reply(fd, 1) != 0) {
+        printf("failed\n");
+        return 1;
+    }
+    printf("ok %d\n", count);
+    return 0;
+}
+
 static int cmd_wait(char **a)
 {
     (void)a;
@@ -399,6 +422,7 @@ int main(int argc, char **argv)
         {"many", 1, cmd_many},
         {"proxy_closes", 0, cmd_proxy_closes},
         {"token", 1, cmd_token},
+        {"reset", 1, cmd_reset},
         {"wait", 0, cmd_wait},
     };
     for (size_t i = 0; argc >= 3 && i < sizeof commands / sizeof commands[0]; i++) {
@@ -408,6 +432,6 @@ int main(int argc, char **argv)
             return commands[i].fn(argv + 3);
         }
     }
-    fprintf(stderr, "usage: stk_egress_client exchange|bound|stall|refused|backlog|many|proxy_closes|token|wait <port> [args]\n");
+    fprintf(stderr, "usage: stk_egress_client exchange|bound|stall|refused|backlog|many|proxy_closes|token|reset|wait <port> [args]\n");
     return 2;
 }

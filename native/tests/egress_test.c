@@ -492,6 +492,19 @@ static void test_token_once(void)
            s.failed, s.tokenless);
 }
 
+/* A client reset right after its connect, before the forwarder first relays for it (the
+ * kernel still hands it to accept): each of the 20 streams to the server began with the token (the proxy must not take it for a stream
+ * from elsewhere), and the forwarder serves on. */
+static void test_token_on_reset(void)
+{
+    struct server s;
+    run_client(STK_ALLOWED_NAMESPACES, STK_EGRESS_MAX_CONNECTIONS,
+               (const char *const[]){"reset", PORT_ARG, "20", NULL}, "ok 20\n", &s);
+    EXPECT(s.failed == 0 && s.tokenless == 0 && s.verified == 21,
+           "every stream began with the token (%d/%d, %d without)", s.verified, s.failed,
+           s.tokenless);
+}
+
 /* Eight connections open at the server at once (it replies to none before all eight are
  * there), each 1 MiB both ways. */
 static void test_concurrent(void)
@@ -941,6 +954,7 @@ static void test_without_pid_namespace(void)
 static const struct stk_test tests[] = {
     {"relay", test_relay},
     {"token_once", test_token_once},
+    {"token_on_reset", test_token_on_reset},
     {"concurrent", test_concurrent},
     {"bound", test_bound},
     {"stall", test_stall},

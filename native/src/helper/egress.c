@@ -54,7 +54,7 @@ struct forwarder {
     uint32_t slot_of[STK_EGRESS_MAX_CONNECTIONS];
 };
 
-/* The token is the first thing in a new connection's client->upstream buffer. */
+/* What of the token the first send did not take goes first in the client->upstream buffer. */
 _Static_assert(STK_EGRESS_BUFFER_BYTES > STK_EGRESS_TOKEN_SIZE, "the token fits the buffer");
 
 /* Static, not on pid 1's stack: the forwarder's copy is its whole state. */
@@ -133,6 +133,11 @@ static void back_off(void)
     fw.backoff_until_ns = stk_now_ns() + (uint64_t)ACCEPT_BACKOFF_MS * 1000000u;
 }
 
+static bool transient(int e)
+{
+    return e == EAGAIN || e == EWOULDBLOCK || e == EINTR;
+}
+
 /* Accepts while the bound allows; a connection past it waits in the backlog until one
  * closes. The stream to the proxy is made before the accept, so that a lack of fds (EMFILE,
  * ENFILE) leaves the next client waiting in the backlog instead of accepting it only to drop
@@ -159,7 +164,18 @@ static void accept_clients(void)
             }
             return;
         }
-        if (connect(upstream, (const struct sockaddr *)&fw.target, sizeof fw.target) < 0) {
+        /* The token leads the stream, before any byte of the client: it proves to the proxy
+         * that the stream comes from this sandbox's forwarder. Sent at once (a new stream has
+         * room for it), so that it is there even when the client is gone (a reset) before
+         * the relay first runs; whatever does not fit goes first in the relay's buffer. */
+        ssize_t sent = -1;
+        if (connect(upstream, (const struct sockaddr *)&fw.target, sizeof fw.target) == 0) {
+            sent = send(upstream, fw.token, sizeof fw.token, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (sent < 0 && transient(errno)) {
+                sent = 0;
+            }
+        }
+        if (sent < 0) {
             close(upstream);
             close(client);
             continue;
@@ -169,10 +185,8 @@ static void accept_clients(void)
             if (r->client < 0) {
                 r->client = client;
                 r->upstream = upstream;
-                /* The token leads the stream, before any byte read from the client: it
-                 * proves to the proxy that the stream comes from this sandbox's forwarder. */
-                memcpy(r->out.buf, fw.token, sizeof fw.token);
-                r->out.len = sizeof fw.token;
+                r->out.len = sizeof fw.token - (size_t)sent;
+                memcpy(r->out.buf, fw.token + sent, r->out.len);
                 fw.open++;
                 break;
             }
@@ -245,11 +259,6 @@ static nfds_t build_poll_set(bool listening)
         n += 2;
     }
     return n;
-}
-
-static bool transient(int e)
-{
-    return e == EAGAIN || e == EWOULDBLOCK || e == EINTR;
 }
 
 /* Moves what `from` has to `to` as far as each is ready; -1 when either failed (reset, broken
