@@ -1,6 +1,7 @@
 package dev.stockade.internal.egress;
 
 import dev.stockade.Connection.Verdict;
+import dev.stockade.internal.Protocol;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
@@ -25,7 +26,11 @@ final class ProxyConnection {
 
     private enum Kind { UNKNOWN, HTTP, SOCKS5 }
 
+    /** Why a stream that does not begin with the session's token is closed unanswered. */
+    static final String NO_TOKEN = "not from this sandbox's forwarder (no session token)";
+
     private final EgressSession session;
+    private final long id;
     private final EgressBounds bounds;
     private final SocketChannel client;
     private final SelectionKey clientKey;
@@ -34,6 +39,8 @@ final class ProxyConnection {
 
     private State state = State.HEAD;
     private Kind kind = Kind.UNKNOWN;
+    private boolean tokenChecked;
+    private Resolver.Lookup lookup;
     private boolean socksGreeted;
     private int scanned;
     private boolean connectRequest;
@@ -62,16 +69,22 @@ final class ProxyConnection {
     private Reply failureReply = Reply.HOST_UNREACHABLE;
     private ConnectionLog.Entry entry;
 
-    ProxyConnection(EgressSession session, SocketChannel client) throws IOException {
+    ProxyConnection(EgressSession session, SocketChannel client, long id) throws IOException {
         this.session = session;
+        this.id = id;
         this.bounds = session.bounds();
         this.client = client;
         client.configureBlocking(false);
         clientKey = client.register(session.proxy().selector(), SelectionKey.OP_READ, this);
         // Counted from here on: close() gives them back.
         toTarget = session.allocate(bounds.bufferBytes());
-        toTarget.limit(bounds.headBytes());
+        // The token first, alone: not a byte of the request is read before it matched.
+        toTarget.limit(Protocol.EGRESS_TOKEN_SIZE);
         deadline(bounds.headTimeout().toNanos());
+    }
+
+    long id() {
+        return id;
     }
 
     private void deadline(long fromNowNs) {
@@ -103,16 +116,50 @@ final class ProxyConnection {
     private void pump() throws IOException {
         switch (state) {
             case HEAD -> readHead();
-            case RESOLVING, CONNECTING -> writeClient();
+            case RESOLVING, CONNECTING -> watch();
             case RELAY -> relay();
             case REFUSING -> linger();
             default -> { }
         }
     }
 
+    /**
+     * While the host is looked up and connected: keeps what the client sends after its head
+     * (relayed once connected, within the buffer) and sees it go: an error closes the
+     * connection, which gives its lookup slot back; an EOF is a half-close (the reply may
+     * still be wanted), passed on once connected.
+     */
+    private void watch() throws IOException {
+        writeClient();
+        if (!clientEof && toTarget.hasRemaining()) {
+            if (client.read(toTarget) < 0) {
+                clientEof = true;
+            }
+        }
+    }
+
     // ---- the request ----
 
     private void readHead() throws IOException {
+        if (!tokenChecked) {
+            // A stream of the sandbox's own forwarder begins with the session's token; any
+            // other (the command on the socket itself, another sandbox that can see it) is
+            // neither served nor answered.
+            if (client.read(toTarget) < 0) {
+                notFromForwarder();
+                return;
+            }
+            if (toTarget.hasRemaining()) {
+                return;
+            }
+            if (!session.tokenMatches(toTarget.array())) {
+                notFromForwarder();
+                return;
+            }
+            tokenChecked = true;
+            toTarget.clear();
+            toTarget.limit(bounds.headBytes());
+        }
         writeClient(); // a SOCKS5 greeting's answer
         int n = client.read(toTarget);
         if (n < 0) {
@@ -222,19 +269,31 @@ final class ProxyConnection {
             return;
         }
         state = State.RESOLVING;
-        session.proxy().resolve(decision.host(), (found, failure) -> {
-            if (state != State.RESOLVING) {
-                return; // timed out, or the session finished
+        lookup = session.proxy().resolver().lookup(session, id, decision.host());
+    }
+
+    /** The answer to {@link #lookup}, on the proxy thread. */
+    void lookedUp(Resolver.Lookup l, InetAddress[] found, IOException failure) {
+        if (state != State.RESOLVING || l != lookup) {
+            return; // timed out meanwhile
+        }
+        lookup = null;
+        try {
+            resolved(found, failure);
+            if (state != State.CLOSED) {
+                interest();
             }
-            try {
-                resolved(found, failure);
-                if (state != State.CLOSED) {
-                    interest();
-                }
-            } catch (RuntimeException e) {
-                close();
-            }
-        });
+        } catch (RuntimeException e) {
+            close();
+        }
+    }
+
+    /** A lookup no longer wanted: a waiting one is never started, a running one's answer dropped. */
+    private void dropLookup() {
+        if (lookup != null) {
+            session.proxy().resolver().cancel(lookup);
+            lookup = null;
+        }
     }
 
     private void resolved(InetAddress[] found, IOException failure) {
@@ -344,6 +403,11 @@ final class ProxyConnection {
         refuse(reply, "connection to " + target(decision) + " failed (" + reason + ")");
     }
 
+    private void notFromForwarder() {
+        session.log().add("", 0, "", Verdict.MALFORMED, "", NO_TOKEN);
+        close();
+    }
+
     private void malformed(BadRequest e) {
         session.log().add("", 0, "", Verdict.MALFORMED, "", e.getMessage());
         if (kind == Kind.UNKNOWN) {
@@ -360,6 +424,7 @@ final class ProxyConnection {
 
     /** Answers {@code reply} in the client's protocol, then lingers and closes. */
     private void refuse(Reply reply, String why) {
+        dropLookup();
         closeTarget();
         release(targetPrefix);
         targetPrefix = null;
@@ -513,14 +578,15 @@ final class ProxyConnection {
         int t = 0;
         switch (state) {
             case HEAD -> c = SelectionKey.OP_READ | (replying ? SelectionKey.OP_WRITE : 0);
-            case RESOLVING, CONNECTING -> c = replying ? SelectionKey.OP_WRITE : 0;
+            case RESOLVING, CONNECTING -> c = (replying ? SelectionKey.OP_WRITE : 0)
+                    | (!clientEof && toTarget.hasRemaining() ? SelectionKey.OP_READ : 0);
             case REFUSING -> c = replying ? SelectionKey.OP_WRITE : SelectionKey.OP_READ;
             case RELAY -> {
                 c = (!clientEof && toTarget.hasRemaining() ? SelectionKey.OP_READ : 0)
                         | (replying || toClient.position() > 0 ? SelectionKey.OP_WRITE : 0);
                 t = (!targetEof && toClient.hasRemaining() ? SelectionKey.OP_READ : 0)
                         | (targetPrefix != null || toTarget.position() > 0
-                                ? SelectionKey.OP_WRITE : 0);
+                                || (clientEof && !targetShut) ? SelectionKey.OP_WRITE : 0);
             }
             default -> { }
         }
@@ -548,8 +614,14 @@ final class ProxyConnection {
             return deadline;
         }
         switch (state) {
-            case HEAD -> malformed(new BadRequest(Reply.HEAD_TIMEOUT, "no complete request"
-                    + " within " + seconds(bounds.headTimeout().toNanos())));
+            case HEAD -> {
+                if (!tokenChecked) {
+                    notFromForwarder();
+                } else {
+                    malformed(new BadRequest(Reply.HEAD_TIMEOUT, "no complete request"
+                            + " within " + seconds(bounds.headTimeout().toNanos())));
+                }
+            }
             case RESOLVING, CONNECTING -> fail(Reply.TIMED_OUT, "timed out after "
                     + seconds(bounds.connectTimeout().toNanos()), state == State.CONNECTING
                             ? failedAddress : "");
@@ -565,7 +637,11 @@ final class ProxyConnection {
 
     /** The session ends: what was not yet decided is logged as cut short. */
     void end() {
-        if (state == State.HEAD && (toTarget.position() > 0 || socksGreeted)) {
+        if (state == State.HEAD && !tokenChecked) {
+            if (toTarget.position() > 0) {
+                session.log().add("", 0, "", Verdict.MALFORMED, "", NO_TOKEN);
+            }
+        } else if (state == State.HEAD && (toTarget.position() > 0 || socksGreeted)) {
             session.log().add("", 0, "", Verdict.MALFORMED, "", "the sandbox ended before the"
                     + " request was complete");
         } else if (state == State.RESOLVING || state == State.CONNECTING) {
@@ -597,6 +673,7 @@ final class ProxyConnection {
             return;
         }
         state = State.CLOSED;
+        dropLookup();
         closeTarget();
         clientKey.cancel();
         try {
