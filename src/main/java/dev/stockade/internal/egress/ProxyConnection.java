@@ -196,7 +196,10 @@ final class ProxyConnection {
             }
         }
         if (kind == Kind.HTTP) {
-            String bad = HttpRequestHead.badByte(a, scanned, length);
+            // Only the head itself: what follows it in the same read (a TLS ClientHello sent
+            // with the CONNECT, a POST's binary body) is payload, relayed as it is.
+            int end = HttpRequestHead.headEnd(a, Math.max(0, scanned - 2), length);
+            String bad = HttpRequestHead.badByte(a, scanned, end < 0 ? length : end);
             if (bad != null) {
                 throw new BadRequest(Reply.BAD_REQUEST, bad);
             }
