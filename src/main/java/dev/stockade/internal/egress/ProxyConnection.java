@@ -258,7 +258,7 @@ final class ProxyConnection {
         toTarget.limit(toTarget.capacity());
         decision = session.rules().decide(host, port);
         if (!decision.allowed()) {
-            deny(decision.rule(), decision.reason(), "");
+            deny(decision.rule(), decision.reason(), "", decision.reason());
             return;
         }
         deadline(bounds.connectTimeout().toNanos());
@@ -318,7 +318,8 @@ final class ProxyConnection {
             }
         }
         if (allowed.isEmpty()) {
-            deny(firstRefusal.rule(), firstRefusal.reason(), firstRefused.getHostAddress());
+            deny(firstRefusal.rule(), firstRefusal.reason(), firstRefused.getHostAddress(),
+                    shownReason(firstRefusal, firstRefused));
             return;
         }
         candidates = allowed;
@@ -393,11 +394,28 @@ final class ProxyConnection {
 
     // ---- refusals ----
 
-    private void deny(String rule, String reason, String address) {
+    /**
+     * Logs the refusal with its full reason; the sandbox is told {@code shown}, which for a
+     * refusal by address does not say the address: what a name resolved to on the caller's
+     * side (a host on its LAN, say) is not the sandbox's to learn.
+     */
+    private void deny(String rule, String reason, String address, String shown) {
         session.log().add(decision.host(), decision.port(), address, Verdict.DENIED, rule,
                 reason);
-        refuse(Reply.FORBIDDEN, "refused connection to " + target(decision) + " (" + reason
+        refuse(Reply.FORBIDDEN, "refused connection to " + target(decision) + " (" + shown
                 + ")");
+    }
+
+    /** What the sandbox is told of a refusal by address. */
+    private String shownReason(EgressRules.Refusal r, InetAddress a) {
+        // A restriction carries the allow entry's rule; a deny entry naming the address its own.
+        if (!r.rule().equals(decision.rule())) {
+            return "its address is denied";
+        }
+        boolean itself = AddressRanges.restricted(a)
+                .map(AddressRanges.Restriction::addressEntryOnly).orElse(false);
+        return "its address is restricted: only " + (itself ? "an entry naming the address"
+                + " itself" : "an exact entry") + " reaches it";
     }
 
     private void fail(Reply reply, String reason, String address) {
