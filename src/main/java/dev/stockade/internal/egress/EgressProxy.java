@@ -122,8 +122,9 @@ final class EgressProxy implements Runnable {
             while ((task = tasks.poll()) != null) {
                 try {
                     task.run();
-                } catch (RuntimeException e) {
-                    // The task's own future has it; the loop goes on.
+                } catch (Throwable e) {
+                    // The task's own future has it; the loop goes on. An Error too (an
+                    // OutOfMemoryError in one sandbox's work): this thread serves every sandbox.
                 }
             }
             Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
@@ -137,11 +138,15 @@ final class EgressProxy implements Runnable {
                     } else if (handler instanceof ProxyConnection c) {
                         c.ready(key);
                     }
-                } catch (RuntimeException e) {
+                } catch (Throwable e) {
                     // ready() closes its connection itself; a listener that failed is tried
                     // again at its next readiness. The thread serves every sandbox: it goes on.
                     if (handler instanceof ProxyConnection c) {
-                        c.close();
+                        try {
+                            c.close();
+                        } catch (Throwable again) {
+                            // Its channels are closed or unreachable; the thread goes on.
+                        }
                     }
                 }
             }
@@ -149,7 +154,12 @@ final class EgressProxy implements Runnable {
             if (nextDeadline == Long.MAX_VALUE || now - nextDeadline >= 0) {
                 long next = now + SCAN_NS;
                 for (EgressSession s : new ArrayList<>(sessions)) {
-                    long d = s.expire(now); // catches what its connections throw
+                    long d;
+                    try {
+                        d = s.expire(now); // catches what its connections throw
+                    } catch (Throwable e) {
+                        d = now + SCAN_NS; // its own bookkeeping failed: tried again later
+                    }
                     if (d - next < 0) {
                         next = d;
                     }

@@ -209,7 +209,7 @@ public final class EgressSession {
             try {
                 ProxyConnection pc = new ProxyConnection(this, c, nextConnectionId++);
                 connections.put(pc.id(), pc);
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | Error e) {
                 try {
                     c.close();
                 } catch (IOException ignored) {
@@ -243,7 +243,7 @@ public final class EgressSession {
             long d;
             try {
                 d = c.expire(now);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 c.close(); // one connection's bug must not end the thread every sandbox uses
                 continue;
             }

@@ -108,7 +108,7 @@ final class ProxyConnection {
             if (state != State.CLOSED) {
                 interest();
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             close();
         }
     }
@@ -286,7 +286,7 @@ final class ProxyConnection {
             if (state != State.CLOSED) {
                 interest();
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             close();
         }
     }
