@@ -25,6 +25,13 @@
  *   stk_egress_client proxy_closes <port>
  *       with max_connections 1: a connection the proxy closes while this side keeps it open,
  *       then a second one, which gets the slot
+ *   stk_egress_client token <port> <count>
+ *       that many connections open at once, each sending "T <k>" and shutting its write side,
+ *       then one sending nothing; each reply must be "token <k>" ("token 0") then EOF: the
+ *       server saw the token once, first, and nothing else but the request
+ *   stk_egress_client reset <port> <count>
+ *       that many connections reset (SO_LINGER 0) right after the connect, then one "T 1"
+ *       exchange as with `token`
  *   stk_egress_client wait <port>
  *       prints "ready", waits for EOF on stdin, then one small exchange
  */
@@ -324,6 +331,66 @@ static int cmd_proxy_closes(char **a)
     return 0;
 }
 
+static int expect_token_reply(int fd, unsigned k)
+{
+    char line[64], expected[64];
+    read_line(fd, line, sizeof line);
+    snprintf(expected, sizeof expected, "token %u\n", k);
+    char c;
+    if (strcmp(line, expected) != 0 || read(fd, &c, 1) != 0) {
+        fprintf(stderr, "stream %u: [%s], expected [%s] then EOF\n", k, line, expected);
+        return 1;
+    }
+    close(fd);
+    return 0;
+}
+
+static int cmd_token(char **a)
+{
+    int count = atoi(a[0]);
+    int fds[256];
+    for (int k = 0; k < count && k < 256; k++) {
+        fds[k] = connect_forwarder();
+        char line[64];
+        snprintf(line, sizeof line, "T %d\n", k + 1);
+        send_text(fds[k], line);
+        shutdown(fds[k], SHUT_WR);
+    }
+    int failed = 0;
+    for (int k = 0; k < count && k < 256; k++) {
+        failed += expect_token_reply(fds[k], (unsigned)k + 1);
+    }
+    int empty = connect_forwarder();
+    shutdown(empty, SHUT_WR);
+    failed += expect_token_reply(empty, 0);
+    if (failed != 0) {
+        printf("failed %d\n", failed);
+        return 1;
+    }
+    printf("ok %d\n", count);
+    return 0;
+}
+
+static int cmd_reset(char **a)
+{
+    int count = atoi(a[0]);
+    for (int k = 0; k < count; k++) {
+        int fd = connect_forwarder();
+        struct linger reset = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+        close(fd);
+    }
+    int fd = connect_forwarder();
+    send_text(fd, "T 1\n");
+    shutdown(fd, SHUT_WR);
+    if (expect_token_reply(fd, 1) != 0) {
+        printf("failed\n");
+        return 1;
+    }
+    printf("ok %d\n", count);
+    return 0;
+}
+
 static int cmd_wait(char **a)
 {
     (void)a;
@@ -354,6 +421,8 @@ int main(int argc, char **argv)
         {"backlog", 0, cmd_backlog},
         {"many", 1, cmd_many},
         {"proxy_closes", 0, cmd_proxy_closes},
+        {"token", 1, cmd_token},
+        {"reset", 1, cmd_reset},
         {"wait", 0, cmd_wait},
     };
     for (size_t i = 0; argc >= 3 && i < sizeof commands / sizeof commands[0]; i++) {
@@ -363,6 +432,6 @@ int main(int argc, char **argv)
             return commands[i].fn(argv + 3);
         }
     }
-    fprintf(stderr, "usage: stk_egress_client exchange|bound|stall|refused|backlog|many|proxy_closes|wait <port> [args]\n");
+    fprintf(stderr, "usage: stk_egress_client exchange|bound|stall|refused|backlog|many|proxy_closes|token|reset|wait <port> [args]\n");
     return 2;
 }

@@ -7,8 +7,9 @@
  * Each test serves a UNIX stream socket on the host (a server thread per connection, below),
  * binds it into the sandbox read-only at STK_EGRESS_SOCKET as the Java side does, and runs
  * stk_egress_client (egress_client.c) inside, which connects to 127.0.0.1:<port>. Both ends
- * check every byte against egress_pattern.h. Every test passes as root and as an
- * unprivileged user.
+ * check every byte against egress_pattern.h. Every stream the server accepts must begin with
+ * the spec's token (a fresh random one per server), as the Java proxy requires: a stream
+ * without it fails the test. Every test passes as root and as an unprivileged user.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -59,6 +61,8 @@ struct server {
     pthread_cond_t cv;
     int active, max_active, workers;
     int verified, failed;
+    int tokenless; /* streams that did not begin with the token */
+    uint8_t token[STK_EGRESS_TOKEN_SIZE];
     char log[4096];
     size_t log_len;
 };
@@ -91,12 +95,16 @@ static void count_result(struct server *s, bool ok, const char *why)
     pthread_mutex_unlock(&s->mu);
 }
 
-static bool read_header(int fd, char *line, size_t size)
+/* Reads one line; false at EOF or error, *got saying how many bytes came before it. */
+static bool read_header(int fd, char *line, size_t size, size_t *got)
 {
     size_t n = 0;
+    *got = 0;
     while (n + 1 < size) {
         ssize_t k = read(fd, line + n, 1);
         if (k <= 0) {
+            line[n] = '\0';
+            *got = n;
             return false;
         }
         if (line[n++] == '\n') {
@@ -202,13 +210,83 @@ static void serve_hold(struct server *s, int fd, const char *header)
     server_log(s, line);
 }
 
+/* What the proxy does first: exactly STK_EGRESS_TOKEN_SIZE bytes, equal to the spec's token.
+ * Bounded in time: a stream without it (its client waiting for a reply) fails, not hangs. */
+static bool read_token(struct server *s, int fd)
+{
+    struct timeval limit = {.tv_sec = SERVER_WAIT_S}, none = {0};
+    uint8_t got[STK_EGRESS_TOKEN_SIZE];
+    size_t n = 0;
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    while (n < sizeof got) {
+        ssize_t k = read(fd, got + n, sizeof got - n);
+        if (k < 0 && errno == EINTR) {
+            continue;
+        }
+        if (k <= 0) {
+            break;
+        }
+        n += (size_t)k;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
+    if (n == sizeof got && memcmp(got, s->token, sizeof got) == 0) {
+        return true;
+    }
+    pthread_mutex_lock(&s->mu);
+    s->tokenless++;
+    pthread_mutex_unlock(&s->mu);
+    count_result(s, false, n == sizeof got ? "a stream began with other bytes than the token"
+                                           : "a stream ended before the token");
+    return false;
+}
+
+/* "T k" then EOF, or nothing at all after the token: anything more (a second token, any byte)
+ * fails. Replies "token k" ("token 0" for the empty stream). */
+static void serve_token_once(struct server *s, int fd, const char *header, bool empty)
+{
+    unsigned k = 0;
+    char rest[64], line[64];
+    if (!empty && sscanf(header, "T %u", &k) != 1) {
+        count_result(s, false, "bad token header");
+        return;
+    }
+    size_t extra = 0;
+    for (;;) {
+        ssize_t n = read(fd, rest, sizeof rest);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        extra += (size_t)n;
+    }
+    if (extra != 0) {
+        fprintf(stderr, "server: stream %u: %zu bytes after the request\n", k, extra);
+        count_result(s, false, "bytes after the request (the token again?)");
+        return;
+    }
+    snprintf(line, sizeof line, "token %u\n", k);
+    send_all(fd, line, strlen(line));
+    count_result(s, true, NULL);
+}
+
 static void *serve(void *arg)
 {
     struct worker *w = arg;
     struct server *s = w->s;
     char header[128];
-    if (read_header(w->fd, header, sizeof header)) {
-        if (header[0] == 'X') {
+    size_t got;
+    if (!read_token(s, w->fd)) {
+        /* closed below */
+    } else if (!read_header(w->fd, header, sizeof header, &got)) {
+        if (got == 0) {
+            serve_token_once(s, w->fd, header, true);
+        }
+    } else {
+        if (header[0] == 'T') {
+            serve_token_once(s, w->fd, header, false);
+        } else if (header[0] == 'X') {
             serve_exchange(s, w->fd, header);
         } else if (header[0] == 'H') {
             serve_hold(s, w->fd, header);
@@ -279,6 +357,10 @@ static void server_start(struct server *s)
     memset(s, 0, sizeof *s);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    if (getrandom(s->token, sizeof s->token, 0) != (ssize_t)sizeof s->token) {
+        perror("getrandom");
+        exit(2);
+    }
     snprintf(s->dir, sizeof s->dir, "/tmp/stk-egress-XXXXXX");
     if (mkdtemp(s->dir) == NULL || chmod(s->dir, 0755) != 0) {
         perror("server dir");
@@ -310,8 +392,10 @@ static void server_stop(struct server *s)
     while (s->workers > 0 && pthread_cond_timedwait(&s->cv, &s->mu, &until) == 0) {
     }
     int left = s->workers;
+    int tokenless = s->tokenless;
     pthread_mutex_unlock(&s->mu);
     EXPECT(left == 0, "every relayed connection closed with the sandbox (%d left)", left);
+    EXPECT(tokenless == 0, "every stream began with the token (%d did not)", tokenless);
     close(s->fd);
     close(s->stop[0]);
     close(s->stop[1]);
@@ -334,7 +418,8 @@ static void egress_spec(struct spec_buf *b, const struct server *s, uint32_t nam
     spec_bind(b, client_dir, client_dir, true);
     spec_tmpfs(b, "/run", 1u << 20);
     spec_bind_flags(b, s->path, STK_EGRESS_SOCKET, STK_MOUNT_READONLY | STK_MOUNT_SPECIAL);
-    spec_egress(b, PORT, max_connections, STK_EGRESS_SOCKET, strlen(STK_EGRESS_SOCKET));
+    spec_egress(b, PORT, max_connections, s->token, STK_EGRESS_SOCKET,
+                strlen(STK_EGRESS_SOCKET));
 }
 
 static void run(struct spec_buf *b, const struct run_options *o, struct run_result *r)
@@ -392,6 +477,32 @@ static void test_relay(void)
     run_client(STK_ALLOWED_NAMESPACES, STK_EGRESS_MAX_CONNECTIONS,
                (const char *const[]){"exchange", PORT_ARG, "0", "5", "1", NULL}, "ok 1\n", &s);
     EXPECT(s.verified == 1 && s.failed == 0, "empty request (%d/%d)", s.verified, s.failed);
+}
+
+/* The token leads every stream exactly once, before the client's first byte: five streams
+ * open at once and one on which the client sends nothing; each arrives at the server as the
+ * token, the request, EOF (the server fails a stream with anything else). */
+static void test_token_once(void)
+{
+    struct server s;
+    run_client(STK_ALLOWED_NAMESPACES, STK_EGRESS_MAX_CONNECTIONS,
+               (const char *const[]){"token", PORT_ARG, "5", NULL}, "ok 5\n", &s);
+    EXPECT(s.verified == 6 && s.failed == 0 && s.tokenless == 0,
+           "six streams, each the token once and first (%d/%d, %d without)", s.verified,
+           s.failed, s.tokenless);
+}
+
+/* A client reset right after its connect, before the forwarder first relays for it (the
+ * kernel still hands it to accept): each of the 20 streams to the server began with the token (the proxy must not take it for a stream
+ * from elsewhere), and the forwarder serves on. */
+static void test_token_on_reset(void)
+{
+    struct server s;
+    run_client(STK_ALLOWED_NAMESPACES, STK_EGRESS_MAX_CONNECTIONS,
+               (const char *const[]){"reset", PORT_ARG, "20", NULL}, "ok 20\n", &s);
+    EXPECT(s.failed == 0 && s.tokenless == 0 && s.verified == 21,
+           "every stream began with the token (%d/%d, %d without)", s.verified, s.failed,
+           s.tokenless);
 }
 
 /* Eight connections open at the server at once (it replies to none before all eight are
@@ -536,10 +647,20 @@ static void test_proxy_closes(void)
     EXPECT(strcmp(s.log, "open 2\nclose 2\n") == 0, "the second one served [%s]", s.log);
 }
 
-static void expect_spec_refusal(const struct server *s, uint32_t namespaces, uint32_t port,
-                                uint32_t max, const char *path, size_t path_len,
-                                const char *detail)
+/* The EGRESS field is port, max_connections, the token and the path, cut to `length` bytes
+ * when that is shorter. */
+static void expect_spec_refusal_cut(const struct server *s, uint32_t namespaces, uint32_t port,
+                                    uint32_t max, const uint8_t *token, const char *path,
+                                    size_t path_len, size_t length, const char *detail)
 {
+    uint8_t value[8 + STK_EGRESS_TOKEN_SIZE + 256];
+    const uint32_t u32s[2] = {port, max};
+    for (size_t i = 0; i < 8; i++) {
+        value[i] = (uint8_t)(u32s[i / 4] >> (8 * (i % 4))); /* little-endian, as every u32 */
+    }
+    memcpy(value + 8, token, STK_EGRESS_TOKEN_SIZE);
+    memcpy(value + 8 + STK_EGRESS_TOKEN_SIZE, path, path_len);
+    size_t full = 8 + STK_EGRESS_TOKEN_SIZE + path_len;
     struct spec_buf b;
     struct run_result r;
     spec_init(&b);
@@ -549,7 +670,7 @@ static void expect_spec_refusal(const struct server *s, uint32_t namespaces, uin
         /* (Without NEWNS a MOUNT would be refused first, for itself.) */
         spec_bind_flags(&b, s->path, STK_EGRESS_SOCKET, STK_MOUNT_READONLY | STK_MOUNT_SPECIAL);
     }
-    spec_egress(&b, port, max, path, path_len);
+    spec_bytes_field(&b, STK_F_EGRESS, value, length < full ? length : full);
     run(&b, NULL, &r);
     int before = stk_test_failures;
     EXPECT(r.error && !r.started && r.events == 1, "exactly one ERROR");
@@ -563,6 +684,13 @@ static void expect_spec_refusal(const struct server *s, uint32_t namespaces, uin
     spec_free(&b);
 }
 
+static void expect_spec_refusal(const struct server *s, uint32_t namespaces, uint32_t port,
+                                uint32_t max, const char *path, size_t path_len,
+                                const char *detail)
+{
+    expect_spec_refusal_cut(s, namespaces, port, max, s->token, path, path_len, SIZE_MAX, detail);
+}
+
 /* Each bad EGRESS value is refused before anything starts, naming the field. */
 static void test_spec_refusals(void)
 {
@@ -574,9 +702,21 @@ static void test_spec_refusals(void)
     char long_path[108];
     memset(long_path, 'a', sizeof long_path);
     long_path[0] = '/';
-    /* Length 8: the u32s without a path. */
-    expect_spec_refusal(&s, all, PORT, 1, "", 0,
-                        "EGRESS: length is less than 9 (port, max_connections, path)");
+    const char *short_field = "EGRESS: shorter than port, max_connections, token and path";
+    const char *not_absolute =
+        "EGRESS: the socket path must be absolute and shorter than 108 bytes";
+    /* 24 bytes: the token without a path; 23: the token cut short; 9: the u32s and a path of
+     * one byte (the layout before the token); 8: the u32s alone. */
+    expect_spec_refusal(&s, all, PORT, 1, "", 0, short_field);
+    expect_spec_refusal_cut(&s, all, PORT, 1, s.token, "/", 1, 8 + STK_EGRESS_TOKEN_SIZE - 1,
+                            short_field);
+    expect_spec_refusal_cut(&s, all, PORT, 1, s.token, "/", 1, 9, short_field);
+    expect_spec_refusal_cut(&s, all, PORT, 1, s.token, "/", 1, 8, short_field);
+    /* The layout before the token with the real path is read as a token of the path's first
+     * 16 bytes and a relative rest: refused, not half-used. */
+    expect_spec_refusal_cut(&s, all, PORT, 1, (const uint8_t *)sock,
+                            sock + STK_EGRESS_TOKEN_SIZE, sock_len - STK_EGRESS_TOKEN_SIZE,
+                            SIZE_MAX, not_absolute);
     expect_spec_refusal(&s, all, 0, 1, sock, sock_len, "EGRESS: port must be 1..65535");
     expect_spec_refusal(&s, all, 65536, 1, sock, sock_len, "EGRESS: port must be 1..65535");
     expect_spec_refusal(&s, all, PORT, 0, sock, sock_len, "EGRESS: max_connections must be 1..256");
@@ -609,7 +749,7 @@ static void test_listen_error(void)
     spec_host_view(&b);
     spec_tmpfs(&b, "/run", 1u << 20);
     spec_bind_flags(&b, s.path, STK_EGRESS_SOCKET, STK_MOUNT_READONLY | STK_MOUNT_SPECIAL);
-    spec_egress(&b, 80, 1, STK_EGRESS_SOCKET, strlen(STK_EGRESS_SOCKET));
+    spec_egress(&b, 80, 1, s.token, STK_EGRESS_SOCKET, strlen(STK_EGRESS_SOCKET));
     run(&b, NULL, &r);
     int before = stk_test_failures;
     EXPECT(r.error && !r.started && r.events == 1, "exactly one ERROR");
@@ -813,6 +953,8 @@ static void test_without_pid_namespace(void)
 
 static const struct stk_test tests[] = {
     {"relay", test_relay},
+    {"token_once", test_token_once},
+    {"token_on_reset", test_token_on_reset},
     {"concurrent", test_concurrent},
     {"bound", test_bound},
     {"stall", test_stall},

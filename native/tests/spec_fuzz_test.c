@@ -50,7 +50,10 @@ static void make_seeds(void)
         spec_init(&seeds[i]);
         spec_args(&seeds[i], (const char *const[]){"/bin/true", "a", "bc", NULL});
     }
-    spec_egress(&seeds[0], STK_EGRESS_PORT, STK_EGRESS_MAX_CONNECTIONS, STK_EGRESS_SOCKET,
+    /* Any bytes may be a token: NUL and 0xff among them. */
+    static const uint8_t token[STK_EGRESS_TOKEN_SIZE] = {0x00, 0xff, 't', 'o', 0x00, 'k', 0x80,
+                                                         'n', 1, 2, 3, 4, 5, 6, 7, 0x00};
+    spec_egress(&seeds[0], STK_EGRESS_PORT, STK_EGRESS_MAX_CONNECTIONS, token, STK_EGRESS_SOCKET,
                 strlen(STK_EGRESS_SOCKET));
     spec_string(&seeds[1], STK_F_ENV, "PATH=/usr/bin");
     spec_string(&seeds[1], STK_F_CWD, "/tmp");

@@ -116,12 +116,13 @@ void spec_u32(struct spec_buf *b, uint16_t tag, uint32_t value)
     put_u32(b, value);
 }
 
-void spec_egress(struct spec_buf *b, uint32_t port, uint32_t max_connections, const char *path,
-                 size_t path_len)
+void spec_egress(struct spec_buf *b, uint32_t port, uint32_t max_connections,
+                 const uint8_t *token, const char *path, size_t path_len)
 {
-    field_header(b, STK_F_EGRESS, (uint32_t)(8 + path_len));
+    field_header(b, STK_F_EGRESS, (uint32_t)(8 + STK_EGRESS_TOKEN_SIZE + path_len));
     put_u32(b, port);
     put_u32(b, max_connections);
+    spec_raw(b, token, STK_EGRESS_TOKEN_SIZE);
     spec_raw(b, path, path_len);
 }
 

@@ -47,10 +47,10 @@ void spec_bpf(struct spec_buf *b, const struct sock_filter *insns, size_t count)
 void spec_guard_bpf(struct spec_buf *b, const struct sock_filter *insns, size_t count);
 /* A REPORT field: notifications for syscall nr are answered with err (0 = let through). */
 void spec_report(struct spec_buf *b, uint32_t nr, uint32_t err);
-/* An EGRESS field: u32 port, u32 max_connections, then path_len bytes of path (which may hold
- * NUL bytes or be too long, for the refusals). */
-void spec_egress(struct spec_buf *b, uint32_t port, uint32_t max_connections, const char *path,
-                 size_t path_len);
+/* An EGRESS field: u32 port, u32 max_connections, the STK_EGRESS_TOKEN_SIZE bytes of token,
+ * then path_len bytes of path (which may hold NUL bytes or be too long, for the refusals). */
+void spec_egress(struct spec_buf *b, uint32_t port, uint32_t max_connections,
+                 const uint8_t *token, const char *path, size_t path_len);
 /* Appends raw bytes (for malformed frames). */
 void spec_raw(struct spec_buf *b, const void *bytes, size_t len);
 /* Patches the frame length; returns the frame. */

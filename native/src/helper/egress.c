@@ -45,6 +45,7 @@ struct forwarder {
     uint32_t open;
     uint64_t backoff_until_ns; /* 0: the listener may be polled */
     struct sockaddr_un target;
+    uint8_t token[STK_EGRESS_TOKEN_SIZE]; /* the proxy serves only streams that begin with it */
     struct relay relays[STK_EGRESS_MAX_CONNECTIONS];
     /* The poll set: the listener, then two entries per open connection only (poll refuses
      * more entries than RLIMIT_NOFILE with EINVAL, so free slots take none), and which slot
@@ -52,6 +53,9 @@ struct forwarder {
     struct pollfd fds[1 + 2 * STK_EGRESS_MAX_CONNECTIONS];
     uint32_t slot_of[STK_EGRESS_MAX_CONNECTIONS];
 };
+
+/* What of the token the first send did not take goes first in the client->upstream buffer. */
+_Static_assert(STK_EGRESS_BUFFER_BYTES > STK_EGRESS_TOKEN_SIZE, "the token fits the buffer");
 
 /* Static, not on pid 1's stack: the forwarder's copy is its whole state. */
 static struct forwarder fw;
@@ -94,6 +98,7 @@ static void prepare(const struct stk_spec *spec, int listener, uint8_t *buffers)
     fw.target.sun_family = AF_UNIX;
     /* spec.c checked that the path fits sun_path with its NUL. */
     memcpy(fw.target.sun_path, spec->egress_socket, stk_strlen(spec->egress_socket) + 1);
+    memcpy(fw.token, spec->egress_token, sizeof fw.token);
     for (uint32_t i = 0; i < fw.max; i++) {
         struct relay *r = &fw.relays[i];
         memset(r, 0, sizeof *r);
@@ -128,6 +133,11 @@ static void back_off(void)
     fw.backoff_until_ns = stk_now_ns() + (uint64_t)ACCEPT_BACKOFF_MS * 1000000u;
 }
 
+static bool transient(int e)
+{
+    return e == EAGAIN || e == EWOULDBLOCK || e == EINTR;
+}
+
 /* Accepts while the bound allows; a connection past it waits in the backlog until one
  * closes. The stream to the proxy is made before the accept, so that a lack of fds (EMFILE,
  * ENFILE) leaves the next client waiting in the backlog instead of accepting it only to drop
@@ -154,7 +164,18 @@ static void accept_clients(void)
             }
             return;
         }
-        if (connect(upstream, (const struct sockaddr *)&fw.target, sizeof fw.target) < 0) {
+        /* The token leads the stream, before any byte of the client: it proves to the proxy
+         * that the stream comes from this sandbox's forwarder. Sent at once (a new stream has
+         * room for it), so that it is there even when the client is gone (a reset) before
+         * the relay first runs; whatever does not fit goes first in the relay's buffer. */
+        ssize_t sent = -1;
+        if (connect(upstream, (const struct sockaddr *)&fw.target, sizeof fw.target) == 0) {
+            sent = send(upstream, fw.token, sizeof fw.token, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (sent < 0 && transient(errno)) {
+                sent = 0;
+            }
+        }
+        if (sent < 0) {
             close(upstream);
             close(client);
             continue;
@@ -164,6 +185,8 @@ static void accept_clients(void)
             if (r->client < 0) {
                 r->client = client;
                 r->upstream = upstream;
+                r->out.len = sizeof fw.token - (size_t)sent;
+                memcpy(r->out.buf, fw.token + sent, r->out.len);
                 fw.open++;
                 break;
             }
@@ -236,11 +259,6 @@ static nfds_t build_poll_set(bool listening)
         n += 2;
     }
     return n;
-}
-
-static bool transient(int e)
-{
-    return e == EAGAIN || e == EWOULDBLOCK || e == EINTR;
 }
 
 /* Moves what `from` has to `to` as far as each is ready; -1 when either failed (reset, broken
@@ -354,6 +372,8 @@ int stk_egress_start(const struct stk_spec *spec, struct stk_error *err)
         forward(parent);
     }
     int saved = errno;
+    /* Only the forwarder needs its copy. */
+    memset(fw.token, 0, sizeof fw.token);
     munmap(buffers, bytes);
     close(listener);
     if (pid < 0) {
