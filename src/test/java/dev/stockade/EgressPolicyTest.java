@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stockade.Connection.Verdict;
+import dev.stockade.internal.Protocol;
 import dev.stockade.testing.SandboxTesting;
 import dev.stockade.testing.SandboxTesting.Output;
 import dev.stockade.testing.WebServer;
@@ -115,28 +116,46 @@ class EgressPolicyTest {
                 out::toString);
     }
 
-    /** Speaks HTTP CONNECT straight to the proxy's socket, bypassing the forwarder. */
+    /**
+     * Speaks HTTP CONNECT to the first target through the forwarder (127.0.0.1:EGRESS_PORT),
+     * then to every target straight on the proxy's socket, bypassing the forwarder: without a
+     * token, and with a guessed one (16 zero bytes). Prints the status line, or "closed" when
+     * the stream ends (or is reset) with no byte of reply.
+     */
     static final String CONNECT_OVER_THE_SOCKET = String.join("\n",
             "import socket, sys",
-            "for target in sys.argv[1:]:",
-            "    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
+            "def connect(family, address, prefix, target):",
+            "    s = socket.socket(family, socket.SOCK_STREAM)",
             "    s.settimeout(60)",
-            "    s.connect('/run/stockade-egress.sock')",
-            "    s.sendall(('CONNECT %s HTTP/1.1\\r\\nHost: %s\\r\\n\\r\\n' % (target, target)).encode())",
-            "    print(s.recv(12).decode())",
-            "    s.close()");
+            "    s.connect(address)",
+            "    try:",
+            "        s.sendall(prefix + ('CONNECT %s HTTP/1.1\\r\\nHost: %s\\r\\n\\r\\n' % (target, target)).encode())",
+            "        r = s.recv(12)",
+            "        print(r.decode() if r else 'closed')",
+            "    except (ConnectionResetError, BrokenPipeError):",
+            "        print('closed')",
+            "    s.close()",
+            "connect(socket.AF_INET, ('127.0.0.1', " + Protocol.EGRESS_PORT + "), b'', sys.argv[1])",
+            "for prefix in (b'', bytes(16)):",
+            "    for target in sys.argv[1:]:",
+            "        connect(socket.AF_UNIX, '/run/stockade-egress.sock', prefix, target)");
 
     @Test
-    void theSocketReachedDirectlyAppliesTheSamePolicy() throws Exception {
+    void theSocketReachedDirectlyIsNotServed() throws Exception {
         String web = "web.stockade.test:" + port;
         Output out = SandboxTesting.python(allow(web, "*.stockade.test:" + port),
                 CONNECT_OVER_THE_SOCKET, web, "metadata.stockade.test:" + port,
                 "169.254.169.254:80");
         assertExitedZero(out);
-        assertEquals("HTTP/1.1 200\nHTTP/1.1 403\nHTTP/1.1 403\n", out.stdout(), out::toString);
-        assertEquals(List.of(Verdict.ALLOWED, Verdict.DENIED, Verdict.DENIED),
-                out.result().connections().stream().map(Connection::verdict).toList(),
-                out::toString);
+        // Through the forwarder: allowed. Straight on the socket: closed unanswered, whatever
+        // was asked, and listed (one entry, counted).
+        assertEquals("HTTP/1.1 200\n" + "closed\n".repeat(6), out.stdout(), out::toString);
+        assertEquals(List.of(
+                new Connection("web.stockade.test", port, "127.0.0.1", Verdict.ALLOWED, web, "",
+                        1, 0, 0),
+                new Connection("", 0, "", Verdict.MALFORMED, "",
+                        "not from this sandbox's forwarder (no session token)", 6, 0, 0)),
+                out.result().connections(), out::toString);
     }
 
     @Test

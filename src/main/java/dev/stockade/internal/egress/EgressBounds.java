@@ -30,6 +30,13 @@ record EgressBounds(int headBytes, int bufferBytes, long lingerBytes, Duration h
         Duration connectTimeout, Duration idleTimeout, Duration finishTimeout,
         int maxConnections, int resolverThreads, int logEntries) {
 
+    /**
+     * Lookups of one sandbox running at once (the rest wait in its own queue): with
+     * {@code resolverThreads} above it, a sandbox asking for slow names cannot hold every
+     * thread.
+     */
+    static final int LOOKUPS_PER_SESSION = 2;
+
     /** What a rewritten plain-HTTP head may add to the head read: Host and Connection. */
     static final int HEAD_SLACK = 512;
 

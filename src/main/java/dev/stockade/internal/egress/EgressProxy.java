@@ -2,7 +2,6 @@ package dev.stockade.internal.egress;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.util.ArrayList;
@@ -12,19 +11,15 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
 /**
  * The JVM's one egress proxy thread ({@value #THREAD_NAME}, a daemon, started with the first
  * session): a selector over every session's listener and connections. Everything that touches
  * a session's channels runs on it, so none of that state is shared; other threads hand it work
- * through {@link #execute}. Names are looked up on a small pool of daemon threads
- * ({@link EgressBounds#resolverThreads}), since {@code getAllByName} blocks.
+ * through {@link #execute}. Names are looked up by the {@link Resolver}, since
+ * {@code getAllByName} blocks.
  */
 final class EgressProxy implements Runnable {
     static final String THREAD_NAME = "stockade-egress";
@@ -36,20 +31,13 @@ final class EgressProxy implements Runnable {
     private final Selector selector;
     private final Thread thread;
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
-    private final ThreadPoolExecutor resolver;
+    private final Resolver resolver;
     private final Set<EgressSession> sessions = new HashSet<>();
     private long nextDeadline = Long.MAX_VALUE;
 
     private EgressProxy(int resolverThreads) throws IOException {
         selector = Selector.open();
-        AtomicInteger n = new AtomicInteger();
-        resolver = new ThreadPoolExecutor(resolverThreads, resolverThreads, 30, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), r -> {
-                    Thread t = new Thread(r, THREAD_NAME + "-resolver-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
-        resolver.allowCoreThreadTimeOut(true);
+        resolver = new Resolver(this, resolverThreads);
         thread = new Thread(this, THREAD_NAME);
         thread.setDaemon(true);
         thread.start();
@@ -95,25 +83,9 @@ final class EgressProxy implements Runnable {
         return Thread.currentThread() == thread;
     }
 
-    /**
-     * Looks {@code host} up off the proxy thread; {@code then} gets the addresses or the
-     * failure, on the proxy thread.
-     */
-    void resolve(String host, BiConsumer<InetAddress[], IOException> then) {
-        resolver.execute(() -> {
-            InetAddress[] found = null;
-            IOException failure = null;
-            try {
-                found = InetAddress.getAllByName(host);
-            } catch (IOException e) {
-                failure = e;
-            } catch (RuntimeException e) {
-                failure = new IOException(e.toString(), e);
-            }
-            InetAddress[] a = found;
-            IOException f = failure;
-            execute(() -> then.accept(a, f));
-        });
+    /** The JVM's name lookups; proxy thread only. */
+    Resolver resolver() {
+        return resolver;
     }
 
     /** Makes the loop look at deadlines by {@code deadline} (System.nanoTime()) at the latest. */
@@ -150,8 +122,9 @@ final class EgressProxy implements Runnable {
             while ((task = tasks.poll()) != null) {
                 try {
                     task.run();
-                } catch (RuntimeException e) {
-                    // The task's own future has it; the loop goes on.
+                } catch (Throwable e) {
+                    // The task's own future has it; the loop goes on. An Error too (an
+                    // OutOfMemoryError in one sandbox's work): this thread serves every sandbox.
                 }
             }
             Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
@@ -165,11 +138,15 @@ final class EgressProxy implements Runnable {
                     } else if (handler instanceof ProxyConnection c) {
                         c.ready(key);
                     }
-                } catch (RuntimeException e) {
+                } catch (Throwable e) {
                     // ready() closes its connection itself; a listener that failed is tried
                     // again at its next readiness. The thread serves every sandbox: it goes on.
                     if (handler instanceof ProxyConnection c) {
-                        c.close();
+                        try {
+                            c.close();
+                        } catch (Throwable again) {
+                            // Its channels are closed or unreachable; the thread goes on.
+                        }
                     }
                 }
             }
@@ -177,7 +154,12 @@ final class EgressProxy implements Runnable {
             if (nextDeadline == Long.MAX_VALUE || now - nextDeadline >= 0) {
                 long next = now + SCAN_NS;
                 for (EgressSession s : new ArrayList<>(sessions)) {
-                    long d = s.expire(now); // catches what its connections throw
+                    long d;
+                    try {
+                        d = s.expire(now); // catches what its connections throw
+                    } catch (Throwable e) {
+                        d = now + SCAN_NS; // its own bookkeeping failed: tried again later
+                    }
                     if (d - next < 0) {
                         next = d;
                     }

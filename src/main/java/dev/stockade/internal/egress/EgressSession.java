@@ -15,9 +15,11 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -52,7 +54,9 @@ public final class EgressSession {
     private final byte[] token;
     private static final SecureRandom RANDOM = new SecureRandom();
     /** The connections open now; proxy thread only. */
-    private final Set<ProxyConnection> connections = new LinkedHashSet<>();
+    private final Map<Long, ProxyConnection> connections = new LinkedHashMap<>();
+    /** Ids of this session's connections: a lookup's callback finds its connection by it. */
+    private long nextConnectionId;
     private final AtomicInteger channels = new AtomicInteger();
     private final AtomicLong buffered = new AtomicLong();
     private final AtomicLong peakBuffered = new AtomicLong();
@@ -203,8 +207,9 @@ public final class EgressSession {
             }
             channels.incrementAndGet();
             try {
-                connections.add(new ProxyConnection(this, c));
-            } catch (IOException | RuntimeException e) {
+                ProxyConnection pc = new ProxyConnection(this, c, nextConnectionId++);
+                connections.put(pc.id(), pc);
+            } catch (IOException | RuntimeException | Error e) {
                 try {
                     c.close();
                 } catch (IOException ignored) {
@@ -234,11 +239,11 @@ public final class EgressSession {
                 next = acceptPausedUntil;
             }
         }
-        for (ProxyConnection c : new ArrayList<>(connections)) {
+        for (ProxyConnection c : new ArrayList<>(connections.values())) {
             long d;
             try {
                 d = c.expire(now);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
                 c.close(); // one connection's bug must not end the thread every sandbox uses
                 continue;
             }
@@ -250,8 +255,18 @@ public final class EgressSession {
     }
 
     void closed(ProxyConnection c) {
-        connections.remove(c);
+        connections.remove(c.id());
         accepting();
+    }
+
+    /** The connection with {@code id}, if it is still open. */
+    ProxyConnection connection(long id) {
+        return connections.get(id);
+    }
+
+    /** Whether the first {@code Protocol.EGRESS_TOKEN_SIZE} bytes of {@code a} are the token. */
+    boolean tokenMatches(byte[] a) {
+        return MessageDigest.isEqual(token, Arrays.copyOf(a, token.length));
     }
 
     void channelOpened() {
@@ -283,9 +298,10 @@ public final class EgressSession {
             listenerKey.cancel();
         }
         closeListener();
-        for (ProxyConnection c : new ArrayList<>(connections)) {
+        for (ProxyConnection c : new ArrayList<>(connections.values())) {
             c.end();
         }
+        proxy.resolver().drop(this);
         return null;
     }
 

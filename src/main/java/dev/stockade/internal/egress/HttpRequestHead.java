@@ -168,7 +168,7 @@ record HttpRequestHead(boolean connect, String host, int port, int headLength,
     }
 
     /** The length of the head up to and including its empty line, or -1 if not read yet. */
-    private static int headEnd(byte[] buf, int from, int length) {
+    static int headEnd(byte[] buf, int from, int length) {
         for (int i = from; i < length; i++) {
             if (buf[i] != '\n') {
                 continue;

@@ -1,6 +1,7 @@
 package dev.stockade.internal.egress;
 
 import dev.stockade.Connection.Verdict;
+import dev.stockade.internal.Protocol;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
@@ -25,7 +26,11 @@ final class ProxyConnection {
 
     private enum Kind { UNKNOWN, HTTP, SOCKS5 }
 
+    /** Why a stream that does not begin with the session's token is closed unanswered. */
+    static final String NO_TOKEN = "not from this sandbox's forwarder (no session token)";
+
     private final EgressSession session;
+    private final long id;
     private final EgressBounds bounds;
     private final SocketChannel client;
     private final SelectionKey clientKey;
@@ -34,6 +39,8 @@ final class ProxyConnection {
 
     private State state = State.HEAD;
     private Kind kind = Kind.UNKNOWN;
+    private boolean tokenChecked;
+    private Resolver.Lookup lookup;
     private boolean socksGreeted;
     private int scanned;
     private boolean connectRequest;
@@ -62,16 +69,22 @@ final class ProxyConnection {
     private Reply failureReply = Reply.HOST_UNREACHABLE;
     private ConnectionLog.Entry entry;
 
-    ProxyConnection(EgressSession session, SocketChannel client) throws IOException {
+    ProxyConnection(EgressSession session, SocketChannel client, long id) throws IOException {
         this.session = session;
+        this.id = id;
         this.bounds = session.bounds();
         this.client = client;
         client.configureBlocking(false);
         clientKey = client.register(session.proxy().selector(), SelectionKey.OP_READ, this);
         // Counted from here on: close() gives them back.
         toTarget = session.allocate(bounds.bufferBytes());
-        toTarget.limit(bounds.headBytes());
+        // The token first, alone: not a byte of the request is read before it matched.
+        toTarget.limit(Protocol.EGRESS_TOKEN_SIZE);
         deadline(bounds.headTimeout().toNanos());
+    }
+
+    long id() {
+        return id;
     }
 
     private void deadline(long fromNowNs) {
@@ -95,7 +108,7 @@ final class ProxyConnection {
             if (state != State.CLOSED) {
                 interest();
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             close();
         }
     }
@@ -103,16 +116,50 @@ final class ProxyConnection {
     private void pump() throws IOException {
         switch (state) {
             case HEAD -> readHead();
-            case RESOLVING, CONNECTING -> writeClient();
+            case RESOLVING, CONNECTING -> watch();
             case RELAY -> relay();
             case REFUSING -> linger();
             default -> { }
         }
     }
 
+    /**
+     * While the host is looked up and connected: keeps what the client sends after its head
+     * (relayed once connected, within the buffer) and sees it go: an error closes the
+     * connection, which gives its lookup slot back; an EOF is a half-close (the reply may
+     * still be wanted), passed on once connected.
+     */
+    private void watch() throws IOException {
+        writeClient();
+        if (!clientEof && toTarget.hasRemaining()) {
+            if (client.read(toTarget) < 0) {
+                clientEof = true;
+            }
+        }
+    }
+
     // ---- the request ----
 
     private void readHead() throws IOException {
+        if (!tokenChecked) {
+            // A stream of the sandbox's own forwarder begins with the session's token; any
+            // other (the command on the socket itself, another sandbox that can see it) is
+            // neither served nor answered.
+            if (client.read(toTarget) < 0) {
+                notFromForwarder();
+                return;
+            }
+            if (toTarget.hasRemaining()) {
+                return;
+            }
+            if (!session.tokenMatches(toTarget.array())) {
+                notFromForwarder();
+                return;
+            }
+            tokenChecked = true;
+            toTarget.clear();
+            toTarget.limit(bounds.headBytes());
+        }
         writeClient(); // a SOCKS5 greeting's answer
         int n = client.read(toTarget);
         if (n < 0) {
@@ -149,7 +196,10 @@ final class ProxyConnection {
             }
         }
         if (kind == Kind.HTTP) {
-            String bad = HttpRequestHead.badByte(a, scanned, length);
+            // Only the head itself: what follows it in the same read (a TLS ClientHello sent
+            // with the CONNECT, a POST's binary body) is payload, relayed as it is.
+            int end = HttpRequestHead.headEnd(a, Math.max(0, scanned - 2), length);
+            String bad = HttpRequestHead.badByte(a, scanned, end < 0 ? length : end);
             if (bad != null) {
                 throw new BadRequest(Reply.BAD_REQUEST, bad);
             }
@@ -208,7 +258,7 @@ final class ProxyConnection {
         toTarget.limit(toTarget.capacity());
         decision = session.rules().decide(host, port);
         if (!decision.allowed()) {
-            deny(decision.rule(), decision.reason(), "");
+            deny(decision.rule(), decision.reason(), "", decision.reason());
             return;
         }
         deadline(bounds.connectTimeout().toNanos());
@@ -222,19 +272,31 @@ final class ProxyConnection {
             return;
         }
         state = State.RESOLVING;
-        session.proxy().resolve(decision.host(), (found, failure) -> {
-            if (state != State.RESOLVING) {
-                return; // timed out, or the session finished
+        lookup = session.proxy().resolver().lookup(session, id, decision.host());
+    }
+
+    /** The answer to {@link #lookup}, on the proxy thread. */
+    void lookedUp(Resolver.Lookup l, InetAddress[] found, IOException failure) {
+        if (state != State.RESOLVING || l != lookup) {
+            return; // timed out meanwhile
+        }
+        lookup = null;
+        try {
+            resolved(found, failure);
+            if (state != State.CLOSED) {
+                interest();
             }
-            try {
-                resolved(found, failure);
-                if (state != State.CLOSED) {
-                    interest();
-                }
-            } catch (RuntimeException e) {
-                close();
-            }
-        });
+        } catch (RuntimeException | Error e) {
+            close();
+        }
+    }
+
+    /** A lookup no longer wanted: a waiting one is never started, a running one's answer dropped. */
+    private void dropLookup() {
+        if (lookup != null) {
+            session.proxy().resolver().cancel(lookup);
+            lookup = null;
+        }
     }
 
     private void resolved(InetAddress[] found, IOException failure) {
@@ -256,7 +318,8 @@ final class ProxyConnection {
             }
         }
         if (allowed.isEmpty()) {
-            deny(firstRefusal.rule(), firstRefusal.reason(), firstRefused.getHostAddress());
+            deny(firstRefusal.rule(), firstRefusal.reason(), firstRefused.getHostAddress(),
+                    shownReason(firstRefusal, firstRefused));
             return;
         }
         candidates = allowed;
@@ -331,17 +394,39 @@ final class ProxyConnection {
 
     // ---- refusals ----
 
-    private void deny(String rule, String reason, String address) {
+    /**
+     * Logs the refusal with its full reason; the sandbox is told {@code shown}, which for a
+     * refusal by address does not say the address: what a name resolved to on the caller's
+     * side (a host on its LAN, say) is not the sandbox's to learn.
+     */
+    private void deny(String rule, String reason, String address, String shown) {
         session.log().add(decision.host(), decision.port(), address, Verdict.DENIED, rule,
                 reason);
-        refuse(Reply.FORBIDDEN, "refused connection to " + target(decision) + " (" + reason
+        refuse(Reply.FORBIDDEN, "refused connection to " + target(decision) + " (" + shown
                 + ")");
+    }
+
+    /** What the sandbox is told of a refusal by address. */
+    private String shownReason(EgressRules.Refusal r, InetAddress a) {
+        // A restriction carries the allow entry's rule; a deny entry naming the address its own.
+        if (!r.rule().equals(decision.rule())) {
+            return "its address is denied";
+        }
+        boolean itself = AddressRanges.restricted(a)
+                .map(AddressRanges.Restriction::addressEntryOnly).orElse(false);
+        return "its address is restricted: only " + (itself ? "an entry naming the address"
+                + " itself" : "an exact entry") + " reaches it";
     }
 
     private void fail(Reply reply, String reason, String address) {
         session.log().add(decision.host(), decision.port(), address, Verdict.FAILED,
                 decision.rule(), reason);
         refuse(reply, "connection to " + target(decision) + " failed (" + reason + ")");
+    }
+
+    private void notFromForwarder() {
+        session.log().add("", 0, "", Verdict.MALFORMED, "", NO_TOKEN);
+        close();
     }
 
     private void malformed(BadRequest e) {
@@ -360,6 +445,7 @@ final class ProxyConnection {
 
     /** Answers {@code reply} in the client's protocol, then lingers and closes. */
     private void refuse(Reply reply, String why) {
+        dropLookup();
         closeTarget();
         release(targetPrefix);
         targetPrefix = null;
@@ -513,14 +599,15 @@ final class ProxyConnection {
         int t = 0;
         switch (state) {
             case HEAD -> c = SelectionKey.OP_READ | (replying ? SelectionKey.OP_WRITE : 0);
-            case RESOLVING, CONNECTING -> c = replying ? SelectionKey.OP_WRITE : 0;
+            case RESOLVING, CONNECTING -> c = (replying ? SelectionKey.OP_WRITE : 0)
+                    | (!clientEof && toTarget.hasRemaining() ? SelectionKey.OP_READ : 0);
             case REFUSING -> c = replying ? SelectionKey.OP_WRITE : SelectionKey.OP_READ;
             case RELAY -> {
                 c = (!clientEof && toTarget.hasRemaining() ? SelectionKey.OP_READ : 0)
                         | (replying || toClient.position() > 0 ? SelectionKey.OP_WRITE : 0);
                 t = (!targetEof && toClient.hasRemaining() ? SelectionKey.OP_READ : 0)
                         | (targetPrefix != null || toTarget.position() > 0
-                                ? SelectionKey.OP_WRITE : 0);
+                                || (clientEof && !targetShut) ? SelectionKey.OP_WRITE : 0);
             }
             default -> { }
         }
@@ -548,8 +635,14 @@ final class ProxyConnection {
             return deadline;
         }
         switch (state) {
-            case HEAD -> malformed(new BadRequest(Reply.HEAD_TIMEOUT, "no complete request"
-                    + " within " + seconds(bounds.headTimeout().toNanos())));
+            case HEAD -> {
+                if (!tokenChecked) {
+                    notFromForwarder();
+                } else {
+                    malformed(new BadRequest(Reply.HEAD_TIMEOUT, "no complete request"
+                            + " within " + seconds(bounds.headTimeout().toNanos())));
+                }
+            }
             case RESOLVING, CONNECTING -> fail(Reply.TIMED_OUT, "timed out after "
                     + seconds(bounds.connectTimeout().toNanos()), state == State.CONNECTING
                             ? failedAddress : "");
@@ -565,7 +658,11 @@ final class ProxyConnection {
 
     /** The session ends: what was not yet decided is logged as cut short. */
     void end() {
-        if (state == State.HEAD && (toTarget.position() > 0 || socksGreeted)) {
+        if (state == State.HEAD && !tokenChecked) {
+            if (toTarget.position() > 0) {
+                session.log().add("", 0, "", Verdict.MALFORMED, "", NO_TOKEN);
+            }
+        } else if (state == State.HEAD && (toTarget.position() > 0 || socksGreeted)) {
             session.log().add("", 0, "", Verdict.MALFORMED, "", "the sandbox ended before the"
                     + " request was complete");
         } else if (state == State.RESOLVING || state == State.CONNECTING) {
@@ -597,6 +694,7 @@ final class ProxyConnection {
             return;
         }
         state = State.CLOSED;
+        dropLookup();
         closeTarget();
         clientKey.cancel();
         try {

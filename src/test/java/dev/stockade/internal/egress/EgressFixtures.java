@@ -109,7 +109,13 @@ final class EgressFixtures {
         final InputStream in;
         final OutputStream out;
 
+        /** A stream of the sandbox's forwarder: the session's token first. */
         Client(EgressSession s) throws IOException {
+            this(s, s.token());
+        }
+
+        /** A stream that begins with {@code preface} instead of the token (none: empty). */
+        Client(EgressSession s, byte[] preface) throws IOException {
             channel = SocketChannel.open(UnixDomainSocketAddress.of(s.socketPath()));
             // Not Channels.newInputStream: its streams share one lock, so a blocked read
             // would hold up a write from another thread.
@@ -142,6 +148,7 @@ final class EgressFixtures {
                     }
                 }
             };
+            out.write(preface);
         }
 
         void send(String ascii) throws IOException {
