@@ -32,13 +32,13 @@ final class ConnectionSummary {
         // oneLine keeps one entry one line whatever it holds.
         String target = ErrorHandler.oneLine(c.target()) + times(c);
         String reason = ErrorHandler.oneLine(c.reason());
-        if (c.verdict() == Connection.Verdict.DENIED && c.target().isEmpty()) {
-            return "stockade: refused connection" + times(c) + ": " + reason;
-        }
+        String unread = "stockade: refused connection" + times(c) + ": " + reason;
         return switch (c.verdict()) {
             case ALLOWED -> null;
-            case DENIED -> "stockade: refused connection to " + target + " (" + reason + ")";
-            case MALFORMED -> "stockade: refused connection" + times(c) + ": " + reason;
+            // No target to name: the log's overflow entry, or a request for an empty host.
+            case DENIED -> c.target().isEmpty() ? unread
+                    : "stockade: refused connection to " + target + " (" + reason + ")";
+            case MALFORMED -> unread;
             case FAILED -> "stockade: connection to " + target + " failed (" + reason + ")";
         };
     }

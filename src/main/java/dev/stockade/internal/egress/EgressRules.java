@@ -113,10 +113,16 @@ public final class EgressRules {
     }
 
     /**
-     * A refused address: the entry that refused it (the deny entry naming it, or the wildcard
-     * allow entry that cannot reach it) and why.
+     * A refused address.
+     *
+     * @param rule the entry that refused it: the deny entry naming it, or the allow entry that
+     *     cannot reach it
+     * @param reason why, naming the address (for the caller's log)
+     * @param shown why, for the sandbox's reply: without the address, since what a name
+     *     resolved to on the caller's side (a host on its LAN, say) is not the sandbox's to
+     *     learn
      */
-    public record Refusal(String rule, String reason) {}
+    public record Refusal(String rule, String reason, String shown) {}
 
     /** {@link #refusal}, with the entry that decided it (what a connection log shows). */
     public Optional<Refusal> refusalOf(Decision allowed, InetAddress address) {
@@ -128,9 +134,9 @@ public final class EgressRules {
                 .orElse(null);
         for (HostPattern d : deny) {
             for (String a : carried == null ? List.of(literal) : List.of(literal, carried)) {
-                if (!d.wildcard() && d.host().equals(a) && d.matches(a, allowed.port())) {
+                if (!d.wildcard() && d.matches(a, allowed.port())) {
                     return Optional.of(new Refusal(d.text(), literal + " is denied by "
-                            + d.text()));
+                            + d.text(), "its address is denied"));
                 }
             }
         }
@@ -141,15 +147,16 @@ public final class EgressRules {
         AddressRanges.Restriction r = restricted.get();
         // Only an address request matches an address entry (Hosts: one spelling each).
         boolean addressEntry = allowed.exact() && Hosts.isIpLiteral(allowed.host());
+        String needed;
         if (r.addressEntryOnly() && !addressEntry) {
-            return Optional.of(new Refusal(allowed.rule(), literal + " is " + r.kind()
-                    + ": only an entry naming the address itself reaches it, not "
-                    + allowed.rule()));
-        }
-        if (allowed.exact()) {
+            needed = "an entry naming the address itself";
+        } else if (!allowed.exact()) {
+            needed = "an exact entry";
+        } else {
             return Optional.empty();
         }
-        return Optional.of(new Refusal(allowed.rule(), literal + " is " + r.kind()
-                + ": only an exact entry reaches it, not " + allowed.rule()));
+        String only = "only " + needed + " reaches it";
+        return Optional.of(new Refusal(allowed.rule(), literal + " is " + r.kind() + ": " + only
+                + ", not " + allowed.rule(), "its address is restricted: " + only));
     }
 }

@@ -117,14 +117,8 @@ public final class EgressSession {
     /** A new 0700 directory whose socket path fits sun_path: under java.io.tmpdir, else /tmp. */
     private static Path directory() throws IOException {
         var mode = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
-        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
-        // createTempDirectory adds about 20 characters to the prefix.
-        int expected = tmp.toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8).length
-                + "/stockade-egress-".length() + 20 + 1 + SOCKET_NAME.length();
-        if (expected >= SUN_PATH) {
-            tmp = Path.of("/tmp");
-        }
-        Path dir = Files.createTempDirectory(tmp.toAbsolutePath(), "stockade-egress-", mode);
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath();
+        Path dir = Files.createTempDirectory(tmp, "stockade-egress-", mode);
         if (dir.resolve(SOCKET_NAME).toString().getBytes(StandardCharsets.UTF_8).length
                 >= SUN_PATH) {
             Files.delete(dir);

@@ -65,6 +65,11 @@ final class Hosts {
         }
     }
 
+    /** {@code host} as a URL or a {@code Host} header writes it: an IPv6 address in brackets. */
+    static String inUrl(String host) {
+        return host.indexOf(':') >= 0 ? "[" + host + "]" : host;
+    }
+
     static boolean isIpLiteral(String normalized) {
         return normalized.indexOf(':') >= 0 || isIpv4Literal(normalized);
     }

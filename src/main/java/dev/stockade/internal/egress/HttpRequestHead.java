@@ -107,8 +107,7 @@ record HttpRequestHead(boolean connect, String host, int port, int headLength,
         } catch (IllegalArgumentException e) {
             host = a.host; // the rules refuse it: this head is never sent
         }
-        String hostHeader = (host.indexOf(':') >= 0 ? "[" + host + "]" : host)
-                + (a.port == 80 ? "" : ":" + a.port);
+        String hostHeader = Hosts.inUrl(host) + (a.port == 80 ? "" : ":" + a.port);
         String out = method + " " + path + " " + version + "\r\nHost: " + hostHeader + "\r\n"
                 + headers + "Connection: close\r\n\r\n";
         return new HttpRequestHead(false, a.host, a.port, end,

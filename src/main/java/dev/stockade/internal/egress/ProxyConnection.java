@@ -319,7 +319,7 @@ final class ProxyConnection {
         }
         if (allowed.isEmpty()) {
             deny(firstRefusal.rule(), firstRefusal.reason(), firstRefused.getHostAddress(),
-                    shownReason(firstRefusal, firstRefused));
+                    firstRefusal.shown());
             return;
         }
         candidates = allowed;
@@ -396,26 +396,13 @@ final class ProxyConnection {
 
     /**
      * Logs the refusal with its full reason; the sandbox is told {@code shown}, which for a
-     * refusal by address does not say the address: what a name resolved to on the caller's
-     * side (a host on its LAN, say) is not the sandbox's to learn.
+     * refusal by address does not say the address ({@link EgressRules.Refusal#shown()}).
      */
     private void deny(String rule, String reason, String address, String shown) {
         session.log().add(decision.host(), decision.port(), address, Verdict.DENIED, rule,
                 reason);
         refuse(Reply.FORBIDDEN, "refused connection to " + target(decision) + " (" + shown
                 + ")");
-    }
-
-    /** What the sandbox is told of a refusal by address. */
-    private String shownReason(EgressRules.Refusal r, InetAddress a) {
-        // A restriction carries the allow entry's rule; a deny entry naming the address its own.
-        if (!r.rule().equals(decision.rule())) {
-            return "its address is denied";
-        }
-        boolean itself = AddressRanges.restricted(a)
-                .map(AddressRanges.Restriction::addressEntryOnly).orElse(false);
-        return "its address is restricted: only " + (itself ? "an entry naming the address"
-                + " itself" : "an exact entry") + " reaches it";
     }
 
     private void fail(Reply reply, String reason, String address) {
@@ -439,8 +426,7 @@ final class ProxyConnection {
     }
 
     private static String target(EgressRules.Decision d) {
-        return d.host().indexOf(':') >= 0 ? "[" + d.host() + "]:" + d.port()
-                : d.host() + ":" + d.port();
+        return Hosts.inUrl(d.host()) + ":" + d.port();
     }
 
     /** Answers {@code reply} in the client's protocol, then lingers and closes. */
