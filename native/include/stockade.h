@@ -42,6 +42,28 @@
 #define STK_PROGRESS_STEP_OFFSET 0u
 /* u32 at this offset: 1 + the index of the spec MOUNT that step works on; 0 for none. */
 #define STK_PROGRESS_MOUNT_OFFSET 4u
+/* Set-up timings (SandboxResult.setupTimings), kept in the same page. Each step change adds
+ * the CLOCK_MONOTONIC nanoseconds since the last change to the slot of the step being left,
+ * then stores the time and the new step. Exactly one process writes at a time, by
+ * construction: the Java side (it stores the time and STK_STEP_HELPER right before it spawns
+ * the helper), the monitor until it releases pid 1, pid 1 until it forks the command, the
+ * command's process until its execve, pid 1 again once execve succeeded (its last change
+ * closes the command's last step). In a warm sandbox (STK_F_WARM) pid 1 enters
+ * STK_STEP_COMMAND before it reports READY; the monitor, holding a COMMAND frame while pid 1
+ * waits, restarts the clock there (the idle time counts for nothing) before it hands the
+ * command on. */
+/* u64 at this offset: the CLOCK_MONOTONIC time of the last step change, in ns. */
+#define STK_PROGRESS_CLOCK_OFFSET 8u
+/* u32 at this offset: how many entries the order list (below) holds. */
+#define STK_PROGRESS_ORDER_COUNT_OFFSET 16u
+/* u64[STK_PROGRESS_STEP_SLOTS] from this offset: the ns spent in each step, indexed by its
+ * enum stk_step value. */
+#define STK_PROGRESS_TIMES_OFFSET 64u
+/* u8[STK_PROGRESS_STEP_SLOTS] from this offset: each step's value once, in the order set-up
+ * first entered it. */
+#define STK_PROGRESS_ORDER_OFFSET 1024u
+/* The slots of both arrays: more than enum stk_step's highest value. */
+#define STK_PROGRESS_STEP_SLOTS 64u
 
 /* Frame header size: u32 type, u32 payload_length. */
 #define STK_FRAME_HEADER_SIZE 8u
@@ -143,7 +165,16 @@
 enum stk_request_type {
     STK_MSG_SPEC = 1, /* the spec; the first frame, exactly once */
     STK_MSG_KILL = 2, /* payload u32 mode (enum stk_kill_mode) */
+    /* A warm sandbox's command (STK_F_WARM), exactly once, only after READY: the fields ARG
+     * (at least one), ENV and CWD, encoded as in the SPEC payload but without its magic and
+     * version, under the same bounds. The frame's first byte carries exactly
+     * STK_COMMAND_FD_COUNT fds (SCM_RIGHTS): the command's stdin, stdout and stderr, in that
+     * order (stdout twice when stderr goes where stdout goes). */
+    STK_MSG_COMMAND = 3,
 };
+
+/* The descriptors a COMMAND frame carries: stdin, stdout, stderr. */
+#define STK_COMMAND_FD_COUNT 3u
 
 enum stk_kill_mode {
     STK_KILL_GRACEFUL = 0, /* SIGTERM to every process in the sandbox, SIGKILL after the grace */
@@ -174,6 +205,9 @@ enum stk_event_type {
      * Sent when a syscall is first seen and again, with the final count, before EXITED (only if
      * the count changed): at most two frames per count. Java keeps the last one per count. */
     STK_EVT_VIOLATION = 104,
+    /* Empty payload: a warm sandbox (STK_F_WARM) is set up and pid 1 waits for the COMMAND
+     * frame. Sent once, before STARTED; ERROR instead when set-up failed. */
+    STK_EVT_READY = 105,
 };
 
 enum stk_exit_flags {
@@ -263,6 +297,14 @@ enum stk_field_tag {
      * at once. It reads nothing of what it relays: the proxy at the socket's other end (the
      * caller's side) decides what may go where. */
     STK_F_EGRESS = 24,
+    /* Empty value: a warm sandbox. The spec has no ARG, ENV or CWD field; the helper sets the
+     * whole sandbox up (every namespace, the view, the network, the cgroups, the forwarder),
+     * pid 1 stops before the command's fork and the helper sends READY. The command, its
+     * environment, its working directory and its stdio come in the one COMMAND frame that
+     * follows; only then does pid 1 fork and exec it. The timeout (STK_F_TIMEOUT_MS) runs from
+     * the COMMAND frame. The helper's own fds 0-2 are not the command's (the Java side passes
+     * /dev/null there), so a warm sandbox never has a pty. */
+    STK_F_WARM = 25,
 };
 
 /* The egress proxy (STK_F_EGRESS) the Java side asks for: the port inside, the socket's path
@@ -489,6 +531,12 @@ enum stk_step {
     /* The egress forwarder of STK_F_EGRESS: pid 1's listening socket and the forwarder's fork
      * (pid 1, after the capabilities are dropped, before the command's fork). */
     STK_STEP_EGRESS = 47,
+    /* A warm sandbox's COMMAND frame: reading it and its descriptors (monitor), and pid 1
+     * taking the command over. */
+    STK_STEP_COMMAND = 48,
+    /* Java side only: resolving the policy into the spec (the seccomp program compiled or taken
+     * from its cache) and encoding it; reported only in set-up timings. */
+    STK_STEP_RESOLVE = 49,
 };
 
 #endif

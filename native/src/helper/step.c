@@ -102,6 +102,10 @@ const char *stk_step_name(enum stk_step step)
         return "output";
     case STK_STEP_EGRESS:
         return "egress";
+    case STK_STEP_COMMAND:
+        return "command";
+    case STK_STEP_RESOLVE:
+        return "resolve";
     }
     return NULL; /* not a member: a corrupted record (status.c refuses those) */
 }
