@@ -454,6 +454,22 @@ static void test_output_bound(void)
     EXPECT(r.output_bytes == 4, "4 bytes (%llu)", (unsigned long long)r.output_bytes);
     run_result_free(&r);
 
+    /* KILL: past the bound the sandbox dies, flagged. */
+    struct spec_buf k, big;
+    warm_spec(&k, STK_ALLOWED_NAMESPACES);
+    bytes = 4;
+    memcpy(value, &bytes, 8);
+    value[8] = STK_OUTPUT_KILL;
+    spec_bytes_field(&k, STK_F_MAX_OUTPUT, value, sizeof value);
+    probe_command(&big, (const char *const[]){"stdio", "more than four", "", NULL});
+    run_warm(&k, &big, NULL, &r);
+    EXPECT(r.ready && r.started && r.exited && (r.flags & STK_EXIT_OUTPUT_LIMIT) != 0,
+           "OUTPUT_LIMIT (flags %u)", r.flags);
+    EXPECT(strlen(r.out) <= 4, "at most 4 bytes delivered: [%s]", r.out);
+    run_result_free(&r);
+    spec_free(&big);
+    spec_free(&k);
+
     /* A writable stdin would carry output past the bound: refused. */
     struct run_options rw = {.command_stdin_path = "/tmp", .command_stdin_flags = O_RDWR};
     char file[] = "/tmp/stk-warm-stdin-XXXXXX";
@@ -468,6 +484,41 @@ static void test_output_bound(void)
     }
     spec_free(&c);
     spec_free(&b);
+}
+
+static void warm_expect(const char *const *args, const char *expected)
+{
+    struct spec_buf b, c;
+    struct run_result r;
+    warm_spec(&b, STK_ALLOWED_NAMESPACES);
+    probe_command(&c, args);
+    run_warm(&b, &c, NULL, &r);
+    if (!expect_warm_exit(&r, 0, expected)) {
+        fprintf(stderr, "    (command: %s)\n", args[0]);
+    }
+    run_result_free(&r);
+    spec_free(&c);
+    spec_free(&b);
+}
+
+/* What pid 1 set up before READY holds for the command that came later: its own pid
+ * namespace (pid 1 and itself only), loopback up, the hostname, no capabilities, no new
+ * privileges, and what those would allow fails. */
+static void test_isolation(void)
+{
+    warm_expect((const char *const[]){"pids", NULL}, "1 2\n");
+    warm_expect((const char *const[]){"net", NULL}, "lo lo=up\n");
+    warm_expect((const char *const[]){"uname", NULL}, "stockade\n");
+    warm_expect((const char *const[]){"status", NULL},
+                "CapInh:\t0000000000000000\n"
+                "CapPrm:\t0000000000000000\n"
+                "CapEff:\t0000000000000000\n"
+                "CapBnd:\t0000000000000000\n"
+                "CapAmb:\t0000000000000000\n"
+                "NoNewPrivs:\t1\n"
+                "Seccomp:\t0\n");
+    warm_expect((const char *const[]){"sethostname", "evil", NULL}, "errno=1\n");
+    warm_expect((const char *const[]){"mount-tmpfs", "/tmp", NULL}, "errno=1\n");
 }
 
 /* Without a pid namespace the warm command runs and its process group dies with it. */
@@ -497,6 +548,7 @@ static const struct stk_test tests[] = {
     {"spec_refusals", test_spec_refusals},
     {"exec_errors", test_exec_errors},
     {"output_bound", test_output_bound},
+    {"isolation", test_isolation},
     {"without_pid_namespace", test_without_pid_namespace},
 };
 
