@@ -444,7 +444,8 @@ static int send_command(int ctl, const struct run_options *o, const int *fds, si
         return -1;
     }
     /* The rest of a long frame, without descriptors. */
-    return (size_t)n == o->command_len ? 0 : write_all(ctl, o->command + n, o->command_len - (size_t)n);
+    size_t sent = (size_t)n;
+    return sent == o->command_len ? 0 : write_all(ctl, o->command + sent, o->command_len - sent);
 }
 
 /* recvmsg, as the JNI library reads the control socket: a descriptor the helper passes
@@ -645,7 +646,8 @@ int run_helper(const char *helper, const uint8_t *frame, size_t len,
             command_sent = true;
             read_children(pid, r);
             if (o->warm_idle_ms > 0) {
-                struct timespec idle = {o->warm_idle_ms / 1000, (o->warm_idle_ms % 1000) * 1000000L};
+                struct timespec idle = {o->warm_idle_ms / 1000,
+                                        (o->warm_idle_ms % 1000) * 1000000L};
                 nanosleep(&idle, NULL);
             }
             if (o->warm_idle_action == 1) {

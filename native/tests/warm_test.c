@@ -199,6 +199,38 @@ static void test_env_cwd_fds(void)
     expect_warm_exit(&r, 0, "0 1 2\n");
     run_result_free(&r);
     spec_free(&c);
+
+    /* A COMMAND far larger than the socket's buffer (1.2 MB of environment) arrives whole. */
+    enum { VARS = 300, VALUE = 4000 };
+    size_t total = 0;
+    spec_init_command(&c);
+    spec_string(&c, STK_F_ARG, probe);
+    spec_string(&c, STK_F_ARG, "env");
+    char *var = malloc(VALUE + 16);
+    char *expected_env = malloc((size_t)VARS * (VALUE + 16) + 1);
+    if (var == NULL || expected_env == NULL) {
+        abort();
+    }
+    expected_env[0] = '\0';
+    for (int i = 0; i < VARS; i++) {
+        int n = snprintf(var, 16, "V%d=", i);
+        memset(var + n, 'a' + i % 26, VALUE);
+        var[n + VALUE] = '\0';
+        spec_string(&c, STK_F_ENV, var);
+        memcpy(expected_env + total, var, (size_t)n + VALUE);
+        total += (size_t)n + VALUE;
+        expected_env[total++] = '\n';
+        expected_env[total] = '\0';
+    }
+    run_warm(&b, &c, NULL, &r);
+    if (expect_warm_exit(&r, 0, NULL)) {
+        EXPECT(r.out_len == total && strcmp(r.out, expected_env) == 0,
+               "the whole environment back (%zu of %zu bytes)", r.out_len, total);
+    }
+    run_result_free(&r);
+    free(var);
+    free(expected_env);
+    spec_free(&c);
     spec_free(&b);
 }
 

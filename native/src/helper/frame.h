@@ -75,8 +75,8 @@ enum stk_control_result {
     STK_CONTROL_KILL = 1, /* *kill_mode holds the mode */
     STK_CONTROL_EOF = 2,  /* the peer closed (or the socket failed) */
     STK_CONTROL_BAD = 3,  /* a frame that is neither a well-formed KILL nor a COMMAND */
-    /* A COMMAND header: command_len, and the fds its first byte carried, which the caller
-     * now owns (stk_control_take_fds); the payload follows on the socket. */
+    /* A COMMAND header: command_len, and in fds the descriptors its first byte carried,
+     * which the caller takes over; the payload follows on the socket. */
     STK_CONTROL_COMMAND = 4,
 };
 

@@ -187,8 +187,8 @@ static int lay_out(struct stk_warm *w, const uint8_t *payload, uint32_t len,
     l->argc = command.argc;
     l->envc = command.envc;
     l->exec_paths = (char **)(base + PATHS_AT);
-    l->exec_path_count =
-        stk_exec_paths_fill(command.argv[0], command.envp, l->exec_paths, (char *)(base + STORAGE_AT));
+    l->exec_path_count = stk_exec_paths_fill(command.argv[0], command.envp, l->exec_paths,
+                                             (char *)(base + STORAGE_AT));
     return 0;
 }
 
