@@ -884,19 +884,31 @@ static void inspect_forwarder(void *ctx)
         return;
     }
     unsigned long inode = listening_inode(p->forwarder);
-    struct dirent *e;
     char target[128], expected[64];
     snprintf(expected, sizeof expected, "socket:[%lu]", inode);
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.') {
-            continue;
+    /* The forwarder drops pid 1's fds itself, first thing once it runs: on a loaded machine
+     * the command can be up before the forwarder was ever scheduled. Looked at again until
+     * it has (bounded only to stop a hang). */
+    for (int attempt = 0; attempt < 1000; attempt++) {
+        p->fd_count = 0;
+        p->listener_only = false;
+        rewinddir(d);
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (e->d_name[0] == '.') {
+                continue;
+            }
+            char link[400];
+            snprintf(link, sizeof link, "%s/%s", dir, e->d_name);
+            ssize_t n = readlink(link, target, sizeof target - 1);
+            target[n > 0 ? n : 0] = '\0';
+            p->fd_count++;
+            p->listener_only = p->fd_count == 1 && inode != 0 && strcmp(target, expected) == 0;
         }
-        char link[400];
-        snprintf(link, sizeof link, "%s/%s", dir, e->d_name);
-        ssize_t n = readlink(link, target, sizeof target - 1);
-        target[n > 0 ? n : 0] = '\0';
-        p->fd_count++;
-        p->listener_only = p->fd_count == 1 && inode != 0 && strcmp(target, expected) == 0;
+        if (p->fd_count <= 1) {
+            break;
+        }
+        usleep(10000);
     }
     closedir(d);
 }
