@@ -255,6 +255,23 @@ static void test_timeout_from_command(void)
     EXPECT((r.flags & STK_EXIT_TIMED_OUT) != 0, "TIMED_OUT (flags %u)", r.flags);
     EXPECT(WIFSIGNALED(r.wait_status), "the command was killed");
     run_result_free(&r);
+    spec_free(&b);
+
+    /* 1 ms, over before the command can have started: still the command's timeout (EXITED,
+     * TIMED_OUT), never a set-up failure. */
+    warm_spec(&b, STK_ALLOWED_NAMESPACES);
+    spec_u64(&b, STK_F_TIMEOUT_MS, 1);
+    spec_u64(&b, STK_F_KILL_GRACE_MS, 0);
+    run_warm(&b, &c, NULL, &r);
+    int before = stk_test_failures;
+    EXPECT(r.ready && r.started && r.exited && !r.error, "READY, STARTED, EXITED");
+    EXPECT(r.flags == STK_EXIT_TIMED_OUT, "TIMED_OUT only (flags %u)", r.flags);
+    EXPECT(WIFSIGNALED(r.wait_status) && WTERMSIG(r.wait_status) == SIGKILL,
+           "killed at once (grace 0)");
+    if (stk_test_failures != before) {
+        stk_describe_run(&r);
+    }
+    run_result_free(&r);
     spec_free(&c);
     spec_free(&b);
 }

@@ -268,7 +268,9 @@ static void on_signal(struct stk_monitor *m)
 static void on_deadlines(struct stk_monitor *m)
 {
     uint64_t now = stk_now_ns();
-    if (m->timeout_at != 0 && now >= m->timeout_at) {
+    /* A warm sandbox's timeout runs from the hand-over; if it expires before STARTED it takes
+     * effect at STARTED, so the command is timed out, never reported as a set-up failure. */
+    if (m->timeout_at != 0 && m->started && now >= m->timeout_at) {
         m->timeout_at = 0;
         if (!m->exited) {
             m->flags |= STK_EXIT_TIMED_OUT;
@@ -283,7 +285,7 @@ static void on_deadlines(struct stk_monitor *m)
 static int poll_timeout_ms(const struct stk_monitor *m)
 {
     uint64_t next = 0;
-    if (m->timeout_at != 0) {
+    if (m->timeout_at != 0 && m->started) {
         next = m->timeout_at;
     }
     if (m->kill_at != 0 && (next == 0 || m->kill_at < next)) {
