@@ -247,6 +247,49 @@ static void test_report_errno(void)
     run_result_free(&r);
 }
 
+/* A warm sandbox (STK_F_WARM): the filter and its listener belong to the command COMMAND
+ * brought; its violations arrive after STARTED as in a cold spawn. */
+static void test_report_warm(void)
+{
+    struct spec_buf b, c;
+    spec_init(&b);
+    spec_bytes_field(&b, STK_F_WARM, NULL, 0);
+    spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES);
+    add_view(&b);
+    struct rule rules[] = {{SYS_getpriority, SECCOMP_RET_USER_NOTIF}};
+    add_filter(&b, rules, 1, false);
+    spec_report(&b, SYS_getpriority, EACCES);
+    spec_init_command(&c);
+    spec_string(&c, STK_F_ARG, try_syscall);
+    for (size_t i = 0; getpriority_args[i] != NULL; i++) {
+        spec_string(&c, STK_F_ARG, getpriority_args[i]);
+    }
+    struct run_options o = {.warm = true};
+    o.command = spec_finish(&c, &o.command_len);
+    size_t len;
+    const uint8_t *frame = spec_finish(&b, &len);
+    struct run_result r;
+    if (run_helper(helper, frame, len, &o, &r, RUN_TIMEOUT_S) < 0) {
+        stk_test_failures++;
+    }
+    int before = stk_test_failures;
+    EXPECT(!r.bad_frame, "every event frame well-formed");
+    EXPECT(r.ready && r.ready_index == 0, "READY first");
+    EXPECT(r.started && r.exited && !r.error, "STARTED and EXITED");
+    EXPECT(r.events == 4 && r.exited_index == 3, "READY, STARTED, VIOLATION, EXITED");
+    EXPECT(strcmp(r.out, "getpriority ret=-1 errno=13 (EACCES)\n") == 0, "stdout [%s]", r.out);
+    EXPECT(r.violation_count == 1 && r.violations[0].nr == SYS_getpriority &&
+               r.violations[0].err == EACCES && r.violations[0].count == 1 &&
+               r.violations[0].pid == 2 && r.violations[0].index == 2,
+           "one violation: getpriority, EACCES, once, by pid 2, after STARTED");
+    if (stk_test_failures != before) {
+        stk_describe_run(&r);
+    }
+    run_result_free(&r);
+    spec_free(&c);
+    spec_free(&b);
+}
+
 static void test_report_loop(void)
 {
     struct run_result r;
@@ -541,6 +584,7 @@ static void test_try_syscall_tiocsti(void)
 
 static const struct stk_test tests[] = {
     {"report_errno", test_report_errno},
+    {"report_warm", test_report_warm},
     {"report_loop", test_report_loop},
     {"report_continue", test_report_continue},
     {"report_unlisted", test_report_unlisted},

@@ -40,16 +40,31 @@ static size_t below(size_t n)
 
 /* ---- seeds ---- */
 
-#define SEEDS 4
+#define SEEDS 5
 static struct spec_buf seeds[SEEDS];
+/* A warm sandbox's COMMAND payloads (no magic or version: ARG, ENV, CWD only). */
+#define COMMAND_SEEDS 2
+static struct spec_buf command_seeds[COMMAND_SEEDS];
 
 static void make_seeds(void)
 {
     const struct sock_filter allow[] = {BPF_STMT(BPF_RET | BPF_K, 0x7fff0000u)};
-    for (int i = 0; i < SEEDS; i++) {
+    for (int i = 0; i < SEEDS - 1; i++) {
         spec_init(&seeds[i]);
         spec_args(&seeds[i], (const char *const[]){"/bin/true", "a", "bc", NULL});
     }
+    /* A warm spec: no ARG, ENV or CWD. */
+    spec_init(&seeds[SEEDS - 1]);
+    spec_bytes_field(&seeds[SEEDS - 1], STK_F_WARM, NULL, 0);
+    spec_u64(&seeds[SEEDS - 1], STK_F_TIMEOUT_MS, 1000);
+    spec_tmpfs(&seeds[SEEDS - 1], "/tmp", 4096);
+    for (int i = 0; i < COMMAND_SEEDS; i++) {
+        spec_init_command(&command_seeds[i]);
+        spec_args(&command_seeds[i], (const char *const[]){"true", "a", "", "bc", NULL});
+    }
+    spec_string(&command_seeds[1], STK_F_ENV, "PATH=/usr/bin::/bin");
+    spec_string(&command_seeds[1], STK_F_ENV, "A=");
+    spec_string(&command_seeds[1], STK_F_CWD, "/tmp");
     /* Any bytes may be a token: NUL and 0xff among them. */
     static const uint8_t token[STK_EGRESS_TOKEN_SIZE] = {0x00, 0xff, 't', 'o', 0x00, 'k', 0x80,
                                                          'n', 1, 2, 3, 4, 5, 6, 7, 0x00};
@@ -87,6 +102,10 @@ static void make_seeds(void)
     for (int i = 0; i < SEEDS; i++) {
         size_t len;
         spec_finish(&seeds[i], &len);
+    }
+    for (int i = 0; i < COMMAND_SEEDS; i++) {
+        size_t len;
+        spec_finish(&command_seeds[i], &len);
     }
 }
 
@@ -141,7 +160,7 @@ static void mutate(struct input *in)
             break;
         case 3: { /* a field header with a random tag and length */
             uint8_t header[8];
-            uint32_t tag = (uint32_t)below(16);
+            uint32_t tag = (uint32_t)below(STK_F_WARM + 2); /* every tag, one unknown above */
             uint32_t len = below(2) == 0 ? (uint32_t)below(32) : (uint32_t)next_random();
             for (int i = 0; i < 4; i++) {
                 header[i] = (uint8_t)(tag >> (8 * i));
@@ -248,7 +267,8 @@ static int check(const uint8_t *payload, size_t len, unsigned long iteration)
         return 0;
     }
     const char *problem = NULL;
-    if (spec.argc < 1 || spec.argv[spec.argc] != NULL || spec.envp[spec.envc] != NULL) {
+    if ((spec.warm ? spec.argc != 0 || spec.envc != 0 : spec.argc < 1) ||
+        spec.argv[spec.argc] != NULL || spec.envp[spec.envc] != NULL) {
         problem = "argv/envp";
     } else if (spec.cwd == NULL || spec.cwd[0] != '/') {
         problem = "cwd";
@@ -297,6 +317,57 @@ static int check(const uint8_t *payload, size_t len, unsigned long iteration)
     return 1;
 }
 
+/* A COMMAND payload: measured, then decoded into exactly the storage measured (ASan catches a
+ * byte beyond it), or refused as "spec". */
+static int check_command(const uint8_t *payload, size_t len, unsigned long iteration)
+{
+    struct stk_command_size size;
+    struct stk_error err;
+    memset(&err, 0, sizeof err);
+    err.step = STK_STEP_START;
+    if (stk_command_measure(payload, len, &size, &err) < 0) {
+        if (err.step != STK_STEP_SPEC || err.err != EINVAL || err.exit_code != 125) {
+            fprintf(stderr, "iteration %lu: COMMAND: unexpected error step=%s errno=%d\n",
+                    iteration, stk_step_name(err.step), err.err);
+            return -1;
+        }
+        return 0;
+    }
+    struct stk_spec command;
+    memset(&command, 0, sizeof command);
+    command.argv = malloc((size.argc + 1) * sizeof *command.argv);
+    command.envp = malloc((size.envc + 1) * sizeof *command.envp);
+    command.strings = malloc(size.string_bytes == 0 ? 1 : size.string_bytes);
+    if (command.argv == NULL || command.envp == NULL || command.strings == NULL) {
+        abort();
+    }
+    stk_command_fill(payload, len, &command);
+    const char *problem = NULL;
+    if (command.argc < 1 || command.argc != size.argc || command.envc != size.envc ||
+        command.argv[command.argc] != NULL || command.envp[command.envc] != NULL) {
+        problem = "argv/envp";
+    } else if (command.cwd == NULL || command.cwd[0] != '/') {
+        problem = "cwd";
+    } else if (size.string_bytes > len) {
+        problem = "strings longer than the payload";
+    }
+    for (size_t i = 0; problem == NULL && i < command.envc; i++) {
+        const char *eq = strchr(command.envp[i], '=');
+        if (eq == NULL || eq == command.envp[i]) {
+            problem = "ENV not NAME=VALUE";
+        }
+    }
+    free(command.argv);
+    free(command.envp);
+    free(command.strings);
+    if (problem != NULL) {
+        fprintf(stderr, "iteration %lu: decoded COMMAND breaks a promise: %s\n", iteration,
+                problem);
+        return -1;
+    }
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     unsigned long iterations = argc > 1 ? strtoul(argv[1], NULL, 10) : 200000ul;
@@ -312,16 +383,25 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    for (int i = 0; i < COMMAND_SEEDS; i++) {
+        if (check_command(command_seeds[i].data + 8, command_seeds[i].len - 8, 0) != 1) {
+            fprintf(stderr, "COMMAND seed %d does not decode\n", i);
+            return 1;
+        }
+    }
     struct input in = {0};
     unsigned long decoded = 0;
     for (unsigned long it = 1; it <= iterations; it++) {
-        const struct spec_buf *s = &seeds[below(SEEDS)];
+        /* One in four: a COMMAND payload. */
+        bool command = below(4) == 0;
+        const struct spec_buf *s =
+            command ? &command_seeds[below(COMMAND_SEEDS)] : &seeds[below(SEEDS)];
         in.len = 0;
         reserve(&in, s->len);
         memcpy(in.data, s->data + 8, s->len - 8);
         in.len = s->len - 8;
         mutate(&in);
-        int rc = check(in.data, in.len, it);
+        int rc = command ? check_command(in.data, in.len, it) : check(in.data, in.len, it);
         if (rc < 0) {
             return 1;
         }
@@ -330,6 +410,9 @@ int main(int argc, char **argv)
     free(in.data);
     for (int i = 0; i < SEEDS; i++) {
         spec_free(&seeds[i]);
+    }
+    for (int i = 0; i < COMMAND_SEEDS; i++) {
+        spec_free(&command_seeds[i]);
     }
     fprintf(stderr, "spec_fuzz_test: %lu inputs, %lu decoded, the rest rejected as expected\n",
             iterations, decoded);

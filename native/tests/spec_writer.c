@@ -86,6 +86,13 @@ void spec_init(struct spec_buf *b)
     spec_init_raw(b, STK_MAGIC, STK_VERSION);
 }
 
+void spec_init_command(struct spec_buf *b)
+{
+    memset(b, 0, sizeof *b);
+    put_u32(b, STK_MSG_COMMAND);
+    put_u32(b, 0);
+}
+
 void spec_free(struct spec_buf *b)
 {
     free(b->data);
@@ -303,7 +310,10 @@ static bool decode_events(struct growbuf *g, struct run_result *r, bool *got_sta
         }
         const uint8_t *v = p + off + 8;
         r->events++;
-        if (type == STK_EVT_STARTED && len == 8) {
+        if (type == STK_EVT_READY && len == 0 && !r->ready) {
+            r->ready = true;
+            r->ready_index = r->events - 1;
+        } else if (type == STK_EVT_STARTED && len == 8) {
             r->started = true;
             r->sandbox_pid = (int32_t)get_u32(v);
             r->command_pid = (int32_t)get_u32(v + 4);
@@ -392,6 +402,52 @@ static void do_action(const struct run_options *o, int *ctl, pid_t helper)
     }
 }
 
+static void read_children(pid_t helper, struct run_result *r)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)helper, (int)helper);
+    FILE *f = fopen(path, "re");
+    if (f == NULL) {
+        return;
+    }
+    int child;
+    while (r->ready_child_count < 4 && fscanf(f, "%d", &child) == 1) {
+        r->ready_children[r->ready_child_count++] = child;
+    }
+    fclose(f);
+}
+
+/* The COMMAND frame with its descriptors on the first byte, as the Java side sends it. */
+static int send_command(int ctl, const struct run_options *o, const int *fds, size_t count)
+{
+    struct iovec iov = {.iov_base = (void *)o->command, .iov_len = o->command_len};
+    union {
+        struct cmsghdr align;
+        char data[CMSG_SPACE(4 * sizeof(int))];
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (count > 0) {
+        msg.msg_control = control.data;
+        msg.msg_controllen = CMSG_SPACE(count * sizeof(int));
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(count * sizeof(int));
+        memcpy(CMSG_DATA(c), fds, count * sizeof(int));
+    }
+    ssize_t n = sendmsg(ctl, &msg, MSG_NOSIGNAL);
+    if (n < 0) {
+        return -1;
+    }
+    /* The rest of a long frame, without descriptors. */
+    size_t sent = (size_t)n;
+    return sent == o->command_len ? 0 : write_all(ctl, o->command + sent, o->command_len - sent);
+}
+
 /* recvmsg, as the JNI library reads the control socket: a descriptor the helper passes
  * (the transactional upper layer, with EXITED) is kept in r->passed_fd; a second one is a
  * protocol fault (bad_frame). */
@@ -456,7 +512,11 @@ int run_helper(const char *helper, const uint8_t *frame, size_t len,
          * actions do in the JNI library. */
         int in_fd = o->tty_fd > 0 ? o->tty_fd : in[0];
         int out_fd = o->tty_fd > 0 ? o->tty_fd : out[1];
-        if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err[1], 2) < 0 ||
+        int err_fd = err[1];
+        if (o->warm) {
+            in_fd = out_fd = err_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        }
+        if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0 ||
             dup2(sv[1], 3) < 0) {
             _exit(120);
         }
@@ -472,16 +532,29 @@ int run_helper(const char *helper, const uint8_t *frame, size_t len,
         _exit(122);
     }
     r->helper_pid = pid;
+    r->ready_index = -1;
     close(sv[1]);
-    close(out[1]);
-    close(err[1]);
-    close(in[0]);
+    /* A warm sandbox's command gets these with COMMAND: kept until they are sent. */
+    int command_fds[4] = {in[0], out[1], o->command_merged ? out[1] : err[1], out[1]};
+    if (o->warm && o->command_stdin_path != NULL) {
+        command_fds[0] = open(o->command_stdin_path, o->command_stdin_flags | O_CLOEXEC);
+    }
+    size_t command_fd_count = o->command_fd_count != 0 ? (size_t)o->command_fd_count : 3;
+    bool command_sent = !o->warm;
+    if (!o->warm) {
+        close(out[1]);
+        close(err[1]);
+        close(in[0]);
+    }
     int ctl = sv[0];
     /* The frame first (the helper reads nothing else before it), then stdin. A helper that
      * rejects the frame early may stop reading: EPIPE then, which is fine. */
     write_all(ctl, frame, len);
     if (o->extra != NULL) {
         write_all(ctl, o->extra, o->extra_len);
+    }
+    if (o->warm && o->command_early) {
+        send_command(ctl, o, command_fds, command_fd_count);
     }
     if (o->shutdown_write) {
         shutdown(ctl, SHUT_WR);
@@ -524,6 +597,16 @@ int run_helper(const char *helper, const uint8_t *frame, size_t len,
             if (k <= 0) {
                 close(ctl);
                 ctl = -1;
+                if (!command_sent) {
+                    /* The helper ended before READY: no command's output to wait for. */
+                    command_sent = true;
+                    close(in[0]);
+                    close(out[1]);
+                    close(err[1]);
+                    if (o->command_stdin_path != NULL && command_fds[0] >= 0) {
+                        close(command_fds[0]);
+                    }
+                }
             } else {
                 grow_append(&events, buf, (size_t)k);
                 if (!decode_events(&events, r, &got_started)) {
@@ -559,6 +642,34 @@ int run_helper(const char *helper, const uint8_t *frame, size_t len,
                 stdin_fd = -1;
             }
         }
+        if (r->ready && !command_sent) {
+            command_sent = true;
+            read_children(pid, r);
+            if (o->warm_idle_ms > 0) {
+                struct timespec idle = {o->warm_idle_ms / 1000,
+                                        (o->warm_idle_ms % 1000) * 1000000L};
+                nanosleep(&idle, NULL);
+            }
+            if (o->warm_idle_action == 1) {
+                struct run_options kill_only = {.after_started = 1, .kill_mode = o->kill_mode};
+                do_action(&kill_only, &ctl, pid);
+            } else if (o->warm_idle_action == 2) {
+                close(ctl);
+                ctl = -1;
+            } else if (!o->command_early) {
+                send_command(ctl, o, command_fds, command_fd_count);
+                if (o->command_twice) {
+                    send_command(ctl, o, command_fds, command_fd_count);
+                }
+            }
+            /* The command's ends are the sandbox's now: its EOF is ours. */
+            close(in[0]);
+            close(out[1]);
+            close(err[1]);
+            if (o->command_stdin_path != NULL && command_fds[0] >= 0) {
+                close(command_fds[0]);
+            }
+        }
         if (got_started && ready && !acted) {
             acted = true;
             if (o->after_started != 0 && ctl >= 0) {
@@ -577,6 +688,14 @@ int run_helper(const char *helper, const uint8_t *frame, size_t len,
     }
     if (err_fd >= 0) {
         close(err_fd);
+    }
+    if (!command_sent) {
+        close(in[0]);
+        close(out[1]);
+        close(err[1]);
+        if (o->command_stdin_path != NULL && command_fds[0] >= 0) {
+            close(command_fds[0]);
+        }
     }
     while (waitpid(pid, &r->helper_status, 0) < 0 && errno == EINTR) {
     }

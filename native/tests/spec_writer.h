@@ -22,6 +22,8 @@ struct spec_buf {
 
 /* Starts a frame: header (length patched by spec_finish), magic, version. */
 void spec_init(struct spec_buf *b);
+/* Starts a COMMAND frame (a warm sandbox's command): header only, then ARG/ENV/CWD fields. */
+void spec_init_command(struct spec_buf *b);
 void spec_init_raw(struct spec_buf *b, uint32_t magic, uint32_t version);
 void spec_free(struct spec_buf *b);
 
@@ -86,6 +88,23 @@ struct run_options {
     int tty_fd;
     /* Extra argv for the helper (e.g. "probe"); NULL = none. */
     const char *helper_arg;
+    /* A warm sandbox (the frame has STK_F_WARM): the helper starts with /dev/null on fds 0-2,
+     * as the Java side starts it; once READY arrived and warm_idle_ms passed, the harness does
+     * warm_idle_action. The command's stdio are the harness's pipes, passed with COMMAND. */
+    bool warm;
+    int warm_idle_ms;
+    /* 0: send `command`; 1: send KILL(kill_mode) instead; 2: close the control socket. */
+    int warm_idle_action;
+    const uint8_t *command; /* the COMMAND frame (spec_init_command) */
+    size_t command_len;
+    /* How many of (stdin, stdout, stderr, stdout again) go with COMMAND; 0 = the 3. */
+    int command_fd_count;
+    bool command_merged;  /* the stderr passed is the stdout pipe: one stream for both */
+    bool command_early;   /* COMMAND right after the spec, before READY */
+    bool command_twice;   /* a second COMMAND right after the first */
+    /* A file whose fd goes as the command's stdin instead of the stdin pipe; NULL = the pipe. */
+    const char *command_stdin_path;
+    int command_stdin_flags;
 };
 
 /* One VIOLATION event, decoded. */
@@ -99,6 +118,12 @@ struct violation_event {
 };
 
 struct run_result {
+    bool ready;       /* READY (a warm sandbox) */
+    int ready_index;  /* its position among all events, -1 without one */
+    /* The helper's children when READY arrived (the sandbox's pid 1, as the host sees it);
+     * 0 beyond ready_child_count. */
+    pid_t ready_children[4];
+    size_t ready_child_count;
     bool started;
     int32_t sandbox_pid, command_pid;
     bool error;

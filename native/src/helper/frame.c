@@ -169,11 +169,74 @@ int stk_send_violation(int fd, const struct stk_violation_report *v)
     return stk_send_full(fd, frame, sizeof frame);
 }
 
+void stk_control_reader_init(struct stk_control_reader *r)
+{
+    memset(r, 0, sizeof *r);
+    for (size_t i = 0; i < STK_CONTROL_MAX_FDS; i++) {
+        r->fds[i] = -1;
+    }
+}
+
+void stk_control_reader_close(struct stk_control_reader *r)
+{
+    for (size_t i = 0; i < STK_CONTROL_MAX_FDS; i++) {
+        if (r->fds[i] >= 0) {
+            close(r->fds[i]);
+            r->fds[i] = -1;
+        }
+    }
+    r->fd_count = 0;
+    r->fds_truncated = false;
+}
+
+/* recv with the descriptors a frame's first byte may carry. Never reads past what is asked,
+ * so nothing of the next frame (nor of a COMMAND's payload) is taken here. */
+static ssize_t receive(int fd, struct stk_control_reader *r, size_t want)
+{
+    struct iovec iov = {.iov_base = r->buf + r->have, .iov_len = want};
+    union {
+        struct cmsghdr align;
+        char data[CMSG_SPACE(STK_CONTROL_MAX_FDS * sizeof(int))];
+    } control;
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.data;
+    msg.msg_controllen = sizeof control.data;
+    ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    if (n <= 0) {
+        return n;
+    }
+    if ((msg.msg_flags & MSG_CTRUNC) != 0) {
+        r->fds_truncated = true;
+    }
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
+            continue;
+        }
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; i++) {
+            int passed;
+            memcpy(&passed, CMSG_DATA(c) + i * sizeof(int), sizeof passed);
+            if (r->fd_count < STK_CONTROL_MAX_FDS) {
+                r->fds[r->fd_count++] = passed;
+            } else {
+                close(passed);
+                r->fds_truncated = true;
+            }
+        }
+    }
+    return n;
+}
+
 enum stk_control_result stk_control_read(int fd, struct stk_control_reader *r,
                                          uint32_t *kill_mode)
 {
     for (;;) {
-        ssize_t n = recv(fd, r->buf + r->have, sizeof r->buf - r->have, MSG_DONTWAIT);
+        size_t want = r->have < STK_FRAME_HEADER_SIZE ? STK_FRAME_HEADER_SIZE - r->have
+                                                      : sizeof r->buf - r->have;
+        ssize_t n = receive(fd, r, want);
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
@@ -187,12 +250,21 @@ enum stk_control_result stk_control_read(int fd, struct stk_control_reader *r,
             return STK_CONTROL_EOF;
         }
         r->have += (size_t)n;
-        if (r->have >= STK_FRAME_HEADER_SIZE) {
-            /* Only KILL frames may follow the spec; anything else is rejected as soon as its
-             * header is visible rather than buffered. */
-            if (stk_get_u32(r->buf) != STK_MSG_KILL || stk_get_u32(r->buf + 4) != 4) {
-                return STK_CONTROL_BAD;
-            }
+        if (r->have < STK_FRAME_HEADER_SIZE) {
+            continue;
+        }
+        uint32_t type = stk_get_u32(r->buf);
+        if (type == STK_MSG_COMMAND) {
+            r->command_len = stk_get_u32(r->buf + 4);
+            r->have = 0;
+            return STK_CONTROL_COMMAND;
+        }
+        /* Only KILL frames may follow otherwise; anything else is rejected as soon as its
+         * header is visible rather than buffered. Descriptors belong to COMMAND alone. */
+        if (type != STK_MSG_KILL || stk_get_u32(r->buf + 4) != 4 || r->fd_count != 0 ||
+            r->fds_truncated) {
+            stk_control_reader_close(r);
+            return STK_CONTROL_BAD;
         }
         if (r->have == sizeof r->buf) {
             *kill_mode = stk_get_u32(r->buf + STK_FRAME_HEADER_SIZE);
@@ -203,4 +275,12 @@ enum stk_control_result stk_control_read(int fd, struct stk_control_reader *r,
             return STK_CONTROL_KILL;
         }
     }
+}
+
+int stk_send_ready(int fd)
+{
+    uint8_t frame[STK_FRAME_HEADER_SIZE];
+    stk_put_u32(frame, STK_EVT_READY);
+    stk_put_u32(frame + 4, 0);
+    return stk_send_full(fd, frame, sizeof frame);
 }

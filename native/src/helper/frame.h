@@ -5,6 +5,7 @@
 #ifndef STK_FRAME_H
 #define STK_FRAME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -53,22 +54,39 @@ struct stk_violation_report {
 int stk_send_violation(int fd, const struct stk_violation_report *v);
 
 /*
- * Reads the control frames that follow the spec (only KILL) without ever blocking: the monitor
- * calls stk_control_read when poll says the socket is readable.
+ * Reads the control frames that follow the spec (KILL, and a warm sandbox's COMMAND) without
+ * ever blocking: the monitor calls stk_control_read when poll says the socket is readable.
+ * Descriptors (SCM_RIGHTS) are taken only with a frame's first byte; a COMMAND's payload is
+ * the caller's to read.
  */
+#define STK_CONTROL_MAX_FDS 4u /* one more than a COMMAND carries: a fourth is seen, not lost */
+
 struct stk_control_reader {
     uint8_t buf[12]; /* header + the u32 kill mode */
     size_t have;
+    int fds[STK_CONTROL_MAX_FDS]; /* close-on-exec; -1 beyond fd_count */
+    size_t fd_count;
+    bool fds_truncated; /* more came than fit (the kernel closed the rest) */
+    uint32_t command_len; /* STK_CONTROL_COMMAND: the payload's length */
 };
 
 enum stk_control_result {
     STK_CONTROL_NONE = 0, /* nothing complete yet */
     STK_CONTROL_KILL = 1, /* *kill_mode holds the mode */
     STK_CONTROL_EOF = 2,  /* the peer closed (or the socket failed) */
-    STK_CONTROL_BAD = 3,  /* a frame that is not a well-formed KILL */
+    STK_CONTROL_BAD = 3,  /* a frame that is neither a well-formed KILL nor a COMMAND */
+    /* A COMMAND header: command_len, and in fds the descriptors its first byte carried,
+     * which the caller takes over; the payload follows on the socket. */
+    STK_CONTROL_COMMAND = 4,
 };
 
+void stk_control_reader_init(struct stk_control_reader *r);
 enum stk_control_result stk_control_read(int fd, struct stk_control_reader *r,
                                          uint32_t *kill_mode);
+/* Closes any descriptors the reader still holds. */
+void stk_control_reader_close(struct stk_control_reader *r);
+
+/* READY (empty payload). */
+int stk_send_ready(int fd);
 
 #endif

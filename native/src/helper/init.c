@@ -26,6 +26,7 @@
 #include "signals.h"
 #include "status.h"
 #include "user_limits.h"
+#include "warm.h"
 #include "sys.h"
 
 /* Everything here runs in a process cloned from the monitor without exec: async-signal-safe
@@ -396,6 +397,12 @@ _Noreturn void stk_init_run(struct stk_plan *p, int sync_fd, int status_fd)
     wait_for_release(sync_fd);
     struct stk_error err;
     if (setup(p, sync_fd, status_fd, &err) < 0) {
+        stk_record_error_exit(status_fd, &err);
+    }
+    /* A warm sandbox is complete now: it waits here for its command, which the plan then
+     * points at (warm_spec lives as long as this frame, i.e. as long as pid 1). */
+    struct stk_spec warm_spec;
+    if (p->warm != NULL && stk_warm_pid1_await(p->warm, p, &warm_spec, status_fd, &err) < 0) {
         stk_record_error_exit(status_fd, &err);
     }
     /* The sandbox signals are blocked since the clone; read them from an fd so one poll

@@ -25,6 +25,7 @@
 #include "stockade.h"
 #include "sys.h"
 #include "userns.h"
+#include "warm.h"
 
 /* The monitor's side of pid 1's set-up: what run() opens on its way to the release, all
  * closed on its one way out. */
@@ -82,6 +83,9 @@ static int clone_pid1(struct stk_plan *plan, struct stk_pty *pty, struct launch 
             plan->upper_fd = -1;
         }
         stk_output_pid1_close(m->output);
+        if (plan->warm != NULL) {
+            stk_warm_pid1_close(plan->warm);
+        }
         stk_init_run(plan, l->sync_pipe[0], l->status_channel[1]);
     }
     int clone_errno = errno;
@@ -92,6 +96,9 @@ static int clone_pid1(struct stk_plan *plan, struct stk_pty *pty, struct launch 
         stk_close_fd(&plan->mount_fds[i]); /* pid 1 has its own copies */
     }
     stk_pty_monitor_close_slave(pty);
+    if (plan->warm != NULL) {
+        stk_warm_monitor_close_pid1_end(plan->warm);
+    }
     if (pid1 < 0) {
         return stk_fail(err, STK_STEP_CLONE, clone_errno, "clone(namespaces)");
     }
@@ -149,6 +156,10 @@ static void cleanup(struct stk_monitor *m, struct launch *l)
     stk_close_fd(&m->signal_fd);
     stk_close_fd(&m->pidfd);
     stk_output_monitor_close(m->output);
+    stk_control_reader_close(&m->control);
+    if (m->warm != NULL) {
+        stk_warm_release(m->warm);
+    }
 }
 
 /* The host's /sys is bound at /sys (SandboxPolicy.sys): its cgroup mounts are then the host's,
@@ -181,6 +192,8 @@ static int run(struct stk_plan *plan, struct stk_pty *pty, struct stk_error *err
     m.cgroup = &cgroup;
     struct stk_output output = {.count = 0};
     m.output = &output;
+    stk_control_reader_init(&m.control);
+    struct stk_warm warm;
     int rc = -1;
 
     /* Before the binds are opened and pid 1 exists: a PROTECT's missing path is made on the
@@ -209,6 +222,15 @@ static int run(struct stk_plan *plan, struct stk_pty *pty, struct stk_error *err
     /* Before the clone: pid 1 inherits its ends of both. */
     if (open_channels(&l, err) < 0) {
         goto out;
+    }
+    /* Before the clone: what the monitor writes into the region later is in pid 1's memory
+     * too, at the same address, and pid 1 holds its end of the hand-over. */
+    if (plan->spec->warm) {
+        m.warm = &warm;
+        if (stk_warm_prepare(&warm, err) < 0) {
+            goto out;
+        }
+        plan->warm = &warm;
     }
     /* Before the clone, after the binds (set-up that fails makes no pipes): pid 1 and the
      * command inherit the relay's write ends on fds 1 and 2; the pty relay counts against the
@@ -271,6 +293,14 @@ int stk_monitor_run(const struct stk_spec *spec, struct stk_error *err)
     stk_pty_monitor_detect(&pty);
     plan.tty_fds = pty.tty_fds;
     plan.pty_slave = -1;
+    if (spec->warm && pty.tty_fds != 0) {
+        /* A warm command's stdio comes with COMMAND; a terminal here would be relayed to
+         * nobody. */
+        stk_plan_free(&plan);
+        return stk_fail(err, STK_STEP_SPEC, EINVAL,
+                        "WARM: the helper's fds 0-2 must not be terminals (a warm sandbox has"
+                        " no pty)");
+    }
     int rc = -1;
     if (pty.tty_fds == 0 || stk_pty_monitor_open(&pty, err) == 0) {
         plan.pty_slave = pty.slave;

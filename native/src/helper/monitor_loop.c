@@ -73,7 +73,8 @@ static void on_record(struct stk_monitor *m, const struct stk_record *r, int pas
         }
         m->command_pid = r->command_pid;
         m->start_ns = stk_now_ns();
-        if (m->plan->spec->timeout_ms != 0) {
+        /* A warm sandbox's timeout runs since the hand-over already (on_command). */
+        if (m->plan->spec->timeout_ms != 0 && m->warm == NULL) {
             m->timeout_at = m->start_ns + m->plan->spec->timeout_ms * 1000000ull;
         }
         if (stk_send_started(STK_CONTROL_FD, (int32_t)m->pid1, r->command_pid) < 0) {
@@ -113,6 +114,18 @@ static void on_record(struct stk_monitor *m, const struct stk_record *r, int pas
         if (!m->started && m->upper_fd < 0 && passed_fd >= 0) {
             m->upper_fd = passed_fd;
             passed_fd = -1;
+        }
+        break;
+    case STK_REC_READY:
+        /* Once, from a warm sandbox's pid 1, set up and waiting for its command. */
+        if (m->warm != NULL && !m->warm->ready && !m->started && !m->failed) {
+            m->warm->ready = true;
+            if (stk_send_ready(STK_CONTROL_FD) < 0) {
+                /* Nobody to report to: the sandbox must not outlive its owner. */
+                m->control_fd = -1;
+                m->flags |= STK_EXIT_KILLED;
+                kill_now(m);
+            }
         }
         break;
     case STK_REC_EXITED:
@@ -173,11 +186,50 @@ static void read_records(struct stk_monitor *m)
     }
 }
 
+/* A COMMAND frame: handed on to pid 1, or refused (out of order, without WARM, malformed):
+ * then the sandbox dies and the refusal is the run's one ERROR. */
+static void on_command(struct stk_monitor *m)
+{
+    struct stk_control_reader *c = &m->control;
+    struct stk_error e;
+    int rc = stk_warm_take_command(m->warm, m->plan, m->control_fd, c->command_len, c->fds,
+                                   c->fd_count, c->fds_truncated, m->output, &e);
+    for (size_t i = 0; i < STK_CONTROL_MAX_FDS; i++) {
+        c->fds[i] = -1; /* taken over (and closed) by stk_warm_take_command */
+    }
+    c->fd_count = 0;
+    c->fds_truncated = false;
+    if (rc < 0) {
+        if (!m->failed) {
+            m->failed = true;
+            m->error = e;
+        }
+        m->control_fd = -1; /* nothing more is read from a peer that broke the protocol */
+        kill_now(m);
+        return;
+    }
+    /* The timeout counts the command's time, never the idle wait before it. */
+    if (m->plan->spec->timeout_ms != 0) {
+        m->timeout_at = stk_now_ns() + m->plan->spec->timeout_ms * 1000000ull;
+    }
+}
+
 static void on_control(struct stk_monitor *m)
 {
     uint32_t mode = 0;
     enum stk_control_result r;
-    while ((r = stk_control_read(m->control_fd, &m->control, &mode)) == STK_CONTROL_KILL) {
+    for (;;) {
+        r = stk_control_read(m->control_fd, &m->control, &mode);
+        if (r == STK_CONTROL_COMMAND) {
+            on_command(m);
+            if (m->control_fd < 0) {
+                return;
+            }
+            continue;
+        }
+        if (r != STK_CONTROL_KILL) {
+            break;
+        }
         if (!m->exited) {
             m->flags |= STK_EXIT_KILLED;
         }
@@ -216,7 +268,9 @@ static void on_signal(struct stk_monitor *m)
 static void on_deadlines(struct stk_monitor *m)
 {
     uint64_t now = stk_now_ns();
-    if (m->timeout_at != 0 && now >= m->timeout_at) {
+    /* A warm sandbox's timeout runs from the hand-over; if it expires before STARTED it takes
+     * effect at STARTED, so the command is timed out, never reported as a set-up failure. */
+    if (m->timeout_at != 0 && m->started && now >= m->timeout_at) {
         m->timeout_at = 0;
         if (!m->exited) {
             m->flags |= STK_EXIT_TIMED_OUT;
@@ -231,7 +285,7 @@ static void on_deadlines(struct stk_monitor *m)
 static int poll_timeout_ms(const struct stk_monitor *m)
 {
     uint64_t next = 0;
-    if (m->timeout_at != 0) {
+    if (m->timeout_at != 0 && m->started) {
         next = m->timeout_at;
     }
     if (m->kill_at != 0 && (next == 0 || m->kill_at < next)) {
@@ -284,10 +338,16 @@ void stk_monitor_loop(struct stk_monitor *m)
             return;
         }
         if (n > 0) {
+            /* A COMMAND already waiting when READY comes was sent before READY: read first
+             * while the sandbox is not ready, it is refused as such. */
+            bool control_first = m->warm != NULL && !m->warm->ready;
+            if (control_first && fds[2].revents != 0 && m->control_fd >= 0) {
+                on_control(m);
+            }
             if (fds[1].revents != 0) {
                 read_records(m);
             }
-            if (fds[2].revents != 0 && m->control_fd >= 0) {
+            if (!control_first && fds[2].revents != 0 && m->control_fd >= 0) {
                 on_control(m);
             }
             if (fds[3].revents != 0) {

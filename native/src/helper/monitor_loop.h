@@ -19,6 +19,7 @@
 #include "protect.h"
 #include "pty.h"
 #include "status.h"
+#include "warm.h"
 
 struct stk_monitor {
     const struct stk_plan *plan;
@@ -36,10 +37,12 @@ struct stk_monitor {
     struct stk_placeholders *placeholders;
     /* The sandbox's cgroups (version 0: none), read and removed once pid 1 is reaped. */
     struct stk_cgroup *cgroup;
+    /* A warm sandbox's region and hand-over (warm.h); NULL without STK_F_WARM. */
+    struct stk_warm *warm;
 
     bool started;      /* STARTED sent */
     bool exited;       /* pid 1 reported the command's exit */
-    bool failed;       /* pid 1 reported a set-up error */
+    bool failed;       /* pid 1 reported a set-up error, or a COMMAND was refused */
     bool killed_by_us; /* SIGKILL sent to pid 1 */
     int32_t command_pid;
     uint32_t flags; /* STK_EXIT_* */

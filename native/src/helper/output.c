@@ -90,10 +90,10 @@ static int open_stream(struct stk_output_stream *s, int fd, struct stk_error *er
     return rc;
 }
 
-static bool stdin_writable(void)
+static bool stdin_writable(int fd)
 {
     struct stat st;
-    if (fstat(0, &st) < 0) {
+    if (fstat(fd, &st) < 0) {
         return false; /* no stdin: nothing to write to */
     }
     if (S_ISSOCK(st.st_mode)) {
@@ -102,8 +102,21 @@ static bool stdin_writable(void)
     if (S_ISCHR(st.st_mode)) {
         return false; /* /dev/null opened read-write, as daemons do: writes go nowhere */
     }
-    int flags = fcntl(0, F_GETFL);
+    int flags = fcntl(fd, F_GETFL);
     return flags >= 0 && (flags & O_ACCMODE) != O_RDONLY;
+}
+
+/* A stdin the command can write to (one socket for both directions, as inetd or socat hand
+ * over, or a file opened read-write) would carry output past the bound: refused rather than
+ * bounded in name only. */
+int stk_output_check_stdin(int fd, struct stk_error *err)
+{
+    if (stdin_writable(fd)) {
+        return stk_fail(err, STK_STEP_OUTPUT, EINVAL,
+                        "stdin is writable (a socket or a read-write file): the output bound"
+                        " would not cover it; give the command a read-only stdin");
+    }
+    return 0;
 }
 
 int stk_output_monitor_prepare(struct stk_output *o, const struct stk_spec *spec,
@@ -116,21 +129,19 @@ int stk_output_monitor_prepare(struct stk_output *o, const struct stk_spec *spec
     if (spec->max_output == 0) {
         return 0;
     }
-    /* The relay covers fds 1 and 2. A stdin the command can write to (one socket for both
-     * directions, as inetd or socat hand over, or a file opened read-write) would carry
-     * output past the bound: refused rather than bounded in name only. A terminal is the
-     * pty's, which counts against the same budget. */
-    if ((tty_fds & 1u) == 0 && stdin_writable()) {
-        return stk_fail(err, STK_STEP_OUTPUT, EINVAL,
-                        "stdin is writable (a socket or a read-write file): the output bound"
-                        " would not cover it; give the command a read-only stdin");
+    /* The relay covers fds 1 and 2. A terminal is the pty's, which counts against the same
+     * budget. */
+    if ((tty_fds & 1u) == 0 && stk_output_check_stdin(0, err) < 0) {
+        return -1;
     }
     o->budget.active = true;
     o->budget.kill = spec->output_action == STK_OUTPUT_KILL;
     o->budget.max = spec->max_output;
     bool relay1 = (tty_fds & 2u) == 0;
     bool relay2 = (tty_fds & 4u) == 0;
-    if (relay1 && relay2 && same_file(1, 2)) {
+    /* A warm sandbox's fds are /dev/null here: whether the command's stdout and stderr are
+     * one file is known only at COMMAND (stk_output_monitor_redirect). */
+    if (relay1 && relay2 && !spec->warm && same_file(1, 2)) {
         o->streams[o->count++].fds = (1 << 1) | (1 << 2);
     } else {
         if (relay1) {
@@ -147,6 +158,49 @@ int stk_output_monitor_prepare(struct stk_output *o, const struct stk_spec *spec
         }
     }
     return 0;
+}
+
+static int set_destination(struct stk_output_stream *s, int fd, struct stk_error *err)
+{
+    stk_close_fd(&s->dst);
+    s->dst = fd;
+    s->kind = dest_kind(fd);
+    if (s->kind != DEST_PIPE && s->buf == NULL) {
+        s->buf = malloc(STK_OUTPUT_CHUNK);
+        if (s->buf == NULL) {
+            return stk_fail(err, STK_STEP_OUTPUT, ENOMEM, "the relay buffer");
+        }
+    }
+    return 0;
+}
+
+int stk_output_monitor_redirect(struct stk_output *o, int out_fd, int err_fd, bool *merged,
+                                struct stk_error *err)
+{
+    *merged = o->count == 2 && same_file(out_fd, err_fd);
+    int rc = 0;
+    for (size_t i = 0; i < o->count; i++) {
+        struct stk_output_stream *s = &o->streams[i];
+        int fd = (s->fds & (1 << 1)) != 0 ? out_fd : err_fd;
+        if (fd == err_fd && *merged) {
+            /* Its pipe reads EOF once pid 1 put fd 1's pipe on fd 2. */
+            stk_close_fd(&s->dst);
+            continue;
+        }
+        int copy = fcntl(fd, F_DUPFD_CLOEXEC, STK_PROGRESS_FD + 1);
+        if (copy < 0) {
+            rc = stk_fail(err, STK_STEP_OUTPUT, errno, "copying the command's output fd");
+        } else if (set_destination(s, copy, err) < 0) {
+            rc = -1;
+        }
+    }
+    if (out_fd >= 0) {
+        close(out_fd);
+    }
+    if (err_fd >= 0) {
+        close(err_fd);
+    }
+    return rc;
 }
 
 void stk_output_monitor_restore(struct stk_output *o)

@@ -72,6 +72,16 @@ struct stk_output {
 int stk_output_monitor_prepare(struct stk_output *o, const struct stk_spec *spec,
                                unsigned int tty_fds, struct stk_error *err);
 
+/* Step "output" when fd, the command's stdin, is writable: the bound would not cover it. */
+int stk_output_check_stdin(int fd, struct stk_error *err);
+
+/* A warm sandbox's COMMAND (warm.h): the relay's destinations become the command's stdout and
+ * stderr (out_fd, err_fd: both taken over and closed here) instead of the /dev/null the helper
+ * started with. *merged when both are the same open file and each has its own pipe: pid 1 then
+ * puts fd 1's pipe on fd 2 too, so their bytes keep the order the command wrote them in. */
+int stk_output_monitor_redirect(struct stk_output *o, int out_fd, int err_fd, bool *merged,
+                                struct stk_error *err);
+
 /* Right after the clone (whether it worked or not): the monitor's fds 1 and 2 are the
  * caller's again, so the pipes' only write ends are the sandbox's. */
 void stk_output_monitor_restore(struct stk_output *o);

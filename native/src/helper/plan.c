@@ -83,53 +83,55 @@ static int read_cap_last_cap(struct stk_plan *p, struct stk_error *err)
 }
 
 /* The PATH the command's environment sets, like getenv in the command would see it. */
-static const char *spec_path(const struct stk_spec *spec)
+static const char *command_path(char *const *envp)
 {
-    for (size_t i = 0; i < spec->envc; i++) {
-        if (strncmp(spec->envp[i], "PATH=", 5) == 0) {
-            return spec->envp[i] + 5;
+    for (size_t i = 0; envp[i] != NULL; i++) {
+        if (strncmp(envp[i], "PATH=", 5) == 0) {
+            return envp[i] + 5;
         }
     }
     return STK_DEFAULT_PATH;
 }
 
-/* Candidates in execvp's order; an empty PATH element means the working directory, as in
- * execvp. The command's process then only walks this list. */
-static int prepare_exec_paths(const struct stk_spec *spec, struct stk_plan *p,
-                              struct stk_error *err)
+/* execvp's rule: a name with a '/' is the one candidate, an empty name has none. */
+static bool searched(const char *name)
 {
-    const char *name = spec->argv[0];
-    size_t name_len = strlen(name);
-    if (strchr(name, '/') != NULL || name_len == 0) {
-        p->exec_paths = calloc(2, sizeof *p->exec_paths);
-        if (p->exec_paths == NULL) {
-            return stk_fail(err, STK_STEP_EXECVE, ENOMEM, "preparing the program path");
-        }
-        /* An empty name is "not found" in every PATH entry, so try nothing. */
-        if (name_len != 0) {
-            p->exec_paths[0] = spec->argv[0];
-            p->exec_path_count = 1;
-        }
-        return 0;
+    return name[0] != '\0' && strchr(name, '/') == NULL;
+}
+
+void stk_exec_paths_measure(const char *name, char *const *envp, size_t *count, size_t *bytes)
+{
+    if (!searched(name)) {
+        *count = name[0] != '\0';
+        *bytes = 0;
+        return;
     }
-    const char *path = spec_path(spec);
+    const char *path = command_path(envp);
     size_t path_len = strlen(path);
     size_t entries = 1;
     for (size_t i = 0; i < path_len; i++) {
         entries += path[i] == ':';
     }
-    p->exec_paths = calloc(entries + 1, sizeof *p->exec_paths);
+    *count = entries;
     /* every entry adds at most "/" + name + NUL; an empty entry becomes "." */
-    p->exec_storage = malloc(path_len + entries * (name_len + 3) + 1);
-    if (p->exec_paths == NULL || p->exec_storage == NULL) {
-        return stk_fail(err, STK_STEP_EXECVE, ENOMEM, "preparing the PATH search");
+    *bytes = path_len + entries * (strlen(name) + 3) + 1;
+}
+
+size_t stk_exec_paths_fill(char *name, char *const *envp, char **paths, char *storage)
+{
+    if (!searched(name)) {
+        paths[0] = name[0] != '\0' ? name : NULL;
+        paths[1] = NULL;
+        return name[0] != '\0';
     }
-    char *out = p->exec_storage;
-    const char *start = path;
+    size_t name_len = strlen(name);
+    size_t count = 0;
+    char *out = storage;
+    const char *start = command_path(envp);
     for (;;) {
         const char *end = strchr(start, ':');
         size_t dir_len = end != NULL ? (size_t)(end - start) : strlen(start);
-        p->exec_paths[p->exec_path_count++] = out;
+        paths[count++] = out;
         if (dir_len == 0) {
             *out++ = '.';
         } else {
@@ -145,6 +147,27 @@ static int prepare_exec_paths(const struct stk_spec *spec, struct stk_plan *p,
         }
         start = end + 1;
     }
+    paths[count] = NULL;
+    return count;
+}
+
+/* Candidates in execvp's order; the command's process then only walks this list. A warm
+ * spec has no command yet: warm.c lays the list out when COMMAND comes. */
+static int prepare_exec_paths(const struct stk_spec *spec, struct stk_plan *p,
+                              struct stk_error *err)
+{
+    if (spec->warm) {
+        return 0;
+    }
+    size_t count, bytes;
+    stk_exec_paths_measure(spec->argv[0], spec->envp, &count, &bytes);
+    p->exec_paths = calloc(count + 1, sizeof *p->exec_paths);
+    p->exec_storage = bytes != 0 ? malloc(bytes) : NULL;
+    if (p->exec_paths == NULL || (bytes != 0 && p->exec_storage == NULL)) {
+        return stk_fail(err, STK_STEP_EXECVE, ENOMEM, "preparing the PATH search");
+    }
+    p->exec_path_count = stk_exec_paths_fill(spec->argv[0], spec->envp, p->exec_paths,
+                                             p->exec_storage);
     return 0;
 }
 

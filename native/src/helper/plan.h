@@ -14,6 +14,8 @@
 #include "notify.h"
 #include "spec.h"
 
+struct stk_warm; /* warm.h */
+
 struct stk_plan {
     const struct stk_spec *spec;
     bool caller_root;
@@ -31,8 +33,8 @@ struct stk_plan {
 
     int cap_last_cap;
 
-    /* execve candidates in order: argv[0] alone when it contains '/', else one per PATH
-     * element; empty when argv[0] is empty (nothing can be found). */
+    /* execve candidates in order (stk_exec_paths_measure); a warm sandbox's point into its
+     * shared command region once COMMAND came (warm.h). */
     char **exec_paths;
     size_t exec_path_count;
     char *exec_storage;
@@ -63,7 +65,19 @@ struct stk_plan {
     /* With own_cgroup_namespace and /sys bound in the view: /sys/fs/cgroup shows the
      * sandbox's own cgroups. */
     bool cgroup_view;
+    /* Set by the monitor before the clone with STK_F_WARM (warm.h): the command region and the
+     * hand-over channel; NULL for a cold spawn. */
+    struct stk_warm *warm;
 };
+
+/* The execve candidates for program name under envp's PATH (STK_DEFAULT_PATH without one), in
+ * execvp's order: argv[0] alone when it contains '/', none when it is empty, else one per PATH
+ * element (an empty element is the working directory). measure gives the candidates and the
+ * bytes of storage they need; fill writes them into paths (count + 1 slots, NULL-terminated)
+ * and storage and returns the count. fill allocates nothing (warm.c builds the list in memory
+ * pid 1 shares). */
+void stk_exec_paths_measure(const char *name, char *const *envp, size_t *count, size_t *bytes);
+size_t stk_exec_paths_fill(char *name, char *const *envp, char **paths, char *storage);
 
 int stk_plan_build(const struct stk_spec *spec, struct stk_plan *plan, struct stk_error *err);
 void stk_plan_free(struct stk_plan *plan);

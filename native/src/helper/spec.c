@@ -48,6 +48,7 @@ static const char *tag_name(uint16_t tag)
     case STK_F_CPU_MAX: return "CPU_MAX";
     case STK_F_MAX_OUTPUT: return "MAX_OUTPUT";
     case STK_F_EGRESS: return "EGRESS";
+    case STK_F_WARM: return "WARM";
     default: return NULL;
     }
 }
@@ -109,7 +110,7 @@ static bool canonical_mount_path(const uint8_t *p, size_t len)
 struct counts {
     size_t args, envs, mounts, rlimits, reports, bpf_insns, guard_insns, string_bytes, strings;
     size_t user_limits;
-    bool seen[STK_F_EGRESS + 1]; /* indexed by tag: the highest one + 1 */
+    bool seen[STK_F_WARM + 1]; /* indexed by tag: the highest one + 1 */
     bool user_limit_seen[STK_USER_LIMIT_COUNT];
 };
 
@@ -539,6 +540,11 @@ static int check_field(uint16_t tag, const uint8_t *v, size_t len, struct counts
         return 0;
     case STK_F_EGRESS:
         return check_egress(v, len, c, err);
+    case STK_F_WARM:
+        if (len != 0) {
+            return invalid(err, "WARM", "length is not 0");
+        }
+        return 0;
     default:
         return -1; /* unreachable: unknown tags are rejected by the caller */
     }
@@ -563,11 +569,17 @@ static int read_header(const uint8_t *payload, size_t len, struct stk_error *err
     return 0;
 }
 
-/* First pass: framing, per-field checks, counts. */
-static int check_all(const uint8_t *payload, size_t len, struct counts *c,
-                     struct stk_error *err)
+/* The fields a COMMAND frame may carry: the command part of a spec. */
+static bool command_field(uint16_t tag)
 {
-    size_t off = 8;
+    return tag == STK_F_ARG || tag == STK_F_ENV || tag == STK_F_CWD;
+}
+
+/* First pass: framing, per-field checks, counts, from off (8 in a SPEC: after magic and
+ * version; 0 in a COMMAND, which has only the command's fields). */
+static int check_all(const uint8_t *payload, size_t len, size_t off, bool command,
+                     struct counts *c, struct stk_error *err)
+{
     while (off < len) {
         if (len - off < 8) {
             stk_fail(err, STK_STEP_SPEC, EINVAL, "truncated field header at offset ");
@@ -587,6 +599,9 @@ static int check_all(const uint8_t *payload, size_t len, struct counts *c,
         if (reserved != 0) {
             return invalid(err, tag_name(tag), "reserved field header bits are not 0");
         }
+        if (command && !command_field(tag)) {
+            return invalid(err, tag_name(tag), "not allowed in COMMAND (only ARG, ENV and CWD)");
+        }
         if (flen > len - off - 8) {
             stk_fail(err, STK_STEP_SPEC, EINVAL, tag_name(tag));
             stk_error_append(err, ": truncated field (length ");
@@ -599,7 +614,11 @@ static int check_all(const uint8_t *payload, size_t len, struct counts *c,
         }
         off += 8 + (size_t)flen;
     }
-    if (c->args == 0) {
+    bool warm = c->seen[STK_F_WARM];
+    if (warm && (c->seen[STK_F_ARG] || c->seen[STK_F_ENV] || c->seen[STK_F_CWD])) {
+        return invalid(err, "WARM", "a warm spec has no ARG, ENV or CWD (COMMAND carries them)");
+    }
+    if (c->args == 0 && !warm) {
         return invalid(err, "ARG", "at least one is required (argv[0] is the program)");
     }
     if (c->reports > 0 && !c->seen[STK_F_SECCOMP_BPF]) {
@@ -628,10 +647,9 @@ static char *copy_string(char **cursor, const uint8_t *v, size_t len)
     return s;
 }
 
-static void fill(const uint8_t *payload, size_t len, struct stk_spec *s)
+static void fill(const uint8_t *payload, size_t len, size_t off, struct stk_spec *s)
 {
     char *cursor = s->strings;
-    size_t off = 8;
     while (off < len) {
         uint16_t tag = stk_get_u16(payload + off);
         size_t flen = stk_get_u32(payload + off + 4);
@@ -723,6 +741,7 @@ static void fill(const uint8_t *payload, size_t len, struct stk_spec *s)
             }
             break;
         }
+        case STK_F_WARM: s->warm = true; break;
         default: break;
         }
         off += 8 + flen;
@@ -807,7 +826,7 @@ int stk_spec_decode(const uint8_t *payload, size_t len, struct stk_spec *spec,
     }
     struct counts c;
     memset(&c, 0, sizeof c);
-    if (check_all(payload, len, &c, err) < 0) {
+    if (check_all(payload, len, 8, false, &c, err) < 0) {
         return -1;
     }
     spec->argv = calloc(c.args + 1, sizeof *spec->argv);
@@ -829,7 +848,7 @@ int stk_spec_decode(const uint8_t *payload, size_t len, struct stk_spec *spec,
     }
     spec->kill_grace_ms = STK_DEFAULT_KILL_GRACE_MS;
     spec->namespaces = STK_ALLOWED_NAMESPACES;
-    fill(payload, len, spec);
+    fill(payload, len, 8, spec);
     if (spec->cwd == NULL) {
         spec->cwd = STK_DEFAULT_CWD;
     }
@@ -851,4 +870,30 @@ void stk_spec_free(struct stk_spec *spec)
     free(spec->reports);
     free(spec->strings);
     memset(spec, 0, sizeof *spec);
+}
+
+int stk_command_measure(const uint8_t *payload, size_t len, struct stk_command_size *size,
+                        struct stk_error *err)
+{
+    struct counts c;
+    memset(&c, 0, sizeof c);
+    if (check_all(payload, len, 0, true, &c, err) < 0) {
+        return -1;
+    }
+    size->argc = c.args;
+    size->envc = c.envs;
+    size->string_bytes = c.string_bytes;
+    return 0;
+}
+
+void stk_command_fill(const uint8_t *payload, size_t len, struct stk_spec *command)
+{
+    command->argc = command->envc = 0;
+    command->cwd = NULL;
+    fill(payload, len, 0, command);
+    command->argv[command->argc] = NULL;
+    command->envp[command->envc] = NULL;
+    if (command->cwd == NULL) {
+        command->cwd = STK_DEFAULT_CWD;
+    }
 }

@@ -42,7 +42,7 @@ struct stk_rlimit {
 };
 
 struct stk_spec {
-    char **argv; /* NULL-terminated, argc >= 1 */
+    char **argv; /* NULL-terminated, argc >= 1 (0 in a WARM spec) */
     size_t argc;
     char **envp; /* NULL-terminated */
     size_t envc;
@@ -83,6 +83,8 @@ struct stk_spec {
     uint32_t egress_max_connections;
     uint8_t egress_token[STK_EGRESS_TOKEN_SIZE]; /* sent first on every stream to the socket */
     const char *egress_socket;
+    /* WARM: no ARG, ENV or CWD here (argc 0); the COMMAND frame brings them (warm.h). */
+    bool warm;
 
     char *strings; /* the block every string above points into */
 };
@@ -93,5 +95,19 @@ int stk_spec_decode(const uint8_t *payload, size_t len, struct stk_spec *spec,
                     struct stk_error *err);
 
 void stk_spec_free(struct stk_spec *spec);
+
+/* A warm sandbox's COMMAND payload (no magic or version; ARG, at least one, ENV and CWD only,
+ * under the SPEC's bounds and checks): what decoding it needs. Fails like stk_spec_decode. */
+struct stk_command_size {
+    size_t argc, envc;
+    size_t string_bytes; /* every string with its NUL; at most the payload's length */
+};
+int stk_command_measure(const uint8_t *payload, size_t len, struct stk_command_size *size,
+                        struct stk_error *err);
+
+/* Decodes a payload stk_command_measure accepted into command's argv (argc + 1 slots), envp
+ * (envc + 1) and strings (string_bytes), which the caller provides; sets argc, envc and cwd
+ * (STK_DEFAULT_CWD when absent). Touches nothing else. */
+void stk_command_fill(const uint8_t *payload, size_t len, struct stk_spec *command);
 
 #endif

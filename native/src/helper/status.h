@@ -5,7 +5,7 @@
  *   REPORT fields, LISTENER carrying the seccomp listener fd (SCM_RIGHTS). One message per
  *   record, delivered whole or not at all, even when the writer dies right after.
  * - pid 1 -> monitor, a SOCK_SEQPACKET socketpair (one record per message): STARTED,
- *   VIOLATION, ERROR, EXITED, UPPER. STARTED may carry one fd (SCM_RIGHTS): a pidfd of the
+ *   VIOLATION, ERROR, EXITED, UPPER, READY. STARTED may carry one fd (SCM_RIGHTS): a pidfd of the
  *   command; UPPER carries the transactional workspace's upper directory.
  */
 #ifndef STK_STATUS_H
@@ -23,6 +23,7 @@ enum stk_record_kind {
     STK_REC_LISTENER = 4,  /* command -> pid 1, with the seccomp listener fd */
     STK_REC_VIOLATION = 5, /* pid 1 -> monitor, relayed as STK_EVT_VIOLATION */
     STK_REC_UPPER = 6,     /* pid 1 -> monitor, before STARTED: the TRANSACTIONAL upper's fd */
+    STK_REC_READY = 7,     /* pid 1 -> monitor: a warm sandbox is set up (warm.h) */
 };
 
 /* VIOLATION: one syscall's aggregate (stockade.h, STK_EVT_VIOLATION). */
