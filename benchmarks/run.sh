@@ -105,7 +105,7 @@ fi
 cli_rounds=10
 read -r -a cli_words <<<"$STOCKADE_BENCH_CLI"
 TIMEFORMAT='%R %U %S'
-cpu=$( { time (for ((i = 0; i < cli_rounds; i++)); do "${cli_words[@]}" run -- /bin/true >/dev/null; done) ; } 2>&1 )
+cpu=$( { time (for ((i = 0; i < cli_rounds; i++)); do "${cli_words[@]}" run -- /bin/true >/dev/null 2>&1; done) ; } 2>&1 )
 read -r wall user sys <<<"$cpu"
 cat >"$results/cli-cpu.json" <<JSON
 {"command": "$STOCKADE_BENCH_CLI run -- /bin/true", "rounds": $cli_rounds,

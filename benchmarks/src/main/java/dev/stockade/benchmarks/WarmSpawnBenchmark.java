@@ -50,7 +50,7 @@ public class WarmSpawnBenchmark {
     }
 
     @TearDown
-    public void closePool() {
+    public void closePool() throws Exception {
         pool.close();
     }
 

@@ -389,7 +389,9 @@ public final class Report {
         md.append("## One trivial native call: JNI vs JNA vs jnr-ffi\n\nThe library's JNI "
                 + "(`NativeBridge.fdNumber`), JNA's direct mapping and jnr-ffi (libc `abs`); no "
                 + "system call in any (`NativeCallBenchmark`; JNA and jnr-ffi are dependencies of "
-                + "`benchmarks/` only).\n\n");
+                + "`benchmarks/` only). The JNI call is not the bare transition: `fdNumber` looks "
+                + "up `FileDescriptor.fd` (GetObjectClass, GetFieldID) on every call, which the "
+                + "other two do not pay.\n\n");
         if (rows.isEmpty()) {
             md.append("Not measured in this run.\n\n");
             return;
