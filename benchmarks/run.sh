@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Runs the whole benchmark suite and renders docs/benchmarks.md from its JMH JSON (one command:
+# builds the library and the module, runs every benchmark, renders). Under 15 minutes on 2 cores.
+#   benchmarks/run.sh           the suite
+#   benchmarks/run.sh --quick   a smoke run: one short iteration of everything
+# Results (JMH JSON, logs) stay in benchmarks/target/results/.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+quick=false
+case "${1:-}" in
+  "") ;;
+  --quick) quick=true ;;
+  *) echo "usage: benchmarks/run.sh [--quick]" >&2; exit 2 ;;
+esac
+
+results=$here/target/results
+say() { printf 'run.sh: %s\n' "$*"; }
+notes=()
+
+say "building the library (mvn install)"
+(cd "$repo" && mvn -B -q -DskipTests install </dev/null)
+
+# Benchmarks of API still being merged are built only once the library has it.
+features=()
+if [[ -f "$repo/src/main/java/dev/stockade/SandboxPool.java" ]]; then
+  features+=(-Dbench.warm)
+else
+  notes+=("The warm sandbox was not measured: the library has no SandboxPool yet.")
+fi
+if grep -q 'measureSetup' "$repo/src/main/java/dev/stockade/SandboxBuilder.java"; then
+  features+=(-Dbench.timings)
+  timings=true
+else
+  timings=false
+fi
+say "building the benchmarks ${features[*]:-}"
+mvn -B -q -f "$here/pom.xml" -DskipTests "${features[@]}" clean package </dev/null
+jar=$here/target/benchmarks.jar
+rm -rf "$results"
+mkdir -p "$results"
+
+export STOCKADE_BENCH_TRY_SYSCALL=$repo/target/native/tools/try-syscall
+dist=$(find "$repo/target" -maxdepth 1 -name 'stockade-*-dist.tar.gz' | head -n 1)
+if [[ -n "$dist" ]]; then
+  mkdir -p "$here/target/dist"
+  tar -xzf "$dist" -C "$here/target/dist"
+  launcher=$(find "$here/target/dist" -path '*/bin/stockade' -type f | head -n 1)
+  export STOCKADE_BENCH_CLI=$launcher
+else
+  export STOCKADE_BENCH_CLI="java -jar $repo/target/stockade-cli.jar"
+  notes+=("The CLI was run as \`java -jar target/stockade-cli.jar\`: no distribution with bin/stockade was built.")
+fi
+
+if command -v bwrap >/dev/null 2>&1; then
+  spawn_select='SpawnLatencyBenchmark'
+  cli_select='CliBenchmark'
+else
+  say "bwrap is not installed (scripts/install-build-deps installs it): its benchmarks are skipped"
+  notes+=("bwrap was not installed: its benchmarks were skipped.")
+  spawn_select='SpawnLatencyBenchmark\.(processBuilder|stockade.*)$'
+  cli_select='CliBenchmark\.(stockadeRun|bareTrue)$'
+fi
+
+if $quick; then
+  timed=(-wi 1 -w 500ms -i 1 -r 1s -f 1)
+  shots=(-wi 0 -i 1 -f 1)
+  syscall_calls=20000
+  rounds=20
+else
+  timed=()
+  shots=()
+  syscall_calls=200000
+  rounds=100
+fi
+
+jmh() {
+  local name=$1
+  shift
+  say "JMH: $name"
+  java -jar "$jar" "$@" -rf json -rff "$results/$name.json" </dev/null >"$results/$name.log" 2>&1 \
+    || { tail -n 30 "$results/$name.log" >&2; say "error: $name failed (log: $results/$name.log)"; exit 1; }
+  grep -E '^(Benchmark|[A-Z][A-Za-z]+Benchmark\.)' "$results/$name.log" | grep -v ':p[0-9]' || true
+}
+
+jmh spawn-latency "$spawn_select" "${timed[@]}"
+if [[ " ${features[*]:-} " == *" -Dbench.warm "* ]]; then
+  jmh warm-spawn WarmSpawnBenchmark "${timed[@]}"
+fi
+jmh throughput ThroughputBenchmark "${timed[@]}"
+jmh heap-size HeapSizeBenchmark "${timed[@]}"
+jmh syscall-cost SyscallCostBenchmark -p calls="1,$syscall_calls" "${timed[@]}"
+jmh build-step BuildStepBenchmark "${shots[@]}"
+jmh cli "$cli_select" "${timed[@]}"
+jmh policy-compile PolicyCompileBenchmark "${timed[@]}"
+jmh native-call NativeCallBenchmark "${timed[@]}"
+
+if $timings; then
+  say "set-up breakdown ($rounds spawns per policy)"
+  java -cp "$jar" dev.stockade.benchmarks.SetupBreakdown "$results/setup-breakdown.json" "$rounds"
+fi
+
+# The CLI's CPU time (user + system, children included), which JMH does not measure.
+cli_rounds=10
+read -r -a cli_words <<<"$STOCKADE_BENCH_CLI"
+TIMEFORMAT='%R %U %S'
+cpu=$( { time (for ((i = 0; i < cli_rounds; i++)); do "${cli_words[@]}" run -- /bin/true >/dev/null 2>&1; done) ; } 2>&1 )
+read -r wall user sys <<<"$cpu"
+cat >"$results/cli-cpu.json" <<JSON
+{"command": "$STOCKADE_BENCH_CLI run -- /bin/true", "rounds": $cli_rounds,
+ "cpuSecondsPerRun": $(awk -v u="$user" -v s="$sys" -v n="$cli_rounds" 'BEGIN { printf "%.4f", (u + s) / n }'),
+ "wallSecondsPerRun": $(awk -v w="$wall" -v n="$cli_rounds" 'BEGIN { printf "%.4f", w / n }')}
+JSON
+
+{
+  printf '{"date": "%s", "commit": "%s", "cores": %s, "quick": %s,\n' \
+    "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(git -C "$repo" rev-parse --short HEAD)" "$(nproc)" "$quick"
+  printf ' "machine": "%s, %s cores, kernel %s", "java": "%s",\n' \
+    "$(. /etc/os-release && echo "$PRETTY_NAME")" "$(nproc)" "$(uname -r)" \
+    "$(java -version 2>&1 | head -n 1 | tr -d '"')"
+  if ! $timings; then
+    printf ' "setupBreakdownSkipped": "the library has no SandboxBuilder.measureSetup yet",\n'
+  fi
+  printf ' "notes": ['
+  sep=""
+  for n in "${notes[@]}"; do printf '%s"%s"' "$sep" "${n//\"/\\\"}"; sep=", "; done
+  printf ']}\n'
+} >"$results/run.json"
+
+say "rendering docs/benchmarks.md"
+java -cp "$jar" dev.stockade.benchmarks.report.Report "$results" "$repo/docs" "$here/history.md"
+say "done: docs/benchmarks.md, docs/benchmarks/*.png, results in $results"
