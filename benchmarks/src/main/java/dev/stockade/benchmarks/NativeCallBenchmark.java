@@ -3,7 +3,6 @@ package dev.stockade.benchmarks;
 import com.sun.jna.Native;
 import dev.stockade.internal.NativeBridge;
 import dev.stockade.internal.NativeLoader;
-import java.io.FileDescriptor;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -17,9 +16,10 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One trivial native call, no system call in it: the library's own JNI
- * ({@code NativeBridge.fdNumber}, a field read in C), JNA's direct mapping and jnr-ffi, both of
- * libc's {@code abs}. It shows with numbers why the library binds its natives with JNI
+ * One trivial native call made three ways: the library's own JNI ({@code NativeBridge.getuid},
+ * one wrapper of one system call), and libc's {@code getuid} through JNA's direct mapping and
+ * through jnr-ffi. The system call is the same in each, so the differences are the bindings'
+ * own cost. It shows with numbers why the library binds its natives with JNI
  * (docs/design.md); JNA and jnr-ffi are dependencies of this module only.
  */
 @State(Scope.Benchmark)
@@ -35,36 +35,35 @@ public class NativeCallBenchmark {
             Native.register("c");
         }
 
-        public static native int abs(int value);
+        public static native int getuid();
     }
 
     /** jnr-ffi's interface binding. */
     public interface JnrLibc {
-        int abs(int value);
+        int getuid();
     }
 
     private JnrLibc jnrLibc;
-    private int value = -42;
 
     @Setup
     public void bind() {
         NativeLoader.ensureLoaded();
         jnrLibc = jnr.ffi.LibraryLoader.create(JnrLibc.class).load("c");
-        JnaLibc.abs(0);
+        JnaLibc.getuid();
     }
 
     @Benchmark
     public int jni() {
-        return NativeBridge.fdNumber(FileDescriptor.in);
+        return NativeBridge.getuid();
     }
 
     @Benchmark
     public int jna() {
-        return JnaLibc.abs(value);
+        return JnaLibc.getuid();
     }
 
     @Benchmark
     public int jnrFfi() {
-        return jnrLibc.abs(value);
+        return jnrLibc.getuid();
     }
 }

@@ -386,12 +386,10 @@ public final class Report {
 
     private void nativeCalls() {
         List<Results.Row> rows = results.of("NativeCallBenchmark");
-        md.append("## One trivial native call: JNI vs JNA vs jnr-ffi\n\nThe library's JNI "
-                + "(`NativeBridge.fdNumber`), JNA's direct mapping and jnr-ffi (libc `abs`); no "
-                + "system call in any (`NativeCallBenchmark`; JNA and jnr-ffi are dependencies of "
-                + "`benchmarks/` only). The JNI call is not the bare transition: `fdNumber` looks "
-                + "up `FileDescriptor.fd` (GetObjectClass, GetFieldID) on every call, which the "
-                + "other two do not pay.\n\n");
+        md.append("## One trivial native call: JNI vs JNA vs jnr-ffi\n\nThe same system call, "
+                + "`getuid`, through the library's JNI (`NativeBridge.getuid`), JNA's direct "
+                + "mapping and jnr-ffi (`NativeCallBenchmark`; JNA and jnr-ffi are dependencies "
+                + "of `benchmarks/` only): the differences are the bindings' own cost.\n\n");
         if (rows.isEmpty()) {
             md.append("Not measured in this run.\n\n");
             return;
