@@ -111,6 +111,10 @@ static int setup(struct stk_plan *p, int sync_fd, int status_fd, struct stk_erro
     if (p->cgroup != NULL) {
         stk_cgroup_close_in_pid1(p->cgroup);
     }
+    if (p->new_user) {
+        /* Re-entered: the writes count with the opens, not with the view's last step. */
+        stk_progress_step(STK_STEP_USER_LIMITS);
+    }
     if (stk_user_limits_write(&limits, err) < 0) {
         return -1;
     }
