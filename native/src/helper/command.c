@@ -147,23 +147,33 @@ _Noreturn void stk_command_run(const struct stk_plan *p, int status_fd)
         stk_fail(&err, STK_STEP_CHDIR, errno, spec->cwd);
         stk_record_error_exit(status_fd, &err);
     }
-    if (set_limits(spec, &err) < 0 || close_fds(status_fd, &err) < 0) {
+    stk_progress_step(STK_STEP_RLIMIT);
+    if (set_limits(spec, &err) < 0) {
+        stk_record_error_exit(status_fd, &err);
+    }
+    stk_progress_step(STK_STEP_CLOSE_FDS);
+    if (close_fds(status_fd, &err) < 0) {
         stk_record_error_exit(status_fd, &err);
     }
     /* pid 1 keeps its signals blocked to read them with sigwaitinfo; the command starts with
      * none blocked (dispositions are already default: nothing in the helper installs one). */
     sigset_t none;
     sigemptyset(&none);
+    stk_progress_step(STK_STEP_SIGPROCMASK);
     if (sigprocmask(SIG_SETMASK, &none, NULL) < 0) {
         stk_fail(&err, STK_STEP_SIGPROCMASK, errno, "sigprocmask");
         stk_record_error_exit(status_fd, &err);
     }
+    stk_progress_step(STK_STEP_NO_NEW_PRIVS);
     if (stk_no_new_privs(&err) < 0) {
         stk_record_error_exit(status_fd, &err);
     }
     /* Last before execve: every earlier step would otherwise run under the filters. The
      * guard goes first: it never notifies, and the profile's filter, with its listener, must be
      * the last step before the listener is handed over. */
+    if (spec->guard_bpf != NULL || spec->bpf != NULL) {
+        stk_progress_step(STK_STEP_SECCOMP);
+    }
     if (spec->guard_bpf != NULL &&
         (stk_seccomp_install(spec->guard_bpf, spec->guard_bpf_len, NULL, &err) < 0 ||
          stk_seccomp_verify(&err) < 0)) {

@@ -93,9 +93,11 @@ static int setup(struct stk_plan *p, int sync_fd, int status_fd, struct stk_erro
      * the namespace bound counts) and before the id change, which clears CAP_SYS_RESOURCE:
      * nobody inside can raise them again. */
     struct stk_user_limit_files limits = {.count = 0};
-    stk_progress_step(STK_STEP_USER_LIMITS);
-    if (p->new_user && stk_user_limits_open(p->spec, &limits, err) < 0) {
-        return -1;
+    if (p->new_user) {
+        stk_progress_step(STK_STEP_USER_LIMITS);
+        if (stk_user_limits_open(p->spec, &limits, err) < 0) {
+            return -1;
+        }
     }
     if (p->new_mount && stk_mounts_setup(p, err) < 0) {
         stk_user_limits_close(&limits);
@@ -109,30 +111,44 @@ static int setup(struct stk_plan *p, int sync_fd, int status_fd, struct stk_erro
     if (p->cgroup != NULL) {
         stk_cgroup_close_in_pid1(p->cgroup);
     }
+    if (p->new_user) {
+        /* Re-entered: the writes count with the opens, not with the view's last step. */
+        stk_progress_step(STK_STEP_USER_LIMITS);
+    }
     if (stk_user_limits_write(&limits, err) < 0) {
         return -1;
     }
-    stk_progress_step(STK_STEP_HOSTNAME);
-    if (p->new_uts && stk_hostname_set(p->hostname, p->hostname_len, err) < 0) {
-        return -1;
+    /* Stamped only when done: the timings list what set-up did, nothing it skipped. */
+    if (p->new_uts) {
+        stk_progress_step(STK_STEP_HOSTNAME);
+        if (stk_hostname_set(p->hostname, p->hostname_len, err) < 0) {
+            return -1;
+        }
     }
-    stk_progress_step(STK_STEP_LOOPBACK);
-    if (p->new_net && stk_loopback_up(err) < 0) {
-        return -1;
+    if (p->new_net) {
+        stk_progress_step(STK_STEP_LOOPBACK);
+        if (stk_loopback_up(err) < 0) {
+            return -1;
+        }
     }
-    if (p->clear_groups && stk_creds_clear_groups(err) < 0) {
-        return -1;
+    if (p->clear_groups) {
+        stk_progress_step(STK_STEP_SETGROUPS);
+        if (stk_creds_clear_groups(err) < 0) {
+            return -1;
+        }
     }
     stk_progress_step(STK_STEP_SETRESUID);
     if (stk_creds_switch(p->inside_uid, p->inside_gid, err) < 0) {
         return -1;
     }
+    stk_progress_step(STK_STEP_CAPABILITIES);
     if (stk_caps_drop_all(p->cap_last_cap, err) < 0) {
         return -1;
     }
     stk_progress_step(STK_STEP_INIT);
     rearm_parent_death(sync_fd);
     /* Nobody in the sandbox may ptrace pid 1 or read its memory. */
+    stk_progress_step(STK_STEP_DUMPABLE);
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
         return stk_fail(err, STK_STEP_DUMPABLE, errno, "PR_SET_DUMPABLE 0");
     }
@@ -144,9 +160,11 @@ static int setup(struct stk_plan *p, int sync_fd, int status_fd, struct stk_erro
     /* The forwarder is forked now that pid 1 holds no capability and is non-dumpable, which
      * it inherits: nothing inside may trace it, and it can do no more than the command could.
      * Before the command, so its port is bound before anything inside could take it. */
-    stk_progress_step(STK_STEP_EGRESS);
-    if (p->spec->egress_socket != NULL && stk_egress_start(p->spec, err) < 0) {
-        return -1;
+    if (p->spec->egress_socket != NULL) {
+        stk_progress_step(STK_STEP_EGRESS);
+        if (stk_egress_start(p->spec, err) < 0) {
+            return -1;
+        }
     }
     return 0;
 }
@@ -254,7 +272,10 @@ static void start_command(struct init_state *s)
             close(fd);
         }
         if (n == 0) {
-            break; /* EOF: the close-on-exec socket vanished in a successful execve */
+            /* EOF: the close-on-exec socket vanished in a successful execve. The command's
+             * process wrote the page last; now its execve gets its time. */
+            stk_progress_finish();
+            break;
         }
         /* The command's process exits after a failed step. */
         if (n == 1 && r.kind == STK_REC_ERROR) {
@@ -407,6 +428,7 @@ _Noreturn void stk_init_run(struct stk_plan *p, int sync_fd, int status_fd)
     }
     /* The sandbox signals are blocked since the clone; read them from an fd so one poll
      * waits for them and for notifications together. */
+    stk_progress_step(STK_STEP_INIT);
     sigset_t set;
     stk_signals_sandbox(&set);
     struct init_state s = {.plan = p, .status_fd = status_fd, .listener = -1, .monitor = monitor};

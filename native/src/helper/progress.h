@@ -22,10 +22,20 @@
  * closed and ignored. */
 void stk_progress_attach(void);
 
-/* The step set-up is in from now on (no mount). */
+/* The step set-up is in from now on (no mount). Each change also adds the CLOCK_MONOTONIC time
+ * since the last change to the step being left and lists a step entered for the first time
+ * (stockade.h's rule); clock_gettime is async-signal-safe (vDSO). */
 void stk_progress_step(enum stk_step step);
 
 /* The step, working on the spec's mount at index. */
 void stk_progress_mount(enum stk_step step, size_t index);
+
+/* pid 1, once the command's execve succeeded: the command's last step gets its time and the
+ * page's timings are complete (no step is entered; nothing writes the page after this). */
+void stk_progress_finish(void);
+
+/* The warm monitor, right before it hands the command to pid 1 (which waits in "command" and
+ * writes nothing meanwhile): the idle wait counts for nothing. */
+void stk_progress_restart_clock(void);
 
 #endif

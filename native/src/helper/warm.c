@@ -263,6 +263,7 @@ int stk_warm_take_command(struct stk_warm *w, const struct stk_plan *plan, int c
             passed[count++] = fds[i];
         }
     }
+    stk_progress_restart_clock(); /* stockade.h: the idle wait counts for nothing */
     rc = hand_over(w, passed, count, err);
 out:
     free(payload);

@@ -264,6 +264,28 @@ JNIEXPORT jint JNICALL Java_dev_stockade_internal_NativeBridge_pread(JNIEnv *env
     return (jint)n;
 }
 
+/* The whole buffer in one pwrite (a short write of a memfd page is an error, not a retry). */
+JNIEXPORT void JNICALL Java_dev_stockade_internal_NativeBridge_pwrite(JNIEnv *env, jclass type,
+                                                                      jint fd, jbyteArray buffer,
+                                                                      jlong offset)
+{
+    (void)type;
+    jsize length = (*env)->GetArrayLength(env, buffer);
+    jbyte *bytes = (*env)->GetByteArrayElements(env, buffer, NULL);
+    if (bytes == NULL) {
+        return; /* OutOfMemoryError pending */
+    }
+    ssize_t n;
+    do {
+        n = pwrite(fd, bytes, (size_t)length, (off_t)offset);
+    } while (n < 0 && errno == EINTR);
+    int err = n < 0 ? errno : EIO;
+    (*env)->ReleaseByteArrayElements(env, buffer, bytes, JNI_ABORT);
+    if (n != (ssize_t)length) {
+        stk_throw_errno(env, "pwrite", err);
+    }
+}
+
 /* One poll(2) of one fd; EINTR reads as "nothing yet" (the caller polls again with what is left
  * of its deadline). */
 JNIEXPORT jint JNICALL Java_dev_stockade_internal_NativeBridge_poll(JNIEnv *env, jclass type,

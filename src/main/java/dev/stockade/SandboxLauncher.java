@@ -6,6 +6,7 @@ import dev.stockade.internal.DescriptorSet;
 import dev.stockade.internal.Errno;
 import dev.stockade.internal.NativeBridge;
 import dev.stockade.internal.NativeLoader;
+import dev.stockade.internal.ProgressPage;
 import dev.stockade.internal.Protocol;
 import dev.stockade.internal.ReaperThreads;
 import dev.stockade.internal.SandboxSpec;
@@ -73,12 +74,14 @@ final class SandboxLauncher {
      * @param notes what is applied differently from the policy (SandboxSpec.notes)
      * @param egress the egress proxy's listener, which the process owns once started; the
      *     caller closes it when this throws
+     * @param measured what the JVM timed of this start when set-up timings were asked for
+     *     ({@link SandboxBuilder#measureSetup}), else null
      * @param stdio the redirects of stdin, stdout and stderr; stderr {@code null} when it goes
      *     where stdout goes
      */
     static SandboxedProcess launch(byte[] spec, List<SandboxSpec.MountSpec> mounts,
-            SandboxPolicy policy, List<String> notes, EgressSession egress, Redirect... stdio)
-            throws IOException {
+            SandboxPolicy policy, List<String> notes, EgressSession egress,
+            ProgressPage.Measured measured, Redirect... stdio) throws IOException {
         NativeLoader.ensureLoaded();
         DescriptorSet fds = new DescriptorSet();
         // Opened before the helper's overlay takes it as its lower layer: the commit goes into
@@ -88,7 +91,7 @@ final class SandboxLauncher {
         if (workspace >= 0) {
             fds.add(workspace);
         }
-        Spawned helper = spawn(stdio, fds);
+        Spawned helper = spawn(stdio, fds, measured != null);
         long deadline = System.nanoTime() + policy.setupTimeout().toNanos();
         int controlFd = helper.control();
         ControlChannel channel = new ControlChannel(fds.release(helper.control()));
@@ -120,12 +123,21 @@ final class SandboxLauncher {
             abandon(helper, channel, fds);
             throw new SandboxSetupException(late, SandboxSetupException.EXIT_SETUP);
         }
+        SetupTimings timings = null;
+        if (first instanceof ControlEvent.Started && measured != null) {
+            try {
+                timings = measured.cold(ProgressPage.read(helper.progress()), System.nanoTime());
+            } catch (IOException e) {
+                first = null; // a memfd of our own that cannot be read: fail, never guess
+                late = HelperErrors.helper("reading the set-up timings: " + e.getMessage());
+            }
+        }
         DescriptorSet.closeQuietly(fds.release(helper.progress()));
         if (first instanceof ControlEvent.Started started) {
             int[] ends = helper.parentEnds();
             return new SandboxedProcess(helper.pid(), fds.release(helper.pidfd()), started,
                     channel, fds.release(ends[0]), fds.release(ends[1]), fds.release(ends[2]),
-                    fds.release(workspace), policy, notes, egress);
+                    fds.release(workspace), policy, notes, egress, timings);
         }
         // Set-up failed: closing the socket is also the kill, in case the helper still waits.
         channel.close();
@@ -137,6 +149,9 @@ final class SandboxLauncher {
         }
         if (first instanceof ControlEvent.Error error) {
             throw new SandboxSetupException(HelperErrors.reported(error), error.exitCode());
+        }
+        if (late != null) {
+            throw new SandboxSetupException(late, SandboxSetupException.EXIT_SETUP);
         }
         String what = first == null ? "ended before starting the command"
                 : "reported the command's end before its start";
@@ -225,7 +240,8 @@ final class SandboxLauncher {
      * child's ends are closed once it has its own copies (ours would keep the pipes open after
      * it is gone); on failure every descriptor opened here is closed.
      */
-    private static Spawned spawn(Redirect[] stdio, DescriptorSet fds) throws IOException {
+    private static Spawned spawn(Redirect[] stdio, DescriptorSet fds, boolean stamp)
+            throws IOException {
         DescriptorSet childEnds = new DescriptorSet();
         try {
             int[] child = new int[3];
@@ -241,6 +257,9 @@ final class SandboxLauncher {
             int control = fds.add(sockets[0]);
             int helperControl = childEnds.add(sockets[1]);
             int progress = fds.add(NativeBridge.progressPage());
+            if (stamp) {
+                ProgressPage.stamp(progress); // the helper's start is step "helper" from here
+            }
             int[] spawned = NativeBridge.spawn(NativeLoader.helperExecutable(), HELPER_ARGV,
                     child[0], child[1], child[2], helperControl, progress);
             return new Spawned(spawned[0], fds.add(spawned[1]), control, progress, parent);

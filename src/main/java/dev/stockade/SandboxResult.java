@@ -28,6 +28,7 @@ public final class SandboxResult {
     private final Usage usage;
     private final CommitResult commit;
     private final List<Connection> connections;
+    private final SetupTimings setupTimings;
 
     /**
      * What the sandbox measured beyond the command's own rusage, and the limit it ran into.
@@ -52,13 +53,14 @@ public final class SandboxResult {
             Duration wallTime, Duration userCpu, Duration systemCpu, long maxRssKb,
             SetupError setupError) {
         this(exitCode, signal, coreDumped, timedOut, killed, wallTime, userCpu, systemCpu,
-                maxRssKb, setupError, List.of(), Usage.NONE, null, List.of());
+                maxRssKb, setupError, List.of(), Usage.NONE, null, List.of(), null);
     }
 
     private SandboxResult(int exitCode, int signal, boolean coreDumped, boolean timedOut,
             boolean killed, Duration wallTime, Duration userCpu, Duration systemCpu,
             long maxRssKb, SetupError setupError, List<Violation> violations, Usage usage,
-            CommitResult commit, List<Connection> connections) {
+            CommitResult commit, List<Connection> connections, SetupTimings setupTimings) {
+        this.setupTimings = setupTimings;
         this.commit = commit;
         this.connections = List.copyOf(connections);
         this.violations = List.copyOf(violations);
@@ -149,13 +151,15 @@ public final class SandboxResult {
     /** This result with {@code violations} (in the order {@link #violations()} documents). */
     SandboxResult withViolations(List<Violation> list) {
         return new SandboxResult(exitCode, signal, coreDumped, timedOut, killed, wallTime,
-                userCpu, systemCpu, maxRssKb, setupError, list, usage, commit, connections);
+                userCpu, systemCpu, maxRssKb, setupError, list, usage, commit, connections,
+                setupTimings);
     }
 
     /** This result with its transactional workspace's commit ({@link #commit()}). */
     SandboxResult withCommit(CommitResult c) {
         return new SandboxResult(exitCode, signal, coreDumped, timedOut, killed, wallTime,
-                userCpu, systemCpu, maxRssKb, setupError, violations, usage, c, connections);
+                userCpu, systemCpu, maxRssKb, setupError, violations, usage, c, connections,
+                setupTimings);
     }
 
     /**
@@ -172,13 +176,31 @@ public final class SandboxResult {
     /** This result with what the sandbox measured ({@link #limitHit()} and the figures). */
     SandboxResult withUsage(Usage u) {
         return new SandboxResult(exitCode, signal, coreDumped, timedOut, killed, wallTime,
-                userCpu, systemCpu, maxRssKb, setupError, violations, u, commit, connections);
+                userCpu, systemCpu, maxRssKb, setupError, violations, u, commit, connections,
+                setupTimings);
+    }
+
+    /** This result with its start's set-up timings ({@link #setupTimings()}). */
+    SandboxResult withSetupTimings(SetupTimings t) {
+        return new SandboxResult(exitCode, signal, coreDumped, timedOut, killed, wallTime,
+                userCpu, systemCpu, maxRssKb, setupError, violations, usage, commit, connections,
+                t);
+    }
+
+    /**
+     * Where the time of the sandbox's start went, step by step: present only when the start
+     * was asked to measure it ({@link SandboxBuilder#measureSetup(boolean)}) and the command
+     * ran.
+     */
+    public Optional<SetupTimings> setupTimings() {
+        return Optional.ofNullable(setupTimings);
     }
 
     /** This result with its proxy's connection log ({@link #connections()}). */
     SandboxResult withConnections(List<Connection> list) {
         return new SandboxResult(exitCode, signal, coreDumped, timedOut, killed, wallTime,
-                userCpu, systemCpu, maxRssKb, setupError, violations, usage, commit, list);
+                userCpu, systemCpu, maxRssKb, setupError, violations, usage, commit, list,
+                setupTimings);
     }
 
     /**

@@ -61,6 +61,8 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     private final List<String> notes;
     /** The egress proxy's listener of a policy with an allow list, else null. */
     private final EgressSession egress;
+    /** What {@link SandboxBuilder#measureSetup} asked for, else null. */
+    private final SetupTimings setupTimings;
     private final PipeOutputStream stdinPipe;
     private final PipeInputStream stdoutPipe;
     private final PipeInputStream stderrPipe;
@@ -87,8 +89,9 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
      */
     SandboxedProcess(int pid, int pidfd, ControlEvent.Started started, ControlChannel channel,
             int stdinFd, int stdoutFd, int stderrFd, int workspaceFd, SandboxPolicy policy,
-            List<String> notes, EgressSession egress) {
+            List<String> notes, EgressSession egress, SetupTimings setupTimings) {
         this.pid = pid;
+        this.setupTimings = setupTimings;
         this.workspaceFd = workspaceFd;
         this.pidfd = pidfd;
         this.sandboxPid = started.sandboxPid();
@@ -521,6 +524,9 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         }
         if (!violations.isEmpty()) {
             r = r.withViolations(toViolations(violations));
+        }
+        if (setupTimings != null) {
+            r = r.withSetupTimings(setupTimings);
         }
         if (egress != null) {
             // The helper is reaped: nothing inside can open another connection. What is still

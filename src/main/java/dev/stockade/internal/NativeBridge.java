@@ -57,6 +57,9 @@ public final class NativeBridge {
     /** {@code pread(fd, buffer, buffer.length, offset)}: the bytes read (retried on EINTR). */
     public static native int pread(int fd, byte[] buffer, long offset) throws NativeException;
 
+    /** {@code pwrite(fd, buffer, buffer.length, offset)}, all of it or a NativeException. */
+    public static native void pwrite(int fd, byte[] buffer, long offset) throws NativeException;
+
     /** {@code POLLIN} for {@link #poll}. */
     public static final int POLLIN = 0x1;
 
