@@ -401,7 +401,11 @@ static int build(struct view *v, int nodes[STK_DEV_NODE_COUNT], struct stk_error
     /* 5, 6. /proc and /dev before the spec's mounts: their mount points are the helper's, and
      * a spec mount below /dev (a TMPFS at /dev/shm) lands on the helper's /dev. */
     stk_progress_step(STK_STEP_PROC);
-    if (mount_proc(v->root, p->new_pid, err) < 0 || mount_dev(v->root, nodes, p->spec, err) < 0) {
+    if (mount_proc(v->root, p->new_pid, err) < 0) {
+        return -1;
+    }
+    stk_progress_step(STK_STEP_DEV); /* re-entered: the timings sum both parts */
+    if (mount_dev(v->root, nodes, p->spec, err) < 0) {
         return -1;
     }
     /* 7. The spec's mounts in its order (shallowest first): a later one may lie below an
@@ -414,10 +418,14 @@ static int build(struct view *v, int nodes[STK_DEV_NODE_COUNT], struct stk_error
     }
     /* 7a. Over the host's /sys (bound by 7): the sandbox's own cgroups, read-only, so the step
      * sees its limits and nothing of the host's groups. */
-    if (p->cgroup_view && stk_cgroup_view_in_pid1(p->cgroup, v->root, err) < 0) {
-        return -1;
+    if (p->cgroup_view) {
+        stk_progress_step(STK_STEP_CGROUP_NAMESPACE);
+        if (stk_cgroup_view_in_pid1(p->cgroup, v->root, err) < 0) {
+            return -1;
+        }
     }
     /* 8. Once every mount point is made: the root holds nothing the sandbox may change. */
+    stk_progress_step(STK_STEP_MOUNT_ROOT); /* re-entered, as the root's own */
     if (root_read_only(v->root, err) < 0) {
         return -1;
     }
