@@ -91,6 +91,15 @@ JNIEXPORT jint JNICALL Java_dev_stockade_internal_NativeBridge_duplicate(JNIEnv 
     return copy;
 }
 
+/* Whether fd is a terminal (isatty): ENOTTY and EBADF are "no", as for isatty itself. */
+JNIEXPORT jboolean JNICALL Java_dev_stockade_internal_NativeBridge_isTerminal(JNIEnv *env,
+                                                                           jclass type, jint fd)
+{
+    (void)env;
+    (void)type;
+    return isatty(fd) == 1 ? JNI_TRUE : JNI_FALSE;
+}
+
 JNIEXPORT void JNICALL Java_dev_stockade_internal_NativeBridge_close(JNIEnv *env, jclass type,
                                                                       jint fd)
 {
@@ -206,6 +215,67 @@ JNIEXPORT jint JNICALL Java_dev_stockade_internal_NativeBridge_receive(JNIEnv *e
         (*env)->SetIntArrayRegion(env, passed, 0, 1, &received);
     } else {
         stk_throw_errno(env, "recvmsg", errno);
+    }
+    free(native);
+    return (jint)n;
+}
+
+/* sendmsg of buffer[offset, offset + length) with the descriptors of fds attached to its first
+ * byte (SCM_RIGHTS): the bytes sent, which may be fewer than length (the caller writes the rest
+ * without descriptors). At most STK_COMMAND_FD_COUNT descriptors: the COMMAND frame's. */
+JNIEXPORT jint JNICALL Java_dev_stockade_internal_NativeBridge_sendWithFds(JNIEnv *env,
+                                                                        jclass type, jint fd,
+                                                                        jbyteArray buffer,
+                                                                        jint offset, jint length,
+                                                                        jintArray fds)
+{
+    (void)type;
+    if (buffer == NULL || fds == NULL) {
+        stk_throw_null(env, buffer == NULL ? "buffer" : "fds");
+        return -1;
+    }
+    jsize size = (*env)->GetArrayLength(env, buffer);
+    jsize count = (*env)->GetArrayLength(env, fds);
+    if (offset < 0 || length <= 0 || offset > size - length || count < 1 ||
+        count > (jsize)STK_COMMAND_FD_COUNT) {
+        stk_throw_illegal_argument(env, "sendWithFds: offset/length outside the buffer, or "
+                                        "not 1..STK_COMMAND_FD_COUNT descriptors");
+        return -1;
+    }
+    void *native = malloc((size_t)length);
+    if (native == NULL) {
+        stk_throw_errno(env, "sendmsg", ENOMEM);
+        return -1;
+    }
+    (*env)->GetByteArrayRegion(env, buffer, offset, length, (jbyte *)native);
+    jint values[STK_COMMAND_FD_COUNT];
+    (*env)->GetIntArrayRegion(env, fds, 0, count, values);
+    struct iovec iov = {.iov_base = native, .iov_len = (size_t)length};
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(STK_COMMAND_FD_COUNT * sizeof(int))];
+    } control;
+    memset(&control, 0, sizeof control);
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = CMSG_SPACE((size_t)count * sizeof(int));
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN((size_t)count * sizeof(int));
+    for (jsize i = 0; i < count; i++) {
+        int one = values[i];
+        memcpy(CMSG_DATA(c) + (size_t)i * sizeof(int), &one, sizeof one);
+    }
+    ssize_t n;
+    do {
+        n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        stk_throw_errno(env, "sendmsg", errno);
     }
     free(native);
     return (jint)n;

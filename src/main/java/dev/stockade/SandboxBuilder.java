@@ -2,10 +2,9 @@ package dev.stockade;
 
 import dev.stockade.internal.FilterPrograms;
 import dev.stockade.internal.Protocol;
-import dev.stockade.internal.SandboxSpec;
 import dev.stockade.internal.ProgressPage;
-import dev.stockade.internal.SpecEncoder;
 import dev.stockade.internal.SandboxSpec;
+import dev.stockade.internal.SpecEncoder;
 import dev.stockade.internal.SpecResolver;
 import dev.stockade.internal.egress.EgressSession;
 import java.io.IOException;
@@ -39,8 +38,16 @@ public final class SandboxBuilder {
     private boolean measureSetup;
     private SandboxPolicy policy;
 
+    /** The pool whose warm sandboxes start() takes (SandboxPool.command), or null. */
+    private final SandboxPool pool;
+
     SandboxBuilder(List<String> command) {
+        this(command, null);
+    }
+
+    SandboxBuilder(List<String> command, SandboxPool pool) {
         this.command = new ArrayList<>(Objects.requireNonNull(command, "command"));
+        this.pool = pool;
     }
 
     /** The command list itself (changes to it change this builder), like ProcessBuilder's. */
@@ -184,7 +191,10 @@ public final class SandboxBuilder {
 
     /**
      * Starts the command in a new sandbox and returns once it runs (the helper reported that the
-     * command's {@code execve} succeeded) or set-up failed. On failure the helper has been
+     * command's {@code execve} succeeded) or set-up failed. A builder of a {@link SandboxPool}
+     * ({@link SandboxPool#command}) takes one of its warm sandboxes when one is ready and the
+     * policy is still the pool's, and spawns cold otherwise (the pool's class comment says
+     * when). On failure the helper has been
      * reaped and every descriptor opened for it closed before the exception is thrown.
      *
      * @throws SandboxSetupException when the sandbox could not be set up or the command could
@@ -204,6 +214,13 @@ public final class SandboxBuilder {
         SandboxPolicy p = policy();
         Path cwd = directory != null ? directory
                 : p.workspace().orElse(Path.of(Protocol.DEFAULT_CWD));
+        Redirect[] stdio = {stdin, stdout, redirectErrorStream ? null : stderr};
+        if (pool != null && p == pool.policy()) {
+            SandboxedProcess warm = pool.start(argv, cwd, stdio, measureSetup, startNanos);
+            if (warm != null) {
+                return warm;
+            }
+        }
         // Everything that can fail without side effects happens before the first descriptor.
         FilterPrograms filters = SandboxFilters.of(p);
         EgressSession egress = p.egressRules() == null ? null : EgressSession.open(p.egressRules());
@@ -216,7 +233,7 @@ public final class SandboxBuilder {
             ProgressPage.Measured measured = measureSetup
                     ? new ProgressPage.Measured(startNanos, System.nanoTime() - startNanos) : null;
             return SandboxLauncher.launch(spec, resolved.mounts(), p, resolved.notes(), egress,
-                    measured, stdin, stdout, redirectErrorStream ? null : stderr);
+                    measured, stdio);
         } catch (IOException | RuntimeException | Error e) {
             if (egress != null) {
                 egress.finish();

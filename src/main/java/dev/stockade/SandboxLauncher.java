@@ -60,13 +60,13 @@ final class SandboxLauncher {
      * One of the command's streams: the descriptor the helper gets as it, and the one this JVM
      * keeps (-1 when the stream is not a pipe).
      */
-    private record StreamEnds(int child, int parent) {}
+    record StreamEnds(int child, int parent) {}
 
     /**
      * The spawned helper: its pid, pidfd and control socket, the progress page, and this JVM's
      * stream ends.
      */
-    private record Spawned(int pid, int pidfd, int control, int progress, int[] parentEnds) {}
+    record Spawned(int pid, int pidfd, int control, int progress, int[] parentEnds) {}
 
     /**
      * @param spec the SPEC frame (SpecEncoder)
@@ -137,7 +137,7 @@ final class SandboxLauncher {
             int[] ends = helper.parentEnds();
             return new SandboxedProcess(helper.pid(), fds.release(helper.pidfd()), started,
                     channel, fds.release(ends[0]), fds.release(ends[1]), fds.release(ends[2]),
-                    fds.release(workspace), policy, notes, egress, timings);
+                    fds.release(workspace), policy, notes, egress, timings, false);
         }
         // Set-up failed: closing the socket is also the kill, in case the helper still waits.
         channel.close();
@@ -164,7 +164,7 @@ final class SandboxLauncher {
      * Waits until the control socket is readable (the first event, or the helper's end), at
      * most until {@code deadline} ({@link System#nanoTime()}); {@code false} when it passed.
      */
-    private static boolean awaitEvent(int control, long deadline) throws IOException {
+    static boolean awaitEvent(int control, long deadline) throws IOException {
         for (;;) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
@@ -182,7 +182,7 @@ final class SandboxLauncher {
      * The error of a set-up that missed its deadline: the step the progress page names (read
      * before the kill, while the helper still holds it as it was), and the mount it worked on.
      */
-    private static SetupError timedOut(Spawned helper, List<SandboxSpec.MountSpec> mounts,
+    static SetupError timedOut(Spawned helper, List<SandboxSpec.MountSpec> mounts,
             Duration timeout) {
         byte[] page = new byte[8];
         SetupStep step = SetupStep.HELPER;
@@ -215,7 +215,7 @@ final class SandboxLauncher {
      * aborted, and {@code start()} must not wait for that. The helper dies the moment the
      * kernel lets go; pid 1, if it exists yet, follows through its parent-death signal.
      */
-    private static void abandon(Spawned helper, ControlChannel channel, DescriptorSet fds) {
+    static void abandon(Spawned helper, ControlChannel channel, DescriptorSet fds) {
         channel.close();
         int pidfd = fds.release(helper.pidfd());
         fds.closeAll();
@@ -240,7 +240,7 @@ final class SandboxLauncher {
      * child's ends are closed once it has its own copies (ours would keep the pipes open after
      * it is gone); on failure every descriptor opened here is closed.
      */
-    private static Spawned spawn(Redirect[] stdio, DescriptorSet fds, boolean stamp)
+    static Spawned spawn(Redirect[] stdio, DescriptorSet fds, boolean stamp)
             throws IOException {
         DescriptorSet childEnds = new DescriptorSet();
         try {
@@ -275,7 +275,7 @@ final class SandboxLauncher {
      * The ends of stream {@code stream} (0 stdin, 1 stdout, 2 stderr): a pipe, whose read end is
      * the command's for stdin and this JVM's otherwise; the JVM's own stream; or a file.
      */
-    private static StreamEnds open(int stream, Redirect r, DescriptorSet childEnds,
+    static StreamEnds open(int stream, Redirect r, DescriptorSet childEnds,
             DescriptorSet parentEnds) throws IOException {
         switch (r.type()) {
             case PIPE -> {

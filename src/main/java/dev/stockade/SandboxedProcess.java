@@ -63,6 +63,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     private final EgressSession egress;
     /** What {@link SandboxBuilder#measureSetup} asked for, else null. */
     private final SetupTimings setupTimings;
+    private final boolean warm;
     private final PipeOutputStream stdinPipe;
     private final PipeInputStream stdoutPipe;
     private final PipeInputStream stderrPipe;
@@ -89,8 +90,9 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
      */
     SandboxedProcess(int pid, int pidfd, ControlEvent.Started started, ControlChannel channel,
             int stdinFd, int stdoutFd, int stderrFd, int workspaceFd, SandboxPolicy policy,
-            List<String> notes, EgressSession egress, SetupTimings setupTimings) {
+            List<String> notes, EgressSession egress, SetupTimings setupTimings, boolean warm) {
         this.pid = pid;
+        this.warm = warm;
         this.setupTimings = setupTimings;
         this.workspaceFd = workspaceFd;
         this.pidfd = pidfd;
@@ -206,6 +208,16 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     @Override
     public CompletableFuture<Process> onExit() {
         return exit.copy();
+    }
+
+    /**
+     * Whether the command ran in a warm sandbox: one a {@link SandboxPool} had set up before
+     * {@code start()} was called.
+     *
+     * @return {@code true} for a warm start, {@code false} for a cold one
+     */
+    public boolean warm() {
+        return warm;
     }
 
     /** The helper's pid (a child of this JVM). */
@@ -476,7 +488,9 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
                 if (event instanceof ControlEvent.Error e) {
                     error = HelperErrors.reported(e);
                 } else {
-                    error = HelperErrors.protocol("a second STARTED from the helper");
+                    error = HelperErrors.protocol(event instanceof ControlEvent.Ready
+                            ? "a READY after STARTED from the helper"
+                            : "a second STARTED from the helper");
                     break;
                 }
             }

@@ -1,5 +1,7 @@
 package dev.stockade;
 
+import org.junit.jupiter.api.Tag;
+import dev.stockade.testing.SandboxTesting;
 import static dev.stockade.testing.SandboxTesting.HANG_LIMIT;
 import static dev.stockade.testing.SandboxTesting.awaitTrue;
 import static dev.stockade.testing.SandboxTesting.hostPidsWithMarker;
@@ -36,6 +38,7 @@ import org.junit.jupiter.api.Test;
  * Where no cgroup is usable (the unprivileged CI user here) these skip with the probe's reason,
  * and the no-cgroup behaviour is tested instead: memory fails closed, best effort falls back.
  */
+@Tag(SandboxTesting.ISOLATION)
 class CgroupLimitsTest {
     private static final long MIB = 1024 * 1024;
     private static final SandboxPolicy DEFAULTS = SandboxPolicy.defaults();

@@ -1,5 +1,6 @@
 package dev.stockade;
 
+import org.junit.jupiter.api.Tag;
 import static dev.stockade.testing.SandboxTesting.assertExitedZero;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * host's sockets and its password hashes are not in it, and nothing outside the writable
  * places can be written.
  */
+@Tag(SandboxTesting.ISOLATION)
 @Timeout(120)
 class DefaultViewTest {
 

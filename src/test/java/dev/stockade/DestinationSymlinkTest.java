@@ -1,5 +1,6 @@
 package dev.stockade;
 
+import org.junit.jupiter.api.Tag;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * on the way to it does not redirect the mount (the runc CVE-2021-30465 class): the start
  * fails, naming the step, and nothing on the host changes.
  */
+@Tag(SandboxTesting.ISOLATION)
 @Timeout(120)
 class DestinationSymlinkTest {
 

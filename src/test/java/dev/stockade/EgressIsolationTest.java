@@ -1,5 +1,6 @@
 package dev.stockade;
 
+import org.junit.jupiter.api.Tag;
 import static dev.stockade.testing.SandboxTesting.python;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,6 +30,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * review of the sandbox side): only its own forwarder is served, the forwarder does not take
  * one of the command's processes, and nothing reaches the host once the sandbox has ended.
  */
+@Tag(SandboxTesting.ISOLATION)
 @Timeout(180)
 class EgressIsolationTest {
     private static final String REQUEST = "GET http://web.stockade.test:%s/page HTTP/1.1\r\n"

@@ -1,5 +1,6 @@
 package dev.stockade;
 
+import org.junit.jupiter.api.Tag;
 import static dev.stockade.testing.SandboxTesting.assertExitedZero;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -30,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * refusing and listing everything; patterns too wide refused at build(); nothing left open on
  * the caller's side afterwards. Each refusal is shown beside the allowed case.
  */
+@Tag(SandboxTesting.ISOLATION)
 @Timeout(180)
 class EgressPolicyTest {
     @TempDir

@@ -1,5 +1,6 @@
 package dev.stockade;
 
+import org.junit.jupiter.api.Tag;
 import static dev.stockade.testing.SandboxTesting.assertExitedZero;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@code web.stockade.test} is 127.0.0.1): the sandbox's own loopback is NO_PROXY, so a
  * loopback name would go direct. Each refusal is shown next to the allowed case that works.
  */
+@Tag(SandboxTesting.ISOLATION)
 @Timeout(180)
 class EgressTest {
     /** 300 KiB of random bytes: larger than any relay buffer, compared by digest. */

@@ -1,5 +1,6 @@
 package dev.stockade;
 
+import org.junit.jupiter.api.Tag;
 import static dev.stockade.testing.SandboxTesting.assertContainsLine;
 import static dev.stockade.testing.SandboxTesting.assertExitedZero;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The synthesized {@code /etc/passwd} and {@code /etc/group}: the sandbox's user and group,
  * with the private home, resolve for Java, coreutils, git and ssh; no host account is listed.
  */
+@Tag(SandboxTesting.ISOLATION)
 @Timeout(120)
 class IdentityFilesTest {
 

@@ -1,5 +1,6 @@
 package dev.stockade;
 
+import org.junit.jupiter.api.Tag;
 import static dev.stockade.testing.SandboxUser.callerIsRoot;
 import static dev.stockade.testing.SandboxTesting.expectedDefaultGid;
 import static dev.stockade.testing.SandboxTesting.expectedDefaultUid;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What the command sees of its identity, its process tree, the host and its descriptors. */
+@Tag(SandboxTesting.ISOLATION)
 @Timeout(120)
 class IsolationTest {
     private static final SandboxPolicy POLICY = SandboxPolicy.defaults();

@@ -1,5 +1,6 @@
 package dev.stockade;
 
+import org.junit.jupiter.api.Tag;
 import static dev.stockade.testing.SandboxTesting.HANG_LIMIT;
 import static dev.stockade.testing.SandboxTesting.hostPidsWithMarker;
 import static dev.stockade.testing.SandboxTesting.marker;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Many spawns, in a loop and concurrently, leave no zombie, no descriptor, no process. */
+@Tag(SandboxTesting.ISOLATION)
 @Timeout(600)
 class LifecycleLeakTest {
 

@@ -1,5 +1,7 @@
 package dev.stockade;
 
+import org.junit.jupiter.api.Tag;
+import dev.stockade.testing.SandboxTesting;
 import static dev.stockade.testing.SandboxTesting.HANG_LIMIT;
 import static dev.stockade.testing.SandboxTesting.assertExitedZero;
 import static dev.stockade.testing.SandboxTesting.awaitTrue;
@@ -31,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * pipes of its own, delivers exactly the bound, in order, and drops (or kills at) the rest; the
  * counts in the result are exact because each step writes a known number of bytes.
  */
+@Tag(SandboxTesting.ISOLATION)
 @Timeout(300)
 class OutputLimitTest {
     private static final long MIB = 1024 * 1024;

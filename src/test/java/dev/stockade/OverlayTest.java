@@ -1,5 +1,6 @@
 package dev.stockade;
 
+import org.junit.jupiter.api.Tag;
 import static dev.stockade.testing.SandboxTesting.assertExitedZero;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * renames there, and nothing of it reaches the host. The case it is for: an offline Maven
  * build with the host's local repository, which the build cannot poison.
  */
+@Tag(SandboxTesting.ISOLATION)
 @Timeout(300)
 class OverlayTest {
 

@@ -1,5 +1,7 @@
 package dev.stockade;
 
+import org.junit.jupiter.api.Tag;
+import dev.stockade.testing.SandboxTesting;
 import static dev.stockade.testing.SandboxTesting.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,6 +18,7 @@ import org.junit.jupiter.api.Timeout;
  * per-process memory bound that, unlike the address-space one, lets a JVM run. Each limit is
  * shown to let the allowed case through first.
  */
+@Tag(SandboxTesting.ISOLATION)
 @Timeout(180)
 class ProcessLimitsTest {
     private static final String JAVA = ProcessHandle.current().info().command().orElseThrow();

@@ -1,5 +1,6 @@
 package dev.stockade;
 
+import org.junit.jupiter.api.Tag;
 import static dev.stockade.testing.SandboxTesting.assertExitedZero;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -35,6 +36,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * symbolic link), and paths that do not exist cannot be created; everything else in the
  * workspace, {@code .git}'s objects and refs included, stays writable.
  */
+@Tag(SandboxTesting.ISOLATION)
 @Timeout(120)
 class ProtectedPathsTest {
 

@@ -1,5 +1,7 @@
 package dev.stockade;
 
+import org.junit.jupiter.api.Tag;
+import dev.stockade.testing.SandboxTesting;
 import static dev.stockade.testing.SandboxTesting.PYTHON;
 import static dev.stockade.testing.SandboxTesting.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,6 +18,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Exit codes and signals come back exactly. */
+@Tag(SandboxTesting.ISOLATION)
 @Timeout(120)
 class SandboxExitTest {
     private static final SandboxPolicy POLICY = SandboxPolicy.defaults();

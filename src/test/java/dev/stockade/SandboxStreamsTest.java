@@ -1,5 +1,6 @@
 package dev.stockade;
 
+import org.junit.jupiter.api.Tag;
 import static dev.stockade.testing.SandboxTesting.HANG_LIMIT;
 import static dev.stockade.testing.SandboxTesting.assertContains;
 import static dev.stockade.testing.SandboxTesting.children;
@@ -30,6 +31,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** stdin, stdout and stderr with PIPE, INHERIT, DISCARD and files. */
+@Tag(SandboxTesting.ISOLATION)
 @Timeout(120)
 class SandboxStreamsTest {
     private static final SandboxPolicy POLICY = SandboxPolicy.defaults();

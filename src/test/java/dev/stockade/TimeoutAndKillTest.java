@@ -1,5 +1,7 @@
 package dev.stockade;
 
+import org.junit.jupiter.api.Tag;
+import dev.stockade.testing.SandboxTesting;
 import static dev.stockade.testing.SandboxTesting.HANG_LIMIT;
 import static dev.stockade.testing.SandboxTesting.awaitTrue;
 import static dev.stockade.testing.SandboxTesting.hostPidsWithMarker;
@@ -21,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Timeouts, destroy, close and the owner's death all end the whole sandboxed tree. */
+@Tag(SandboxTesting.ISOLATION)
 @Timeout(180)
 class TimeoutAndKillTest {
 

@@ -1,5 +1,6 @@
 package dev.stockade;
 
+import org.junit.jupiter.api.Tag;
 import static dev.stockade.testing.SandboxTesting.assertContains;
 import static dev.stockade.testing.SandboxTesting.assertExitedZero;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * when committed, as a copy that follows no symbolic link; a failed, killed or timed-out step
  * leaves it exactly as it was (the whole tree: types, modes, owners, contents, link targets).
  */
+@Tag(SandboxTesting.ISOLATION)
 @Timeout(300)
 class TransactionalWorkspaceTest {
 

@@ -20,6 +20,7 @@ public final class ControlChannel {
     private final FileInputStream in;
     private final FileOutputStream out;
     private final EventReader reader;
+    private final int fd;
     private final Object lock = new Object();
     private boolean closed; // guarded by lock
     /** The descriptor EXITED carried (the transactional upper layer); reading thread only. */
@@ -31,6 +32,7 @@ public final class ControlChannel {
         this.in = new FileInputStream(descriptor);
         this.out = new FileOutputStream(descriptor);
         this.reader = new EventReader(new ReceivingStream(fd));
+        this.fd = fd;
     }
 
     /**
@@ -86,6 +88,20 @@ public final class ControlChannel {
                 throw new IOException("the control channel is closed");
             }
             out.write(frame);
+        }
+    }
+
+    /**
+     * Writes a complete frame with {@code fds} attached to its first byte (SCM_RIGHTS): the
+     * COMMAND frame of a warm sandbox and its stdio. The descriptors stay the caller's.
+     */
+    public void send(byte[] frame, int[] fds) throws IOException {
+        synchronized (lock) {
+            if (closed) {
+                throw new IOException("the control channel is closed");
+            }
+            int sent = NativeBridge.sendWithFds(fd, frame, 0, frame.length, fds);
+            out.write(frame, sent, frame.length - sent);
         }
     }
 

@@ -7,6 +7,14 @@ import java.util.List;
 public sealed interface ControlEvent {
 
     /**
+     * A warm sandbox ({@code STK_F_WARM}) is set up; pid 1 waits for the COMMAND frame
+     * ({@code STK_EVT_READY}).
+     */
+    enum Ready implements ControlEvent {
+        INSTANCE
+    }
+
+    /**
      * The command is running ({@code STK_EVT_STARTED}).
      *
      * @param sandboxPid host pid of the sandbox's pid 1

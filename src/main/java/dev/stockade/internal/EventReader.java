@@ -57,6 +57,10 @@ public final class EventReader {
                 min = VIOLATION_SIZE;
                 max = VIOLATION_SIZE;
             }
+            case Protocol.EVT_READY -> {
+                min = 0;
+                max = 0;
+            }
             default -> throw new ProtocolException("unknown event type "
                     + Integer.toUnsignedString(type));
         }
@@ -71,6 +75,7 @@ public final class EventReader {
             case Protocol.EVT_STARTED -> started(p);
             case Protocol.EVT_ERROR -> error(p);
             case Protocol.EVT_VIOLATION -> violation(p);
+            case Protocol.EVT_READY -> ControlEvent.Ready.INSTANCE;
             default -> exited(p);
         };
     }

@@ -32,6 +32,9 @@ public final class NativeBridge {
     /** {@code close(fd)}; EINTR is treated as success (Linux always releases the fd). */
     public static native void close(int fd) throws NativeException;
 
+    /** {@code isatty(fd)}: whether {@code fd} is a terminal (a bad fd is not). */
+    public static native boolean isTerminal(int fd);
+
     /**
      * Starts {@code helperPath} with {@code posix_spawn}: argv {@code argv}, an empty
      * environment, signal mask cleared and every signal at its default disposition, a new
@@ -216,6 +219,14 @@ public final class NativeBridge {
      * close-on-exec), else -1.
      */
     public static native int receive(int fd, byte[] buffer, int offset, int length, int[] passed)
+            throws NativeException;
+
+    /**
+     * {@code sendmsg} of {@code buffer[offset, offset + length)} with {@code fds} (1 to
+     * {@code STK_COMMAND_FD_COUNT}) attached to its first byte ({@code SCM_RIGHTS}); returns the
+     * bytes sent, which may be fewer than {@code length}: the rest goes without descriptors.
+     */
+    public static native int sendWithFds(int fd, byte[] buffer, int offset, int length, int[] fds)
             throws NativeException;
 
     /** {@code getuid()} and {@code getgid()} of this process. */

@@ -72,6 +72,19 @@ public final class ProgressPage {
             steps.addAll(page.steps());
             return new SetupTimings(false, steps, List.of(), Duration.ofNanos(now - startNanos));
         }
+
+        /**
+         * The timings of a warm start: {@code resolve} (the command's part only), then what the
+         * page gained since {@code ready} (its READY snapshot: the pool's set-up, reported as
+         * {@code prewarm}), {@code total} up to {@code now}.
+         */
+        public SetupTimings warm(Snapshot ready, Snapshot page, long now) {
+            List<SetupTimings.Step> steps = new ArrayList<>();
+            steps.add(new SetupTimings.Step(SetupStep.RESOLVE, Duration.ofNanos(resolveNanos)));
+            steps.addAll(page.since(ready));
+            return new SetupTimings(true, steps, ready.steps(),
+                    Duration.ofNanos(now - startNanos));
+        }
     }
 
     /**

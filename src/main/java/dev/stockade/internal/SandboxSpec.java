@@ -64,6 +64,19 @@ public record SandboxSpec(List<String> argv, List<String> environment, String cw
     }
 
     /**
+     * The command's part of a spec: argv, the complete environment ("NAME=VALUE") and the
+     * working directory inside the sandbox. A warm sandbox's spec has none (all empty); its
+     * COMMAND frame carries it.
+     */
+    public record CommandSpec(List<String> argv, List<String> environment, String cwd) {
+        public CommandSpec {
+            argv = List.copyOf(argv);
+            environment = List.copyOf(environment);
+            Objects.requireNonNull(cwd, "cwd");
+        }
+    }
+
+    /**
      * The egress forwarder: the port pid 1 listens on inside, the most connections it holds at
      * once, the token it sends first on each stream (Protocol.EGRESS_TOKEN_SIZE bytes), and
      * the path inside the view of the socket it relays each one to.

@@ -2,6 +2,7 @@ package dev.stockade.internal;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Writes the SPEC frame ({@code native/include/stockade.h}): frame header, magic, version, then
@@ -21,13 +22,61 @@ public final class SpecEncoder {
         Writer w = new Writer();
         w.u32(Protocol.MAGIC);
         w.u32(Protocol.VERSION);
-        for (String arg : spec.argv()) {
+        commandFields(w, spec.argv(), spec.environment(), spec.cwd());
+        return frame(Protocol.MSG_SPEC, policyFields(w, spec));
+    }
+
+    /**
+     * The SPEC frame of a warm sandbox: {@code STK_F_WARM} in place of the command's fields
+     * ({@link SpecResolver#resolveWarm} leaves them empty), which its COMMAND frame
+     * ({@link #commandFrame}) brings later.
+     *
+     * @throws SpecException when the frame would be larger than {@link Protocol#MAX_SPEC_SIZE}
+     */
+    public static byte[] encodeWarm(SandboxSpec spec) throws SpecException {
+        if (!spec.argv().isEmpty() || !spec.environment().isEmpty() || !spec.cwd().isEmpty()) {
+            throw new IllegalArgumentException("a warm spec has no command of its own");
+        }
+        Writer w = new Writer();
+        w.u32(Protocol.MAGIC);
+        w.u32(Protocol.VERSION);
+        w.fieldHeader(Protocol.F_WARM, 0);
+        return frame(Protocol.MSG_SPEC, policyFields(w, spec));
+    }
+
+    /**
+     * The COMMAND frame of a warm sandbox: the command's fields as in a SPEC payload, without
+     * its magic and version, under the same size bound.
+     *
+     * @throws SpecException when the frame would be larger than {@link Protocol#MAX_SPEC_SIZE}
+     */
+    public static byte[] commandFrame(SandboxSpec.CommandSpec command) throws SpecException {
+        Writer w = new Writer();
+        commandFields(w, command.argv(), command.environment(), command.cwd());
+        return frame(Protocol.MSG_COMMAND, w.toByteArray());
+    }
+
+    private static void commandFields(Writer w, List<String> argv, List<String> environment,
+            String cwd) throws SpecException {
+        for (String arg : argv) {
             w.stringField(Protocol.F_ARG, arg);
         }
-        for (String var : spec.environment()) {
+        for (String var : environment) {
             w.stringField(Protocol.F_ENV, var);
         }
-        w.stringField(Protocol.F_CWD, spec.cwd());
+        w.stringField(Protocol.F_CWD, cwd);
+    }
+
+    private static byte[] frame(int type, byte[] payload) {
+        Writer frame = new Writer();
+        frame.u32(type);
+        frame.u32(payload.length);
+        frame.bytes(payload);
+        return frame.toByteArray();
+    }
+
+    /** Every field but the command's, after what {@code w} holds; the payload. */
+    private static byte[] policyFields(Writer w, SandboxSpec spec) throws SpecException {
         w.u32Field(Protocol.F_NAMESPACES, spec.namespaces());
         w.u32Field(Protocol.F_UID, spec.uid());
         w.u32Field(Protocol.F_GID, spec.gid());
@@ -111,12 +160,7 @@ public final class SpecEncoder {
                 }
             }
         }
-        byte[] payload = w.toByteArray();
-        Writer frame = new Writer();
-        frame.u32(Protocol.MSG_SPEC);
-        frame.u32(payload.length);
-        frame.bytes(payload);
-        return frame.toByteArray();
+        return w.toByteArray();
     }
 
     /** The KILL frame for {@code mode} (Protocol.KILL_GRACEFUL or KILL_NOW). */

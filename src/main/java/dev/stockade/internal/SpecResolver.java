@@ -58,14 +58,47 @@ public final class SpecResolver {
     public static SandboxSpec resolve(List<String> argv, SandboxPolicy policy, Path cwd,
             FilterPrograms filters, Supplier<String> cgroupUnusable, Path egressSocket,
             byte[] egressToken) throws SpecException {
+        return resolve(command(argv, policy, cwd, egressSocket != null), policy, filters,
+                cgroupUnusable, egressSocket, egressToken);
+    }
+
+    /**
+     * The spec of a warm sandbox ({@code STK_F_WARM}, written by
+     * {@link SpecEncoder#encodeWarm}): everything of {@link #resolve(List, SandboxPolicy, Path,
+     * FilterPrograms, Supplier, Path, byte[])} but the command, whose argv, environment and
+     * working directory {@link #command} resolves when it starts; the spec's own are empty.
+     */
+    public static SandboxSpec resolveWarm(SandboxPolicy policy, FilterPrograms filters,
+            Supplier<String> cgroupUnusable, Path egressSocket, byte[] egressToken)
+            throws SpecException {
+        return resolve(new SandboxSpec.CommandSpec(List.of(), List.of(), ""), policy, filters,
+                cgroupUnusable, egressSocket, egressToken);
+    }
+
+    /**
+     * The command's part of a spec: {@code argv}, the policy's environment (with the proxy
+     * variables when the sandbox has an egress proxy) and {@code cwd}, each checked against the
+     * protocol's bounds. A cold spec carries it; a warm sandbox gets it in its COMMAND frame.
+     *
+     * @throws SpecException listing every argument or path past a protocol bound
+     */
+    public static SandboxSpec.CommandSpec command(List<String> argv, SandboxPolicy policy,
+            Path cwd, boolean egress) throws SpecException {
         String dir = cwd.toString();
         checkCall(argv, dir);
-        Map<String, String> environment = egressSocket == null ? policy.environment()
-                : ProxyEnvironment.apply(policy.environment(), Protocol.EGRESS_PORT);
+        Map<String, String> environment = egress
+                ? ProxyEnvironment.apply(policy.environment(), Protocol.EGRESS_PORT)
+                : policy.environment();
         List<String> env = new ArrayList<>(environment.size());
         for (Map.Entry<String, String> e : environment.entrySet()) {
             env.add(e.getKey() + "=" + e.getValue());
         }
+        return new SandboxSpec.CommandSpec(argv, env, dir);
+    }
+
+    private static SandboxSpec resolve(SandboxSpec.CommandSpec command, SandboxPolicy policy,
+            FilterPrograms filters, Supplier<String> cgroupUnusable, Path egressSocket,
+            byte[] egressToken) throws SpecException {
         int namespaces = 0;
         for (Namespace ns : policy.namespaces()) {
             namespaces |= ns.cloneFlag();
@@ -78,7 +111,8 @@ public final class SpecResolver {
         boolean memoryFallback = memoryFallback(l, cgroupUnusable, notes);
         OptionalLong processes = processes(l, egressSocket != null);
         SandboxSpec.CgroupSpec cgroup = cgroup(l, memoryFallback, processes);
-        return new SandboxSpec(argv, env, dir, namespaces, policy.uid(), policy.gid(),
+        return new SandboxSpec(command.argv(), command.environment(), command.cwd(), namespaces,
+                policy.uid(), policy.gid(),
                 policy.hostname().orElse(null), mounts(policy, egressSocket),
                 rlimits(l, cgroup, memoryFallback, processes),
                 timeoutMs, policy.killGrace().toMillis(), filters.filter(), filters.reports(),

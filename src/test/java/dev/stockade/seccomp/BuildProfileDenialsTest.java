@@ -1,5 +1,6 @@
 package dev.stockade.seccomp;
 
+import org.junit.jupiter.api.Tag;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -39,6 +40,7 @@ import org.junit.jupiter.api.Timeout;
  * the filter at work; then a copy of {@code build} whose rule answers a marker errno shows that
  * this rule matched this call, and for a {@code report} rule the Violation entry shows it.
  */
+@Tag(SandboxTesting.ISOLATION)
 @Timeout(300)
 class BuildProfileDenialsTest {
     /** An errno no system call returns by itself: proves which rule answered. */

@@ -1,5 +1,6 @@
 package dev.stockade.seccomp;
 
+import org.junit.jupiter.api.Tag;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.Timeout;
  * through another ABI or another encoding. Each first runs without a filter, to show the probe
  * reaches the kernel and gets a different answer there.
  */
+@Tag(SandboxTesting.ISOLATION)
 @Timeout(120)
 class BypassTest {
     private static final int EPERM = 1;

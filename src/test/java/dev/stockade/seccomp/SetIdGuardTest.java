@@ -1,5 +1,6 @@
 package dev.stockade.seccomp;
 
+import org.junit.jupiter.api.Tag;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -25,6 +26,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * in the workspace works (such a file would stay set-id on the host), while ordinary modes and
  * the umask are untouched. The attack is first shown to work with the guard switched off.
  */
+@Tag(SandboxTesting.ISOLATION)
 class SetIdGuardTest {
 
     private static final int SET_ID_BITS = 06000;

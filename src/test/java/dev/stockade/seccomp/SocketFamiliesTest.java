@@ -1,5 +1,7 @@
 package dev.stockade.seccomp;
 
+import org.junit.jupiter.api.Tag;
+import dev.stockade.testing.SandboxTesting;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,6 +15,7 @@ import org.junit.jupiter.api.Test;
  * other family fails with EAFNOSUPPORT. AF_VSOCK is the reason: vsock is not network-namespaced,
  * so without the rule a sandbox with no network binds and reaches the host's vsock ports.
  */
+@Tag(SandboxTesting.ISOLATION)
 class SocketFamiliesTest {
     private static final int EAFNOSUPPORT = 97;
     private static final int AF_VSOCK = 40;

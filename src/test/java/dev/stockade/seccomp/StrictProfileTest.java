@@ -1,5 +1,7 @@
 package dev.stockade.seccomp;
 
+import org.junit.jupiter.api.Tag;
+import dev.stockade.testing.SandboxTesting;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -20,6 +22,7 @@ import org.junit.jupiter.api.Timeout;
  * every other family is denied with the default action, and a call outside the allow list gets
  * the default action too. (gcc and javac under strict: {@link RealToolsTest}.)
  */
+@Tag(SandboxTesting.ISOLATION)
 @Timeout(120)
 class StrictProfileTest {
     private static final String AF_UNIX = "1";

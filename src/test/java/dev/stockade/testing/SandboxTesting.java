@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.stockade.Sandbox;
 import dev.stockade.SandboxBuilder;
 import dev.stockade.SandboxPolicy;
+import dev.stockade.SandboxPool;
 import dev.stockade.SandboxResult;
 import dev.stockade.SandboxedProcess;
 import dev.stockade.internal.NativeBridge;
@@ -81,7 +82,13 @@ public final class SandboxTesting {
      */
     public static Output run(SandboxBuilder builder, Consumer<SandboxedProcess> whileRunning)
             throws Exception {
-        try (SandboxedProcess p = builder.start()) {
+        SandboxPool pool = WARM ? SandboxPool.create(builder.policy(), 1) : null;
+        try (SandboxedProcess p = (pool == null ? builder : warmCopy(pool, builder)).start()) {
+            if (pool != null) {
+                // Before anything samples the host: the pool's refill is reaped by now.
+                pool.close();
+                assertTrue(p.warm(), "started cold although " + SPAWN_PROPERTY + "=warm");
+            }
             p.getOutputStream().close();
             CompletableFuture<String> out = readAsync(p.getInputStream());
             CompletableFuture<String> err = readAsync(p.getErrorStream());
@@ -89,7 +96,40 @@ public final class SandboxTesting {
             SandboxResult r = p.onResult().get(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS);
             return new Output(r, out.get(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS),
                     err.get(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS));
+        } finally {
+            if (pool != null) {
+                pool.close();
+            }
         }
+    }
+
+    /**
+     * The system property that makes {@link #run} start every sandbox warm: {@code warm} (a pool
+     * of one per run, ready before the start, and the start must have been warm), anything
+     * else or unset for cold. {@code .ci/run} runs the tests tagged {@link #ISOLATION} both
+     * ways.
+     */
+    public static final String SPAWN_PROPERTY = "stockade.test.spawn";
+    /** The tag of the test classes whose isolation checks run both cold and warm. */
+    public static final String ISOLATION = "isolation";
+    private static final boolean WARM = "warm".equals(System.getProperty(SPAWN_PROPERTY));
+
+    /** Whether {@link #run} starts warm in this run. */
+    public static boolean warm() {
+        return WARM;
+    }
+
+    /** {@code builder}'s settings on a builder of {@code pool}, once the pool has one ready. */
+    private static SandboxBuilder warmCopy(SandboxPool pool, SandboxBuilder builder)
+            throws Exception {
+        if (!pool.awaitReady(1, HANG_LIMIT)) {
+            fail("no warm sandbox ready after " + HANG_LIMIT);
+        }
+        return pool.command(builder.command()).directory(builder.directory())
+                .redirectInput(builder.redirectInput()).redirectOutput(builder.redirectOutput())
+                .redirectError(builder.redirectError())
+                .redirectErrorStream(builder.redirectErrorStream())
+                .measureSetup(builder.measureSetup());
     }
 
     /** What a host command printed and its exit status. */
