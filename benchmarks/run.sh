@@ -22,21 +22,8 @@ notes=()
 say "building the library (mvn install)"
 (cd "$repo" && mvn -B -q -DskipTests install </dev/null)
 
-# Benchmarks of API still being merged are built only once the library has it.
-features=()
-if [[ -f "$repo/src/main/java/dev/stockade/SandboxPool.java" ]]; then
-  features+=(-Dbench.warm)
-else
-  notes+=("The warm sandbox was not measured: the library has no SandboxPool yet.")
-fi
-if grep -q 'measureSetup' "$repo/src/main/java/dev/stockade/SandboxBuilder.java"; then
-  features+=(-Dbench.timings)
-  timings=true
-else
-  timings=false
-fi
-say "building the benchmarks ${features[*]:-}"
-mvn -B -q -f "$here/pom.xml" -DskipTests "${features[@]}" clean package </dev/null
+say "building the benchmarks"
+mvn -B -q -f "$here/pom.xml" -DskipTests clean package </dev/null
 jar=$here/target/benchmarks.jar
 rm -rf "$results"
 mkdir -p "$results"
@@ -85,9 +72,7 @@ jmh() {
 }
 
 jmh spawn-latency "$spawn_select" "${timed[@]}"
-if [[ " ${features[*]:-} " == *" -Dbench.warm "* ]]; then
-  jmh warm-spawn WarmSpawnBenchmark "${timed[@]}"
-fi
+jmh warm-spawn WarmSpawnBenchmark "${timed[@]}"
 jmh throughput ThroughputBenchmark "${timed[@]}"
 jmh heap-size HeapSizeBenchmark "${timed[@]}"
 jmh syscall-cost SyscallCostBenchmark -p calls="1,$syscall_calls" "${timed[@]}"
@@ -96,10 +81,8 @@ jmh cli "$cli_select" "${timed[@]}"
 jmh policy-compile PolicyCompileBenchmark "${timed[@]}"
 jmh native-call NativeCallBenchmark "${timed[@]}"
 
-if $timings; then
-  say "set-up breakdown ($rounds spawns per policy)"
-  java -cp "$jar" dev.stockade.benchmarks.SetupBreakdown "$results/setup-breakdown.json" "$rounds"
-fi
+say "set-up breakdown ($rounds spawns per policy)"
+java -cp "$jar" dev.stockade.benchmarks.SetupBreakdown "$results/setup-breakdown.json" "$rounds"
 
 # The CLI's CPU time (user + system, children included), which JMH does not measure.
 cli_rounds=10
@@ -119,9 +102,6 @@ JSON
   printf ' "machine": "%s, %s cores, kernel %s", "java": "%s",\n' \
     "$(. /etc/os-release && echo "$PRETTY_NAME")" "$(nproc)" "$(uname -r)" \
     "$(java -version 2>&1 | head -n 1 | tr -d '"')"
-  if ! $timings; then
-    printf ' "setupBreakdownSkipped": "the library has no SandboxBuilder.measureSetup yet",\n'
-  fi
   printf ' "notes": ['
   sep=""
   for n in "${notes[@]}"; do printf '%s"%s"' "$sep" "${n//\"/\\\"}"; sep=", "; done

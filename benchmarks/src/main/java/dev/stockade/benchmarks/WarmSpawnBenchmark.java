@@ -43,7 +43,7 @@ public class WarmSpawnBenchmark {
     }
 
     @Setup(Level.Invocation)
-    public void awaitWarmSandbox() {
+    public void awaitWarmSandbox() throws Exception {
         if (!pool.awaitReady(1, READY_WAIT)) {
             throw new IllegalStateException("no warm sandbox ready within " + READY_WAIT);
         }

@@ -408,11 +408,7 @@ public final class Report {
         md.append("## Set-up breakdown of a cold spawn\n\nFrom `SandboxResult.setupTimings()` "
                 + "(`SetupBreakdown`: medians per step over the spawns of `/bin/true`).\n\n");
         if (b == null) {
-            JsonNode run = extras.get("run");
-            md.append("Not measured in this run")
-                    .append(run != null && run.has("setupBreakdownSkipped")
-                            ? ": " + run.get("setupBreakdownSkipped").asText() : "")
-                    .append(".\n\n");
+            md.append("Not measured in this run.\n\n");
             return;
         }
         md.append("Rounds per policy: ").append(b.path("rounds").asInt()).append(".\n\n");
