@@ -3,7 +3,10 @@ package dev.stockade.cli;
 import dev.stockade.SandboxSetupException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -26,7 +29,6 @@ import picocli.CommandLine.Spec;
             "       stockade probe [--json]",
             "       stockade policy check FILE|NAME | export --oci FILE|NAME [-o OUT] | show NAME",
             "       stockade [COMMAND] --help | --version"},
-        subcommands = {RunCommand.class, ProbeCommand.class, PolicyCommand.class},
         description = "Runs untrusted build steps in a Linux sandbox.",
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
@@ -56,9 +58,31 @@ public final class Main implements Callable<Integer> {
         System.exit(execute(args, System.out, System.err));
     }
 
+    /** The subcommands, in the order the usage help lists them. */
+    private static final Map<String, Supplier<Object>> SUBCOMMANDS = subcommands();
+
+    private static Map<String, Supplier<Object>> subcommands() {
+        Map<String, Supplier<Object>> subcommands = new LinkedHashMap<>();
+        subcommands.put("run", RunCommand::new);
+        subcommands.put("probe", ProbeCommand::new);
+        subcommands.put("policy", PolicyCommand::new);
+        return subcommands;
+    }
+
     /** Runs the command line {@code args} and returns the exit status it would exit with. */
     public static int execute(String[] args, PrintStream out, PrintStream err) {
         CommandLine commandLine = new CommandLine(new Main());
+        // picocli builds the model of every subcommand it is given, by reflection over its
+        // annotations: most of the CLI's start-up. A command line that names a subcommand
+        // first parses the same with that one alone (the others could never match: no
+        // abbreviations, no case folding); any other gets all of them, for the help and for
+        // the error messages that list or suggest them.
+        Supplier<Object> named = args.length > 0 ? SUBCOMMANDS.get(args[0]) : null;
+        if (named != null) {
+            commandLine.addSubcommand(args[0], named.get());
+        } else {
+            SUBCOMMANDS.forEach((name, subcommand) -> commandLine.addSubcommand(name, subcommand.get()));
+        }
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
         // Arguments are taken literally: picocli would otherwise replace "@PATH" (even after
@@ -66,7 +90,10 @@ public final class Main implements Callable<Integer> {
         // argv, or read options from a file the sandbox wrote.
         commandLine.setExpandAtFiles(false);
         // "stockade run ls -l": everything from the command on is the command's, not ours.
-        commandLine.getSubcommands().get("run").setStopAtPositional(true);
+        CommandLine run = commandLine.getSubcommands().get("run");
+        if (run != null) {
+            run.setStopAtPositional(true);
+        }
         commandLine.setParameterExceptionHandler(new ErrorHandler());
         commandLine.setExecutionExceptionHandler(new ErrorHandler());
         return commandLine.execute(args);

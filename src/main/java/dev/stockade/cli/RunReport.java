@@ -200,7 +200,7 @@ record RunReport(int exitCode, int signal, boolean timedOut, long wallTimeMs, lo
                     "." + target.getFileName() + ".", ".tmp");
             return (report, err) -> {
                 try {
-                    Files.write(temporary, (MAPPER.writeValueAsString(report) + "\n")
+                    Files.write(temporary, (Json.MAPPER.writeValueAsString(report) + "\n")
                             .getBytes(StandardCharsets.UTF_8), StandardOpenOption.WRITE,
                             StandardOpenOption.TRUNCATE_EXISTING, LinkOption.NOFOLLOW_LINKS);
                     Files.move(temporary, destination, StandardCopyOption.ATOMIC_MOVE);
@@ -223,6 +223,12 @@ record RunReport(int exitCode, int signal, boolean timedOut, long wallTimeMs, lo
         }
     }
 
-    private static final ObjectMapper MAPPER =
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /**
+     * Jackson, loaded (some 370 classes) only when a report is written: every run builds a
+     * RunReport, and a run without --report must not pay for the JSON machinery at start-up.
+     */
+    private static final class Json {
+        static final ObjectMapper MAPPER =
+                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    }
 }
