@@ -5,7 +5,9 @@ import dev.stockade.internal.NativeBridge;
 import dev.stockade.internal.ProgressPage;
 import dev.stockade.internal.SandboxSpec;
 import dev.stockade.internal.SpecEncoder;
+import dev.stockade.internal.SpecException;
 import dev.stockade.internal.SpecResolver;
+import dev.stockade.internal.WorkspaceFingerprint;
 import dev.stockade.internal.egress.EgressSession;
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
@@ -41,8 +43,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code start()} takes a warm sandbox when one is ready at that moment and spawns a cold one
  * otherwise: it never waits for the pool. It also spawns cold when the builder's policy is no
  * longer the pool's, when one of the command's streams is a terminal (a warm sandbox has no
- * pty of its own for it), and after {@link #close()}. {@link SandboxedProcess#warm()} tells
- * which it was.
+ * pty of its own for it), and after {@link #close()}. It spawns cold too when the workspace
+ * changed since the ready sandboxes were set up in a way that changes what a start protects
+ * (a {@code .git} made, a protected path replaced, the workspace directory itself replaced):
+ * their view would not be what a cold start gives; they are ended and the pool sets up new
+ * ones. {@link SandboxedProcess#warm()} tells which it was.
  *
  * <p>A warm sandbox waiting in the pool holds two processes (its helper and pid 1), a few
  * descriptors, and what the policy gives it (a cgroup, an egress proxy session); it dies with
@@ -226,8 +231,10 @@ public final class SandboxPool implements AutoCloseable {
 
     /**
      * Starts {@code argv} in a warm sandbox, or returns {@code null} for the caller to spawn a
-     * cold one: none is ready now, a stream is a terminal, or the one taken turned out to be
-     * gone before it got the command. Called by {@link SandboxBuilder#start()} only.
+     * cold one: none is ready now, a stream is a terminal, the workspace is not as the ready
+     * ones were set up for (their protected paths would not be what a cold start protects),
+     * or the one taken turned out to be gone before it got the command. Called by
+     * {@link SandboxBuilder#start()} only.
      */
     SandboxedProcess start(List<String> argv, Path cwd, Redirect[] stdio, boolean measure,
             long startNanos) throws IOException {
@@ -242,7 +249,13 @@ public final class SandboxPool implements AutoCloseable {
         // Checked before a sandbox is taken: a command past a bound wastes none.
         SandboxSpec.CommandSpec command = SpecResolver.command(argv, policy, cwd,
                 policy.egressRules() != null);
-        WarmSandbox warm = take();
+        WorkspaceFingerprint workspace;
+        try {
+            workspace = SpecResolver.workspace(policy);
+        } catch (SpecException e) {
+            return null; // the cold start fails with it, as any start now would
+        }
+        WarmSandbox warm = take(workspace);
         if (warm == null) {
             return null;
         }
@@ -251,14 +264,17 @@ public final class SandboxPool implements AutoCloseable {
         return warm.start(command, stdio, measured);
     }
 
-    /** A ready sandbox, or {@code null}; those found gone are reaped; the pool refills. */
-    private WarmSandbox take() {
+    /**
+     * A ready sandbox set up for {@code workspace}, or {@code null}; those found gone, or set
+     * up for the workspace as it was before, are reaped; the pool refills.
+     */
+    private WarmSandbox take(WorkspaceFingerprint workspace) {
         List<WarmSandbox> gone = new ArrayList<>();
         WarmSandbox taken = null;
         synchronized (lock) {
             while (taken == null && !idle.isEmpty()) {
                 WarmSandbox w = idle.poll();
-                if (w.idle()) {
+                if (w.idle() && w.setUpFor().equals(workspace)) {
                     taken = w;
                 } else {
                     gone.add(w);
@@ -313,12 +329,13 @@ public final class SandboxPool implements AutoCloseable {
         EgressSession egress = policy.egressRules() == null ? null
                 : EgressSession.open(policy.egressRules());
         try {
-            SandboxSpec spec = SpecResolver.resolveWarm(policy, filters,
+            SpecResolver.WarmSpec warm = SpecResolver.resolveWarm(policy, filters,
                     CgroupAvailability::unusableReason,
                     egress == null ? null : egress.socketPath(),
                     egress == null ? null : egress.token());
+            SandboxSpec spec = warm.spec();
             return WarmSandbox.prepare(SpecEncoder.encodeWarm(spec), spec.mounts(), policy,
-                    spec.notes(), egress);
+                    spec.notes(), egress, warm.workspace());
         } catch (IOException | RuntimeException | Error e) {
             if (egress != null) {
                 egress.finish();

@@ -10,6 +10,7 @@ import dev.stockade.internal.SandboxSpec;
 import dev.stockade.internal.SpecEncoder;
 import dev.stockade.internal.WaitStatus;
 import dev.stockade.internal.WorkspaceCommit;
+import dev.stockade.internal.WorkspaceFingerprint;
 import dev.stockade.internal.egress.EgressSession;
 import java.io.File;
 import java.io.IOException;
@@ -38,6 +39,9 @@ final class WarmSandbox {
     private final List<String> notes;
     private final EgressSession egress;
     private final ProgressPage.Snapshot ready;
+    private final WorkspaceFingerprint setUpFor;
+    /** The files {@code setUpFor} names, held open while this sandbox waits. */
+    private final DescriptorSet held;
     private boolean used;
     /** Its helper was reaped or abandoned, its descriptors closed. */
     private boolean ended;
@@ -45,7 +49,8 @@ final class WarmSandbox {
     private WarmSandbox(SandboxLauncher.Spawned helper, ControlChannel channel,
             DescriptorSet fds, int workspace, SandboxPolicy policy,
             List<SandboxSpec.MountSpec> mounts, List<String> notes, EgressSession egress,
-            ProgressPage.Snapshot ready) {
+            ProgressPage.Snapshot ready, WorkspaceFingerprint setUpFor,
+            DescriptorSet held) {
         this.helper = helper;
         this.channel = channel;
         this.fds = fds;
@@ -55,15 +60,19 @@ final class WarmSandbox {
         this.notes = notes;
         this.egress = egress;
         this.ready = ready;
+        this.setUpFor = setUpFor;
+        this.held = held;
     }
 
     /**
      * Spawns a helper with {@code spec} (a warm SPEC frame, {@code SpecEncoder.encodeWarm}) and
-     * returns once it reported READY. On failure everything is closed and reaped (the egress
-     * session is the caller's to finish) and the error thrown as a cold spawn throws it.
+     * returns once it reported READY. {@code resolved}: the workspace {@code spec}'s protected
+     * paths were resolved from. On failure everything is closed and reaped (the egress session
+     * is the caller's to finish) and the error thrown as a cold spawn throws it.
      */
     static WarmSandbox prepare(byte[] spec, List<SandboxSpec.MountSpec> mounts,
-            SandboxPolicy policy, List<String> notes, EgressSession egress) throws IOException {
+            SandboxPolicy policy, List<String> notes, EgressSession egress,
+            WorkspaceFingerprint resolved) throws IOException {
         NativeLoader.ensureLoaded();
         DescriptorSet fds = new DescriptorSet();
         int workspace = policy.workspaceMode() == WorkspaceMode.TRANSACTIONAL
@@ -96,8 +105,9 @@ final class WarmSandbox {
         if (first == ControlEvent.Ready.INSTANCE) {
             try {
                 ProgressPage.Snapshot ready = ProgressPage.read(helper.progress());
+                DescriptorSet held = new DescriptorSet();
                 return new WarmSandbox(helper, channel, fds, workspace, policy, mounts, notes,
-                        egress, ready);
+                        egress, ready, resolved.hold(held), held);
             } catch (IOException e) {
                 failure = HelperErrors.helper("reading the set-up timings: " + e.getMessage());
             }
@@ -113,6 +123,14 @@ final class WarmSandbox {
                     + ": " + WaitStatus.describe(status));
         }
         throw new SandboxSetupException(failure, SandboxSetupException.EXIT_SETUP);
+    }
+
+    /**
+     * The workspace this sandbox's view was made for, as it is with the view set up: a start
+     * uses this sandbox only when the workspace is still so.
+     */
+    WorkspaceFingerprint setUpFor() {
+        return setUpFor;
     }
 
     /**
@@ -138,6 +156,7 @@ final class WarmSandbox {
     SandboxedProcess start(SandboxSpec.CommandSpec command, Redirect[] stdio,
             ProgressPage.Measured measured) throws IOException {
         used = true;
+        held.closeAll(); // compared by the pool when it took this one
         byte[] frame = SpecEncoder.commandFrame(command);
         DescriptorSet childEnds = new DescriptorSet();
         int[] child = new int[3];
@@ -237,6 +256,7 @@ final class WarmSandbox {
      */
     void discard() {
         used = true;
+        held.closeAll();
         if (!ended) {
             ended = true;
             end(helper, channel, fds);

@@ -32,13 +32,18 @@ import java.util.Set;
  *       workspace, the rest of the path is protected under X the same way;
  *   <li>every existing directory on the way is pinned (a writable mount of itself: a mount
  *       point cannot be renamed or removed, so it cannot be swapped for the step's copy);
- *   <li>the path itself is made read-only; a missing one with a placeholder the helper creates
- *       and removes again (CREATE, and DIRECTORY for a {@code /} entry), so it cannot be made:
- *       on the host for a direct workspace, inside the overlay (never on the host) for a
- *       transactional one.
+ *   <li>the path itself is made read-only, with CREATE (and DIRECTORY for a {@code /} entry):
+ *       a missing one gets a placeholder the helper creates and removes again, so it cannot be
+ *       made — on the host for a direct workspace, inside the overlay (never on the host) for a
+ *       transactional one; an existing one is covered as it is, and when it is gone by the
+ *       time the helper gets to it (another sandbox's placeholder, removed as that sandbox
+ *       ends: a pool warming its next sandbox meets this at every start) it gets a
+ *       placeholder instead of failing the start. The repository itself ({@code .git}) is
+ *       never created.
  * </ul>
  * The helper opens every path again without following links, so a link planted between this
- * walk and the mount fails closed.
+ * walk and the mount fails closed. The walk also gives the {@link WorkspaceFingerprint} of what
+ * it found, for a warm sandbox, whose view is made long before its start.
  */
 final class ProtectedPaths {
     /** Git reads no more of a {@code .git} file than a path's worth; neither do we. */
@@ -49,6 +54,10 @@ final class ProtectedPaths {
     private final Path workspace;
     /** Path to PROTECT flags, in the order found; read-only wins over a pin. */
     private final Map<Path, Integer> found = new LinkedHashMap<>();
+    /** Path to the file it was ({@link WorkspaceFingerprint#key}), for each one found. */
+    private final Map<Path, Object> files = new LinkedHashMap<>();
+    /** The paths found with CREATE: what the helper may put there is what it covers. */
+    private final Set<Path> created = new HashSet<>();
     /** The paths already looked for under a gitdir: a {@code .git} file naming itself ends. */
     private final Set<String> gitdirPathsFollowed = new HashSet<>();
 
@@ -64,28 +73,45 @@ final class ProtectedPaths {
      */
     static List<SandboxSpec.MountSpec> resolve(Path workspace, List<String> paths)
             throws SpecException {
+        return walk(workspace, paths).mounts();
+    }
+
+    /**
+     * Walks {@code paths} (relative, checked by the policy) under {@code workspace} once:
+     * {@link #mounts()} and {@link #fingerprint()} are what this one walk found.
+     *
+     * @throws SpecException when a path goes through a symbolic link
+     */
+    static ProtectedPaths walk(Path workspace, List<String> paths) throws SpecException {
         ProtectedPaths walk = new ProtectedPaths(workspace);
+        walk.files.put(workspace, WorkspaceFingerprint.key(lstat(workspace)));
         for (String p : paths) {
             walk.protect(p, p);
         }
-        return walk.specs();
+        return walk;
+    }
+
+    /** The workspace and every path this walk found, as they were. */
+    WorkspaceFingerprint fingerprint() {
+        return new WorkspaceFingerprint(files, created);
     }
 
     private void protect(String entry, String relative) throws SpecException {
         boolean directory = relative.endsWith("/");
         String[] names = (directory ? relative.substring(0, relative.length() - 1) : relative)
                 .split("/");
-        List<Path> pins = new ArrayList<>();
+        Map<Path, BasicFileAttributes> pins = new LinkedHashMap<>();
         Path current = workspace;
         for (int i = 0; i < names.length; i++) {
             Path next = current.resolve(names[i]);
             boolean last = i == names.length - 1;
             BasicFileAttributes a = lstat(next);
+            int create = last && !isRepositoryDirectory(next) ? Protocol.MOUNT_CREATE
+                    | (directory ? Protocol.MOUNT_DIRECTORY : 0) : 0;
             if (a == null) {
-                if (last && !isRepositoryDirectory(next)) {
+                if (create != 0) {
                     pinAll(pins);
-                    add(next, Protocol.MOUNT_READONLY | Protocol.MOUNT_CREATE
-                            | (directory ? Protocol.MOUNT_DIRECTORY : 0));
+                    add(next, null, Protocol.MOUNT_READONLY | create);
                 }
                 return;
             }
@@ -98,7 +124,7 @@ final class ProtectedPaths {
             }
             if (last || !a.isDirectory()) {
                 pinAll(pins);
-                add(next, Protocol.MOUNT_READONLY);
+                add(next, a, Protocol.MOUNT_READONLY | create);
                 if (names[i].equals(GIT) && a.isRegularFile()) {
                     followGitdir(entry, next, last ? "" : String.join("/",
                             List.of(names).subList(i + 1, names.length))
@@ -106,7 +132,7 @@ final class ProtectedPaths {
                 }
                 return;
             }
-            pins.add(next);
+            pins.put(next, a);
             current = next;
         }
     }
@@ -195,18 +221,29 @@ final class ProtectedPaths {
         }
     }
 
-    private void pinAll(List<Path> pins) {
-        for (Path p : pins) {
-            found.putIfAbsent(p, 0);
+    private void pinAll(Map<Path, BasicFileAttributes> pins) {
+        for (Map.Entry<Path, BasicFileAttributes> pin : pins.entrySet()) {
+            found.putIfAbsent(pin.getKey(), 0);
+            files.putIfAbsent(pin.getKey(), WorkspaceFingerprint.key(pin.getValue()));
         }
     }
 
-    private void add(Path p, int flags) {
+    /** {@code attributes}: of the file there, {@code null} for a missing one. */
+    private void add(Path p, BasicFileAttributes attributes, int flags) {
         found.merge(p, flags, (old, now) -> (old & Protocol.MOUNT_READONLY) != 0 ? old : now);
+        files.putIfAbsent(p, WorkspaceFingerprint.key(attributes));
+        if ((found.get(p) & Protocol.MOUNT_CREATE) != 0) {
+            created.add(p);
+        }
     }
 
-    /** What lies under a read-only one is covered by it already. */
-    private List<SandboxSpec.MountSpec> specs() throws SpecException {
+    /**
+     * The PROTECT mounts (source and target the same path: the workspace is bound at its own
+     * path); what lies under a read-only one is covered by it already.
+     *
+     * @throws SpecException when a path is too long for the protocol
+     */
+    List<SandboxSpec.MountSpec> mounts() throws SpecException {
         List<SandboxSpec.MountSpec> specs = new ArrayList<>();
         for (Map.Entry<Path, Integer> e : found.entrySet()) {
             if (underReadOnly(e.getKey())) {

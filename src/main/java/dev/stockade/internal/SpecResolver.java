@@ -59,7 +59,7 @@ public final class SpecResolver {
             FilterPrograms filters, Supplier<String> cgroupUnusable, Path egressSocket,
             byte[] egressToken) throws SpecException {
         return resolve(command(argv, policy, cwd, egressSocket != null), policy, filters,
-                cgroupUnusable, egressSocket, egressToken);
+                cgroupUnusable, egressSocket, egressToken, protectedPaths(policy));
     }
 
     /**
@@ -67,12 +67,45 @@ public final class SpecResolver {
      * {@link SpecEncoder#encodeWarm}): everything of {@link #resolve(List, SandboxPolicy, Path,
      * FilterPrograms, Supplier, Path, byte[])} but the command, whose argv, environment and
      * working directory {@link #command} resolves when it starts; the spec's own are empty.
+     * With it, the fingerprint of the workspace its protected paths were resolved from (the
+     * same walk), for {@link #workspace} to be compared with at the start.
      */
-    public static SandboxSpec resolveWarm(SandboxPolicy policy, FilterPrograms filters,
+    public static WarmSpec resolveWarm(SandboxPolicy policy, FilterPrograms filters,
             Supplier<String> cgroupUnusable, Path egressSocket, byte[] egressToken)
             throws SpecException {
-        return resolve(new SandboxSpec.CommandSpec(List.of(), List.of(), ""), policy, filters,
-                cgroupUnusable, egressSocket, egressToken);
+        ProtectedPaths walk = protectedPaths(policy);
+        SandboxSpec spec = resolve(new SandboxSpec.CommandSpec(List.of(), List.of(), ""),
+                policy, filters, cgroupUnusable, egressSocket, egressToken, walk);
+        return new WarmSpec(spec, walk == null ? WorkspaceFingerprint.NONE : walk.fingerprint());
+    }
+
+    /**
+     * A warm sandbox's spec and the workspace it was resolved for.
+     *
+     * @param spec the warm spec
+     * @param workspace the fingerprint of the walk its protected paths came from
+     */
+    public record WarmSpec(SandboxSpec spec, WorkspaceFingerprint workspace) {}
+
+    /**
+     * The workspace as a spec resolved now would see it: compared with a warm sandbox's,
+     * {@link WarmSpec#workspace()} (as it is once set up), at its start.
+     *
+     * @throws SpecException when a protected path goes through a symbolic link (a cold start
+     *     fails the same way)
+     */
+    public static WorkspaceFingerprint workspace(SandboxPolicy policy) throws SpecException {
+        ProtectedPaths walk = protectedPaths(policy);
+        return walk == null ? WorkspaceFingerprint.NONE : walk.fingerprint();
+    }
+
+    /** One walk of the workspace's protected paths, {@code null} when it has none in a view. */
+    private static ProtectedPaths protectedPaths(SandboxPolicy policy) throws SpecException {
+        Path workspace = policy.workspace().orElse(null);
+        if (workspace == null || !policy.namespaces().contains(Namespace.MOUNT)) {
+            return null;
+        }
+        return ProtectedPaths.walk(workspace, policy.protectedPaths());
     }
 
     /**
@@ -98,7 +131,7 @@ public final class SpecResolver {
 
     private static SandboxSpec resolve(SandboxSpec.CommandSpec command, SandboxPolicy policy,
             FilterPrograms filters, Supplier<String> cgroupUnusable, Path egressSocket,
-            byte[] egressToken) throws SpecException {
+            byte[] egressToken, ProtectedPaths walk) throws SpecException {
         int namespaces = 0;
         for (Namespace ns : policy.namespaces()) {
             namespaces |= ns.cloneFlag();
@@ -113,7 +146,7 @@ public final class SpecResolver {
         SandboxSpec.CgroupSpec cgroup = cgroup(l, memoryFallback, processes);
         return new SandboxSpec(command.argv(), command.environment(), command.cwd(), namespaces,
                 policy.uid(), policy.gid(),
-                policy.hostname().orElse(null), mounts(policy, egressSocket),
+                policy.hostname().orElse(null), mounts(policy, egressSocket, walk),
                 rlimits(l, cgroup, memoryFallback, processes),
                 timeoutMs, policy.killGrace().toMillis(), filters.filter(), filters.reports(),
                 filters.guard(), userLimits(l, namespaces), ptyMax, cgroup, notes,
@@ -195,11 +228,11 @@ public final class SpecResolver {
      * The whole view but {@code /proc} and {@code /dev}, shallowest target first (stable for
      * equal depth, so a policy's mounts keep their order): the policy's mounts, the workspace's
      * bind, the private home and what is put into it, the identity files, the protected paths
-     * as the workspace is now. Nothing without a mount namespace of its own (the policy allows
-     * no mount then).
+     * as {@code walk} found them. Nothing without a mount namespace of its own (the policy
+     * allows no mount then).
      */
-    private static List<SandboxSpec.MountSpec> mounts(SandboxPolicy policy, Path egressSocket)
-            throws SpecException {
+    private static List<SandboxSpec.MountSpec> mounts(SandboxPolicy policy, Path egressSocket,
+            ProtectedPaths walk) throws SpecException {
         if (!policy.namespaces().contains(Namespace.MOUNT)) {
             return List.of();
         }
@@ -240,9 +273,8 @@ public final class SpecResolver {
                     Protocol.MOUNT_READONLY | Protocol.MOUNT_SPECIAL, 0, egressSocket.toString(),
                     Protocol.EGRESS_SOCKET));
         }
-        if (workspace != null) {
-            for (SandboxSpec.MountSpec p : ProtectedPaths.resolve(workspace,
-                    policy.protectedPaths())) {
+        if (walk != null) {
+            for (SandboxSpec.MountSpec p : walk.mounts()) {
                 if (!coveredByAnother(Path.of(p.target()), workspace, taken)) {
                     mounts.add(p);
                 }

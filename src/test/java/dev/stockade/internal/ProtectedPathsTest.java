@@ -1,6 +1,7 @@
 package dev.stockade.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.stockade.SandboxPolicy;
@@ -64,7 +65,7 @@ class ProtectedPathsTest {
         Files.writeString(ws.resolve(".git/config"), "[core]\n");
         Files.createDirectory(ws.resolve(".idea"));
         assertEquals(expect(".git", RO, ".gitmodules", RO | CREATE, ".envrc", RO | CREATE,
-                ".vscode", RO | CREATE | DIR, ".idea", RO), walk());
+                ".vscode", RO | CREATE | DIR, ".idea", RO | CREATE | DIR), walk());
     }
 
     @Test
@@ -81,8 +82,9 @@ class ProtectedPathsTest {
         Files.writeString(ws.resolve(".git/config"), "[core]\n");
         Files.createDirectory(ws.resolve(".idea"));
         assertEquals(expect(".gitmodules", RO | CREATE, ".envrc", RO | CREATE,
-                ".vscode", RO | CREATE | DIR, ".idea", RO, ".git", PIN, ".git/hooks", RO,
-                ".git/config", RO), walkHooksAndConfig());
+                ".vscode", RO | CREATE | DIR, ".idea", RO | CREATE | DIR, ".git", PIN,
+                ".git/hooks", RO | CREATE | DIR, ".git/config", RO | CREATE),
+                walkHooksAndConfig());
     }
 
     @Test
@@ -98,20 +100,22 @@ class ProtectedPathsTest {
     void gitdirFileInsideTheWorkspace() throws Exception {
         Files.createDirectories(ws.resolve("modules/lib.git/hooks"));
         Files.writeString(ws.resolve(".git"), "gitdir: modules/lib.git\n");
-        assertEquals(expect(".git", RO, "modules", PIN, "modules/lib.git", RO,
+        assertEquals(expect(".git", RO, "modules", PIN, "modules/lib.git", RO | CREATE | DIR,
                 ".gitmodules", RO | CREATE, ".envrc", RO | CREATE,
                 ".vscode", RO | CREATE | DIR, ".idea", RO | CREATE | DIR), walk());
         assertEquals(expect(".gitmodules", RO | CREATE, ".envrc", RO | CREATE,
                 ".vscode", RO | CREATE | DIR, ".idea", RO | CREATE | DIR, ".git", RO,
-                "modules", PIN, "modules/lib.git", PIN, "modules/lib.git/hooks", RO,
-                "modules/lib.git/config", RO | CREATE), walkHooksAndConfig());
+                "modules", PIN, "modules/lib.git", PIN,
+                "modules/lib.git/hooks", RO | CREATE | DIR, "modules/lib.git/config",
+                RO | CREATE), walkHooksAndConfig());
     }
 
     @Test
     void gitdirIsReadAsGitReadsIt() throws Exception {
         Files.createDirectories(ws.resolve("modules/lib.git"));
         List<SandboxSpec.MountSpec> followed = expect(".git", RO, "modules", PIN,
-                "modules/lib.git", RO, ".gitmodules", RO | CREATE, ".envrc", RO | CREATE,
+                "modules/lib.git", RO | CREATE | DIR, ".gitmodules", RO | CREATE,
+                ".envrc", RO | CREATE,
                 ".vscode", RO | CREATE | DIR, ".idea", RO | CREATE | DIR);
         Files.writeString(ws.resolve(".git"), "gitdir: modules/lib.git\r\n");
         assertEquals(followed, walk());
@@ -180,5 +184,72 @@ class ProtectedPathsTest {
         assertEquals(expect(".git", RO, ".envrc", RO | CREATE),
                 ProtectedPaths.resolve(ws, List.of(".git/hooks/", ".git/", ".git/config",
                         ".envrc")));
+    }
+
+    private WorkspaceFingerprint fingerprint() throws SpecException {
+        return ProtectedPaths.walk(ws, SandboxPolicy.DEFAULT_PROTECTED_PATHS).fingerprint();
+    }
+
+    @Test
+    void theFingerprintIsEqualForTheSameFilesOnly() throws Exception {
+        Files.createDirectories(ws.resolve(".vscode"));
+        WorkspaceFingerprint before = fingerprint();
+        Files.writeString(ws.resolve("unprotected.txt"), "x");
+        Files.writeString(ws.resolve(".vscode/tasks.json"), "{}"); // inside, not the path
+        assertEquals(before, fingerprint());
+
+        Files.createDirectory(ws.resolve(".git"));
+        WorkspaceFingerprint withGit = fingerprint();
+        assertNotEquals(before, withGit);
+        // The same path, another directory: not the one a mount made before covers.
+        Files.move(ws.resolve(".git"), ws.resolve("old-git"));
+        Files.createDirectory(ws.resolve(".git"));
+        assertNotEquals(withGit, fingerprint());
+    }
+
+    @Test
+    void theFingerprintHeldTakesWhatTheHelperPutAtEachCreatePath() throws Exception {
+        WorkspaceFingerprint resolved = fingerprint();
+        DescriptorSet held = new DescriptorSet();
+        try {
+            assertEquals(resolved, resolved.hold(held)); // nothing made meanwhile
+            held.closeAll();
+            Files.writeString(ws.resolve(".envrc"), ""); // the helper's placeholder
+            WorkspaceFingerprint set = resolved.hold(held);
+            assertNotEquals(resolved, set);
+            assertEquals(set, fingerprint()); // a later walk finds it so
+            // Removed and made again: held, the old one keeps its inode number from the new.
+            Files.delete(ws.resolve(".envrc"));
+            Files.writeString(ws.resolve(".envrc"), "");
+            assertNotEquals(set, fingerprint());
+        } finally {
+            held.closeAll();
+        }
+    }
+
+    @Test
+    void aPathChangedBeforeItIsHeldNeverMatches() throws Exception {
+        Files.createDirectory(ws.resolve(".git"));
+        WorkspaceFingerprint resolved = fingerprint();
+        Files.move(ws.resolve(".git"), ws.resolve("old-git"));
+        Files.createDirectory(ws.resolve(".git"));
+        DescriptorSet held = new DescriptorSet();
+        try {
+            WorkspaceFingerprint set = resolved.hold(held);
+            assertNotEquals(resolved, set);
+            assertNotEquals(fingerprint(), set); // the spec's .git is not this one
+        } finally {
+            held.closeAll();
+        }
+    }
+
+    @Test
+    void theFingerprintKnowsTheWorkspaceItself() throws Exception {
+        Path inner = Files.createDirectory(ws.resolve("inner"));
+        WorkspaceFingerprint before = ProtectedPaths.walk(inner, List.of(".envrc"))
+                .fingerprint();
+        Files.move(inner, ws.resolve("inner-old"));
+        Files.createDirectory(inner);
+        assertNotEquals(before, ProtectedPaths.walk(inner, List.of(".envrc")).fingerprint());
     }
 }

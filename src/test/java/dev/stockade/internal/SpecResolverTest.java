@@ -299,7 +299,8 @@ class SpecResolverTest {
                 new SandboxSpec.MountSpec(Protocol.MOUNT_BIND, Protocol.MOUNT_READONLY, 0,
                         real.resolve("home/.m2/repository").toString(), home + "/.m2/repository"),
                 new SandboxSpec.MountSpec(Protocol.MOUNT_PROTECT, 0, 0, w + "/.git", w + "/.git"),
-                new SandboxSpec.MountSpec(Protocol.MOUNT_PROTECT, Protocol.MOUNT_READONLY, 0,
+                new SandboxSpec.MountSpec(Protocol.MOUNT_PROTECT, Protocol.MOUNT_READONLY
+                        | Protocol.MOUNT_CREATE | Protocol.MOUNT_DIRECTORY, 0,
                         w + "/.git/hooks", w + "/.git/hooks"),
                 new SandboxSpec.MountSpec(Protocol.MOUNT_PROTECT, Protocol.MOUNT_READONLY
                         | Protocol.MOUNT_CREATE, 0, w + "/.git/config", w + "/.git/config")));
