@@ -7,6 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.OutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -142,5 +146,103 @@ class WarmReviewTest {
             assertRefused(refused, ".git");
             assertEquals("gitdir: nowhere\n", Files.readString(git));
         }
+    }
+
+    /** Every process below this JVM (its children's children too). */
+    private static List<Long> descendants() {
+        List<Long> all = new ArrayList<>();
+        List<Long> todo = new ArrayList<>(List.of(ProcessHandle.current().pid()));
+        while (!todo.isEmpty()) {
+            long pid = todo.remove(todo.size() - 1);
+            try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+                for (Path t : (Iterable<Path>) tasks::iterator) {
+                    String children = Files.readString(t.resolve("children")).trim();
+                    if (!children.isEmpty()) {
+                        for (String c : children.split(" ")) {
+                            all.add(Long.parseLong(c));
+                            todo.add(Long.parseLong(c));
+                        }
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                // gone meanwhile
+            }
+        }
+        return all;
+    }
+
+    /** Whether some process below this JVM has a mount whose mount point ends with {@code suffix}. */
+    private static boolean mounted(String suffix) {
+        for (long pid : descendants()) {
+            try {
+                for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/mountinfo"))) {
+                    String[] f = line.split(" ");
+                    if (f.length > 4 && f[4].endsWith(suffix)) {
+                        return true;
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                // gone meanwhile
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Now that every protected leaf is sent with CREATE, hold() takes each of them "as it is
+     * now" and never compares it with what the walk found. A protected directory that existed
+     * and is replaced on the host after the waiting sandbox's helper mounted it but before the
+     * JVM holds it (mv .vscode old; mkdir .vscode: the mount goes with the old one) is keyed
+     * as the new one, which the start's walk then sees too: equal fingerprints, a warm start
+     * with the new .vscode writable. Races the JVM's hold() (the swap is made as soon as the
+     * mount shows in the sandbox's mountinfo), so tried a few times.
+     */
+    @Test
+    void aProtectedDirectoryReplacedWhileTheSandboxWarmsUpStaysReadOnly(@TempDir Path root)
+            throws Exception {
+        int hits = 0;
+        int swapped = 0;
+        List<String> seen = new ArrayList<>();
+        for (int attempt = 0; attempt < 8; attempt++) {
+            Path ws = Files.createDirectory(root.resolve("ws" + attempt));
+            Path vscode = Files.createDirectory(ws.resolve(".vscode"));
+            SandboxPolicy policy = SandboxPolicy.builder().workspace(ws).build();
+            AtomicBoolean done = new AtomicBoolean();
+            CompletableFuture<Boolean> swapper = CompletableFuture.supplyAsync(() -> {
+                String suffix = ws + "/.vscode";
+                while (!done.get()) {
+                    if (mounted(suffix)) {
+                        try {
+                            Files.move(vscode, ws.resolve("old-vscode"));
+                            Files.createDirectory(vscode);
+                            return true;
+                        } catch (IOException e) {
+                            throw new RuntimeException(e);
+                        }
+                    }
+                }
+                return false;
+            });
+            try (SandboxPool pool = SandboxPool.create(policy, 1)) {
+                assertTrue(pool.awaitReady(1, HANG_LIMIT), "pool not ready");
+                done.set(true);
+                boolean moved = swapper.get(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS);
+                if (!moved) {
+                    continue;
+                }
+                swapped++;
+                // A cold start now covers the new .vscode.
+                Run cold = run(Sandbox.command("sh", "-c", "echo evil > .vscode/tasks.json")
+                        .policy(policy).directory(ws));
+                assertRefused(cold, ".vscode/tasks.json");
+                Run r = write(pool, ws, ".vscode/tasks.json");
+                seen.add(r.toString());
+                if (r.exit() == 0) {
+                    hits++;
+                }
+            }
+        }
+        assertTrue(swapped > 0, "never swapped");
+        assertEquals(0, hits, () -> "warm starts that wrote into the new .vscode: " + seen);
     }
 }
