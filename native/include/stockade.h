@@ -176,6 +176,13 @@ enum stk_request_type {
 /* The descriptors a COMMAND frame carries: stdin, stdout, stderr. */
 #define STK_COMMAND_FD_COUNT 3u
 
+/* Once a warm sandbox's COMMAND came, and before it forks the command, pid 1 checks that each
+ * PROTECT mount is still the mount at its path: a path renamed or removed on the host while
+ * the sandbox waited takes the mount with it. When one is not, pid 1 reports ERROR at step
+ * "protect" with this errno (ESTALE) and the command never ran, so the caller may start it in
+ * another sandbox. */
+#define STK_WARM_STALE_ERRNO 116
+
 enum stk_kill_mode {
     STK_KILL_GRACEFUL = 0, /* SIGTERM to every process in the sandbox, SIGKILL after the grace */
     STK_KILL_NOW = 1,      /* SIGKILL to the whole sandbox at once */

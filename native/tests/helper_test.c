@@ -2550,6 +2550,97 @@ static void test_protect_stale(void)
     remove_tree(ws);
 }
 
+/* The host moves .git/config away while the warm sandbox waits: its mount goes along. */
+static void move_config_away(void *ctx)
+{
+    (void)ctx;
+    char config[4200], moved[4200];
+    snprintf(config, sizeof config, "%s/.git/config", ws);
+    snprintf(moved, sizeof moved, "%s/.git/config.moved", ws);
+    EXPECT(rename(config, moved) == 0, "rename .git/config away: %s", strerror(errno));
+}
+
+/* The same file put back under a new name (ln; rm; mv): the path shows the same inode, but
+ * the unlink detached the waiting sandbox's mount. */
+static void relink_config(void *ctx)
+{
+    (void)ctx;
+    char config[4200], keep[4200];
+    snprintf(config, sizeof config, "%s/.git/config", ws);
+    snprintf(keep, sizeof keep, "%s/.git/keep", ws);
+    EXPECT(link(config, keep) == 0 && unlink(config) == 0 && rename(keep, config) == 0,
+           "relink .git/config: %s", strerror(errno));
+}
+
+/* A warm sandbox of the protected workspace running `write .git/config evil`, with change
+ * (NULL: none) made on the host once it is READY. */
+static void run_warm_protected(void (*change)(void *), struct run_result *r)
+{
+    char config[4200];
+    snprintf(config, sizeof config, "%s/.git/config", ws);
+    struct spec_buf b, c;
+    spec_init(&b);
+    spec_bytes_field(&b, STK_F_WARM, NULL, 0);
+    spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES);
+    add_view(&b);
+    add_protected_workspace(&b);
+    spec_init_command(&c);
+    spec_args(&c, (const char *const[]){probe, "write", config, "evil", NULL});
+    spec_string(&c, STK_F_ENV, "PATH=/usr/bin:/bin");
+    struct run_options o = {.warm = true, .on_warm_ready = change};
+    o.command = spec_finish(&c, &o.command_len);
+    run(&b, &o, r);
+    spec_free(&c);
+}
+
+/* READY, then the one ERROR: protect/ESTALE, the helper exiting with the set-up code. */
+static void expect_warm_stale(const struct run_result *r)
+{
+    int before = stk_test_failures;
+    EXPECT(r->ready && r->error && !r->started && !r->exited && r->events == 2,
+           "READY and one ERROR, never STARTED");
+    EXPECT(strcmp(r->step, "protect") == 0 && r->err_errno == STK_WARM_STALE_ERRNO &&
+               r->err_exit_code == 125,
+           "protect/ESTALE, 125");
+    EXPECT(WIFEXITED(r->helper_status) && WEXITSTATUS(r->helper_status) == 125,
+           "helper exits 125");
+    if (stk_test_failures != before) {
+        stk_describe_run(r);
+    }
+}
+
+/* stk_protect_verify: before a warm sandbox's command, pid 1 checks each PROTECT is still the
+ * mount at its path. Untouched, the command runs and finds .git/config read-only; moved away
+ * or relinked on the host while it waited, the start is ERROR protect/ESTALE and the command
+ * never ran (the file keeps its content). */
+static void test_protect_warm_stale(void)
+{
+    char config[4200], moved[4200];
+    struct run_result r;
+    make_protected_workspace();
+    snprintf(config, sizeof config, "%s/.git/config", ws);
+    snprintf(moved, sizeof moved, "%s/.git/config.moved", ws);
+    run_warm_protected(NULL, &r);
+    EXPECT(r.ready && r.started && r.exited && strcmp(r.out, "errno=30\n") == 0,
+           "untouched: runs, EROFS [%s]", r.out);
+    run_result_free(&r);
+
+    run_warm_protected(move_config_away, &r);
+    expect_warm_stale(&r);
+    EXPECT(host_missing(config), "nothing made at the moved path");
+    const char *content = read_file(moved);
+    EXPECT(content != NULL && strcmp(content, "cfg") == 0, "the moved file unchanged");
+    run_result_free(&r);
+    EXPECT(rename(moved, config) == 0, "move it back");
+
+    run_warm_protected(relink_config, &r);
+    expect_warm_stale(&r);
+    content = read_file(config);
+    EXPECT(content != NULL && strcmp(content, "cfg") == 0, "the relinked file unchanged");
+    run_result_free(&r);
+    remove_tree(ws);
+}
+
 static const struct sock_filter allow_all[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
 
 /* Missing protected paths of a TRANSACTIONAL overlay: made and covered inside by pid 1 (in the
@@ -2805,6 +2896,7 @@ static const struct stk_test tests[] = {
     {"protect", test_protect},
     {"protect_shared", test_protect_shared},
     {"protect_stale", test_protect_stale},
+    {"protect_warm_stale", test_protect_warm_stale},
     {"protect_transactional", test_protect_transactional},
     {"idmap_owner", test_idmap_owner},
     {"private_tmpfs", test_private_tmpfs},

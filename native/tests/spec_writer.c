@@ -645,6 +645,9 @@ int run_helper(const char *helper, const uint8_t *frame, size_t len,
         if (r->ready && !command_sent) {
             command_sent = true;
             read_children(pid, r);
+            if (o->on_warm_ready != NULL) {
+                o->on_warm_ready(o->ctx);
+            }
             if (o->warm_idle_ms > 0) {
                 struct timespec idle = {o->warm_idle_ms / 1000,
                                         (o->warm_idle_ms % 1000) * 1000000L};

@@ -93,6 +93,8 @@ struct run_options {
      * warm_idle_action. The command's stdio are the harness's pipes, passed with COMMAND. */
     bool warm;
     int warm_idle_ms;
+    /* Called once READY arrived, before the idle wait and its action; may change the host. */
+    void (*on_warm_ready)(void *ctx);
     /* 0: send `command`; 1: send KILL(kill_mode) instead; 2: close the control socket. */
     int warm_idle_action;
     const uint8_t *command; /* the COMMAND frame (spec_init_command) */

@@ -335,7 +335,7 @@ static int apply_mount(struct view *v, size_t i, struct stk_error *err)
     case STK_MOUNT_SYMLINK: return apply_symlink(v, i, err);
     case STK_MOUNT_OVERLAY: return attach_tree(v, i, &p->mount_fds[i], STK_STEP_OVERLAY, err);
     case STK_MOUNT_FILE: return apply_file(v, i, err);
-    case STK_MOUNT_PROTECT: return stk_protect_apply(v->root, p->spec, i, err);
+    case STK_MOUNT_PROTECT: return stk_protect_apply(v->root, p->spec, i, &p->mount_ids[i], err);
     default: return stk_fail(err, STK_STEP_SPEC, EINVAL, "unknown mount type");
     }
 }

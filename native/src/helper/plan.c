@@ -193,6 +193,11 @@ int stk_plan_build(const struct stk_spec *spec, struct stk_plan *p, struct stk_e
     for (size_t i = 0; i < spec->mount_count; i++) {
         p->mount_fds[i] = -1;
     }
+    p->mount_ids = calloc(spec->mount_count + 1, sizeof *p->mount_ids);
+    if (p->mount_ids == NULL) {
+        stk_plan_free(p);
+        return stk_fail(err, STK_STEP_SPEC, ENOMEM, "allocating the mount table");
+    }
     p->upper_fd = -1;
     p->report = spec->report_count > 0;
     if (choose_ids(spec, p, err) < 0 || read_cap_last_cap(p, err) < 0 ||
@@ -227,6 +232,7 @@ void stk_plan_free(struct stk_plan *p)
         close(p->upper_fd);
     }
     free(p->mount_fds);
+    free(p->mount_ids);
     free(p->exec_paths);
     free(p->exec_storage);
     stk_notify_free(&p->notify);

@@ -41,6 +41,9 @@ struct stk_plan {
 
     /* Per spec mount: the detached tree of a BIND once opened (monitor or pid 1), else -1. */
     int *mount_fds;
+    /* Per spec mount: the id of the mount a PROTECT made (pid 1's, stk_protect_apply), else 0;
+     * a warm sandbox's pid 1 checks them again before its command (stk_protect_verify). */
+    uint64_t *mount_ids;
     /* The TRANSACTIONAL overlay's upper directory (O_PATH) where it was built (the monitor for
      * a root caller, pid 1 otherwise, which hands it to the monitor: STK_REC_UPPER); -1
      * elsewhere. */

@@ -104,7 +104,26 @@ static int create_in_overlay_in_pid1(int root, const struct stk_mount *m, struct
     return 0;
 }
 
-int stk_protect_apply(int root, const struct stk_spec *spec, size_t index,
+/* The id of the mount fd lies on (STATX_MNT_ID), and whether fd, or path below it, is that
+ * mount's root; -1 with errno. */
+static int mount_of(int fd, const char *path, uint64_t *id, bool *root)
+{
+    struct statx stx;
+    int flags = (path[0] == '\0' ? AT_EMPTY_PATH : 0) | AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT;
+    if (statx(fd, path, flags, STATX_MNT_ID, &stx) < 0) {
+        return -1;
+    }
+    if ((stx.stx_mask & STATX_MNT_ID) == 0 ||
+        (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) == 0) {
+        errno = ENOSYS;
+        return -1;
+    }
+    *id = stx.stx_mnt_id;
+    *root = (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+    return 0;
+}
+
+int stk_protect_apply(int root, const struct stk_spec *spec, size_t index, uint64_t *mount_id,
                       struct stk_error *err)
 {
     const struct stk_mount *m = &spec->mounts[index];
@@ -141,11 +160,38 @@ int stk_protect_apply(int root, const struct stk_spec *spec, size_t index,
             rc = stk_fail_on(err, STK_STEP_PROTECT, errno, "mount_setattr", m->dst);
         } else if (stk_mount_attach(tree, fd) < 0) {
             rc = stk_fail_on(err, STK_STEP_PROTECT, errno, "move_mount onto", m->dst);
+        } else {
+            bool is_root;
+            if (mount_of(tree, "", mount_id, &is_root) < 0) {
+                rc = stk_fail_on(err, STK_STEP_PROTECT, errno, "statx of the mount on", m->dst);
+            }
         }
     }
     stk_close_fd(&tree);
     stk_close_fd(&fd);
     return rc;
+}
+
+_Static_assert(STK_WARM_STALE_ERRNO == ESTALE, "stockade.h names ESTALE");
+
+int stk_protect_verify(const struct stk_spec *spec, const uint64_t *mount_ids,
+                       struct stk_error *err)
+{
+    for (size_t i = 0; i < spec->mount_count; i++) {
+        const struct stk_mount *m = &spec->mounts[i];
+        if (m->type != STK_MOUNT_PROTECT) {
+            continue;
+        }
+        uint64_t id;
+        bool is_root;
+        if (mount_of(AT_FDCWD, m->dst, &id, &is_root) < 0 || id != mount_ids[i] || !is_root) {
+            return stk_fail_on(err, STK_STEP_PROTECT, STK_WARM_STALE_ERRNO,
+                               "the path is not covered any more (moved or removed on the host"
+                               " while the warm sandbox waited):",
+                               m->dst);
+        }
+    }
+    return 0;
 }
 
 /* The mark of a placeholder: an extended attribute the monitor sets on each entry it creates,

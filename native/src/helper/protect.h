@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -21,10 +22,20 @@
 /* In pid 1, inside the new root: protects spec->mounts[index]. Its destination must exist and
  * lie on an earlier writable BIND (or on a PROTECT of one), or in the TRANSACTIONAL overlay,
  * where a missing one with CREATE is made first, through the overlay. It is opened without
- * following any symbolic link (a link as its last component is protected itself).
- * Async-signal-safe. Step "protect". */
-int stk_protect_apply(int root, const struct stk_spec *spec, size_t index,
+ * following any symbolic link (a link as its last component is protected itself). *mount_id
+ * gets the new mount's id. Async-signal-safe. Step "protect". */
+int stk_protect_apply(int root, const struct stk_spec *spec, size_t index, uint64_t *mount_id,
                       struct stk_error *err);
+
+/* In a warm sandbox's pid 1, once its COMMAND came and before the command's fork, with the
+ * view as its root: each PROTECT's destination must still be the root of the mount
+ * stk_protect_apply made there (mount_ids), else STK_WARM_STALE_ERRNO (stockade.h). The mount
+ * sits on the host's dentry of the path, so the host renaming it away moves the mount along,
+ * and unlinking it detaches the mount; either leaves the path open in this sandbox, which
+ * the Java side's fingerprint of the workspace cannot always see (a hard link put back in the
+ * path's place is the same file). Async-signal-safe. Step "protect". */
+int stk_protect_verify(const struct stk_spec *spec, const uint64_t *mount_ids,
+                       struct stk_error *err);
 
 /* One PROTECT as the monitor holds it: src's parent, locked shared for the sandbox's life, and
  * the placeholder at src this monitor made or adopted, if any. */

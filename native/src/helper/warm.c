@@ -10,6 +10,7 @@
 #include "fd.h"
 #include "frame.h"
 #include "progress.h"
+#include "protect.h"
 #include "status.h"
 #include "stockade.h"
 
@@ -326,6 +327,13 @@ int stk_warm_pid1_await(struct stk_warm *w, struct stk_plan *p, struct stk_spec 
         return -1;
     }
     stk_close_fd(&w->channel[1]);
+    /* Before anything of the command: a stale view fails here, and the command never ran. */
+    stk_progress_step(STK_STEP_PROTECT);
+    if (stk_protect_verify(p->spec, p->mount_ids, err) < 0) {
+        close_all(fds, count);
+        return -1;
+    }
+    stk_progress_step(STK_STEP_COMMAND);
     const struct command_layout *l = w->region;
     size_t wanted = 0;
     for (int target = 0; target < (int)STK_COMMAND_FD_COUNT; target++) {

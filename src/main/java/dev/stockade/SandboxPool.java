@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -233,8 +234,9 @@ public final class SandboxPool implements AutoCloseable {
      * Starts {@code argv} in a warm sandbox, or returns {@code null} for the caller to spawn a
      * cold one: none is ready now, a stream is a terminal, the workspace is not as the ready
      * ones were set up for (their protected paths would not be what a cold start protects),
-     * or the one taken turned out to be gone before it got the command. Called by
-     * {@link SandboxBuilder#start()} only.
+     * the one taken turned out to be gone before it got the command, or its pid 1 found a
+     * protected path's mount moved or removed on the host before the command's fork. Called
+     * by {@link SandboxBuilder#start()} only.
      */
     SandboxedProcess start(List<String> argv, Path cwd, Redirect[] stdio, boolean measure,
             long startNanos) throws IOException {
@@ -261,12 +263,21 @@ public final class SandboxPool implements AutoCloseable {
         }
         ProgressPage.Measured measured = measure
                 ? new ProgressPage.Measured(startNanos, System.nanoTime() - startNanos) : null;
-        return warm.start(command, stdio, measured);
+        try {
+            return warm.start(command, stdio, measured);
+        } finally {
+            // Only now: a set-up running beside this start would take the cores (2 here) the
+            // start's own hops between the JVM, the monitor, pid 1 and the command wait for.
+            synchronized (lock) {
+                refill();
+            }
+        }
     }
 
     /**
      * A ready sandbox set up for {@code workspace}, or {@code null}; those found gone, or set
-     * up for the workspace as it was before, are reaped; the pool refills.
+     * up for the workspace as it was before, are ended on a warming thread. The pool refills
+     * now when none was taken, else once the start is through ({@link #start}).
      */
     private WarmSandbox take(WorkspaceFingerprint workspace) {
         List<WarmSandbox> gone = new ArrayList<>();
@@ -281,10 +292,20 @@ public final class SandboxPool implements AutoCloseable {
                 }
             }
             failure = null; // a start is when a failed set-up is tried again
-            refill();
         }
+        // Ended before the refill's set-ups begin: one still alive beside a new sandbox keeps
+        // the lock a placeholder is removed under (docs/protocol.md), and the placeholder stays.
         for (WarmSandbox w : gone) {
-            w.discard();
+            try {
+                warmers.execute(w::discard);
+            } catch (RejectedExecutionException e) {
+                w.discard(); // closed meanwhile
+            }
+        }
+        if (taken == null) {
+            synchronized (lock) {
+                refill();
+            }
         }
         return taken;
     }

@@ -6,6 +6,7 @@ import dev.stockade.internal.DescriptorSet;
 import dev.stockade.internal.NativeBridge;
 import dev.stockade.internal.NativeLoader;
 import dev.stockade.internal.ProgressPage;
+import dev.stockade.internal.Protocol;
 import dev.stockade.internal.SandboxSpec;
 import dev.stockade.internal.SpecEncoder;
 import dev.stockade.internal.WaitStatus;
@@ -150,7 +151,9 @@ final class WarmSandbox {
      * Returns {@code null}, having sent nothing, when a stream is a terminal (a warm sandbox
      * has no pty; the caller spawns cold) or when the helper is already gone (the COMMAND
      * frame could not be written: the command never reached it); this sandbox is then
-     * discarded. Otherwise as {@link SandboxLauncher#launch}: the process once STARTED, or the
+     * discarded. Also {@code null}, the sandbox ended, when pid 1 found its view stale before
+     * the command's fork (a protected path moved or removed on the host: the command never
+     * ran). Otherwise as {@link SandboxLauncher#launch}: the process once STARTED, or the
      * set-up error.
      */
     SandboxedProcess start(SandboxSpec.CommandSpec command, Redirect[] stdio,
@@ -238,6 +241,9 @@ final class WarmSandbox {
         ended = true;
         int status = end(helper, channel, fds);
         finishEgress();
+        if (failure == null && first instanceof ControlEvent.Error error && isStale(error)) {
+            return null; // the command never ran: the caller starts it cold
+        }
         if (failure == null && first instanceof ControlEvent.Error error) {
             throw new SandboxSetupException(HelperErrors.reported(error), error.exitCode());
         }
@@ -248,6 +254,15 @@ final class WarmSandbox {
                     + ": " + WaitStatus.describe(status));
         }
         throw new SandboxSetupException(failure, SandboxSetupException.EXIT_SETUP);
+    }
+
+    /**
+     * pid 1 found a protected path's mount gone from its path before it forked the command
+     * ({@code STK_WARM_STALE_ERRNO}): the host moved or removed the path while this sandbox
+     * waited, in a way the pool's fingerprint of the workspace did not show.
+     */
+    private static boolean isStale(ControlEvent.Error error) {
+        return error.step() == SetupStep.PROTECT && error.errno() == Protocol.WARM_STALE_ERRNO;
     }
 
     /**

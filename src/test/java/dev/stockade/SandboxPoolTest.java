@@ -48,7 +48,11 @@ class SandboxPoolTest {
 
     private static Run run(SandboxBuilder builder, String stdin) throws Exception {
         SandboxedProcess p = builder.start();
-        p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+        if (!stdin.isEmpty()) {
+            // Only to a command that reads it: one that has exited has its stdin closed, as a
+            // Process has ("Stream closed").
+            p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+        }
         p.getOutputStream().close();
         CompletableFuture<String> out = readAsync(p.getInputStream());
         CompletableFuture<String> err = readAsync(p.getErrorStream());
