@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -59,6 +60,8 @@ public final class SandboxPool implements AutoCloseable {
     public static final int MAX_SIZE = 64;
     /** The most sandboxes one pool sets up at once. */
     public static final int MAX_WARMING_THREADS = 2;
+    /** How long a warm start's command runs before the pool sets its slot up again. */
+    static final Duration REFILL_DELAY = Duration.ofMillis(20);
 
     private static final AtomicInteger POOLS = new AtomicInteger();
 
@@ -263,15 +266,35 @@ public final class SandboxPool implements AutoCloseable {
         }
         ProgressPage.Measured measured = measure
                 ? new ProgressPage.Measured(startNanos, System.nanoTime() - startNanos) : null;
+        SandboxedProcess started = null;
         try {
-            return warm.start(command, stdio, measured);
+            started = warm.start(command, stdio, measured);
+            return started;
         } finally {
-            // Only now: a set-up running beside this start would take the cores (2 here) the
-            // start's own hops between the JVM, the monitor, pid 1 and the command wait for.
+            refillAfter(started);
+        }
+    }
+
+    /**
+     * Sets the slot a start took up again once its command ended or ran for
+     * {@link #REFILL_DELAY}, whichever comes first (at once when it did not start): a set-up
+     * running beside a short command would take the cores (2 here) that the command's own hops
+     * between the JVM, the monitor, pid 1 and the command wait for, while a long step still
+     * finds its successor ready when it ends.
+     */
+    private void refillAfter(SandboxedProcess started) {
+        Runnable refill = () -> {
             synchronized (lock) {
                 refill();
             }
+        };
+        if (started == null) {
+            refill.run();
+            return;
         }
+        started.onExit().thenRun(refill);
+        CompletableFuture.runAsync(refill, CompletableFuture.delayedExecutor(
+                REFILL_DELAY.toNanos(), TimeUnit.NANOSECONDS));
     }
 
     /**

@@ -128,6 +128,24 @@ class SandboxPoolTest {
     }
 
     @Test
+    void theSlotIsSetUpAgainWhileALongCommandRunsAndAfterAShortOneEnded() throws Exception {
+        try (SandboxPool pool = readyPool(SandboxPolicy.defaults(), 1)) {
+            // ready() does not refill (awaitReady would): only the pool's own refill counts.
+            SandboxedProcess running = pool.command("sleep", "600").start();
+            assertTrue(running.warm());
+            assertEquals(0, pool.ready());
+            awaitTrue("set up again while the command runs", () -> pool.ready() == 1);
+            assertTrue(running.isAlive());
+            running.destroyForcibly();
+            running.onResult().get(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS);
+
+            Run quick = run(pool.command("true"), "");
+            assertTrue(quick.process().warm());
+            awaitTrue("set up again after the command ended", () -> pool.ready() == 1);
+        }
+    }
+
+    @Test
     void startsBackToBackAllRunWarmOrColdNeverWait() throws Exception {
         try (SandboxPool pool = readyPool(SandboxPolicy.defaults(), 1)) {
             List<Boolean> warm = new ArrayList<>();
