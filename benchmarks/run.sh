@@ -19,8 +19,23 @@ results=$here/target/results
 say() { printf 'run.sh: %s\n' "$*"; }
 notes=()
 
-say "building the library (mvn install)"
-(cd "$repo" && mvn -B -q -DskipTests install </dev/null)
+# The CLI runs on each JDK the machine has (this one's, and every other JDK home under
+# /usr/lib/jvm of a newer feature version): the distribution gets a start-up archive for each
+# (-Dstockade.dist.jdks), and the CLI is measured on each.
+jdk_feature() { sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release" 2>/dev/null; }
+default_jdk=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.home = //p')
+jdks=$default_jdk
+for release in /usr/lib/jvm/*/release; do
+  home=$(dirname "$release")
+  [[ -L $home ]] && continue
+  feature=$(jdk_feature "$home")
+  if [[ -n $feature && $feature -gt $(jdk_feature "$default_jdk") ]]; then
+    jdks="$jdks $home"
+  fi
+done
+
+say "building the library (mvn install, start-up archives for: $jdks)"
+(cd "$repo" && mvn -B -q -DskipTests install "-Dstockade.dist.jdks=$jdks" </dev/null)
 
 say "building the benchmarks"
 mvn -B -q -f "$here/pom.xml" -DskipTests clean package </dev/null
@@ -77,24 +92,32 @@ jmh throughput ThroughputBenchmark "${timed[@]}"
 jmh heap-size HeapSizeBenchmark "${timed[@]}"
 jmh syscall-cost SyscallCostBenchmark -p calls="1,$syscall_calls" "${timed[@]}"
 jmh build-step BuildStepBenchmark "${shots[@]}"
-jmh cli "$cli_select" "${timed[@]}"
+jmh cli "$cli_select" -p "jdk=${jdks// /,}" "${timed[@]}"
 jmh policy-compile PolicyCompileBenchmark "${timed[@]}"
 jmh native-call NativeCallBenchmark "${timed[@]}"
 
 say "set-up breakdown ($rounds spawns per policy)"
 java -cp "$jar" dev.stockade.benchmarks.SetupBreakdown "$results/setup-breakdown.json" "$rounds"
 
-# The CLI's CPU time (user + system, children included), which JMH does not measure.
+# The CLI's CPU time (user + system, children included), which JMH does not measure; per JDK.
 cli_rounds=10
 read -r -a cli_words <<<"$STOCKADE_BENCH_CLI"
 TIMEFORMAT='%R %U %S'
-cpu=$( { time (for ((i = 0; i < cli_rounds; i++)); do "${cli_words[@]}" run -- /bin/true >/dev/null 2>&1; done) ; } 2>&1 )
-read -r wall user sys <<<"$cpu"
-cat >"$results/cli-cpu.json" <<JSON
-{"command": "$STOCKADE_BENCH_CLI run -- /bin/true", "rounds": $cli_rounds,
- "cpuSecondsPerRun": $(awk -v u="$user" -v s="$sys" -v n="$cli_rounds" 'BEGIN { printf "%.4f", (u + s) / n }'),
- "wallSecondsPerRun": $(awk -v w="$wall" -v n="$cli_rounds" 'BEGIN { printf "%.4f", w / n }')}
-JSON
+{
+  printf '{"command": "%s run -- /bin/true", "rounds": %s, "jdks": [' "$STOCKADE_BENCH_CLI" "$cli_rounds"
+  sep=""
+  for jdk in $jdks; do
+    cpu=$( { time (for ((i = 0; i < cli_rounds; i++)); do
+      JAVA_HOME=$jdk "${cli_words[@]}" run -- /bin/true >/dev/null 2>&1; done) ; } 2>&1 )
+    read -r wall user sys <<<"$cpu"
+    printf '%s\n {"jdk": "%s", "feature": %s, "cpuSecondsPerRun": %s, "wallSecondsPerRun": %s}' \
+      "$sep" "$jdk" "$(jdk_feature "$jdk")" \
+      "$(awk -v u="$user" -v s="$sys" -v n="$cli_rounds" 'BEGIN { printf "%.4f", (u + s) / n }')" \
+      "$(awk -v w="$wall" -v n="$cli_rounds" 'BEGIN { printf "%.4f", w / n }')"
+    sep=","
+  done
+  printf ']}\n'
+} >"$results/cli-cpu.json"
 
 {
   printf '{"date": "%s", "commit": "%s", "cores": %s, "quick": %s,\n' \

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -11,6 +12,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -20,9 +22,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * The whole process, as a Makefile or a shell loop pays it: {@code stockade run -- /bin/true}
  * against {@code bwrap ... /bin/true} and a bare {@code /bin/true}. The CLI's command line is
  * the environment variable {@value #CLI_VARIABLE}, words separated by spaces (run.sh sets it: the distribution's
- * {@code bin/stockade} when there is one, else {@code java -jar target/stockade-cli.jar}).
+ * {@code bin/stockade} when there is one, else {@code java -jar target/stockade-cli.jar}). The
+ * parameter {@code jdk} is the {@code JAVA_HOME} the CLI runs with (run.sh gives each JDK the
+ * distribution has a start-up archive for; empty: the environment's own).
  */
-@State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 1, time = 2)
@@ -31,21 +34,30 @@ import org.openjdk.jmh.annotations.Warmup;
 public class CliBenchmark {
     static final String CLI_VARIABLE = "STOCKADE_BENCH_CLI";
 
-    private List<String> stockadeRun;
+    /** The CLI's command line, per JDK: a state of its own, so only stockadeRun runs per JDK. */
+    @State(Scope.Benchmark)
+    public static class Cli {
+        @Param("")
+        public String jdk;
 
-    @Setup
-    public void readCommand() {
-        String cli = System.getenv(CLI_VARIABLE);
-        if (cli == null || cli.isBlank()) {
-            throw new IllegalStateException(CLI_VARIABLE + " must give the CLI's command");
+        List<String> command;
+        Map<String, String> environment;
+
+        @Setup
+        public void readCommand() {
+            String cli = System.getenv(CLI_VARIABLE);
+            if (cli == null || cli.isBlank()) {
+                throw new IllegalStateException(CLI_VARIABLE + " must give the CLI's command");
+            }
+            command = new ArrayList<>(Arrays.asList(cli.trim().split(" +")));
+            command.addAll(List.of("run", "--", Spawns.TRUE));
+            environment = jdk.isEmpty() ? Map.of() : Map.of("JAVA_HOME", jdk);
         }
-        stockadeRun = new ArrayList<>(Arrays.asList(cli.trim().split(" +")));
-        stockadeRun.addAll(List.of("run", "--", Spawns.TRUE));
     }
 
     @Benchmark
-    public int stockadeRun() throws IOException, InterruptedException {
-        return Spawns.run(stockadeRun, null);
+    public int stockadeRun(Cli cli) throws IOException, InterruptedException {
+        return Spawns.run(cli.command, null, cli.environment);
     }
 
     @Benchmark

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /** What the spawn benchmarks share: the policies measured and the external tools compared. */
 final class Spawns {
@@ -40,12 +41,19 @@ final class Spawns {
 
     /** Runs a host command to its end, output discarded; fails unless it exits 0. */
     static int run(List<String> command, Path directory) throws IOException, InterruptedException {
+        return run(command, directory, Map.of());
+    }
+
+    /** As {@link #run(List, Path)}, with {@code environment} set on top of this JVM's. */
+    static int run(List<String> command, Path directory, Map<String, String> environment)
+            throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(command)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(ProcessBuilder.Redirect.DISCARD);
         if (directory != null) {
             pb.directory(directory.toFile());
         }
+        pb.environment().putAll(environment);
         return requireSuccess(command, pb.start().waitFor());
     }
 
