@@ -283,24 +283,25 @@ public final class SandboxPool implements AutoCloseable {
      * finds its successor ready when it ends.
      */
     private void refillAfter(SandboxedProcess started) {
-        Runnable refill = () -> {
-            synchronized (lock) {
-                refill();
-            }
-        };
         if (started == null) {
-            refill.run();
+            refillNow();
             return;
         }
-        started.onExit().thenRun(refill);
-        CompletableFuture.runAsync(refill, CompletableFuture.delayedExecutor(
+        started.onExit().thenRun(this::refillNow);
+        CompletableFuture.runAsync(this::refillNow, CompletableFuture.delayedExecutor(
                 REFILL_DELAY.toNanos(), TimeUnit.NANOSECONDS));
+    }
+
+    private void refillNow() {
+        synchronized (lock) {
+            refill();
+        }
     }
 
     /**
      * A ready sandbox set up for {@code workspace}, or {@code null}; those found gone, or set
      * up for the workspace as it was before, are ended on a warming thread. The pool refills
-     * now when none was taken, else once the start is through ({@link #start}).
+     * now when none was taken, else after the start ({@link #refillAfter}).
      */
     private WarmSandbox take(WorkspaceFingerprint workspace) {
         List<WarmSandbox> gone = new ArrayList<>();
@@ -326,9 +327,7 @@ public final class SandboxPool implements AutoCloseable {
             }
         }
         if (taken == null) {
-            synchronized (lock) {
-                refill();
-            }
+            refillNow();
         }
         return taken;
     }

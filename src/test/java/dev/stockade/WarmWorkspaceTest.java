@@ -65,6 +65,21 @@ class WarmWorkspaceTest {
         return run(pool.command("sh", "-c", "echo evil > " + file).directory(workspace));
     }
 
+    /**
+     * A cold start now refuses to write {@code file}, and so does the pool's start, which is
+     * cold too: the ready sandbox's pid 1 found its view stale.
+     */
+    private static void assertBothRefuse(SandboxPool pool, SandboxPolicy policy, Path ws,
+            String file) throws Exception {
+        Run cold = run(Sandbox.command("sh", "-c", "echo evil > " + file).policy(policy)
+                .directory(ws));
+        assertFalse(cold.warm(), cold::toString);
+        assertRefused(cold, file);
+        Run pooled = write(pool, ws, file);
+        assertRefused(pooled, file);
+        assertFalse(pooled.warm(), () -> "its view was stale: " + pooled);
+    }
+
     private static void assertRefused(Run r, String file) {
         assertEquals(2, r.exit(), r::toString);
         assertTrue(r.stderr().endsWith("cannot create " + file + ": " + READ_ONLY + "\n"),
@@ -227,13 +242,7 @@ class WarmWorkspaceTest {
             Files.createLink(keep, envrc);
             Files.delete(envrc);
             Files.move(keep, envrc);
-            // A cold start now covers it.
-            Run cold = run(Sandbox.command("sh", "-c", "echo evil > .envrc").policy(policy)
-                    .directory(ws));
-            assertFalse(cold.warm(), cold::toString);
-            assertRefused(cold, ".envrc");
-            Run refused = write(pool, ws, ".envrc");
-            assertRefused(refused, ".envrc");
+            assertBothRefuse(pool, policy, ws, ".envrc");
             assertEquals("export SAFE=1\n", Files.readString(envrc));
         }
     }
@@ -277,13 +286,7 @@ class WarmWorkspaceTest {
             assertEquals(0, h.exitCode(), () -> hostileErr.join());
             assertEquals("swapped\n", hostileOut.get(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS));
 
-            // A cold start now covers it.
-            Run cold = run(Sandbox.command("sh", "-c", "echo evil > .git").policy(policy)
-                    .directory(ws));
-            assertFalse(cold.warm(), cold::toString);
-            assertRefused(cold, ".git");
-            Run refused = write(pool, ws, ".git");
-            assertRefused(refused, ".git");
+            assertBothRefuse(pool, policy, ws, ".git");
             assertEquals("gitdir: nowhere\n", Files.readString(git));
         }
     }
