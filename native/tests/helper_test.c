@@ -2591,6 +2591,7 @@ static void run_warm_protected(void (*change)(void *), struct run_result *r)
     o.command = spec_finish(&c, &o.command_len);
     run(&b, &o, r);
     spec_free(&c);
+    spec_free(&b);
 }
 
 /* READY, then the one ERROR: protect/ESTALE, the helper exiting with the set-up code. */

@@ -245,10 +245,15 @@ public final class SpecResolver {
         List<SandboxSpec.MountSpec> mounts = new ArrayList<>();
         Set<Path> taken = new HashSet<>();
         for (Mount m : policy.mounts()) {
+            checkWritable(m);
             mounts.add(spec(m, writableFlags));
             taken.add(m.target());
         }
         Path workspace = policy.workspace().orElse(null);
+        if (workspace != null) {
+            // Transactional too: what the step changes there is applied to it on success.
+            Installation.checkNotWritable(workspace, "the workspace " + workspace);
+        }
         if (workspace != null && policy.workspaceMode() == WorkspaceMode.TRANSACTIONAL) {
             // The real workspace is only ever the lower layer: the step's changes stay in the
             // upper tmpfs, which the helper passes back with EXITED (WorkspaceCommit).
@@ -263,6 +268,7 @@ public final class SpecResolver {
         mounts.add(new SandboxSpec.MountSpec(Protocol.MOUNT_TMPFS, Protocol.MOUNT_PRIVATE,
                 policy.homeSizeBytes(), "", policy.home().toString()));
         for (Mount m : policy.homeMounts()) {
+            checkWritable(m);
             mounts.add(spec(m, writableFlags));
             taken.add(m.target());
         }
@@ -287,6 +293,13 @@ public final class SpecResolver {
         List<SandboxSpec.MountSpec> ordered = new ArrayList<>(mounts);
         ordered.sort(Comparator.comparingInt(m -> Path.of(m.target()).getNameCount()));
         return ordered;
+    }
+
+    /** A writable bind of a host directory must not expose Stockade's own installation. */
+    private static void checkWritable(Mount m) throws SpecException {
+        if (m.type() == Mount.Type.BIND && !m.readOnly() && !m.specialSource()) {
+            Installation.checkNotWritable(m.source(), "the writable bind of " + m.source());
+        }
     }
 
     /** A protected path under another mount inside the workspace is not the workspace's. */

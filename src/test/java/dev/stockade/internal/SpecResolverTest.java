@@ -433,4 +433,30 @@ class SpecResolverTest {
         assertTrue(none.environment().stream().noneMatch(v -> v.contains("PROXY")),
                 none.environment().toString());
     }
+
+    @Test
+    void aWorkspaceOrWritableBindHoldingStockadesOwnFilesIsRefused(@TempDir Path dir)
+            throws Exception {
+        // This build's natives and classes, as the library runs them (target/classes here).
+        Path natives = NativeLoader.helperPath().toRealPath().getParent();
+        Path holder = natives.getParent();
+        String refused = "holds Stockade's own installation (" + natives + "): a sandboxed"
+                + " step could change what runs on the host next; install Stockade outside it";
+        // Allowed: read-only, and a writable bind or workspace elsewhere.
+        resolve(List.of("true"), SandboxPolicy.builder().bindReadOnly(holder, Path.of("/mnt"))
+                .bind(dir, Path.of("/out")).workspace(dir).build(), dir);
+
+        assertEquals("the workspace " + holder + " " + refused, assertThrows(SpecException.class,
+                () -> resolve(List.of("true"), SandboxPolicy.builder().workspace(holder).build(),
+                        holder)).getMessage());
+        assertEquals("the writable bind of " + holder + " " + refused,
+                assertThrows(SpecException.class, () -> resolve(List.of("true"),
+                        SandboxPolicy.builder().bind(holder, Path.of("/mnt")).build(),
+                        Path.of("/"))).getMessage());
+        // Inside the natives' directory (a writable cache a step could fill) as well.
+        Path inside = natives.resolve("no-such-dir").getParent();
+        assertEquals("the workspace " + inside + " " + refused, assertThrows(SpecException.class,
+                () -> resolve(List.of("true"), SandboxPolicy.builder().workspace(inside).build(),
+                        inside)).getMessage());
+    }
 }
