@@ -83,7 +83,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--workspace", paramLabel = "DIR",
             description = "Bound read-write at the same path and the working directory "
                     + "(default: the current directory, unless that is your home directory or "
-                    + "one of its ancestors, such as /: then --workspace is required).")
+                    + "one of its ancestors, such as /: then --workspace is required). One "
+                    + "that holds Stockade's own installation is refused.")
     Path workspace;
 
     @Option(names = "--transactional",
