@@ -52,7 +52,13 @@ class EgressTokenTest {
     /** A stream starting with {@code preface} and a CONNECT: closed with no byte of reply. */
     private static void refused(EgressSession s, byte[] preface, int port) throws Exception {
         try (Client c = new Client(s, preface)) {
-            c.send("CONNECT " + WEB + ":" + port + " HTTP/1.1\r\n\r\n");
+            try {
+                c.send("CONNECT " + WEB + ":" + port + " HTTP/1.1\r\n\r\n");
+            } catch (java.io.IOException e) {
+                // A whole wrong token is enough: the proxy may close before the CONNECT comes,
+                // and a write to a closed UNIX stream is EPIPE. Still no byte of reply.
+                assertEquals("Broken pipe", e.getMessage());
+            }
             closedUnanswered(c);
         }
     }
