@@ -240,17 +240,24 @@ class SandboxPoolTest {
     }
 
     @Test
-    void aFailingSetUpIsReportedByAwaitReadyAndTheStartFallsBackCold() throws Exception {
-        SandboxPolicy policy = SandboxPolicy.builder().setupTimeout(Duration.ofMillis(1))
+    void aFailingSetUpIsReportedByAwaitReadyAndTheStartFallsBackCold(@TempDir Path dir)
+            throws Exception {
+        // A bind whose source went after the policy was built fails at step bind every time (a
+        // timeout would not: a warming thread that looks late finds the sandbox ready).
+        Path missing = Files.createDirectory(dir.resolve("gone"));
+        SandboxPolicy policy = SandboxPolicy.builder().bindReadOnly(missing, Path.of("/mnt"))
                 .build();
+        Files.delete(missing);
         try (SandboxPool pool = SandboxPool.create(policy, 1)) {
             SandboxSetupException e = assertThrows(SandboxSetupException.class,
                     () -> pool.awaitReady(1, HANG_LIMIT));
-            assertEquals(110, e.errno(), e::toString); // ETIMEDOUT
+            assertEquals(2, e.errno(), e::toString); // ENOENT
+            assertEquals(SetupStep.BIND, e.step(), e::toString);
             // The cold start gets the same policy and the same error.
             SandboxSetupException cold = assertThrows(SandboxSetupException.class,
                     () -> pool.command("true").start());
-            assertEquals(110, cold.errno(), cold::toString);
+            assertEquals(2, cold.errno(), cold::toString);
+            assertEquals(SetupStep.BIND, cold.step(), cold::toString);
         }
     }
 
