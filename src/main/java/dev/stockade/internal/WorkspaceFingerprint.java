@@ -20,7 +20,10 @@ import java.util.Set;
  * path is read-only, a {@code .git} file's {@code gitdir:} adds the paths under the directory
  * it names), so equal fingerprints mean the same PROTECT mounts over the same files; a
  * {@code .git} made after the warm-up, a protected directory renamed and made anew, another
- * workspace directory at the same path, all make them differ.
+ * workspace directory at the same path, all make them differ. What a fingerprint cannot see —
+ * the very file back at its path under a new name (a hard link), while the waiting sandbox's
+ * mount went with the old name — its pid 1 checks itself before the command's fork
+ * ({@code stk_protect_verify}, docs/protocol.md).
  */
 public final class WorkspaceFingerprint {
     /** No workspace, or no view of its own: nothing to compare. */
@@ -35,7 +38,7 @@ public final class WorkspaceFingerprint {
     };
 
     private final Map<Path, Object> files;
-    /** The paths with CREATE, a subset of {@code files}'; what it is follows from them. */
+    /** The paths sent with CREATE (some of {@code files}'): where a placeholder may be. */
     private final Set<Path> created;
 
     WorkspaceFingerprint(Map<Path, Object> files, Set<Path> created) {
