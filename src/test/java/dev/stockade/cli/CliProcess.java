@@ -37,8 +37,18 @@ final class CliProcess {
 
     /** Starts the CLI with {@code args} in {@code directory}, environment plus {@code env}. */
     static CliProcess start(Path directory, Map<String, String> env, String... args) throws IOException {
-        List<String> command = command(args);
+        return startProgram(command(args), directory, List.of(), env);
+    }
+
+    /**
+     * Starts {@code command} (the CLI, or a launcher of it such as {@code bin/stockade}) in
+     * {@code directory}, with stdin at EOF, this JVM's environment without {@code unset} and
+     * with {@code env}.
+     */
+    static CliProcess startProgram(List<String> command, Path directory, List<String> unset,
+            Map<String, String> env) throws IOException {
         ProcessBuilder builder = new ProcessBuilder(command).directory(directory.toFile());
+        builder.environment().keySet().removeAll(unset);
         builder.environment().putAll(env);
         builder.redirectInput(ProcessBuilder.Redirect.PIPE);
         CliProcess cli = new CliProcess(builder.start());

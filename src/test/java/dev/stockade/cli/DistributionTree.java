@@ -2,13 +2,11 @@ package dev.stockade.cli;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
+import dev.stockade.cli.CliProcess.Result;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -17,8 +15,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
@@ -34,7 +30,6 @@ import java.util.zip.ZipEntry;
  * the launcher run as a user runs it.
  */
 final class DistributionTree {
-    static final long TIMEOUT_SECONDS = 120;
     private static final String NATIVE_RESOURCES = "/META-INF/native/linux-x86_64/";
 
     private DistributionTree() {}
@@ -101,46 +96,8 @@ final class DistributionTree {
 
     static Result run(Path directory, Map<String, String> env, String... command)
             throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(command).directory(directory.toFile());
-        builder.environment().remove("STOCKADE_JAVA_OPTS");
-        builder.environment().remove("JAVA_HOME");
-        builder.environment().remove("CDPATH");
-        builder.environment().putAll(env);
-        builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        Process process = builder.start();
-        CompletableFuture<byte[]> stdout = drain(process.getInputStream());
-        CompletableFuture<byte[]> stderr = drain(process.getErrorStream());
-        boolean exited = process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        if (!exited) {
-            process.descendants().forEach(ProcessHandle::destroyForcibly);
-            process.destroyForcibly();
-        }
-        assertTrue(exited, "bin/stockade did not exit within " + TIMEOUT_SECONDS + " s");
-        return new Result(process.exitValue(),
-                new String(stdout.get(TIMEOUT_SECONDS, TimeUnit.SECONDS), StandardCharsets.UTF_8),
-                new String(stderr.get(TIMEOUT_SECONDS, TimeUnit.SECONDS), StandardCharsets.UTF_8));
-    }
-
-    private static CompletableFuture<byte[]> drain(InputStream in) {
-        CompletableFuture<byte[]> bytes = new CompletableFuture<>();
-        Thread thread = new Thread(() -> {
-            try (in) {
-                ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-                in.transferTo(buffer);
-                bytes.complete(buffer.toByteArray());
-            } catch (IOException e) {
-                bytes.completeExceptionally(new UncheckedIOException(e));
-            }
-        }, "launcher-drain");
-        thread.setDaemon(true);
-        thread.start();
-        return bytes;
-    }
-
-    record Result(int exitCode, String stdout, String stderr) {
-        @Override
-        public String toString() {
-            return "exit " + exitCode + "\n--- stdout\n" + stdout + "--- stderr\n" + stderr;
-        }
+        // The launcher's own variables (and CDPATH, which cd reads) only as a test sets them.
+        return CliProcess.startProgram(List.of(command), directory,
+                List.of("STOCKADE_JAVA_OPTS", "JAVA_HOME", "CDPATH"), env).await();
     }
 }
