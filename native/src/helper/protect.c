@@ -104,8 +104,8 @@ static int create_in_overlay_in_pid1(int root, const struct stk_mount *m, struct
     return 0;
 }
 
-/* The id of the mount fd lies on (STATX_MNT_ID), and whether fd, or path below it, is that
- * mount's root; -1 with errno. */
+/* The id of the mount fd lies on (STATX_MNT_ID), and (root not NULL) whether fd, or path
+ * below it, is that mount's root; -1 with errno. */
 static int mount_of(int fd, const char *path, uint64_t *id, bool *root)
 {
     struct statx stx;
@@ -119,7 +119,9 @@ static int mount_of(int fd, const char *path, uint64_t *id, bool *root)
         return -1;
     }
     *id = stx.stx_mnt_id;
-    *root = (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+    if (root != NULL) {
+        *root = (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+    }
     return 0;
 }
 
@@ -160,11 +162,8 @@ int stk_protect_apply(int root, const struct stk_spec *spec, size_t index, uint6
             rc = stk_fail_on(err, STK_STEP_PROTECT, errno, "mount_setattr", m->dst);
         } else if (stk_mount_attach(tree, fd) < 0) {
             rc = stk_fail_on(err, STK_STEP_PROTECT, errno, "move_mount onto", m->dst);
-        } else {
-            bool is_root;
-            if (mount_of(tree, "", mount_id, &is_root) < 0) {
-                rc = stk_fail_on(err, STK_STEP_PROTECT, errno, "statx of the mount on", m->dst);
-            }
+        } else if (mount_of(tree, "", mount_id, NULL) < 0) {
+            rc = stk_fail_on(err, STK_STEP_PROTECT, errno, "statx of the mount on", m->dst);
         }
     }
     stk_close_fd(&tree);

@@ -22,6 +22,25 @@ final class Installation {
 
     private Installation() {}
 
+    /** Stockade's directories, then its files among which they are: real paths. */
+    private record Installed(List<Path> directories, List<Path> files) {}
+
+    /**
+     * Looked up once (a failed look-up, the natives not loading, is tried again): where this
+     * JVM runs Stockade from does not change while it runs.
+     */
+    private static volatile Installed installed;
+
+    private static Installed installed() {
+        Installed i = installed;
+        if (i == null) {
+            List<Path> directories = directories();
+            i = new Installed(directories, files(directories));
+            installed = i;
+        }
+        return i;
+    }
+
     /**
      * Refuses {@code writable} (the host directory {@code what} names, bound writable) when it
      * holds Stockade's installation or lies inside it.
@@ -33,14 +52,15 @@ final class Installation {
         if (dir == null) {
             return; // missing: the bind fails at its own step
         }
-        for (Path file : files()) {
+        Installed i = installed();
+        for (Path file : i.files()) {
             if (file.startsWith(dir)) {
                 throw exposed(what, file);
             }
         }
-        for (Path installed : directories()) {
-            if (dir.startsWith(installed)) {
-                throw exposed(what, installed);
+        for (Path directory : i.directories()) {
+            if (dir.startsWith(directory)) {
+                throw exposed(what, directory);
             }
         }
     }
@@ -51,13 +71,13 @@ final class Installation {
                 + " Stockade outside it");
     }
 
-    /** The jar (or class directory) of this library and the natives it loaded. */
-    private static List<Path> files() {
-        List<Path> files = new ArrayList<>(directories());
+    /** {@code directories}, then the jar (or class directory) and the natives it loaded. */
+    private static List<Path> files(List<Path> directories) {
+        List<Path> files = new ArrayList<>(directories);
         addReal(files, codeSource());
         addReal(files, NativeLoader.helperPath());
         addReal(files, NativeLoader.libraryPath());
-        return files;
+        return List.copyOf(files);
     }
 
     /** Directories wholly Stockade's: the distribution's and the natives'. */
@@ -68,7 +88,7 @@ final class Installation {
             addReal(directories, Path.of(home));
         }
         addReal(directories, NativeLoader.helperPath().getParent());
-        return directories;
+        return List.copyOf(directories);
     }
 
     private static Path codeSource() {

@@ -56,8 +56,6 @@ final class ProtectedPaths {
     private final Map<Path, Integer> found = new LinkedHashMap<>();
     /** Path to the file it was ({@link WorkspaceFingerprint#key}), for each one found. */
     private final Map<Path, Object> files = new LinkedHashMap<>();
-    /** The paths found with CREATE: what the helper may put there is what it covers. */
-    private final Set<Path> created = new HashSet<>();
     /** The paths already looked for under a gitdir: a {@code .git} file naming itself ends. */
     private final Set<String> gitdirPathsFollowed = new HashSet<>();
 
@@ -93,6 +91,12 @@ final class ProtectedPaths {
 
     /** The workspace and every path this walk found, as they were. */
     WorkspaceFingerprint fingerprint() {
+        Set<Path> created = new HashSet<>();
+        for (Map.Entry<Path, Integer> e : found.entrySet()) {
+            if ((e.getValue() & Protocol.MOUNT_CREATE) != 0) {
+                created.add(e.getKey());
+            }
+        }
         return new WorkspaceFingerprint(files, created);
     }
 
@@ -232,9 +236,6 @@ final class ProtectedPaths {
     private void add(Path p, BasicFileAttributes attributes, int flags) {
         found.merge(p, flags, (old, now) -> (old & Protocol.MOUNT_READONLY) != 0 ? old : now);
         files.putIfAbsent(p, WorkspaceFingerprint.key(attributes));
-        if ((found.get(p) & Protocol.MOUNT_CREATE) != 0) {
-            created.add(p);
-        }
     }
 
     /**
