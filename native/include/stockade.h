@@ -45,10 +45,10 @@
 /* Set-up timings (SandboxResult.setupTimings), kept in the same page. Each step change adds
  * the CLOCK_MONOTONIC nanoseconds since the last change to the slot of the step being left,
  * then stores the time and the new step. Exactly one process writes at a time, by
- * construction: the Java side (it stores the time and STK_STEP_HELPER right before it spawns
- * the helper), the monitor until it releases pid 1, pid 1 until it forks the command, the
- * command's process until its execve, pid 1 again once execve succeeded (its last change
- * closes the command's last step). In a warm sandbox (STK_F_WARM) pid 1 enters
+ * construction: the Java side (it stores the time and STK_STEP_HELPER right before it asks
+ * the zygote for the helper), the monitor until it releases pid 1, pid 1 until it forks the
+ * command, the command's process until its execve, pid 1 again once execve succeeded (its
+ * last change closes the command's last step). In a warm sandbox (STK_F_WARM) pid 1 enters
  * STK_STEP_COMMAND before it reports READY; the monitor, holding a COMMAND frame while pid 1
  * waits, restarts the clock there (the idle time counts for nothing) before it hands the
  * command on. */
@@ -216,6 +216,27 @@ enum stk_event_type {
      * frame. Sent once, before STARTED; ERROR instead when set-up failed. */
     STK_EVT_READY = 105,
 };
+
+/*
+ * The helper zygote (`stockade-helper zygote`, its end of an AF_UNIX SOCK_STREAM socket on fd 3):
+ * the library starts one per JVM and asks it for each sandbox's helper instead of spawning one,
+ * since forking a process that is already exec'd costs a fraction of a spawn and an exec. It
+ * serves one FORK at a time, in order, and ends when the socket closes.
+ */
+enum stk_zygote_message_type {
+    /* Java -> zygote, empty payload: fork a helper in run mode. The frame's first byte carries
+     * the helper's fds in the order of its layout: stdin, stdout, stderr, the control socket
+     * and, optionally, the progress page (STK_FORK_MIN_FDS or STK_FORK_MAX_FDS fds). */
+    STK_MSG_FORK = 4,
+    /* zygote -> Java: i32 pid (the helper's; 0 when none was made), u32 errno (0 with a pid,
+     * else why there is none). With a pid the frame's first byte carries the helper's pidfd.
+     * The helper is the JVM's child (CLONE_PARENT), as a spawned one is. */
+    STK_EVT_FORKED = 106,
+};
+
+/* The fds a FORK request carries: without and with the progress page. */
+#define STK_FORK_MIN_FDS 4u
+#define STK_FORK_MAX_FDS 5u
 
 enum stk_exit_flags {
     STK_EXIT_TIMED_OUT = 1u, /* the spec's timeout expired and the helper killed the sandbox */

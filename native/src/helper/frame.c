@@ -112,6 +112,19 @@ int stk_send_started(int fd, int32_t sandbox_pid, int32_t command_pid)
     return stk_send_full(fd, frame, sizeof frame);
 }
 
+int stk_send_forked(int fd, int32_t pid, uint32_t err, int pidfd)
+{
+    uint8_t frame[STK_FRAME_HEADER_SIZE + 8];
+    stk_put_u32(frame, STK_EVT_FORKED);
+    stk_put_u32(frame + 4, 8);
+    stk_put_u32(frame + 8, (uint32_t)pid);
+    stk_put_u32(frame + 12, err);
+    if (pidfd < 0) {
+        return stk_send_full(fd, frame, sizeof frame);
+    }
+    return send_with_fd(fd, frame, sizeof frame, pidfd);
+}
+
 int stk_send_error(int fd, const struct stk_error *e)
 {
     uint8_t frame[STK_FRAME_HEADER_SIZE + 16 + STK_MAX_STEP_NAME + STK_MAX_DETAIL];
@@ -189,14 +202,13 @@ void stk_control_reader_close(struct stk_control_reader *r)
     r->fds_truncated = false;
 }
 
-/* recv with the descriptors a frame's first byte may carry. Never reads past what is asked,
- * so nothing of the next frame (nor of a COMMAND's payload) is taken here. */
-static ssize_t receive(int fd, struct stk_control_reader *r, size_t want)
+ssize_t stk_recv_with_fds(int fd, void *buf, size_t len, int flags, int *fds, size_t max,
+                          size_t *count, bool *truncated)
 {
-    struct iovec iov = {.iov_base = r->buf + r->have, .iov_len = want};
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
     union {
         struct cmsghdr align;
-        char data[CMSG_SPACE(STK_CONTROL_MAX_FDS * sizeof(int))];
+        char data[CMSG_SPACE(STK_RECV_MAX_FDS * sizeof(int))];
     } control;
     struct msghdr msg;
     memset(&msg, 0, sizeof msg);
@@ -204,30 +216,38 @@ static ssize_t receive(int fd, struct stk_control_reader *r, size_t want)
     msg.msg_iovlen = 1;
     msg.msg_control = control.data;
     msg.msg_controllen = sizeof control.data;
-    ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    ssize_t n = recvmsg(fd, &msg, flags | MSG_CMSG_CLOEXEC);
     if (n <= 0) {
         return n;
     }
     if ((msg.msg_flags & MSG_CTRUNC) != 0) {
-        r->fds_truncated = true;
+        *truncated = true;
     }
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
             continue;
         }
-        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (size_t i = 0; i < count; i++) {
+        size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < k; i++) {
             int passed;
             memcpy(&passed, CMSG_DATA(c) + i * sizeof(int), sizeof passed);
-            if (r->fd_count < STK_CONTROL_MAX_FDS) {
-                r->fds[r->fd_count++] = passed;
+            if (*count < max) {
+                fds[(*count)++] = passed;
             } else {
                 close(passed);
-                r->fds_truncated = true;
+                *truncated = true;
             }
         }
     }
     return n;
+}
+
+/* Never reads past what is asked, so nothing of the next frame (nor of a COMMAND's payload)
+ * is taken here. */
+static ssize_t receive(int fd, struct stk_control_reader *r, size_t want)
+{
+    return stk_recv_with_fds(fd, r->buf + r->have, want, MSG_DONTWAIT, r->fds,
+                             STK_CONTROL_MAX_FDS, &r->fd_count, &r->fds_truncated);
 }
 
 enum stk_control_result stk_control_read(int fd, struct stk_control_reader *r,

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "error.h"
+#include "stockade.h"
 
 uint32_t stk_get_u32(const uint8_t *p);
 uint64_t stk_get_u64(const uint8_t *p);
@@ -25,9 +26,22 @@ ssize_t stk_read_full(int fd, void *buf, size_t len);
  * Returns 0 or -1 with errno. */
 int stk_send_full(int fd, const void *buf, size_t len);
 
+/* The most descriptors one recvmsg takes: a FORK request's, and one more (seen, not lost). */
+#define STK_RECV_MAX_FDS (STK_FORK_MAX_FDS + 1u)
+
+/* recvmsg of at most len bytes with the descriptors their first byte carries (SCM_RIGHTS,
+ * received close-on-exec), flags as recvmsg's. The descriptors are appended to fds while *count
+ * is below max (at most STK_RECV_MAX_FDS); any more are closed, and *truncated is set then and
+ * when the kernel cut the control data short. Returns what recvmsg does (EINTR included). */
+ssize_t stk_recv_with_fds(int fd, void *buf, size_t len, int flags, int *fds, size_t max,
+                          size_t *count, bool *truncated);
+
 /* Event frames (stockade.h). Each returns 0, or -1 when the peer is gone. */
 int stk_send_started(int fd, int32_t sandbox_pid, int32_t command_pid);
 int stk_send_error(int fd, const struct stk_error *e);
+/* The zygote's answer to a FORK: the helper's pid and its pidfd (-1 with none), or 0 and the
+ * errno of the failed fork. */
+int stk_send_forked(int fd, int32_t pid, uint32_t err, int pidfd);
 
 struct stk_exit_report {
     int32_t wait_status; /* as waitpid reports the command */

@@ -276,35 +276,18 @@ out:
 static int receive_hand_over(int channel, int *fds, size_t *count, struct stk_error *err)
 {
     char byte;
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    union {
-        struct cmsghdr align;
-        char data[CMSG_SPACE(STK_COMMAND_FD_COUNT * sizeof(int))];
-    } control;
-    struct msghdr msg;
-    memset(&msg, 0, sizeof msg);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.data;
-    msg.msg_controllen = sizeof control.data;
+    bool truncated = false; /* more than the command's three: the monitor sends exactly those */
     ssize_t n;
+    *count = 0;
     do {
-        n = recvmsg(channel, &msg, MSG_CMSG_CLOEXEC);
+        n = stk_recv_with_fds(channel, &byte, 1, 0, fds, STK_COMMAND_FD_COUNT, count,
+                              &truncated);
     } while (n < 0 && errno == EINTR);
     if (n == 0) {
         return 0;
     }
     if (n < 0) {
         return stk_fail(err, STK_STEP_COMMAND, errno, "receiving the command from the monitor");
-    }
-    *count = 0;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-            size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            for (size_t i = 0; i < k && *count < STK_COMMAND_FD_COUNT; i++) {
-                memcpy(&fds[(*count)++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-            }
-        }
     }
     return 1;
 }

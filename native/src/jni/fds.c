@@ -222,7 +222,8 @@ JNIEXPORT jint JNICALL Java_dev_stockade_internal_NativeBridge_receive(JNIEnv *e
 
 /* sendmsg of buffer[offset, offset + length) with the descriptors of fds attached to its first
  * byte (SCM_RIGHTS): the bytes sent, which may be fewer than length (the caller writes the rest
- * without descriptors). At most STK_COMMAND_FD_COUNT descriptors: the COMMAND frame's. */
+ * without descriptors). At most STK_FORK_MAX_FDS descriptors: the most a frame carries (a FORK
+ * request's). */
 JNIEXPORT jint JNICALL Java_dev_stockade_internal_NativeBridge_sendWithFds(JNIEnv *env,
                                                                         jclass type, jint fd,
                                                                         jbyteArray buffer,
@@ -237,9 +238,9 @@ JNIEXPORT jint JNICALL Java_dev_stockade_internal_NativeBridge_sendWithFds(JNIEn
     jsize size = (*env)->GetArrayLength(env, buffer);
     jsize count = (*env)->GetArrayLength(env, fds);
     if (offset < 0 || length <= 0 || offset > size - length || count < 1 ||
-        count > (jsize)STK_COMMAND_FD_COUNT) {
+        count > (jsize)STK_FORK_MAX_FDS) {
         stk_throw_illegal_argument(env, "sendWithFds: offset/length outside the buffer, or "
-                                        "not 1..STK_COMMAND_FD_COUNT descriptors");
+                                        "not 1..STK_FORK_MAX_FDS descriptors");
         return -1;
     }
     void *native = malloc((size_t)length);
@@ -248,12 +249,12 @@ JNIEXPORT jint JNICALL Java_dev_stockade_internal_NativeBridge_sendWithFds(JNIEn
         return -1;
     }
     (*env)->GetByteArrayRegion(env, buffer, offset, length, (jbyte *)native);
-    jint values[STK_COMMAND_FD_COUNT];
+    jint values[STK_FORK_MAX_FDS];
     (*env)->GetIntArrayRegion(env, fds, 0, count, values);
     struct iovec iov = {.iov_base = native, .iov_len = (size_t)length};
     union {
         struct cmsghdr align;
-        char buf[CMSG_SPACE(STK_COMMAND_FD_COUNT * sizeof(int))];
+        char buf[CMSG_SPACE(STK_FORK_MAX_FDS * sizeof(int))];
     } control;
     memset(&control, 0, sizeof control);
     struct msghdr msg;

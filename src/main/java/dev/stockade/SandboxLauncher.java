@@ -4,10 +4,12 @@ import dev.stockade.internal.ControlChannel;
 import dev.stockade.internal.ControlEvent;
 import dev.stockade.internal.DescriptorSet;
 import dev.stockade.internal.Errno;
+import dev.stockade.internal.HelperZygote;
 import dev.stockade.internal.NativeBridge;
 import dev.stockade.internal.NativeLoader;
 import dev.stockade.internal.ProgressPage;
 import dev.stockade.internal.Protocol;
+import dev.stockade.internal.Readiness;
 import dev.stockade.internal.ReaperThreads;
 import dev.stockade.internal.SandboxSpec;
 import dev.stockade.internal.WaitStatus;
@@ -23,10 +25,11 @@ import java.util.List;
 
 /**
  * One spawn of a resolved, encoded spec, as {@code ProcessImpl.start} is for
- * {@link ProcessBuilder}: opens the command's stdio, spawns the helper with them and the control
- * socket, sends the spec and waits for STARTED or ERROR. {@link SandboxBuilder#start()} has made
- * every decision and check before; this class only spawns, and turns every way the helper can
- * fail to start the command into one {@link SandboxSetupException}. Every descriptor opened here
+ * {@link ProcessBuilder}: opens the command's stdio, has the {@link HelperZygote} fork a helper
+ * with them and the control socket, sends the spec and waits for STARTED or ERROR.
+ * {@link SandboxBuilder#start()} has made every decision and check before; this class only
+ * spawns, and turns every way the helper can fail to start the command into one
+ * {@link SandboxSetupException}. Every descriptor opened here
  * is closed on every path: the child's ends right after the spawn, the parent's ends on failure
  * (or handed to the {@link SandboxedProcess}).
  *
@@ -52,9 +55,6 @@ final class SandboxLauncher {
     private static final int ETIMEDOUT = Errno.number("ETIMEDOUT");
 
     private static final String[] STREAM_NAMES = {"stdin", "stdout", "stderr"};
-
-    /** The helper's argv: argv[0] only; it reads everything else from the control socket. */
-    private static final String[] HELPER_ARGV = {"stockade-helper"};
 
     /**
      * One of the command's streams: the descriptor the helper gets as it, and the one this JVM
@@ -91,8 +91,8 @@ final class SandboxLauncher {
         if (workspace >= 0) {
             fds.add(workspace);
         }
-        Spawned helper = spawn(stdio, fds, measured != null);
         long deadline = System.nanoTime() + policy.setupTimeout().toNanos();
+        Spawned helper = spawn(stdio, fds, measured != null, deadline);
         int controlFd = helper.control();
         ControlChannel channel = new ControlChannel(fds.release(helper.control()));
         ControlEvent first = null;
@@ -103,7 +103,7 @@ final class SandboxLauncher {
             } catch (IOException e) {
                 // The helper is gone or refused the spec; its report (or its exit) follows.
             }
-            if (awaitEvent(controlFd, deadline)) {
+            if (Readiness.awaitReadable(controlFd, deadline)) {
                 first = channel.next();
             } else {
                 late = timedOut(helper, mounts, policy.setupTimeout());
@@ -158,24 +158,6 @@ final class SandboxLauncher {
         throw new SandboxSetupException(HelperErrors.helper("the helper ("
                 + NativeLoader.helperPath() + ") " + what + ": " + WaitStatus.describe(status)),
                 SandboxSetupException.EXIT_SETUP);
-    }
-
-    /**
-     * Waits until the control socket is readable (the first event, or the helper's end), at
-     * most until {@code deadline} ({@link System#nanoTime()}); {@code false} when it passed.
-     */
-    static boolean awaitEvent(int control, long deadline) throws IOException {
-        for (;;) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return false;
-            }
-            // Rounded up: a poll that returns early only polls again.
-            long ms = Math.min(Integer.MAX_VALUE, (left + 999_999) / 1_000_000);
-            if (NativeBridge.poll(control, NativeBridge.POLLIN, (int) ms) != 0) {
-                return true;
-            }
-        }
     }
 
     /**
@@ -236,11 +218,13 @@ final class SandboxLauncher {
     }
 
     /**
-     * Opens the three streams and the control socket and spawns the helper with them. The
-     * child's ends are closed once it has its own copies (ours would keep the pipes open after
-     * it is gone); on failure every descriptor opened here is closed.
+     * Opens the three streams and the control socket and has the zygote fork a helper with them
+     * ({@link HelperZygote}). A zygote that has not answered by {@code deadline}
+     * ({@link System#nanoTime()}) fails the start at step {@code helper}, ETIMEDOUT. The child's
+     * ends are closed once it has its own copies (ours would keep the pipes open after it is
+     * gone); on failure every descriptor opened here is closed.
      */
-    static Spawned spawn(Redirect[] stdio, DescriptorSet fds, boolean stamp)
+    static Spawned spawn(Redirect[] stdio, DescriptorSet fds, boolean stamp, long deadline)
             throws IOException {
         DescriptorSet childEnds = new DescriptorSet();
         try {
@@ -260,9 +244,13 @@ final class SandboxLauncher {
             if (stamp) {
                 ProgressPage.stamp(progress); // the helper's start is step "helper" from here
             }
-            int[] spawned = NativeBridge.spawn(NativeLoader.helperExecutable(), HELPER_ARGV,
-                    child[0], child[1], child[2], helperControl, progress);
+            int[] spawned = HelperZygote.forkHelper(new int[] {child[0], child[1], child[2],
+                helperControl, progress}, deadline);
             return new Spawned(spawned[0], fds.add(spawned[1]), control, progress, parent);
+        } catch (HelperZygote.Unanswered e) {
+            fds.closeAll();
+            throw new SandboxSetupException(new SetupError(SetupStep.HELPER, ETIMEDOUT,
+                    e.getMessage()), SandboxSetupException.EXIT_SETUP);
         } catch (IOException | RuntimeException | Error e) {
             fds.closeAll();
             throw e;

@@ -737,8 +737,9 @@ public final class SandboxPolicy {
         }
 
         /**
-         * How long {@code start()} waits for set-up, from the helper's spawn to the command's
-         * {@code execve} (default {@link SandboxPolicy#DEFAULT_SETUP_TIMEOUT}). When it passes
+         * How long {@code start()} waits for set-up, from the request for the helper (the
+         * helper zygote's fork) to the command's {@code execve} (default
+         * {@link SandboxPolicy#DEFAULT_SETUP_TIMEOUT}). When it passes
          * (a FUSE or NFS bind source whose server does not answer blocks set-up in the kernel)
          * the helper is killed with SIGKILL, the sandbox dies with it, and {@code start()}
          * throws a {@link SandboxSetupException} naming the step set-up was in (and the mount

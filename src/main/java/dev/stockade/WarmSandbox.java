@@ -7,6 +7,7 @@ import dev.stockade.internal.NativeBridge;
 import dev.stockade.internal.NativeLoader;
 import dev.stockade.internal.ProgressPage;
 import dev.stockade.internal.Protocol;
+import dev.stockade.internal.Readiness;
 import dev.stockade.internal.SandboxSpec;
 import dev.stockade.internal.SpecEncoder;
 import dev.stockade.internal.WaitStatus;
@@ -79,8 +80,8 @@ final class WarmSandbox {
         int workspace = policy.workspaceMode() == WorkspaceMode.TRANSACTIONAL
                 ? fds.add(WorkspaceCommit.openWorkspace(policy.workspace().orElseThrow())) : -1;
         // Stamped always: the READY snapshot is the prewarm part of any later start's timings.
-        SandboxLauncher.Spawned helper = SandboxLauncher.spawn(IDLE_STDIO, fds, true);
         long deadline = System.nanoTime() + policy.setupTimeout().toNanos();
+        SandboxLauncher.Spawned helper = SandboxLauncher.spawn(IDLE_STDIO, fds, true, deadline);
         ControlChannel channel = new ControlChannel(fds.release(helper.control()));
         ControlEvent first = null;
         SetupError failure = null;
@@ -90,7 +91,7 @@ final class WarmSandbox {
             } catch (IOException e) {
                 // The helper is gone or refused the spec; its report (or its exit) follows.
             }
-            if (SandboxLauncher.awaitEvent(helper.control(), deadline)) {
+            if (Readiness.awaitReadable(helper.control(), deadline)) {
                 first = channel.next();
             } else {
                 SandboxLauncher.abandon(helper, channel, fds);
@@ -202,7 +203,7 @@ final class WarmSandbox {
             ProgressPage.Measured measured) throws IOException {
         ControlEvent first;
         try {
-            if (!SandboxLauncher.awaitEvent(helper.control(), deadline)) {
+            if (!Readiness.awaitReadable(helper.control(), deadline)) {
                 SetupError late = SandboxLauncher.timedOut(helper, mounts, policy.setupTimeout());
                 closeParentEnds(parent);
                 ended = true;

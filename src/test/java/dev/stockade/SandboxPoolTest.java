@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -297,13 +298,18 @@ class SandboxPoolTest {
             String line = out.readLine();
             assertTrue(line != null && line.startsWith("READY "), "child JVM said " + line);
             List<Long> pids = new ArrayList<>();
-            for (String pid : line.substring("READY ".length()).trim().split(" ")) {
-                pids.add(Long.parseLong(pid));
+            List<String> names = new ArrayList<>();
+            for (String word : line.substring("READY ".length()).trim().split(" ")) {
+                int colon = word.lastIndexOf(':');
+                names.add(word.substring(0, colon));
+                pids.add(Long.parseLong(word.substring(colon + 1)));
             }
-            assertEquals(2, pids.size(), line);
+            Collections.sort(names);
+            assertEquals(List.of("stockade-helper", "stockade-helper", "stockade-zygote"), names,
+                    line);
             jvm.destroyForcibly(); // SIGKILL: no close(), nothing of the pool runs
             assertTrue(jvm.waitFor(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS));
-            awaitTrue("the pool's helpers and pid 1s gone after the owner died",
+            awaitTrue("the pool's helpers and the zygote gone after the owner died",
                     () -> pids.stream().noneMatch(pid -> ProcessHandle.of(pid)
                             .map(ProcessHandle::isAlive).orElse(false)));
         } finally {

@@ -223,7 +223,7 @@ public final class NativeBridge {
 
     /**
      * {@code sendmsg} of {@code buffer[offset, offset + length)} with {@code fds} (1 to
-     * {@code STK_COMMAND_FD_COUNT}) attached to its first byte ({@code SCM_RIGHTS}); returns the
+     * {@code STK_FORK_MAX_FDS}) attached to its first byte ({@code SCM_RIGHTS}); returns the
      * bytes sent, which may be fewer than {@code length}: the rest goes without descriptors.
      */
     public static native int sendWithFds(int fd, byte[] buffer, int offset, int length, int[] fds)

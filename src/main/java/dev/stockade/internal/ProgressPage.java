@@ -12,8 +12,8 @@ import java.util.Optional;
 
 /**
  * The set-up progress page's timings (stockade.h, {@code STK_PROGRESS_*}): the one place that
- * knows its layout. The Java side stamps the page right before it spawns the helper (the
- * helper's start is step {@code helper}); the helper, pid 1 and the command's process then add
+ * knows its layout. The Java side stamps the page right before it asks the zygote for the
+ * helper (the helper's fork and start is step {@code helper}); the helper, pid 1 and the command's process then add
  * each step's time as set-up leaves it; the page is read when the command runs.
  */
 public final class ProgressPage {

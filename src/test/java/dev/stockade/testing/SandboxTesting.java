@@ -271,9 +271,22 @@ public final class SandboxTesting {
         }
     }
 
-    /** Live direct children of this JVM. */
+    /**
+     * Live direct children of this JVM but the helper zygote, which the first spawn starts for
+     * the JVM's life (HelperZygoteTest covers it): the helpers and what a test started itself.
+     */
     public static List<ProcessHandle> children() {
-        return ProcessHandle.current().children().filter(ProcessHandle::isAlive).toList();
+        return ProcessHandle.current().children().filter(ProcessHandle::isAlive)
+                .filter(c -> !isZygote(c.pid())).toList();
+    }
+
+    private static boolean isZygote(long pid) {
+        try {
+            return Files.readString(Path.of("/proc/" + pid + "/comm")).trim()
+                    .equals("stockade-zygote");
+        } catch (IOException e) {
+            return false; // gone meanwhile
+        }
     }
 
     /** The host's hostname, read without running anything. */
