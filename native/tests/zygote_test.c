@@ -108,7 +108,9 @@ static int send_frame(int socket, uint32_t type, const uint8_t *payload, uint32_
     uint8_t frame[64];
     put_u32(frame, type);
     put_u32(frame + 4, len);
-    memcpy(frame + 8, payload, len);
+    if (len > 0) {
+        memcpy(frame + 8, payload, len);
+    }
     struct iovec iov = {.iov_base = frame, .iov_len = 8 + len};
     union {
         struct cmsghdr align;
