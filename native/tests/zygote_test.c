@@ -12,12 +12,16 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -49,7 +53,24 @@ struct zygote {
     int socket;
 };
 
-static void start_zygote(struct zygote *z)
+/* In the zygote's child before its exec: clone3 fails with ENOSYS, as under a container
+ * runtime's seccomp profile. */
+static void deny_clone3(void)
+{
+    struct sock_filter insns[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {.len = sizeof insns / sizeof insns[0], .filter = insns};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+        _exit(126);
+    }
+}
+
+static void start_zygote_with(struct zygote *z, bool without_clone3)
 {
     int s[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s) != 0) {
@@ -74,6 +95,9 @@ static void start_zygote(struct zygote *z)
         } ignore = {SIG_IGN, 0, NULL, 0};
         syscall(SYS_rt_sigaction, 32, &ignore, NULL, sizeof ignore.mask);
         syscall(SYS_rt_sigaction, 33, &ignore, NULL, sizeof ignore.mask);
+        if (without_clone3) {
+            deny_clone3();
+        }
         int null = open("/dev/null", O_RDWR);
         dup2(null, 0);
         dup2(null, 1);
@@ -84,6 +108,11 @@ static void start_zygote(struct zygote *z)
     }
     close(s[1]);
     z->socket = s[0];
+}
+
+static void start_zygote(struct zygote *z)
+{
+    start_zygote_with(z, false);
 }
 
 /* The zygote's exit status once it ended (within WAIT_MS), or -1. */
@@ -469,6 +498,28 @@ static void test_outlives_group_signals(void)
     EXPECT(zygote_status(&z) == 0, "the zygote ends at its socket's close");
 }
 
+/* Where clone3 is ENOSYS (a seccomp profile around the JVM), the zygote forks with clone:
+ * the same child of the caller, running its command. */
+static void test_without_clone3(void)
+{
+    struct zygote z;
+    start_zygote_with(&z, true);
+    struct child c = fork_child(&z, false);
+    EXPECT(c.f.answered && c.f.pid > 0 && c.f.err == 0 && c.f.pidfd >= 0,
+           "a helper, got pid %d errno %u pidfd %d", c.f.pid, c.f.err, c.f.pidfd);
+    if (c.f.pid > 0) {
+        EXPECT(parent_of(c.f.pid) == getpid(), "the helper's parent is the caller");
+        send_spec(&c, (const char *const[]){"stdio", "no clone3", "", NULL});
+        uint8_t exited[80];
+        EXPECT(await_event(c.control, STK_EVT_EXITED, exited, sizeof exited), "EXITED");
+        EXPECT(strcmp(read_all(c.out), "no clone3") == 0, "the command's stdout");
+        EXPECT(wait_pidfd(c.f.pidfd) == 0, "the helper exited 0");
+    }
+    close_child(&c);
+    close(z.socket);
+    EXPECT(zygote_status(&z) == 0, "the zygote ends at its socket's close");
+}
+
 /* A malformed request is answered with EPROTO and ends the zygote (set-up exit code), the fds
  * it carried closed: nothing was forked with them. */
 static void test_malformed_requests(void)
@@ -543,6 +594,7 @@ static const struct stk_test tests[] = {
     {"fork", test_fork},
     {"nothing_of_the_zygote", test_nothing_of_the_zygote},
     {"outlives_group_signals", test_outlives_group_signals},
+    {"without_clone3", test_without_clone3},
     {"malformed_requests", test_malformed_requests},
 };
 

@@ -148,8 +148,11 @@ static _Noreturn void become_helper(struct fork_request *r, char *mode_word)
 }
 
 /* clone3 rather than fork(): CLONE_PARENT (the JVM's child) and CLONE_PIDFD (a pidfd that
- * cannot name a reused pid) have no glibc wrapper. The zygote is single-threaded, so the child
- * may use everything the helper uses, as pid 1's plain clone in monitor.c does. */
+ * cannot name a reused pid) have no glibc wrapper. Where a seccomp filter around the JVM makes
+ * clone3 ENOSYS (container runtimes do, so that libc falls back), the same through clone,
+ * whose parent_tid argument (the third on every architecture) receives the pidfd. The zygote
+ * is single-threaded, so the child may use everything the helper uses, as pid 1's plain clone
+ * in monitor.c does. */
 static pid_t fork_helper(int *pidfd)
 {
     struct clone_args args;
@@ -158,7 +161,11 @@ static pid_t fork_helper(int *pidfd)
     args.pidfd = (uint64_t)(uintptr_t)pidfd;
     /* 0, as clone3 requires with CLONE_PARENT: the child gets the zygote's own, SIGCHLD. */
     args.exit_signal = 0;
-    return (pid_t)syscall(SYS_clone3, &args, sizeof args);
+    pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+    if (pid < 0 && errno == ENOSYS) {
+        pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | CLONE_PIDFD, 0UL, pidfd, 0UL, 0UL);
+    }
+    return pid;
 }
 
 int stk_zygote_run(char *mode_word)
@@ -188,8 +195,9 @@ int stk_zygote_run(char *mode_word)
         }
         int fork_errno = pid < 0 ? errno : 0;
         close_request(&r);
-        /* A failed send means the JVM is gone: a helper made for it ends at its control
-         * socket's EOF, as any helper of a dead JVM does. */
+        /* The JVM reads every answer before it closes the socket (HelperZygote), so a failed
+         * send means it is gone: a helper made for it ends at its control socket's EOF, as any
+         * helper of a dead JVM does. */
         int sent = stk_send_forked(ZYGOTE_FD, pid < 0 ? 0 : pid, (uint32_t)fork_errno, pidfd);
         stk_close_fd(&pidfd);
         if (sent < 0) {

@@ -112,7 +112,7 @@ final class SandboxLauncher {
             channel.close();
             try {
                 NativeBridge.sendSignal(helper.pidfd(), SIGKILL);
-                NativeBridge.waitFor(helper.pidfd());
+                HelperZygote.waitForHelper(helper.pidfd());
             } finally {
                 fds.closeAll();
             }
@@ -143,7 +143,7 @@ final class SandboxLauncher {
         channel.close();
         int status;
         try {
-            status = NativeBridge.waitFor(helper.pidfd());
+            status = HelperZygote.waitForHelper(helper.pidfd());
         } finally {
             fds.closeAll();
         }
@@ -208,7 +208,7 @@ final class SandboxLauncher {
         }
         ReaperThreads.start(() -> {
             try {
-                NativeBridge.waitFor(pidfd);
+                HelperZygote.waitForHelper(pidfd);
             } catch (IOException e) {
                 // Only a bad pidfd fails here; nothing is left to reap then.
             } finally {

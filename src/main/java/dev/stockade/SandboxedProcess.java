@@ -4,6 +4,7 @@ import dev.stockade.internal.CallerIds;
 import dev.stockade.internal.ControlChannel;
 import dev.stockade.internal.ControlEvent;
 import dev.stockade.internal.DescriptorSet;
+import dev.stockade.internal.HelperZygote;
 import dev.stockade.internal.NativeBridge;
 import dev.stockade.internal.NullStreams;
 import dev.stockade.internal.PipeInputStream;
@@ -117,7 +118,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
             // than leave it running unwatched. Closing the socket is the helper's kill signal.
             channel.close();
             try {
-                NativeBridge.waitFor(pidfd);
+                HelperZygote.waitForHelper(pidfd);
             } catch (IOException waitFailure) {
                 e.addSuppressed(waitFailure);
             }
@@ -506,7 +507,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         channel.close();
         int status;
         try {
-            status = NativeBridge.waitFor(pidfd);
+            status = HelperZygote.waitForHelper(pidfd);
         } catch (IOException | RuntimeException e) {
             status = -1;
             if (error == null && exited == null) {

@@ -3,6 +3,7 @@ package dev.stockade;
 import dev.stockade.internal.ControlChannel;
 import dev.stockade.internal.ControlEvent;
 import dev.stockade.internal.DescriptorSet;
+import dev.stockade.internal.HelperZygote;
 import dev.stockade.internal.NativeBridge;
 import dev.stockade.internal.NativeLoader;
 import dev.stockade.internal.ProgressPage;
@@ -301,7 +302,7 @@ final class WarmSandbox {
             DescriptorSet fds) {
         channel.close();
         try {
-            return NativeBridge.waitFor(helper.pidfd());
+            return HelperZygote.waitForHelper(helper.pidfd());
         } catch (IOException e) {
             return -1;
         } finally {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.stockade.testing.SandboxTesting;
 import java.io.BufferedReader;
@@ -15,8 +16,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -109,23 +112,119 @@ class HelperZygoteTest {
         awaitTrue("the dead zygote is reaped", () -> !Files.exists(Path.of("/proc/" + old)));
     }
 
+    private static void signal(String signal, long pid) throws Exception {
+        assertEquals(0, new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).start()
+                .waitFor());
+    }
+
     @Test
-    void aStoppedZygoteFailsTheSpawnAtTheSetUpTimeoutAndIsReplaced() throws Exception {
+    void aStoppedZygoteFailsTheSpawnAtTheSetUpTimeoutAndItsLateHelperIsReaped() throws Exception {
         assertEquals(0, exitOf("true"));
         long stopped = zygotes().get(0);
-        assertEquals(0, new ProcessBuilder("kill", "-STOP", Long.toString(stopped)).start()
-                .waitFor());
+        signal("STOP", stopped);
         SandboxPolicy quick = SandboxPolicy.builder().setupTimeout(Duration.ofSeconds(1)).build();
         SandboxSetupException e = assertThrows(SandboxSetupException.class,
                 () -> Sandbox.command("true").policy(quick).start());
         assertEquals(SetupStep.HELPER, e.step());
         assertEquals(110, e.errno()); // ETIMEDOUT
         assertEquals("the helper zygote did not answer a FORK request within the set-up"
-                + " timeout; it was killed (a new one serves the next spawn)", e.detail());
-        awaitTrue("the stopped zygote is killed and reaped",
-                () -> !Files.exists(Path.of("/proc/" + stopped)));
-        assertEquals(5, exitOf("exit 5"));
-        assertNotEquals(List.of(stopped), zygotes());
+                + " timeout (a new one serves the next spawn)", e.detail());
+        assertEquals(5, exitOf("exit 5"), "a new zygote serves the next spawn");
+        assertEquals(2, zygotes().size(), "the stopped one still owes its answer");
+        signal("CONT", stopped);
+        // It answers the request it owed; that helper is killed and reaped, then the zygote.
+        awaitTrue("the stopped zygote is reaped", () -> !Files.exists(Path.of("/proc/" + stopped)));
+        awaitTrue("no zombie child is left", () -> SandboxTesting.zombieChildren().isEmpty());
+        assertEquals(1, zygotes().size());
+    }
+
+    @Test
+    void aSpawnWaitsForTheBusyZygoteOnlyUntilItsOwnDeadline() throws Exception {
+        assertEquals(0, exitOf("true"));
+        long stopped = zygotes().get(0);
+        signal("STOP", stopped);
+        try {
+            CompletableFuture<Throwable> first = CompletableFuture.supplyAsync(() -> failureOf(
+                    SandboxPolicy.builder().setupTimeout(Duration.ofSeconds(20)).build()));
+            awaitTrue("the first spawn waits for the stopped zygote",
+                    () -> SandboxTesting.children().isEmpty() && !first.isDone()
+                            && threadWaitsForZygote());
+            Throwable second = failureOf(
+                    SandboxPolicy.builder().setupTimeout(Duration.ofMillis(500)).build());
+            assertEquals("the helper zygote was busy with other spawns for the whole set-up"
+                    + " timeout", ((SandboxSetupException) second).detail());
+            assertEquals(List.of(stopped), zygotes(), "the busy zygote was left alone");
+            signal("CONT", stopped);
+            assertEquals(null, first.get(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS),
+                    "the first spawn is served once the zygote runs again");
+        } finally {
+            signal("CONT", stopped);
+        }
+    }
+
+    /** Whether a thread of this JVM is inside HelperZygote.forkHelper, past its lock. */
+    private static boolean threadWaitsForZygote() {
+        return Thread.getAllStackTraces().values().stream().anyMatch(stack -> Arrays.stream(stack)
+                .anyMatch(f -> f.getMethodName().equals("answer")
+                        && f.getClassName().endsWith("HelperZygote")));
+    }
+
+    /** Runs {@code true} under {@code policy}: null when it ran, else what start() threw. */
+    private static Throwable failureOf(SandboxPolicy policy) {
+        try (SandboxedProcess p = Sandbox.command("true").policy(policy).start()) {
+            p.waitFor();
+            return null;
+        } catch (Exception e) {
+            return e;
+        }
+    }
+
+    @Test
+    void aChangedRlimitOfTheJvmStartsANewZygoteThatHasIt() throws Exception {
+        assertEquals(0, exitOf("true"));
+        long before = zygotes().get(0);
+        String jvm = Long.toString(ProcessHandle.current().pid());
+        String[] old = limitsLine(ProcessHandle.current().pid(), "Max core file size")
+                .split("\\s+");
+        assumeTrue(!old[5].equals("0"), "a hard core limit of 0 leaves no soft one to change");
+        String soft = old[4].equals("0") ? "4096" : "0";
+        try {
+            assertEquals(0, new ProcessBuilder("prlimit", "--pid", jvm, "--core=" + soft + ":")
+                    .start().waitFor());
+            try (SandboxedProcess p = Sandbox.command("/bin/sh", "-c", "read x")
+                    .policy(SandboxPolicy.defaults()).start()) {
+                String limit = limitsLine(p.pid(), "Max core file size");
+                assertEquals(soft, limit.split("\\s+")[4], limit);
+                p.getOutputStream().close();
+                assertTrue(p.waitFor(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS));
+            }
+            List<Long> now = zygotes();
+            assertEquals(1, now.size(), now::toString);
+            assertNotEquals(before, now.get(0));
+        } finally {
+            new ProcessBuilder("prlimit", "--pid", jvm, "--core=" + old[4] + ":").start()
+                    .waitFor();
+        }
+    }
+
+    private static String limitsLine(long pid, String name) throws IOException {
+        return Files.readAllLines(Path.of("/proc/" + pid + "/limits")).stream()
+                .filter(l -> l.startsWith(name)).findFirst().orElseThrow();
+    }
+
+    @Test
+    void aHelperThatCrashedRetiresTheZygote() throws Exception {
+        assertEquals(0, exitOf("true"));
+        long before = zygotes().get(0);
+        try (SandboxedProcess p = Sandbox.command("/bin/sh", "-c", "read x")
+                .policy(SandboxPolicy.defaults()).start()) {
+            signal("SEGV", p.pid());
+            assertTrue(p.waitFor(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS));
+        }
+        awaitTrue("the zygote whose helper crashed is reaped",
+                () -> !Files.exists(Path.of("/proc/" + before)));
+        assertEquals(3, exitOf("exit 3"));
+        assertEquals(1, zygotes().size());
     }
 
     /**

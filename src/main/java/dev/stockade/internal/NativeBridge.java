@@ -51,6 +51,14 @@ public final class NativeBridge {
             int stderr, int control, int progress) throws NativeException;
 
     /**
+     * What a process started from the calling thread inherits that this JVM (or one of its
+     * threads) may change after: the thread's cgroups ({@code /proc/thread-self/cgroup}), the
+     * process's {@code oom_score_adj} and rlimits, the thread's no_new_privs and seccomp mode,
+     * as opaque bytes to compare ({@link HelperZygote} restarts its zygote when they differ).
+     */
+    public static native byte[] spawnContext();
+
+    /**
      * The set-up progress page ({@code STK_PROGRESS_FD} in stockade.h): {@code memfd_create}
      * of {@link Protocol#PROGRESS_SIZE} zero bytes, sealed against shrinking and growing (and
      * against further seals), close-on-exec.
