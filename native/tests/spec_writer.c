@@ -417,13 +417,12 @@ static void read_children(pid_t helper, struct run_result *r)
     fclose(f);
 }
 
-/* The COMMAND frame with its descriptors on the first byte, as the Java side sends it. */
-static int send_command(int ctl, const struct run_options *o, const int *fds, size_t count)
+int spec_send_with_fds(int socket, const void *buf, size_t len, const int *fds, size_t count)
 {
-    struct iovec iov = {.iov_base = (void *)o->command, .iov_len = o->command_len};
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
     union {
         struct cmsghdr align;
-        char data[CMSG_SPACE(4 * sizeof(int))];
+        char data[CMSG_SPACE(SPEC_SEND_MAX_FDS * sizeof(int))];
     } control;
     memset(&control, 0, sizeof control);
     struct msghdr msg;
@@ -439,13 +438,19 @@ static int send_command(int ctl, const struct run_options *o, const int *fds, si
         c->cmsg_len = CMSG_LEN(count * sizeof(int));
         memcpy(CMSG_DATA(c), fds, count * sizeof(int));
     }
-    ssize_t n = sendmsg(ctl, &msg, MSG_NOSIGNAL);
+    ssize_t n = sendmsg(socket, &msg, MSG_NOSIGNAL);
     if (n < 0) {
         return -1;
     }
     /* The rest of a long frame, without descriptors. */
     size_t sent = (size_t)n;
-    return sent == o->command_len ? 0 : write_all(ctl, o->command + sent, o->command_len - sent);
+    return sent == len ? 0 : write_all(socket, (const uint8_t *)buf + sent, len - sent);
+}
+
+/* The COMMAND frame with its descriptors on the first byte, as the Java side sends it. */
+static int send_command(int ctl, const struct run_options *o, const int *fds, size_t count)
+{
+    return spec_send_with_fds(ctl, o->command, o->command_len, fds, count);
 }
 
 /* recvmsg, as the JNI library reads the control socket: a descriptor the helper passes

@@ -58,6 +58,14 @@ void spec_raw(struct spec_buf *b, const void *bytes, size_t len);
 /* Patches the frame length; returns the frame. */
 const uint8_t *spec_finish(struct spec_buf *b, size_t *len);
 
+/* The most descriptors spec_send_with_fds takes: a FORK's and one more (zygote_test's
+ * refusals). */
+#define SPEC_SEND_MAX_FDS 8u
+
+/* Sends len bytes of buf on a socket with count descriptors (at most SPEC_SEND_MAX_FDS) on
+ * the first byte (SCM_RIGHTS), the rest without; 0, or -1 with errno. */
+int spec_send_with_fds(int socket, const void *buf, size_t len, const int *fds, size_t count);
+
 /* ---- running the helper ---- */
 
 struct run_options {

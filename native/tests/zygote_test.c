@@ -140,26 +140,7 @@ static int send_frame(int socket, uint32_t type, const uint8_t *payload, uint32_
     if (len > 0) {
         memcpy(frame + 8, payload, len);
     }
-    struct iovec iov = {.iov_base = frame, .iov_len = 8 + len};
-    union {
-        struct cmsghdr align;
-        char data[CMSG_SPACE(8 * sizeof(int))];
-    } control;
-    memset(&control, 0, sizeof control);
-    struct msghdr msg;
-    memset(&msg, 0, sizeof msg);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    if (fd_count > 0) {
-        msg.msg_control = control.data;
-        msg.msg_controllen = CMSG_SPACE(fd_count * sizeof(int));
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(fd_count * sizeof(int));
-        memcpy(CMSG_DATA(c), fds, fd_count * sizeof(int));
-    }
-    return sendmsg(socket, &msg, MSG_NOSIGNAL) == (ssize_t)iov.iov_len ? 0 : -1;
+    return spec_send_with_fds(socket, frame, 8 + len, fds, fd_count);
 }
 
 struct forked {
@@ -549,20 +530,8 @@ static void test_malformed_requests(void)
         if (cases[i].half_header) {
             uint8_t half[4];
             put_u32(half, STK_MSG_FORK);
-            struct iovec iov = {.iov_base = half, .iov_len = sizeof half};
-            union {
-                struct cmsghdr align;
-                char data[CMSG_SPACE(4 * sizeof(int))];
-            } control;
-            memset(&control, 0, sizeof control);
-            struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.data,
-                                 .msg_controllen = CMSG_SPACE(4 * sizeof(int))};
-            struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-            c->cmsg_level = SOL_SOCKET;
-            c->cmsg_type = SCM_RIGHTS;
-            c->cmsg_len = CMSG_LEN(4 * sizeof(int));
-            memcpy(CMSG_DATA(c), fds, 4 * sizeof(int));
-            EXPECT(sendmsg(z.socket, &msg, MSG_NOSIGNAL) == 4, "%s: sent", cases[i].name);
+            EXPECT(spec_send_with_fds(z.socket, half, sizeof half, fds, 4) == 0, "%s: sent",
+                   cases[i].name);
             shutdown(z.socket, SHUT_WR);
         } else {
             EXPECT(send_frame(z.socket, cases[i].type, payload, cases[i].len, fds,
