@@ -156,6 +156,13 @@
 #define STK_EXIT_NOT_EXECUTABLE 126
 #define STK_EXIT_NOT_FOUND 127
 
+/* The helper's own exit code, after its EXITED or ERROR, when a process of the sandbox that
+ * runs the helper's code (pid 1, or the egress forwarder: forks of the helper, never exec'd)
+ * died of a signal the helper did not send. Helpers forked by one zygote share its layout and
+ * stack canary, so the library forks no more helpers from that zygote (docs/design.md, "A
+ * helper zygote"). */
+#define STK_EXIT_OWN_CRASH 124
+
 /* The longest detail an ERROR event carries, in bytes (the helper truncates longer ones). */
 #define STK_MAX_DETAIL 255u
 /* The longest step name an ERROR event carries, in bytes (enum stk_step below). */

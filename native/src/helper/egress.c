@@ -352,7 +352,7 @@ static _Noreturn void forward(pid_t parent)
     }
 }
 
-int stk_egress_start(const struct stk_spec *spec, struct stk_error *err)
+pid_t stk_egress_start(const struct stk_spec *spec, struct stk_error *err)
 {
     int listener = -1;
     if (listen_inside(spec->egress_port, &listener, err) < 0) {
@@ -379,5 +379,5 @@ int stk_egress_start(const struct stk_spec *spec, struct stk_error *err)
     if (pid < 0) {
         return stk_fail(err, STK_STEP_EGRESS, saved, "fork of the egress forwarder");
     }
-    return 0;
+    return pid;
 }

@@ -7,6 +7,8 @@
 #ifndef STK_EGRESS_H
 #define STK_EGRESS_H
 
+#include <sys/types.h>
+
 #include "error.h"
 #include "spec.h"
 
@@ -16,7 +18,8 @@
 
 /* Called by pid 1 with the spec's EGRESS field present, after its capabilities are dropped and
  * it is non-dumpable (the forwarder inherits both), before the command's fork: listens, maps the
- * buffers, forks the forwarder and closes pid 1's copies. Errors are step `egress`. */
-int stk_egress_start(const struct stk_spec *spec, struct stk_error *err);
+ * buffers, forks the forwarder and closes pid 1's copies. Returns the forwarder's pid (pid 1 reaps
+ * it and reports its crash), or -1 with the error, step `egress`. */
+pid_t stk_egress_start(const struct stk_spec *spec, struct stk_error *err);
 
 #endif

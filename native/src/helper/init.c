@@ -73,7 +73,9 @@ static int hand_upper_to_monitor(struct stk_plan *p, int status_fd, struct stk_e
                   : 0;
 }
 
-static int setup(struct stk_plan *p, int sync_fd, int status_fd, struct stk_error *err)
+/* *forwarder: the egress forwarder's pid, 0 when there is none. */
+static int setup(struct stk_plan *p, int sync_fd, int status_fd, pid_t *forwarder,
+                 struct stk_error *err)
 {
     /* First: the monitor moved pid 1 into its leaf before the release, and the namespace
      * pid 1 was cloned with is rooted at the caller's cgroup. Rooted at the leaf, the sandbox
@@ -162,7 +164,8 @@ static int setup(struct stk_plan *p, int sync_fd, int status_fd, struct stk_erro
      * Before the command, so its port is bound before anything inside could take it. */
     if (p->spec->egress_socket != NULL) {
         stk_progress_step(STK_STEP_EGRESS);
-        if (stk_egress_start(p->spec, err) < 0) {
+        *forwarder = stk_egress_start(p->spec, err);
+        if (*forwarder < 0) {
             return -1;
         }
     }
@@ -178,6 +181,7 @@ struct init_state {
     int listener; /* -1 when there is none (any more) */
     bool listener_passed; /* the command handed it over (it may be closed again since) */
     pid_t command;
+    pid_t forwarder; /* 0: none */
     pid_t monitor;
     uint64_t start_ns;
 };
@@ -345,6 +349,18 @@ static _Noreturn void report_exit(struct init_state *s, int status, const struct
     _exit(0);
 }
 
+/* The forwarder runs pid 1's code on what the command sends it: a signal that killed it (but
+ * the SIGKILL of pid 1's death) may be a crash, which the monitor passes on (STK_EXIT_OWN_CRASH).
+ * Best effort: a monitor that is gone hears nothing anyway. */
+static void report_forwarder_end(struct init_state *s, int status)
+{
+    s->forwarder = 0;
+    if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
+        struct stk_record r = {.kind = STK_REC_CRASHED, .wait_status = status};
+        (void)stk_record_send(s->status_fd, &r, -1);
+    }
+}
+
 /* Reaps every exited child; returns when none is left to reap. Each exit is looked at with
  * WNOWAIT first: while the command is an unreaped zombie its process group id cannot be
  * reused, so that is the moment to kill what is left of its group (without a pid namespace
@@ -369,6 +385,9 @@ static void reap(struct init_state *s)
             report_exit(s, status, &ru, wall_ns);
         }
         while (wait4(si.si_pid, &status, 0, &ru) < 0 && errno == EINTR) {
+        }
+        if (si.si_pid == s->forwarder) {
+            report_forwarder_end(s, status);
         }
     }
 }
@@ -417,7 +436,8 @@ _Noreturn void stk_init_run(struct stk_plan *p, int sync_fd, int status_fd)
     }
     wait_for_release(sync_fd);
     struct stk_error err;
-    if (setup(p, sync_fd, status_fd, &err) < 0) {
+    pid_t forwarder = 0;
+    if (setup(p, sync_fd, status_fd, &forwarder, &err) < 0) {
         stk_record_error_exit(status_fd, &err);
     }
     /* A warm sandbox is complete now: it waits here for its command, which the plan then
@@ -431,7 +451,11 @@ _Noreturn void stk_init_run(struct stk_plan *p, int sync_fd, int status_fd)
     stk_progress_step(STK_STEP_INIT);
     sigset_t set;
     stk_signals_sandbox(&set);
-    struct init_state s = {.plan = p, .status_fd = status_fd, .listener = -1, .monitor = monitor};
+    struct init_state s = {.plan = p,
+                           .status_fd = status_fd,
+                           .listener = -1,
+                           .forwarder = forwarder,
+                           .monitor = monitor};
     s.signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (s.signal_fd < 0) {
         stk_fail(&err, STK_STEP_INIT, errno, "signalfd");

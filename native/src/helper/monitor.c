@@ -176,7 +176,8 @@ static bool sys_in_view(const struct stk_spec *spec)
 
 /* The monitor's steps, in order; each line says why it stands where it does. Returns 0 after
  * EXITED was sent, or -1 with the error to report. */
-static int run(struct stk_plan *plan, struct stk_pty *pty, struct stk_error *err)
+static int run(struct stk_plan *plan, struct stk_pty *pty, bool *own_crash,
+               struct stk_error *err)
 {
     struct launch l = {.sync_pipe = {-1, -1}, .status_channel = {-1, -1}};
     struct stk_monitor m;
@@ -276,13 +277,15 @@ static int run(struct stk_plan *plan, struct stk_pty *pty, struct stk_error *err
     stk_monitor_loop(&m);
     rc = stk_monitor_finish(&m, err);
     l.pid1_reaped = true;
+    *own_crash = m.own_crash;
 out:
     cleanup(&m, &l);
     return rc;
 }
 
-int stk_monitor_run(const struct stk_spec *spec, struct stk_error *err)
+int stk_monitor_run(const struct stk_spec *spec, bool *own_crash, struct stk_error *err)
 {
+    *own_crash = false;
     struct stk_plan plan;
     if (stk_plan_build(spec, &plan, err) < 0) {
         return -1;
@@ -304,7 +307,7 @@ int stk_monitor_run(const struct stk_spec *spec, struct stk_error *err)
     int rc = -1;
     if (pty.tty_fds == 0 || stk_pty_monitor_open(&pty, err) == 0) {
         plan.pty_slave = pty.slave;
-        rc = run(&plan, &pty, err);
+        rc = run(&plan, &pty, own_crash, err);
     }
     /* Every path out, set-up errors included (after a normal end stk_monitor_finish() did it
      * already): the caller's terminal is back in its own mode before the caller hears of it. */

@@ -128,6 +128,9 @@ static void on_record(struct stk_monitor *m, const struct stk_record *r, int pas
             }
         }
         break;
+    case STK_REC_CRASHED:
+        m->own_crash = true;
+        break;
     case STK_REC_EXITED:
         if (m->started && !m->exited) {
             m->exited = true;
@@ -385,6 +388,12 @@ int stk_monitor_finish(struct stk_monitor *m, struct stk_error *err)
     memset(&ru, 0, sizeof ru);
     while (wait4(m->pid1, &status, 0, &ru) < 0 && errno == EINTR) {
     }
+    /* SIGKILL is ours, pid 1's parent-death signal or its namespace's end; the sandbox's
+     * signals pid 1 reads through its signalfd. Any other is a crash of the helper's code (or
+     * a signal from outside that looks like one): either way, one for the zygote to hear. */
+    if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
+        m->own_crash = true;
+    }
     /* Without a pid namespace the command outlives a killed pid 1; it must not outlive the
      * sandbox. (After a normal exit it is reaped already: ESRCH.) */
     kill_command_group(m);
@@ -445,9 +454,10 @@ int stk_monitor_finish(struct stk_monitor *m, struct stk_error *err)
         x.sys_cpu_us = m->exit_record.sys_cpu_us;
         x.max_rss_kb = m->exit_record.max_rss_kb;
     } else {
-        /* pid 1 was killed (by us, or by its parent-death signal) before it could report:
-         * the command died with it, by SIGKILL. */
-        x.wait_status = WIFSIGNALED(status) ? (status & 0x7f) : SIGKILL;
+        /* pid 1 ended (killed by us or by its parent-death signal, or crashed) before it could
+         * report: the command died with it, by SIGKILL (its namespace's end, or
+         * kill_command_group). */
+        x.wait_status = SIGKILL;
         x.wall_time_ns = stk_now_ns() - m->start_ns;
         x.user_cpu_us = (uint64_t)ru.ru_utime.tv_sec * 1000000u + (uint64_t)ru.ru_utime.tv_usec;
         x.sys_cpu_us = (uint64_t)ru.ru_stime.tv_sec * 1000000u + (uint64_t)ru.ru_stime.tv_usec;

@@ -44,6 +44,9 @@ struct stk_monitor {
     bool exited;       /* pid 1 reported the command's exit */
     bool failed;       /* pid 1 reported a set-up error, or a COMMAND was refused */
     bool killed_by_us; /* SIGKILL sent to pid 1 */
+    /* pid 1 or the egress forwarder died of a signal nobody of the helper's sent: the helper
+     * exits STK_EXIT_OWN_CRASH */
+    bool own_crash;
     int32_t command_pid;
     uint32_t flags; /* STK_EXIT_* */
     uint64_t start_ns;

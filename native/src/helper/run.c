@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -69,9 +70,11 @@ static int read_spec(struct stk_spec *spec, struct stk_error *err)
     return rc;
 }
 
-/* Returns 0 after EXITED was sent, or -1 with the error to send. */
-static int run_sandbox(struct stk_error *err)
+/* Returns 0 after EXITED was sent, or -1 with the error to send; *own_crash as
+ * stk_monitor_run's. */
+static int run_sandbox(bool *own_crash, struct stk_error *err)
 {
+    *own_crash = false;
     /* The progress page's fd survives the close: stk_progress_attach maps and closes it. */
     if (stk_process_sanitize(STK_PROGRESS_FD + 1) < 0) {
         return stk_fail(err, STK_STEP_CLOSE_FDS, errno,
@@ -85,7 +88,7 @@ static int run_sandbox(struct stk_error *err)
     if (read_spec(&spec, err) < 0) {
         return -1;
     }
-    int rc = stk_monitor_run(&spec, err);
+    int rc = stk_monitor_run(&spec, own_crash, err);
     stk_spec_free(&spec);
     return rc;
 }
@@ -93,11 +96,15 @@ static int run_sandbox(struct stk_error *err)
 int stk_run_helper(void)
 {
     struct stk_error err;
-    if (run_sandbox(&err) < 0) {
+    bool own_crash;
+    int rc = run_sandbox(&own_crash, &err);
+    if (rc < 0) {
         /* The run's one ERROR frame, whichever process failed: pid 1's and the command's errors
          * reach the monitor as records first (status.h), the monitor's come back up to here. */
         stk_send_error(STK_CONTROL_FD, &err);
-        return err.exit_code;
     }
-    return 0;
+    if (own_crash) {
+        return STK_EXIT_OWN_CRASH;
+    }
+    return rc < 0 ? err.exit_code : 0;
 }

@@ -13,7 +13,9 @@
 int stk_process_sanitize(unsigned int first_fd_to_close);
 
 /* Reads the SPEC, runs the sandbox and sends its one ERROR frame should set-up fail. Returns
- * the exit code for the helper: 0 after EXITED was sent, else the error's. */
+ * the exit code for the helper: STK_EXIT_OWN_CRASH when a process of the sandbox that runs the
+ * helper's code died of a signal it did not send, else 0 after EXITED was sent, else the
+ * error's. */
 int stk_run_helper(void);
 
 #endif

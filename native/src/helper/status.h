@@ -5,7 +5,7 @@
  *   REPORT fields, LISTENER carrying the seccomp listener fd (SCM_RIGHTS). One message per
  *   record, delivered whole or not at all, even when the writer dies right after.
  * - pid 1 -> monitor, a SOCK_SEQPACKET socketpair (one record per message): STARTED,
- *   VIOLATION, ERROR, EXITED, UPPER, READY. STARTED may carry one fd (SCM_RIGHTS): a pidfd of the
+ *   VIOLATION, ERROR, EXITED, UPPER, READY, CRASHED. STARTED may carry one fd (SCM_RIGHTS): a pidfd of the
  *   command; UPPER carries the transactional workspace's upper directory.
  */
 #ifndef STK_STATUS_H
@@ -24,6 +24,9 @@ enum stk_record_kind {
     STK_REC_VIOLATION = 5, /* pid 1 -> monitor, relayed as STK_EVT_VIOLATION */
     STK_REC_UPPER = 6,     /* pid 1 -> monitor, before STARTED: the TRANSACTIONAL upper's fd */
     STK_REC_READY = 7,     /* pid 1 -> monitor: a warm sandbox is set up (warm.h) */
+    /* pid 1 -> monitor: the egress forwarder died of a signal pid 1 did not expect
+     * (wait_status: its status) */
+    STK_REC_CRASHED = 8,
 };
 
 /* VIOLATION: one syscall's aggregate (stockade.h, STK_EVT_VIOLATION). */
@@ -39,7 +42,7 @@ struct stk_violation {
 struct stk_record {
     uint32_t kind;
     int32_t command_pid; /* STARTED: as pid 1 sees it */
-    int32_t wait_status; /* EXITED: the command's, from wait4 */
+    int32_t wait_status; /* EXITED: the command's, from wait4; CRASHED: the forwarder's */
     uint32_t pad;
     uint64_t wall_time_ns; /* EXITED: from just before fork to the command's exit */
     uint64_t user_cpu_us;

@@ -195,9 +195,10 @@ int stk_zygote_run(char *mode_word)
         }
         int fork_errno = pid < 0 ? errno : 0;
         close_request(&r);
-        /* The JVM reads every answer before it closes the socket (HelperZygote), so a failed
-         * send means it is gone: a helper made for it ends at its control socket's EOF, as any
-         * helper of a dead JVM does. */
+        /* The JVM reads every answer before it closes the socket (HelperZygote; one it retired
+         * for up to RETIRE_WAIT), so a failed send means it is gone or gave up on this zygote:
+         * a helper made for it ends at its control socket's EOF, as any helper of a dead JVM
+         * does. */
         int sent = stk_send_forked(ZYGOTE_FD, pid < 0 ? 0 : pid, (uint32_t)fork_errno, pidfd);
         stk_close_fd(&pidfd);
         if (sent < 0) {

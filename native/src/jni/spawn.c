@@ -1,5 +1,4 @@
-/* Starting the helper (posix_spawn), signalling it and waiting for it through a pidfd, and what
- * a helper inherits from the thread that starts it. */
+/* Starting the helper (posix_spawn), signalling it and waiting for it through a pidfd. */
 #define _GNU_SOURCE
 #include "dev_stockade_internal_NativeBridge.h"
 #include "errors.h"
@@ -13,8 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -276,72 +273,4 @@ JNIEXPORT jint JNICALL Java_dev_stockade_internal_NativeBridge_waitFor(JNIEnv *e
         stk_throw_errno_detail(env, "waitid", EPROTO, detail);
     }
     return status;
-}
-
-/* Appends what the file holds (at most cap - *len bytes) to buf; a file that cannot be read
- * adds nothing but its errno, so that a change of readability is a change too. */
-static void append_file(const char *path, char *buf, size_t cap, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    int err = 0;
-    if (fd < 0) {
-        err = errno;
-    } else {
-        ssize_t n;
-        while (*len < cap && (n = read(fd, buf + *len, cap - *len)) != 0) {
-            if (n < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                err = errno;
-                break;
-            }
-            *len += (size_t)n;
-        }
-        (void)close(fd);
-    }
-    int written = snprintf(buf + *len, cap - *len, "\n#%d\n", err);
-    if (written > 0) {
-        *len += (size_t)written < cap - *len ? (size_t)written : cap - *len;
-    }
-}
-
-/* 32 KiB: a cgroup line per v1 hierarchy and one for v2, each path at most a few hundred bytes
- * in practice; a longer one is cut, which only makes two long paths compare equal past it. */
-#define SPAWN_CONTEXT_CAP 32768
-
-JNIEXPORT jbyteArray JNICALL Java_dev_stockade_internal_NativeBridge_spawnContext(JNIEnv *env,
-                                                                                   jclass type)
-{
-    (void)type;
-    char *buf = malloc(SPAWN_CONTEXT_CAP);
-    if (buf == NULL) {
-        stk_throw_errno(env, "malloc", ENOMEM);
-        return NULL;
-    }
-    size_t len = 0;
-    append_file("/proc/thread-self/cgroup", buf, SPAWN_CONTEXT_CAP, &len);
-    append_file("/proc/self/oom_score_adj", buf, SPAWN_CONTEXT_CAP, &len);
-    for (int resource = 0; resource < RLIM_NLIMITS; resource++) {
-        struct rlimit limit = {0, 0};
-        (void)getrlimit(resource, &limit);
-        int written = snprintf(buf + len, SPAWN_CONTEXT_CAP - len, "%llu:%llu ",
-                               (unsigned long long)limit.rlim_cur,
-                               (unsigned long long)limit.rlim_max);
-        if (written > 0 && (size_t)written < SPAWN_CONTEXT_CAP - len) {
-            len += (size_t)written;
-        }
-    }
-    int written = snprintf(buf + len, SPAWN_CONTEXT_CAP - len, "\nnnp %d seccomp %d\n",
-                           prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0),
-                           prctl(PR_GET_SECCOMP, 0, 0, 0, 0));
-    if (written > 0 && (size_t)written < SPAWN_CONTEXT_CAP - len) {
-        len += (size_t)written;
-    }
-    jbyteArray result = (*env)->NewByteArray(env, (jsize)len);
-    if (result != NULL) {
-        (*env)->SetByteArrayRegion(env, result, 0, (jsize)len, (const jbyte *)buf);
-    }
-    free(buf);
-    return result;
 }

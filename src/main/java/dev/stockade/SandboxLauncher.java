@@ -63,10 +63,11 @@ final class SandboxLauncher {
     record StreamEnds(int child, int parent) {}
 
     /**
-     * The spawned helper: its pid, pidfd and control socket, the progress page, and this JVM's
-     * stream ends.
+     * The helper: its pid, pidfd, the zygote that forked it (which waits for it) and its control
+     * socket, the progress page, and this JVM's stream ends.
      */
-    record Spawned(int pid, int pidfd, int control, int progress, int[] parentEnds) {}
+    record Spawned(int pid, int pidfd, HelperZygote zygote, int control, int progress,
+            int[] parentEnds) {}
 
     /**
      * @param spec the SPEC frame (SpecEncoder)
@@ -112,7 +113,7 @@ final class SandboxLauncher {
             channel.close();
             try {
                 NativeBridge.sendSignal(helper.pidfd(), SIGKILL);
-                HelperZygote.waitForHelper(helper.pidfd());
+                helper.zygote().waitForHelper(helper.pidfd());
             } finally {
                 fds.closeAll();
             }
@@ -135,7 +136,8 @@ final class SandboxLauncher {
         DescriptorSet.closeQuietly(fds.release(helper.progress()));
         if (first instanceof ControlEvent.Started started) {
             int[] ends = helper.parentEnds();
-            return new SandboxedProcess(helper.pid(), fds.release(helper.pidfd()), started,
+            return new SandboxedProcess(helper.pid(), fds.release(helper.pidfd()),
+                    helper.zygote(), started,
                     channel, fds.release(ends[0]), fds.release(ends[1]), fds.release(ends[2]),
                     fds.release(workspace), policy, notes, egress, timings, false);
         }
@@ -143,7 +145,7 @@ final class SandboxLauncher {
         channel.close();
         int status;
         try {
-            status = HelperZygote.waitForHelper(helper.pidfd());
+            status = helper.zygote().waitForHelper(helper.pidfd());
         } finally {
             fds.closeAll();
         }
@@ -208,7 +210,7 @@ final class SandboxLauncher {
         }
         ReaperThreads.start(() -> {
             try {
-                HelperZygote.waitForHelper(pidfd);
+                helper.zygote().waitForHelper(pidfd);
             } catch (IOException e) {
                 // Only a bad pidfd fails here; nothing is left to reap then.
             } finally {
@@ -244,9 +246,10 @@ final class SandboxLauncher {
             if (stamp) {
                 ProgressPage.stamp(progress); // the helper's start is step "helper" from here
             }
-            int[] spawned = HelperZygote.forkHelper(new int[] {child[0], child[1], child[2],
-                helperControl, progress}, deadline);
-            return new Spawned(spawned[0], fds.add(spawned[1]), control, progress, parent);
+            HelperZygote.Forked forked = HelperZygote.forkHelper(new int[] {child[0], child[1],
+                child[2], helperControl, progress}, deadline);
+            return new Spawned(forked.pid(), fds.add(forked.pidfd()), forked.zygote(), control,
+                    progress, parent);
         } catch (HelperZygote.Unanswered e) {
             fds.closeAll();
             throw new SandboxSetupException(new SetupError(SetupStep.HELPER, ETIMEDOUT,

@@ -54,6 +54,8 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     private static final int MAX_VIOLATIONS = 4096;
 
     private final int pid;
+    /** The zygote that forked the helper, which waits for it. */
+    private final HelperZygote zygote;
     private final int sandboxPid;
     private final int commandPid;
     private final ProcessHandle handle;
@@ -89,10 +91,12 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
      * Takes ownership of every descriptor passed (-1 for a stream that is not a pipe, and for
      * the workspace directory unless it is transactional).
      */
-    SandboxedProcess(int pid, int pidfd, ControlEvent.Started started, ControlChannel channel,
-            int stdinFd, int stdoutFd, int stderrFd, int workspaceFd, SandboxPolicy policy,
+    SandboxedProcess(int pid, int pidfd, HelperZygote zygote, ControlEvent.Started started,
+            ControlChannel channel, int stdinFd, int stdoutFd, int stderrFd, int workspaceFd,
+            SandboxPolicy policy,
             List<String> notes, EgressSession egress, SetupTimings setupTimings, boolean warm) {
         this.pid = pid;
+        this.zygote = zygote;
         this.warm = warm;
         this.setupTimings = setupTimings;
         this.workspaceFd = workspaceFd;
@@ -118,7 +122,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
             // than leave it running unwatched. Closing the socket is the helper's kill signal.
             channel.close();
             try {
-                HelperZygote.waitForHelper(pidfd);
+                zygote.waitForHelper(pidfd);
             } catch (IOException waitFailure) {
                 e.addSuppressed(waitFailure);
             }
@@ -507,7 +511,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         channel.close();
         int status;
         try {
-            status = HelperZygote.waitForHelper(pidfd);
+            status = zygote.waitForHelper(pidfd);
         } catch (IOException | RuntimeException e) {
             status = -1;
             if (error == null && exited == null) {

@@ -234,7 +234,8 @@ final class WarmSandbox {
         if (failure == null && first instanceof ControlEvent.Started started) {
             ended = true; // the process owns the helper from here
             DescriptorSet.closeQuietly(fds.release(helper.progress()));
-            return new SandboxedProcess(helper.pid(), fds.release(helper.pidfd()), started,
+            return new SandboxedProcess(helper.pid(), fds.release(helper.pidfd()),
+                    helper.zygote(), started,
                     channel, fds.release(parent[0]), fds.release(parent[1]),
                     fds.release(parent[2]), fds.release(workspace), policy, notes, egress,
                     timings, true);
@@ -302,7 +303,7 @@ final class WarmSandbox {
             DescriptorSet fds) {
         channel.close();
         try {
-            return HelperZygote.waitForHelper(helper.pidfd());
+            return helper.zygote().waitForHelper(helper.pidfd());
         } catch (IOException e) {
             return -1;
         } finally {

@@ -179,52 +179,163 @@ class HelperZygoteTest {
         }
     }
 
+    /**
+     * A changed rlimit of the JVM gives a new zygote that has it; changed back, the first one
+     * serves again (in a child JVM, as the next test).
+     */
     @Test
     void aChangedRlimitOfTheJvmStartsANewZygoteThatHasIt() throws Exception {
-        assertEquals(0, exitOf("true"));
-        long before = zygotes().get(0);
-        String jvm = Long.toString(ProcessHandle.current().pid());
-        String[] old = limitsLine(ProcessHandle.current().pid(), "Max core file size")
-                .split("\\s+");
-        assumeTrue(!old[5].equals("0"), "a hard core limit of 0 leaves no soft one to change");
-        String soft = old[4].equals("0") ? "4096" : "0";
-        try {
-            assertEquals(0, new ProcessBuilder("prlimit", "--pid", jvm, "--core=" + soft + ":")
-                    .start().waitFor());
-            try (SandboxedProcess p = Sandbox.command("/bin/sh", "-c", "read x")
-                    .policy(SandboxPolicy.defaults()).start()) {
-                String limit = limitsLine(p.pid(), "Max core file size");
-                assertEquals(soft, limit.split("\\s+")[4], limit);
-                p.getOutputStream().close();
-                assertTrue(p.waitFor(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS));
-            }
-            List<Long> now = zygotes();
-            assertEquals(1, now.size(), now::toString);
-            assertNotEquals(before, now.get(0));
-        } finally {
-            new ProcessBuilder("prlimit", "--pid", jvm, "--core=" + old[4] + ":").start()
-                    .waitFor();
-        }
-    }
-
-    private static String limitsLine(long pid, String name) throws IOException {
-        return Files.readAllLines(Path.of("/proc/" + pid + "/limits")).stream()
-                .filter(l -> l.startsWith(name)).findFirst().orElseThrow();
+        List<String> lines = childLines("rlimit");
+        assumeTrue(!lines.get(0).equals("no soft core limit to change"), lines.get(0));
+        String[] soft = lines.get(0).split(" ");
+        assertEquals(List.of("core " + soft[1] + " -> " + soft[3], "core " + soft[3],
+                "core " + soft[1], "zygotes 2, the first one serves again"), lines);
     }
 
     @Test
     void aHelperThatCrashedRetiresTheZygote() throws Exception {
-        assertEquals(0, exitOf("true"));
-        long before = zygotes().get(0);
+        long before = zygoteAfterAKilledSandbox(SandboxPolicy.defaults());
         try (SandboxedProcess p = Sandbox.command("/bin/sh", "-c", "read x")
                 .policy(SandboxPolicy.defaults()).start()) {
             signal("SEGV", p.pid());
             assertTrue(p.waitFor(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS));
         }
-        awaitTrue("the zygote whose helper crashed is reaped",
-                () -> !Files.exists(Path.of("/proc/" + before)));
+        assertRetiredAndReplaced(before);
+    }
+
+    /**
+     * pid 1 is a fork of the helper, never exec'd: its crash is the helper's too. It ends the
+     * sandbox (the monitor kills the command) and the helper exits STK_EXIT_OWN_CRASH. Without
+     * a pid namespace: a namespace's init gets no signal from outside it has no handler for,
+     * so only there can a test's SIGSEGV stand in for a crash.
+     */
+    @Test
+    void aPid1ThatCrashedRetiresTheZygote() throws Exception {
+        SandboxPolicy noPidNamespace = SandboxPolicy.builder().disable(Namespace.PID).build();
+        long before = zygoteAfterAKilledSandbox(noPidNamespace);
+        SandboxResult r;
+        try (SandboxedProcess p = Sandbox.command("/bin/sh", "-c", "read x")
+                .policy(noPidNamespace).start()) {
+            signal("SEGV", p.sandboxPid());
+            assertTrue(p.waitFor(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS));
+            r = p.result();
+        }
+        assertEquals(9, r.signal(), r::toString);
+        assertRetiredAndReplaced(before);
+    }
+
+    /**
+     * The egress forwarder, a fork of pid 1, reads what the command sends: its crash retires
+     * the zygote too, though the command goes on and exits normally.
+     */
+    @Test
+    void anEgressForwarderThatCrashedRetiresTheZygote() throws Exception {
+        SandboxPolicy egress = SandboxPolicy.builder()
+                .network(Network.allow("web.stockade.test:80")).build();
+        long before = zygoteAfterAKilledSandbox(egress);
+        SandboxResult r;
+        try (SandboxedProcess p = Sandbox.command("/bin/sh", "-c", "read x; exit 6")
+                .policy(egress).start()) {
+            long forwarder = forwarderOf(p);
+            signal("SEGV", forwarder);
+            awaitTrue("the forwarder is gone",
+                    () -> !Files.exists(Path.of("/proc/" + forwarder + "/task")));
+            p.getOutputStream().close();
+            assertTrue(p.waitFor(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS));
+            r = p.result();
+        }
+        assertEquals(6, r.exitCode(), r::toString);
+        assertRetiredAndReplaced(before);
+    }
+
+    /** The forwarder: the child of the sandbox's pid 1 that is not the command. */
+    private static long forwarderOf(SandboxedProcess p) throws IOException {
+        String[] children = Files.readString(Path.of("/proc/" + p.sandboxPid() + "/task/"
+                + p.sandboxPid() + "/children")).trim().split(" ");
+        List<Long> others = Arrays.stream(children).map(Long::parseLong)
+                .filter(pid -> !comm(pid).equals("sh")).toList();
+        assertEquals(1, others.size(), Arrays.toString(children));
+        return others.get(0);
+    }
+
+    /**
+     * The allowed case first: a sandbox killed by the library (SIGKILL to the helper, which
+     * kills pid 1 and the forwarder) leaves its zygote in service. Returns that zygote.
+     */
+    private static long zygoteAfterAKilledSandbox(SandboxPolicy policy) throws Exception {
+        assertEquals(0, exitOf("true"));
+        long zygote = zygotes().get(0);
+        try (SandboxedProcess p = Sandbox.command("/bin/sh", "-c", "read x").policy(policy)
+                .start()) {
+            p.destroyForcibly();
+            assertTrue(p.waitFor(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS));
+        }
+        assertEquals(0, exitOf("true"));
+        assertEquals(List.of(zygote), zygotes(), "a killed sandbox is no crash");
+        return zygote;
+    }
+
+    /** The zygote {@code old} is retired and reaped, and a new one serves the next spawn. */
+    private static void assertRetiredAndReplaced(long old) throws Exception {
         assertEquals(3, exitOf("exit 3"));
-        assertEquals(1, zygotes().size());
+        awaitTrue("the zygote of the crash is reaped",
+                () -> !Files.exists(Path.of("/proc/" + old)));
+        List<Long> now = zygotes();
+        assertEquals(1, now.size(), now::toString);
+        assertNotEquals(old, now.get(0));
+    }
+
+    /** A spawn takes a free zygote even from an interrupted thread, as ProcessBuilder does. */
+    @Test
+    void anInterruptedThreadStillSpawns() throws Exception {
+        assertEquals(0, exitOf("true"));
+        Thread.currentThread().interrupt();
+        try {
+            SandboxedProcess p = Sandbox.command("/bin/sh", "-c", "exit 8")
+                    .policy(SandboxPolicy.defaults()).start();
+            assertTrue(Thread.interrupted(), "the interrupt is left for the caller");
+            assertTrue(p.waitFor(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS));
+            assertEquals(8, p.exitValue());
+        } finally {
+            Thread.interrupted();
+        }
+    }
+
+    /**
+     * A thread whose CPU affinity and nice value are its own (taskset and renice of its tid)
+     * gets helpers that have them, from a zygote of its own; the other threads keep theirs,
+     * and the two zygotes take turns without being started again (in a child JVM: its second
+     * zygote would stay, and this class counts them).
+     */
+    @Test
+    void aThreadWithItsOwnAffinityAndNiceGetsAZygoteOfItsOwn() throws Exception {
+        assumeTrue(Runtime.getRuntime().availableProcessors() >= 2, "needs two CPUs");
+        List<String> lines = childLines("affinity");
+        String common = lines.get(0).substring("own ".length());
+        assertNotEquals("0 7", common);
+        assertEquals(List.of("own " + common, "main " + common, "pinned 0 7", "main " + common,
+                "pinned 0 7", "zygotes 2, none started again"), lines);
+    }
+
+    /** What ZygoteContextsMain prints in {@code mode}; it must exit 0. */
+    private static List<String> childLines(String mode) throws Exception {
+        Process jvm = ChildJvm.start(ZygoteContextsMain.class, mode);
+        try {
+            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return new String(jvm.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                    return e.toString();
+                }
+            });
+            List<String> lines = new BufferedReader(new InputStreamReader(jvm.getInputStream(),
+                    StandardCharsets.UTF_8)).lines().toList();
+            assertTrue(jvm.waitFor(HANG_LIMIT.toSeconds(), TimeUnit.SECONDS));
+            assertEquals(0, jvm.exitValue(), () -> lines + " " + err.join());
+            return lines;
+        } finally {
+            jvm.destroyForcibly();
+        }
     }
 
     /**

@@ -4,33 +4,39 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The helper zygote ({@code stockade-helper zygote}; stockade.h, {@code enum
- * stk_zygote_message_type}): one per JVM (per class loader that loads Stockade), started by the
- * first spawn, that forks every sandbox's helper. A fork of a process that is already exec'd
- * costs a fraction of the {@code posix_spawn} and exec the JVM would pay for each helper; the
- * helper it forks is this JVM's child, with the same fds, and runs the same code as a spawned
- * one.
+ * stk_zygote_message_type}): started by the first spawn, it forks every sandbox's helper. A
+ * fork of a process that is already exec'd costs a fraction of the {@code posix_spawn} and exec
+ * the JVM would pay for each helper; the helper it forks is this JVM's child, with the same
+ * fds, and runs the same code as a spawned one.
+ *
+ * <p>A helper inherits from the zygote what a spawned one inherited from the spawning thread,
+ * so each zygote serves the threads whose {@link NativeBridge#spawnContext} (namespaces,
+ * cgroups, credentials, limits, scheduling; the method says which) is the one of the thread
+ * that started it. A JVM keeps up to {@link #MAX_ZYGOTES} of them (per class loader that loads
+ * Stockade), one per context, the least recently used retired beyond that.
  *
  * <p>Requests are served one at a time (a fork each, tens of microseconds), in a lock that
- * every caller waits for at most until its set-up deadline. A helper inherits from the zygote
- * what a spawned one inherited from the spawning thread, so the zygote is started again, from
- * the spawning thread, when that thread's {@link NativeBridge#spawnContext} (cgroups, rlimits,
- * {@code oom_score_adj}, no_new_privs, seccomp mode) is not the zygote's any more.
- *
- * <p>A zygote is retired, and the next spawn starts a new one, when it ended (killed by its
- * user) or broke the protocol; when it did not answer a request by the caller's deadline (the
- * request fails; the zygote's late answer is still awaited, for {@link #RETIRE_WAIT}, so that
- * the helper it names is killed and reaped, never left a zombie); and when a helper it forked
- * died of a signal other than SIGKILL ({@link #waitForHelper}): every helper shares the
- * zygote's stack canary and layout, which a crash-and-retry attack would otherwise keep
- * guessing at. A request is never retried: the helper it asked for may exist, holding the
- * control socket a retry would hand to a second one.
+ * every caller waits for at most until its set-up deadline. A zygote is retired, and the next
+ * spawn of its context starts a new one, when it ended (killed by its user) or broke the
+ * protocol; when it did not answer a request by the caller's deadline (the request fails; the
+ * zygote's late answer is still awaited, for {@link #RETIRE_WAIT}, so that the helper it names
+ * is killed and reaped, never left a zombie); and when a helper it forked died of a signal
+ * other than SIGKILL or reported that a process of its sandbox running the helper's code did
+ * ({@link #waitForHelper}): every such process shares the zygote's stack canary and layout,
+ * which a crash-and-retry attack would otherwise keep guessing at. A request is never retried:
+ * the helper it asked for may exist, holding the control socket a retry would hand to a second
+ * one.
  */
 public final class HelperZygote {
     private static final String[] ARGV = {"stockade-helper", "zygote"};
@@ -42,22 +48,32 @@ public final class HelperZygote {
     /** How long a retired zygote may take to answer the request it owes before it is killed. */
     public static final Duration RETIRE_WAIT = Duration.ofSeconds(60);
 
+    /**
+     * The most zygotes a JVM keeps, one per spawn context: threads of a few contexts (a
+     * namespace or cgroup each) take turns without a new zygote for every other spawn.
+     */
+    public static final int MAX_ZYGOTES = 4;
+
     private static final ReentrantLock LOCK = new ReentrantLock();
-    private static HelperZygote running; // guarded by LOCK
+    // By spawn context, least recently used first; guarded by LOCK.
+    private static final Map<String, HelperZygote> ZYGOTES = new LinkedHashMap<>(8, 0.75f, true);
 
     private final int pidfd;
     private final int socket;
-    private final byte[] context;
+    // Set by any thread that saw a crash of one of its helpers' processes; read under LOCK.
+    private volatile boolean tainted;
     // The answer being read; a retired zygote's reaper thread goes on where the caller stopped.
     private final byte[] reply = new byte[FORKED_SIZE];
     private int got;
     private int answerPidfd = -1;
 
-    private HelperZygote(int pidfd, int socket, byte[] context) {
+    private HelperZygote(int pidfd, int socket) {
         this.pidfd = pidfd;
         this.socket = socket;
-        this.context = context;
     }
+
+    /** A helper the zygote forked: this JVM's child, and the zygote it came from. */
+    public record Forked(int pid, int pidfd, HelperZygote zygote) {}
 
     /** The zygote did not answer, or was not free, by the caller's set-up deadline. */
     public static final class Unanswered extends IOException {
@@ -70,51 +86,52 @@ public final class HelperZygote {
 
     /**
      * Forks a helper with {@code layout} as its fds 0 to 4 (stdin, stdout, stderr, the control
-     * socket, the progress page or -1 for none), as {@link NativeBridge#spawn} would start it.
-     * The descriptors stay the caller's.
+     * socket, the progress page or -1 for none), as {@link NativeBridge#spawn} would start it
+     * from the calling thread. The descriptors stay the caller's.
      *
      * @param deadline ({@link System#nanoTime()}) the latest the zygote may answer
-     * @return {pid, pidfd} of the helper, a child of this JVM
+     * @return the helper; its pidfd is the caller's to close
      * @throws Unanswered when the zygote was busy, or did not answer, until the deadline
      * @throws NativeBridge.NativeException when the zygote could not fork (its errno, call
      *     {@code clone3}), or could not be started
      * @throws IOException when the zygote failed during the request
      */
-    public static int[] forkHelper(int[] layout, long deadline) throws IOException {
+    public static Forked forkHelper(int[] layout, long deadline) throws IOException {
         int[] fds = layout[4] < 0 ? Arrays.copyOf(layout, 4) : layout.clone();
-        byte[] context = NativeBridge.spawnContext();
+        String context = new String(NativeBridge.spawnContext(), StandardCharsets.ISO_8859_1);
+        lock(deadline);
         try {
-            if (!LOCK.tryLock(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-                throw new Unanswered("the helper zygote was busy with other spawns for the"
-                        + " whole set-up timeout");
+            // A caller that waited for the lock until its deadline has no time left to be
+            // answered in: sent, its request would retire a zygote that did nothing wrong.
+            if (deadline - System.nanoTime() <= 0) {
+                throw busy();
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while waiting for the helper zygote");
-        }
-        try {
-            if (running != null && (!running.idle() || !Arrays.equals(running.context, context))) {
-                running.retire(false);
-                running = null;
+            HelperZygote zygote = ZYGOTES.get(context);
+            if (zygote != null && (zygote.tainted || !zygote.idle())) {
+                ZYGOTES.remove(context);
+                zygote.retire(false);
+                zygote = null;
             }
-            if (running == null) {
-                running = start(context);
+            if (zygote == null) {
+                zygote = start();
+                ZYGOTES.put(context, zygote);
+                retireBeyond(MAX_ZYGOTES);
             }
-            HelperZygote zygote = running;
             try {
-                return zygote.request(fds, deadline);
+                int[] forked = zygote.request(fds, deadline);
+                return new Forked(forked[0], forked[1], zygote);
             } catch (Unanswered e) {
-                running = null;
+                ZYGOTES.remove(context);
                 zygote.retire(true);
                 throw e;
             } catch (NativeBridge.NativeException e) {
                 if (!e.call().equals("clone3")) {
-                    running = null;
+                    ZYGOTES.remove(context);
                     zygote.retire(false);
                 }
                 throw e;
             } catch (IOException | RuntimeException | Error e) {
-                running = null;
+                ZYGOTES.remove(context);
                 zygote.retire(false);
                 throw e;
             }
@@ -124,28 +141,68 @@ public final class HelperZygote {
     }
 
     /**
-     * Waits for a helper this JVM has (from {@link #forkHelper}) and returns its wait status
-     * ({@link NativeBridge#waitFor}). A helper that died of a signal other than SIGKILL (the
-     * one this library sends) retires the zygote that forked it (class comment).
+     * Takes the lock by {@code deadline}. Free, it is taken even by an interrupted thread (as
+     * {@code ProcessBuilder.start} does not look at the interrupt either); only the wait for a
+     * busy zygote is interruptible.
      */
-    public static int waitForHelper(int helperPidfd) throws IOException {
+    private static void lock(long deadline) throws IOException {
+        if (LOCK.tryLock()) {
+            return;
+        }
+        try {
+            if (!LOCK.tryLock(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                throw busy();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for the helper zygote");
+        }
+    }
+
+    private static Unanswered busy() {
+        return new Unanswered("the helper zygote was busy with other spawns for the whole"
+                + " set-up timeout");
+    }
+
+    /** Retires the least recently used zygotes until at most {@code max} are left. */
+    private static void retireBeyond(int max) {
+        Iterator<HelperZygote> eldest = ZYGOTES.values().iterator();
+        while (ZYGOTES.size() > max) {
+            HelperZygote zygote = eldest.next();
+            eldest.remove();
+            zygote.retire(false);
+        }
+    }
+
+    /**
+     * Waits for a helper this zygote forked ({@link #forkHelper}) and returns its wait status
+     * ({@link NativeBridge#waitFor}). A helper that died of a signal other than SIGKILL (the one
+     * this library sends), or that exited {@code STK_EXIT_OWN_CRASH} (pid 1 or the egress
+     * forwarder of its sandbox died of one), taints the zygote: no helper is forked from it
+     * again. It is retired here when the lock is free, else by the next spawn of its context;
+     * this never waits for the lock.
+     */
+    public int waitForHelper(int helperPidfd) throws IOException {
         int status = NativeBridge.waitFor(helperPidfd);
         int signal = status & 0x7f;
-        if (signal != 0 && signal != 0x7f && signal != SIGKILL) {
-            LOCK.lock();
-            try {
-                if (running != null) {
-                    running.retire(false);
-                    running = null;
+        boolean crashed = signal != 0 && signal != 0x7f && signal != SIGKILL;
+        if (crashed || (signal == 0 && (status >> 8 & 0xff) == Protocol.EXIT_OWN_CRASH)) {
+            tainted = true;
+            if (LOCK.tryLock()) {
+                try {
+                    if (ZYGOTES.values().remove(this)) {
+                        retire(false);
+                    }
+                } finally {
+                    LOCK.unlock();
                 }
-            } finally {
-                LOCK.unlock();
             }
         }
         return status;
     }
 
-    private static HelperZygote start(byte[] context) throws IOException {
+    /** Starts a zygote from the calling thread, whose spawn context it then has. */
+    private static HelperZygote start() throws IOException {
         DescriptorSet fds = new DescriptorSet();
         try {
             int[] sockets = NativeBridge.socketPair();
@@ -156,7 +213,7 @@ public final class HelperZygote {
                     devNull, devNull, zygoteEnd, -1);
             fds.release(socket);
             fds.closeAll();
-            return new HelperZygote(spawned[1], socket, context);
+            return new HelperZygote(spawned[1], socket);
         } catch (IOException | RuntimeException | Error e) {
             fds.closeAll();
             throw e;
@@ -241,20 +298,36 @@ public final class HelperZygote {
      * (stopped), and reaped.
      */
     private void retire(boolean answerOwed) {
-        ReaperThreads.start(() -> {
-            try {
-                if (answerOwed) {
-                    int[] late = answer(System.nanoTime() + RETIRE_WAIT.toNanos());
-                    killAndReap(late[1]);
+        try {
+            ReaperThreads.start(() -> {
+                try {
+                    if (answerOwed) {
+                        int[] late = answer(System.nanoTime() + RETIRE_WAIT.toNanos());
+                        killAndReap(late[1]);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // No helper was made, or the zygote went first: nothing more to reap for it.
+                } finally {
+                    end();
                 }
-            } catch (IOException | RuntimeException e) {
-                // No helper was made, or the zygote went first: nothing more to reap for it.
-            } finally {
-                DescriptorSet.closeQuietly(answerPidfd);
-                DescriptorSet.closeQuietly(socket);
-                killAndReap(pidfd);
-            }
-        });
+            });
+        } catch (RuntimeException | Error e) {
+            // No thread for the wait (the JVM is out of threads): the zygote ends now, unread.
+            end();
+        }
+    }
+
+    /**
+     * Closes the socket (the zygote's end) and kills and reaps the zygote and the helper of an
+     * answer cut short, whose pidfd came before the rest of its frame.
+     */
+    private void end() {
+        if (answerPidfd >= 0) {
+            killAndReap(answerPidfd);
+            answerPidfd = -1;
+        }
+        DescriptorSet.closeQuietly(socket);
+        killAndReap(pidfd);
     }
 
     private static void killAndReap(int fd) {
