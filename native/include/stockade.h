@@ -255,6 +255,9 @@ enum stk_exit_flags {
     /* the transactional workspace's upper layer was full (no block or no inode left) when the
      * sandbox ended */
     STK_EXIT_DISK_LIMIT = 32u,
+    /* pid 1 or the egress forwarder died of a signal the helper did not send (the helper then
+     * exits STK_EXIT_OWN_CRASH): the library forks no more helpers from the same zygote */
+    STK_EXIT_HELPER_CRASHED = 64u,
 };
 
 /*

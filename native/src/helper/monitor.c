@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/pidfd.h>
@@ -116,6 +117,21 @@ static int open_pidfd(struct stk_monitor *m, struct stk_error *err)
     return m->pidfd < 0 ? stk_fail(err, STK_STEP_CLONE, errno, "pidfd_open") : 0;
 }
 
+/* Best effort: without it (no /proc here) the namespace is freed inside pid 1's exit, as it
+ * would be anyway. Opened while pid 1 is our unreaped child, before it is released: its number
+ * is its own and it is still dumpable. Nothing of the sandbox can reach the monitor's fds. */
+static void hold_mount_namespace(struct stk_monitor *m)
+{
+    if (!m->plan->new_mount) {
+        return;
+    }
+    char path[64];
+    int n = snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)m->pid1);
+    if (n > 0 && (size_t)n < sizeof path) {
+        m->mount_ns_fd = open(path, O_RDONLY | O_CLOEXEC);
+    }
+}
+
 static int open_signalfd(struct stk_monitor *m, const struct launch *l, struct stk_error *err)
 {
     m->signal_fd = signalfd(-1, &l->forwarded, SFD_CLOEXEC | SFD_NONBLOCK);
@@ -155,6 +171,7 @@ static void cleanup(struct stk_monitor *m, struct launch *l)
     stk_close_fd(&m->upper_fd);
     stk_close_fd(&m->signal_fd);
     stk_close_fd(&m->pidfd);
+    stk_close_fd(&m->mount_ns_fd);
     stk_output_monitor_close(m->output);
     stk_control_reader_close(&m->control);
     if (m->warm != NULL) {
@@ -185,7 +202,7 @@ static int run(struct stk_plan *plan, struct stk_pty *pty, bool *own_crash,
     m.plan = plan;
     m.pty = pty;
     m.control_fd = STK_CONTROL_FD;
-    m.pidfd = m.status_fd = m.command_pidfd = m.signal_fd = m.upper_fd = -1;
+    m.pidfd = m.status_fd = m.command_pidfd = m.signal_fd = m.upper_fd = m.mount_ns_fd = -1;
     struct stk_placeholders placeholders = {NULL, 0};
     m.placeholders = &placeholders;
     struct stk_cgroup cgroup;
@@ -254,6 +271,7 @@ static int run(struct stk_plan *plan, struct stk_pty *pty, bool *own_crash,
     if (open_pidfd(&m, err) < 0) {
         goto out;
     }
+    hold_mount_namespace(&m);
     /* Before the release, while pid 1 only waits: every process of the sandbox descends from
      * it inside the groups, a fork bomb included. (clone3's CLONE_INTO_CGROUP would place it
      * there at birth; stk_clone is the plain clone every path shares, and a pid 1 that has not

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fd.h"
 #include "frame.h"
 #include "plan.h"
 #include "pty.h"
@@ -394,6 +395,12 @@ int stk_monitor_finish(struct stk_monitor *m, struct stk_error *err)
     if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
         m->own_crash = true;
     }
+    /* Host files the monitor made, and a transactional upper layer that is read and changed
+     * below, must not stay mounted in the held namespace: it goes now, as it would have in
+     * pid 1's exit. */
+    if (m->placeholders->count != 0 || m->upper_fd >= 0) {
+        stk_close_fd(&m->mount_ns_fd);
+    }
     /* Without a pid namespace the command outlives a killed pid 1; it must not outlive the
      * sandbox. (After a normal exit it is reaped already: ESRCH.) */
     kill_command_group(m);
@@ -463,6 +470,11 @@ int stk_monitor_finish(struct stk_monitor *m, struct stk_error *err)
         x.sys_cpu_us = (uint64_t)ru.ru_stime.tv_sec * 1000000u + (uint64_t)ru.ru_stime.tv_usec;
         x.max_rss_kb = (uint64_t)ru.ru_maxrss;
     }
+    if (m->own_crash) {
+        x.flags |= STK_EXIT_HELPER_CRASHED;
+    }
     stk_send_exited(STK_CONTROL_FD, &x, m->upper_fd);
+    /* The caller has its report: freeing the namespace no longer delays it. */
+    stk_close_fd(&m->mount_ns_fd);
     return 0;
 }

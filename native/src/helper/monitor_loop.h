@@ -28,6 +28,10 @@ struct stk_monitor {
     int status_fd;     /* pid 1's records (SOCK_SEQPACKET); -1 after EOF */
     int command_pidfd; /* without NEWPID only: the command, passed by pid 1; else -1 */
     int upper_fd;      /* the TRANSACTIONAL overlay's upper directory, passed on with EXITED */
+    /* The sandbox's mount namespace (-1: none, or not held). Held past pid 1's reap so that
+     * freeing it, which waits for an RCU grace period (a few hundred microseconds), comes
+     * after EXITED instead of inside pid 1's exit, before it. */
+    int mount_ns_fd;
     int control_fd;    /* -1 once closed by the peer or broken */
     int signal_fd;
     struct stk_control_reader control;

@@ -33,8 +33,10 @@ import java.util.concurrent.TimeoutException;
  * A running sandboxed command, used like the {@link Process} {@link ProcessBuilder} returns. Its
  * {@link #pid()} is the helper's, a child of this JVM; the command runs inside the sandbox under
  * it. When the command ends, the whole sandbox is gone (the helper is pid 1 of its pid
- * namespace), the helper is reaped and every descriptor released; output not yet read stays
- * readable from memory, as with the JDK's processes.
+ * namespace) and every descriptor released before {@link #waitFor()} returns; output not yet
+ * read stays readable from memory, as with the JDK's processes. The helper itself exits and is
+ * reaped just after the result is complete, on the library's thread (it only frees the
+ * sandbox's mount namespace then, which holds no process); {@link #close()} waits for that too.
  *
  * <p>{@link #destroy()} stops the sandbox gracefully (SIGTERM to every process in it, SIGKILL
  * after the policy's kill grace), {@link #destroyForcibly()} at once, and {@link #close()} kills
@@ -75,6 +77,8 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     private final InputStream stderr;
     private final CompletableFuture<SandboxResult> result = new CompletableFuture<>();
     private final CompletableFuture<Process> exit = new CompletableFuture<>();
+    /** Completed once the helper is reaped (after the result, when it reported EXITED). */
+    private final CompletableFuture<Void> helperReaped = new CompletableFuture<>();
 
     private final Object pidfdLock = new Object();
     private int pidfd; // guarded by pidfdLock; -1 once closed
@@ -427,6 +431,14 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
                 // Loop: the deadline or the helper kill comes next.
             }
         }
+        // Moments after the result; a helper that does not end by then is killed.
+        try {
+            helperReaped.get(CLOSE_MARGIN.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException | ExecutionException | InterruptedException e) {
+            interrupted |= e instanceof InterruptedException;
+            signalHelper(SIGKILL);
+            helperReaped.join();
+        }
         closeQuietly(stdin);
         closeQuietly(stdout);
         closeQuietly(stderr);
@@ -463,6 +475,8 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
             result.completeExceptionally(t);
             exit.completeExceptionally(t);
             throw t;
+        } finally {
+            helperReaped.complete(null);
         }
     }
 
@@ -509,18 +523,24 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         // The helper kills whatever still runs when the socket closes: after a protocol error
         // this is what ends the sandbox; after EXITED nothing is left to kill.
         channel.close();
-        int status;
-        try {
-            status = zygote.waitForHelper(pidfd);
-        } catch (IOException | RuntimeException e) {
-            status = -1;
-            if (error == null && exited == null) {
-                error = HelperErrors.helper("cannot wait for the helper: " + e);
-            }
+        if (exited != null && (exited.flags() & Protocol.EXIT_HELPER_CRASHED) != 0) {
+            zygote.taint(); // before anyone hears of the end and spawns again
         }
-        synchronized (pidfdLock) {
-            DescriptorSet.closeQuietly(pidfd);
-            pidfd = -1;
+        // A well-formed EXITED comes once the sandbox is gone (pid 1 reaped, its cgroups read
+        // and removed, its output drained): the report is final, and what the helper does
+        // after it (free the sandbox's mount namespace, exit) is waited for after the waiters
+        // are released, not before. Without one the helper's status is part of the result.
+        boolean reapAfter = exited != null && error == null;
+        int status = 0;
+        if (!reapAfter) {
+            try {
+                status = reapHelper();
+            } catch (IOException | RuntimeException e) {
+                status = -1;
+                if (error == null && exited == null) {
+                    error = HelperErrors.helper("cannot wait for the helper: " + e);
+                }
+            }
         }
         SandboxResult r;
         if (exited != null) {
@@ -548,7 +568,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
             r = r.withSetupTimings(setupTimings);
         }
         if (egress != null) {
-            // The helper is reaped: nothing inside can open another connection. What is still
+            // The sandbox has ended: nothing inside can open another connection. What is still
             // open is closed now, and counted.
             r = r.withConnections(egress.finish());
         }
@@ -568,6 +588,25 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         }
         if (stderrPipe != null) {
             stderrPipe.processExited();
+        }
+        if (reapAfter) {
+            try {
+                reapHelper();
+            } catch (IOException | RuntimeException e) {
+                // Only a bad pidfd fails: nothing is left to reap then.
+            }
+        }
+    }
+
+    /** Waits for the helper's exit and closes its pidfd; the helper's wait status. */
+    private int reapHelper() throws IOException {
+        try {
+            return zygote.waitForHelper(pidfd);
+        } finally {
+            synchronized (pidfdLock) {
+                DescriptorSet.closeQuietly(pidfd);
+                pidfd = -1;
+            }
         }
     }
 

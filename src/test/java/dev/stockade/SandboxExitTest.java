@@ -36,6 +36,26 @@ class SandboxExitTest {
         assertTrue(r.setupError().isEmpty());
     }
 
+    /**
+     * waitFor() returns at the sandbox's end, the helper's own exit follows on the library's
+     * thread: close() waits for it, so nothing of the spawn is left after close() (no child,
+     * no zombie), and the same holds for a sandbox close() itself ends.
+     */
+    @Test
+    void closeReturnsOnlyOnceTheHelperIsReaped() throws Exception {
+        for (String script : new String[] {"exit 4", "sleep 600"}) {
+            SandboxedProcess p = Sandbox.command("/bin/sh", "-c", script)
+                    .policy(SandboxPolicy.defaults()).start();
+            if (script.startsWith("exit")) {
+                assertEquals(4, p.waitFor());
+            }
+            p.close();
+            assertFalse(java.nio.file.Files.exists(java.nio.file.Path.of("/proc/" + p.pid())),
+                    script + ": the helper " + p.pid() + " is reaped when close() returns");
+            assertFalse(p.isAlive());
+        }
+    }
+
     @Test
     void exitValueAndWaitForAgree() throws Exception {
         SandboxedProcess p = Sandbox.command("/bin/sh", "-c", "exit 3").policy(POLICY).start();

@@ -123,8 +123,8 @@ class SandboxPoolTest {
             assertEquals("2\n", second.stdout());
             assertNotEquals(first.process().sandboxPid(), second.process().sandboxPid());
             assertNotEquals(first.process().pid(), second.process().pid());
-            assertFalse(ProcessHandle.of(first.process().pid()).map(ProcessHandle::isAlive)
-                    .orElse(false), "the first helper still runs");
+            awaitTrue("the first helper is reaped", () -> !ProcessHandle.of(first.process()
+                    .pid()).map(ProcessHandle::isAlive).orElse(false));
         }
     }
 

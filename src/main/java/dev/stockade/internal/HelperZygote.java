@@ -178,27 +178,35 @@ public final class HelperZygote {
      * Waits for a helper this zygote forked ({@link #forkHelper}) and returns its wait status
      * ({@link NativeBridge#waitFor}). A helper that died of a signal other than SIGKILL (the one
      * this library sends), or that exited {@code STK_EXIT_OWN_CRASH} (pid 1 or the egress
-     * forwarder of its sandbox died of one), taints the zygote: no helper is forked from it
-     * again. It is retired here when the lock is free, else by the next spawn of its context;
-     * this never waits for the lock.
+     * forwarder of its sandbox died of one), taints the zygote ({@link #taint}).
      */
     public int waitForHelper(int helperPidfd) throws IOException {
         int status = NativeBridge.waitFor(helperPidfd);
         int signal = status & 0x7f;
         boolean crashed = signal != 0 && signal != 0x7f && signal != SIGKILL;
         if (crashed || (signal == 0 && (status >> 8 & 0xff) == Protocol.EXIT_OWN_CRASH)) {
-            tainted = true;
-            if (LOCK.tryLock()) {
-                try {
-                    if (ZYGOTES.values().remove(this)) {
-                        retire(false);
-                    }
-                } finally {
-                    LOCK.unlock();
-                }
-            }
+            taint();
         }
         return status;
+    }
+
+    /**
+     * Forks nothing more from this zygote: a process of one of its helpers' sandboxes that runs
+     * the helper's code crashed (also reported ahead of the helper's exit, by the EXITED flag
+     * {@code STK_EXIT_HELPER_CRASHED}). Retired now when the lock is free, else by the next
+     * spawn of its context; never waits for the lock.
+     */
+    public void taint() {
+        tainted = true;
+        if (LOCK.tryLock()) {
+            try {
+                if (ZYGOTES.values().remove(this)) {
+                    retire(false);
+                }
+            } finally {
+                LOCK.unlock();
+            }
+        }
     }
 
     /** Starts a zygote from the calling thread, whose spawn context it then has. */
