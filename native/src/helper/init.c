@@ -328,6 +328,33 @@ static void terminate_all(bool new_pid, pid_t command)
     }
 }
 
+/* The forwarder runs pid 1's code on what the command sends it, and nothing legitimate ends it
+ * while pid 1 lives: any end but pid 1's own SIGKILL (killed_here) may be a crash, which the
+ * monitor passes on (STK_EXIT_OWN_CRASH). A SIGKILL the command sent may dress one up, so it
+ * counts too. Best effort: a monitor that is gone hears nothing anyway. */
+static void report_forwarder_end(struct init_state *s, int status, bool killed_here)
+{
+    s->forwarder = 0;
+    if (!(killed_here && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)) {
+        struct stk_record r = {.kind = STK_REC_CRASHED, .wait_status = status};
+        (void)stk_record_send(s->status_fd, &r, -1);
+    }
+}
+
+/* Before the command's EXITED: a forwarder still dying of a crash would otherwise be killed,
+ * unreported, by pid 1's exit. */
+static void end_forwarder(struct init_state *s)
+{
+    if (s->forwarder == 0) {
+        return;
+    }
+    int status = 0;
+    kill(s->forwarder, SIGKILL);
+    while (waitpid(s->forwarder, &status, 0) < 0 && errno == EINTR) {
+    }
+    report_forwarder_end(s, status, true);
+}
+
 static _Noreturn void report_exit(struct init_state *s, int status, const struct rusage *ru,
                                   uint64_t wall_ns)
 {
@@ -335,6 +362,7 @@ static _Noreturn void report_exit(struct init_state *s, int status, const struct
     if (s->plan->report) {
         stk_notify_flush(&s->plan->notify, s->status_fd);
     }
+    end_forwarder(s);
     struct stk_record r = {
         .kind = STK_REC_EXITED,
         .wait_status = status,
@@ -347,18 +375,6 @@ static _Noreturn void report_exit(struct init_state *s, int status, const struct
     /* With a pid namespace, pid 1's exit makes the kernel kill every process left in it (and
      * closes the listener: a call still waiting for an answer gets ENOSYS). */
     _exit(0);
-}
-
-/* The forwarder runs pid 1's code on what the command sends it: a signal that killed it (but
- * the SIGKILL of pid 1's death) may be a crash, which the monitor passes on (STK_EXIT_OWN_CRASH).
- * Best effort: a monitor that is gone hears nothing anyway. */
-static void report_forwarder_end(struct init_state *s, int status)
-{
-    s->forwarder = 0;
-    if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
-        struct stk_record r = {.kind = STK_REC_CRASHED, .wait_status = status};
-        (void)stk_record_send(s->status_fd, &r, -1);
-    }
 }
 
 /* Reaps every exited child; returns when none is left to reap. Each exit is looked at with
@@ -387,7 +403,7 @@ static void reap(struct init_state *s)
         while (wait4(si.si_pid, &status, 0, &ru) < 0 && errno == EINTR) {
         }
         if (si.si_pid == s->forwarder) {
-            report_forwarder_end(s, status);
+            report_forwarder_end(s, status, false);
         }
     }
 }

@@ -389,10 +389,11 @@ int stk_monitor_finish(struct stk_monitor *m, struct stk_error *err)
     memset(&ru, 0, sizeof ru);
     while (wait4(m->pid1, &status, 0, &ru) < 0 && errno == EINTR) {
     }
-    /* SIGKILL is ours, pid 1's parent-death signal or its namespace's end; the sandbox's
-     * signals pid 1 reads through its signalfd. Any other is a crash of the helper's code (or
-     * a signal from outside that looks like one): either way, one for the zygote to hear. */
-    if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
+    /* pid 1 reads the sandbox's signals through its signalfd, and dies only of our SIGKILL.
+     * Any other end by a signal is a crash of the helper's code, or one dressed up (without
+     * a pid namespace the command can signal pid 1, SIGKILL included): either way, one for
+     * the zygote to hear. */
+    if (WIFSIGNALED(status) && !(WTERMSIG(status) == SIGKILL && m->killed_by_us)) {
         m->own_crash = true;
     }
     /* Host files the monitor made, and a transactional upper layer that is read and changed

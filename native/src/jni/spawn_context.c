@@ -29,7 +29,13 @@ static const char *const NAMESPACES[] = {
     "/proc/thread-self/ns/mnt",    "/proc/thread-self/ns/net",
     "/proc/thread-self/ns/pid_for_children", "/proc/thread-self/ns/time_for_children",
     "/proc/thread-self/ns/user",   "/proc/thread-self/ns/uts",
-    "/proc/thread-self/root",
+    "/proc/thread-self/root",      "/proc/thread-self/cwd",
+};
+
+/* The LSM labels the thread has and will have at exec (setexeccon, aa_change_onexec). */
+static const char *const LSM_FILES[] = {
+    "/proc/thread-self/attr/current",
+    "/proc/thread-self/attr/exec",
 };
 
 /* The lines of /proc/thread-self/status a child inherits: file mode mask, credentials,
@@ -185,6 +191,17 @@ JNIEXPORT jbyteArray JNICALL Java_dev_stockade_internal_NativeBridge_spawnContex
     append_result(&c, "securebits", prctl(PR_GET_SECUREBITS, 0, 0, 0, 0));
     append_result(&c, "thp_disable", prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0));
     append_result(&c, "personality", personality(0xffffffff));
+    for (size_t i = 0; i < sizeof LSM_FILES / sizeof LSM_FILES[0]; i++) {
+        append_file(&c, LSM_FILES[i]);
+    }
+    /* The core-scheduling cookie (SMT isolation), inherited on fork; no number of its own in
+     * older headers. */
+    unsigned long long cookie = 0;
+    append_result(&c, "core_sched",
+                  prctl(PR_SCHED_CORE, PR_SCHED_CORE_GET, 0, 0, (unsigned long)&cookie));
+    append_number(&c, "core_cookie", (long long)cookie);
+    /* Memory-deny-write-execute, inherited on fork (PR_GET_MDWE, Linux 6.3). */
+    append_result(&c, "mdwe", prctl(66, 0, 0, 0, 0));
     jbyteArray result = (*env)->NewByteArray(env, (jsize)c.len);
     if (result != NULL) {
         (*env)->SetByteArrayRegion(env, result, 0, (jsize)c.len, (const jbyte *)c.buf);

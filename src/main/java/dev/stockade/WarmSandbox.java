@@ -142,7 +142,9 @@ final class WarmSandbox {
      */
     boolean idle() {
         try {
-            return !used && NativeBridge.poll(helper.control(), NativeBridge.POLLIN, 0) == 0;
+            // A helper of a tainted zygote shares a layout a crash was seen against.
+            return !used && !helper.zygote().tainted()
+                    && NativeBridge.poll(helper.control(), NativeBridge.POLLIN, 0) == 0;
         } catch (IOException e) {
             return false;
         }

@@ -32,7 +32,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * protocol; when it did not answer a request by the caller's deadline (the request fails; the
  * zygote's late answer is still awaited, for {@link #RETIRE_WAIT}, so that the helper it names
  * is killed and reaped, never left a zombie); and when a helper it forked died of a signal
- * other than SIGKILL or reported that a process of its sandbox running the helper's code did
+ * or reported that a process of its sandbox running the helper's code did
  * ({@link #waitForHelper}): every such process shares the zygote's stack canary and layout,
  * which a crash-and-retry attack would otherwise keep guessing at. A request is never retried:
  * the helper it asked for may exist, holding the control socket a retry would hand to a second
@@ -176,18 +176,30 @@ public final class HelperZygote {
 
     /**
      * Waits for a helper this zygote forked ({@link #forkHelper}) and returns its wait status
-     * ({@link NativeBridge#waitFor}). A helper that died of a signal other than SIGKILL (the one
-     * this library sends), or that exited {@code STK_EXIT_OWN_CRASH} (pid 1 or the egress
-     * forwarder of its sandbox died of one), taints the zygote ({@link #taint}).
+     * ({@link NativeBridge#waitFor}). A helper that died of any signal (SIGKILL too: a hostile
+     * step that can signal the helper could dress a crash up as the library's own kill, and
+     * the library kills a helper only on rare error paths), that exited
+     * {@code STK_EXIT_OWN_CRASH} (pid 1 or the egress forwarder of its sandbox died of a
+     * signal), or whose wait failed taints the zygote ({@link #taint}).
      */
     public int waitForHelper(int helperPidfd) throws IOException {
-        int status = NativeBridge.waitFor(helperPidfd);
+        int status;
+        try {
+            status = NativeBridge.waitFor(helperPidfd);
+        } catch (IOException | RuntimeException e) {
+            taint(); // what ended the helper is unknown (another reaper took its status)
+            throw e;
+        }
         int signal = status & 0x7f;
-        boolean crashed = signal != 0 && signal != 0x7f && signal != SIGKILL;
-        if (crashed || (signal == 0 && (status >> 8 & 0xff) == Protocol.EXIT_OWN_CRASH)) {
+        if (signal != 0 || (status >> 8 & 0xff) == Protocol.EXIT_OWN_CRASH) {
             taint();
         }
         return status;
+    }
+
+    /** Whether a crash was seen against this zygote ({@link #taint}). */
+    public boolean tainted() {
+        return tainted;
     }
 
     /**

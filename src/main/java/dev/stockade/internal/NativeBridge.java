@@ -54,11 +54,12 @@ public final class NativeBridge {
      * What a process started from the calling thread inherits that this JVM (or one of its
      * threads) may change after, as opaque bytes to compare ({@link HelperZygote} serves each
      * context from a zygote of its own): the thread's namespaces (those its children are made
-     * in) and root directory; its cgroups; {@code oom_score_adj} and rlimits; from
+     * in), root and working directories; its cgroups; {@code oom_score_adj} and rlimits; from
      * {@code /proc/thread-self/status} the umask, ids and groups, capability sets,
      * no_new_privs, seccomp mode and filter count, CPU and memory-node affinity and
      * speculation controls; nice value, scheduling policy and priority, I/O priority, timer
-     * slack; securebits, transparent-huge-page opt-out and personality. Not seen: which
+     * slack; securebits, transparent-huge-page opt-out, personality, LSM labels, core-scheduling
+     * cookie and memory-deny-write-execute. Not seen: which
      * seccomp filters (their number is) and a Landlock domain, neither of which the kernel
      * shows (docs/protocol.md, "The zygote socket").
      */
