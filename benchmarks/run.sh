@@ -42,6 +42,11 @@ mvn -B -q -f "$here/pom.xml" -DskipTests clean package </dev/null
 jar=$here/target/benchmarks.jar
 rm -rf "$results"
 mkdir -p "$results"
+# The CLI's workspace is its working directory, which must not hold its own installation
+# (benchmarks/target/dist): every benchmark runs from a scratch directory.
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+cd "$scratch"
 
 export STOCKADE_BENCH_TRY_SYSCALL=$repo/target/native/tools/try-syscall
 dist=$(find "$repo/target" -maxdepth 1 -name 'stockade-*-dist.tar.gz' | head -n 1)
