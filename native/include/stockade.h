@@ -515,7 +515,7 @@ enum stk_step {
     STK_STEP_PIVOT_ROOT = 19,
     /* sethostname. */
     STK_STEP_HOSTNAME = 20,
-    /* Bringing up lo in the new network namespace. */
+    /* Bringing up lo in the new network namespace (its maker, netns.h). */
     STK_STEP_LOOPBACK = 21,
     /* pid 1's gids to the inside gid. */
     STK_STEP_SETRESGID = 22,
@@ -575,6 +575,10 @@ enum stk_step {
     /* Java side only: resolving the policy into the spec (the seccomp program compiled or taken
      * from its cache) and encoding it; reported only in set-up timings. */
     STK_STEP_RESOLVE = 49,
+    /* The sandbox's network namespace: made beside pid 1 (entering its user namespace,
+     * unshare, lo up) and joined by pid 1 after the view; in the timings, pid 1's wait for it
+     * and the join. */
+    STK_STEP_NETWORK_NAMESPACE = 50,
 };
 
 #endif

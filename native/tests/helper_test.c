@@ -873,6 +873,9 @@ static void test_network(void)
     /* Allowed first: loopback is up inside and a server there is reachable. */
     probe_expect((const char *const[]){"loopback", NULL}, NULL, "ok\n");
     probe_expect((const char *const[]){"net", NULL}, NULL, "lo lo=up\n");
+    /* Made beside pid 1 (netns.h), it still belongs to the sandbox's user namespace, as one
+     * made in pid 1's clone would. */
+    probe_expect((const char *const[]){"netns-owner", NULL}, NULL, "own\n");
     /* A server on the host's 127.0.0.1 is not: the sandbox's loopback is its own. */
     int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0};
@@ -888,6 +891,77 @@ static void test_network(void)
     snprintf(port, sizeof port, "%d", ntohs(addr.sin_port));
     probe_expect((const char *const[]){"connect", port, NULL}, NULL, "errno=111\n");
     close(s);
+}
+
+/* In a child that entered a user namespace of its own whose bound on network namespaces is
+ * `bound` (the kernel checks every bound above a new namespace): runs `stk_probe net` and
+ * returns the number of failed expectations. The child is the sandbox's caller, unprivileged
+ * there (a root runner is mapped to 1000), as the CI user is. */
+static int run_below_netns_bound(const char *bound, bool refused)
+{
+    int unshared[2], mapped[2];
+    if (pipe(unshared) < 0 || pipe(mapped) < 0) {
+        perror("pipe");
+        return 1;
+    }
+    pid_t child = fork();
+    if (child == 0) {
+        close(unshared[0]);
+        close(mapped[1]);
+        char byte;
+        if (unshare(CLONE_NEWUSER) < 0 || write(unshared[1], "1", 1) != 1 ||
+            read(mapped[0], &byte, 1) != 1) {
+            perror("unshare(CLONE_NEWUSER)");
+            _exit(1);
+        }
+        write_file("/proc/sys/user/max_net_namespaces", bound, 0644);
+        struct spec_buf b;
+        struct run_result r;
+        probe_spec(&b, (const char *const[]){"net", NULL});
+        run(&b, NULL, &r);
+        if (refused) {
+            expect_error(&r, "network_namespace", ENOSPC, 125);
+        } else if (expect_exit(&r, 0)) {
+            expect_output(&r, "lo lo=up\n");
+        }
+        run_result_free(&r);
+        spec_free(&b);
+        _exit(stk_test_failures == 0 ? 0 : 1);
+    }
+    close(unshared[1]);
+    close(mapped[0]);
+    /* The maps, from the parent's user namespace: only it can write them. */
+    char path[64], map[64], byte;
+    unsigned inside = is_root() ? 1000u : (unsigned)getuid();
+    if (read(unshared[0], &byte, 1) != 1) {
+        perror("read");
+    }
+    snprintf(path, sizeof path, "/proc/%d/setgroups", (int)child);
+    write_file(path, "deny", 0644);
+    snprintf(path, sizeof path, "/proc/%d/uid_map", (int)child);
+    snprintf(map, sizeof map, "%u %u 1\n", inside, (unsigned)getuid());
+    write_file(path, map, 0644);
+    snprintf(path, sizeof path, "/proc/%d/gid_map", (int)child);
+    snprintf(map, sizeof map, "%u %u 1\n", is_root() ? 1000u : (unsigned)getgid(),
+             (unsigned)getgid());
+    write_file(path, map, 0644);
+    if (write(mapped[1], "1", 1) != 1) {
+        perror("write");
+    }
+    close(mapped[1]);
+    close(unshared[0]);
+    int status;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+/* Where no network namespace can be made, set-up stops at step network_namespace with the
+ * kernel's errno and nothing runs. */
+static void test_network_namespace_refused(void)
+{
+    EXPECT(run_below_netns_bound("4", false) == 0, "a bound of 4 leaves room for the sandbox's");
+    EXPECT(run_below_netns_bound("0", true) == 0, "a bound of 0 refuses it: network_namespace");
 }
 
 static void add_timeout(struct spec_buf *b)
@@ -2873,6 +2947,7 @@ static const struct stk_test tests[] = {
     {"tmpfs", test_tmpfs},
     {"hostname", test_hostname},
     {"network", test_network},
+    {"network_namespace_refused", test_network_namespace_refused},
     {"timeout", test_timeout},
     {"daemon_gone", test_daemon_gone},
     {"kill_frame", test_kill_frame},

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/nsfs.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -356,6 +357,21 @@ static int cmd_net(char **a)
     return 0;
 }
 
+/* Which user namespace owns the network namespace: "own" when it is the one the probe runs in
+ * (as a namespace made by the sandbox's pid 1 would be), "other" when it is not. */
+static int cmd_netns_owner(char **a)
+{
+    (void)a;
+    int net = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    int owner = net < 0 ? -1 : ioctl(net, NS_GET_USERNS);
+    struct stat own, got;
+    if (owner < 0 || fstat(owner, &got) < 0 || stat("/proc/self/ns/user", &own) < 0) {
+        return result(-1);
+    }
+    printf("%s\n", got.st_ino == own.st_ino && got.st_dev == own.st_dev ? "own" : "other");
+    return 0;
+}
+
 /* A TCP server and client on 127.0.0.1 inside: "ok" when "ping" made the round trip. */
 static int cmd_loopback(char **a)
 {
@@ -569,6 +585,7 @@ static const struct command commands[] = {
     {"rlimit", 1, cmd_rlimit},
     {"net", 0, cmd_net},
     {"loopback", 0, cmd_loopback},
+    {"netns-owner", 0, cmd_netns_owner},
     {"connect", 1, cmd_connect},
     {"sleep", 1, cmd_sleep},
     {"ignore-term", 0, cmd_ignore_term},

@@ -20,7 +20,7 @@
 #include "egress.h"
 #include "hostname.h"
 #include "mounts.h"
-#include "network.h"
+#include "netns.h"
 #include "notify.h"
 #include "progress.h"
 #include "signals.h"
@@ -105,6 +105,15 @@ static int setup(struct stk_plan *p, int sync_fd, int status_fd, pid_t *forwarde
         stk_user_limits_close(&limits);
         return -1;
     }
+    /* After the view, which took the maker's time (netns.h); before the limits are written,
+     * so that a bound on network namespaces cannot refuse the sandbox's own. */
+    if (p->new_net) {
+        stk_progress_step(STK_STEP_NETWORK_NAMESPACE);
+        if (stk_netns_join_in_pid1(&p->netns_channel, err) < 0) {
+            stk_user_limits_close(&limits);
+            return -1;
+        }
+    }
     if (p->upper_fd >= 0 && hand_upper_to_monitor(p, status_fd, err) < 0) {
         stk_user_limits_close(&limits);
         return -1;
@@ -124,12 +133,6 @@ static int setup(struct stk_plan *p, int sync_fd, int status_fd, pid_t *forwarde
     if (p->new_uts) {
         stk_progress_step(STK_STEP_HOSTNAME);
         if (stk_hostname_set(p->hostname, p->hostname_len, err) < 0) {
-            return -1;
-        }
-    }
-    if (p->new_net) {
-        stk_progress_step(STK_STEP_LOOPBACK);
-        if (stk_loopback_up(err) < 0) {
             return -1;
         }
     }

@@ -17,6 +17,7 @@
 #include "fd.h"
 #include "init.h"
 #include "monitor_loop.h"
+#include "netns.h"
 #include "output.h"
 #include "plan.h"
 #include "progress.h"
@@ -33,11 +34,12 @@
 struct launch {
     int sync_pipe[2];      /* the release: pid 1 reads one byte once its maps are written */
     int status_channel[2]; /* pid 1's records; [0] becomes the monitor's status_fd */
+    int netns_channel[2];  /* with CLONE_NEWNET: [1] is pid 1's, [0] the maker's (netns.h) */
     sigset_t forwarded;    /* what the monitor's signalfd reads */
     bool pid1_reaped;      /* finish() waited for it; otherwise cleanup kills it */
 };
 
-static int open_channels(struct launch *l, struct stk_error *err)
+static int open_channels(struct stk_plan *plan, struct launch *l, struct stk_error *err)
 {
     if (pipe2(l->sync_pipe, O_CLOEXEC) < 0) {
         return stk_fail(err, STK_STEP_CLONE, errno, "pipe2");
@@ -45,6 +47,12 @@ static int open_channels(struct launch *l, struct stk_error *err)
     /* SEQPACKET: one message per record, and STARTED can carry the command's pidfd. */
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, l->status_channel) < 0) {
         return stk_fail(err, STK_STEP_CLONE, errno, "socketpair(SOCK_SEQPACKET)");
+    }
+    if (plan->new_net) {
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, l->netns_channel) < 0) {
+            return stk_fail(err, STK_STEP_NETWORK_NAMESPACE, errno, "socketpair(SOCK_SEQPACKET)");
+        }
+        plan->netns_channel = l->netns_channel[1];
     }
     return 0;
 }
@@ -79,6 +87,7 @@ static int clone_pid1(struct stk_plan *plan, struct stk_pty *pty, struct launch 
         close(STK_CONTROL_FD);
         close(l->sync_pipe[1]);
         close(l->status_channel[0]);
+        stk_close_fd(&l->netns_channel[0]);
         if (plan->upper_fd >= 0) {
             close(plan->upper_fd); /* a root caller's upper: the monitor's alone */
             plan->upper_fd = -1;
@@ -93,6 +102,8 @@ static int clone_pid1(struct stk_plan *plan, struct stk_pty *pty, struct launch 
     stk_output_monitor_restore(m->output); /* the relay pipes' write ends are pid 1's alone */
     stk_close_fd(&l->sync_pipe[0]);
     stk_close_fd(&l->status_channel[1]);
+    stk_close_fd(&l->netns_channel[1]); /* pid 1's alone */
+    plan->netns_channel = -1;
     for (size_t i = 0; i < plan->spec->mount_count; i++) {
         stk_close_fd(&plan->mount_fds[i]); /* pid 1 has its own copies */
     }
@@ -166,6 +177,9 @@ static void cleanup(struct stk_monitor *m, struct launch *l)
     stk_close_fd(&l->sync_pipe[0]);
     stk_close_fd(&l->status_channel[0]);
     stk_close_fd(&l->status_channel[1]);
+    stk_close_fd(&l->netns_channel[0]);
+    stk_close_fd(&l->netns_channel[1]);
+    stk_netns_reap_in_monitor(&m->netns_maker);
     stk_close_fd(&m->status_fd);
     stk_close_fd(&m->command_pidfd);
     stk_close_fd(&m->upper_fd);
@@ -196,7 +210,8 @@ static bool sys_in_view(const struct stk_spec *spec)
 static int run(struct stk_plan *plan, struct stk_pty *pty, bool *own_crash,
                struct stk_error *err)
 {
-    struct launch l = {.sync_pipe = {-1, -1}, .status_channel = {-1, -1}};
+    struct launch l = {
+        .sync_pipe = {-1, -1}, .status_channel = {-1, -1}, .netns_channel = {-1, -1}};
     struct stk_monitor m;
     memset(&m, 0, sizeof m);
     m.plan = plan;
@@ -238,7 +253,7 @@ static int run(struct stk_plan *plan, struct stk_pty *pty, bool *own_crash,
             plan->own_cgroup_namespace && plan->new_mount && sys_in_view(plan->spec);
     }
     /* Before the clone: pid 1 inherits its ends of both. */
-    if (open_channels(&l, err) < 0) {
+    if (open_channels(plan, &l, err) < 0) {
         goto out;
     }
     /* Before the clone: what the monitor writes into the region later is in pid 1's memory
@@ -292,6 +307,14 @@ static int run(struct stk_plan *plan, struct stk_pty *pty, bool *own_crash,
     }
     /* Last: pid 1 sets the sandbox up and runs the command. */
     release_pid1(&l);
+    /* Just after the release, off pid 1's path: the namespace is made while pid 1 builds the
+     * view, and joined after it. After the maps: the maker enters pid 1's user namespace, whose
+     * ids must be final. The maker holds the only copy of its end from now on, so pid 1 reads
+     * EOF if it dies without a word. */
+    if (plan->new_net) {
+        m.netns_maker = stk_netns_make_in_monitor(m.pidfd, plan->new_user, l.netns_channel[0]);
+        stk_close_fd(&l.netns_channel[0]);
+    }
     stk_monitor_loop(&m);
     rc = stk_monitor_finish(&m, err);
     l.pid1_reaped = true;

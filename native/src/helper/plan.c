@@ -175,7 +175,8 @@ int stk_plan_build(const struct stk_spec *spec, struct stk_plan *p, struct stk_e
 {
     memset(p, 0, sizeof *p);
     p->spec = spec;
-    p->clone_flags = spec->namespaces;
+    /* The network namespace is made beside pid 1, not in its clone (netns.h). */
+    p->clone_flags = spec->namespaces & ~(uint32_t)CLONE_NEWNET;
     p->new_user = (spec->namespaces & CLONE_NEWUSER) != 0;
     p->new_pid = (spec->namespaces & CLONE_NEWPID) != 0;
     p->new_mount = (spec->namespaces & CLONE_NEWNS) != 0;
@@ -199,6 +200,7 @@ int stk_plan_build(const struct stk_spec *spec, struct stk_plan *p, struct stk_e
         return stk_fail(err, STK_STEP_SPEC, ENOMEM, "allocating the mount table");
     }
     p->upper_fd = -1;
+    p->netns_channel = -1;
     p->report = spec->report_count > 0;
     if (choose_ids(spec, p, err) < 0 || read_cap_last_cap(p, err) < 0 ||
         prepare_exec_paths(spec, p, err) < 0 ||

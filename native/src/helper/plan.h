@@ -19,7 +19,7 @@ struct stk_warm; /* warm.h */
 struct stk_plan {
     const struct stk_spec *spec;
     bool caller_root;
-    uint32_t clone_flags; /* the spec's CLONE_NEW* set */
+    uint32_t clone_flags; /* the spec's CLONE_NEW* set but CLONE_NEWNET (netns.h) */
     bool new_user, new_pid, new_mount, new_net, new_uts;
 
     uint32_t inside_uid, inside_gid; /* the command's ids as it sees them */
@@ -71,6 +71,9 @@ struct stk_plan {
     /* Set by the monitor before the clone with STK_F_WARM (warm.h): the command region and the
      * hand-over channel; NULL for a cold spawn. */
     struct stk_warm *warm;
+    /* Set by the monitor before the clone with CLONE_NEWNET: pid 1's end of the channel the
+     * network namespace comes by (netns.h); -1 without. */
+    int netns_channel;
 };
 
 /* The execve candidates for program name under envp's PATH (STK_DEFAULT_PATH without one), in

@@ -7,6 +7,8 @@
  * - pid 1 -> monitor, a SOCK_SEQPACKET socketpair (one record per message): STARTED,
  *   VIOLATION, ERROR, EXITED, UPPER, READY, CRASHED. STARTED may carry one fd (SCM_RIGHTS): a pidfd of the
  *   command; UPPER carries the transactional workspace's upper directory.
+ * - the network namespace's maker -> pid 1 (netns.h), a SOCK_SEQPACKET socketpair: one record,
+ *   NETNS with the namespace's fd or ERROR.
  */
 #ifndef STK_STATUS_H
 #define STK_STATUS_H
@@ -27,6 +29,8 @@ enum stk_record_kind {
     /* pid 1 -> monitor: the egress forwarder died of a signal pid 1 did not expect
      * (wait_status: its status) */
     STK_REC_CRASHED = 8,
+    /* network namespace maker -> pid 1, with the namespace's fd (netns.h) */
+    STK_REC_NETNS = 9,
 };
 
 /* VIOLATION: one syscall's aggregate (stockade.h, STK_EVT_VIOLATION). */

@@ -106,6 +106,8 @@ const char *stk_step_name(enum stk_step step)
         return "command";
     case STK_STEP_RESOLVE:
         return "resolve";
+    case STK_STEP_NETWORK_NAMESPACE:
+        return "network_namespace";
     }
     return NULL; /* not a member: a corrupted record (status.c refuses those) */
 }

@@ -281,7 +281,7 @@ class SandboxPoolTest {
             List<SetupStep> before = t.prewarm().stream().map(SetupTimings.Step::step).toList();
             List<SetupStep> after = t.steps().stream().map(SetupTimings.Step::step).toList();
             assertTrue(before.containsAll(List.of(SetupStep.HELPER, SetupStep.CLONE,
-                    SetupStep.PIVOT_ROOT, SetupStep.LOOPBACK)), before::toString);
+                    SetupStep.PIVOT_ROOT, SetupStep.NETWORK_NAMESPACE)), before::toString);
             assertTrue(after.containsAll(List.of(SetupStep.RESOLVE, SetupStep.SECCOMP,
                     SetupStep.EXECVE)), after::toString);
             assertFalse(after.contains(SetupStep.CLONE) || after.contains(SetupStep.PIVOT_ROOT),

@@ -41,7 +41,7 @@ class SetupTimingsTest {
         List<SetupStep> expected = List.of(SetupStep.RESOLVE, SetupStep.HELPER, SetupStep.SPEC,
                 SetupStep.CLONE, SetupStep.UID_MAP, SetupStep.MOUNT_PRIVATE,
                 SetupStep.MOUNT_ROOT, SetupStep.PROC, SetupStep.DEV, SetupStep.PIVOT_ROOT,
-                SetupStep.HOSTNAME, SetupStep.LOOPBACK, SetupStep.SETRESUID,
+                SetupStep.NETWORK_NAMESPACE, SetupStep.HOSTNAME, SetupStep.SETRESUID,
                 SetupStep.CAPABILITIES, SetupStep.INIT, SetupStep.DUMPABLE, SetupStep.SETSID,
                 SetupStep.CHDIR, SetupStep.RLIMIT, SetupStep.CLOSE_FDS, SetupStep.SIGPROCMASK,
                 SetupStep.NO_NEW_PRIVS, SetupStep.SECCOMP, SetupStep.EXECVE);
@@ -49,6 +49,9 @@ class SetupTimingsTest {
             assertTrue(steps.contains(s), s + " missing from " + steps);
         }
         assertTrue(steps.indexOf(SetupStep.CLONE) < steps.indexOf(SetupStep.PIVOT_ROOT));
+        // The network namespace is made beside pid 1 and joined after the view.
+        assertTrue(steps.indexOf(SetupStep.PIVOT_ROOT) < steps.indexOf(SetupStep.NETWORK_NAMESPACE),
+                steps::toString);
         assertTrue(steps.indexOf(SetupStep.SECCOMP) < steps.indexOf(SetupStep.EXECVE));
         assertEquals(SetupStep.EXECVE, steps.get(steps.size() - 1));
         assertEquals(steps.size(), steps.stream().distinct().count(), "each step once");
@@ -63,10 +66,10 @@ class SetupTimingsTest {
     }
 
     @Test
-    void theHostNetworkHasNoLoopbackStep() throws Exception {
+    void theHostNetworkHasNoNetworkNamespaceStep() throws Exception {
         SetupTimings t = timingsOf(SandboxPolicy.builder().network(Network.HOST).build());
         List<SetupStep> steps = stepsOf(t);
-        assertFalse(steps.contains(SetupStep.LOOPBACK), steps.toString());
+        assertFalse(steps.contains(SetupStep.NETWORK_NAMESPACE), steps.toString());
         assertTrue(steps.contains(SetupStep.PIVOT_ROOT), steps.toString());
         assertEquals(SetupStep.EXECVE, steps.get(steps.size() - 1));
     }
