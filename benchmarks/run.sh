@@ -103,6 +103,8 @@ jmh native-call NativeCallBenchmark "${timed[@]}"
 
 say "set-up breakdown ($rounds spawns per policy)"
 java -cp "$jar" dev.stockade.benchmarks.SetupBreakdown "$results/setup-breakdown.json" "$rounds"
+say "CPU per spawn ($((rounds * 3)) spawns per policy)"
+java -cp "$jar" dev.stockade.benchmarks.SpawnCpu "$results/spawn-cpu.json" "$((rounds * 3))"
 
 # The CLI's CPU time (user + system, children included), which JMH does not measure; per JDK.
 cli_rounds=10

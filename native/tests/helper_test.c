@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -893,11 +894,51 @@ static void test_network(void)
     close(s);
 }
 
-/* In a child that entered a user namespace of its own whose bound on network namespaces is
- * `bound` (the kernel checks every bound above a new namespace): runs `stk_probe net` and
- * returns the number of failed expectations. The child is the sandbox's caller, unprivileged
- * there (a root runner is mapped to 1000), as the CI user is. */
-static int run_below_netns_bound(const char *bound, bool refused)
+/* The probe's all_namespaces line, which tries the sandbox's own sequence (netns.h). */
+static void expect_all_namespaces(const char *expected)
+{
+    struct spec_buf b;
+    spec_init(&b);
+    struct run_options o = {.helper_arg = "probe", .shutdown_write = true};
+    struct run_result r;
+    run_helper(helper, b.data, 0, &o, &r, RUN_TIMEOUT_S);
+    const char *line = strstr(r.out, "\nall_namespaces=");
+    size_t len = line == NULL ? 0 : strcspn(line + 1, "\n");
+    EXPECT(line != NULL && strncmp(line + 1, expected, strlen(expected)) == 0,
+           "probe: %s..., got %.*s", expected, (int)len, line == NULL ? "" : line + 1);
+    run_result_free(&r);
+    spec_free(&b);
+}
+
+/* How the network namespace is kept from the helper in run_below_netns_bound. */
+enum netns_refusal {
+    NETNS_ALLOWED,   /* a bound of 4: room for the sandbox's */
+    NETNS_BOUND,     /* a bound of 0: the kernel refuses every new one, ENOSPC */
+    NETNS_NO_SETNS,  /* a seccomp filter fails setns with EPERM; clone and unshare still work */
+};
+
+/* The calling process's and its children's setns fail with EPERM. */
+static void deny_setns(void)
+{
+    struct sock_filter insns[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setns, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {.len = sizeof insns / sizeof insns[0], .filter = insns};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) {
+        perror("seccomp");
+        _exit(1);
+    }
+}
+
+/* In a child that entered a user namespace of its own (where a bound on network namespaces
+ * applies to every namespace below it): runs `stk_probe net` and the probe, and returns the
+ * number of failed expectations. The child is the sandbox's caller, unprivileged there (a root
+ * runner is mapped to 1000), as the CI user is. */
+static int run_below_netns_bound(enum netns_refusal refusal)
 {
     int unshared[2], mapped[2];
     if (pipe(unshared) < 0 || pipe(mapped) < 0) {
@@ -914,15 +955,27 @@ static int run_below_netns_bound(const char *bound, bool refused)
             perror("unshare(CLONE_NEWUSER)");
             _exit(1);
         }
-        write_file("/proc/sys/user/max_net_namespaces", bound, 0644);
+        write_file("/proc/sys/user/max_net_namespaces", refusal == NETNS_BOUND ? "0" : "4",
+                   0644);
+        if (refusal == NETNS_NO_SETNS) {
+            deny_setns();
+        }
         struct spec_buf b;
         struct run_result r;
         probe_spec(&b, (const char *const[]){"net", NULL});
         run(&b, NULL, &r);
-        if (refused) {
+        if (refusal == NETNS_BOUND) {
             expect_error(&r, "network_namespace", ENOSPC, 125);
-        } else if (expect_exit(&r, 0)) {
-            expect_output(&r, "lo lo=up\n");
+            expect_all_namespaces("all_namespaces=no errno=28 ");
+        } else if (refusal == NETNS_NO_SETNS) {
+            /* The probe tries what the sandbox does, not only the clone. */
+            expect_error(&r, "network_namespace", EPERM, 125);
+            expect_all_namespaces("all_namespaces=no errno=1 ");
+        } else {
+            if (expect_exit(&r, 0)) {
+                expect_output(&r, "lo lo=up\n");
+            }
+            expect_all_namespaces("all_namespaces=yes\n");
         }
         run_result_free(&r);
         spec_free(&b);
@@ -960,8 +1013,9 @@ static int run_below_netns_bound(const char *bound, bool refused)
  * kernel's errno and nothing runs. */
 static void test_network_namespace_refused(void)
 {
-    EXPECT(run_below_netns_bound("4", false) == 0, "a bound of 4 leaves room for the sandbox's");
-    EXPECT(run_below_netns_bound("0", true) == 0, "a bound of 0 refuses it: network_namespace");
+    EXPECT(run_below_netns_bound(NETNS_ALLOWED) == 0, "a bound of 4 leaves room for the sandbox's");
+    EXPECT(run_below_netns_bound(NETNS_BOUND) == 0, "a bound of 0 refuses it: network_namespace");
+    EXPECT(run_below_netns_bound(NETNS_NO_SETNS) == 0, "no setns: network_namespace, EPERM");
 }
 
 static void add_timeout(struct spec_buf *b)

@@ -179,7 +179,7 @@ static void cleanup(struct stk_monitor *m, struct launch *l)
     stk_close_fd(&l->status_channel[1]);
     stk_close_fd(&l->netns_channel[0]);
     stk_close_fd(&l->netns_channel[1]);
-    stk_netns_reap_in_monitor(&m->netns_maker);
+    stk_netns_reap_in_monitor(&m->netns_maker, true);
     stk_close_fd(&m->status_fd);
     stk_close_fd(&m->command_pidfd);
     stk_close_fd(&m->upper_fd);

@@ -64,9 +64,9 @@ static void terminate(struct stk_monitor *m)
 
 static void on_record(struct stk_monitor *m, const struct stk_record *r, int passed_fd)
 {
-    /* pid 1 sends each of these only once it has joined the network namespace or failed. */
+    /* pid 1 sends these only once it has joined the network namespace, or failed. */
     if (r->kind == STK_REC_STARTED || r->kind == STK_REC_READY || r->kind == STK_REC_ERROR) {
-        stk_netns_reap_in_monitor(&m->netns_maker);
+        stk_netns_reap_in_monitor(&m->netns_maker, r->kind != STK_REC_ERROR);
     }
     switch (r->kind) {
     case STK_REC_STARTED:

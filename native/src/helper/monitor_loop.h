@@ -32,8 +32,9 @@ struct stk_monitor {
      * freeing it, which waits for an RCU grace period (a few hundred microseconds), comes
      * after EXITED instead of inside pid 1's exit, before it. */
     int mount_ns_fd;
-    /* The network namespace's maker (netns.h), 0 when there is none (any more): reaped once
-     * pid 1 reports STARTED, READY or ERROR, when it has joined the namespace or given up. */
+    /* The network namespace's maker (netns.h), 0 when there is none (any more): ended when
+     * pid 1 reports STARTED, READY or ERROR (it has joined the namespace or given up), reaped
+     * then or on the monitor's way out. */
     pid_t netns_maker;
     int control_fd;    /* -1 once closed by the peer or broken */
     int signal_fd;

@@ -54,6 +54,9 @@ static _Noreturn void make_in_maker(pid_t monitor, int pid1_pidfd, bool join_use
     memset(&r, 0, sizeof r);
     r.kind = STK_REC_NETNS;
     int ns = -1;
+    /* First: without a pid namespace a process of the caller's uid could otherwise read its
+     * memory (it holds every capability in the sandbox's user namespace). */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     /* A maker outliving a dead monitor would only make a namespace nobody joins. */
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     if (getppid() != monitor) {
@@ -118,15 +121,20 @@ int stk_netns_join_in_pid1(int *channel, struct stk_error *err)
     return rc;
 }
 
-void stk_netns_reap_in_monitor(pid_t *maker)
+void stk_netns_reap_in_monitor(pid_t *maker, bool block)
 {
     if (*maker <= 0) {
         return;
     }
-    if (waitpid(*maker, NULL, WNOHANG) == 0) {
-        kill(*maker, SIGKILL);
-        while (waitpid(*maker, NULL, 0) < 0 && errno == EINTR) {
-        }
+    if (waitpid(*maker, NULL, WNOHANG) != 0) {
+        *maker = 0; /* reaped (or, -1, not ours to reap) */
+        return;
+    }
+    kill(*maker, SIGKILL);
+    if (!block) {
+        return;
+    }
+    while (waitpid(*maker, NULL, 0) < 0 && errno == EINTR) {
     }
     *maker = 0;
 }

@@ -29,8 +29,11 @@ pid_t stk_netns_make_in_monitor(int pid1_pidfd, bool join_user, int channel);
  * *channel on every path. Async-signal-safe. */
 int stk_netns_join_in_pid1(int *channel, struct stk_error *err);
 
-/* The monitor, on its way out: the maker has long sent its record or failed; one that hangs in
- * the kernel is killed. Safe by pid: it is our unreaped child. */
-void stk_netns_reap_in_monitor(pid_t *maker);
+/* Ends and reaps the maker (*maker 0 afterwards), safe by pid: it is our unreaped child. Once
+ * pid 1 joined (STARTED, READY) the maker has sent and only exits: the wait is short, block.
+ * After pid 1's ERROR the maker may be deep in the kernel (rtnl_lock, which no kill
+ * interrupts): block false kills it and reaps it only if it is gone, so the monitor's loop
+ * never waits for it; its way out (block true) reaps it then. */
+void stk_netns_reap_in_monitor(pid_t *maker, bool block);
 
 #endif

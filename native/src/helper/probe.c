@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -22,6 +24,7 @@
 
 #include "cgroup.h"
 #include "error.h"
+#include "netns.h"
 #include "spec.h"
 #include "sys.h"
 #include "userns.h"
@@ -95,6 +98,45 @@ static int try_clone(unsigned long flags)
     return 0;
 }
 
+/* What a sandbox with every namespace does (netns.h): a child cloned with every flag but
+ * CLONE_NEWNET, a maker that makes the network namespace in that child's user namespace, and
+ * the child joining it. 0 or the errno of the step that failed. */
+static int try_all_namespaces(void)
+{
+    int channel[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) < 0) {
+        return errno;
+    }
+    pid_t pid1 = stk_clone((STK_ALLOWED_NAMESPACES & ~(unsigned long)CLONE_NEWNET) | SIGCHLD);
+    if (pid1 == 0) {
+        close(channel[0]);
+        struct stk_error e;
+        _exit(stk_netns_join_in_pid1(&channel[1], &e) < 0 ? (e.err != 0 ? e.err : EPROTO) : 0);
+    }
+    int err = pid1 < 0 ? errno : 0;
+    close(channel[1]);
+    int pidfd = pid1 < 0 ? -1 : pidfd_open(pid1, 0);
+    if (pid1 > 0 && pidfd < 0) {
+        err = errno;
+        kill(pid1, SIGKILL);
+    }
+    pid_t maker = pidfd < 0 ? 0 : stk_netns_make_in_monitor(pidfd, true, channel[0]);
+    close(channel[0]); /* the maker's alone now: the child reads EOF if it dies silently */
+    if (pid1 > 0) {
+        int status;
+        while (waitpid(pid1, &status, 0) < 0 && errno == EINTR) {
+        }
+        if (err == 0) {
+            err = WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
+        }
+    }
+    stk_netns_reap_in_monitor(&maker, true);
+    if (pidfd >= 0) {
+        close(pidfd);
+    }
+    return err;
+}
+
 static void probe_namespaces(void)
 {
     static const struct {
@@ -125,11 +167,13 @@ static void probe_namespaces(void)
             line_no(namespaces[i].name, err, reason);
         }
     }
-    int err = try_clone(STK_ALLOWED_NAMESPACES);
+    int err = try_all_namespaces();
     if (err == 0) {
         line_yes("all_namespaces", "");
     } else {
-        line_no("all_namespaces", err, "clone with all seven CLONE_NEW* flags");
+        line_no("all_namespaces", err,
+                "clone with the six other CLONE_NEW* flags, then the network namespace made in"
+                " its user namespace and joined");
     }
 }
 

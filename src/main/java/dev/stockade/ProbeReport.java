@@ -127,8 +127,9 @@ public final class ProbeReport {
     }
 
     /**
-     * Whether {@link SandboxPolicy#defaults()} can run here: every namespace together (the
-     * helper creates them in one clone) and a seccomp filter.
+     * Whether {@link SandboxPolicy#defaults()} can run here: every namespace together (tried
+     * the way the helper creates them: one clone, the network namespace made beside it and
+     * joined) and a seccomp filter.
      */
     public boolean canRunDefaultPolicy() {
         return available("all_namespaces") && seccompFilter();

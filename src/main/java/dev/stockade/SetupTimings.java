@@ -9,11 +9,11 @@ import java.util.Optional;
  * Where the time of one sandbox's start went, step by step: asked for with
  * {@link SandboxBuilder#measureSetup(boolean)}, read from {@link SandboxResult#setupTimings()}.
  * The steps are the {@link SetupStep}s an error would name (the spec's resolution in the JVM,
- * the helper's start, the clone with its namespaces, each kind of mount, the loopback, the
- * capability drop, the command's fork, the filter, the execve), in the order set-up first
- * entered them; a step entered more than once (one {@code bind} per mount) is listed once with
- * its time summed. The helper, pid 1 and the command's process take the times with the
- * monotonic clock the JVM's {@link System#nanoTime()} reads.
+ * the helper's start, the clone with its namespaces, each kind of mount, the network
+ * namespace, the capability drop, the command's fork, the filter, the execve), in the order
+ * set-up first entered them; a step entered more than once (one {@code bind} per mount) is
+ * listed once with its time summed. The helper, pid 1 and the command's process take the times
+ * with the monotonic clock the JVM's {@link System#nanoTime()} reads.
  *
  * <p>For a warm sandbox ({@link SandboxPool}), {@link #steps()} holds what ran after
  * {@code start()} was called and {@link #prewarm()} what the pool did ahead of time; for a cold
