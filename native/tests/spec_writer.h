@@ -66,6 +66,11 @@ const uint8_t *spec_finish(struct spec_buf *b, size_t *len);
  * the first byte (SCM_RIGHTS), the rest without; 0, or -1 with errno. */
 int spec_send_with_fds(int socket, const void *buf, size_t len, const int *fds, size_t count);
 
+/* A seccomp filter on the calling process (and what it starts, exec included: no_new_privs is
+ * set) that fails system call nr with err and lets every other through: what a container
+ * runtime's profile does to a call the helper needs. 0, or -1 with errno. */
+int deny_syscall_here(long nr, int err);
+
 /* ---- running the helper ---- */
 
 struct run_options {
