@@ -910,7 +910,7 @@ static void expect_all_namespaces(const char *expected)
     spec_free(&b);
 }
 
-/* How the network namespace is kept from the helper in run_below_netns_bound. */
+/* How the network namespace is kept from the helper in run_with_netns_refusal. */
 enum netns_refusal {
     NETNS_ALLOWED,   /* a bound of 4: room for the sandbox's */
     NETNS_BOUND,     /* a bound of 0: the kernel refuses every new one, ENOSPC */
@@ -930,7 +930,7 @@ static void deny_setns(void)
  * applies to every namespace below it): runs `stk_probe net` and the probe, and returns the
  * number of failed expectations. The child is the sandbox's caller, unprivileged there (a root
  * runner is mapped to 1000), as the CI user is. */
-static int run_below_netns_bound(enum netns_refusal refusal)
+static int run_with_netns_refusal(enum netns_refusal refusal)
 {
     int unshared[2], mapped[2];
     if (pipe(unshared) < 0 || pipe(mapped) < 0) {
@@ -1005,9 +1005,9 @@ static int run_below_netns_bound(enum netns_refusal refusal)
  * kernel's errno and nothing runs. */
 static void test_network_namespace_refused(void)
 {
-    EXPECT(run_below_netns_bound(NETNS_ALLOWED) == 0, "a bound of 4 leaves room for the sandbox's");
-    EXPECT(run_below_netns_bound(NETNS_BOUND) == 0, "a bound of 0 refuses it: network_namespace");
-    EXPECT(run_below_netns_bound(NETNS_NO_SETNS) == 0, "no setns: network_namespace, EPERM");
+    EXPECT(run_with_netns_refusal(NETNS_ALLOWED) == 0, "a bound of 4 leaves room for the sandbox's");
+    EXPECT(run_with_netns_refusal(NETNS_BOUND) == 0, "a bound of 0 refuses it: network_namespace");
+    EXPECT(run_with_netns_refusal(NETNS_NO_SETNS) == 0, "no setns: network_namespace, EPERM");
 }
 
 static void add_timeout(struct spec_buf *b)

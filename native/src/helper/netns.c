@@ -50,10 +50,7 @@ static void close_all_but(int a, int b)
  * flight keeps the namespace alive. */
 static _Noreturn void make_in_maker(pid_t monitor, int pid1_pidfd, bool join_user, int channel)
 {
-    struct stk_record r;
-    memset(&r, 0, sizeof r);
-    r.kind = STK_REC_NETNS;
-    int ns = -1;
+    struct stk_error err;
     /* First: without a pid namespace a process of the caller's uid could otherwise read its
      * memory (it holds every capability in the sandbox's user namespace). */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -63,22 +60,30 @@ static _Noreturn void make_in_maker(pid_t monitor, int pid1_pidfd, bool join_use
         _exit(STK_EXIT_SETUP);
     }
     close_all_but(pid1_pidfd, channel);
-    /* First: the namespace must belong to the sandbox's user namespace, as with
+    /* Before the namespace is made: it must belong to the sandbox's user namespace, as with
      * clone(CLONE_NEWNET) from pid 1 (the monitor, its creator, holds every capability in
      * it). */
     if (join_user && setns(pid1_pidfd, CLONE_NEWUSER) < 0) {
-        stk_fail(&r.error, STK_STEP_NETWORK_NAMESPACE, errno, "setns(CLONE_NEWUSER) into pid 1's");
-    } else if (unshare(CLONE_NEWNET) < 0) {
-        stk_fail(&r.error, STK_STEP_NETWORK_NAMESPACE, errno, "unshare(CLONE_NEWNET)");
-    } else if (stk_loopback_up(&r.error) == 0) {
-        ns = open_own_netns(&r.error);
+        stk_fail(&err, STK_STEP_NETWORK_NAMESPACE, errno, "setns(CLONE_NEWUSER) into pid 1's");
+        stk_record_error_exit(channel, &err);
     }
+    if (unshare(CLONE_NEWNET) < 0) {
+        stk_fail(&err, STK_STEP_NETWORK_NAMESPACE, errno, "unshare(CLONE_NEWNET)");
+        stk_record_error_exit(channel, &err);
+    }
+    if (stk_loopback_up(&err) < 0) {
+        stk_record_error_exit(channel, &err);
+    }
+    int ns = open_own_netns(&err);
     if (ns < 0) {
-        r.kind = STK_REC_ERROR;
+        stk_record_error_exit(channel, &err);
     }
+    struct stk_record r;
+    memset(&r, 0, sizeof r);
+    r.kind = STK_REC_NETNS;
     /* Unanswered send (pid 1 gone): nothing to tell anyone. */
     (void)stk_record_send(channel, &r, ns);
-    _exit(ns < 0 ? STK_EXIT_SETUP : 0);
+    _exit(0);
 }
 
 pid_t stk_netns_make_in_monitor(int pid1_pidfd, bool join_user, int channel)
@@ -89,11 +94,9 @@ pid_t stk_netns_make_in_monitor(int pid1_pidfd, bool join_user, int channel)
         make_in_maker(monitor, pid1_pidfd, join_user, channel);
     }
     if (maker < 0) {
-        struct stk_record r;
-        memset(&r, 0, sizeof r);
-        r.kind = STK_REC_ERROR;
-        stk_fail(&r.error, STK_STEP_NETWORK_NAMESPACE, errno, "fork of the maker");
-        (void)stk_record_send(channel, &r, -1);
+        struct stk_error err;
+        stk_fail(&err, STK_STEP_NETWORK_NAMESPACE, errno, "fork of the maker");
+        (void)stk_record_send_error(channel, &err);
         return 0;
     }
     return maker;

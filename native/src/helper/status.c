@@ -82,9 +82,14 @@ int stk_record_receive(int sock, struct stk_record *r, int *received_fd, bool wa
     return 1;
 }
 
-_Noreturn void stk_record_error_exit(int sock, const struct stk_error *e)
+int stk_record_send_error(int sock, const struct stk_error *e)
 {
     struct stk_record r = {.kind = STK_REC_ERROR, .error = *e};
-    stk_record_send(sock, &r, -1);
+    return stk_record_send(sock, &r, -1);
+}
+
+_Noreturn void stk_record_error_exit(int sock, const struct stk_error *e)
+{
+    stk_record_send_error(sock, e);
     _exit(e->exit_code);
 }

@@ -69,4 +69,8 @@ int stk_record_receive(int sock, struct stk_record *r, int *received_fd, bool wa
  * the run's one ERROR frame), then _exit with the step's exit code. Async-signal-safe. */
 _Noreturn void stk_record_error_exit(int sock, const struct stk_error *e);
 
+/* The same ERROR record without the exit, for a process that reports a failure on another's
+ * behalf (the monitor, for the maker it could not fork). Async-signal-safe. */
+int stk_record_send_error(int sock, const struct stk_error *e);
+
 #endif
