@@ -1,12 +1,14 @@
 /* What a process started from the calling thread inherits that a thread of this JVM may change
  * after the helper zygote started (HelperZygote serves each such context from a zygote of its
  * own). Read fresh on every spawn: the state is the thread's, and any thread may change it at
- * any time. */
+ * any time. NULL, with no exception, when what tells one thread's context from another's could
+ * not be read: the caller must then not share a zygote across threads. */
 #define _GNU_SOURCE
 #include "dev_stockade_internal_NativeBridge.h"
 #include "errors.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -51,6 +53,9 @@ static const char *const STATUS_LINES[] = {
 struct context {
     char *buf;
     size_t len;
+    /* False once a read that tells threads apart failed: with /proc/thread-self unreadable,
+     * threads in different namespaces or cgroups would give equal bytes. */
+    bool known;
 };
 
 static void append(struct context *c, const char *bytes, size_t n)
@@ -77,7 +82,7 @@ static void append_result(struct context *c, const char *name, long long value)
 }
 
 /* The whole file, at most what is left of the cap, or its errno. */
-static void append_file(struct context *c, const char *path)
+static int append_file(struct context *c, const char *path)
 {
     size_t before = c->len;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -101,13 +106,20 @@ static void append_file(struct context *c, const char *path)
         c->len = before;
     }
     append_number(c, path, err);
+    return err;
 }
 
+/* A link the kernel lacks (ENOENT: a namespace type older kernels do not have) is a fact of
+ * the machine, the same for every thread; any other failure leaves the context unknown. The
+ * mount namespace's link exists wherever Stockade runs: its absence means no /proc/thread-self. */
 static void append_link(struct context *c, const char *path)
 {
     char target[256];
     ssize_t n = readlink(path, target, sizeof target);
     if (n < 0) {
+        if (errno != ENOENT || strcmp(path, "/proc/thread-self/ns/mnt") == 0) {
+            c->known = false;
+        }
         append_number(c, path, errno);
         return;
     }
@@ -118,11 +130,11 @@ static void append_link(struct context *c, const char *path)
 }
 
 /* Keeps only the STATUS_LINES of the status file, which also holds what changes all the time
- * (memory use, context switches). */
-static void append_status(struct context *c)
+ * (memory use, context switches). False when the file could not be read. */
+static bool append_status(struct context *c)
 {
     size_t start = c->len;
-    append_file(c, "/proc/thread-self/status");
+    int err = append_file(c, "/proc/thread-self/status");
     size_t end = c->len;
     size_t kept = start;
     size_t line = start;
@@ -140,6 +152,7 @@ static void append_status(struct context *c)
         line = next;
     }
     c->len = kept;
+    return err == 0;
 }
 
 static void append_limits(struct context *c)
@@ -175,7 +188,7 @@ JNIEXPORT jbyteArray JNICALL Java_dev_stockade_internal_NativeBridge_spawnContex
                                                                                    jclass type)
 {
     (void)type;
-    struct context c = {.buf = malloc(SPAWN_CONTEXT_CAP), .len = 0};
+    struct context c = {.buf = malloc(SPAWN_CONTEXT_CAP), .len = 0, .known = true};
     if (c.buf == NULL) {
         stk_throw_errno(env, "malloc", ENOMEM);
         return NULL;
@@ -183,9 +196,13 @@ JNIEXPORT jbyteArray JNICALL Java_dev_stockade_internal_NativeBridge_spawnContex
     for (size_t i = 0; i < sizeof NAMESPACES / sizeof NAMESPACES[0]; i++) {
         append_link(&c, NAMESPACES[i]);
     }
-    append_file(&c, "/proc/thread-self/cgroup");
+    if (append_file(&c, "/proc/thread-self/cgroup") != 0) {
+        c.known = false;
+    }
     append_file(&c, "/proc/self/oom_score_adj");
-    append_status(&c);
+    if (!append_status(&c)) {
+        c.known = false;
+    }
     append_limits(&c);
     append_scheduling(&c);
     append_result(&c, "securebits", prctl(PR_GET_SECUREBITS, 0, 0, 0, 0));
@@ -202,6 +219,10 @@ JNIEXPORT jbyteArray JNICALL Java_dev_stockade_internal_NativeBridge_spawnContex
     append_number(&c, "core_cookie", (long long)cookie);
     /* Memory-deny-write-execute, inherited on fork (PR_GET_MDWE, Linux 6.3). */
     append_result(&c, "mdwe", prctl(66, 0, 0, 0, 0));
+    if (!c.known) {
+        free(c.buf);
+        return NULL;
+    }
     jbyteArray result = (*env)->NewByteArray(env, (jsize)c.len);
     if (result != NULL) {
         (*env)->SetByteArrayRegion(env, result, 0, (jsize)c.len, (const jbyte *)c.buf);

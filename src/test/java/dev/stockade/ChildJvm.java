@@ -23,6 +23,13 @@ final class ChildJvm {
     /** With {@code env} added to the child's environment and {@code jvmOptions} (e.g. -Xmx). */
     static Process start(Map<String, String> env, List<String> jvmOptions, Class<?> mainClass,
             String... args) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(command(jvmOptions, mainClass, args));
+        pb.environment().putAll(env);
+        return pb.start();
+    }
+
+    /** The command line {@link #start} runs, for a caller that runs it under a wrapper. */
+    static List<String> command(List<String> jvmOptions, Class<?> mainClass, String... args) {
         String java = ProcessHandle.current().info().command()
                 .orElse(System.getProperty("java.home") + File.separator + "bin"
                         + File.separator + "java");
@@ -42,8 +49,6 @@ final class ChildJvm {
         cmd.addAll(jvmOptions);
         cmd.add(mainClass.getName());
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        pb.environment().putAll(env);
-        return pb.start();
+        return cmd;
     }
 }

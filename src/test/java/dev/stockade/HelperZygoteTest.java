@@ -346,9 +346,49 @@ class HelperZygoteTest {
                 "pinned 0 7", "zygotes 2, none started again"), lines);
     }
 
+    /**
+     * A zygote tainted while another spawn held the lock (so the thread that saw the crash
+     * could not retire it) is retired by the next spawn, though of another context: it must
+     * not wait for a spawn of its own context, which may never come (in a child JVM).
+     */
+    @Test
+    void aZygoteTaintedWhileTheLockWasHeldIsRetiredByTheNextSpawnOfAnyContext()
+            throws Exception {
+        assumeTrue(Runtime.getRuntime().availableProcessors() >= 2, "needs two CPUs");
+        assertEquals(List.of("after the waiting spawn: left", "after the next spawn: gone"),
+                childLines("taint"));
+    }
+
+    /**
+     * Where the JVM's {@code /proc/thread-self} does not resolve (a tmpfs over its
+     * {@code /proc/PID/task}, in a mount namespace of the child JVM's own), no thread's context
+     * can be told from another's: every spawn gets a zygote of its own that ends once it
+     * forked, and the sandboxes run as ever (in a child JVM).
+     */
+    @Test
+    void withoutThreadSelfEverySpawnHasAZygoteOfItsOwn() throws Exception {
+        // Unprivileged, the mount needs a user namespace of its own (unshare -r), where / and
+        // every root-owned directory belong to an unmapped uid: the library refuses to load
+        // natives another user could replace, so no JVM of this user can run Stockade there.
+        // What this test decides is the Java side's, which HelperZygoteContextTest also shows
+        // for this user.
+        assumeTrue(dev.stockade.internal.CallerIds.isRoot(),
+                "a mount namespace without a user namespace needs root");
+        List<String> unshare = new java.util.ArrayList<>(List.of("unshare", "-m",
+                "--propagation", "private", "sh", "-c",
+                "\"$@\" & jvm=$!; mount -t tmpfs stockade-test /proc/$jvm/task; wait $jvm", "sh"));
+        unshare.addAll(ChildJvm.command(List.of(), ZygoteContextsMain.class, "unreadable"));
+        assertEquals(List.of("thread-self unreadable", "one two", "zygotes 0"),
+                childLines(new ProcessBuilder(unshare).start()));
+    }
+
     /** What ZygoteContextsMain prints in {@code mode}; it must exit 0. */
     private static List<String> childLines(String mode) throws Exception {
-        Process jvm = ChildJvm.start(ZygoteContextsMain.class, mode);
+        return childLines(ChildJvm.start(ZygoteContextsMain.class, mode));
+    }
+
+    /** What {@code jvm} prints; it must exit 0. */
+    private static List<String> childLines(Process jvm) throws Exception {
         try {
             CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> {
                 try {

@@ -3,7 +3,9 @@ package dev.stockade;
 import dev.stockade.testing.SandboxTesting;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -14,16 +16,23 @@ import java.util.concurrent.TimeUnit;
  * {@code affinity}: a thread pinned to CPU 0 with nice 7 (taskset and renice of its tid) and
  * the main thread take turns; prints this JVM's own "cpus nice", then each sandbox command's,
  * then how many zygotes served them. Mode {@code rlimit}: the JVM's soft core limit is changed
- * (prlimit) and back; prints each sandbox command's, then the zygotes.
+ * (prlimit) and back; prints each sandbox command's, then the zygotes. Mode {@code taint}: the
+ * pinned thread's zygote is tainted (its helper killed by SIGSEGV) while a spawn of the main
+ * context holds the zygotes' lock (its zygote stopped); prints whether the tainted zygote is
+ * left after that spawn, then after the next spawn of the main context. Mode {@code unreadable}:
+ * run where a tmpfs is mounted over this JVM's {@code /proc/PID/task} (so no thread's
+ * {@code /proc/thread-self} resolves); prints two sandboxes' output (no pid namespace), then how many zygotes are
+ * left once they ended.
  */
 public final class ZygoteContextsMain {
     private ZygoteContextsMain() {}
 
     public static void main(String[] args) throws Exception {
-        if (args[0].equals("rlimit")) {
-            rlimit();
-        } else {
-            affinity();
+        switch (args[0]) {
+            case "rlimit" -> rlimit();
+            case "taint" -> taint();
+            case "unreadable" -> unreadable();
+            default -> affinity();
         }
         System.exit(0);
     }
@@ -56,14 +65,7 @@ public final class ZygoteContextsMain {
                 .filter(l -> l.startsWith("Cpus_allowed_list:")).findFirst().orElseThrow()
                 .split("\\s+")[1] + " " + Files.readString(Path.of("/proc/self/stat"))
                 .split(" ")[18]);
-        ExecutorService pinned = Executors.newSingleThreadExecutor();
-        pinned.submit(() -> {
-            String tid = Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName()
-                    .toString();
-            run("taskset", "-p", "-c", "0", tid);
-            run("renice", "-n", "7", "-p", tid);
-            return null;
-        }).get();
+        ExecutorService pinned = pinnedThread();
         System.out.println("main " + cpusAndNice());
         List<Long> first = null;
         for (int round = 0; round < 2; round++) {
@@ -80,6 +82,79 @@ public final class ZygoteContextsMain {
                 + (last.equals(first) ? ", none started again" : ": " + first + " then " + last));
         pinned.shutdown();
         pinned.awaitTermination(60, TimeUnit.SECONDS);
+    }
+
+    /** A thread of a spawn context of its own: pinned to CPU 0, nice 7. */
+    private static ExecutorService pinnedThread() throws Exception {
+        ExecutorService pinned = Executors.newSingleThreadExecutor();
+        pinned.submit(() -> {
+            String tid = Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName()
+                    .toString();
+            run("taskset", "-p", "-c", "0", tid);
+            run("renice", "-n", "7", "-p", tid);
+            return null;
+        }).get();
+        return pinned;
+    }
+
+    private static void taint() throws Exception {
+        sandboxed("true");
+        List<Long> main = zygotes();
+        ExecutorService pinned = pinnedThread();
+        pinned.submit(() -> sandboxed("true")).get();
+        List<Long> both = zygotes();
+        Long tainted = both.stream().filter(z -> !main.contains(z)).findFirst().orElseThrow();
+        // Started before the lock is held: a start needs it.
+        SandboxedProcess crashing = pinned.submit(() -> Sandbox.command("/bin/sh", "-c",
+                "read x").policy(SandboxPolicy.defaults()).start()).get();
+        run("kill", "-STOP", main.get(0).toString());
+        // A thread of the main context (made by it, so of its affinity and nice) waits in the
+        // lock for the stopped zygote's answer.
+        ExecutorService waiting = Executors.newSingleThreadExecutor();
+        var blocked = waiting.submit(() -> sandboxed("exit 0"));
+        while (Thread.getAllStackTraces().values().stream().noneMatch(stack -> Arrays
+                .stream(stack).anyMatch(f -> f.getMethodName().equals("answer")
+                        && f.getClassName().endsWith("HelperZygote")))) {
+            Thread.sleep(10);
+        }
+        run("kill", "-SEGV", Long.toString(crashing.pid()));
+        // Its status is taken, and the zygote tainted, before waitFor returns.
+        crashing.waitFor(60, TimeUnit.SECONDS);
+        crashing.close();
+        run("kill", "-CONT", main.get(0).toString());
+        blocked.get(60, TimeUnit.SECONDS);
+        System.out.println("after the waiting spawn: " + (isZygote(tainted) ? "left" : "gone"));
+        sandboxed("true");
+        for (int i = 0; i < 500 && isZygote(tainted); i++) {
+            Thread.sleep(20); // it is ended on a reaper thread
+        }
+        System.out.println("after the next spawn: " + (isZygote(tainted) ? "left" : "gone"));
+        pinned.shutdown();
+        waiting.shutdown();
+    }
+
+    private static void unreadable() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (Files.exists(Path.of("/proc/thread-self/ns/mnt"), LinkOption.NOFOLLOW_LINKS)) {
+            if (System.nanoTime() > deadline) {
+                System.out.println("/proc/thread-self stays readable");
+                return;
+            }
+            Thread.sleep(10);
+        }
+        System.out.println("thread-self unreadable");
+        // No pid namespace: the kernel mounts no new proc where part of the host's is covered.
+        SandboxPolicy noPidNamespace = SandboxPolicy.builder().disable(Namespace.PID).build();
+        System.out.println(SandboxTesting.run(noPidNamespace, "echo", "one").stdout().trim()
+                + " " + SandboxTesting.run(noPidNamespace, "echo", "two").stdout().trim());
+        for (int i = 0; i < 500 && !zygotes().isEmpty(); i++) {
+            Thread.sleep(20); // they are ended on a reaper thread
+        }
+        System.out.println("zygotes " + zygotes().size());
+    }
+
+    private static boolean isZygote(long pid) {
+        return comm(pid).equals("stockade-zygote");
     }
 
     private static void run(String... command) throws Exception {

@@ -87,7 +87,10 @@ public final class HelperZygote {
     /**
      * Forks a helper with {@code layout} as its fds 0 to 4 (stdin, stdout, stderr, the control
      * socket, the progress page or -1 for none), as {@link NativeBridge#spawn} would start it
-     * from the calling thread. The descriptors stay the caller's.
+     * from the calling thread. The descriptors stay the caller's. The thread's spawn context is
+     * read when the call begins, before any wait for the lock: the helper has the context of
+     * that moment, as a ProcessBuilder child has the state of its fork; a change another thread
+     * makes during the call is ordered with neither.
      *
      * @param deadline ({@link System#nanoTime()}) the latest the zygote may answer
      * @return the helper; its pidfd is the caller's to close
@@ -97,8 +100,18 @@ public final class HelperZygote {
      * @throws IOException when the zygote failed during the request
      */
     public static Forked forkHelper(int[] layout, long deadline) throws IOException {
+        byte[] context = NativeBridge.spawnContext();
+        return forkHelper(layout, deadline,
+                context == null ? null : new String(context, StandardCharsets.ISO_8859_1));
+    }
+
+    /**
+     * {@link #forkHelper(int[], long)} for a thread of spawn context {@code context}; null for
+     * one that could not be read, which gets a zygote of its own for this one fork (started
+     * from the calling thread, so it has the thread's context whatever it is).
+     */
+    static Forked forkHelper(int[] layout, long deadline, String context) throws IOException {
         int[] fds = layout[4] < 0 ? Arrays.copyOf(layout, 4) : layout.clone();
-        String context = new String(NativeBridge.spawnContext(), StandardCharsets.ISO_8859_1);
         lock(deadline);
         try {
             // A caller that waited for the lock until its deadline has no time left to be
@@ -106,37 +119,58 @@ public final class HelperZygote {
             if (deadline - System.nanoTime() <= 0) {
                 throw busy();
             }
-            HelperZygote zygote = ZYGOTES.get(context);
-            if (zygote != null && (zygote.tainted || !zygote.idle())) {
+            retireTainted();
+            HelperZygote zygote = context == null ? null : ZYGOTES.get(context);
+            if (zygote != null && !zygote.idle()) {
                 ZYGOTES.remove(context);
                 zygote.retire(false);
                 zygote = null;
             }
             if (zygote == null) {
                 zygote = start();
-                ZYGOTES.put(context, zygote);
-                retireBeyond(MAX_ZYGOTES);
+                if (context != null) {
+                    ZYGOTES.put(context, zygote);
+                    retireBeyond(MAX_ZYGOTES);
+                }
             }
+            boolean keep = context != null;
+            boolean answerOwed = false;
             try {
                 int[] forked = zygote.request(fds, deadline);
                 return new Forked(forked[0], forked[1], zygote);
             } catch (Unanswered e) {
-                ZYGOTES.remove(context);
-                zygote.retire(true);
+                keep = false;
+                answerOwed = true;
                 throw e;
             } catch (NativeBridge.NativeException e) {
-                if (!e.call().equals("clone3")) {
-                    ZYGOTES.remove(context);
-                    zygote.retire(false);
-                }
+                keep &= e.call().equals("clone3");
                 throw e;
             } catch (IOException | RuntimeException | Error e) {
-                ZYGOTES.remove(context);
-                zygote.retire(false);
+                keep = false;
                 throw e;
+            } finally {
+                if (!keep) {
+                    ZYGOTES.values().remove(zygote);
+                    zygote.retire(answerOwed);
+                }
             }
         } finally {
             LOCK.unlock();
+        }
+    }
+
+    /**
+     * Retires every zygote a crash was seen against: {@link #taint} does it only when the lock
+     * is free, and the next spawn of that context may be long in coming.
+     */
+    private static void retireTainted() {
+        Iterator<HelperZygote> all = ZYGOTES.values().iterator();
+        while (all.hasNext()) {
+            HelperZygote zygote = all.next();
+            if (zygote.tainted) {
+                all.remove();
+                zygote.retire(false);
+            }
         }
     }
 
@@ -206,7 +240,7 @@ public final class HelperZygote {
      * Forks nothing more from this zygote: a process of one of its helpers' sandboxes that runs
      * the helper's code crashed (also reported ahead of the helper's exit, by the EXITED flag
      * {@code STK_EXIT_HELPER_CRASHED}). Retired now when the lock is free, else by the next
-     * spawn of its context; never waits for the lock.
+     * spawn (of any context); never waits for the lock.
      */
     public void taint() {
         tainted = true;

@@ -62,6 +62,9 @@ public final class NativeBridge {
      * cookie and memory-deny-write-execute. Not seen: which
      * seccomp filters (their number is) and a Landlock domain, neither of which the kernel
      * shows (docs/protocol.md, "The zygote socket").
+     *
+     * @return the context, or null when it could not be read (the thread's namespace links,
+     *     cgroups or status unreadable): then no zygote may serve more than one spawn
      */
     public static native byte[] spawnContext();
 
