@@ -67,7 +67,7 @@ else
   say "bwrap is not installed (scripts/install-build-deps installs it): its benchmarks are skipped"
   notes+=("bwrap was not installed: its benchmarks were skipped.")
   spawn_select='SpawnLatencyBenchmark\.(processBuilder|stockade.*)$'
-  cli_select='CliBenchmark\.(stockadeRun|bareTrue)$'
+  cli_select='CliBenchmark\.(stockadeRun|stockadeVersion|jvmAlone|bareTrue)$'
 fi
 
 if $quick; then

@@ -1,6 +1,7 @@
 package dev.stockade.benchmarks;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -24,7 +25,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * the environment variable {@value #CLI_VARIABLE}, words separated by spaces (run.sh sets it: the distribution's
  * {@code bin/stockade} when there is one, else {@code java -jar target/stockade-cli.jar}). The
  * parameter {@code jdk} is the {@code JAVA_HOME} the CLI runs with (run.sh gives each JDK the
- * distribution has a start-up archive for; empty: the environment's own).
+ * distribution has a start-up archive for; empty: the environment's own). With it, per JDK, the
+ * floors the CLI's time is made of: the JVM alone, and the CLI with no sandbox ({@code --version}).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -41,6 +43,8 @@ public class CliBenchmark {
         public String jdk;
 
         List<String> command;
+        List<String> version;
+        List<String> jvm;
         Map<String, String> environment;
 
         @Setup
@@ -49,8 +53,16 @@ public class CliBenchmark {
             if (cli == null || cli.isBlank()) {
                 throw new IllegalStateException(CLI_VARIABLE + " must give the CLI's command");
             }
-            command = new ArrayList<>(Arrays.asList(cli.trim().split(" +")));
+            List<String> words = Arrays.asList(cli.trim().split(" +"));
+            command = new ArrayList<>(words);
             command.addAll(List.of("run", "--", Spawns.TRUE));
+            version = new ArrayList<>(words);
+            version.add("--version");
+            // The flags bin/stockade gives every JVM it starts (the archive aside: the JDK's
+            // own default one is used, as -Xshare:auto does with no class path).
+            jvm = List.of(Path.of(jdk.isEmpty() ? System.getProperty("java.home") : jdk, "bin",
+                    "java").toString(), "-Xshare:auto", "-XX:TieredStopAtLevel=1",
+                    "-XX:+UseSerialGC", "-XX:-UsePerfData", "-version");
             environment = jdk.isEmpty() ? Map.of() : Map.of("JAVA_HOME", jdk);
         }
     }
@@ -58,6 +70,24 @@ public class CliBenchmark {
     @Benchmark
     public int stockadeRun(Cli cli) throws IOException, InterruptedException {
         return Spawns.run(cli.command, null, cli.environment);
+    }
+
+    /**
+     * The CLI with no sandbox: the JVM, the jar and its start-up archive, picocli's model of the
+     * command line, the version printed.
+     */
+    @Benchmark
+    public int stockadeVersion(Cli cli) throws IOException, InterruptedException {
+        return Spawns.run(cli.version, null, cli.environment);
+    }
+
+    /**
+     * The JVM alone, with the flags bin/stockade starts it with ({@code java -version}): what
+     * any command-line tool on this JVM pays here before its first class.
+     */
+    @Benchmark
+    public int jvmAlone(Cli cli) throws IOException, InterruptedException {
+        return Spawns.run(cli.jvm, null, Map.of());
     }
 
     @Benchmark

@@ -19,6 +19,13 @@ import java.util.Map;
  * the total, written as JSON for the renderer ({@code SetupBreakdown OUT.json [ROUNDS]}).
  */
 public final class SetupBreakdown {
+    /**
+     * Spawns per policy before the measured ones: the JIT compiles the Java side's part
+     * (resolver, encoder) only after some hundred; with the 20 this once had, step resolve
+     * measured the interpreter at about 2.5 times its compiled time.
+     */
+    static final int WARM_UP = 500;
+
     private SetupBreakdown() {}
 
     public static void main(String[] args) throws Exception {
@@ -26,6 +33,7 @@ public final class SetupBreakdown {
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 100;
         ObjectNode root = new ObjectMapper().createObjectNode();
         root.put("rounds", rounds);
+        root.put("warmUp", WARM_UP);
         measure(root.putObject("defaultPolicy"), SandboxPolicy.defaults(), rounds);
         measure(root.putObject("hostNetwork"), Spawns.hostNetwork(), rounds);
         new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(out.toFile(), root);
@@ -35,12 +43,12 @@ public final class SetupBreakdown {
             throws Exception {
         Map<SetupStep, List<Long>> byStep = new LinkedHashMap<>();
         List<Long> totals = new ArrayList<>();
-        for (int i = 0; i < rounds + rounds / 5; i++) {
+        for (int i = 0; i < WARM_UP + rounds; i++) {
             SetupTimings t = Sandbox.command(Spawns.TRUE).policy(policy).measureSetup(true)
                     .start().result().setupTimings()
                     .orElseThrow(() -> new IllegalStateException("no timings although asked"));
-            if (i < rounds / 5) {
-                continue; // warm-up: the JIT and the page cache
+            if (i < WARM_UP) {
+                continue; // the JIT and the page cache
             }
             totals.add(t.total().toNanos());
             for (SetupTimings.Step s : t.steps()) {

@@ -40,6 +40,10 @@ final class Results {
             return node.path("params").path(name).asText();
         }
 
+        boolean hasParam(String name) {
+            return node.path("params").has(name);
+        }
+
         double score() {
             return node.path("primaryMetric").path("score").asDouble();
         }

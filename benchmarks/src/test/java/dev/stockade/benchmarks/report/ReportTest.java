@@ -40,7 +40,8 @@ class ReportTest {
         assertTrue(md.contains("| cold spawn vs bwrap (typical config), p50 | ≥ 3× faster | 3.50× "
                 + "faster | met |\n"), md);
         assertTrue(md.contains("| `stockade run -- /bin/true` (JDK 17) | ≤ 150 ms wall, ≤ 0.3 s CPU "
-                + "| 660 ms wall, 0.25 s CPU | **not met** |\n"), md);
+                + "| 660 ms wall, 0.25 s CPU; the JVM alone 50 ms, `--version` 240 ms | **not met** |\n"),
+                md);
         assertTrue(md.contains("| `stockade run -- /bin/true` (JDK 25) | ≤ 150 ms wall, ≤ 0.3 s CPU "
                 + "| 140 ms wall, 0.20 s CPU | met |\n"), md);
         assertTrue(md.contains("| real build step: javac | ≤ 3% over the same outside | +2.0% | met |\n"),
@@ -61,6 +62,7 @@ class ReportTest {
                 + ".setupTimings()` (`SetupBreakdown`: medians per step over the spawns of `/bin/true`)."
                 + "\n\nNot measured in this run.\n\n"), md);
         assertTrue(md.contains("| `stockadeRun` | JDK 25 | 140.0 | 0.200 |\n"), md);
+        assertTrue(md.contains("| `jvmAlone` | JDK 17 | 50.0 | — |\n"), md);
         assertTrue(md.contains("- bwrap note\n"), md);
         assertTrue(md.endsWith("## History: before/after runs of past issues\n\nHISTORY LINE\n"), md);
     }
