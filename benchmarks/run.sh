@@ -105,6 +105,8 @@ say "set-up breakdown ($rounds spawns per policy)"
 java -cp "$jar" dev.stockade.benchmarks.SetupBreakdown "$results/setup-breakdown.json" "$rounds"
 say "CPU per spawn ($((rounds * 3)) spawns per policy)"
 java -cp "$jar" dev.stockade.benchmarks.SpawnCpu "$results/spawn-cpu.json" "$((rounds * 3))"
+say "the kernel's own cost of the namespaces ($((rounds * 3)) rounds)"
+"$repo/target/native/tools/namespace-cost" "$((rounds * 3))" >"$results/namespace-cost.json"
 
 # The CLI's CPU time (user + system, children included), which JMH does not measure; per JDK.
 cli_rounds=10

@@ -29,12 +29,14 @@ import org.openjdk.jmh.annotations.Warmup;
  * workspace) and outside it, from the same generated project: {@code javac} of
  * {@value #JAVA_CLASSES} classes that call each other, and {@code make -j2} of
  * {@value #C_FILES} C files linked into one program. Each invocation starts from a clean output.
+ * Seven shots each, of which the report takes the median: a single build on this shared machine
+ * varies by more than the few percent the sandbox is to add.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 1)
-@Measurement(iterations = 3)
+@Measurement(iterations = 7)
 @Fork(1)
 public class BuildStepBenchmark {
     static final int JAVA_CLASSES = 250;

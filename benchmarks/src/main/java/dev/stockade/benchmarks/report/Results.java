@@ -57,7 +57,7 @@ final class Results {
             return score() * factor(unit().replace("/op", ""), unit);
         }
 
-        /** A percentile (50, 90, 99 ...) of a SampleTime result, in microseconds. */
+        /** A percentile (50, 90, 99 ...) of a SampleTime or single-shot result, in microseconds. */
         double percentile(double p) {
             JsonNode v = node.path("primaryMetric").path("scorePercentiles")
                     .path(String.format(java.util.Locale.ROOT, "%.1f", p));
