@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +22,8 @@
 #include <unistd.h>
 
 /* 32 KiB: a cgroup line per v1 hierarchy and one for v2, each path at most a few hundred bytes
- * in practice, and the status lines below; a longer context is cut, which only makes two long
- * ones compare equal past it. */
+ * in practice, and the whole status file (filtered after it is read); a context that does not
+ * fit (thousands of supplementary groups, say) is unknown, never cut. */
 #define SPAWN_CONTEXT_CAP 32768
 
 /* The thread's namespaces a child is created in (pid and time: the ones for children). */
@@ -53,15 +54,19 @@ static const char *const STATUS_LINES[] = {
 struct context {
     char *buf;
     size_t len;
-    /* False once a read that tells threads apart failed: with /proc/thread-self unreadable,
-     * threads in different namespaces or cgroups would give equal bytes. */
+    /* False once a read that tells threads apart failed or was cut: with /proc/thread-self
+     * unreadable, or past the cap, threads in different namespaces, cgroups or credentials
+     * would give equal bytes. */
     bool known;
 };
 
 static void append(struct context *c, const char *bytes, size_t n)
 {
     size_t room = SPAWN_CONTEXT_CAP - c->len;
-    n = n < room ? n : room;
+    if (n > room) {
+        n = room;
+        c->known = false;
+    }
     memcpy(c->buf + c->len, bytes, n);
     c->len += n;
 }
@@ -88,8 +93,7 @@ static int append_file(struct context *c, const char *path)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     int err = fd < 0 ? errno : 0;
     ssize_t n;
-    while (fd >= 0 && c->len < SPAWN_CONTEXT_CAP &&
-           (n = read(fd, c->buf + c->len, SPAWN_CONTEXT_CAP - c->len)) != 0) {
+    while (fd >= 0 && (n = read(fd, c->buf + c->len, SPAWN_CONTEXT_CAP - c->len)) != 0) {
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
@@ -98,6 +102,10 @@ static int append_file(struct context *c, const char *path)
             break;
         }
         c->len += (size_t)n;
+        if (c->len == SPAWN_CONTEXT_CAP) {
+            c->known = false; /* the rest of the file, if any, would be cut */
+            break;
+        }
     }
     if (fd >= 0) {
         (void)close(fd);
@@ -109,18 +117,17 @@ static int append_file(struct context *c, const char *path)
     return err;
 }
 
-/* A link the kernel lacks (ENOENT: a namespace type older kernels do not have) is a fact of
- * the machine, the same for every thread; any other failure leaves the context unknown. The
- * mount namespace's link exists wherever Stockade runs: its absence means no /proc/thread-self. */
+/* Every link exists on the kernels Stockade runs on (5.12+; time_for_children came in 5.6), so
+ * any failure leaves the context unknown: ENOENT is no fact of the machine either, since
+ * pid_for_children reads so in a thread that unshared a pid namespace and has no child yet. A
+ * target that fills the buffer may have been cut (a long root or working directory). */
 static void append_link(struct context *c, const char *path)
 {
-    char target[256];
+    char target[PATH_MAX];
     ssize_t n = readlink(path, target, sizeof target);
-    if (n < 0) {
-        if (errno != ENOENT || strcmp(path, "/proc/thread-self/ns/mnt") == 0) {
-            c->known = false;
-        }
-        append_number(c, path, errno);
+    if (n < 0 || (size_t)n == sizeof target) {
+        c->known = false;
+        append_number(c, path, n < 0 ? errno : ENAMETOOLONG);
         return;
     }
     append(c, path, strlen(path));

@@ -24,7 +24,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * so each zygote serves the threads whose {@link NativeBridge#spawnContext} (namespaces,
  * cgroups, credentials, limits, scheduling; the method says which) is the one of the thread
  * that started it. A JVM keeps up to {@link #MAX_ZYGOTES} of them (per class loader that loads
- * Stockade), one per context, the least recently used retired beyond that.
+ * Stockade), one per context, the least recently used retired beyond that. A thread whose
+ * context cannot be read gets a zygote of its own for each spawn, retired once it forked.
  *
  * <p>Requests are served one at a time (a fork each, tens of microseconds), in a lock that
  * every caller waits for at most until its set-up deadline. A zygote is retired, and the next
@@ -66,6 +67,9 @@ public final class HelperZygote {
     private final byte[] reply = new byte[FORKED_SIZE];
     private int got;
     private int answerPidfd = -1;
+    // A FORK was sent and its whole answer not read yet: a helper may exist that only the
+    // answer names, so a retire reads it first.
+    private boolean owed;
 
     private HelperZygote(int pidfd, int socket) {
         this.pidfd = pidfd;
@@ -90,7 +94,9 @@ public final class HelperZygote {
      * from the calling thread. The descriptors stay the caller's. The thread's spawn context is
      * read when the call begins, before any wait for the lock: the helper has the context of
      * that moment, as a ProcessBuilder child has the state of its fork; a change another thread
-     * makes during the call is ordered with neither.
+     * makes during the call is ordered with neither. A zygote this call has to start has the
+     * thread's state of its start: it serves the context read at the call only if that is
+     * still the thread's, else this one fork.
      *
      * @param deadline ({@link System#nanoTime()}) the latest the zygote may answer
      * @return the helper; its pidfd is the caller's to close
@@ -100,9 +106,13 @@ public final class HelperZygote {
      * @throws IOException when the zygote failed during the request
      */
     public static Forked forkHelper(int[] layout, long deadline) throws IOException {
+        return forkHelper(layout, deadline, contextOfThisThread());
+    }
+
+    /** {@link NativeBridge#spawnContext} as a key, null when it could not be read. */
+    private static String contextOfThisThread() {
         byte[] context = NativeBridge.spawnContext();
-        return forkHelper(layout, deadline,
-                context == null ? null : new String(context, StandardCharsets.ISO_8859_1));
+        return context == null ? null : new String(context, StandardCharsets.ISO_8859_1);
     }
 
     /**
@@ -121,29 +131,26 @@ public final class HelperZygote {
             }
             retireTainted();
             HelperZygote zygote = context == null ? null : ZYGOTES.get(context);
-            if (zygote != null && !zygote.idle()) {
+            if (zygote != null && (zygote.tainted || !zygote.idle())) {
                 ZYGOTES.remove(context);
-                zygote.retire(false);
+                zygote.retire();
                 zygote = null;
             }
+            boolean keep = context != null;
             if (zygote == null) {
                 zygote = start();
-                if (context != null) {
+                keep = keep && context.equals(contextOfThisThread());
+                if (keep) {
                     ZYGOTES.put(context, zygote);
                     retireBeyond(MAX_ZYGOTES);
                 }
             }
-            boolean keep = context != null;
-            boolean answerOwed = false;
             try {
                 int[] forked = zygote.request(fds, deadline);
+                keep &= !zygote.tainted; // a crash seen during the fork: it was the last one
                 return new Forked(forked[0], forked[1], zygote);
-            } catch (Unanswered e) {
-                keep = false;
-                answerOwed = true;
-                throw e;
             } catch (NativeBridge.NativeException e) {
-                keep &= e.call().equals("clone3");
+                keep &= e.call().equals("clone3"); // the zygote's answer: it could not fork
                 throw e;
             } catch (IOException | RuntimeException | Error e) {
                 keep = false;
@@ -151,7 +158,7 @@ public final class HelperZygote {
             } finally {
                 if (!keep) {
                     ZYGOTES.values().remove(zygote);
-                    zygote.retire(answerOwed);
+                    zygote.retire();
                 }
             }
         } finally {
@@ -169,7 +176,7 @@ public final class HelperZygote {
             HelperZygote zygote = all.next();
             if (zygote.tainted) {
                 all.remove();
-                zygote.retire(false);
+                zygote.retire();
             }
         }
     }
@@ -204,7 +211,7 @@ public final class HelperZygote {
         while (ZYGOTES.size() > max) {
             HelperZygote zygote = eldest.next();
             eldest.remove();
-            zygote.retire(false);
+            zygote.retire();
         }
     }
 
@@ -247,7 +254,7 @@ public final class HelperZygote {
         if (LOCK.tryLock()) {
             try {
                 if (ZYGOTES.values().remove(this)) {
-                    retire(false);
+                    retire();
                 }
             } finally {
                 LOCK.unlock();
@@ -278,8 +285,12 @@ public final class HelperZygote {
      * Whether the zygote waits for a request: between requests it sends nothing, so a readable
      * socket is its end (or a frame nobody asked for).
      */
-    private boolean idle() throws IOException {
-        return NativeBridge.poll(socket, NativeBridge.POLLIN, 0) == 0;
+    private boolean idle() {
+        try {
+            return NativeBridge.poll(socket, NativeBridge.POLLIN, 0) == 0;
+        } catch (IOException e) {
+            return false; // a socket that cannot be polled serves nobody
+        }
     }
 
     private int[] request(int[] fds, long deadline) throws IOException {
@@ -287,7 +298,9 @@ public final class HelperZygote {
                 .order(ByteOrder.LITTLE_ENDIAN).putInt(Protocol.MSG_FORK).putInt(0).array();
         // A stream socket the zygote has drained takes eight bytes whole; a short send would
         // leave the rest to go without the descriptors, so it is a broken zygote instead.
-        if (NativeBridge.sendWithFds(socket, fork, 0, fork.length, fds) != fork.length) {
+        int sent = NativeBridge.sendWithFds(socket, fork, 0, fork.length, fds);
+        owed = true; // a part sent with the descriptors may be enough for the zygote to fork
+        if (sent != fork.length) {
             throw new IOException("the helper zygote took part of a FORK request");
         }
         return answer(deadline);
@@ -326,6 +339,7 @@ public final class HelperZygote {
         int helperPidfd = answerPidfd;
         answerPidfd = -1;
         got = 0;
+        owed = false;
         if (type != Protocol.EVT_FORKED || length != 8 || pid < 0
                 || (pid == 0) == (errno == 0) || (pid > 0) != (helperPidfd >= 0)) {
             if (helperPidfd >= 0) {
@@ -346,16 +360,16 @@ public final class HelperZygote {
     }
 
     /**
-     * Ends this zygote on a reaper thread. One that owes an answer ({@code answerOwed}) gets
-     * {@link #RETIRE_WAIT} to give it, and the helper it names is killed and reaped; then the
-     * socket is closed (the zygote's end), the zygote killed in case it does not read any more
-     * (stopped), and reaped.
+     * Ends this zygote on a reaper thread. One that owes an answer (a FORK sent, however the
+     * request failed after) gets {@link #RETIRE_WAIT} to give it, and the helper it names is
+     * killed and reaped; then the socket is closed (the zygote's end), the zygote killed in
+     * case it does not read any more (stopped), and reaped.
      */
-    private void retire(boolean answerOwed) {
+    private void retire() {
         try {
             ReaperThreads.start(() -> {
                 try {
-                    if (answerOwed) {
+                    if (owed) {
                         int[] late = answer(System.nanoTime() + RETIRE_WAIT.toNanos());
                         killAndReap(late[1]);
                     }
