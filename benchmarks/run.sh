@@ -72,12 +72,12 @@ fi
 
 if $quick; then
   timed=(-wi 1 -w 500ms -i 1 -r 1s -f 1)
-  shots=(-wi 0 -i 1 -f 1)
+  build_pairs=1
   syscall_calls=20000
   rounds=20
 else
   timed=()
-  shots=()
+  build_pairs=7
   syscall_calls=200000
   rounds=100
 fi
@@ -96,7 +96,6 @@ jmh warm-spawn WarmSpawnBenchmark "${timed[@]}"
 jmh throughput ThroughputBenchmark "${timed[@]}"
 jmh heap-size HeapSizeBenchmark "${timed[@]}"
 jmh syscall-cost SyscallCostBenchmark -p calls="1,$syscall_calls" "${timed[@]}"
-jmh build-step BuildStepBenchmark "${shots[@]}"
 jmh cli "$cli_select" -p "jdk=${jdks// /,}" "${timed[@]}"
 jmh policy-compile PolicyCompileBenchmark "${timed[@]}"
 jmh native-call NativeCallBenchmark "${timed[@]}"
@@ -105,6 +104,8 @@ say "set-up breakdown ($rounds spawns per policy)"
 java -cp "$jar" dev.stockade.benchmarks.SetupBreakdown "$results/setup-breakdown.json" "$rounds"
 say "CPU per spawn ($((rounds * 3)) spawns per policy)"
 java -cp "$jar" dev.stockade.benchmarks.SpawnCpu "$results/spawn-cpu.json" "$((rounds * 3))"
+say "real build steps, inside and outside ($build_pairs pairs each)"
+java -cp "$jar" dev.stockade.benchmarks.BuildSteps "$results/build-steps.json" "$build_pairs"
 say "the kernel's own cost of the namespaces ($((rounds * 3)) rounds)"
 "$repo/target/native/tools/namespace-cost" "$((rounds * 3))" >"$results/namespace-cost.json"
 

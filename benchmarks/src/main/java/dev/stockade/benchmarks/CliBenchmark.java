@@ -26,7 +26,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code bin/stockade} when there is one, else {@code java -jar target/stockade-cli.jar}). The
  * parameter {@code jdk} is the {@code JAVA_HOME} the CLI runs with (run.sh gives each JDK the
  * distribution has a start-up archive for; empty: the environment's own). With it, per JDK, the
- * floors the CLI's time is made of: the JVM alone, and the CLI with no sandbox ({@code --version}).
+ * floors the CLI's time is made of: the JVM alone, and the CLI with no sandbox ({@code run --version}).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
@@ -57,7 +57,7 @@ public class CliBenchmark {
             command = new ArrayList<>(words);
             command.addAll(List.of("run", "--", Spawns.TRUE));
             version = new ArrayList<>(words);
-            version.add("--version");
+            version.addAll(List.of("run", "--version"));
             // The flags bin/stockade gives every JVM it starts (the archive aside: the JDK's
             // own default one is used, as -Xshare:auto does with no class path).
             jvm = List.of(Path.of(jdk.isEmpty() ? System.getProperty("java.home") : jdk, "bin",
@@ -73,8 +73,8 @@ public class CliBenchmark {
     }
 
     /**
-     * The CLI with no sandbox: the JVM, the jar and its start-up archive, picocli's model of the
-     * command line, the version printed.
+     * The CLI with no sandbox ({@code stockade run --version}): the JVM, the jar and its
+     * start-up archive, picocli's model of {@code run}'s command line, the version printed.
      */
     @Benchmark
     public int stockadeVersion(Cli cli) throws IOException, InterruptedException {

@@ -1,5 +1,8 @@
 package dev.stockade.benchmarks;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stockade.Sandbox;
 import dev.stockade.SandboxPolicy;
 import java.io.IOException;
@@ -8,59 +11,71 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * A real build step, inside a sandbox of the default policy (the project directory as its
  * workspace) and outside it, from the same generated project: {@code javac} of
  * {@value #JAVA_CLASSES} classes that call each other, and {@code make -j2} of
- * {@value #C_FILES} C files linked into one program. Each invocation starts from a clean output.
- * Seven shots each, of which the report takes the median: a single build on this shared machine
- * varies by more than the few percent the sandbox is to add.
+ * {@value #C_FILES} C files linked into one program; every build starts from a clean output.
+ * Run in pairs, inside and outside one after the other, the first of each pair alternating:
+ * a single build on this shared machine drifts and varies by more than the few percent the
+ * sandbox is to add, so the report compares each pair's two builds ({@code BuildSteps OUT.json
+ * PAIRS}: per step the milliseconds of every build, after one pair not kept).
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.SingleShotTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 1)
-@Measurement(iterations = 7)
-@Fork(1)
-public class BuildStepBenchmark {
+public final class BuildSteps {
     static final int JAVA_CLASSES = 250;
     static final int C_FILES = 40;
 
-    @Param({"javac", "make"})
-    public String step;
+    private BuildSteps() {}
 
-    @Param({"outside", "inside"})
-    public String where;
-
-    private Path project;
-    private List<String> command;
-    private SandboxPolicy policy;
-
-    @Setup
-    public void generateProject() throws IOException {
-        project = Files.createTempDirectory("stockade-bench-" + step + "-");
-        if (step.equals("javac")) {
-            command = generateJava(project);
-        } else {
-            command = generateC(project);
+    public static void main(String[] args) throws Exception {
+        Path out = Path.of(args[0]);
+        int pairs = args.length > 1 ? Integer.parseInt(args[1]) : 7;
+        ObjectNode root = new ObjectMapper().createObjectNode();
+        root.put("pairs", pairs);
+        ObjectNode steps = root.putObject("steps");
+        for (String step : List.of("javac", "make")) {
+            measure(steps.putObject(step), step, pairs);
         }
-        policy = SandboxPolicy.builder().workspace(project).build();
+        new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(out.toFile(), root);
+    }
+
+    private static void measure(ObjectNode into, String step, int pairs) throws Exception {
+        Path project = Files.createTempDirectory("stockade-bench-" + step + "-");
+        try {
+            List<String> command = step.equals("javac") ? generateJava(project)
+                    : generateC(project);
+            SandboxPolicy policy = SandboxPolicy.builder().workspace(project).build();
+            ArrayNode outside = into.putArray("outsideMs");
+            ArrayNode inside = into.putArray("insideMs");
+            for (int pair = -1; pair < pairs; pair++) {
+                boolean insideFirst = pair % 2 != 0;
+                double first = build(command, project, insideFirst ? policy : null);
+                double second = build(command, project, insideFirst ? null : policy);
+                if (pair >= 0) {
+                    outside.add(insideFirst ? second : first);
+                    inside.add(insideFirst ? first : second);
+                }
+            }
+        } finally {
+            removeProject(project);
+        }
+    }
+
+    /** One build from a clean output, in a sandbox of {@code policy} or, null, outside: ms. */
+    private static double build(List<String> command, Path project, SandboxPolicy policy)
+            throws IOException, InterruptedException {
+        deleteOutputs(project);
+        long start = System.nanoTime();
+        if (policy == null) {
+            Spawns.run(command, project);
+        } else {
+            Spawns.requireSuccess(command, Sandbox.command(command).policy(policy)
+                    .directory(project).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start().waitFor());
+        }
+        return (System.nanoTime() - start) / 1e6;
     }
 
     private static List<String> generateJava(Path dir) throws IOException {
@@ -113,11 +128,6 @@ public class BuildStepBenchmark {
         return List.of("make", "-s", "-j2");
     }
 
-    @Setup(Level.Invocation)
-    public void clean() throws IOException {
-        deleteOutputs(project);
-    }
-
     private static void deleteOutputs(Path dir) throws IOException {
         Path out = dir.resolve("out");
         if (Files.exists(out)) {
@@ -137,23 +147,12 @@ public class BuildStepBenchmark {
         }
     }
 
-    @TearDown
-    public void removeProject() throws IOException {
+    private static void removeProject(Path project) throws IOException {
         deleteOutputs(project);
         try (Stream<Path> s = Files.walk(project)) {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
                 Files.delete(p);
             }
         }
-    }
-
-    @Benchmark
-    public int build() throws IOException, InterruptedException {
-        if (where.equals("outside")) {
-            return Spawns.run(command, project);
-        }
-        return Spawns.requireSuccess(command, Sandbox.command(command).policy(policy)
-                .directory(project).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start().waitFor());
     }
 }
