@@ -8,10 +8,10 @@
 #include "errors.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,7 +93,15 @@ static int append_file(struct context *c, const char *path)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     int err = fd < 0 ? errno : 0;
     ssize_t n;
-    while (fd >= 0 && (n = read(fd, c->buf + c->len, SPAWN_CONTEXT_CAP - c->len)) != 0) {
+    while (fd >= 0) {
+        if (c->len == SPAWN_CONTEXT_CAP) {
+            c->known = false; /* no room left: the rest of the file, if any, would be cut */
+            break;
+        }
+        n = read(fd, c->buf + c->len, SPAWN_CONTEXT_CAP - c->len);
+        if (n == 0) {
+            break;
+        }
         if (n < 0) {
             if (errno == EINTR) {
                 continue;
@@ -102,10 +110,6 @@ static int append_file(struct context *c, const char *path)
             break;
         }
         c->len += (size_t)n;
-        if (c->len == SPAWN_CONTEXT_CAP) {
-            c->known = false; /* the rest of the file, if any, would be cut */
-            break;
-        }
     }
     if (fd >= 0) {
         (void)close(fd);
