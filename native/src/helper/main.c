@@ -25,22 +25,26 @@ int main(int argc, char **argv)
      * should say what it is. Cosmetic, so a failure is ignored. */
     (void)prctl(PR_SET_NAME, "stockade-helper", 0, 0, 0);
     if ((argc == 2 || argc == 3) && strcmp(argv[1], "probe") == 0) {
-        bool cgroup_only = argc == 3 && strcmp(argv[2], "cgroup") == 0;
-        if (argc == 3 && !cgroup_only) {
-            fprintf(stderr, "stockade-helper: probe takes no argument but cgroup\n");
+        enum stk_probe_part part = STK_PROBE_ALL;
+        if (argc == 3 && strcmp(argv[2], "cgroup") == 0) {
+            part = STK_PROBE_CGROUP;
+        } else if (argc == 3 && strcmp(argv[2], "seccomp") == 0) {
+            part = STK_PROBE_SECCOMP;
+        } else if (argc == 3) {
+            fprintf(stderr, "stockade-helper: probe takes no argument but cgroup or seccomp\n");
             return 2;
         }
         if (stk_process_sanitize(3) < 0) {
             perror("stockade-helper: preparing the process");
             return 1;
         }
-        return stk_probe_run(cgroup_only);
+        return stk_probe_run(part);
     }
     bool zygote = argc == 2 && strcmp(argv[1], "zygote") == 0;
     if (argc != 1 && !zygote) {
         fprintf(stderr, "usage: stockade-helper        (run mode: spec on fd 3)\n"
                         "       stockade-helper zygote (fork a helper per request on fd 3)\n"
-                        "       stockade-helper probe [cgroup]  (report what this kernel allows)\n");
+                        "       stockade-helper probe [cgroup|seccomp]  (report what this kernel allows)\n");
         return 2;
     }
     if (fcntl(STK_CONTROL_FD, F_GETFD) < 0) {

@@ -303,19 +303,22 @@ static void probe_cgroup(void)
     probe_cgroup_delegation();
 }
 
-int stk_probe_run(bool cgroup_only)
+int stk_probe_run(enum stk_probe_part part)
 {
-    if (cgroup_only) {
+    switch (part) {
+    case STK_PROBE_CGROUP:
         probe_cgroup();
-        return fflush(stdout) != 0 || ferror(stdout) ? 1 : 0;
+        break;
+    case STK_PROBE_SECCOMP:
+        probe_seccomp();
+        break;
+    case STK_PROBE_ALL:
+        probe_namespaces();
+        probe_seccomp();
+        probe_landlock();
+        probe_idmapped_mounts();
+        probe_cgroup();
+        break;
     }
-    probe_namespaces();
-    probe_seccomp();
-    probe_landlock();
-    probe_idmapped_mounts();
-    probe_cgroup();
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        return 1;
-    }
-    return 0;
+    return fflush(stdout) != 0 || ferror(stdout) ? 1 : 0;
 }

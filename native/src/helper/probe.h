@@ -7,10 +7,17 @@
 #ifndef STK_PROBE_H
 #define STK_PROBE_H
 
-#include <stdbool.h>
+/* Which lines a probe prints: every feature's (`probe`), or only those of the one part the Java
+ * side needs to decide how to apply a policy, each probed once per JVM, so that a spawn does
+ * not wait for the whole probe: `probe cgroup` (a policy's limits), `probe seccomp` (whether
+ * report rules can use user notification). */
+enum stk_probe_part {
+    STK_PROBE_ALL,
+    STK_PROBE_CGROUP,
+    STK_PROBE_SECCOMP,
+};
 
-/* Returns the exit code (0 unless stdout fails). cgroup_only (`probe cgroup`): only the
- * cgroup lines, which the Java side reads to decide how to apply a policy's limits. */
-int stk_probe_run(bool cgroup_only);
+/* Returns the exit code (0 unless stdout fails). */
+int stk_probe_run(enum stk_probe_part part);
 
 #endif

@@ -24,6 +24,11 @@ final class ProbeRunner {
         return run(new String[] {"stockade-helper", "probe", "cgroup"});
     }
 
+    /** {@code stockade-helper probe seccomp}: the seccomp lines only. */
+    static ProbeReport runSeccomp() throws IOException {
+        return run(new String[] {"stockade-helper", "probe", "seccomp"});
+    }
+
     private static ProbeReport run(String[] argv) throws IOException {
         NativeLoader.ensureLoaded();
         String helper = NativeLoader.helperExecutable();

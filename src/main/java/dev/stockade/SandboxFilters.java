@@ -42,13 +42,15 @@ final class SandboxFilters {
     }
 
     /**
-     * Whether report rules can use user notification here. A probe that cannot run is an
-     * error: the spawn would need the same helper anyway.
+     * Whether report rules can use user notification here ({@code stockade-helper probe
+     * seccomp}: the seccomp part only, a few milliseconds where the whole probe, namespaces and
+     * all, takes ten or more). A probe that cannot run is an error: the spawn would need the
+     * same helper anyway.
      */
     private static boolean userNotification() throws IOException {
         Boolean known = userNotification;
         if (known == null) {
-            known = Sandbox.probe().seccompUserNotification();
+            known = ProbeRunner.runSeccomp().seccompUserNotification();
             userNotification = known;
         }
         return known;

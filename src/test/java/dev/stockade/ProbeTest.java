@@ -40,6 +40,22 @@ class ProbeTest {
         }
     }
 
+    /**
+     * What a spawn waits for: the seccomp part only, the same two lines the whole probe has for
+     * it and nothing else (no namespace made); likewise the cgroup part.
+     */
+    @Test
+    void theProbesPartsPrintTheirOwnLinesOnly() throws Exception {
+        ProbeReport whole = Sandbox.probe();
+        ProbeReport seccomp = ProbeRunner.runSeccomp();
+        assertEquals(List.of("seccomp_filter", "seccomp_user_notif"),
+                seccomp.features().stream().map(ProbeReport.Feature::name).toList());
+        assertEquals(whole.feature("seccomp_user_notif"), seccomp.feature("seccomp_user_notif"));
+        assertTrue(seccomp.seccompUserNotification(), "this kernel has user notification");
+        assertEquals(List.of("cgroup", "cgroup_delegation"), ProbeRunner.runCgroup().features()
+                .stream().map(ProbeReport.Feature::name).toList());
+    }
+
     @Test
     void parsesEveryLineShape() throws Exception {
         ProbeReport r = ProbeReport.parse(String.join("\n",
