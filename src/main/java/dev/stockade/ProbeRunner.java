@@ -73,8 +73,9 @@ final class ProbeRunner {
             }
         }
         if (status != 0) {
-            throw new IOException("the helper's probe (" + NativeLoader.helperPath()
-                    + " probe) ended with "
+            throw new IOException("the helper's probe (" + NativeLoader.helperPath() + " "
+                    + String.join(" ", java.util.Arrays.asList(argv).subList(1, argv.length))
+                    + ") ended with "
                     + WaitStatus.describe(status)
                     + (stderr.isEmpty() ? "" : ": " + stderr));
         }
