@@ -15,6 +15,16 @@
  * holds every file and the root whatever the floor. */
 #define PAGE 4096u
 
+bool stk_files_any(const struct stk_spec *spec)
+{
+    for (size_t i = 0; i < spec->mount_count; i++) {
+        if (spec->mounts[i].type == STK_MOUNT_FILE) {
+            return true;
+        }
+    }
+    return false;
+}
+
 int stk_files_fs(const struct stk_spec *spec, struct stk_error *err)
 {
     uint64_t bytes = 2u * STK_TMPFS_BYTES_PER_INODE;

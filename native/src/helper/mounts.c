@@ -67,16 +67,6 @@ static int make_files(const struct stk_spec *spec, struct stk_error *err)
     return files;
 }
 
-static bool has_file_mount(const struct stk_spec *spec)
-{
-    for (size_t i = 0; i < spec->mount_count; i++) {
-        if (spec->mounts[i].type == STK_MOUNT_FILE) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* A fresh tmpfs (mode 0755, nosuid, nodev), attached at STAGING; its mount fd is the root. */
 static int make_root(struct stk_error *err)
 {
@@ -411,7 +401,7 @@ static int build(struct view *v, int nodes[STK_DEV_NODE_COUNT], struct stk_error
         return -1;
     }
     /* 3a. The FILE mounts' tmpfs, before the root: beneath it at STAGING (make_files). */
-    if (has_file_mount(p->spec)) {
+    if (stk_files_any(p->spec)) {
         stk_progress_step(STK_STEP_FILE);
         v->files = make_files(p->spec, err);
         if (v->files < 0) {

@@ -2,6 +2,7 @@ package dev.stockade;
 
 import static dev.stockade.testing.SandboxTesting.HANG_LIMIT;
 import static dev.stockade.testing.SandboxTesting.awaitTrue;
+import static dev.stockade.testing.SandboxTesting.zygotes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -40,11 +41,6 @@ class HelperZygoteTest {
         }
     }
 
-    /** The zygotes among this JVM's children. */
-    private static List<Long> zygotes() {
-        return ProcessHandle.current().children().map(ProcessHandle::pid)
-                .filter(pid -> comm(pid).equals("stockade-zygote")).toList();
-    }
 
     private static char state(long pid) throws IOException {
         String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
@@ -148,7 +144,7 @@ class HelperZygoteTest {
                     SandboxPolicy.builder().setupTimeout(Duration.ofSeconds(20)).build()));
             awaitTrue("the first spawn waits for the stopped zygote",
                     () -> SandboxTesting.children().isEmpty() && !first.isDone()
-                            && threadWaitsForZygote());
+                            && SandboxTesting.threadWaitsForZygoteAnswer());
             Throwable second = failureOf(
                     SandboxPolicy.builder().setupTimeout(Duration.ofMillis(500)).build());
             assertEquals("the helper zygote was busy with other spawns for the whole set-up"
@@ -162,12 +158,6 @@ class HelperZygoteTest {
         }
     }
 
-    /** Whether a thread of this JVM is inside HelperZygote.forkHelper, past its lock. */
-    private static boolean threadWaitsForZygote() {
-        return Thread.getAllStackTraces().values().stream().anyMatch(stack -> Arrays.stream(stack)
-                .anyMatch(f -> f.getMethodName().equals("answer")
-                        && f.getClassName().endsWith("HelperZygote")));
-    }
 
     /** Runs {@code true} under {@code policy}: null when it ran, else what start() threw. */
     private static Throwable failureOf(SandboxPolicy policy) {

@@ -1,11 +1,9 @@
 package dev.stockade;
 
 import dev.stockade.testing.SandboxTesting;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -21,8 +19,8 @@ import java.util.concurrent.TimeUnit;
  * context holds the zygotes' lock (its zygote stopped); prints whether the tainted zygote is
  * left after that spawn, then after the next spawn of the main context. Mode {@code unreadable}:
  * run where a tmpfs is mounted over this JVM's {@code /proc/PID/task} (so no thread's
- * {@code /proc/thread-self} resolves); prints two sandboxes' output (no pid namespace), then how many zygotes are
- * left once they ended.
+ * {@code /proc/thread-self} resolves); prints two sandboxes' output (no pid namespace), then
+ * how many zygotes are left once they ended.
  */
 public final class ZygoteContextsMain {
     private ZygoteContextsMain() {}
@@ -49,13 +47,13 @@ public final class ZygoteContextsMain {
         String changed = old.equals("0") ? "4096" : "0";
         System.out.println("core " + old + " -> " + changed);
         sandboxed("true");
-        List<Long> first = zygotes();
+        List<Long> first = SandboxTesting.zygotes();
         String jvm = Long.toString(ProcessHandle.current().pid());
         run("prlimit", "--pid", jvm, "--core=" + changed + ":");
         System.out.println("core " + helperCoreLimit());
         run("prlimit", "--pid", jvm, "--core=" + old + ":");
         System.out.println("core " + helperCoreLimit());
-        List<Long> last = zygotes();
+        List<Long> last = SandboxTesting.zygotes();
         System.out.println("zygotes " + last.size() + (last.containsAll(first)
                 ? ", the first one serves again" : ": " + first + " then " + last));
     }
@@ -74,10 +72,10 @@ public final class ZygoteContextsMain {
             }
             System.out.println("pinned " + pinned.submit(ZygoteContextsMain::cpusAndNice).get());
             if (first == null) {
-                first = zygotes();
+                first = SandboxTesting.zygotes();
             }
         }
-        List<Long> last = zygotes();
+        List<Long> last = SandboxTesting.zygotes();
         System.out.println("zygotes " + last.size()
                 + (last.equals(first) ? ", none started again" : ": " + first + " then " + last));
         pinned.shutdown();
@@ -99,10 +97,10 @@ public final class ZygoteContextsMain {
 
     private static void taint() throws Exception {
         sandboxed("true");
-        List<Long> main = zygotes();
+        List<Long> main = SandboxTesting.zygotes();
         ExecutorService pinned = pinnedThread();
         pinned.submit(() -> sandboxed("true")).get();
-        List<Long> both = zygotes();
+        List<Long> both = SandboxTesting.zygotes();
         Long tainted = both.stream().filter(z -> !main.contains(z)).findFirst().orElseThrow();
         // Started before the lock is held: a start needs it.
         SandboxedProcess crashing = pinned.submit(() -> Sandbox.command("/bin/sh", "-c",
@@ -112,9 +110,7 @@ public final class ZygoteContextsMain {
         // lock for the stopped zygote's answer.
         ExecutorService waiting = Executors.newSingleThreadExecutor();
         var blocked = waiting.submit(() -> sandboxed("exit 0"));
-        while (Thread.getAllStackTraces().values().stream().noneMatch(stack -> Arrays
-                .stream(stack).anyMatch(f -> f.getMethodName().equals("answer")
-                        && f.getClassName().endsWith("HelperZygote")))) {
+        while (!SandboxTesting.threadWaitsForZygoteAnswer()) {
             Thread.sleep(10);
         }
         run("kill", "-SEGV", Long.toString(crashing.pid()));
@@ -123,12 +119,14 @@ public final class ZygoteContextsMain {
         crashing.close();
         run("kill", "-CONT", main.get(0).toString());
         blocked.get(60, TimeUnit.SECONDS);
-        System.out.println("after the waiting spawn: " + (isZygote(tainted) ? "left" : "gone"));
+        System.out.println("after the waiting spawn: "
+                + (SandboxTesting.isZygote(tainted) ? "left" : "gone"));
         sandboxed("true");
-        for (int i = 0; i < 500 && isZygote(tainted); i++) {
+        for (int i = 0; i < 500 && SandboxTesting.isZygote(tainted); i++) {
             Thread.sleep(20); // it is ended on a reaper thread
         }
-        System.out.println("after the next spawn: " + (isZygote(tainted) ? "left" : "gone"));
+        System.out.println("after the next spawn: "
+                + (SandboxTesting.isZygote(tainted) ? "left" : "gone"));
         pinned.shutdown();
         waiting.shutdown();
     }
@@ -147,14 +145,10 @@ public final class ZygoteContextsMain {
         SandboxPolicy noPidNamespace = SandboxPolicy.builder().disable(Namespace.PID).build();
         System.out.println(SandboxTesting.run(noPidNamespace, "echo", "one").stdout().trim()
                 + " " + SandboxTesting.run(noPidNamespace, "echo", "two").stdout().trim());
-        for (int i = 0; i < 500 && !zygotes().isEmpty(); i++) {
+        for (int i = 0; i < 500 && !SandboxTesting.zygotes().isEmpty(); i++) {
             Thread.sleep(20); // they are ended on a reaper thread
         }
-        System.out.println("zygotes " + zygotes().size());
-    }
-
-    private static boolean isZygote(long pid) {
-        return comm(pid).equals("stockade-zygote");
+        System.out.println("zygotes " + SandboxTesting.zygotes().size());
     }
 
     private static void run(String... command) throws Exception {
@@ -188,18 +182,5 @@ public final class ZygoteContextsMain {
     private static String sandboxed(String script) throws Exception {
         return SandboxTesting.run(SandboxPolicy.defaults(), "/bin/sh", "-c", script).stdout()
                 .trim();
-    }
-
-    private static List<Long> zygotes() {
-        return ProcessHandle.current().children().map(ProcessHandle::pid)
-                .filter(pid -> comm(pid).equals("stockade-zygote")).sorted().toList();
-    }
-
-    private static String comm(long pid) {
-        try {
-            return Files.readString(Path.of("/proc/" + pid + "/comm")).trim();
-        } catch (IOException e) {
-            return "";
-        }
     }
 }

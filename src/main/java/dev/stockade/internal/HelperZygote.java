@@ -110,7 +110,7 @@ public final class HelperZygote {
     }
 
     /** {@link NativeBridge#spawnContext} as a key, null when it could not be read. */
-    private static String contextOfThisThread() {
+    static String contextOfThisThread() {
         byte[] context = NativeBridge.spawnContext();
         return context == null ? null : new String(context, StandardCharsets.ISO_8859_1);
     }

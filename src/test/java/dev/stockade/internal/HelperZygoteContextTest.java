@@ -5,12 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.stockade.testing.SandboxTesting;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashSet;
-import java.util.Set;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -31,26 +29,23 @@ class HelperZygoteContextTest {
 
     @Test
     void aThreadWhoseContextIsUnknownGetsAZygoteOfItsOwnForOneFork() throws Exception {
-        Set<Long> before = zygotes();
-        HelperZygote.Forked known1 = forkAndEnd(contextOfThisThread());
-        HelperZygote.Forked known2 = forkAndEnd(contextOfThisThread());
+        List<Long> before = SandboxTesting.zygotes();
+        HelperZygote.Forked known1 = forkAndEnd(HelperZygote.contextOfThisThread());
+        HelperZygote.Forked known2 = forkAndEnd(HelperZygote.contextOfThisThread());
         assertSame(known1.zygote(), known2.zygote(), "a known context is served by one zygote");
-        Set<Long> kept = zygotes();
+        List<Long> kept = SandboxTesting.zygotes();
 
         HelperZygote.Forked unknown1 = forkAndEnd(null);
         HelperZygote.Forked unknown2 = forkAndEnd(null);
         assertNotSame(known1.zygote(), unknown1.zygote());
         assertNotSame(unknown1.zygote(), unknown2.zygote());
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!zygotes().equals(kept) && System.nanoTime() < deadline) {
+        while (!SandboxTesting.zygotes().equals(kept) && System.nanoTime() < deadline) {
             Thread.sleep(20); // ended on a reaper thread
         }
-        assertEquals(kept, zygotes(), "the one-fork zygotes ended; the shared one stays");
+        assertEquals(kept, SandboxTesting.zygotes(),
+                "the one-fork zygotes ended; the shared one stays");
         assertTrue(kept.containsAll(before), before + " " + kept);
-    }
-
-    private static String contextOfThisThread() {
-        return new String(NativeBridge.spawnContext(), java.nio.charset.StandardCharsets.ISO_8859_1);
     }
 
     /**
@@ -75,20 +70,5 @@ class HelperZygoteContextTest {
         DescriptorSet.closeQuietly(forked.pidfd());
         assertEquals(Protocol.EXIT_SETUP << 8, status, "exited, no signal: " + status);
         return forked;
-    }
-
-    private static Set<Long> zygotes() {
-        Set<Long> pids = new HashSet<>();
-        for (ProcessHandle child : ProcessHandle.current().children().toList()) {
-            try {
-                if (Files.readString(Path.of("/proc/" + child.pid() + "/comm")).trim()
-                        .equals("stockade-zygote")) {
-                    pids.add(child.pid());
-                }
-            } catch (IOException e) {
-                // gone meanwhile
-            }
-        }
-        return pids;
     }
 }

@@ -21,6 +21,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -280,13 +281,27 @@ public final class SandboxTesting {
                 .filter(c -> !isZygote(c.pid())).toList();
     }
 
-    private static boolean isZygote(long pid) {
+    /** Whether {@code pid} is a helper zygote (by its name, which it sets itself). */
+    public static boolean isZygote(long pid) {
         try {
             return Files.readString(Path.of("/proc/" + pid + "/comm")).trim()
                     .equals("stockade-zygote");
         } catch (IOException e) {
             return false; // gone meanwhile
         }
+    }
+
+    /** The helper zygotes among this JVM's children, by pid. */
+    public static List<Long> zygotes() {
+        return ProcessHandle.current().children().map(ProcessHandle::pid)
+                .filter(SandboxTesting::isZygote).sorted().toList();
+    }
+
+    /** Whether a thread of this JVM is inside HelperZygote.forkHelper, waiting for an answer. */
+    public static boolean threadWaitsForZygoteAnswer() {
+        return Thread.getAllStackTraces().values().stream().anyMatch(stack -> Arrays.stream(stack)
+                .anyMatch(f -> f.getMethodName().equals("answer")
+                        && f.getClassName().endsWith("HelperZygote")));
     }
 
     /** The host's hostname, read without running anything. */
