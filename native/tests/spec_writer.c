@@ -407,17 +407,47 @@ static void do_action(const struct run_options *o, int *ctl, pid_t helper)
     }
 }
 
-static void read_children(pid_t helper, struct run_result *r)
+/* The children of pid (up to 4) from /proc; 0 when it has none or is gone. */
+static size_t read_children_of(pid_t pid, pid_t *children)
 {
     char path[64];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)helper, (int)helper);
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+    FILE *f = fopen(path, "re");
+    if (f == NULL) {
+        return 0;
+    }
+    size_t count = 0;
+    int child;
+    while (count < 4 && fscanf(f, "%d", &child) == 1) {
+        children[count++] = child;
+    }
+    fclose(f);
+    return count;
+}
+
+static void read_children(pid_t helper, struct run_result *r)
+{
+    r->ready_child_count = read_children_of(helper, r->ready_children);
+    if (r->ready_child_count == 1) {
+        r->ready_grandchild_count =
+            read_children_of(r->ready_children[0], r->ready_grandchildren);
+    }
+    if (r->ready_grandchild_count == 0) {
+        return;
+    }
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)r->ready_grandchildren[0]);
     FILE *f = fopen(path, "re");
     if (f == NULL) {
         return;
     }
-    int child;
-    while (r->ready_child_count < 4 && fscanf(f, "%d", &child) == 1) {
-        r->ready_children[r->ready_child_count++] = child;
+    char line[256];
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, "NSpid:", 6) == 0) {
+            /* the last field is the innermost namespace's */
+            char *last = strrchr(line, '\t');
+            r->ready_grandchild_inner_pid = last == NULL ? 0 : (pid_t)atoi(last + 1);
+        }
     }
     fclose(f);
 }

@@ -139,6 +139,11 @@ struct run_result {
      * 0 beyond ready_child_count. */
     pid_t ready_children[4];
     size_t ready_child_count;
+    /* pid 1's children then (with NEWPID, the command's process, forked before READY). */
+    pid_t ready_grandchildren[4];
+    size_t ready_grandchild_count;
+    /* The first of them's pid in its own (innermost) namespace, from NSpid; 0 without one. */
+    pid_t ready_grandchild_inner_pid;
     bool started;
     int32_t sandbox_pid, command_pid;
     bool error;

@@ -113,7 +113,8 @@ static void expect_warm_error(const struct run_result *r, const char *step, uint
 }
 
 /* Nothing of the sandbox is left once the helper is reaped: the pid 1 it had at READY is
- * gone (the helper reaps it before it exits). */
+ * gone (the helper reaps it before it exits), and so is the command's process pid 1 had forked
+ * by then (with NEWPID: pid 1's end kills it, and pid 1's exit waits for it). */
 static void expect_nothing_left(const struct run_result *r)
 {
     EXPECT(r->ready_child_count == 1, "one child (pid 1) at READY, got %zu",
@@ -122,6 +123,12 @@ static void expect_nothing_left(const struct run_result *r)
         char path[64];
         snprintf(path, sizeof path, "/proc/%d", (int)r->ready_children[i]);
         EXPECT(access(path, F_OK) != 0, "pid 1 (%d) gone", (int)r->ready_children[i]);
+    }
+    for (size_t i = 0; i < r->ready_grandchild_count; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d", (int)r->ready_grandchildren[i]);
+        EXPECT(access(path, F_OK) != 0, "pid 1's child at READY (%d) gone",
+               (int)r->ready_grandchildren[i]);
     }
 }
 
@@ -141,6 +148,12 @@ static void test_command(void)
         EXPECT(r.ready_child_count == 1 && r.sandbox_pid == r.ready_children[0],
                "STARTED names the pid 1 that was waiting (%d)", r.sandbox_pid);
         EXPECT(r.command_pid == 2, "the command is pid 2 inside, got %d", r.command_pid);
+        /* With NEWPID the command's process exists before its command does (warm.h): a start
+         * then forks nothing. */
+        EXPECT(r.ready_grandchild_count == 1 && r.ready_grandchild_inner_pid == r.command_pid,
+               "at READY pid 1 has one child, the command's process (%zu children, the first "
+               "pid %d inside)",
+               r.ready_grandchild_count, (int)r.ready_grandchild_inner_pid);
     }
     expect_nothing_left(&r);
     run_result_free(&r);
@@ -235,7 +248,8 @@ static void test_env_cwd_fds(void)
 }
 
 /* The timeout runs from COMMAND: a sandbox left idle three times its timeout still runs its
- * command to the end; a command that outlasts it is timed out. */
+ * command to the end; a command that outlasts it is timed out. So does the command's wall
+ * time, although its process was forked before the idle wait. */
 static void test_timeout_from_command(void)
 {
     struct spec_buf b, c;
@@ -245,7 +259,11 @@ static void test_timeout_from_command(void)
     struct run_options o = {.warm_idle_ms = 900};
     probe_command(&c, (const char *const[]){"exit", "0", NULL});
     run_warm(&b, &c, &o, &r);
-    expect_warm_exit(&r, 0, "");
+    if (expect_warm_exit(&r, 0, "")) {
+        EXPECT(r.wall_ns > 0 && r.wall_ns < 300u * 1000000u,
+               "wall time from COMMAND, not from the fork before the 900 ms idle: %llu ns",
+               (unsigned long long)r.wall_ns);
+    }
     run_result_free(&r);
     spec_free(&c);
 
@@ -587,7 +605,9 @@ static void test_isolation(void)
     warm_expect((const char *const[]){"mount-tmpfs", "/tmp", NULL}, "errno=1\n");
 }
 
-/* Without a pid namespace the warm command runs and its process group dies with it. */
+/* Without a pid namespace the warm command runs and its process group dies with it. pid 1
+ * forks it only once the command came: an idle process forked before would outlive a pid 1
+ * killed while idle. */
 static void test_without_pid_namespace(void)
 {
     struct spec_buf b, c;
@@ -598,6 +618,8 @@ static void test_without_pid_namespace(void)
     if (expect_warm_exit(&r, 0, "no pidns")) {
         EXPECT(r.sandbox_pid > 1 && r.command_pid > 1, "host pids (%d, %d)", r.sandbox_pid,
                r.command_pid);
+        EXPECT(r.ready_grandchild_count == 0, "pid 1 has no child at READY, got %zu",
+               r.ready_grandchild_count);
     }
     expect_nothing_left(&r);
     run_result_free(&r);

@@ -222,10 +222,21 @@ static _Noreturn void command_failed(struct init_state *s, const struct stk_erro
     stk_record_error_exit(s->status_fd, e);
 }
 
-/* Forks the command and waits for its exec status, answering notifications meanwhile (the
- * listener arrives before the filter can notify anything). Returns once execve succeeded;
- * reports and exits when a step before it failed. */
-static void start_command(struct init_state *s)
+/* The command's process of a warm sandbox forked before READY: it takes the hand-over itself,
+ * then goes on as a cold spawn's command does. */
+static _Noreturn void await_command_then_run(struct stk_plan *p, int exec_status_fd)
+{
+    struct stk_spec command; /* lives in this frame, as long as the process before its execve */
+    struct stk_error err;
+    if (stk_warm_await_command(p->warm, p, &command, &err) < 0) {
+        stk_record_error_exit(exec_status_fd, &err);
+    }
+    stk_command_run(p, exec_status_fd);
+}
+
+/* Forks the command's process (which waits for the hand-over first when awaits_hand_over) and
+ * returns pid 1's end of its exec-status socket. */
+static int fork_command(struct init_state *s, bool awaits_hand_over)
 {
     struct stk_error err;
     int exec_status[2];
@@ -242,13 +253,26 @@ static void start_command(struct init_state *s)
     }
     if (pid == 0) {
         close(exec_status[0]);
+        if (awaits_hand_over) {
+            await_command_then_run(s->plan, exec_status[1]);
+        }
         stk_command_run(s->plan, exec_status[1]);
     }
     close(exec_status[1]);
     s->command = pid;
+    return exec_status[0];
+}
+
+/* Waits for the command's exec status, answering notifications meanwhile (the listener arrives
+ * before the filter can notify anything). Returns once execve succeeded; reports and exits
+ * when a step before it failed. */
+static void await_exec(struct init_state *s, int exec_status)
+{
+    struct stk_error err;
+    pid_t pid = s->command;
     for (;;) {
         struct pollfd fds[2] = {
-            {.fd = exec_status[0], .events = POLLIN},
+            {.fd = exec_status, .events = POLLIN},
             {.fd = s->listener, .events = POLLIN},
         };
         if (poll(fds, 2, -1) < 0) {
@@ -265,7 +289,7 @@ static void start_command(struct init_state *s)
         }
         struct stk_record r;
         int fd = -1;
-        int n = stk_record_receive(exec_status[0], &r, &fd, false);
+        int n = stk_record_receive(exec_status, &r, &fd, false);
         if (n < 0 && errno == EAGAIN) {
             continue;
         }
@@ -286,14 +310,14 @@ static void start_command(struct init_state *s)
         }
         /* The command's process exits after a failed step. */
         if (n == 1 && r.kind == STK_REC_ERROR) {
-            close(exec_status[0]);
+            close(exec_status);
             command_failed(s, &r.error);
         }
         stk_fail(&err, STK_STEP_INIT, n < 0 ? errno : EPROTO, "reading the command's exec status");
         kill(pid, SIGKILL);
         command_failed(s, &err);
     }
-    close(exec_status[0]);
+    close(exec_status);
     /* (The listener itself may be closed by now: a command that exits at once hangs it up.) */
     if (s->plan->report && !s->listener_passed) {
         /* Cannot happen with this helper's command code; never run a reporting filter that
@@ -459,28 +483,40 @@ _Noreturn void stk_init_run(struct stk_plan *p, int sync_fd, int status_fd)
     if (setup(p, sync_fd, status_fd, &forwarder, &err) < 0) {
         stk_record_error_exit(status_fd, &err);
     }
-    /* A warm sandbox is complete now: it waits here for its command, which the plan then
-     * points at (warm_spec lives as long as this frame, i.e. as long as pid 1). */
-    struct stk_spec warm_spec;
-    if (p->warm != NULL && stk_warm_pid1_await(p->warm, p, &warm_spec, status_fd, &err) < 0) {
-        stk_record_error_exit(status_fd, &err);
+    struct init_state s = {.plan = p,
+                           .status_fd = status_fd,
+                           .listener = -1,
+                           .forwarder = forwarder,
+                           .monitor = monitor};
+    /* A warm sandbox is complete now. With NEWPID the command's process is forked first and
+     * waits for its command itself (warm.h); without, pid 1 waits here and forks after. */
+    bool forked_early = p->warm != NULL && p->new_pid;
+    struct stk_spec warm_spec; /* lives as long as this frame, i.e. as long as pid 1 */
+    if (p->warm != NULL && !forked_early) {
+        stk_warm_report_ready(status_fd);
+        if (stk_warm_await_command(p->warm, p, &warm_spec, &err) < 0) {
+            stk_record_error_exit(status_fd, &err);
+        }
     }
     /* The sandbox signals are blocked since the clone; read them from an fd so one poll
      * waits for them and for notifications together. */
     stk_progress_step(STK_STEP_INIT);
     sigset_t set;
     stk_signals_sandbox(&set);
-    struct init_state s = {.plan = p,
-                           .status_fd = status_fd,
-                           .listener = -1,
-                           .forwarder = forwarder,
-                           .monitor = monitor};
     s.signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (s.signal_fd < 0) {
         stk_fail(&err, STK_STEP_INIT, errno, "signalfd");
         stk_record_error_exit(status_fd, &err);
     }
-    start_command(&s);
+    int exec_status = fork_command(&s, forked_early);
+    if (forked_early) {
+        stk_warm_close_command_end(p->warm);
+        stk_warm_report_ready(status_fd);
+    }
+    await_exec(&s, exec_status);
+    if (forked_early) {
+        s.start_ns = stk_warm_handed_over_ns(p->warm);
+    }
     pid_t command = s.command;
     /* Without a pid namespace the monitor may have to kill the command itself (pid 1 can be
      * gone by then): it gets a pidfd, opened while the command is certainly unreaped, so a

@@ -13,9 +13,10 @@
 #include "protect.h"
 #include "status.h"
 #include "stockade.h"
+#include "sys.h"
 
-/* What pid 1 reads at the region's start once the hand-over arrived; every pointer points into
- * the region. */
+/* What the sandbox reads at the region's start once the hand-over arrived; every pointer
+ * points into the region. */
 struct command_layout {
     char **argv;
     char **envp;
@@ -28,6 +29,9 @@ struct command_layout {
     uint32_t install;
     /* The output relay with stdout and stderr the same file: fd 2 becomes fd 1's pipe. */
     uint32_t merge_stderr;
+    /* CLOCK_MONOTONIC at the hand-over: where the command's wall time starts when its process
+     * was forked before READY. */
+    uint64_t start_ns;
 };
 
 /* The region's parts, each sized by the spec's bounds (a COMMAND is at most
@@ -193,7 +197,7 @@ static int lay_out(struct stk_warm *w, const uint8_t *payload, uint32_t len,
     return 0;
 }
 
-/* One message: a byte, and the fds pid 1 installs, in order. */
+/* One message: a byte, and the fds the command gets, in order. */
 static int hand_over(const struct stk_warm *w, const int *fds, size_t count,
                      struct stk_error *err)
 {
@@ -222,7 +226,7 @@ static int hand_over(const struct stk_warm *w, const int *fds, size_t count,
         n = sendmsg(w->channel[0], &msg, MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
     return n == 1 ? 0 : stk_fail(err, STK_STEP_COMMAND, n < 0 ? errno : EPROTO,
-                                 "handing the command to pid 1");
+                                 "handing the command over");
 }
 
 int stk_warm_take_command(struct stk_warm *w, const struct stk_plan *plan, int control_fd,
@@ -265,6 +269,7 @@ int stk_warm_take_command(struct stk_warm *w, const struct stk_plan *plan, int c
         }
     }
     stk_progress_restart_clock(); /* stockade.h: the idle wait counts for nothing */
+    l->start_ns = stk_now_ns();
     rc = hand_over(w, passed, count, err);
 out:
     free(payload);
@@ -292,19 +297,24 @@ static int receive_hand_over(int channel, int *fds, size_t *count, struct stk_er
     return 1;
 }
 
-int stk_warm_pid1_await(struct stk_warm *w, struct stk_plan *p, struct stk_spec *command,
-                        int status_fd, struct stk_error *err)
+void stk_warm_report_ready(int status_fd)
 {
     stk_progress_step(STK_STEP_COMMAND);
     struct stk_record ready = {.kind = STK_REC_READY};
     if (stk_record_send(status_fd, &ready, -1) < 0) {
         _exit(STK_EXIT_SETUP); /* the monitor is gone */
     }
+}
+
+int stk_warm_await_command(struct stk_warm *w, struct stk_plan *p, struct stk_spec *command,
+                           struct stk_error *err)
+{
     int fds[STK_COMMAND_FD_COUNT] = {-1, -1, -1};
     size_t count = 0;
     int got = receive_hand_over(w->channel[1], fds, &count, err);
     if (got == 0) {
-        _exit(STK_EXIT_SETUP);
+        return stk_fail(err, STK_STEP_COMMAND, ECANCELED,
+                        "the monitor ended before it handed the command over");
     }
     if (got < 0) {
         return -1;
@@ -349,4 +359,14 @@ int stk_warm_pid1_await(struct stk_warm *w, struct stk_plan *p, struct stk_spec 
     p->exec_paths = l->exec_paths;
     p->exec_path_count = l->exec_path_count;
     return 0;
+}
+
+void stk_warm_close_command_end(struct stk_warm *w)
+{
+    stk_close_fd(&w->channel[1]);
+}
+
+uint64_t stk_warm_handed_over_ns(const struct stk_warm *w)
+{
+    return ((const struct command_layout *)w->region)->start_ns;
 }

@@ -29,9 +29,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Sandboxes for one policy, set up ahead of time, so that starting a command in one costs
  * little more than the command's own fork and exec. A warm sandbox has everything a cold
  * spawn builds — helper, every namespace, the filesystem view, the network, the cgroups, the
- * egress forwarder — with its pid 1 waiting; {@code start()} sends only the command, its
- * environment, its working directory and its stdio, and pid 1 forks and execs it under the
- * same filter, limits and identity as a cold spawn. Each warm sandbox runs exactly one command
+ * egress forwarder — waiting for its command; {@code start()} sends only the command, its
+ * environment, its working directory and its stdio, and the sandbox execs it under the same
+ * filter, limits and identity as a cold spawn (with a pid namespace in a process pid 1 forked
+ * ahead of time, so a start forks nothing). Each warm sandbox runs exactly one command
  * and is then destroyed; the pool sets the next one up in the background, on at most
  * {@value #MAX_WARMING_THREADS} threads of its own, never on the caller's.
  *
@@ -51,7 +52,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * their view would not be what a cold start gives; they are ended and the pool sets up new
  * ones. {@link SandboxedProcess#warm()} tells which it was.
  *
- * <p>A warm sandbox waiting in the pool holds two processes (its helper and pid 1), a few
+ * <p>A warm sandbox waiting in the pool holds two processes (its helper and pid 1; three when
+ * the policy has a pid namespace: pid 1 has forked the command's process already), a few
  * descriptors, and what the policy gives it (a cgroup, an egress proxy session); it dies with
  * this JVM, like every sandbox. Thread-safe.
  */
