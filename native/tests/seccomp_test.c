@@ -71,8 +71,9 @@ static void emit(struct filter *f, struct sock_filter insn)
 
 /* Like the JNI library's filters: kill a foreign architecture and the x32 range first, then
  * one action per listed syscall, TIOCSTI denied on the low 32 bits of the request when asked,
- * everything else allowed. */
-static void build_filter(struct filter *f, const struct rule *rules, size_t n, bool tiocsti)
+ * everything else fallback. */
+static void build_filter_or(struct filter *f, const struct rule *rules, size_t n, bool tiocsti,
+                            uint32_t fallback)
 {
     f->count = 0;
     emit(f, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
@@ -95,7 +96,12 @@ static void build_filter(struct filter *f, const struct rule *rules, size_t n, b
         emit(f, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TIOCSTI, 0, 1));
         emit(f, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
     }
-    emit(f, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+    emit(f, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, fallback));
+}
+
+static void build_filter(struct filter *f, const struct rule *rules, size_t n, bool tiocsti)
+{
+    build_filter_or(f, rules, n, tiocsti, SECCOMP_RET_ALLOW);
 }
 
 /* A REPORT field's content. */
@@ -288,6 +294,112 @@ static void test_report_warm(void)
     run_result_free(&r);
     spec_free(&c);
     spec_free(&b);
+}
+
+/* A warm spec with the filter (rules, then fallback) and `try-syscall args...` as its command;
+ * the result in *r. */
+static void run_warm_filtered(const struct rule *rules, size_t n, uint32_t fallback,
+                              const char *const *args, struct run_result *r)
+{
+    struct spec_buf b, c;
+    spec_init(&b);
+    spec_bytes_field(&b, STK_F_WARM, NULL, 0);
+    spec_u32(&b, STK_F_NAMESPACES, STK_ALLOWED_NAMESPACES);
+    add_view(&b);
+    struct filter f;
+    build_filter_or(&f, rules, n, false, fallback);
+    spec_bpf(&b, f.insns, f.count);
+    spec_init_command(&c);
+    spec_string(&c, STK_F_ARG, args[0] != NULL && args[0][0] == '/' ? args[0] : try_syscall);
+    for (size_t i = args[0] != NULL && args[0][0] == '/' ? 1 : 0; args[i] != NULL; i++) {
+        spec_string(&c, STK_F_ARG, args[i]);
+    }
+    struct run_options o = {.warm = true};
+    o.command = spec_finish(&c, &o.command_len);
+    size_t len;
+    const uint8_t *frame = spec_finish(&b, &len);
+    if (run_helper(helper, frame, len, &o, r, RUN_TIMEOUT_S) < 0) {
+        stk_test_failures++;
+    }
+    EXPECT(!r->bad_frame, "every event frame well-formed");
+    EXPECT(r->ready && r->ready_grandchild_count == 1, "READY, pid 1 with the command's process");
+    spec_free(&c);
+    spec_free(&b);
+}
+
+/* A warm command's process has its filters before READY when they allow every call it makes
+ * after them whatever the arguments (command.h), and the command runs under them. A filter
+ * that refuses any one of those calls goes on after the hand-over instead, as in a cold spawn:
+ * the calls before it succeed, and it still applies to the command. */
+static void test_filter_early_warm(void)
+{
+    struct run_result r;
+    struct rule denied = {SYS_getpriority, SECCOMP_RET_ERRNO | EACCES};
+    run_warm_filtered(&denied, 1, SECCOMP_RET_ALLOW, getpriority_args, &r);
+    int before = stk_test_failures;
+    EXPECT(r.ready_grandchild_seccomp == 2, "filters before READY (Seccomp: %d)",
+           r.ready_grandchild_seccomp);
+    EXPECT(r.started && r.exited && !r.error, "STARTED and EXITED");
+    EXPECT(strcmp(r.out, "getpriority ret=-1 errno=13 (EACCES)\n") == 0, "stdout [%s]", r.out);
+    if (stk_test_failures != before) {
+        stk_describe_run(&r);
+    }
+    run_result_free(&r);
+
+    static const uint32_t made_after[] = {SYS_recvmsg, SYS_statx, SYS_dup2, SYS_chdir,
+                                          SYS_prlimit64, SYS_close_range};
+    for (size_t i = 0; i < sizeof made_after / sizeof made_after[0]; i++) {
+        struct rule refused[] = {{made_after[i], SECCOMP_RET_ERRNO | EPERM},
+                                 {SYS_getpriority, SECCOMP_RET_ERRNO | EACCES}};
+        run_warm_filtered(refused, 2, SECCOMP_RET_ALLOW, getpriority_args, &r);
+        before = stk_test_failures;
+        EXPECT(r.ready_grandchild_seccomp == 0, "syscall %u refused: no filter at READY (%d)",
+               made_after[i], r.ready_grandchild_seccomp);
+        EXPECT(r.started && r.exited && !r.error && WIFEXITED(r.wait_status) &&
+                   WEXITSTATUS(r.wait_status) == 0,
+               "syscall %u refused: the command ran", made_after[i]);
+        EXPECT(strcmp(r.out, "getpriority ret=-1 errno=13 (EACCES)\n") == 0,
+               "syscall %u refused: the filter applies, stdout [%s]", made_after[i], r.out);
+        if (stk_test_failures != before) {
+            stk_describe_run(&r);
+        }
+        run_result_free(&r);
+    }
+}
+
+/* Everything the command's process calls between its early filters and a failing execve is
+ * among command.c's calls: under a filter that kills every other call it still reports the
+ * missing program (an unlisted call would kill it: SIGSYS, read as a started command). prctl
+ * is the filters' own check, made right after each install in a cold spawn as well. In a
+ * sanitized build ASan's runtime asks for the alternate signal stack before each call that
+ * does not return, in either order. */
+static void test_filter_early_calls(void)
+{
+    static const uint32_t listed[] = {
+        SYS_recvmsg,     SYS_statx,  SYS_dup2,    SYS_close,      SYS_chdir,
+        SYS_setrlimit,   SYS_prlimit64, SYS_close_range, SYS_execve, SYS_sendmsg,
+        SYS_exit_group,  SYS_clock_gettime, SYS_prctl,
+#ifdef __SANITIZE_ADDRESS__
+        SYS_sigaltstack,
+#endif
+    };
+    struct rule allowed[sizeof listed / sizeof listed[0]];
+    for (size_t i = 0; i < sizeof listed / sizeof listed[0]; i++) {
+        allowed[i] = (struct rule){listed[i], SECCOMP_RET_ALLOW};
+    }
+    struct run_result r;
+    run_warm_filtered(allowed, sizeof listed / sizeof listed[0], SECCOMP_RET_KILL_PROCESS,
+                      (const char *const[]){"/no/such/program", NULL}, &r);
+    int before = stk_test_failures;
+    EXPECT(r.ready_grandchild_seccomp == 2, "filters before READY (Seccomp: %d)",
+           r.ready_grandchild_seccomp);
+    EXPECT(r.error && !r.started && strcmp(r.step, "execve") == 0 && r.err_errno == ENOENT &&
+               r.err_exit_code == 127,
+           "ERROR execve ENOENT 127, never a started command");
+    if (stk_test_failures != before) {
+        stk_describe_run(&r);
+    }
+    run_result_free(&r);
 }
 
 static void test_report_loop(void)
@@ -585,6 +697,8 @@ static void test_try_syscall_tiocsti(void)
 static const struct stk_test tests[] = {
     {"report_errno", test_report_errno},
     {"report_warm", test_report_warm},
+    {"filter_early_warm", test_filter_early_warm},
+    {"filter_early_calls", test_filter_early_calls},
     {"report_loop", test_report_loop},
     {"report_continue", test_report_continue},
     {"report_unlisted", test_report_unlisted},

@@ -432,6 +432,7 @@ static void read_children(pid_t helper, struct run_result *r)
         r->ready_grandchild_count =
             read_children_of(r->ready_children[0], r->ready_grandchildren);
     }
+    r->ready_grandchild_seccomp = -1;
     if (r->ready_grandchild_count == 0) {
         return;
     }
@@ -447,6 +448,8 @@ static void read_children(pid_t helper, struct run_result *r)
             /* the last field is the innermost namespace's */
             char *last = strrchr(line, '\t');
             r->ready_grandchild_inner_pid = last == NULL ? 0 : (pid_t)atoi(last + 1);
+        } else if (strncmp(line, "Seccomp:", 8) == 0) {
+            r->ready_grandchild_seccomp = atoi(line + 8);
         }
     }
     fclose(f);

@@ -142,8 +142,10 @@ struct run_result {
     /* pid 1's children then (with NEWPID, the command's process, forked before READY). */
     pid_t ready_grandchildren[4];
     size_t ready_grandchild_count;
-    /* The first of them's pid in its own (innermost) namespace, from NSpid; 0 without one. */
+    /* The first of them's pid in its own (innermost) namespace (NSpid) and its seccomp mode
+     * (Seccomp: 0 none, 2 filters); 0 and -1 without one. */
     pid_t ready_grandchild_inner_pid;
+    int ready_grandchild_seccomp;
     bool started;
     int32_t sandbox_pid, command_pid;
     bool error;

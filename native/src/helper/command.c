@@ -3,9 +3,12 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <signal.h>
+#include <linux/audit.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "bpf_check.h"
 #include "caps.h"
 #include "pty.h"
 #include "progress.h"
@@ -128,62 +131,140 @@ static void exec_program(const struct stk_plan *p, struct stk_error *err)
     }
 }
 
-_Noreturn void stk_command_run(const struct stk_plan *p, int status_fd)
+/* A failed step's ERROR goes to pid 1 and the process ends. */
+static _Noreturn void fail(int status_fd, const struct stk_error *err)
+{
+    stk_record_error_exit(status_fd, err);
+}
+
+/* A new session has no controlling terminal, so TIOCSTI cannot push input into the caller's
+ * terminal. */
+static void new_session(const struct stk_plan *p, int status_fd)
 {
     struct stk_error err;
-    const struct stk_spec *spec = p->spec;
-    /* A new session has no controlling terminal, so TIOCSTI cannot push input into the
-     * caller's terminal. */
     stk_progress_step(STK_STEP_SETSID);
     if (setsid() < 0) {
         stk_fail(&err, STK_STEP_SETSID, errno, "setsid");
-        stk_record_error_exit(status_fd, &err);
+        fail(status_fd, &err);
     }
     if (p->tty_fds != 0 && stk_pty_command_attach(p->tty_fds, p->pty_slave, &err) < 0) {
-        stk_record_error_exit(status_fd, &err);
+        fail(status_fd, &err);
     }
+}
+
+/* Working directory, rlimits, and every fd above 2 but the exec status closed. */
+static void enter_and_close(const struct stk_plan *p, int status_fd)
+{
+    struct stk_error err;
     stk_progress_step(STK_STEP_CHDIR);
-    if (chdir(spec->cwd) < 0) {
-        stk_fail(&err, STK_STEP_CHDIR, errno, spec->cwd);
-        stk_record_error_exit(status_fd, &err);
+    if (chdir(p->spec->cwd) < 0) {
+        stk_fail(&err, STK_STEP_CHDIR, errno, p->spec->cwd);
+        fail(status_fd, &err);
     }
     stk_progress_step(STK_STEP_RLIMIT);
-    if (set_limits(spec, &err) < 0) {
-        stk_record_error_exit(status_fd, &err);
+    if (set_limits(p->spec, &err) < 0) {
+        fail(status_fd, &err);
     }
     stk_progress_step(STK_STEP_CLOSE_FDS);
     if (close_fds(status_fd, &err) < 0) {
-        stk_record_error_exit(status_fd, &err);
+        fail(status_fd, &err);
     }
-    /* pid 1 keeps its signals blocked to read them with sigwaitinfo; the command starts with
-     * none blocked (dispositions are already default: nothing in the helper installs one). */
+}
+
+/* pid 1 keeps its signals blocked to read them from a signalfd; the command starts with none
+ * blocked (dispositions are already default: nothing in the helper installs one). Then
+ * no_new_privs and the filters. The guard goes first: it never notifies, and the profile's
+ * filter, with its listener, must be the last filter before the listener is handed over. */
+static void unblock_and_filter(const struct stk_plan *p, int status_fd)
+{
+    struct stk_error err;
+    const struct stk_spec *spec = p->spec;
     sigset_t none;
     sigemptyset(&none);
     stk_progress_step(STK_STEP_SIGPROCMASK);
     if (sigprocmask(SIG_SETMASK, &none, NULL) < 0) {
         stk_fail(&err, STK_STEP_SIGPROCMASK, errno, "sigprocmask");
-        stk_record_error_exit(status_fd, &err);
+        fail(status_fd, &err);
     }
     stk_progress_step(STK_STEP_NO_NEW_PRIVS);
     if (stk_no_new_privs(&err) < 0) {
-        stk_record_error_exit(status_fd, &err);
+        fail(status_fd, &err);
     }
-    /* Last before execve: every earlier step would otherwise run under the filters. The
-     * guard goes first: it never notifies, and the profile's filter, with its listener, must be
-     * the last step before the listener is handed over. */
     if (spec->guard_bpf != NULL || spec->bpf != NULL) {
         stk_progress_step(STK_STEP_SECCOMP);
     }
     if (spec->guard_bpf != NULL &&
         (stk_seccomp_install(spec->guard_bpf, spec->guard_bpf_len, NULL, &err) < 0 ||
          stk_seccomp_verify(&err) < 0)) {
-        stk_record_error_exit(status_fd, &err);
+        fail(status_fd, &err);
     }
     if (spec->bpf != NULL &&
         (install_filter(p, status_fd, &err) < 0 || stk_seccomp_verify(&err) < 0)) {
-        stk_record_error_exit(status_fd, &err);
+        fail(status_fd, &err);
     }
+}
+
+static _Noreturn void exec_command(const struct stk_plan *p, int status_fd)
+{
+    struct stk_error err;
     stk_progress_step(STK_STEP_EXECVE);
     exec_program(p, &err);
-    stk_record_error_exit(status_fd, &err);
+    fail(status_fd, &err);
+}
+
+_Noreturn void stk_command_run(const struct stk_plan *p, int status_fd)
+{
+    /* The filters last before execve: every earlier step would otherwise run under them. */
+    new_session(p, status_fd);
+    enter_and_close(p, status_fd);
+    unblock_and_filter(p, status_fd);
+    exec_command(p, status_fd);
+}
+
+/* What the command's process calls after its early filters until its execve: the hand-over
+ * (warm.c: recvmsg, the protect check's statx, dup2, close), enter_and_close (chdir,
+ * setrlimit/prlimit64, close_range), execve, and on a failed step its ERROR (sendmsg) and
+ * exit_group; clock_gettime is the progress page's clock, should the vDSO be missing. */
+static const int32_t calls_after_early_filters[] = {
+    SYS_recvmsg, SYS_statx,     SYS_dup2,    SYS_close,   SYS_chdir,
+    SYS_setrlimit, SYS_prlimit64, SYS_close_range, SYS_execve, SYS_sendmsg,
+    SYS_exit_group, SYS_clock_gettime,
+};
+
+static bool allows_all(const struct sock_filter *program, size_t count)
+{
+    if (program == NULL) {
+        return true;
+    }
+    size_t calls = sizeof calls_after_early_filters / sizeof calls_after_early_filters[0];
+    for (size_t i = 0; i < calls; i++) {
+        uint32_t action;
+        if (stk_bpf_run_syscall(program, count, AUDIT_ARCH_X86_64, calls_after_early_filters[i],
+                                &action) != 1 ||
+            action != SECCOMP_RET_ALLOW) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool stk_command_can_filter_early(const struct stk_spec *spec)
+{
+    return allows_all(spec->guard_bpf, spec->guard_bpf_len) && allows_all(spec->bpf, spec->bpf_len);
+}
+
+void stk_command_filter_early(const struct stk_plan *p, int status_fd)
+{
+    new_session(p, status_fd);
+    unblock_and_filter(p, status_fd);
+    struct stk_record filtered = {.kind = STK_REC_FILTERED};
+    if (stk_record_send(status_fd, &filtered, -1) < 0) {
+        _exit(STK_EXIT_SETUP); /* pid 1 is gone */
+    }
+}
+
+_Noreturn void stk_command_run_filtered(const struct stk_plan *p, int status_fd)
+{
+    enter_and_close(p, status_fd);
+    exec_command(p, status_fd);
 }

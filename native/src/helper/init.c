@@ -222,19 +222,26 @@ static _Noreturn void command_failed(struct init_state *s, const struct stk_erro
     stk_record_error_exit(s->status_fd, e);
 }
 
-/* The command's process of a warm sandbox forked before READY: it takes the hand-over itself,
- * then goes on as a cold spawn's command does. */
+/* The command's process of a warm sandbox forked before READY: its filters first when they
+ * can be (command.h), then it takes the hand-over itself and goes on with the command's
+ * steps. */
 static _Noreturn void await_command_then_run(struct stk_plan *p, int exec_status_fd)
 {
     struct stk_spec command; /* lives in this frame, as long as the process before its execve */
     struct stk_error err;
+    if (p->filter_early) {
+        stk_command_filter_early(p, exec_status_fd);
+    }
     if (stk_warm_await_command(p->warm, p, &command, &err) < 0) {
         stk_record_error_exit(exec_status_fd, &err);
+    }
+    if (p->filter_early) {
+        stk_command_run_filtered(p, exec_status_fd);
     }
     stk_command_run(p, exec_status_fd);
 }
 
-/* Forks the command's process (which waits for the hand-over first when awaits_hand_over) and
+/* Forks the command's process (which waits for the hand-over itself when awaits_hand_over) and
  * returns pid 1's end of its exec-status socket. */
 static int fork_command(struct init_state *s, bool awaits_hand_over)
 {
@@ -263,10 +270,11 @@ static int fork_command(struct init_state *s, bool awaits_hand_over)
     return exec_status[0];
 }
 
-/* Waits for the command's exec status, answering notifications meanwhile (the listener arrives
- * before the filter can notify anything). Returns once execve succeeded; reports and exits
- * when a step before it failed. */
-static void await_exec(struct init_state *s, int exec_status)
+/* Waits for the command's process, answering notifications meanwhile (the listener arrives
+ * before the filter can notify anything): until its FILTERED record when until_filtered (its
+ * early filters are in place, warm.h), else until its execve succeeded (EOF on the
+ * close-on-exec socket, then closed here). Reports and exits when a step failed. */
+static void await_command_process(struct init_state *s, int exec_status, bool until_filtered)
 {
     struct stk_error err;
     pid_t pid = s->command;
@@ -302,10 +310,14 @@ static void await_exec(struct init_state *s, int exec_status)
         if (fd >= 0) {
             close(fd);
         }
-        if (n == 0) {
+        if (n == 1 && r.kind == STK_REC_FILTERED && until_filtered) {
+            break;
+        }
+        if (n == 0 && !until_filtered) {
             /* EOF: the close-on-exec socket vanished in a successful execve. The command's
              * process wrote the page last; now its execve gets its time. */
             stk_progress_finish();
+            close(exec_status);
             break;
         }
         /* The command's process exits after a failed step. */
@@ -317,13 +329,13 @@ static void await_exec(struct init_state *s, int exec_status)
         kill(pid, SIGKILL);
         command_failed(s, &err);
     }
-    close(exec_status);
     /* (The listener itself may be closed by now: a command that exits at once hangs it up.) */
     if (s->plan->report && !s->listener_passed) {
         /* Cannot happen with this helper's command code; never run a reporting filter that
          * nobody answers. */
         stk_fail(&err, STK_STEP_SECCOMP, EPROTO,
-                 "the command started without passing its listener");
+                 until_filtered ? "the command's filters are in place without its listener"
+                                : "the command started without passing its listener");
         kill(pid, SIGKILL);
         command_failed(s, &err);
     }
@@ -511,9 +523,14 @@ _Noreturn void stk_init_run(struct stk_plan *p, int sync_fd, int status_fd)
     int exec_status = fork_command(&s, forked_early);
     if (forked_early) {
         stk_warm_close_command_end(p->warm);
+        /* READY once the filters are in place: a start never waits for them, and the
+         * command's process writes the progress page only while pid 1 waits here. */
+        if (p->filter_early) {
+            await_command_process(&s, exec_status, true);
+        }
         stk_warm_report_ready(status_fd);
     }
-    await_exec(&s, exec_status);
+    await_command_process(&s, exec_status, false);
     if (forked_early) {
         s.start_ns = stk_warm_handed_over_ns(p->warm);
     }

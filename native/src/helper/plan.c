@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "command.h"
 #include "frame.h"
 
 static int choose_ids(const struct stk_spec *spec, struct stk_plan *p, struct stk_error *err)
@@ -202,6 +203,7 @@ int stk_plan_build(const struct stk_spec *spec, struct stk_plan *p, struct stk_e
     p->upper_fd = -1;
     p->netns_channel = -1;
     p->report = spec->report_count > 0;
+    p->filter_early = spec->warm && p->new_pid && stk_command_can_filter_early(spec);
     if (choose_ids(spec, p, err) < 0 || read_cap_last_cap(p, err) < 0 ||
         prepare_exec_paths(spec, p, err) < 0 ||
         (p->report && stk_notify_prepare(&p->notify, spec, err) < 0)) {

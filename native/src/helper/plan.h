@@ -52,6 +52,9 @@ struct stk_plan {
     /* With REPORT fields: the command installs its filter with a listener and pid 1 answers
      * the notifications into this table (notify.h). */
     bool report;
+    /* A warm sandbox with NEWPID whose filters allow every call its command's process makes
+     * after them (stk_command_can_filter_early): they go on before READY (command.h). */
+    bool filter_early;
     struct stk_notify notify;
 
     /* Set by the monitor before the clone (pty.h): bit n when the caller's fd n was a

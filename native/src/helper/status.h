@@ -31,6 +31,8 @@ enum stk_record_kind {
     STK_REC_CRASHED = 8,
     /* network namespace maker -> pid 1, with the namespace's fd (netns.h) */
     STK_REC_NETNS = 9,
+    /* command -> pid 1: a warm command's process has its filters, before READY (command.h) */
+    STK_REC_FILTERED = 10,
 };
 
 /* VIOLATION: one syscall's aggregate (stockade.h, STK_EVT_VIOLATION). */

@@ -255,6 +255,38 @@ static void test_bpf_checker(void)
     data.nr = 40;
     CHECK(stk_bpf_run(nr_check, 4, &data, &result) == 0 && result == SECCOMP_RET_ALLOW,
           "nr 40: result 0x%x", result);
+
+    /* Whatever the arguments: nr 39's answer depends on arg0 (its low word, offset 16), nr 40's
+     * does not; a load past nr and arch stops the run even when no jump depends on it. */
+    struct sock_filter arg_check[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 4),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 39, 0, 3),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 16),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    size_t n = sizeof arg_check / sizeof arg_check[0];
+    result = 0;
+    CHECK(stk_bpf_run_syscall(arg_check, n, AUDIT_ARCH_X86_64, 40, &result) == 1 &&
+              result == SECCOMP_RET_ALLOW,
+          "nr 40 whatever its arguments: allowed (0x%x)", result);
+    CHECK(stk_bpf_run_syscall(arg_check, n, AUDIT_ARCH_X86_64, 39, &result) == 0,
+          "nr 39 depends on arg0");
+    CHECK(stk_bpf_run_syscall(arg_check, n, AUDIT_ARCH_I386, 40, &result) == 1 &&
+              result == SECCOMP_RET_KILL_PROCESS,
+          "another arch: killed (0x%x)", result);
+    struct sock_filter ip_load[] = {BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 8),
+                                    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+    CHECK(stk_bpf_run_syscall(ip_load, 2, AUDIT_ARCH_X86_64, 40, &result) == 0,
+          "a load of the instruction pointer is unknown too");
+    CHECK(stk_bpf_run_syscall(falls_off, 1, AUDIT_ARCH_X86_64, 40, &result) == -1,
+          "program without RET refused whatever the arguments");
+    CHECK(stk_bpf_run_syscall(outside, 2, AUDIT_ARCH_X86_64, 40, &result) == -1,
+          "load outside seccomp_data refused whatever the arguments");
 }
 
 int main(void)

@@ -1,7 +1,7 @@
 /* A classic-BPF interpreter for seccomp programs, used to check what a compiled filter does
  * before anyone installs it. */
-#ifndef STOCKADE_JNI_BPF_CHECK_H
-#define STOCKADE_JNI_BPF_CHECK_H
+#ifndef STOCKADE_BPF_CHECK_H
+#define STOCKADE_BPF_CHECK_H
 
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -16,5 +16,14 @@
  */
 int stk_bpf_run(const struct sock_filter *program, size_t count, const struct seccomp_data *data,
                 uint32_t *result);
+
+/*
+ * As stk_bpf_run for system call nr of arch, whatever its arguments and instruction pointer:
+ * returns 1 and the filter's return value in *result when the program reads neither on its way
+ * (the value is then the one for every call of nr), 0 when it reads one of them (the value
+ * depends on them), -1 when the program is not one the kernel would accept.
+ */
+int stk_bpf_run_syscall(const struct sock_filter *program, size_t count, uint32_t arch,
+                        int32_t nr, uint32_t *result);
 
 #endif

@@ -6,10 +6,20 @@
 
 #define SCRATCH_WORDS 16
 
-static int load_word(const struct seccomp_data *data, uint32_t offset, uint32_t *value)
+/* What the run may read: the whole of seccomp_data, or only nr and arch (the words before
+ * instruction_pointer) when the arguments are unknown. */
+enum known { KNOWN_ALL, KNOWN_NR_AND_ARCH };
+
+/* 0, or -1 for a load the kernel refuses, or 1 for a word the run does not know. */
+static int load_word(const struct seccomp_data *data, enum known known, uint32_t offset,
+                     uint32_t *value)
 {
     if (offset % 4 != 0 || offset > sizeof *data - 4) {
         return -1;
+    }
+    if (known == KNOWN_NR_AND_ARCH &&
+        offset >= offsetof(struct seccomp_data, instruction_pointer)) {
+        return 1;
     }
     memcpy(value, (const unsigned char *)data + offset, sizeof *value);
     return 0;
@@ -44,8 +54,9 @@ static int jump_taken(uint16_t op, uint32_t a, uint32_t operand, int *taken)
     }
 }
 
-int stk_bpf_run(const struct sock_filter *program, size_t count, const struct seccomp_data *data,
-                uint32_t *result)
+/* 0 with *result, 1 when the run needed a word it does not know, -1 for a refused program. */
+static int run(const struct sock_filter *program, size_t count, const struct seccomp_data *data,
+               enum known known, uint32_t *result)
 {
     uint32_t a = 0;
     uint32_t x = 0;
@@ -59,8 +70,9 @@ int stk_bpf_run(const struct sock_filter *program, size_t count, const struct se
         switch (BPF_CLASS(insn->code)) {
         case BPF_LD:
             if (insn->code == (BPF_LD | BPF_W | BPF_ABS)) {
-                if (load_word(data, insn->k, &a) != 0) {
-                    return -1;
+                int loaded = load_word(data, known, insn->k, &a);
+                if (loaded != 0) {
+                    return loaded;
                 }
             } else if (insn->code == (BPF_LD | BPF_W | BPF_LEN)) {
                 a = (uint32_t)sizeof *data;
@@ -135,4 +147,21 @@ int stk_bpf_run(const struct sock_filter *program, size_t count, const struct se
         pc = next;
     }
     return -1; /* fell off the end: the kernel rejects such a program */
+}
+
+int stk_bpf_run(const struct sock_filter *program, size_t count, const struct seccomp_data *data,
+                uint32_t *result)
+{
+    return run(program, count, data, KNOWN_ALL, result);
+}
+
+int stk_bpf_run_syscall(const struct sock_filter *program, size_t count, uint32_t arch,
+                        int32_t nr, uint32_t *result)
+{
+    struct seccomp_data data;
+    memset(&data, 0, sizeof data);
+    data.nr = nr;
+    data.arch = arch;
+    int rc = run(program, count, &data, KNOWN_NR_AND_ARCH, result);
+    return rc == 0 ? 1 : rc == 1 ? 0 : -1;
 }
