@@ -226,9 +226,9 @@ _Noreturn void stk_command_run(const struct stk_plan *p, int status_fd)
  * setrlimit/prlimit64, close_range), execve, and on a failed step its ERROR (sendmsg) and
  * exit_group; clock_gettime is the progress page's clock, should the vDSO be missing. */
 static const int32_t calls_after_early_filters[] = {
-    SYS_recvmsg, SYS_statx,     SYS_dup2,    SYS_close,   SYS_chdir,
-    SYS_setrlimit, SYS_prlimit64, SYS_close_range, SYS_execve, SYS_sendmsg,
-    SYS_exit_group, SYS_clock_gettime,
+    SYS_recvmsg,     SYS_statx,   SYS_dup2,       SYS_close,      SYS_chdir,
+    SYS_setrlimit,   SYS_prlimit64, SYS_close_range, SYS_execve,  SYS_sendmsg,
+    SYS_exit_group,  SYS_clock_gettime,
 };
 
 static bool allows_all(const struct sock_filter *program, size_t count)
