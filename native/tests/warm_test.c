@@ -294,8 +294,19 @@ static void test_timeout_from_command(void)
     spec_free(&b);
 }
 
+/* on_warm_ready: SIGKILL to the command's process pid 1 forked before READY (ctx: the run's
+ * result, whose READY children the harness has just read), as the host may send it. */
+static void kill_waiting_command(void *ctx)
+{
+    const struct run_result *r = ctx;
+    if (r->ready_grandchild_count == 1) {
+        kill(r->ready_grandchildren[0], SIGKILL);
+    }
+}
+
 /* EOF or KILL while idle ends the sandbox as during a cold set-up: nothing of it is left.
- * KILL is answered with the set-up's ERROR (init, ECANCELED); after EOF nobody listens. */
+ * KILL is answered with the set-up's ERROR (init, ECANCELED); after EOF nobody listens. The
+ * waiting command's process killed from the host ends it too, never reading as a start. */
 static void test_idle_end(void)
 {
     struct spec_buf b;
@@ -319,6 +330,18 @@ static void test_idle_end(void)
     expect_warm_error(&r, "init", ECANCELED, 125, "graceful KILL while idle");
     expect_nothing_left(&r);
     run_result_free(&r);
+
+    struct spec_buf c;
+    probe_command(&c, (const char *const[]){"exit", "0", NULL});
+    struct run_options killed = {.on_warm_ready = kill_waiting_command, .ctx = &r,
+                                 .warm_idle_ms = 100};
+    run_warm(&b, &c, &killed, &r);
+    EXPECT(r.ready_grandchild_count == 1, "pid 1 had its command's process at READY");
+    EXPECT(!r.started, "no STARTED for a command that never came to run");
+    expect_warm_error(&r, "command", ECHILD, 125, "the waiting command's process killed");
+    expect_nothing_left(&r);
+    run_result_free(&r);
+    spec_free(&c);
     spec_free(&b);
 }
 

@@ -32,12 +32,13 @@ static int alu(uint16_t op, uint32_t a, uint32_t operand, uint32_t *out)
     case BPF_SUB: *out = a - operand; return 0;
     case BPF_MUL: *out = a * operand; return 0;
     case BPF_DIV: *out = a / operand; return 0;
-    case BPF_MOD: *out = a % operand; return 0;
     case BPF_OR: *out = a | operand; return 0;
     case BPF_AND: *out = a & operand; return 0;
     case BPF_XOR: *out = a ^ operand; return 0;
-    case BPF_LSH: *out = operand >= 32 ? 0 : a << operand; return 0;
-    case BPF_RSH: *out = operand >= 32 ? 0 : a >> operand; return 0;
+    /* The kernel runs classic BPF as eBPF's 32-bit shifts, which take the count modulo 32
+     * (its interpreter and the x86 JIT alike); a constant count of 32 or more it refuses. */
+    case BPF_LSH: *out = a << (operand & 31u); return 0;
+    case BPF_RSH: *out = a >> (operand & 31u); return 0;
     case BPF_NEG: *out = (uint32_t)0 - a; return 0;
     default: return -1;
     }
@@ -97,14 +98,27 @@ static int run(const struct sock_filter *program, size_t count, const struct sec
             break;
         case BPF_ST:
         case BPF_STX:
+            if (insn->code != BPF_ST && insn->code != BPF_STX) {
+                return -1; /* mode bits: seccomp_check_filter accepts plain ST and STX only */
+            }
             if (insn->k >= SCRATCH_WORDS) {
                 return -1;
             }
             scratch[insn->k] = BPF_CLASS(insn->code) == BPF_ST ? a : x;
             break;
         case BPF_ALU:
-            if ((BPF_OP(insn->code) == BPF_DIV || BPF_OP(insn->code) == BPF_MOD) &&
-                operand == 0) {
+            /* What the kernel refuses at load time (bpf_check_classic, seccomp_check_filter):
+             * a constant divisor of 0, a constant shift of 32 or more, NEG of X. */
+            if (BPF_SRC(insn->code) == BPF_K &&
+                ((BPF_OP(insn->code) == BPF_DIV && insn->k == 0) ||
+                 ((BPF_OP(insn->code) == BPF_LSH || BPF_OP(insn->code) == BPF_RSH) &&
+                  insn->k >= 32))) {
+                return -1;
+            }
+            if (BPF_OP(insn->code) == BPF_NEG && BPF_SRC(insn->code) != BPF_K) {
+                return -1;
+            }
+            if (BPF_OP(insn->code) == BPF_DIV && operand == 0) {
                 *result = 0; /* classic BPF ends the program with 0 on division by zero */
                 return 0;
             }

@@ -532,7 +532,14 @@ _Noreturn void stk_init_run(struct stk_plan *p, int sync_fd, int status_fd)
     }
     await_command_process(&s, exec_status, false);
     if (forked_early) {
+        /* EOF is execve's success only once the command was handed over: before, it is the
+         * idle process's death (a signal from the host), which must not read as a start. */
         s.start_ns = stk_warm_handed_over_ns(p->warm);
+        if (s.start_ns == 0) {
+            stk_fail(&err, STK_STEP_COMMAND, ECHILD,
+                     "the command's process ended before the command came");
+            command_failed(&s, &err);
+        }
     }
     pid_t command = s.command;
     /* Without a pid namespace the monitor may have to kill the command itself (pid 1 can be

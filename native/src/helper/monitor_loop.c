@@ -73,6 +73,14 @@ static void on_record(struct stk_monitor *m, const struct stk_record *r, int pas
         if (m->started || m->failed) {
             break;
         }
+        if (m->warm != NULL && !m->warm->commanded) {
+            /* A warm sandbox starts nothing before its COMMAND: pid 1 is not what it seems. */
+            m->failed = true;
+            stk_fail(&m->error, STK_STEP_PROTOCOL, EPROTO,
+                     "STARTED from a warm sandbox's pid 1 before its command was handed over");
+            kill_now(m);
+            break;
+        }
         if (!m->plan->new_pid) {
             m->command_pidfd = passed_fd;
             passed_fd = -1;

@@ -8,6 +8,7 @@
 #include "seccomp_filter.h"
 
 #include <errno.h>
+#include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -230,6 +231,66 @@ static void test_compile_errors(void)
     free(bytes);
 }
 
+static int getppid_errno(void)
+{
+    errno = 0;
+    return syscall(SYS_getppid) < 0 ? errno : 0;
+}
+
+/* The kernel's answer for getppid under program (its errno; 100 when the kernel refuses the
+ * program), beside the interpreter's (the errno it returns; 100 when it refuses it). */
+static void expect_same_as_kernel(struct sock_filter *program, size_t count, const char *what)
+{
+    struct program p = {(unsigned char *)program, count * sizeof *program};
+    int status = run_in_child(&p, getppid_errno);
+    int kernel = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    struct seccomp_data data;
+    memset(&data, 0, sizeof data);
+    data.nr = SYS_getppid;
+    data.arch = AUDIT_ARCH_X86_64;
+    uint32_t result = 0;
+    int rc = stk_bpf_run(program, count, &data, &result);
+    int interpreted = rc < 0 ? 100 : (int)(result & SECCOMP_RET_DATA);
+    CHECK(kernel == interpreted, "%s: kernel %d, interpreter %d", what, kernel, interpreted);
+}
+
+/* The interpreter answers as the kernel does where the two could part: shifts by a register
+ * of 32 or more (eBPF takes the count modulo 32), and what the kernel refuses to load. */
+static void test_bpf_checker_matches_the_kernel(void)
+{
+    static const uint32_t counts[] = {0, 1, 31, 32, 33, 63, 0xffffffffu};
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        for (int right = 0; right < 2; right++) {
+            struct sock_filter shift[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 6),
+                BPF_STMT(BPF_LDX | BPF_IMM, counts[i]),
+                BPF_STMT(BPF_LD | BPF_IMM, right ? 1u : 0x80000000u),
+                BPF_STMT(BPF_ALU | (right ? BPF_RSH : BPF_LSH) | BPF_X, 0),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 1),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 2),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+            };
+            char what[64];
+            snprintf(what, sizeof what, "%s by X = %u", right ? "RSH" : "LSH", counts[i]);
+            expect_same_as_kernel(shift, sizeof shift / sizeof shift[0], what);
+        }
+    }
+    struct sock_filter refused[][2] = {
+        {BPF_STMT(BPF_ALU | BPF_DIV | BPF_K, 0), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)},
+        {BPF_STMT(BPF_ALU | BPF_LSH | BPF_K, 32), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)},
+        {BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, 3), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)},
+        {BPF_STMT(BPF_ALU | BPF_NEG | BPF_X, 0), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)},
+        {BPF_STMT(BPF_ST | BPF_W, 0), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)},
+    };
+    static const char *const refused_names[] = {"DIV by 0", "LSH by 32", "MOD", "NEG X",
+                                                "ST with a size"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        expect_same_as_kernel(refused[i], 2, refused_names[i]);
+    }
+}
+
 static void test_bpf_checker(void)
 {
     struct seccomp_data data;
@@ -292,6 +353,7 @@ static void test_bpf_checker(void)
 int main(void)
 {
     test_bpf_checker();
+    test_bpf_checker_matches_the_kernel();
     test_compile_errors();
     test_kernel_enforcement();
     if (failures != 0) {
