@@ -131,12 +131,6 @@ static void exec_program(const struct stk_plan *p, struct stk_error *err)
     }
 }
 
-/* A failed step's ERROR goes to pid 1 and the process ends. */
-static _Noreturn void fail(int status_fd, const struct stk_error *err)
-{
-    stk_record_error_exit(status_fd, err);
-}
-
 /* A new session has no controlling terminal, so TIOCSTI cannot push input into the caller's
  * terminal. */
 static void new_session(const struct stk_plan *p, int status_fd)
@@ -145,10 +139,10 @@ static void new_session(const struct stk_plan *p, int status_fd)
     stk_progress_step(STK_STEP_SETSID);
     if (setsid() < 0) {
         stk_fail(&err, STK_STEP_SETSID, errno, "setsid");
-        fail(status_fd, &err);
+        stk_record_error_exit(status_fd, &err);
     }
     if (p->tty_fds != 0 && stk_pty_command_attach(p->tty_fds, p->pty_slave, &err) < 0) {
-        fail(status_fd, &err);
+        stk_record_error_exit(status_fd, &err);
     }
 }
 
@@ -159,15 +153,15 @@ static void enter_and_close(const struct stk_plan *p, int status_fd)
     stk_progress_step(STK_STEP_CHDIR);
     if (chdir(p->spec->cwd) < 0) {
         stk_fail(&err, STK_STEP_CHDIR, errno, p->spec->cwd);
-        fail(status_fd, &err);
+        stk_record_error_exit(status_fd, &err);
     }
     stk_progress_step(STK_STEP_RLIMIT);
     if (set_limits(p->spec, &err) < 0) {
-        fail(status_fd, &err);
+        stk_record_error_exit(status_fd, &err);
     }
     stk_progress_step(STK_STEP_CLOSE_FDS);
     if (close_fds(status_fd, &err) < 0) {
-        fail(status_fd, &err);
+        stk_record_error_exit(status_fd, &err);
     }
 }
 
@@ -184,11 +178,11 @@ static void unblock_and_filter(const struct stk_plan *p, int status_fd)
     stk_progress_step(STK_STEP_SIGPROCMASK);
     if (sigprocmask(SIG_SETMASK, &none, NULL) < 0) {
         stk_fail(&err, STK_STEP_SIGPROCMASK, errno, "sigprocmask");
-        fail(status_fd, &err);
+        stk_record_error_exit(status_fd, &err);
     }
     stk_progress_step(STK_STEP_NO_NEW_PRIVS);
     if (stk_no_new_privs(&err) < 0) {
-        fail(status_fd, &err);
+        stk_record_error_exit(status_fd, &err);
     }
     if (spec->guard_bpf != NULL || spec->bpf != NULL) {
         stk_progress_step(STK_STEP_SECCOMP);
@@ -196,11 +190,11 @@ static void unblock_and_filter(const struct stk_plan *p, int status_fd)
     if (spec->guard_bpf != NULL &&
         (stk_seccomp_install(spec->guard_bpf, spec->guard_bpf_len, NULL, &err) < 0 ||
          stk_seccomp_verify(&err) < 0)) {
-        fail(status_fd, &err);
+        stk_record_error_exit(status_fd, &err);
     }
     if (spec->bpf != NULL &&
         (install_filter(p, status_fd, &err) < 0 || stk_seccomp_verify(&err) < 0)) {
-        fail(status_fd, &err);
+        stk_record_error_exit(status_fd, &err);
     }
 }
 
@@ -209,7 +203,7 @@ static _Noreturn void exec_command(const struct stk_plan *p, int status_fd)
     struct stk_error err;
     stk_progress_step(STK_STEP_EXECVE);
     exec_program(p, &err);
-    fail(status_fd, &err);
+    stk_record_error_exit(status_fd, &err);
 }
 
 _Noreturn void stk_command_run(const struct stk_plan *p, int status_fd)

@@ -522,7 +522,7 @@ _Noreturn void stk_init_run(struct stk_plan *p, int sync_fd, int status_fd)
     }
     int exec_status = fork_command(&s, forked_early);
     if (forked_early) {
-        stk_warm_close_command_end(p->warm);
+        stk_warm_close_sandbox_end(p->warm);
         /* READY once the filters are in place: a start never waits for them, and the
          * command's process writes the progress page only while pid 1 waits here. */
         if (p->filter_early) {

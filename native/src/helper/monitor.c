@@ -109,7 +109,7 @@ static int clone_pid1(struct stk_plan *plan, struct stk_pty *pty, struct launch 
     }
     stk_pty_monitor_close_slave(pty);
     if (plan->warm != NULL) {
-        stk_warm_monitor_close_pid1_end(plan->warm);
+        stk_warm_close_sandbox_end(plan->warm);
     }
     if (pid1 < 0) {
         return stk_fail(err, STK_STEP_CLONE, clone_errno, "clone(namespaces)");

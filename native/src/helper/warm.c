@@ -81,7 +81,7 @@ void stk_warm_pid1_close(struct stk_warm *w)
     stk_close_fd(&w->channel[0]);
 }
 
-void stk_warm_monitor_close_pid1_end(struct stk_warm *w)
+void stk_warm_close_sandbox_end(struct stk_warm *w)
 {
     stk_close_fd(&w->channel[1]);
 }
@@ -359,11 +359,6 @@ int stk_warm_await_command(struct stk_warm *w, struct stk_plan *p, struct stk_sp
     p->exec_paths = l->exec_paths;
     p->exec_path_count = l->exec_path_count;
     return 0;
-}
-
-void stk_warm_close_command_end(struct stk_warm *w)
-{
-    stk_close_fd(&w->channel[1]);
 }
 
 uint64_t stk_warm_handed_over_ns(const struct stk_warm *w)

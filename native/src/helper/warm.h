@@ -39,9 +39,10 @@ struct stk_warm {
 /* Monitor, before the clone: the region and the channel. Step "command". */
 int stk_warm_prepare(struct stk_warm *w, struct stk_error *err);
 
-/* pid 1 right after the clone / the monitor right after it: each drops the other's end. */
+/* pid 1 right after the clone / the monitor right after it: each drops the other's end. pid 1
+ * drops the sandbox's end too once the command's process it forked before READY has it. */
 void stk_warm_pid1_close(struct stk_warm *w);
-void stk_warm_monitor_close_pid1_end(struct stk_warm *w);
+void stk_warm_close_sandbox_end(struct stk_warm *w);
 
 /* Monitor, once a COMMAND header was read (len: its payload length; fds: the fd_count
  * descriptors its first byte carried, all taken over here). Reads the payload, checks it and
@@ -65,9 +66,6 @@ void stk_warm_report_ready(int status_fd);
  * error (ECANCELED when the monitor ended first). Async-signal-safe. */
 int stk_warm_await_command(struct stk_warm *w, struct stk_plan *p, struct stk_spec *command,
                            struct stk_error *err);
-
-/* pid 1, once the command's process it forked before READY has the hand-over's end. */
-void stk_warm_close_command_end(struct stk_warm *w);
 
 /* pid 1, once the command's execve succeeded: CLOCK_MONOTONIC at the hand-over, which the
  * monitor wrote into the region (the command's wall time starts there, not at its fork). */
