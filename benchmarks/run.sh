@@ -34,11 +34,8 @@ for release in /usr/lib/jvm/*/release; do
   fi
 done
 
-say "building the library (mvn install, start-up archives for: $jdks)"
+say "building the reactor (library, CLI with start-up archives for: $jdks, benchmarks)"
 (cd "$repo" && mvn -B -q -DskipTests install "-Dstockade.dist.jdks=$jdks" </dev/null)
-
-say "building the benchmarks"
-mvn -B -q -f "$here/pom.xml" -DskipTests clean package </dev/null
 jar=$here/target/benchmarks.jar
 rm -rf "$results"
 mkdir -p "$results"
@@ -48,16 +45,16 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 cd "$scratch"
 
-export STOCKADE_BENCH_TRY_SYSCALL=$repo/target/native/tools/try-syscall
-dist=$(find "$repo/target" -maxdepth 1 -name 'stockade-*-dist.tar.gz' | head -n 1)
+export STOCKADE_BENCH_TRY_SYSCALL=$repo/stockade/target/native/tools/try-syscall
+dist=$(find "$repo/stockade-cli/target" -maxdepth 1 -name 'stockade-*-dist.tar.gz' | head -n 1)
 if [[ -n "$dist" ]]; then
   mkdir -p "$here/target/dist"
   tar -xzf "$dist" -C "$here/target/dist"
   launcher=$(find "$here/target/dist" -path '*/bin/stockade' -type f | head -n 1)
   export STOCKADE_BENCH_CLI=$launcher
 else
-  export STOCKADE_BENCH_CLI="java -jar $repo/target/stockade-cli.jar"
-  notes+=("The CLI was run as \`java -jar target/stockade-cli.jar\`: no distribution with bin/stockade was built.")
+  export STOCKADE_BENCH_CLI="java -jar $repo/stockade-cli/target/stockade-cli.jar"
+  notes+=("The CLI was run as \`java -jar stockade-cli/target/stockade-cli.jar\`: no distribution with bin/stockade was built.")
 fi
 
 if command -v bwrap >/dev/null 2>&1; then
@@ -107,7 +104,7 @@ java -cp "$jar" dev.stockade.benchmarks.SpawnCpu "$results/spawn-cpu.json" "$((r
 say "real build steps, inside and outside ($build_pairs pairs each)"
 java -cp "$jar" dev.stockade.benchmarks.BuildSteps "$results/build-steps.json" "$build_pairs"
 say "the kernel's own cost of the namespaces ($((rounds * 3)) rounds)"
-"$repo/target/native/tools/namespace-cost" "$((rounds * 3))" >"$results/namespace-cost.json"
+"$repo/stockade/target/native/tools/namespace-cost" "$((rounds * 3))" >"$results/namespace-cost.json"
 
 # The CLI's CPU time (user + system, children included), which JMH does not measure; per JDK.
 cli_rounds=10

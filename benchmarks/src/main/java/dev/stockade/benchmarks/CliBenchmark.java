@@ -23,7 +23,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * The whole process, as a Makefile or a shell loop pays it: {@code stockade run -- /bin/true}
  * against {@code bwrap ... /bin/true} and a bare {@code /bin/true}. The CLI's command line is
  * the environment variable {@value #CLI_VARIABLE}, words separated by spaces (run.sh sets it: the distribution's
- * {@code bin/stockade} when there is one, else {@code java -jar target/stockade-cli.jar}). The
+ * {@code bin/stockade} when there is one, else {@code java -jar stockade-cli/target/stockade-cli.jar}). The
  * parameter {@code jdk} is the {@code JAVA_HOME} the CLI runs with (run.sh gives each JDK the
  * distribution has a start-up archive for; empty: the environment's own). With it, per JDK, the
  * floors the CLI's time is made of: the JVM alone, and the CLI with no sandbox ({@code run --version}).

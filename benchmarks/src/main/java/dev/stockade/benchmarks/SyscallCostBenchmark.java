@@ -53,7 +53,7 @@ public class SyscallCostBenchmark {
         String tool = System.getenv(TOOL_VARIABLE);
         if (tool == null || !Files.isExecutable(Path.of(tool))) {
             throw new IllegalStateException(TOOL_VARIABLE
-                    + " must name the built try-syscall (target/native/tools/try-syscall): " + tool);
+                    + " must name the built try-syscall (stockade/target/native/tools/try-syscall): " + tool);
         }
         Path binary = Path.of(tool).toAbsolutePath();
         command = List.of(binary.toString(), "--loop", Integer.toString(calls), syscall);
