@@ -861,9 +861,9 @@ class NativeLoaderTest {
         }
         assertNotNull(pom, "pom.xml above " + dir);
         String text = Files.readString(pom);
-        // The project's own <version>, the first one after </parent> or the artifactId.
-        Matcher matcher = Pattern.compile("<artifactId>stockade</artifactId>\\s*<version>([^<]+)"
-                + "</version>").matcher(text);
+        // The reactor's version: the parent's, in the root pom or a module's <parent>.
+        Matcher matcher = Pattern.compile("<artifactId>stockade-parent</artifactId>\\s*"
+                + "<version>([^<]+)</version>").matcher(text);
         assertTrue(matcher.find(), "no project version in " + pom);
         assertEquals(matcher.group(1), NativeLoader.VERSION);
     }
