@@ -21,7 +21,15 @@ public record CollectedOutputs(List<Collected> collected, List<Skipped> skipped,
      */
     public static final int MAX_SKIPPED_LISTED = 1000;
 
-    /** Copies the lists; {@code skippedNotListed} must not be negative. */
+    /**
+     * Copies the lists; {@code skippedNotListed} must not be negative.
+     *
+     * @param collected the regular files copied, in the order they were copied
+     * @param skipped the entries not copied that are listed
+     * @param skippedNotListed how many more entries were skipped than {@code skipped} lists
+     * @throws NullPointerException when a list or an element of one is {@code null}
+     * @throws IllegalArgumentException when {@code skippedNotListed} is negative
+     */
     public CollectedOutputs {
         collected = List.copyOf(collected);
         skipped = List.copyOf(skipped);
@@ -30,17 +38,29 @@ public record CollectedOutputs(List<Collected> collected, List<Skipped> skipped,
         }
     }
 
-    /** How many files were copied. */
+    /**
+     * How many files were copied.
+     *
+     * @return the size of {@link #collected()}
+     */
     public long fileCount() {
         return collected.size();
     }
 
-    /** How many bytes were copied, over all files. */
+    /**
+     * How many bytes were copied, over all files.
+     *
+     * @return the sum of the {@link Collected#bytes()} of {@link #collected()}
+     */
     public long byteCount() {
         return collected.stream().mapToLong(Collected::bytes).sum();
     }
 
-    /** How many entries were skipped, listed or not. */
+    /**
+     * How many entries were skipped, listed or not.
+     *
+     * @return the size of {@link #skipped()} plus {@link #skippedNotListed()}
+     */
     public long skippedCount() {
         return skipped.size() + skippedNotListed;
     }
@@ -53,7 +73,14 @@ public record CollectedOutputs(List<Collected> collected, List<Skipped> skipped,
      * @param bytes how many bytes were copied
      */
     public record Collected(String path, long bytes) {
-        /** Checks the fields. */
+        /**
+         * Checks the fields.
+         *
+         * @param path its path relative to the workspace
+         * @param bytes how many bytes were copied
+         * @throws NullPointerException when {@code path} is {@code null}
+         * @throws IllegalArgumentException when {@code bytes} is negative
+         */
         public Collected {
             Objects.requireNonNull(path, "path");
             if (bytes < 0) {
@@ -72,7 +99,14 @@ public record CollectedOutputs(List<Collected> collected, List<Skipped> skipped,
      *     errno)
      */
     public record Skipped(String path, Reason reason, String detail) {
-        /** Checks the fields. */
+        /**
+         * Checks the fields.
+         *
+         * @param path its path relative to the workspace
+         * @param reason why it was not copied
+         * @param detail the particulars that follow the reason's description in a message
+         * @throws NullPointerException when any of them is {@code null}
+         */
         public Skipped {
             Objects.requireNonNull(path, "path");
             Objects.requireNonNull(reason, "reason");
@@ -118,7 +152,11 @@ public record CollectedOutputs(List<Collected> collected, List<Skipped> skipped,
             this.description = description;
         }
 
-        /** A short phrase for messages: {@code "symbolic link"}. */
+        /**
+         * A short phrase for messages, which {@link Skipped#detail()} follows.
+         *
+         * @return the phrase, lower case: {@code "symbolic link"}, {@code "over the byte limit"}
+         */
         public String description() {
             return description;
         }

@@ -144,17 +144,29 @@ public final class Limits {
         this.cpus = b.cpus;
     }
 
-    /** The defaults listed in the class description. */
+    /**
+     * The defaults listed in the class description.
+     *
+     * @return the shared default limits (immutable)
+     */
     public static Limits defaults() {
         return DEFAULTS;
     }
 
-    /** A builder starting from {@link #defaults()}. */
+    /**
+     * A builder starting from {@link #defaults()}.
+     *
+     * @return a new builder holding the defaults
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A builder holding this object's values. */
+    /**
+     * A builder holding this object's values.
+     *
+     * @return a new builder with every value of this object, to change some of them
+     */
     public Builder toBuilder() {
         Builder b = new Builder();
         b.openFiles = openFiles;
@@ -179,12 +191,22 @@ public final class Limits {
         return b;
     }
 
-    /** {@code RLIMIT_NOFILE} (hard): the highest fd number plus one the command may open. */
+    /**
+     * {@code RLIMIT_NOFILE} (hard): the highest fd number plus one the command may open.
+     *
+     * @return the hard limit, empty when {@link #UNSET} (the command inherits its limit);
+     *     {@link #DEFAULT_OPEN_FILES} by default
+     */
     public OptionalLong openFiles() {
         return opt(openFiles);
     }
 
-    /** The soft {@code RLIMIT_NOFILE}: {@link #openFiles()} unless left at the defaults. */
+    /**
+     * The soft {@code RLIMIT_NOFILE}: {@link #openFiles()} unless left at the defaults.
+     *
+     * @return the soft limit, empty when {@link #UNSET}; {@link #DEFAULT_OPEN_FILES_SOFT} by
+     *     default, the same as {@link #openFiles()} once {@link Builder#openFiles(long)} sets both
+     */
     public OptionalLong openFilesSoft() {
         return opt(openFilesSoft);
     }
@@ -193,12 +215,19 @@ public final class Limits {
      * Processes (threads included): the sandbox's {@code pids.max} when it has cgroups of its
      * own ({@link #wantsCgroup()}), else {@code RLIMIT_NPROC} (the processes the command's user
      * may have).
+     *
+     * @return the most processes, empty when {@link #UNSET} (inherited {@code RLIMIT_NPROC}, no
+     *     {@code pids.max}); {@link #DEFAULT_PROCESSES} by default
      */
     public OptionalLong processes() {
         return opt(processes);
     }
 
-    /** {@code RLIMIT_FSIZE}: the largest file the command may write (SIGXFSZ beyond). */
+    /**
+     * {@code RLIMIT_FSIZE}: the largest file the command may write (SIGXFSZ beyond).
+     *
+     * @return the largest file size in bytes, empty (the default) when inherited
+     */
     public OptionalLong fileSizeBytes() {
         return opt(fileSizeBytes);
     }
@@ -206,57 +235,105 @@ public final class Limits {
     /**
      * {@code RLIMIT_CPU}: CPU seconds of one process before the kernel sends it SIGXCPU (and
      * SIGKILL {@link #CPU_TIME_KILL_AFTER_SECONDS} later if it goes on).
+     *
+     * @return the soft limit in CPU seconds, empty (the default) when inherited
      */
     public OptionalLong cpuTimeSeconds() {
         return opt(cpuTimeSeconds);
     }
 
-    /** {@code RLIMIT_AS}: the largest address space (too small for a JVM or V8 below GiBs). */
+    /**
+     * {@code RLIMIT_AS}: the largest address space (too small for a JVM or V8 below GiBs).
+     *
+     * @return the largest address space in bytes, empty (the default) when inherited
+     */
     public OptionalLong addressSpaceBytes() {
         return opt(addressSpaceBytes);
     }
 
-    /** {@code RLIMIT_DATA}: the most private memory each process may commit. */
+    /**
+     * {@code RLIMIT_DATA}: the most private memory each process may commit.
+     *
+     * @return the bound in bytes, empty (the default) when inherited
+     */
     public OptionalLong memoryPerProcessBytes() {
         return opt(memoryPerProcessBytes);
     }
 
-    /** {@code RLIMIT_STACK}: the largest main-thread stack. */
+    /**
+     * {@code RLIMIT_STACK}: the largest main-thread stack.
+     *
+     * @return the largest stack in bytes, empty (the default) when inherited
+     */
     public OptionalLong stackBytes() {
         return opt(stackBytes);
     }
 
-    /** {@code RLIMIT_CORE}: the largest core dump; 0 (the default) means none. */
+    /**
+     * {@code RLIMIT_CORE}: the largest core dump; 0 (the default) means none.
+     *
+     * @return the largest core dump in bytes, 0 by default, empty when inherited
+     */
     public OptionalLong coreBytes() {
         return opt(coreBytes);
     }
 
-    /** The most ptys the sandbox's own devpts hands out. */
+    /**
+     * The most ptys the sandbox's own devpts hands out.
+     *
+     * @return the devpts {@code max=} bound, {@link #DEFAULT_PTYS} by default; empty when only the
+     *     kernel's own ceiling applies
+     */
     public OptionalLong ptys() {
         return opt(ptys);
     }
 
-    /** {@code max_inotify_instances} of the sandbox's user namespace. */
+    /**
+     * {@code max_inotify_instances} of the sandbox's user namespace.
+     *
+     * @return the bound, {@link #DEFAULT_INOTIFY_INSTANCES} by default; empty when not set, which
+     *     leaves only the bounds of the user namespaces above the sandbox's
+     */
     public OptionalLong inotifyInstances() {
         return opt(inotifyInstances);
     }
 
-    /** {@code max_inotify_watches} of the sandbox's user namespace. */
+    /**
+     * {@code max_inotify_watches} of the sandbox's user namespace.
+     *
+     * @return the bound, {@link #DEFAULT_INOTIFY_WATCHES} by default; empty when not set, which
+     *     leaves only the bounds of the user namespaces above the sandbox's
+     */
     public OptionalLong inotifyWatches() {
         return opt(inotifyWatches);
     }
 
-    /** {@code max_fanotify_groups} of the sandbox's user namespace. */
+    /**
+     * {@code max_fanotify_groups} of the sandbox's user namespace.
+     *
+     * @return the bound, {@link #DEFAULT_FANOTIFY_GROUPS} by default; empty when not set, which
+     *     leaves only the bounds of the user namespaces above the sandbox's
+     */
     public OptionalLong fanotifyGroups() {
         return opt(fanotifyGroups);
     }
 
-    /** {@code max_fanotify_marks} of the sandbox's user namespace. */
+    /**
+     * {@code max_fanotify_marks} of the sandbox's user namespace.
+     *
+     * @return the bound, {@link #DEFAULT_FANOTIFY_MARKS} by default; empty when not set, which
+     *     leaves only the bounds of the user namespaces above the sandbox's
+     */
     public OptionalLong fanotifyMarks() {
         return opt(fanotifyMarks);
     }
 
-    /** {@code max_*_namespaces} of the sandbox's user namespace, for each namespace type. */
+    /**
+     * {@code max_*_namespaces} of the sandbox's user namespace, for each namespace type.
+     *
+     * @return the bound for each type, {@link #DEFAULT_NAMESPACES} by default; empty when not set,
+     *     which leaves only the bounds of the user namespaces above the sandbox's
+     */
     public OptionalLong namespaces() {
         return opt(namespaces);
     }
@@ -268,12 +345,18 @@ public final class Limits {
      * it, and the result says {@link LimitHit#MEMORY}. Needs a usable cgroup
      * ({@link Sandbox#probe()}): without one the start fails at step {@link SetupStep#CGROUP},
      * unless {@link #memoryBestEffort()}.
+     *
+     * @return the bound in bytes, empty (the default) when the sandbox as a whole has none
      */
     public OptionalLong memoryBytes() {
         return opt(memoryBytes);
     }
 
-    /** Swap the sandbox may use besides {@link #memoryBytes()}; none (0) when not set. */
+    /**
+     * Swap the sandbox may use besides {@link #memoryBytes()}; none (0) when not set.
+     *
+     * @return the swap in bytes, empty (the default) when not set, which means none
+     */
     public OptionalLong memorySwapBytes() {
         return opt(memorySwapBytes);
     }
@@ -282,6 +365,8 @@ public final class Limits {
      * Whether {@link #memoryBytes()} may fall back, where no cgroup is usable, to a bound per
      * process ({@code RLIMIT_DATA}: {@link #memoryPerProcessBytes()} if set, else
      * {@link #memoryBytes()} itself); {@link SandboxResult#notes()} then says so.
+     *
+     * @return {@code true} when the memory bound may fall back; {@code false} by default
      */
     public boolean memoryBestEffort() {
         return memoryBestEffort;
@@ -292,6 +377,8 @@ public final class Limits {
      * cgroup ({@code cpu.max}, v1 {@code cpu.cfs_quota_us}) over periods of
      * {@link #CPU_PERIOD_US}: a throttle, not a kill. {@link #CPUS_UNSET} when not set. Needs a
      * usable cgroup; without one the start fails at step {@link SetupStep#CGROUP}.
+     *
+     * @return the share in CPUs, or {@link #CPUS_UNSET} (0, the default) for no bound
      */
     public double cpus() {
         return cpus;
@@ -474,19 +561,34 @@ public final class Limits {
         /**
          * The whole sandbox's memory in bytes, at least {@link Limits#MIN_MEMORY_BYTES}
          * ({@link Limits#memoryBytes()}); {@link Limits#UNSET} for none.
+         *
+         * @param value the bound in bytes, or {@link Limits#UNSET} (the default) for none
+         * @return this builder
          */
         public Builder memoryBytes(long value) {
             this.memoryBytes = value;
             return this;
         }
 
-        /** Swap besides {@link #memoryBytes(long)}, at least 0 (default: 0, no swap). */
+        /**
+         * Swap besides {@link #memoryBytes(long)}, at least 0 (default: 0, no swap).
+         *
+         * @param value the swap in bytes, or {@link Limits#UNSET} (the default) for none; needs
+         *     {@link #memoryBytes(long)}
+         * @return this builder
+         */
         public Builder memorySwapBytes(long value) {
             this.memorySwapBytes = value;
             return this;
         }
 
-        /** Lets {@link #memoryBytes(long)} fall back to a per-process bound without cgroups. */
+        /**
+         * Lets {@link #memoryBytes(long)} fall back to a per-process bound without cgroups.
+         *
+         * @param value whether the fallback is allowed ({@code false} by default); needs
+         *     {@link #memoryBytes(long)}
+         * @return this builder
+         */
         public Builder memoryBestEffort(boolean value) {
             this.memoryBestEffort = value;
             return this;
@@ -495,6 +597,9 @@ public final class Limits {
         /**
          * The sandbox's share of CPU time in CPUs, {@link Limits#MIN_CPUS}..
          * {@link Limits#MAX_CPUS} (0.5: half of one CPU); {@link Limits#CPUS_UNSET} for none.
+         *
+         * @param value the share in CPUs, or {@link Limits#CPUS_UNSET} (the default) for none
+         * @return this builder
          */
         public Builder cpus(double value) {
             this.cpus = value;
@@ -505,6 +610,10 @@ public final class Limits {
          * {@code RLIMIT_NOFILE}, soft and hard, at least {@link Limits#MIN_OPEN_FILES};
          * {@link Limits#UNSET} inherits (default {@link Limits#DEFAULT_OPEN_FILES_SOFT} soft,
          * {@link Limits#DEFAULT_OPEN_FILES} hard).
+         *
+         * @param value the limit, used as both the soft and the hard one, or {@link Limits#UNSET}
+         *     to inherit
+         * @return this builder
          */
         public Builder openFiles(long value) {
             this.openFiles = value;
@@ -515,13 +624,22 @@ public final class Limits {
         /**
          * {@code RLIMIT_NPROC}, at least 1 (default {@link Limits#DEFAULT_PROCESSES});
          * {@link Limits#UNSET} inherits.
+         *
+         * @param value the most processes, or {@link Limits#UNSET} to inherit
+         * @return this builder
          */
         public Builder processes(long value) {
             this.processes = value;
             return this;
         }
 
-        /** {@code RLIMIT_FSIZE} in bytes, at least 1; {@link Limits#UNSET} inherits. */
+        /**
+         * {@code RLIMIT_FSIZE} in bytes, at least 1; {@link Limits#UNSET} inherits.
+         *
+         * @param value the largest file size in bytes, or {@link Limits#UNSET} (the default) to
+         *     inherit
+         * @return this builder
+         */
         public Builder fileSizeBytes(long value) {
             this.fileSizeBytes = value;
             return this;
@@ -530,6 +648,10 @@ public final class Limits {
         /**
          * {@code RLIMIT_CPU} in seconds, at least 1: SIGXCPU at the limit, SIGKILL
          * {@link Limits#CPU_TIME_KILL_AFTER_SECONDS} later; {@link Limits#UNSET} inherits.
+         *
+         * @param value the CPU seconds of one process, or {@link Limits#UNSET} (the default) to
+         *     inherit
+         * @return this builder
          */
         public Builder cpuTimeSeconds(long value) {
             this.cpuTimeSeconds = value;
@@ -540,6 +662,10 @@ public final class Limits {
          * {@code RLIMIT_AS} in bytes, at least {@link Limits#MIN_ADDRESS_SPACE_BYTES}. A JVM or
          * V8 does not start under 1 or 2 GiB of it; {@link #memoryPerProcessBytes(long)} is the
          * bound that works for them.
+         *
+         * @param value the largest address space in bytes, or {@link Limits#UNSET} (the default) to
+         *     inherit
+         * @return this builder
          */
         public Builder addressSpaceBytes(long value) {
             this.addressSpaceBytes = value;
@@ -549,61 +675,115 @@ public final class Limits {
         /**
          * {@code RLIMIT_DATA} in bytes, at least {@link Limits#MIN_MEMORY_PER_PROCESS_BYTES}:
          * the private memory each process may commit (a bound per process, not of the tree).
+         *
+         * @param value the bound in bytes, or {@link Limits#UNSET} (the default) to inherit
+         * @return this builder
          */
         public Builder memoryPerProcessBytes(long value) {
             this.memoryPerProcessBytes = value;
             return this;
         }
 
-        /** {@code RLIMIT_STACK} in bytes, at least {@link Limits#MIN_STACK_BYTES}. */
+        /**
+         * {@code RLIMIT_STACK} in bytes, at least {@link Limits#MIN_STACK_BYTES}.
+         *
+         * @param value the largest stack in bytes, or {@link Limits#UNSET} (the default) to inherit
+         * @return this builder
+         */
         public Builder stackBytes(long value) {
             this.stackBytes = value;
             return this;
         }
 
-        /** Core dump size; 0 (the default) disables core dumps, {@link #UNSET} inherits. */
+        /**
+         * Core dump size; 0 (the default) disables core dumps, {@link #UNSET} inherits.
+         *
+         * @param value the largest core dump in bytes, 0 for none
+         * @return this builder
+         */
         public Builder coreBytes(long value) {
             this.coreBytes = value;
             return this;
         }
 
-        /** The sandbox's pty bound, 1..{@link Limits#MAX_PTYS}; UNSET: the kernel's only. */
+        /**
+         * The sandbox's pty bound, 1..{@link Limits#MAX_PTYS}; UNSET: the kernel's only.
+         *
+         * @param value the most ptys, or {@link Limits#UNSET} for the kernel's ceiling only
+         * @return this builder
+         */
         public Builder ptys(long value) {
             this.ptys = value;
             return this;
         }
 
-        /** {@code max_inotify_instances} in the sandbox's user namespace; UNSET inherits. */
+        /**
+         * {@code max_inotify_instances} in the sandbox's user namespace; UNSET inherits.
+         *
+         * @param value the bound, 0..{@link Limits#MAX_KERNEL_COUNT}, or {@link Limits#UNSET} for
+         *     no bound of the sandbox's own
+         * @return this builder
+         */
         public Builder inotifyInstances(long value) {
             this.inotifyInstances = value;
             return this;
         }
 
-        /** {@code max_inotify_watches} in the sandbox's user namespace; UNSET inherits. */
+        /**
+         * {@code max_inotify_watches} in the sandbox's user namespace; UNSET inherits.
+         *
+         * @param value the bound, 0..{@link Limits#MAX_KERNEL_COUNT}, or {@link Limits#UNSET} for
+         *     no bound of the sandbox's own
+         * @return this builder
+         */
         public Builder inotifyWatches(long value) {
             this.inotifyWatches = value;
             return this;
         }
 
-        /** {@code max_fanotify_groups} in the sandbox's user namespace; UNSET inherits. */
+        /**
+         * {@code max_fanotify_groups} in the sandbox's user namespace; UNSET inherits.
+         *
+         * @param value the bound, 0..{@link Limits#MAX_KERNEL_COUNT}, or {@link Limits#UNSET} for
+         *     no bound of the sandbox's own
+         * @return this builder
+         */
         public Builder fanotifyGroups(long value) {
             this.fanotifyGroups = value;
             return this;
         }
 
-        /** {@code max_fanotify_marks} in the sandbox's user namespace; UNSET inherits. */
+        /**
+         * {@code max_fanotify_marks} in the sandbox's user namespace; UNSET inherits.
+         *
+         * @param value the bound, 0..{@link Limits#MAX_KERNEL_COUNT}, or {@link Limits#UNSET} for
+         *     no bound of the sandbox's own
+         * @return this builder
+         */
         public Builder fanotifyMarks(long value) {
             this.fanotifyMarks = value;
             return this;
         }
 
-        /** {@code max_*_namespaces} of every type in the sandbox's user namespace. */
+        /**
+         * {@code max_*_namespaces} of every type in the sandbox's user namespace.
+         *
+         * @param value the bound for each type, 0..{@link Limits#MAX_KERNEL_COUNT} (default
+         *     {@link Limits#DEFAULT_NAMESPACES}), or {@link Limits#UNSET} for no bound of the
+         *     sandbox's own
+         * @return this builder
+         */
         public Builder namespaces(long value) {
             this.namespaces = value;
             return this;
         }
 
-        /** The limits; they are checked when a policy is built with them. */
+        /**
+         * The limits; they are checked when a policy is built with them.
+         *
+         * @return the limits, immutable; bad values are reported by
+         *     {@link SandboxPolicy.Builder#build()}, not here
+         */
         public Limits build() {
             return new Limits(this);
         }

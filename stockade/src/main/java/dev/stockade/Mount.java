@@ -46,7 +46,26 @@ public record Mount(Type type, Path source, Path target, boolean readOnly, long 
         OVERLAY
     }
 
-    /** Checks the shape of the record; whether the paths are usable is checked by the policy. */
+    /**
+     * Checks the shape of the record; whether the paths are usable is checked by the policy.
+     *
+     * @param type what kind of mount; not {@code null}
+     * @param source the host path of a bind or the lower layer of an overlay (required for
+     *     both); {@code null} for a tmpfs or a symbolic link
+     * @param target where the mount appears inside the sandbox; not {@code null}
+     * @param readOnly whether the mount is read-only; must be {@code false} for an overlay and
+     *     a symbolic link
+     * @param sizeBytes the size limit in bytes of a tmpfs or of an overlay's upper layer; must
+     *     be 0 for a bind and a symbolic link
+     * @param idmapped whether a bind is idmapped; must be {@code false} for the other types
+     * @param specialSource whether a bind's source may be a socket or a FIFO; must be
+     *     {@code false} for the other types
+     * @param linkTarget the content of a symbolic link (required for it); {@code null} for the
+     *     other types
+     * @throws NullPointerException when {@code type}, {@code target}, or the source or link
+     *     target the type requires, is {@code null}
+     * @throws IllegalArgumentException when a component is set that the type does not have
+     */
     public Mount {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(target, "target");
@@ -113,13 +132,42 @@ public record Mount(Type type, Path source, Path target, boolean readOnly, long 
         };
     }
 
-    /** A bind or tmpfs mount with the two opt-ins given. */
+    /**
+     * A bind or tmpfs mount with the two opt-ins given.
+     *
+     * @param type what kind of mount; not {@link Type#SYMLINK}, which needs a link target
+     * @param source the host path of a bind or the lower layer of an overlay; {@code null} for
+     *     a tmpfs
+     * @param target where the mount appears inside the sandbox
+     * @param readOnly whether the mount is read-only ({@code false} for an overlay)
+     * @param sizeBytes the size limit in bytes of a tmpfs or of an overlay's upper layer; 0 for
+     *     a bind
+     * @param idmapped whether a bind is idmapped ({@link #idmappingRoot()})
+     * @param specialSource whether a bind's source may be a socket or a FIFO
+     *     ({@link #allowingSocket()})
+     * @throws NullPointerException when {@code type}, {@code target}, or the source a bind or
+     *     an overlay requires, is {@code null}
+     * @throws IllegalArgumentException when a component is set that the type does not have
+     */
     public Mount(Type type, Path source, Path target, boolean readOnly, long sizeBytes,
             boolean idmapped, boolean specialSource) {
         this(type, source, target, readOnly, sizeBytes, idmapped, specialSource, null);
     }
 
-    /** A bind, tmpfs or overlay mount without the two opt-ins. */
+    /**
+     * A bind, tmpfs or overlay mount without the two opt-ins.
+     *
+     * @param type what kind of mount; not {@link Type#SYMLINK}, which needs a link target
+     * @param source the host path of a bind or the lower layer of an overlay; {@code null} for
+     *     a tmpfs
+     * @param target where the mount appears inside the sandbox
+     * @param readOnly whether the mount is read-only ({@code false} for an overlay)
+     * @param sizeBytes the size limit in bytes of a tmpfs or of an overlay's upper layer; 0 for
+     *     a bind
+     * @throws NullPointerException when {@code type}, {@code target}, or the source a bind or
+     *     an overlay requires, is {@code null}
+     * @throws IllegalArgumentException when a component is set that the type does not have
+     */
     public Mount(Type type, Path source, Path target, boolean readOnly, long sizeBytes) {
         this(type, source, target, readOnly, sizeBytes, false, false, null);
     }
@@ -131,6 +179,9 @@ public record Mount(Type type, Path source, Path target, boolean readOnly, long 
      * writable bind: files made through it would be host root's, set-user-ID ones included).
      * Not the default because it also hands the command every root-only socket and FIFO in
      * the tree: a read-only mount does not stop {@code connect()} or a FIFO's writes.
+     *
+     * @return a copy of this mount with {@link #idmapped()} set
+     * @throws IllegalArgumentException when this is not a bind
      */
     public Mount idmappingRoot() {
         return new Mount(type, source, target, readOnly, sizeBytes, true, specialSource,
@@ -140,22 +191,48 @@ public record Mount(Type type, Path source, Path target, boolean readOnly, long 
     /**
      * This bind, allowed to have a socket or a FIFO as its source (refused otherwise: a bound
      * daemon socket is a way out of the sandbox, read-only or not, so it must be asked for).
+     *
+     * @return a copy of this mount with {@link #specialSource()} set
+     * @throws IllegalArgumentException when this is not a bind
      */
     public Mount allowingSocket() {
         return new Mount(type, source, target, readOnly, sizeBytes, idmapped, true, linkTarget);
     }
 
-    /** Binds host path {@code source} read-write at {@code target}. */
+    /**
+     * Binds host path {@code source} read-write at {@code target}: what the command writes
+     * there changes the host.
+     *
+     * @param source the host file or directory
+     * @param target where it appears inside the sandbox
+     * @return the bind, neither idmapped nor allowed a socket or FIFO source
+     * @throws NullPointerException when {@code source} or {@code target} is {@code null}
+     */
     public static Mount bind(Path source, Path target) {
         return new Mount(Type.BIND, source, target, false, 0);
     }
 
-    /** Binds host path {@code source} read-only at {@code target}. */
+    /**
+     * Binds host path {@code source} read-only at {@code target}.
+     *
+     * @param source the host file or directory
+     * @param target where it appears inside the sandbox
+     * @return the bind, neither idmapped nor allowed a socket or FIFO source
+     * @throws NullPointerException when {@code source} or {@code target} is {@code null}
+     */
     public static Mount bindReadOnly(Path source, Path target) {
         return new Mount(Type.BIND, source, target, true, 0);
     }
 
-    /** A fresh tmpfs of at most {@code sizeBytes} bytes at {@code target}. */
+    /**
+     * A fresh, empty, writable tmpfs of at most {@code sizeBytes} bytes at {@code target},
+     * gone when the sandbox exits.
+     *
+     * @param target where it appears inside the sandbox
+     * @param sizeBytes its size limit in bytes
+     * @return the tmpfs mount
+     * @throws NullPointerException when {@code target} is {@code null}
+     */
     public static Mount tmpfs(Path target, long sizeBytes) {
         return new Mount(Type.TMPFS, null, target, false, sizeBytes);
     }
@@ -163,6 +240,12 @@ public record Mount(Type type, Path source, Path target, boolean readOnly, long 
     /**
      * A symbolic link at {@code at} whose content is {@code linkTarget}, taken as written (a
      * relative one is relative to the link's directory, as the kernel reads it).
+     *
+     * @param at where the link is made inside the sandbox; must lie in the view's root or in a
+     *     tmpfs of it
+     * @param linkTarget what the link points to
+     * @return the symbolic-link entry
+     * @throws NullPointerException when {@code at} or {@code linkTarget} is {@code null}
      */
     public static Mount symlink(Path at, String linkTarget) {
         return new Mount(Type.SYMLINK, null, at, false, 0, false, false,

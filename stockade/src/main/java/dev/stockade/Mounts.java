@@ -26,12 +26,26 @@ public final class Mounts {
      * {@link #DEFAULT_OVERLAY_SIZE_BYTES}: the command sees the host tree, may change it, and
      * none of its changes reach the host (an offline build's use of {@code ~/.m2/repository}
      * without being able to poison it).
+     *
+     * @param source the host directory, the overlay's read-only lower layer
+     * @param target where the overlay appears inside the sandbox
+     * @return the overlay mount
+     * @throws NullPointerException when {@code source} or {@code target} is {@code null}
      */
     public static Mount overlay(Path source, Path target) {
         return overlay(source, target, DEFAULT_OVERLAY_SIZE_BYTES);
     }
 
-    /** As {@link #overlay(Path, Path)}, with an upper layer of {@code upperSizeBytes}. */
+    /**
+     * As {@link #overlay(Path, Path)}, with an upper layer of {@code upperSizeBytes}.
+     *
+     * @param source the host directory, the overlay's read-only lower layer
+     * @param target where the overlay appears inside the sandbox
+     * @param upperSizeBytes the size limit in bytes of the tmpfs that holds what the command
+     *     writes over the host tree
+     * @return the overlay mount
+     * @throws NullPointerException when {@code source} or {@code target} is {@code null}
+     */
     public static Mount overlay(Path source, Path target, long upperSizeBytes) {
         return new Mount(Mount.Type.OVERLAY, Objects.requireNonNull(source, "source"),
                 target, false, upperSizeBytes);
@@ -44,6 +58,9 @@ public final class Mounts {
      * 17.0.9-tem}), bound also at the root's own path, so that both the link's users and the
      * tools' own absolute paths work. A path that cannot be resolved gives one bind of the
      * root, which {@link SandboxPolicy.Builder#build()} then reports.
+     *
+     * @param path a file or directory of the toolchain, such as its {@code bin/java}
+     * @return one or two read-only binds, the real root's first
      */
     public static List<Mount> toolchain(Path path) {
         Path root = toolchainRoot(path);
@@ -65,6 +82,10 @@ public final class Mounts {
      * directory's parent when the directory is named {@code bin} (nvm's
      * {@code versions/node/v20.11.0/bin/node} gives {@code versions/node/v20.11.0}, whose
      * {@code lib} the tool needs too).
+     *
+     * @param path a file or directory of the toolchain; a relative one is taken against the
+     *     working directory
+     * @return the toolchain's root, absolute and normalized but with symbolic links unresolved
      */
     public static Path toolchainRoot(Path path) {
         Path p = path.toAbsolutePath().normalize();

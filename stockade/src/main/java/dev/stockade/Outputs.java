@@ -54,8 +54,13 @@ public final class Outputs {
      * Copies what {@code globs} match in {@code workspace} into {@code into}, with the default
      * bounds: {@code Outputs.matching(globs).collect(workspace, into)}.
      *
-     * @throws IllegalArgumentException when a glob is empty, absolute, has a {@code .} or
-     *     {@code ..} component or bad syntax, or when {@code into} and {@code workspace} overlap
+     * @param workspace the step's workspace, whose content is read
+     * @param globs the outputs, glob patterns relative to the workspace; at least one
+     * @param into the destination directory, created when missing
+     * @return what was copied and what was skipped
+     * @throws IllegalArgumentException when there is no glob, a glob is empty, absolute, has
+     *     an empty, {@code .} or {@code ..} component or bad syntax, or when {@code into} and
+     *     {@code workspace} overlap
      * @throws IOException when the workspace cannot be opened or the destination not written
      *     (an entry that cannot be copied is skipped and listed, not thrown)
      */
@@ -65,16 +70,29 @@ public final class Outputs {
     }
 
     /**
-     * A collection of what {@code globs} match, with the default bounds.
+     * A collection of what {@code globs} match, with the default bounds
+     * ({@link #DEFAULT_MAX_FILES}, {@link #DEFAULT_MAX_BYTES}).
      *
+     * @param globs glob patterns relative to the workspace ({@code "out/**"}); at least one
+     * @return the collection, to {@link #collect(Path, Path) collect} with
      * @throws IllegalArgumentException when there is no glob, or a glob is empty, absolute,
-     *     has a {@code .} or {@code ..} component, or is not valid glob syntax
+     *     has an empty, {@code .} or {@code ..} component ({@code out//x}, {@code ./out}), or is
+     *     not valid glob syntax
+     * @throws NullPointerException when {@code globs} or one of them is {@code null}
      */
     public static Outputs matching(String... globs) {
         return matching(List.of(globs));
     }
 
-    /** As {@link #matching(String...)}. */
+    /**
+     * As {@link #matching(String...)}, the globs given as a list (copied).
+     *
+     * @param globs glob patterns relative to the workspace ({@code "out/**"}); at least one
+     * @return the collection, to {@link #collect(Path, Path) collect} with
+     * @throws IllegalArgumentException when there is no glob, or a glob is empty, absolute,
+     *     has an empty, {@code .} or {@code ..} component, or is not valid glob syntax
+     * @throws NullPointerException when {@code globs} or one of them is {@code null}
+     */
     public static Outputs matching(List<String> globs) {
         List<String> copy = List.copyOf(globs);
         if (copy.isEmpty()) {
@@ -89,6 +107,10 @@ public final class Outputs {
     /**
      * The same collection copying at most {@code files} files (1 or more); further matching
      * files are skipped with {@link CollectedOutputs.Reason#OVER_FILE_LIMIT}.
+     *
+     * @param files the most files to copy; {@link #DEFAULT_MAX_FILES} unless set
+     * @return a copy of this collection with that bound
+     * @throws IllegalArgumentException when {@code files} is less than 1
      */
     public Outputs maxFiles(long files) {
         if (files < 1) {
@@ -101,6 +123,10 @@ public final class Outputs {
      * The same collection copying at most {@code bytes} bytes over all files (0 or more); a
      * file that would pass the bound is skipped with
      * {@link CollectedOutputs.Reason#OVER_BYTE_LIMIT}, smaller ones after it are still copied.
+     *
+     * @param bytes the most bytes to copy over all files; {@link #DEFAULT_MAX_BYTES} unless set
+     * @return a copy of this collection with that bound
+     * @throws IllegalArgumentException when {@code bytes} is negative
      */
     public Outputs maxBytes(long bytes) {
         if (bytes < 0) {
@@ -109,17 +135,31 @@ public final class Outputs {
         return new Outputs(globs, maxFiles, bytes);
     }
 
-    /** The globs, as given. */
+    /**
+     * The globs this collection copies.
+     *
+     * @return the globs as given, in their order; unmodifiable and never empty
+     */
     public List<String> globs() {
         return globs;
     }
 
-    /** The file bound. */
+    /**
+     * The file bound.
+     *
+     * @return the most files a collection copies, 1 or more ({@link #DEFAULT_MAX_FILES}
+     *     unless {@link #maxFiles(long)} set it)
+     */
     public long maxFiles() {
         return maxFiles;
     }
 
-    /** The byte bound. */
+    /**
+     * The byte bound.
+     *
+     * @return the most bytes a collection copies over all files, 0 or more
+     *     ({@link #DEFAULT_MAX_BYTES} unless {@link #maxBytes(long)} set it)
+     */
     public long maxBytes() {
         return maxBytes;
     }
@@ -127,6 +167,11 @@ public final class Outputs {
     /**
      * Copies what the globs match in {@code workspace} into {@code into} (created when missing).
      *
+     * @param workspace the step's workspace, whose content is read
+     * @param into the destination directory, created when missing
+     * @return what was copied and what was skipped (an entry that cannot be copied is skipped
+     *     and listed there, not thrown)
+     * @throws NullPointerException when {@code workspace} or {@code into} is {@code null}
      * @throws IllegalArgumentException when {@code into} lies inside {@code workspace} or
      *     {@code workspace} inside {@code into}
      * @throws IOException when the workspace cannot be opened or the destination not written

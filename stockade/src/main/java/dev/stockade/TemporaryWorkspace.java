@@ -36,18 +36,33 @@ public final class TemporaryWorkspace implements AutoCloseable {
         this.identity = identity;
     }
 
-    /** The directory (absolute). */
+    /**
+     * The directory, to give the policy as its workspace.
+     *
+     * @return the directory's absolute path, under {@code java.io.tmpdir} and named with
+     *     {@link Workspaces#TEMPORARY_PREFIX}; it still names it after {@link #close()}, when
+     *     the directory is gone unless kept
+     */
     public Path path() {
         return path;
     }
 
-    /** Leaves the directory and its content in place at {@link #close()}; returns this. */
+    /**
+     * Leaves the directory and its content in place at {@link #close()} (to look at what a
+     * failed step left); deleting it is then the caller's business.
+     *
+     * @return this workspace
+     */
     public TemporaryWorkspace keep() {
         kept = true;
         return this;
     }
 
-    /** Whether {@link #keep()} was called. */
+    /**
+     * Whether {@link #close()} leaves the directory in place.
+     *
+     * @return {@code true} when {@link #keep()} was called
+     */
     public boolean kept() {
         return kept;
     }

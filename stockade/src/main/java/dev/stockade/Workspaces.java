@@ -25,6 +25,8 @@ public final class Workspaces {
      * the sandbox writes it through the idmapped bind a root caller's workspace gets, so nothing
      * needs a chown, and nobody but root and the sandbox can enter it.
      *
+     * @return the workspace, named {@link #TEMPORARY_PREFIX} and a random suffix; the caller
+     *     closes it
      * @throws IOException when the directory cannot be created
      */
     public static TemporaryWorkspace temporary() throws IOException {
