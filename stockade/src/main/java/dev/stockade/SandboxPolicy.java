@@ -185,6 +185,8 @@ public final class SandboxPolicy {
     /**
      * The default policy (see the class description). Built once per JVM, so the
      * {@code LANG}/{@code TERM} it passes are the caller's at that time.
+     *
+     * @return the shared default policy
      */
     public static SandboxPolicy defaults() {
         SandboxPolicy p = defaults;
@@ -195,7 +197,11 @@ public final class SandboxPolicy {
         return p;
     }
 
-    /** A builder holding the default settings. */
+    /**
+     * A builder holding the default settings.
+     *
+     * @return a new builder, independent of every other one
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -203,6 +209,8 @@ public final class SandboxPolicy {
     /**
      * A builder holding this policy's settings; its environment is this policy's complete
      * environment (values passed from the caller stay as they were captured).
+     *
+     * @return a new builder with every setting of this policy, to derive another policy from it
      */
     public Builder toBuilder() {
         Builder b = new Builder();
@@ -236,12 +244,20 @@ public final class SandboxPolicy {
         return b;
     }
 
-    /** The host directory bound read-write at the same path inside, if any. */
+    /**
+     * The host directory bound read-write at the same path inside, if any.
+     *
+     * @return the workspace's normalized path; empty when the policy has none
+     */
     public Optional<Path> workspace() {
         return Optional.ofNullable(workspace);
     }
 
-    /** How the workspace is in the view ({@link WorkspaceMode#DIRECT} by default). */
+    /**
+     * How the workspace is in the view ({@link WorkspaceMode#DIRECT} by default).
+     *
+     * @return the mode, never {@code null}
+     */
     public WorkspaceMode workspaceMode() {
         return workspaceMode;
     }
@@ -249,6 +265,8 @@ public final class SandboxPolicy {
     /**
      * A {@linkplain WorkspaceMode#TRANSACTIONAL transactional} workspace's quota: the size of
      * its upper layer, {@link #DEFAULT_WORKSPACE_QUOTA_BYTES} unless set; 0 for a direct one.
+     *
+     * @return the quota in bytes; 0 when the workspace is not transactional
      */
     public long workspaceQuotaBytes() {
         if (workspaceMode != WorkspaceMode.TRANSACTIONAL) {
@@ -257,12 +275,21 @@ public final class SandboxPolicy {
         return workspaceQuota > 0 ? workspaceQuota : DEFAULT_WORKSPACE_QUOTA_BYTES;
     }
 
-    /** When a transactional workspace's changes are applied ({@link CommitOn#SUCCESS} by default). */
+    /**
+     * When a transactional workspace's changes are applied ({@link CommitOn#SUCCESS} by default).
+     *
+     * @return the commit condition, never {@code null} (meaningful only for a transactional
+     *     workspace)
+     */
     public CommitOn commitOn() {
         return commitOn;
     }
 
-    /** The namespaces the sandbox gets. */
+    /**
+     * The namespaces the sandbox gets.
+     *
+     * @return the namespaces switched on, every one by default; unmodifiable
+     */
     public Set<Namespace> namespaces() {
         return namespaces;
     }
@@ -270,6 +297,8 @@ public final class SandboxPolicy {
     /**
      * The network: the allow list it was given, else {@link Network#HOST} exactly when the
      * {@link Namespace#NETWORK} namespace is off, else {@link Network#NONE}.
+     *
+     * @return the network setting, never {@code null}
      */
     public Network network() {
         if (allowList != null) {
@@ -287,6 +316,8 @@ public final class SandboxPolicy {
      * The view's mounts, in the order given (the default ones first): the host's system
      * directories, the tmpfs mounts and whatever was added. Not among them: the workspace, the
      * private home and {@link #homeMounts()}, the identity files, the protected paths.
+     *
+     * @return the mounts with their paths normalized; unmodifiable
      */
     public List<Mount> mounts() {
         return mounts;
@@ -299,6 +330,8 @@ public final class SandboxPolicy {
      * {@link #ROOT_CALLER_HOME} for a root caller (the command is not root) or when
      * {@code user.home} is not a usable absolute path; {@code /root} when the command's uid is
      * 0 inside.
+     *
+     * @return the home's absolute path inside the sandbox
      */
     public Path home() {
         return identity.home();
@@ -309,12 +342,19 @@ public final class SandboxPolicy {
      * caller's {@code user.name} when the caller is not root and it is a portable user name
      * ({@code [a-z_][a-z0-9_-]{0,31}}), else {@link #DEFAULT_USER_NAME}; {@code root} when the
      * command's uid is 0 inside.
+     *
+     * @return the user name, never {@code null}
      */
     public String userName() {
         return identity.userName();
     }
 
-    /** The size of the private home's tmpfs. */
+    /**
+     * The size of the private home's tmpfs.
+     *
+     * @return the size in bytes, {@link #DEFAULT_HOME_SIZE_BYTES} unless {@link Builder#homeSize}
+     *     set another
+     */
     public long homeSizeBytes() {
         return homeSize;
     }
@@ -323,6 +363,8 @@ public final class SandboxPolicy {
      * The paths relative to the caller's home that {@link Builder#homeReadOnly} and
      * {@link Builder#homeOverlay} put into the private home, as mounts: source the host path
      * under the caller's real home, target the same path under {@link #home()}.
+     *
+     * @return the binds and overlays, read-only ones first; empty when none were asked for
      */
     public List<Mount> homeMounts() {
         return homeMounts;
@@ -339,6 +381,9 @@ public final class SandboxPolicy {
      * mount point cannot be renamed or removed, so they cannot be swapped for a copy); a
      * symbolic link on the way makes the start fail, naming the path to
      * {@linkplain Builder#unprotect unprotect}.
+     *
+     * @return the paths, {@link #DEFAULT_PROTECTED_PATHS} changed by {@link Builder#protect} and
+     *     {@link Builder#unprotect}; unmodifiable, empty when all were unprotected
      */
     public List<String> protectedPaths() {
         return protectedPaths;
@@ -349,6 +394,9 @@ public final class SandboxPolicy {
      * deepest bind or overlay (the workspace and {@link #homeMounts()} included) whose target
      * contains it; empty when it lies in a tmpfs, a symbolic link of the view or in none of
      * them (the empty root). Symbolic links inside the host trees are not followed.
+     *
+     * @param inside an absolute path inside the sandbox; normalized before it is looked up
+     * @return the host path behind it, or empty when no host tree shows there
      */
     public Optional<Path> hostPath(Path inside) {
         Path p = inside.normalize();
@@ -376,21 +424,41 @@ public final class SandboxPolicy {
         return Optional.of(bestSource.resolve(bestTarget.relativize(p)));
     }
 
-    /** The command's complete environment, in the order it is passed. */
+    /**
+     * The command's complete environment, in the order it is passed.
+     *
+     * @return the variables by name, unmodifiable: the base ones first ({@code PATH},
+     *     {@code HOME}, and {@code LANG} and {@code TERM} when the caller has them) unless
+     *     removed, then the passed ones, then the ones set
+     */
     public Map<String, String> environment() {
         return environment;
     }
 
+    /**
+     * The resource limits: rlimits of each process, kernel budgets of the sandbox's user
+     * namespace and, when asked for, cgroup bounds of the whole sandbox.
+     *
+     * @return the limits, {@link Limits#defaults()} unless {@link Builder#limits} set others
+     */
     public Limits limits() {
         return limits;
     }
 
-    /** The wall-clock limit from the command's start; empty for none. */
+    /**
+     * The wall-clock limit from the command's start; empty for none.
+     *
+     * @return the timeout; empty (the default) when the command may run as long as it likes
+     */
     public Optional<Duration> timeout() {
         return Optional.ofNullable(timeout);
     }
 
-    /** How long {@code start()} waits for set-up ({@link Builder#setupTimeout}). */
+    /**
+     * How long {@code start()} waits for set-up ({@link Builder#setupTimeout}).
+     *
+     * @return the set-up timeout, {@link #DEFAULT_SETUP_TIMEOUT} unless set; never {@code null}
+     */
     public Duration setupTimeout() {
         return setupTimeout;
     }
@@ -398,27 +466,49 @@ public final class SandboxPolicy {
     /**
      * The most bytes the command's stdout and stderr together deliver
      * ({@link Builder#maxOutputBytes}); empty for no bound.
+     *
+     * @return the bound in bytes (1 to 2^62); empty (the default) for none
      */
     public OptionalLong maxOutputBytes() {
         return maxOutputBytes == 0 ? OptionalLong.empty() : OptionalLong.of(maxOutputBytes);
     }
 
-    /** Whether output past {@link #maxOutputBytes()} kills the sandbox instead of being dropped. */
+    /**
+     * Whether output past {@link #maxOutputBytes()} kills the sandbox instead of being dropped.
+     *
+     * @return {@code true} when passing the bound kills the sandbox; {@code false} (the default)
+     *     when the rest is dropped
+     */
     public boolean killsAtMaxOutput() {
         return killAtMaxOutput;
     }
 
-    /** The time between SIGTERM and SIGKILL for timeouts and {@link Process#destroy()}. */
+    /**
+     * The time between SIGTERM and SIGKILL for timeouts and {@link Process#destroy()}.
+     *
+     * @return the grace, zero or more, {@link #DEFAULT_KILL_GRACE} unless set; never
+     *     {@code null}
+     */
     public Duration killGrace() {
         return killGrace;
     }
 
-    /** The command's uid inside the sandbox. */
+    /**
+     * The command's uid inside the sandbox.
+     *
+     * @return the uid the builder set, else the caller's, or {@link #ROOT_CALLER_DEFAULT_ID} for a
+     *     root caller
+     */
     public int uid() {
         return uid;
     }
 
-    /** The command's gid inside the sandbox. */
+    /**
+     * The command's gid inside the sandbox.
+     *
+     * @return the gid the builder set, else the caller's, or {@link #ROOT_CALLER_DEFAULT_ID} for a
+     *     root caller
+     */
     public int gid() {
         return gid;
     }
@@ -426,6 +516,8 @@ public final class SandboxPolicy {
     /**
      * The hostname inside the sandbox: the one set, or {@link #DEFAULT_HOSTNAME}; empty when the
      * {@link Namespace#UTS} namespace is off (the host's name shows).
+     *
+     * @return the hostname, or empty when the sandbox shares the host's
      */
     public Optional<String> hostname() {
         if (!namespaces.contains(Namespace.UTS)) {
@@ -434,6 +526,13 @@ public final class SandboxPolicy {
         return Optional.of(hostnameSetting == null ? DEFAULT_HOSTNAME : hostnameSetting);
     }
 
+    /**
+     * The system call filter the command runs under (the set-id guard, when on, is a second
+     * filter beside it; see {@link #allowsSetIdFiles()}).
+     *
+     * @return the profile, {@link SeccompProfile#defaults()} unless
+     *     {@link Builder#seccomp} set another
+     */
     public SeccompProfile seccomp() {
         return seccomp;
     }
@@ -441,6 +540,8 @@ public final class SandboxPolicy {
     /**
      * Whether the command may create set-user-ID and set-group-ID files ({@code false} by
      * default: the set-id guard, a seccomp filter under every profile, refuses them with EPERM).
+     *
+     * @return {@code true} when the set-id guard is off
      */
     public boolean allowsSetIdFiles() {
         return allowSetIdFiles;
@@ -508,6 +609,10 @@ public final class SandboxPolicy {
         /**
          * Binds host directory {@code dir} read-write at the same path inside the sandbox, and
          * makes it the default working directory; {@code null} removes it.
+         *
+         * @param dir an absolute path of an existing host directory, not {@code /} (checked by
+         *     {@link #build()}); {@code null} for none, the default
+         * @return this builder
          */
         public Builder workspace(Path dir) {
             this.workspace = dir;
@@ -520,6 +625,10 @@ public final class SandboxPolicy {
          * {@link #workspaceQuota} bytes; its changes reach the workspace when committed
          * ({@link #commitOn}), copied without following any symbolic link (see
          * {@link CommitResult}). Needs a workspace and the {@link Namespace#MOUNT} namespace.
+         *
+         * @param mode the mode
+         * @return this builder
+         * @throws NullPointerException when {@code mode} is {@code null}
          */
         public Builder workspaceMode(WorkspaceMode mode) {
             this.workspaceMode = Objects.requireNonNull(mode, "mode");
@@ -534,13 +643,23 @@ public final class SandboxPolicy {
          * {@link LimitHit#DISK} when the layer is full at the end. Only with
          * {@link WorkspaceMode#TRANSACTIONAL}: a direct workspace is the host directory itself,
          * whose writes no sandbox can bound.
+         *
+         * @param bytes the size in bytes of the upper layer; 0 (the default) for
+         *     {@link #DEFAULT_WORKSPACE_QUOTA_BYTES}
+         * @return this builder
          */
         public Builder workspaceQuota(long bytes) {
             this.workspaceQuota = bytes;
             return this;
         }
 
-        /** When a transactional workspace's changes are applied (default {@link CommitOn#SUCCESS}). */
+        /**
+         * When a transactional workspace's changes are applied (default {@link CommitOn#SUCCESS}).
+         *
+         * @param when the condition on the command's result under which the changes are applied
+         * @return this builder
+         * @throws NullPointerException when {@code when} is {@code null}
+         */
         public Builder commitOn(CommitOn when) {
             this.commitOn = Objects.requireNonNull(when, "when");
             return this;
@@ -552,6 +671,10 @@ public final class SandboxPolicy {
          * the command sees the host's processes and may signal those of its own host uid (the
          * caller's, or for a root caller every other sandbox and host process running as
          * 65534), and a process that leaves the command's session outlives the sandbox.
+         *
+         * @param which the namespaces to switch off
+         * @return this builder
+         * @throws NullPointerException when one of them is {@code null}
          */
         public Builder disable(Namespace... which) {
             for (Namespace ns : which) {
@@ -560,7 +683,13 @@ public final class SandboxPolicy {
             return this;
         }
 
-        /** Switches namespaces back on. */
+        /**
+         * Switches namespaces back on.
+         *
+         * @param which the namespaces to switch on
+         * @return this builder
+         * @throws NullPointerException when one of them is {@code null}
+         */
         public Builder enable(Namespace... which) {
             for (Namespace ns : which) {
                 namespaces.add(Objects.requireNonNull(ns));
@@ -572,6 +701,10 @@ public final class SandboxPolicy {
          * {@link Network#NONE} turns the network namespace on, {@link Network#HOST} off; an
          * {@linkplain Network#allow(String...) allow list} turns it on and adds the proxy (its
          * patterns are checked by {@link #build()}).
+         *
+         * @param network the network setting, replacing the one before
+         * @return this builder
+         * @throws NullPointerException when {@code network} is {@code null}
          */
         public Builder network(Network network) {
             Objects.requireNonNull(network, "network");
@@ -584,28 +717,61 @@ public final class SandboxPolicy {
             return this;
         }
 
-        /** Binds host path {@code source} read-only at {@code target}. */
+        /**
+         * Binds host path {@code source} read-only at {@code target}.
+         *
+         * @param source the host file or directory
+         * @param target where it appears inside the sandbox, an absolute path
+         * @return this builder
+         * @throws NullPointerException when {@code source} or {@code target} is {@code null}
+         */
         public Builder bindReadOnly(Path source, Path target) {
             return mount(Mount.bindReadOnly(source, target));
         }
 
-        /** Binds host path {@code source} read-write at {@code target}. */
+        /**
+         * Binds host path {@code source} read-write at {@code target}.
+         *
+         * @param source the host file or directory, which the command can change
+         * @param target where it appears inside the sandbox, an absolute path
+         * @return this builder
+         * @throws NullPointerException when {@code source} or {@code target} is {@code null}
+         */
         public Builder bind(Path source, Path target) {
             return mount(Mount.bind(source, target));
         }
 
-        /** A fresh tmpfs of {@code sizeBytes} at {@code target} (replaces nothing: see build). */
+        /**
+         * A fresh tmpfs of {@code sizeBytes} at {@code target} (replaces nothing: see build).
+         *
+         * @param target where it appears inside the sandbox, an absolute path
+         * @param sizeBytes its size limit in bytes, more than 0
+         * @return this builder
+         * @throws NullPointerException when {@code target} is {@code null}
+         */
         public Builder tmpfs(Path target, long sizeBytes) {
             return mount(Mount.tmpfs(target, sizeBytes));
         }
 
-        /** Adds a mount. Two mounts on the same target are a problem reported by build(). */
+        /**
+         * Adds a mount. Two mounts on the same target are a problem reported by build().
+         *
+         * @param mount the mount, added after the ones before
+         * @return this builder
+         * @throws NullPointerException when {@code mount} is {@code null}
+         */
         public Builder mount(Mount mount) {
             mounts.add(Objects.requireNonNull(mount, "mount"));
             return this;
         }
 
-        /** Adds every mount of {@code mounts}, in order (e.g. {@link Mounts#toolchain}). */
+        /**
+         * Adds every mount of {@code mounts}, in order (e.g. {@link Mounts#toolchain}).
+         *
+         * @param mounts the mounts to add
+         * @return this builder
+         * @throws NullPointerException when {@code mounts} or one of them is {@code null}
+         */
         public Builder mounts(Collection<Mount> mounts) {
             for (Mount m : Objects.requireNonNull(mounts, "mounts")) {
                 mount(m);
@@ -617,6 +783,9 @@ public final class SandboxPolicy {
          * Adds ({@code true}) or removes ({@code false}, the default) a read-only bind of the
          * host's {@code /sys}: kernel and hardware information some tools read, and much about
          * the host the command otherwise cannot see.
+         *
+         * @param on whether the view has the host's {@code /sys}
+         * @return this builder
          */
         public Builder sys(boolean on) {
             removeMount(SYS);
@@ -631,6 +800,10 @@ public final class SandboxPolicy {
          * private home ({@code homeReadOnly(".m2/repository")}). The path must be relative,
          * normalized, without {@code ..}, exist and not go through a symbolic link; the whole
          * home cannot be given.
+         *
+         * @param relativePath the path under the caller's home; checked by {@link #build()}
+         * @return this builder
+         * @throws NullPointerException when {@code relativePath} is {@code null}
          */
         public Builder homeReadOnly(String relativePath) {
             homeReadOnly.add(Objects.requireNonNull(relativePath, "relativePath"));
@@ -642,13 +815,22 @@ public final class SandboxPolicy {
          * overlay ({@link Mounts#overlay(Path, Path)}): the command may write there, nothing
          * reaches the host ({@code homeOverlay(".gradle/caches")}). Same rules as
          * {@link #homeReadOnly}.
+         *
+         * @param relativePath the directory under the caller's home; checked by {@link #build()}
+         * @return this builder
+         * @throws NullPointerException when {@code relativePath} is {@code null}
          */
         public Builder homeOverlay(String relativePath) {
             homeOverlay.add(Objects.requireNonNull(relativePath, "relativePath"));
             return this;
         }
 
-        /** The size of the private home's tmpfs (default {@link #DEFAULT_HOME_SIZE_BYTES}). */
+        /**
+         * The size of the private home's tmpfs (default {@link #DEFAULT_HOME_SIZE_BYTES}).
+         *
+         * @param bytes the tmpfs's size limit in bytes, more than 0
+         * @return this builder
+         */
         public Builder homeSize(long bytes) {
             this.homeSize = bytes;
             return this;
@@ -657,6 +839,10 @@ public final class SandboxPolicy {
         /**
          * Adds protected paths of the workspace (relative, normalized, without {@code ..};
          * a trailing {@code /} for a directory). See {@link SandboxPolicy#protectedPaths()}.
+         *
+         * @param relativePaths the paths relative to the workspace; checked by {@link #build()}
+         * @return this builder
+         * @throws NullPointerException when one of them is {@code null}
          */
         public Builder protect(String... relativePaths) {
             for (String p : relativePaths) {
@@ -668,6 +854,11 @@ public final class SandboxPolicy {
         /**
          * Removes protected paths ({@code .idea} also removes {@code .idea/});
          * {@link #build()} reports one that is not protected.
+         *
+         * @param relativePaths the paths relative to the workspace, with or without the trailing
+         *     {@code /}
+         * @return this builder
+         * @throws NullPointerException when one of them is {@code null}
          */
         public Builder unprotect(String... relativePaths) {
             for (String p : relativePaths) {
@@ -683,20 +874,36 @@ public final class SandboxPolicy {
         /**
          * Removes every mount, the default ones ({@link SandboxPolicy#mounts()}) included (not
          * the workspace, the private home, the identity files or the protected paths).
+         *
+         * @return this builder
          */
         public Builder clearMounts() {
             mounts.clear();
             return this;
         }
 
-        /** Removes the mounts whose target is {@code target}. */
+        /**
+         * Removes the mounts whose target is {@code target}.
+         *
+         * @param target the target inside the sandbox; compared normalized, so
+         *     {@code /var/./tmp} removes the {@code /var/tmp} tmpfs
+         * @return this builder
+         * @throws NullPointerException when {@code target} is {@code null}
+         */
         public Builder removeMount(Path target) {
             Path t = target.normalize();
             mounts.removeIf(m -> m.target().normalize().equals(t));
             return this;
         }
 
-        /** Sets a variable in the command's environment (overrides defaults and passEnv). */
+        /**
+         * Sets a variable in the command's environment (overrides defaults and passEnv).
+         *
+         * @param name the variable's name: not empty, without {@code =} or NUL
+         * @param value its value, without NUL (may be empty)
+         * @return this builder
+         * @throws NullPointerException when {@code name} or {@code value} is {@code null}
+         */
         public Builder env(String name, String value) {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(value, "value");
@@ -705,14 +912,26 @@ public final class SandboxPolicy {
             return this;
         }
 
-        /** Passes the caller's value of {@code name}, read at {@link #build()}, if it is set. */
+        /**
+         * Passes the caller's value of {@code name}, read at {@link #build()}, if it is set.
+         *
+         * @param name the variable's name: not empty, without {@code =} or NUL
+         * @return this builder
+         * @throws NullPointerException when {@code name} is {@code null}
+         */
         public Builder passEnv(String name) {
             passEnv.add(Objects.requireNonNull(name, "name"));
             unsetEnv.remove(name);
             return this;
         }
 
-        /** Removes a variable, a default one ({@code LANG}, {@code TERM}...) included. */
+        /**
+         * Removes a variable, a default one ({@code LANG}, {@code TERM}...) included.
+         *
+         * @param name the variable's name
+         * @return this builder
+         * @throws NullPointerException when {@code name} is {@code null}
+         */
         public Builder unsetEnv(String name) {
             Objects.requireNonNull(name, "name");
             env.remove(name);
@@ -721,6 +940,14 @@ public final class SandboxPolicy {
             return this;
         }
 
+        /**
+         * The resource limits (default {@link Limits#defaults()}); their values are checked by
+         * {@link #build()}.
+         *
+         * @param limits the limits, replacing the ones set before
+         * @return this builder
+         * @throws NullPointerException when {@code limits} is {@code null}
+         */
         public Builder limits(Limits limits) {
             this.limits = Objects.requireNonNull(limits, "limits");
             return this;
@@ -730,6 +957,9 @@ public final class SandboxPolicy {
          * Wall-clock limit from the command's start; when it expires the sandbox gets SIGTERM,
          * then SIGKILL after the kill grace, and the result says {@code timedOut}. {@code null}
          * for none (the default); at most 10^12 ms (about 31 years), like the kill grace.
+         *
+         * @param timeout the limit, more than zero, or {@code null} for none
+         * @return this builder
          */
         public Builder timeout(Duration timeout) {
             this.timeout = timeout;
@@ -747,6 +977,10 @@ public final class SandboxPolicy {
          * check on the host in the calling thread before the spawn (that bind sources and the
          * workspace exist, the protected paths, {@code /etc/passwd}); a source whose
          * filesystem hangs there hangs the caller. Positive, at most 10^12 ms.
+         *
+         * @param setupTimeout the limit, more than zero
+         * @return this builder
+         * @throws NullPointerException when {@code setupTimeout} is {@code null}
          */
         public Builder setupTimeout(Duration setupTimeout) {
             this.setupTimeout = Objects.requireNonNull(setupTimeout, "setupTimeout");
@@ -765,6 +999,9 @@ public final class SandboxPolicy {
          * say how much was written and dropped. The command sees pipes, not the files
          * themselves (no {@code lseek}, no {@code isatty} on a redirect to a file). 1 to
          * 2^62 bytes; 0 for none.
+         *
+         * @param bytes the bound in bytes, or 0 for none
+         * @return this builder
          */
         public Builder maxOutputBytes(long bytes) {
             this.maxOutputBytes = bytes;
@@ -775,36 +1012,73 @@ public final class SandboxPolicy {
          * With {@link #maxOutputBytes}: the first byte past the bound kills the sandbox at
          * once ({@link SandboxResult#limitHit()} {@link LimitHit#OUTPUT}, SIGKILL) instead of
          * being dropped (default {@code false}: dropped).
+         *
+         * @param kill whether passing the bound kills the sandbox; {@link #build()} refuses
+         *     {@code true} without a bound
+         * @return this builder
          */
         public Builder killAtMaxOutput(boolean kill) {
             this.killAtMaxOutput = kill;
             return this;
         }
 
-        /** Time between SIGTERM and SIGKILL (default {@link SandboxPolicy#DEFAULT_KILL_GRACE}). */
+        /**
+         * Time between SIGTERM and SIGKILL (default {@link SandboxPolicy#DEFAULT_KILL_GRACE}).
+         *
+         * @param killGrace the time, zero or more, at most 10^12 ms
+         * @return this builder
+         * @throws NullPointerException when {@code killGrace} is {@code null}
+         */
         public Builder killGrace(Duration killGrace) {
             this.killGrace = Objects.requireNonNull(killGrace, "killGrace");
             return this;
         }
 
-        /** The command's uid inside the sandbox. */
+        /**
+         * The command's uid inside the sandbox.
+         *
+         * @param uid the uid, 0 to {@link Integer#MAX_VALUE}; by default the caller's, or
+         *     {@link SandboxPolicy#ROOT_CALLER_DEFAULT_ID} for a root caller
+         * @return this builder
+         */
         public Builder uid(int uid) {
             this.uid = uid;
             return this;
         }
 
-        /** The command's gid inside the sandbox. */
+        /**
+         * The command's gid inside the sandbox.
+         *
+         * @param gid the gid, 0 to {@link Integer#MAX_VALUE}; by default the caller's, or
+         *     {@link SandboxPolicy#ROOT_CALLER_DEFAULT_ID} for a root caller
+         * @return this builder
+         */
         public Builder gid(int gid) {
             this.gid = gid;
             return this;
         }
 
-        /** The hostname inside (needs {@link Namespace#UTS}); {@code null} for the default. */
+        /**
+         * The hostname inside (needs {@link Namespace#UTS}); {@code null} for the default.
+         *
+         * @param hostname the name, at most 64 characters of labels of letters, digits and inner
+         *     {@code -} separated by {@code .}; {@code null} for
+         *     {@link SandboxPolicy#DEFAULT_HOSTNAME}
+         * @return this builder
+         */
         public Builder hostname(String hostname) {
             this.hostname = hostname;
             return this;
         }
 
+        /**
+         * The system call filter (default {@link SeccompProfile#defaults()}); its rules are
+         * checked by {@link #build()}.
+         *
+         * @param profile the profile, replacing the one set before
+         * @return this builder
+         * @throws NullPointerException when {@code profile} is {@code null}
+         */
         public Builder seccomp(SeccompProfile profile) {
             this.seccomp = Objects.requireNonNull(profile, "profile");
             return this;
@@ -825,6 +1099,9 @@ public final class SandboxPolicy {
          * ENOSYS (in a user namespace of its own the command would have
          * {@code CAP_SETFCAP}: a file capability written there on a root caller's idmapped
          * workspace is stored with rootid 0 and works on the host).
+         *
+         * @param allow whether to switch the set-id guard off
+         * @return this builder
          */
         public Builder allowSetIdFiles(boolean allow) {
             this.allowSetIdFiles = allow;
@@ -834,6 +1111,7 @@ public final class SandboxPolicy {
         /**
          * Checks every setting and returns the policy.
          *
+         * @return the policy, immutable; later changes to this builder do not reach it
          * @throws PolicyException listing every problem found
          */
         public SandboxPolicy build() {
