@@ -137,7 +137,10 @@ public final class SandboxResult {
         return killed;
     }
 
-    /** {@return the wall-clock time from the command's start to its end, as the helper measured it} */
+    /**
+     * {@return the wall-clock time from the command's start to its end, as the helper measured
+     * it}
+     */
     public Duration wallTime() {
         return wallTime;
     }
