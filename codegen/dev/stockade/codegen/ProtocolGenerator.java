@@ -206,14 +206,20 @@ public final class ProtocolGenerator implements Generator {
                     }
 
                     /**
-                     * The member's value in {@code enum stk_step}: what the helper stores in the
-                     * set-up progress page ({@code STK_PROGRESS_STEP_OFFSET}).
+                     * {@return the member's value in {@code enum stk_step}} It is what the helper
+                     * stores in the set-up progress page ({@code STK_PROGRESS_STEP_OFFSET}).
                      */
                     public int code() {
                         return code;
                     }
 
-                    /** The step with that {@linkplain #code() value}, or empty. */
+                    /**
+                     * The step of a {@linkplain #code() value}.
+                     *
+                     * @param code a member's value in {@code enum stk_step}, as the progress page
+                     *     holds it
+                     * @return the step, or empty when no step has that value
+                     */
                     public static Optional<SetupStep> ofCode(long code) {
                         for (SetupStep step : values()) {
                             if (step.code == code) {
@@ -223,12 +229,21 @@ public final class ProtocolGenerator implements Generator {
                         return Optional.empty();
                     }
 
-                    /** The step's name as the helper reports it, for example {@code "mount_root"}. */
+                    /**
+                     * {@return the step's name as the helper reports it, for example
+                     * {@code "mount_root"}}
+                     */
                     public String stepName() {
                         return stepName;
                     }
 
-                    /** The step with that {@linkplain #stepName() name}, or empty. */
+                    /**
+                     * The step of a {@linkplain #stepName() name}.
+                     *
+                     * @param name a step's name as the helper reports it ({@code "mount_root"})
+                     * @return the step, or empty when no step has exactly that name (case
+                     *     included)
+                     */
                     public static Optional<SetupStep> ofStepName(String name) {
                         for (SetupStep step : values()) {
                             if (step.stepName.equals(name)) {

@@ -61,14 +61,28 @@ public record CommitResult(long filesWritten, long bytesWritten, long directorie
      */
     public static final int MAX_LISTED_PATH_BYTES = 1024;
 
-    /** Copies the lists. */
+    /**
+     * A commit's result; the lists are copied.
+     *
+     * @param filesWritten regular files written
+     * @param bytesWritten their bytes
+     * @param directoriesCreated directories made
+     * @param symlinksCreated symbolic links made
+     * @param deleted entries removed
+     * @param skipped entries not carried
+     * @param failure why the commit stopped, or empty
+     * @param notApplied the changes not applied when it stopped
+     */
     public CommitResult {
         skipped = List.copyOf(skipped);
         Objects.requireNonNull(failure, "failure");
         notApplied = List.copyOf(notApplied);
     }
 
-    /** Whether every change (but the skipped entries) was applied. */
+    /**
+     * {@return whether every change (but the skipped entries) was applied} The same as an empty
+     * {@link #failure()}.
+     */
     public boolean complete() {
         return failure.isEmpty();
     }
@@ -93,7 +107,12 @@ public record CommitResult(long filesWritten, long bytesWritten, long directorie
      * @param reason why
      */
     public record Skipped(String path, Reason reason) {
-        /** Checks the fields. */
+        /**
+         * An entry not carried; neither field may be {@code null}.
+         *
+         * @param path relative to the workspace
+         * @param reason why it was not carried
+         */
         public Skipped {
             Objects.requireNonNull(path, "path");
             Objects.requireNonNull(reason, "reason");

@@ -40,7 +40,20 @@ public record Connection(String host, int port, String address, Verdict verdict,
         MALFORMED
     }
 
-    /** Checks that no component is null and no count is negative. */
+    /**
+     * An entry; no component may be {@code null}.
+     *
+     * @param host the host asked for, or empty
+     * @param port the port asked for, 0..65535
+     * @param address the address connected to, or empty
+     * @param verdict what became of the connections
+     * @param rule the pattern that decided, or empty
+     * @param reason why the connections were refused or failed, or empty
+     * @param count how many connections this entry stands for, at least 1
+     * @param bytesSent bytes relayed from the sandbox to the host, at least 0
+     * @param bytesReceived bytes relayed from the host to the sandbox, at least 0
+     * @throws IllegalArgumentException when a number is out of those ranges
+     */
     public Connection {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(address, "address");
@@ -53,7 +66,10 @@ public record Connection(String host, int port, String address, Verdict verdict,
         }
     }
 
-    /** {@code host:port}, with an IPv6 address in brackets; empty when neither was read. */
+    /**
+     * {@return the target as {@code host:port}, with an IPv6 address in brackets} Empty when
+     * the request could not be read.
+     */
     public String target() {
         if (host.isEmpty()) {
             return "";

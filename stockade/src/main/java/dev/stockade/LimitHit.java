@@ -27,7 +27,7 @@ public enum LimitHit {
         this.description = description;
     }
 
-    /** What the limit is, in a few words ("memory limit"), for messages. */
+    /** {@return what the limit is, in a few words ({@code "memory limit"}), for messages} */
     public String description() {
         return description;
     }

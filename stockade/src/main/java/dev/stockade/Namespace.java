@@ -31,7 +31,7 @@ public enum Namespace {
         this.cloneFlag = cloneFlag;
     }
 
-    /** The kernel's {@code CLONE_NEW*} flag for this namespace. */
+    /** {@return the kernel's {@code CLONE_NEW*} flag for this namespace} */
     public int cloneFlag() {
         return cloneFlag;
     }

@@ -62,6 +62,7 @@ public final class Network {
      * and listed: a way to learn what a step would reach.
      *
      * @param hostPatterns the hosts the sandbox may reach (see the class comment)
+     * @return an allow-list network with an empty deny list
      */
     public static Network allow(String... hostPatterns) {
         return new Network(Mode.ALLOW_LIST, copy(hostPatterns), List.of());
@@ -73,6 +74,8 @@ public final class Network {
      * wildcard may be as wide as {@code *.example.org}; {@code *} alone is refused (deny by
      * leaving it out of the allow list instead).
      *
+     * @param hostPatterns the hosts to refuse, added after those already denied
+     * @return a new network; this one is unchanged
      * @throws IllegalStateException on {@link #NONE} or {@link #HOST}, which have no allow list
      */
     public Network deny(String... hostPatterns) {
@@ -85,17 +88,23 @@ public final class Network {
         return new Network(mode, allowed, Collections.unmodifiableList(d));
     }
 
-    /** {@link Mode#NONE}, {@link Mode#HOST} or {@link Mode#ALLOW_LIST}. */
+    /** {@return the mode: {@link Mode#NONE}, {@link Mode#HOST} or {@link Mode#ALLOW_LIST}} */
     public Mode mode() {
         return mode;
     }
 
-    /** The allow list's patterns as given, in order; empty but for {@link Mode#ALLOW_LIST}. */
+    /**
+     * {@return the allow list's patterns as given, in order} Empty but for
+     * {@link Mode#ALLOW_LIST}.
+     */
     public List<String> allowedHosts() {
         return allowed;
     }
 
-    /** The deny list's patterns as given, in order. */
+    /**
+     * {@return the deny list's patterns as given, in order} Empty unless {@link #deny} added
+     * some.
+     */
     public List<String> deniedHosts() {
         return denied;
     }

@@ -15,6 +15,12 @@ import java.util.Objects;
  * @param warnings one line each, naming the JSON path they are about
  */
 public record OciImport(SeccompProfile profile, List<String> warnings) {
+    /**
+     * An import's result; {@code warnings} is copied.
+     *
+     * @param profile the imported profile
+     * @param warnings one line each; empty when all of the JSON applied
+     */
     public OciImport {
         Objects.requireNonNull(profile, "profile");
         warnings = List.copyOf(warnings);

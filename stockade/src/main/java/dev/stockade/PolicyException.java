@@ -10,20 +10,32 @@ import java.util.List;
 public class PolicyException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
+    /** Each problem as one sentence, in the order they were found. */
     private final List<String> problems;
 
+    /**
+     * An exception whose message is the problems, headed {@code "invalid sandbox policy"}.
+     *
+     * @param problems each problem as one sentence, in the order found; copied
+     */
     public PolicyException(List<String> problems) {
         super(format(problems));
         this.problems = List.copyOf(problems);
     }
 
-    /** For subclasses with their own headline; {@code problems} as {@link #problems()}. */
+    /**
+     * For subclasses with their own headline.
+     *
+     * @param message the exception's whole message, the problems included as the subclass
+     *     shows them
+     * @param problems each problem as one sentence, as {@link #problems()} returns them
+     */
     protected PolicyException(String message, List<String> problems) {
         super(message);
         this.problems = List.copyOf(problems);
     }
 
-    /** Each problem as one sentence, in the order they were found. */
+    /** {@return each problem as one sentence, in the order they were found} */
     public List<String> problems() {
         return problems;
     }

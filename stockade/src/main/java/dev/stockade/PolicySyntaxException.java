@@ -24,6 +24,14 @@ public final class PolicySyntaxException extends PolicyException {
      * @param message what is wrong, and what was expected
      */
     public record Entry(String source, int line, int column, String message) {
+        /**
+         * A problem; {@code source} and {@code message} may not be {@code null}.
+         *
+         * @param source the file (or source name) it is in
+         * @param line 1-based line, or 0
+         * @param column 1-based column, or 0
+         * @param message what is wrong, and what was expected
+         */
         public Entry {
             Objects.requireNonNull(source, "source");
             Objects.requireNonNull(message, "message");
@@ -40,13 +48,23 @@ public final class PolicySyntaxException extends PolicyException {
 
     private final transient List<Entry> entries;
 
-    /** @param source the profile that was being loaded (the top file) */
+    /**
+     * An exception whose message names the profile and lists every entry.
+     *
+     * @param source the profile that was being loaded (the top file)
+     * @param entries every problem found, at least one
+     * @throws IllegalArgumentException when {@code entries} is empty
+     */
     public PolicySyntaxException(String source, List<Entry> entries) {
         super(headline(source, entries), entries.stream().map(Entry::toString).toList());
         this.entries = List.copyOf(entries);
     }
 
-    /** Every problem, in file and line order (includes where they are included). */
+    /**
+     * {@return every problem, in file and line order (an included file's where it is
+     * included)} The entries are not serialized: in a deserialized exception this is
+     * {@code null}, and {@link #problems()} holds them as text.
+     */
     public List<Entry> entries() {
         return entries;
     }

@@ -30,6 +30,15 @@ public final class ProbeReport {
      */
     public record Feature(String name, boolean available, String detail, int errno,
             Map<String, String> attributes) {
+        /**
+         * A feature; {@code attributes} is copied, keeping its order.
+         *
+         * @param name the helper's name for the feature
+         * @param available whether it can be used
+         * @param detail the reason it is not available, or what is known about it
+         * @param errno the errno of the failed attempt, or 0
+         * @param attributes every {@code key=value} the helper reported
+         */
         public Feature {
             attributes = Collections.unmodifiableMap(new LinkedHashMap<>(attributes));
         }
@@ -41,12 +50,17 @@ public final class ProbeReport {
         this.features = List.copyOf(features);
     }
 
-    /** Every feature, in the helper's order. */
+    /** {@return every feature, in the helper's order} */
     public List<Feature> features() {
         return features;
     }
 
-    /** The feature called {@code name}, if the helper probed it. */
+    /**
+     * The feature of a name.
+     *
+     * @param name the helper's name for the feature ({@code "landlock"})
+     * @return the feature, or empty when the helper did not probe one of that name
+     */
     public Optional<Feature> feature(String name) {
         for (Feature f : features) {
             if (f.name().equals(name)) {
@@ -60,22 +74,28 @@ public final class ProbeReport {
         return feature(name).map(Feature::available).orElse(false);
     }
 
-    /** Whether this user can create a user namespace. */
+    /** {@return whether this user can create a user namespace} */
     public boolean userNamespaces() {
         return available("user_namespace");
     }
 
-    /** Whether a seccomp-bpf filter can be installed. */
+    /** {@return whether a seccomp-bpf filter can be installed} */
     public boolean seccompFilter() {
         return available("seccomp_filter");
     }
 
-    /** Whether seccomp user notification (a supervisor deciding syscalls) is available. */
+    /**
+     * {@return whether seccomp user notification (a supervisor deciding system calls) is
+     * available} Without it {@code report} rules deny without recording.
+     */
     public boolean seccompUserNotification() {
         return available("seccomp_user_notif");
     }
 
-    /** The Landlock ABI version, empty when Landlock is not available. */
+    /**
+     * {@return the Landlock ABI version (1 and up)} Empty when Landlock is not available or the
+     * helper reported no version.
+     */
     public OptionalInt landlockAbi() {
         Optional<Feature> f = feature("landlock");
         if (f.isEmpty() || !f.get().available()) {
@@ -89,7 +109,11 @@ public final class ProbeReport {
         }
     }
 
-    /** 2 for the unified cgroup v2 hierarchy, 1 for v1 (or hybrid), 0 when there is none. */
+    /**
+     * {@return the machine's cgroup hierarchy: 2 for the unified cgroup v2 hierarchy, 1 for v1
+     * (or hybrid), 0 when there is none} Whether a sandbox can use it is
+     * {@link #cgroupUsableVersion()}.
+     */
     public int cgroupVersion() {
         String mode = feature("cgroup").map(Feature::detail).orElse("none");
         return switch (mode) {
@@ -102,6 +126,8 @@ public final class ProbeReport {
     /**
      * Whether a sandbox can have cgroups of its own here (the helper made and removed one with
      * the memory, pids and cpu controllers, as it would for {@link Limits#memoryBytes()}).
+     *
+     * @return {@code true} when the helper could make a sandbox's cgroup
      */
     public boolean cgroupDelegation() {
         return available("cgroup_delegation");
@@ -110,6 +136,8 @@ public final class ProbeReport {
     /**
      * Which cgroup a sandbox's limits use here: 2 (v2), 1 (v1), or 0 when none is usable
      * ({@link #cgroupReason()} says why).
+     *
+     * @return the cgroup version a sandbox's limits use, 0..2
      */
     public int cgroupUsableVersion() {
         return feature("cgroup_delegation").filter(Feature::available)
@@ -120,6 +148,8 @@ public final class ProbeReport {
     /**
      * Why a sandbox can or cannot have cgroups here: where they would go, or what failed and how
      * to get one (root, or {@code systemd-run --user --scope -p Delegate=yes}).
+     *
+     * @return the helper's one-line reason; never empty when the helper probed cgroups
      */
     public String cgroupReason() {
         return feature("cgroup_delegation").map(Feature::detail)
@@ -130,6 +160,8 @@ public final class ProbeReport {
      * Whether {@link SandboxPolicy#defaults()} can run here: every namespace together (tried
      * the way the helper creates them: one clone, the network namespace made beside it and
      * joined) and a seccomp filter.
+     *
+     * @return {@code true} when both were tried successfully
      */
     public boolean canRunDefaultPolicy() {
         return available("all_namespaces") && seccompFilter();

@@ -17,7 +17,10 @@ import java.util.Objects;
 public final class ProfileSources {
     private ProfileSources() {}
 
-    /** The names of the shipped profiles, {@code build} (the default) first. */
+    /**
+     * {@return the names of the shipped profiles, {@code build} (the default) first} Each is a
+     * name {@link SeccompProfile#named(String)} and {@link #shippedText(String)} take.
+     */
     public static List<String> shippedNames() {
         return PolicyLoader.SHIPPED;
     }
@@ -26,6 +29,8 @@ public final class ProfileSources {
      * A shipped profile's text as it is in the jar, comments included: the profile language
      * ({@code docs/policy-reference.md}), so a copy is a starting point for one's own.
      *
+     * @param name one of {@link #shippedNames()}
+     * @return the profile's text
      * @throws PolicySyntaxException when {@code name} is not one of {@link #shippedNames()}
      */
     public static String shippedText(String name) {
@@ -37,6 +42,8 @@ public final class ProfileSources {
      * regular file (a FIFO or a device is refused: it would hang the reader or never end) of at
      * most 1 MiB, in UTF-8; a leading byte order mark is dropped.
      *
+     * @param file the profile file
+     * @return the file's text, without a leading byte order mark
      * @throws java.nio.file.NoSuchFileException when there is no such file
      * @throws IOException when it cannot be read or is no profile file, with a one-line reason
      *     ({@code "is a directory, not a profile file"}, {@code "not a regular file"},

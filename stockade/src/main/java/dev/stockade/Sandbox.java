@@ -12,12 +12,24 @@ import java.util.List;
 public final class Sandbox {
     private Sandbox() {}
 
-    /** A builder for {@code command} (argv[0] is the program) with the default policy. */
+    /**
+     * A builder for a command with the default policy ({@link SandboxPolicy#defaults()}).
+     *
+     * @param command the program and its arguments (argv[0] is the program, looked up in the
+     *     policy's PATH); no element may be {@code null}
+     * @return a new builder; nothing is started until {@link SandboxBuilder#start()}
+     */
     public static SandboxBuilder command(String... command) {
         return new SandboxBuilder(List.of(command));
     }
 
-    /** A builder for {@code command} (argv[0] is the program) with the default policy. */
+    /**
+     * A builder for a command with the default policy ({@link SandboxPolicy#defaults()}).
+     *
+     * @param command the program and its arguments (argv[0] is the program, looked up in the
+     *     policy's PATH); copied
+     * @return a new builder; nothing is started until {@link SandboxBuilder#start()}
+     */
     public static SandboxBuilder command(List<String> command) {
         return new SandboxBuilder(command);
     }
@@ -26,6 +38,7 @@ public final class Sandbox {
      * Asks the helper what this kernel and this user allow (user namespaces, seccomp, Landlock,
      * cgroups, ...), each with the reason when something is not available.
      *
+     * @return one feature per thing the helper tried, with shorthands for the usual questions
      * @throws IOException when the helper cannot be run or its report cannot be read
      */
     public static ProbeReport probe() throws IOException {
@@ -36,6 +49,8 @@ public final class Sandbox {
      * Stockade's version, as in its pom.xml ({@code "1.2.0"}, {@code "1.3.0-SNAPSHOT"}): the
      * version its natives are extracted under, so it names the natives that run. Calling it
      * loads no natives.
+     *
+     * @return the version string
      */
     public static String version() {
         return NativeLoader.VERSION;

@@ -50,24 +50,42 @@ public final class SandboxBuilder {
         this.pool = pool;
     }
 
-    /** The command list itself (changes to it change this builder), like ProcessBuilder's. */
+    /**
+     * {@return the command list itself, like ProcessBuilder's} Changes to it change this
+     * builder.
+     */
     public List<String> command() {
         return command;
     }
 
-    /** Replaces the command; argv[0] is the program, looked up in the policy's PATH. */
+    /**
+     * Replaces the command.
+     *
+     * @param command the program and its arguments; argv[0] is the program, looked up in the
+     *     policy's PATH
+     * @return this builder
+     */
     public SandboxBuilder command(String... command) {
         this.command = new ArrayList<>(Arrays.asList(command));
         return this;
     }
 
-    /** Replaces the command with a copy of {@code command}. */
+    /**
+     * Replaces the command with a copy of a list.
+     *
+     * @param command the program and its arguments; argv[0] is the program, looked up in the
+     *     policy's PATH
+     * @return this builder
+     */
     public SandboxBuilder command(List<String> command) {
         this.command = new ArrayList<>(Objects.requireNonNull(command, "command"));
         return this;
     }
 
-    /** The working directory inside the sandbox, or {@code null} for the default. */
+    /**
+     * {@return the working directory inside the sandbox, or {@code null} for the default} See
+     * {@link #directory(Path)}.
+     */
     public Path directory() {
         return directory;
     }
@@ -76,6 +94,8 @@ public final class SandboxBuilder {
      * The working directory inside the sandbox (an absolute path in the sandbox's view);
      * {@code null} for the default: the policy's workspace if it has one, else {@code /}.
      *
+     * @param dir the absolute path in the sandbox, or {@code null}
+     * @return this builder
      * @throws IllegalArgumentException when {@code dir} is relative
      */
     public SandboxBuilder directory(Path dir) {
@@ -90,6 +110,11 @@ public final class SandboxBuilder {
     /**
      * Where the command's stdin comes from: {@link Redirect#PIPE} (default; write to
      * {@link Process#getOutputStream()}), {@link Redirect#INHERIT}, or {@code Redirect.from(file)}.
+     *
+     * @param source where stdin comes from
+     * @return this builder
+     * @throws IllegalArgumentException for a redirect to a file ({@code Redirect.to},
+     *     {@code Redirect.appendTo}), which is for output
      */
     public SandboxBuilder redirectInput(Redirect source) {
         Objects.requireNonNull(source, "source");
@@ -104,46 +129,83 @@ public final class SandboxBuilder {
      * Where the command's stdout goes: {@link Redirect#PIPE} (default; read
      * {@link Process#getInputStream()}), {@link Redirect#INHERIT}, {@link Redirect#DISCARD},
      * {@code Redirect.to(file)} or {@code Redirect.appendTo(file)}.
+     *
+     * @param destination where stdout goes
+     * @return this builder
+     * @throws IllegalArgumentException for {@code Redirect.from(file)}, which is for input
      */
     public SandboxBuilder redirectOutput(Redirect destination) {
         this.stdout = checkOutput(destination);
         return this;
     }
 
-    /** Where the command's stderr goes; the same choices as {@link #redirectOutput}. */
+    /**
+     * Where the command's stderr goes: the same choices as {@link #redirectOutput(Redirect)};
+     * ignored while {@link #redirectErrorStream()} is {@code true}.
+     *
+     * @param destination where stderr goes
+     * @return this builder
+     * @throws IllegalArgumentException for {@code Redirect.from(file)}, which is for input
+     */
     public SandboxBuilder redirectError(Redirect destination) {
         this.stderr = checkOutput(destination);
         return this;
     }
 
-    /** Shorthand for {@code redirectInput(Redirect.from(file))}. */
+    /**
+     * Shorthand for {@code redirectInput(Redirect.from(file))}.
+     *
+     * @param file the host file stdin is read from
+     * @return this builder
+     */
     public SandboxBuilder redirectInput(java.io.File file) {
         return redirectInput(Redirect.from(file));
     }
 
-    /** Shorthand for {@code redirectOutput(Redirect.to(file))}. */
+    /**
+     * Shorthand for {@code redirectOutput(Redirect.to(file))}.
+     *
+     * @param file the host file stdout is written to (created, or truncated)
+     * @return this builder
+     */
     public SandboxBuilder redirectOutput(java.io.File file) {
         return redirectOutput(Redirect.to(file));
     }
 
-    /** Shorthand for {@code redirectError(Redirect.to(file))}. */
+    /**
+     * Shorthand for {@code redirectError(Redirect.to(file))}.
+     *
+     * @param file the host file stderr is written to (created, or truncated)
+     * @return this builder
+     */
     public SandboxBuilder redirectError(java.io.File file) {
         return redirectError(Redirect.to(file));
     }
 
+    /** {@return where the command's stdin comes from; {@link Redirect#PIPE} by default} */
     public Redirect redirectInput() {
         return stdin;
     }
 
+    /** {@return where the command's stdout goes; {@link Redirect#PIPE} by default} */
     public Redirect redirectOutput() {
         return stdout;
     }
 
+    /**
+     * {@return where the command's stderr goes; {@link Redirect#PIPE} by default} Not used while
+     * {@link #redirectErrorStream()} is {@code true}.
+     */
     public Redirect redirectError() {
         return stderr;
     }
 
-    /** All three streams inherited from this JVM. */
+    /**
+     * Sets all three streams to {@link Redirect#INHERIT}: the command reads and writes this
+     * JVM's stdin, stdout and stderr.
+     *
+     * @return this builder
+     */
     public SandboxBuilder inheritIO() {
         stdin = Redirect.INHERIT;
         stdout = Redirect.INHERIT;
@@ -154,12 +216,16 @@ public final class SandboxBuilder {
     /**
      * Whether stderr goes where stdout goes (then {@link Process#getErrorStream()} is empty and
      * {@link #redirectError(Redirect)} is ignored), as in ProcessBuilder.
+     *
+     * @param merge {@code true} to send stderr where stdout goes (default {@code false})
+     * @return this builder
      */
     public SandboxBuilder redirectErrorStream(boolean merge) {
         this.redirectErrorStream = merge;
         return this;
     }
 
+    /** {@return whether stderr goes where stdout goes; {@code false} by default} */
     public boolean redirectErrorStream() {
         return redirectErrorStream;
     }
@@ -168,23 +234,36 @@ public final class SandboxBuilder {
      * Whether {@link #start()} times its set-up step by step, for
      * {@link SandboxResult#setupTimings()} (default {@code false}: then it stays empty). The
      * cost is two reads of the clock per step and one write and one read of a page.
+     *
+     * @param measure {@code true} to time the set-up
+     * @return this builder
      */
     public SandboxBuilder measureSetup(boolean measure) {
         this.measureSetup = measure;
         return this;
     }
 
+    /** {@return whether {@link #start()} times its set-up; {@code false} by default} */
     public boolean measureSetup() {
         return measureSetup;
     }
 
-    /** The policy; {@code null} means {@link SandboxPolicy#defaults()}. */
+    /**
+     * Sets the policy the sandbox runs under.
+     *
+     * @param policy the policy, or {@code null} for {@link SandboxPolicy#defaults()} (the
+     *     default)
+     * @return this builder
+     */
     public SandboxBuilder policy(SandboxPolicy policy) {
         this.policy = policy;
         return this;
     }
 
-    /** The policy {@link #start()} uses. */
+    /**
+     * {@return the policy {@link #start()} uses} {@link SandboxPolicy#defaults()} when none was
+     * set.
+     */
     public SandboxPolicy policy() {
         return policy == null ? SandboxPolicy.defaults() : policy;
     }
@@ -194,9 +273,10 @@ public final class SandboxBuilder {
      * command's {@code execve} succeeded) or set-up failed. A builder of a {@link SandboxPool}
      * ({@link SandboxPool#command}) takes one of its warm sandboxes when one is ready and the
      * policy is still the pool's, and spawns cold otherwise (the pool's class comment says
-     * when). On failure the helper has been
-     * reaped and every descriptor opened for it closed before the exception is thrown.
+     * when). On failure the helper has been reaped and every descriptor opened for it closed
+     * before the exception is thrown.
      *
+     * @return the running command
      * @throws SandboxSetupException when the sandbox could not be set up or the command could
      *     not be executed (step, errno, exit code 125/126/127)
      * @throws IOException when a redirect file cannot be opened (nothing was started), the

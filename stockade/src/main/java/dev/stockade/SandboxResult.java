@@ -98,52 +98,66 @@ public final class SandboxResult {
                 + Integer.toHexString(status));
     }
 
-    /** The exit status; 128+N when the command was killed by signal N. */
+    /** {@return the exit status, 0..255; 128+N when the command was killed by signal N} */
     public int exitCode() {
         return exitCode;
     }
 
-    /** The signal that killed the command, 0 when it exited by itself. */
+    /** {@return the number of the signal that killed the command; 0 when it exited by itself} */
     public int signal() {
         return signal;
     }
 
-    /** Whether the kernel wrote a core dump (never with the default core limit of 0). */
+    /**
+     * {@return whether the kernel wrote a core dump} Never with the default core size limit of
+     * 0.
+     */
     public boolean coreDumped() {
         return coreDumped;
     }
 
-    /** Whether the command exited by itself ({@code exit}), rather than by a signal. */
+    /**
+     * {@return whether the command exited by itself ({@code exit})} {@code false} when a signal
+     * ended it or the helper died without reporting its end ({@link #setupError()}).
+     */
     public boolean exitedNormally() {
         return signal == 0 && setupError == null;
     }
 
-    /** Whether the policy's timeout expired and the helper ended the sandbox. */
+    /** {@return whether the policy's timeout expired and the helper ended the sandbox} */
     public boolean timedOut() {
         return timedOut;
     }
 
-    /** Whether the sandbox was ended on request ({@code destroy}, {@code close}, owner gone). */
+    /**
+     * {@return whether the sandbox was ended on request} ({@code destroy}, {@code close}, or
+     * its owner gone)
+     */
     public boolean killed() {
         return killed;
     }
 
-    /** Wall-clock time from the command's start to its end, as the helper measured it. */
+    /**
+     * {@return the wall-clock time from the command's start to its end, as the helper measured
+     * it}
+     */
     public Duration wallTime() {
         return wallTime;
     }
 
-    /** User CPU time of the command and every process it waited for. */
+    /** {@return the user CPU time of the command and every process it waited for} */
     public Duration userCpu() {
         return userCpu;
     }
 
-    /** System CPU time of the command and every process it waited for. */
+    /** {@return the system CPU time of the command and every process it waited for} */
     public Duration systemCpu() {
         return systemCpu;
     }
 
-    /** The largest resident set of the command or a process it waited for, in KiB. */
+    /**
+     * {@return the largest resident set of the command or a process it waited for, in KiB}
+     */
     public long maxRssKb() {
         return maxRssKb;
     }
@@ -168,6 +182,8 @@ public final class SandboxResult {
      * status 0). Empty for a direct workspace, for a transactional one whose changes were
      * discarded (the workspace is as it was), and with {@link CommitOn#MANUAL} (see
      * {@link SandboxedProcess#commit()}).
+     *
+     * @return what the commit applied, or empty when there was none
      */
     public Optional<CommitResult> commit() {
         return Optional.ofNullable(commit);
@@ -191,6 +207,8 @@ public final class SandboxResult {
      * Where the time of the sandbox's start went, step by step: present only when the start
      * was asked to measure it ({@link SandboxBuilder#measureSetup(boolean)}) and the command
      * ran.
+     *
+     * @return the timings, or empty when they were not measured
      */
     public Optional<SetupTimings> setupTimings() {
         return Optional.ofNullable(setupTimings);
@@ -208,6 +226,8 @@ public final class SandboxResult {
      * list} asked its proxy for, allowed or not, aggregated per host, port, address, verdict,
      * rule and reason, in the order each first occurred. Empty for {@link Network#NONE} and
      * {@link Network#HOST}, which have no proxy.
+     *
+     * @return the connections, unmodifiable
      */
     public List<Connection> connections() {
         return connections;
@@ -217,7 +237,9 @@ public final class SandboxResult {
      * The resource limit that ended the command, or, when it ended by itself, one it ran into
      * (a fork refused at the process bound, writes refused at the workspace quota, output past
      * its bound). Where several apply, the one that killed the command comes first: memory,
-     * output, CPU time, file size, wall time, then disk and processes. Empty when none was hit.
+     * output, CPU time, file size, wall time, then disk and processes.
+     *
+     * @return the limit, or empty when none was hit
      */
     public Optional<LimitHit> limitHit() {
         return Optional.ofNullable(usage.limitHit());
@@ -228,28 +250,41 @@ public final class SandboxResult {
      * {@code memory.max_usage_in_bytes} on cgroup v1); without a cgroup, the largest resident
      * set of a single process ({@link #maxRssKb()} in bytes), which is a lower bound of the
      * whole tree's.
+     *
+     * @return the peak memory in bytes; 0 when nothing was measured (the helper died)
      */
     public long peakMemoryBytes() {
         return usage.peakMemoryBytes() != 0 ? usage.peakMemoryBytes() : maxRssKb * 1024;
     }
 
-    /** Whether {@link #peakMemoryBytes()} is the whole sandbox's (from its cgroup). */
+    /**
+     * {@return whether {@link #peakMemoryBytes()} is the whole sandbox's} It is when the
+     * sandbox had a cgroup; otherwise it is one process's.
+     */
     public boolean peakMemoryIsWholeSandbox() {
         return usage.peakMemoryBytes() != 0;
     }
 
-    /** The most processes the sandbox held at once; empty when it was not measured. */
+    /**
+     * {@return the most processes the sandbox held at once} Empty when it was not measured.
+     */
     public OptionalLong peakProcesses() {
         return usage.peakProcesses() == 0 ? OptionalLong.empty()
                 : OptionalLong.of(usage.peakProcesses());
     }
 
-    /** How many bytes the command wrote to its stdout and stderr while the helper relayed them. */
+    /**
+     * {@return how many bytes the command wrote to its stdout and stderr while the helper
+     * relayed them} Dropped bytes included.
+     */
     public long outputBytes() {
         return usage.outputBytes();
     }
 
-    /** Of {@link #outputBytes()}, how many went past the output bound and were dropped. */
+    /**
+     * {@return how many bytes of {@link #outputBytes()} went past the output bound and were
+     * dropped}
+     */
     public long droppedOutputBytes() {
         return usage.outputDroppedBytes();
     }
@@ -258,6 +293,8 @@ public final class SandboxResult {
      * What the sandbox applied differently from what the policy asked, one line each: a
      * best-effort memory bound that fell back to the per-process bound, for instance. Empty
      * when everything was applied as asked.
+     *
+     * @return the notes, unmodifiable
      */
     public List<String> notes() {
         return usage.notes();
@@ -268,12 +305,17 @@ public final class SandboxResult {
      * with its count, in the order of their first occurrence. Empty when the profile has no
      * report rules, nothing was caught, or the kernel has no seccomp user notification (then
      * report rules deny without recording; see {@link ProbeReport#seccompUserNotification()}).
+     *
+     * @return the caught system calls, unmodifiable
      */
     public List<Violation> violations() {
         return violations;
     }
 
-    /** Set when the helper ended without reporting the command's end (step "helper"). */
+    /**
+     * {@return why the helper ended without reporting the command's end} Its step is
+     * {@link SetupStep#HELPER}. Empty when the helper reported the end.
+     */
     public Optional<SetupError> setupError() {
         return Optional.ofNullable(setupError);
     }

@@ -21,36 +21,50 @@ public class SandboxSetupException extends IOException {
     /** The command was not found. */
     public static final int EXIT_NOT_FOUND = Protocol.EXIT_NOT_FOUND;
 
+    /** The failed step, its errno and detail; the exception's message is its message. */
     private final SetupError error;
+    /**
+     * The shell-style exit status: {@link #EXIT_SETUP}, {@link #EXIT_NOT_EXECUTABLE} or
+     * {@link #EXIT_NOT_FOUND}.
+     */
     private final int exitCode;
 
+    /**
+     * An exception for a set-up failure, with {@link SetupError#message()} as its message.
+     *
+     * @param error the failed step, its errno and detail
+     * @param exitCode the exit status the failure stands for: {@link #EXIT_SETUP},
+     *     {@link #EXIT_NOT_EXECUTABLE} or {@link #EXIT_NOT_FOUND}
+     */
     public SandboxSetupException(SetupError error, int exitCode) {
         super(error.message());
         this.error = error;
         this.exitCode = exitCode;
     }
 
-    /** The step that failed (for example {@link SetupStep#EXECVE}). */
+    /** {@return the step that failed} For example {@link SetupStep#EXECVE}. */
     public SetupStep step() {
         return error.step();
     }
 
-    /** The errno of the failed step (0 when there is none). */
+    /** {@return the errno of the failed step; 0 when there is none} */
     public int errno() {
         return error.errno();
     }
 
-    /** What the step worked on (a path, a value); may be empty. */
+    /** {@return what the step worked on (a path, a value), or what went wrong; may be empty} */
     public String detail() {
         return error.detail();
     }
 
-    /** 125, 126 or 127 (see the class description). */
+    /**
+     * {@return the shell-style exit status: 125, 126 or 127} See the class description.
+     */
     public int exitCode() {
         return exitCode;
     }
 
-    /** The same information as a value. */
+    /** {@return the step, errno and detail as one value} */
     public SetupError setupError() {
         return error;
     }

@@ -179,7 +179,11 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     /**
      * Waits for the sandbox to end and returns how it ended.
      *
+     * @return how the command ended and what it used, once the sandbox is gone and its
+     *     descriptors released
      * @throws InterruptedException when the waiting thread is interrupted (the sandbox runs on)
+     * @throws IllegalStateException when the library's thread watching the helper failed; the
+     *     cause is its exception
      */
     public SandboxResult result() throws InterruptedException {
         try {
@@ -189,12 +193,16 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         }
     }
 
-    /** The result if the sandbox has ended. */
+    /** {@return the result if the sandbox has ended; empty while it runs} Does not wait. */
     public Optional<SandboxResult> resultNow() {
         return Optional.ofNullable(result.getNow(null));
     }
 
-    /** Completes with the result when the sandbox has ended and everything is released. */
+    /**
+     * {@return a future that completes with the result when the sandbox has ended and
+     * everything is released} Each call returns a new future: completing or cancelling it does
+     * not touch the sandbox.
+     */
     public CompletableFuture<SandboxResult> onResult() {
         return result.copy();
     }
@@ -235,17 +243,17 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         return pid;
     }
 
-    /** The host pid of the sandbox's pid 1. */
+    /** {@return the pid of the sandbox's pid 1, as the host (this JVM's pid namespace) sees it} */
     public int sandboxPid() {
         return sandboxPid;
     }
 
-    /** The command's pid inside the sandbox. */
+    /** {@return the command's pid inside the sandbox's pid namespace} */
     public int commandPid() {
         return commandPid;
     }
 
-    /** The policy the sandbox runs under. */
+    /** {@return the policy the sandbox runs under} */
     public SandboxPolicy policy() {
         return policy;
     }
@@ -286,6 +294,7 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
      * (see {@link CommitResult}); whatever the command's exit status. Once applied, the same
      * result is returned again.
      *
+     * @return what the commit applied, what it left out and why it stopped, if it did
      * @throws IllegalStateException when the policy has no transactional workspace or commits
      *     on {@link CommitOn#SUCCESS} (see {@link SandboxResult#commit()}), or the changes were
      *     {@linkplain #discard() discarded} or never passed (the sandbox did not start)

@@ -66,8 +66,11 @@ public final class SeccompAction {
     }
 
     /**
-     * Fail the system call with {@code errno} (1..4094; the policy reports other values as a
-     * problem).
+     * Fail the system call with an errno, without running it.
+     *
+     * @param errno the errno the call fails with, 1..{@link #MAX_ERRNO}; other values are not
+     *     refused here but reported by {@link SeccompProfile#problems()}
+     * @return an {@link Kind#ERRNO} action
      */
     public static SeccompAction errno(int errno) {
         return new SeccompAction(Kind.ERRNO, errno);
@@ -76,18 +79,31 @@ public final class SeccompAction {
     /**
      * Deny the system call with {@code errno} and record it in the sandbox's report
      * ({@link SandboxResult#violations()}); with {@code errno} 0 the call runs and is recorded
-     * (for auditing a build step). {@code errno} must be 0..4094; the policy reports other
-     * values as a problem.
+     * (for auditing a build step).
+     *
+     * @param errno the errno the call fails with, 0..{@link #MAX_ERRNO}, 0 to let it run;
+     *     other values are not refused here but reported by {@link SeccompProfile#problems()}
+     * @return a {@link Kind#REPORT} action
      */
     public static SeccompAction report(int errno) {
         return new SeccompAction(Kind.REPORT, errno);
     }
 
-    /** Deny with {@code EPERM} and record: {@code report(1)}. */
+    /**
+     * Deny with {@code EPERM} and record: {@code report(1)}, the policy language's
+     * {@code report}.
+     *
+     * @return a {@link Kind#REPORT} action with errno {@code EPERM}
+     */
     public static SeccompAction report() {
         return report(1);
     }
 
+    /**
+     * The kind of action.
+     *
+     * @return the kind, which decides what {@link #errno()} means
+     */
     public Kind kind() {
         return kind;
     }
@@ -95,18 +111,29 @@ public final class SeccompAction {
     /**
      * The errno of an {@link Kind#ERRNO} action, the errno a {@link Kind#REPORT} action answers
      * with (0 when the call is let through), 0 for the others.
+     *
+     * @return the errno, 0..{@link #MAX_ERRNO} for a valid action
      */
     public int errno() {
         return errno;
     }
 
-    /** The {@code SECCOMP_RET_*} value the kernel expects (action | data). */
+    /**
+     * The value the filter returns for this action, as the kernel reads it.
+     *
+     * @return the {@code SECCOMP_RET_*} action in the high 16 bits, the errno in the low 16 for
+     *     {@link Kind#ERRNO}; a {@link Kind#REPORT} has no data, pid 1 knows each call's errno
+     */
     public int value() {
         // A user notification carries no data: pid 1 looks up the errno per syscall.
         return kind == Kind.REPORT ? kind.base : kind.base | (errno & 0xffff);
     }
 
-    /** Whether the call is recorded in the sandbox's report. */
+    /**
+     * Whether the call is recorded in the sandbox's report.
+     *
+     * @return {@code true} for a {@link Kind#REPORT} action
+     */
     public boolean isReport() {
         return kind == Kind.REPORT;
     }
@@ -114,6 +141,8 @@ public final class SeccompAction {
     /**
      * What this action becomes where the kernel has no seccomp user notification: a report
      * still denies with its errno ({@code report(0)} allows); every other action is itself.
+     *
+     * @return an action that is not a {@link Kind#REPORT}
      */
     public SeccompAction withoutReport() {
         if (kind != Kind.REPORT) {
@@ -126,6 +155,8 @@ public final class SeccompAction {
      * Whether the errno is one a filter can return: 1..{@link #MAX_ERRNO} for {@code errno},
      * 0..{@link #MAX_ERRNO} for {@code report} (0: let the call run). A profile with an invalid
      * action lists it in {@link SeccompProfile#problems()}.
+     *
+     * @return {@code true} when the errno is in range; always for the kinds without one
      */
     public boolean isValid() {
         return switch (kind) {
@@ -141,6 +172,8 @@ public final class SeccompAction {
      * {@code errno(EPERM)}, {@code kill}, {@code kill_thread}, {@code trap}, {@code log},
      * {@code report} (EPERM), {@code report(ENOSYS)}, {@code report(allow)}. An errno without
      * a name is written as its number.
+     *
+     * @return the action in the policy language
      */
     public String toText() {
         return ProfileText.show(this);

@@ -15,9 +15,25 @@ import java.util.Objects;
  */
 public record SeccompCondition(int argument, Operator operator, long value, long mask) {
 
-    /** The comparisons, with libseccomp's {@code SCMP_CMP_*} numbers. */
+    /**
+     * The comparisons, with libseccomp's {@code SCMP_CMP_*} numbers. The orderings compare
+     * unsigned 64-bit values.
+     */
     public enum Operator {
-        NE(1), LT(2), LE(3), EQ(4), GE(5), GT(6), MASKED_EQ(7);
+        /** {@code arg != value}. */
+        NE(1),
+        /** {@code arg < value}. */
+        LT(2),
+        /** {@code arg <= value}. */
+        LE(3),
+        /** {@code arg == value}. */
+        EQ(4),
+        /** {@code arg >= value}. */
+        GE(5),
+        /** {@code arg > value}. */
+        GT(6),
+        /** {@code (arg & mask) == value}. */
+        MASKED_EQ(7);
 
         private final int scmp;
 
@@ -25,12 +41,27 @@ public record SeccompCondition(int argument, Operator operator, long value, long
             this.scmp = scmp;
         }
 
-        /** libseccomp's {@code enum scmp_compare} value. */
+        /**
+         * The operator's number in libseccomp.
+         *
+         * @return libseccomp's {@code enum scmp_compare} value, 1..7
+         */
         public int scmpValue() {
             return scmp;
         }
     }
 
+    /**
+     * A condition. The argument index is not checked here; {@link SeccompProfile#problems()}
+     * reports one out of range.
+     *
+     * @param argument the argument index, 0..5
+     * @param operator the comparison
+     * @param value the value compared with
+     * @param mask for {@link Operator#MASKED_EQ} the mask applied to the argument; 0 otherwise
+     * @throws IllegalArgumentException when {@code mask} is not 0 and {@code operator} is not
+     *     {@link Operator#MASKED_EQ}
+     */
     public SeccompCondition {
         Objects.requireNonNull(operator, "operator");
         if (operator != Operator.MASKED_EQ && mask != 0) {
@@ -38,44 +69,92 @@ public record SeccompCondition(int argument, Operator operator, long value, long
         }
     }
 
+    /**
+     * The condition {@code arg == value}.
+     *
+     * @param argument the argument index, 0..5
+     * @param value the value compared with, unsigned
+     * @return a new condition
+     */
     public static SeccompCondition equal(int argument, long value) {
         return new SeccompCondition(argument, Operator.EQ, value, 0);
     }
 
+    /**
+     * The condition {@code arg != value}.
+     *
+     * @param argument the argument index, 0..5
+     * @param value the value compared with, unsigned
+     * @return a new condition
+     */
     public static SeccompCondition notEqual(int argument, long value) {
         return new SeccompCondition(argument, Operator.NE, value, 0);
     }
 
+    /**
+     * The condition {@code arg < value}.
+     *
+     * @param argument the argument index, 0..5
+     * @param value the value compared with, unsigned
+     * @return a new condition
+     */
     public static SeccompCondition lessThan(int argument, long value) {
         return new SeccompCondition(argument, Operator.LT, value, 0);
     }
 
+    /**
+     * The condition {@code arg <= value}.
+     *
+     * @param argument the argument index, 0..5
+     * @param value the value compared with, unsigned
+     * @return a new condition
+     */
     public static SeccompCondition lessOrEqual(int argument, long value) {
         return new SeccompCondition(argument, Operator.LE, value, 0);
     }
 
+    /**
+     * The condition {@code arg >= value}.
+     *
+     * @param argument the argument index, 0..5
+     * @param value the value compared with, unsigned
+     * @return a new condition
+     */
     public static SeccompCondition greaterOrEqual(int argument, long value) {
         return new SeccompCondition(argument, Operator.GE, value, 0);
     }
 
+    /**
+     * The condition {@code arg > value}.
+     *
+     * @param argument the argument index, 0..5
+     * @param value the value compared with, unsigned
+     * @return a new condition
+     */
     public static SeccompCondition greaterThan(int argument, long value) {
         return new SeccompCondition(argument, Operator.GT, value, 0);
     }
 
-    /** {@code (argument & mask) == value}. */
+    /**
+     * The condition {@code (arg & mask) == value}, for testing flag bits.
+     *
+     * @param argument the argument index, 0..5
+     * @param mask the bits of the argument compared
+     * @param value the value the masked argument must equal
+     * @return a new condition
+     */
     public static SeccompCondition maskedEqual(int argument, long mask, long value) {
         return new SeccompCondition(argument, Operator.MASKED_EQ, value, mask);
     }
 
     /**
-     * Whether {@code argument} (the full 64-bit register) satisfies this condition, compared the
-     * way the filter compares it: unsigned, 64 bits.
-     */
-    /**
      * This condition as it must be compiled for a 32-bit argument, which the kernel truncates to
      * its low 32 bits: {@code ==} and {@code &} compare the low 32 bits only, so setting the
      * high bits of the register cannot slip past the rule. Other comparisons are unchanged
-     * (SeccompProfile#problems() refuses the ones whose unchanged form could be slipped past).
+     * ({@link SeccompProfile#problems()} refuses the ones whose unchanged form could be slipped
+     * past).
+     *
+     * @return the condition on the low 32 bits; this condition for the other comparisons
      */
     public SeccompCondition lowWord() {
         return switch (operator) {
@@ -85,6 +164,13 @@ public record SeccompCondition(int argument, Operator operator, long value, long
         };
     }
 
+    /**
+     * Whether an argument satisfies this condition, compared the way the filter compares it:
+     * unsigned, 64 bits.
+     *
+     * @param argument the full 64-bit argument register
+     * @return {@code true} when the condition holds
+     */
     public boolean matches(long argument) {
         return switch (operator) {
             case NE -> argument != value;

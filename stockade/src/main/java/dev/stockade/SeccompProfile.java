@@ -75,12 +75,18 @@ public final class SeccompProfile {
      * {@code ENOSYS} (its flags are in memory a filter cannot read), so libc falls back to
      * {@code clone}. The dangerous, rarely called ones are {@code report} rules: they fail with
      * {@code EPERM} and show up in {@link SandboxResult#violations()}.
+     *
+     * @return the shipped {@code build} profile, the same instance on every call
      */
     public static SeccompProfile defaults() {
         return named("build");
     }
 
-    /** No filter: the helper installs nothing. */
+    /**
+     * No filter: the helper installs nothing.
+     *
+     * @return the one profile whose {@link #installsFilter()} is {@code false}
+     */
     public static SeccompProfile none() {
         return NONE;
     }
@@ -91,6 +97,8 @@ public final class SeccompProfile {
      * AF_UNIX) or {@code "audit"} (allows everything, reports what {@code build} would deny).
      * Loaded once per JVM; the same instance is returned every time.
      *
+     * @param name the shipped profile's name, without {@code .policy}
+     * @return the shipped profile, named {@code name}
      * @throws PolicySyntaxException when there is no such profile
      */
     public static SeccompProfile named(String name) {
@@ -108,6 +116,8 @@ public final class SeccompProfile {
      * Loads a profile file, following its {@code @include}s (paths relative to the file). Its
      * {@link #name()} is the file name without {@code .policy}.
      *
+     * @param file the profile file, in the policy language
+     * @return the file's profile
      * @throws PolicySyntaxException with every problem in the file and its includes (a missing
      *     or unreadable file, too large a file, syntax errors, unknown names ...)
      */
@@ -125,6 +135,9 @@ public final class SeccompProfile {
      * against the working directory). Its {@link #name()} is {@code sourceName}'s file name
      * without {@code .policy}.
      *
+     * @param text the profile, in the policy language
+     * @param sourceName where the text came from, a file name or path
+     * @return the text's profile
      * @throws PolicySyntaxException with every problem found
      */
     public static SeccompProfile parse(String text, String sourceName) {
@@ -140,6 +153,9 @@ public final class SeccompProfile {
      * architecture and capability where they apply). {@link #importOci(String, String)} also
      * says what of the JSON does not apply here.
      *
+     * @param json the seccomp JSON: the {@code linux.seccomp} object of an OCI config, or a
+     *     Docker seccomp profile
+     * @return the JSON's profile, without a name unless Stockade exported the JSON
      * @throws PolicyException listing every problem, each with its JSON path
      * @throws IllegalStateException when Jackson ({@code com.fasterxml.jackson.core:
      *     jackson-databind}), an optional dependency of this library, is not on the class path
@@ -152,6 +168,8 @@ public final class SeccompProfile {
      * A profile from an OCI / Docker seccomp JSON file, named after the file (without
      * {@code .json}).
      *
+     * @param file the seccomp JSON file
+     * @return the file's profile
      * @throws PolicyException listing every problem (an unreadable file included)
      * @throws IllegalStateException when Jackson is not on the class path
      */
@@ -165,6 +183,9 @@ public final class SeccompProfile {
      * JSON in messages; the profile is named after it (without {@code .json}) unless the JSON
      * is one Stockade exported, which carries its profile's name.
      *
+     * @param json the seccomp JSON
+     * @param sourceName where the JSON came from, a file name or path
+     * @return the profile and the warnings about what did not apply
      * @throws PolicyException listing every problem, each with its JSON path
      * @throws IllegalStateException when Jackson is not on the class path
      */
@@ -176,6 +197,8 @@ public final class SeccompProfile {
     /**
      * {@link #importOci(String, String)} of a file's JSON, named after the file.
      *
+     * @param file the seccomp JSON file
+     * @return the profile and the warnings about what did not apply
      * @throws PolicyException listing every problem (an unreadable file included)
      * @throws IllegalStateException when Jackson is not on the class path
      */
@@ -198,6 +221,8 @@ public final class SeccompProfile {
     /**
      * This profile as OCI runtime-spec / Docker seccomp JSON.
      *
+     * @return the JSON text; it carries the profile's name, which {@link #fromOci(String)}
+     *     keeps when it reads the JSON back
      * @throws IllegalArgumentException for {@link #none()}, which has no filter
      * @throws IllegalStateException when Jackson is not on the class path
      */
@@ -215,12 +240,21 @@ public final class SeccompProfile {
         return base.endsWith(".policy") ? base.substring(0, base.length() - 7) : base;
     }
 
-    /** A builder for a filtering profile, starting with default action allow and no rules. */
+    /**
+     * A builder for a filtering profile.
+     *
+     * @return a new builder with default action {@link SeccompAction#ALLOW}, no rules and no
+     *     name
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A builder holding this profile's default action, rules and name. */
+    /**
+     * A builder to derive a changed profile from this one.
+     *
+     * @return a new builder holding this profile's default action, rules and name
+     */
     public Builder toBuilder() {
         Builder b = new Builder();
         b.defaultAction = content.defaultAction();
@@ -235,6 +269,10 @@ public final class SeccompProfile {
      * causes (a rule whose action is the default, say) are reported by {@link #problems()}, so
      * by {@link SandboxPolicy.Builder#build()}. To allow a call a profile denies, remove its
      * rules with {@link Builder#removeRules(String)} instead.
+     *
+     * @param rule the rule to add; it is matched after the existing rules
+     * @return a new profile; this one is unchanged
+     * @throws IllegalStateException for {@link #none()}, which has no rules
      */
     public SeccompProfile with(SeccompRule rule) {
         if (!installsFilter) {
@@ -250,27 +288,46 @@ public final class SeccompProfile {
     /**
      * The profile's name: the shipped profile's ({@code "build"}), or the file name without
      * {@code .policy} for a loaded file; empty for built profiles and {@link #none()}.
+     *
+     * @return the name, or empty when the profile has none
      */
     public Optional<String> name() {
         return Optional.ofNullable(content.name());
     }
 
-    /** Whether a filter is installed at all ({@code false} only for {@link #none()}). */
+    /**
+     * Whether a filter is installed at all.
+     *
+     * @return {@code false} only for {@link #none()}
+     */
     public boolean installsFilter() {
         return installsFilter;
     }
 
-    /** The action for system calls no rule matches. */
+    /**
+     * The action for system calls no rule matches.
+     *
+     * @return the default action; {@link SeccompAction#ALLOW} for {@link #none()}
+     */
     public SeccompAction defaultAction() {
         return content.defaultAction();
     }
 
-    /** The rules, in order. */
+    /**
+     * The rules, in the order the filter tries them.
+     *
+     * @return the rules, unmodifiable; empty for {@link #none()}
+     */
     public List<SeccompRule> rules() {
         return content.rules();
     }
 
-    /** Whether any rule (or the default) is a {@code report}, which needs user notification. */
+    /**
+     * Whether any rule (or the default) is a {@code report}, which needs seccomp user
+     * notification in the kernel.
+     *
+     * @return {@code true} when a call can be reported; {@code false} for {@link #none()}
+     */
     public boolean hasReports() {
         return installsFilter && content.hasReports();
     }
@@ -278,6 +335,10 @@ public final class SeccompProfile {
     /**
      * The profile in the policy language, one rule a line with its reason as a comment; loading
      * the text with {@link #parse} gives an equal profile (named after the source).
+     *
+     * @return the policy-language text: a comment naming the profile, the {@code default}
+     *     line, then one line per rule
+     * @throws IllegalStateException for {@link #none()}, which has no text form
      */
     public String toText() {
         if (!installsFilter) {
@@ -295,7 +356,9 @@ public final class SeccompProfile {
      * would never apply, report rules of one system call with different errnos (pid 1 answers a
      * system call with one errno), the listener's handoff, and the two pitfalls (32-bit
      * orderings, different actions on different arguments) except on the rules an OCI import
-     * kept with a warning. Empty when the profile is valid.
+     * kept with a warning.
+     *
+     * @return one line per problem; empty when the profile is valid
      */
     public List<String> problems() {
         return ProfileValidator.problems(content);
@@ -306,6 +369,7 @@ public final class SeccompProfile {
      * order) with libseccomp; {@code report} rules become {@code SECCOMP_RET_USER_NOTIF}.
      * Compiled once per instance; later calls return a copy of the same program.
      *
+     * @return the program, 8 bytes per BPF instruction; a new copy the caller may change
      * @throws IllegalStateException for {@link #none()}, which has no program
      * @throws PolicyException when {@link #problems()} is not empty
      * @throws IOException when libseccomp fails (the call and errno are in the message)
@@ -407,42 +471,88 @@ public final class SeccompProfile {
 
         private Builder() {}
 
-        /** The action for system calls no rule matches (default {@link SeccompAction#ALLOW}). */
+        /**
+         * Sets the action for system calls no rule matches.
+         *
+         * @param action the default action (default {@link SeccompAction#ALLOW})
+         * @return this builder
+         */
         public Builder defaultAction(SeccompAction action) {
             this.defaultAction = Objects.requireNonNull(action, "action");
             return this;
         }
 
-        /** The profile's name, shown with its reported calls (null for none). */
+        /**
+         * Sets the profile's name, shown with its reported calls
+         * ({@link Violation#profile()}).
+         *
+         * @param name the name, or {@code null} for none (the default)
+         * @return this builder
+         */
         public Builder name(String name) {
             this.name = name;
             return this;
         }
 
-        /** Fail {@code syscall} with {@code errno} whatever its arguments. */
+        /**
+         * Adds a rule failing {@code syscall} with {@code errno} whatever its arguments.
+         *
+         * @param syscall the system call's name ({@code "ptrace"})
+         * @param errno the errno the call fails with, 1..{@link SeccompAction#MAX_ERRNO}
+         * @return this builder
+         */
         public Builder deny(String syscall, int errno) {
             return rule(new SeccompRule(syscall, SeccompAction.errno(errno), List.of()));
         }
 
-        /** Fail {@code syscall} with {@code errno} when every condition holds. */
+        /**
+         * Adds a rule failing {@code syscall} with {@code errno} when every condition holds.
+         *
+         * @param syscall the system call's name ({@code "ptrace"})
+         * @param errno the errno the call fails with, 1..{@link SeccompAction#MAX_ERRNO}
+         * @param conditions conditions on the call's arguments, at most one per argument; none
+         *     for a rule that always applies
+         * @return this builder
+         */
         public Builder denyIf(String syscall, int errno, SeccompCondition... conditions) {
             return rule(new SeccompRule(syscall, SeccompAction.errno(errno),
                     List.of(conditions)));
         }
 
-        /** Fail {@code syscall} with {@code errno} and record it (a {@code report} rule). */
+        /**
+         * Adds a {@code report} rule: when every condition holds, {@code syscall} fails with
+         * {@code errno} and is recorded in {@link SandboxResult#violations()}.
+         *
+         * @param syscall the system call's name ({@code "ptrace"})
+         * @param errno the errno the call fails with, 0..{@link SeccompAction#MAX_ERRNO}; 0 lets
+         *     the call run and only records it
+         * @param conditions conditions on the call's arguments, at most one per argument; none
+         *     for a rule that always applies
+         * @return this builder
+         */
         public Builder report(String syscall, int errno, SeccompCondition... conditions) {
             return rule(new SeccompRule(syscall, SeccompAction.report(errno),
                     List.of(conditions)));
         }
 
-        /** Adds a rule after the existing ones. */
+        /**
+         * Adds a rule after the existing ones.
+         *
+         * @param rule the rule
+         * @return this builder
+         */
         public Builder rule(SeccompRule rule) {
             rules.add(Objects.requireNonNull(rule, "rule"));
             return this;
         }
 
-        /** Removes every rule for {@code syscall} (for example to allow it again). */
+        /**
+         * Removes every rule for {@code syscall} (for example to let the default action, allow,
+         * apply to it again).
+         *
+         * @param syscall the system call's name; a name no rule has changes nothing
+         * @return this builder
+         */
         public Builder removeRules(String syscall) {
             rules.removeIf(r -> r.syscall().equals(syscall));
             return this;
@@ -451,6 +561,8 @@ public final class SeccompProfile {
         /**
          * The profile. Names are checked by {@link SeccompProfile#problems()}, which
          * {@link SandboxPolicy.Builder#build()} reports with the rest of the policy.
+         *
+         * @return a new filtering profile; the builder can go on to build others
          */
         public SeccompProfile build() {
             return filtering(new ProfileRules(name, defaultAction, rules, acceptedPitfalls));

@@ -22,6 +22,15 @@ public record SeccompRule(String syscall, SeccompAction action, List<SeccompCond
     /** The largest number of conditions a rule can have: one per syscall argument. */
     public static final int MAX_CONDITIONS = 6;
 
+    /**
+     * A rule; {@code conditions} is copied.
+     *
+     * @param syscall the system call's name
+     * @param action what to do
+     * @param conditions argument conditions, all of which must hold
+     * @param reason why the rule exists, one non-blank line, or {@code null} for none
+     * @throws IllegalArgumentException when {@code reason} is blank or more than one line
+     */
     public SeccompRule {
         Objects.requireNonNull(syscall, "syscall");
         Objects.requireNonNull(action, "action");
@@ -33,17 +42,35 @@ public record SeccompRule(String syscall, SeccompAction action, List<SeccompCond
         }
     }
 
-    /** A rule without a reason. */
+    /**
+     * A rule without a reason.
+     *
+     * @param syscall the system call's name as in the kernel's syscall table ({@code "ptrace"})
+     * @param action what to do
+     * @param conditions argument conditions, all of which must hold (0..6, one per argument)
+     */
     public SeccompRule(String syscall, SeccompAction action, List<SeccompCondition> conditions) {
         this(syscall, action, conditions, null);
     }
 
-    /** This rule with {@code reason} (one line, or {@code null} for none). */
+    /**
+     * This rule with another reason.
+     *
+     * @param reason why the rule exists, one non-blank line, or {@code null} for none
+     * @return a new rule with the same system call, action and conditions
+     * @throws IllegalArgumentException when {@code reason} is blank or more than one line
+     */
     public SeccompRule withReason(String reason) {
         return new SeccompRule(syscall, action, conditions, reason);
     }
 
-    /** Whether every condition holds for these six argument registers. */
+    /**
+     * Whether every condition holds for a call's arguments, compared as the filter compares
+     * them ({@link #compiledConditions()}).
+     *
+     * @param arguments the call's six argument registers, indexed by argument number
+     * @return {@code true} when every condition holds (always, for a rule without conditions)
+     */
     public boolean matches(long[] arguments) {
         for (SeccompCondition c : compiledConditions()) {
             if (!c.matches(arguments[c.argument()])) {
@@ -57,6 +84,8 @@ public record SeccompRule(String syscall, SeccompAction action, List<SeccompCond
      * The conditions as the filter compares them: on the syscall's 32-bit arguments ({@code int}
      * and the like, which the kernel truncates) {@code ==} and {@code &} look at the low 32 bits
      * only ({@link SeccompCondition#lowWord()}).
+     *
+     * @return a new list, one condition per condition of {@link #conditions()}, in its order
      */
     public List<SeccompCondition> compiledConditions() {
         List<SeccompCondition> compiled = new ArrayList<>(conditions.size());

@@ -16,6 +16,13 @@ import java.util.Objects;
  */
 public record SetupError(SetupStep step, int errno, String detail) {
 
+    /**
+     * A set-up error.
+     *
+     * @param step the failed step
+     * @param errno the errno, 0 when none applies
+     * @param detail what the step worked on, or what went wrong; empty rather than {@code null}
+     */
     public SetupError {
         Objects.requireNonNull(step, "step");
         Objects.requireNonNull(detail, "detail");
@@ -24,6 +31,9 @@ public record SetupError(SetupStep step, int errno, String detail) {
     /**
      * One line such as {@code "sandbox set-up failed at step 'bind': No such file or directory
      * (errno 2): /nonexistent"}.
+     *
+     * @return the step's name, then the errno's text and number when there is one, then the
+     *     detail when there is one
      */
     public String message() {
         StringBuilder sb = new StringBuilder("sandbox set-up failed at step '")

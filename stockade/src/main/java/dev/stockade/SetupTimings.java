@@ -34,12 +34,26 @@ public record SetupTimings(boolean warm, List<Step> steps, List<Step> prewarm, D
      * @param time the time spent in it, summed over every time it was entered
      */
     public record Step(SetupStep step, Duration time) {
+        /**
+         * A step's time; neither may be {@code null}.
+         *
+         * @param step the step
+         * @param time the time spent in it
+         */
         public Step {
             Objects.requireNonNull(step, "step");
             Objects.requireNonNull(time, "time");
         }
     }
 
+    /**
+     * Timings; the lists are copied.
+     *
+     * @param warm whether the command ran in a warm sandbox
+     * @param steps the steps after {@code start()}, in the order first entered
+     * @param prewarm the steps done before {@code start()}; empty for a cold sandbox
+     * @param total from {@code start()} until the JVM read that the command runs
+     */
     public SetupTimings {
         steps = List.copyOf(steps);
         prewarm = List.copyOf(prewarm);

@@ -23,6 +23,19 @@ import java.util.Optional;
 public record Violation(String syscall, int number, int errno, long count, int pid,
         List<Long> arguments, String reason, String profile) {
 
+    /**
+     * A caught system call; {@code arguments} is copied.
+     *
+     * @param syscall the system call's name
+     * @param number its number on this architecture
+     * @param errno the errno the calls got, or 0
+     * @param count how many times it was called
+     * @param pid the pid, inside the sandbox, of the first caller
+     * @param arguments the six argument registers of the first call
+     * @param reason the reason of the rule that caught the first call, or {@code null}
+     * @param profile the profile's name, or {@code null}
+     * @throws IllegalArgumentException when {@code arguments} does not hold exactly six values
+     */
     public Violation {
         Objects.requireNonNull(syscall, "syscall");
         arguments = List.copyOf(arguments);
@@ -32,7 +45,10 @@ public record Violation(String syscall, int number, int errno, long count, int p
         }
     }
 
-    /** Whether the calls were denied (rather than recorded and let through). */
+    /**
+     * {@return whether the calls were denied} {@code false} when they were recorded and let
+     * through ({@link #errno()} 0).
+     */
     public boolean denied() {
         return errno != 0;
     }
@@ -40,6 +56,8 @@ public record Violation(String syscall, int number, int errno, long count, int p
     /**
      * The symbolic name of {@link #errno()} ({@code "EPERM"}; {@code "errno N"} for a number
      * without one); empty when the calls were let through.
+     *
+     * @return the errno's name, or empty when {@link #denied()} is {@code false}
      */
     public Optional<String> errnoName() {
         return denied() ? Optional.of(Errno.name(errno)) : Optional.empty();
