@@ -13,7 +13,7 @@ import java.util.List;
  * when the entry stands for several connections. Allowed connections are in
  * {@code --report} only.
  */
-final class ConnectionSummary {
+public final class ConnectionSummary {
     private ConnectionSummary() {}
 
     static void print(List<Connection> connections, PrintWriter err) {
@@ -27,7 +27,7 @@ final class ConnectionSummary {
     }
 
     /** The line for {@code c}, {@code null} for an allowed connection. */
-    static String line(Connection c) {
+    public static String line(Connection c) {
         // Host and reason come from what the sandbox sent (kept printable by the proxy);
         // oneLine keeps one entry one line whatever it holds.
         String target = ErrorHandler.oneLine(c.target()) + times(c);

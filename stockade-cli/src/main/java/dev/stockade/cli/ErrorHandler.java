@@ -13,7 +13,7 @@ import picocli.CommandLine.ParseResult;
  * matters. Bad input exits {@link Main#EXIT_USAGE}; an unexpected failure inside stockade exits
  * {@link Main#EXIT_SETUP} (stockade itself failed, as coreutils' {@code timeout} uses 125).
  */
-final class ErrorHandler implements IParameterExceptionHandler, IExecutionExceptionHandler {
+public final class ErrorHandler implements IParameterExceptionHandler, IExecutionExceptionHandler {
 
     @Override
     public int handleParseException(ParameterException ex, String[] args) {
@@ -39,7 +39,7 @@ final class ErrorHandler implements IParameterExceptionHandler, IExecutionExcept
      * writes every other control character as {@code \xNN}: messages carry names a sandboxed
      * step chose (a file it left behind), and an escape sequence must not reach the terminal.
      */
-    static String oneLine(String message) {
+    public static String oneLine(String message) {
         if (message == null) {
             return "error";
         }

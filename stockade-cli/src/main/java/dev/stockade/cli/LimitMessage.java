@@ -13,11 +13,11 @@ import java.util.OptionalLong;
  * ran on ({@code stockade: process limit 64 reached: a fork was refused}). A timeout has its
  * own line ({@code stockade: timed out after 1s}), printed by the run command.
  */
-final class LimitMessage {
+public final class LimitMessage {
     private LimitMessage() {}
 
     /** The line for {@code result}'s limit hit, empty when none or for the wall time. */
-    static Optional<String> line(SandboxResult result, SandboxPolicy policy) {
+    public static Optional<String> line(SandboxResult result, SandboxPolicy policy) {
         Optional<LimitHit> hit = result.limitHit();
         if (hit.isEmpty() || hit.get() == LimitHit.WALL_TIME) {
             return Optional.empty();

@@ -15,10 +15,10 @@ import java.util.List;
  * first non-blank character is <code>{</code> is OCI / Docker seccomp JSON; anything else is
  * a Stockade text profile.
  */
-final class ProfileArgument {
+public final class ProfileArgument {
     private ProfileArgument() {}
 
-    enum Format { NAMED, TEXT, OCI }
+    public enum Format { NAMED, TEXT, OCI }
 
     /**
      * A loaded profile.
@@ -28,7 +28,7 @@ final class ProfileArgument {
      * @param warnings what an OCI import skipped or changed (empty for the other formats)
      * @param label the name or file, for messages
      */
-    record Loaded(SeccompProfile profile, Format format, List<String> warnings, String label) {}
+    public record Loaded(SeccompProfile profile, Format format, List<String> warnings, String label) {}
 
     /**
      * Loads {@code argument}: a shipped profile's name (a file with such a name is {@code ./NAME}),
@@ -37,7 +37,7 @@ final class ProfileArgument {
      * @throws PolicyException every problem of the profile, or the file could not be read
      *     (one problem naming the file)
      */
-    static Loaded load(String argument) {
+    public static Loaded load(String argument) {
         if (ProfileSources.shippedNames().contains(argument)) {
             return new Loaded(SeccompProfile.named(argument), Format.NAMED, List.of(), argument);
         }

@@ -10,7 +10,7 @@ import java.util.List;
  * for a call let through and recorded ({@code report(allow)}, the audit profile)
  * {@code stockade: audit: would deny ptrace x3 (audit profile: reason)}.
  */
-final class ViolationSummary {
+public final class ViolationSummary {
     private ViolationSummary() {}
 
     static void print(List<Violation> violations, PrintWriter err) {
@@ -20,7 +20,7 @@ final class ViolationSummary {
         err.flush();
     }
 
-    static String line(Violation v) {
+    public static String line(Violation v) {
         String what = v.syscall() + " x" + v.count();
         String why = because(v);
         return "stockade: " + (v.denied() ? "denied " : "audit: would deny ") + what
