@@ -11,5 +11,8 @@ try {
     if (made.exists() && settings.text.contains('made by the stockade-maven-plugin read-settings test')) {
         settings.delete()
     }
+    if (new File(basedir, 'made-m2').exists()) {
+        settings.parentFile.delete() // only when empty
+    }
 }
 return true
