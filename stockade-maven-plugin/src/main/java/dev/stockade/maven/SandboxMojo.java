@@ -2,7 +2,9 @@ package dev.stockade.maven;
 
 import dev.stockade.Network;
 import dev.stockade.PolicyException;
+import dev.stockade.ProfileSources;
 import dev.stockade.SandboxPolicy;
+import dev.stockade.SeccompProfile;
 import dev.stockade.WorkspaceMode;
 import dev.stockade.cli.DurationParser;
 import dev.stockade.cli.ErrorHandler;
@@ -176,12 +178,11 @@ public abstract class SandboxMojo extends AbstractMojo {
         return mode;
     }
 
-    private dev.stockade.SeccompProfile profile() throws MojoExecutionException {
-        String argument = profile;
-        Path file = basedir.toPath().resolve(profile);
-        if (Files.exists(file)) {
-            argument = file.toString();
-        }
+    private SeccompProfile profile() throws MojoExecutionException {
+        // A shipped profile's name wins over a file of that name, as on the command line
+        // (there, ./NAME is the file); any other value is a file of the project.
+        String argument = ProfileSources.shippedNames().contains(profile) ? profile
+                : basedir.toPath().resolve(profile).toString();
         try {
             ProfileArgument.Loaded loaded = ProfileArgument.load(argument);
             loaded.warnings().forEach(w -> getLog().warn("stockade: profile " + loaded.label()
