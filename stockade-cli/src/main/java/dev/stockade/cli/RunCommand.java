@@ -146,7 +146,7 @@ final class RunCommand implements Callable<Integer> {
             description = "Bind the toolchain holding PATH read-only at its place: PATH if it "
                     + "is a directory, else its directory, or that one's parent when it is a "
                     + "bin directory; through a symbolic link also at its real path (e.g. "
-                    + "~/.sdkman/candidates/java/current). Repeatable.")
+                    + "java/current of ~/.sdkman/candidates). Repeatable.")
     List<Path> toolchains = new ArrayList<>();
 
     @Option(names = "--sys", description = "Show the host's /sys, read-only.")
