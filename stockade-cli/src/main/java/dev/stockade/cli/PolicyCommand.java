@@ -57,9 +57,10 @@ final class PolicyCommand implements Callable<Integer> {
     @Command(
             name = "check",
             customSynopsis = "stockade policy check FILE|NAME",
-            // One string a paragraph, the first the summary (as RunCommand's).
+            // One string a paragraph, as RunCommand's.
             description = {
                 "Checks that a profile loads and compiles.",
+                "",
                 "Loads FILE (a Stockade text profile, or OCI / Docker seccomp JSON: a file"
                         + " starting with '{') or a shipped profile (build, strict, audit) and"
                         + " compiles it to BPF with libseccomp. Prints 'ok: N rules, default"
@@ -111,6 +112,7 @@ final class PolicyCommand implements Callable<Integer> {
             customSynopsis = "stockade policy export --oci FILE|NAME [-o OUT]",
             description = {
                 "Converts a profile to OCI seccomp JSON.",
+                "",
                 "Writes a profile (a shipped profile's name, or a file in either format) as"
                         + " OCI seccomp JSON, for runc, crun, podman or Docker. 'report' rules"
                         + " become SCMP_ACT_ERRNO with their errno (report(allow):"

@@ -43,10 +43,12 @@ import picocli.CommandLine.Spec;
         name = "run",
         sortOptions = false,
         customSynopsis = "stockade run [OPTION...] [--] COMMAND [ARG...]",
-        // One string a paragraph: the help wraps it to the width (WordWrappedHelp); the first
-        // is the summary the command list shows.
+        // One string a paragraph, "" between them: the help wraps each to the width
+        // (WordWrappedHelp), the man page makes each a paragraph; the first is the summary the
+        // command list and the man page's name line show.
         description = {
             "Runs COMMAND in a new sandbox with this terminal's stdin, stdout and stderr.",
+            "",
             "A terminal among them is replaced by a pty of the sandbox's own, relayed to"
                     + " yours (Ctrl-C goes to COMMAND; your terminal's settings come back at the"
                     + " end). The workspace is bound read-write and is the working directory"
@@ -55,12 +57,15 @@ import picocli.CommandLine.Spec;
                     + " /sys (--sys). $HOME is a private, empty tmpfs (--home-ro, --home-overlay"
                     + " put host paths in it); /tmp, /var/tmp and /run are private tmpfs mounts;"
                     + " /etc/passwd and /etc/group list only the sandbox's user.",
+            "",
             "In the workspace .git (the whole repository, when there is one), .gitmodules,"
                     + " .envrc, .vscode and .idea are read-only (--protect, --unprotect; a step"
                     + " that commits needs --unprotect .git/).",
+            "",
             "There is no network but the sandbox's own loopback, unless --net says otherwise"
                     + " (--net allow: only the --allow-host hosts, through a proxy; see"
                     + " docs/network.md).",
+            "",
             "A COMMAND found on your PATH but not in the sandbox's view gets a warning naming"
                     + " --toolchain. The seccomp profile is 'build' unless --profile says"
                     + " otherwise; after the command, one line on stderr per system call a"
@@ -185,6 +190,7 @@ final class RunCommand implements Callable<Integer> {
     List<TmpfsSpec> tmpfs = new ArrayList<>();
 
     @Option(names = "--net", paramLabel = "none|host|allow", converter = NetworkConverter.class,
+            completionCandidates = NetworkConverter.Modes.class,
             description = "none: a private network with only loopback (default); "
                     + "host: the host's network; allow: the private network plus a proxy "
                     + "(HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, JAVA_TOOL_OPTIONS point at it) that "
