@@ -2,7 +2,7 @@
 # Writes the distribution's share/ in DIR: the man pages (share/man/man1/stockade.1,
 # stockade-run.1, ..., one a command) and the bash completion
 # (share/bash-completion/completions/stockade), both from the CLI jar's complete command
-# line (src/build/java/dev/stockade/cli/ShareFiles.java, compiled and run here against the
+# line (src/tools/java/dev/stockade/cli/ShareFiles.java, compiled and run here against the
 # jar and picocli-codegen), the pages through AsciiDoc and asciidoctor's manpage backend.
 # Run by mvn package (pom.xml, execution dist-share) after dist-layout made DIR.
 #
