@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Help.Ansi;
 
@@ -74,6 +75,21 @@ class HelpTextTest {
                 }
                 assertEquals(words(unwrapped.get(i)), words(wrapped.get(i)), "width " + width);
             }
+        }
+    }
+
+    /** What the build makes the man pages and the completion from: every command, whole. */
+    @Test
+    void theCompleteCommandLineHasEveryCommand() {
+        CommandLine commandLine = Main.commandLine();
+        assertEquals(List.of("run", "probe", "policy", "help"),
+                List.copyOf(commandLine.getSubcommands().keySet()));
+        assertEquals(List.of("check", "export", "show"), List.copyOf(
+                commandLine.getSubcommands().get("policy").getSubcommands().keySet()));
+        String completion = AutoComplete.bash("stockade", commandLine);
+        for (String word : new String[] {"_picocli_stockade_run()", "_picocli_stockade_policy_export()",
+            "--kill-grace", "--unset-env", "--chdir", "(\"none\" \"host\" \"allow\")"}) {
+            assertTrue(completion.contains(word), word + " missing from the completion");
         }
     }
 
