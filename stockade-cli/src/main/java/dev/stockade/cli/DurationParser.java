@@ -9,8 +9,9 @@ import picocli.CommandLine.TypeConversionException;
 /**
  * Durations on the command line: a whole number followed by {@code ms}, {@code s}, {@code m},
  * {@code h} or {@code d} ({@code 250ms}, {@code 30s}, {@code 5m}, {@code 1h}); a bare number is
- * seconds, as with coreutils' {@code timeout}. Only positive durations are accepted: every
- * duration the CLI takes is a limit, and a zero or negative limit is a mistake, not "none".
+ * seconds, as with coreutils' {@code timeout}. Only positive durations are accepted: a
+ * duration the CLI takes is a limit, and a zero or negative limit is a mistake, not "none";
+ * {@link OrZero} is for the one that is a delay ({@code --kill-grace}), where 0 means at once.
  */
 public final class DurationParser implements ITypeConverter<Duration> {
 
@@ -21,8 +22,20 @@ public final class DurationParser implements ITypeConverter<Duration> {
         return parse(value);
     }
 
+    /** A converter that also takes 0 (in any unit): no delay. */
+    public static final class OrZero implements ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            return parse(value, true);
+        }
+    }
+
     /** The duration {@code text} names; a {@link TypeConversionException} when invalid. */
     public static Duration parse(String text) {
+        return parse(text, false);
+    }
+
+    private static Duration parse(String text, boolean zeroAllowed) {
         if (text == null || text.isEmpty()) {
             throw new TypeConversionException("empty duration (" + EXPECTED + ")");
         }
@@ -55,7 +68,7 @@ public final class DurationParser implements ITypeConverter<Duration> {
         } catch (ArithmeticException | NumberFormatException e) {
             throw new TypeConversionException("duration '" + text + "' is too long");
         }
-        if (duration.isZero()) {
+        if (duration.isZero() && !zeroAllowed) {
             throw new TypeConversionException("duration '" + text + "' must be greater than 0");
         }
         return duration;

@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.HelpCommand;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ScopeType;
@@ -16,9 +17,10 @@ import picocli.CommandLine.Spec;
 
 /**
  * The {@code stockade} command line: {@code stockade run ... -- COMMAND},
- * {@code stockade probe} and {@code stockade policy ...}. {@link #execute} is the whole
- * program minus {@code System.exit}, so
- * tests run it in-process and get the exit status back.
+ * {@code stockade probe}, {@code stockade policy ...} and {@code stockade help [COMMAND]}.
+ * {@link #execute} is the whole program minus {@code System.exit}, so tests run it in-process
+ * and get the exit status back; {@link #commandLine()} is the complete command line the build
+ * makes the man pages and the bash completion from.
  */
 @Command(
         name = "stockade",
@@ -27,8 +29,9 @@ import picocli.CommandLine.Spec;
         versionProvider = VersionProvider.class,
         customSynopsis = {"stockade run [OPTION...] [--] COMMAND [ARG...]",
             "       stockade probe [--json]",
-            "       stockade policy check FILE|NAME | export --oci FILE|NAME [-o OUT] | show NAME",
-            "       stockade [COMMAND] --help | --version"},
+            "       stockade policy check FILE|NAME | show NAME",
+            "       stockade policy export --oci FILE|NAME [-o OUT]",
+            "       stockade help [COMMAND] | [COMMAND] --help | --version"},
         description = "Runs untrusted build steps in a Linux sandbox.",
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
@@ -69,22 +72,46 @@ public final class Main implements Callable<Integer> {
         return subcommands;
     }
 
+    /** The environment variable that sets the help's width (as for ls, when exported). */
+    static final String COLUMNS = "COLUMNS";
+
+    /** picocli's narrowest help (it refuses less): the option column leaves room to wrap in. */
+    static final int MIN_COLUMNS = 55;
+
     /** Runs the command line {@code args} and returns the exit status it would exit with. */
     public static int execute(String[] args, PrintStream out, PrintStream err) {
-        CommandLine commandLine = new CommandLine(new Main());
         // picocli builds the model of every subcommand it is given, by reflection over its
         // annotations: most of the CLI's start-up. A command line that names a subcommand
         // first parses the same with that one alone (the others could never match: no
         // abbreviations, no case folding); any other gets all of them, for the help and for
         // the error messages that list or suggest them.
-        Supplier<Object> named = args.length > 0 ? SUBCOMMANDS.get(args[0]) : null;
-        if (named != null) {
-            commandLine.addSubcommand(args[0], named.get());
-        } else {
-            SUBCOMMANDS.forEach((name, subcommand) -> commandLine.addSubcommand(name, subcommand.get()));
-        }
+        String first = args.length > 0 && SUBCOMMANDS.containsKey(args[0]) ? args[0] : null;
+        CommandLine commandLine = commandLine(first);
         commandLine.setOut(new PrintWriter(out, true));
         commandLine.setErr(new PrintWriter(err, true));
+        return commandLine.execute(args);
+    }
+
+    /**
+     * The complete command line: every subcommand and {@code help}, configured as
+     * {@link #execute} runs it. The build's man pages and bash completion are made from it
+     * ({@code ShareFiles}), so they describe exactly what runs.
+     */
+    static CommandLine commandLine() {
+        return commandLine(null);
+    }
+
+    /** The command line with subcommand {@code only} alone, or with all of them for null. */
+    private static CommandLine commandLine(String only) {
+        CommandLine commandLine = new CommandLine(new Main());
+        if (only != null) {
+            commandLine.addSubcommand(only, SUBCOMMANDS.get(only).get());
+        } else {
+            SUBCOMMANDS.forEach((name, subcommand) -> commandLine.addSubcommand(name, subcommand.get()));
+            commandLine.addSubcommand("help", new HelpCommand());
+        }
+        // The settings below reach the subcommands added above (picocli applies a setting to
+        // the subcommands present), so they come after them.
         // Arguments are taken literally: picocli would otherwise replace "@PATH" (even after
         // "--") with the content of a file the caller can read, pasting it into the sandbox's
         // argv, or read options from a file the sandbox wrote.
@@ -94,8 +121,27 @@ public final class Main implements Callable<Integer> {
         if (run != null) {
             run.setStopAtPositional(true);
         }
+        commandLine.setHelpFactory(new WordWrappedHelp());
+        Integer columns = columns(System.getenv(COLUMNS));
+        if (columns != null) {
+            commandLine.setUsageHelpWidth(columns);
+        } else {
+            // The terminal's width when stdout is one (picocli asks stty), else 80.
+            commandLine.setUsageHelpAutoWidth(true);
+        }
         commandLine.setParameterExceptionHandler(new ErrorHandler());
         commandLine.setExecutionExceptionHandler(new ErrorHandler());
-        return commandLine.execute(args);
+        return commandLine;
+    }
+
+    /**
+     * The help's width from {@code $COLUMNS}: null when unset or not a number, else at least
+     * {@link #MIN_COLUMNS}.
+     */
+    static Integer columns(String value) {
+        if (value == null || !value.matches("[0-9]{1,4}")) {
+            return null;
+        }
+        return Math.max(MIN_COLUMNS, Integer.parseInt(value));
     }
 }

@@ -1,6 +1,8 @@
 package dev.stockade.cli;
 
 import dev.stockade.Network;
+import java.util.Iterator;
+import java.util.List;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
@@ -10,6 +12,14 @@ import picocli.CommandLine.TypeConversionException;
  * {@code --deny-host} patterns.
  */
 final class NetworkConverter implements ITypeConverter<Network> {
+
+    /** The words {@link #convert} takes, for the bash completion. */
+    static final class Modes implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            return List.of("none", "host", "allow").iterator();
+        }
+    }
 
     @Override
     public Network convert(String value) {

@@ -57,12 +57,15 @@ final class PolicyCommand implements Callable<Integer> {
     @Command(
             name = "check",
             customSynopsis = "stockade policy check FILE|NAME",
+            // One string a paragraph, as RunCommand's.
             description = {
-                "Loads FILE (a Stockade text profile, or OCI / Docker seccomp JSON: a file",
-                "starting with '{') or a shipped profile (build, strict, audit) and compiles",
-                "it to BPF with libseccomp. Prints 'ok: N rules, default ACTION', after one",
-                "'warning:' line for each part of an OCI profile that does not apply here;",
-                "or every problem, one a line."
+                "Checks that a profile loads and compiles.",
+                "",
+                "Loads FILE (a Stockade text profile, or OCI / Docker seccomp JSON: a file"
+                        + " starting with '{') or a shipped profile (build, strict, audit) and"
+                        + " compiles it to BPF with libseccomp. Prints 'ok: N rules, default"
+                        + " ACTION', after one 'warning:' line for each part of an OCI profile"
+                        + " that does not apply here; or every problem, one a line."
             },
             exitCodeListHeading = "%nExit status:%n",
             exitCodeList = {"0:the profile is valid", "2:it is not (problems on stderr)"})
@@ -108,10 +111,13 @@ final class PolicyCommand implements Callable<Integer> {
             name = "export",
             customSynopsis = "stockade policy export --oci FILE|NAME [-o OUT]",
             description = {
-                "Writes a profile (a shipped profile's name, or a file in either format) as",
-                "OCI seccomp JSON, for runc, crun, podman or Docker. 'report' rules become",
-                "SCMP_ACT_ERRNO with their errno (report(allow): SCMP_ACT_LOG), marked",
-                "\"x-stockade\": other runtimes deny the same calls without recording them."
+                "Converts a profile to OCI seccomp JSON.",
+                "",
+                "Writes a profile (a shipped profile's name, or a file in either format) as"
+                        + " OCI seccomp JSON, for runc, crun, podman or Docker. 'report' rules"
+                        + " become SCMP_ACT_ERRNO with their errno (report(allow):"
+                        + " SCMP_ACT_LOG), marked \"x-stockade\": other runtimes deny the same"
+                        + " calls without recording them."
             },
             exitCodeListHeading = "%nExit status:%n",
             exitCodeList = {"0:written", "2:bad command line or profile"})

@@ -43,24 +43,34 @@ import picocli.CommandLine.Spec;
         name = "run",
         sortOptions = false,
         customSynopsis = "stockade run [OPTION...] [--] COMMAND [ARG...]",
+        // One string a paragraph, "" between them: the help wraps each to the width
+        // (WordWrappedHelp), the man page makes each a paragraph; the first is the summary the
+        // command list and the man page's name line show.
         description = {
             "Runs COMMAND in a new sandbox with this terminal's stdin, stdout and stderr.",
-            "A terminal among them is replaced by a pty of the sandbox's own, relayed to",
-            "yours (Ctrl-C goes to COMMAND; your terminal's settings come back at the end).",
-            "The workspace is bound read-write and is the working directory. Of the host, the",
-            "sandbox sees only /usr, /bin, /sbin, /lib*, /etc and /opt, read-only: no /home,",
-            "/root, /var, /mnt, /media, /srv or /sys (--sys). $HOME is a private, empty tmpfs",
-            "(--home-ro, --home-overlay put host paths in it); /tmp, /var/tmp and /run are",
-            "private tmpfs mounts; /etc/passwd and /etc/group list only the sandbox's user.",
-            "In the workspace .git (the whole repository, when there is one), .gitmodules,",
-            ".envrc, .vscode and .idea are read-only (--protect, --unprotect; a step that",
-            "commits needs --unprotect .git/). There is no network but the sandbox's own",
-            "loopback, unless --net says otherwise (--net allow: only the --allow-host hosts,",
-            "through a proxy; see docs/network.md). A COMMAND found on your PATH but not in",
-            "the sandbox's view gets a warning naming --toolchain. The seccomp profile is",
-            "'build' unless --profile says otherwise; after the command, one line on stderr",
-            "per system call a 'report' rule caught and per connection the proxy refused or",
-            "could not make."
+            "",
+            "A terminal among them is replaced by a pty of the sandbox's own, relayed to"
+                    + " yours (Ctrl-C goes to COMMAND; your terminal's settings come back at the"
+                    + " end). The workspace is bound read-write and is the working directory"
+                    + " (--chdir). Of the host, the sandbox sees only /usr, /bin, /sbin, /lib*,"
+                    + " /etc and /opt, read-only: no /home, /root, /var, /mnt, /media, /srv or"
+                    + " /sys (--sys). $HOME is a private, empty tmpfs (--home-ro, --home-overlay"
+                    + " put host paths in it); /tmp, /var/tmp and /run are private tmpfs mounts;"
+                    + " /etc/passwd and /etc/group list only the sandbox's user.",
+            "",
+            "In the workspace .git (the whole repository, when there is one), .gitmodules,"
+                    + " .envrc, .vscode and .idea are read-only (--protect, --unprotect; a step"
+                    + " that commits needs --unprotect .git/).",
+            "",
+            "There is no network but the sandbox's own loopback, unless --net says otherwise"
+                    + " (--net allow: only the --allow-host hosts, through a proxy; see"
+                    + " docs/network.md).",
+            "",
+            "A COMMAND found on your PATH but not in the sandbox's view gets a warning naming"
+                    + " --toolchain. The seccomp profile is 'build' unless --profile says"
+                    + " otherwise; after the command, one line on stderr per system call a"
+                    + " 'report' rule caught and per connection the proxy refused or could not"
+                    + " make."
         },
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {
@@ -86,6 +96,12 @@ final class RunCommand implements Callable<Integer> {
                     + "one of its ancestors, such as /: then --workspace is required). One "
                     + "that holds Stockade's own installation is refused.")
     Path workspace;
+
+    @Option(names = "--chdir", paramLabel = "DIR",
+            description = "The working directory inside the sandbox (default: the workspace): "
+                    + "a path in the sandbox's view, a relative one from the workspace. It "
+                    + "must exist there; else exit 125.")
+    Path chdir;
 
     @Option(names = "--transactional",
             description = "Make the workspace transactional: the command's writes, renames and "
@@ -135,7 +151,7 @@ final class RunCommand implements Callable<Integer> {
             description = "Bind the toolchain holding PATH read-only at its place: PATH if it "
                     + "is a directory, else its directory, or that one's parent when it is a "
                     + "bin directory; through a symbolic link also at its real path (e.g. "
-                    + "~/.sdkman/candidates/java/current). Repeatable.")
+                    + "java/current of ~/.sdkman/candidates). Repeatable.")
     List<Path> toolchains = new ArrayList<>();
 
     @Option(names = "--sys", description = "Show the host's /sys, read-only.")
@@ -174,6 +190,7 @@ final class RunCommand implements Callable<Integer> {
     List<TmpfsSpec> tmpfs = new ArrayList<>();
 
     @Option(names = "--net", paramLabel = "none|host|allow", converter = NetworkConverter.class,
+            completionCandidates = NetworkConverter.Modes.class,
             description = "none: a private network with only loopback (default); "
                     + "host: the host's network; allow: the private network plus a proxy "
                     + "(HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, JAVA_TOOL_OPTIONS point at it) that "
@@ -202,9 +219,23 @@ final class RunCommand implements Callable<Integer> {
             description = "Pass the caller's value of NAME, if set. Repeatable.")
     List<String> passEnv = new ArrayList<>();
 
+    @Option(names = "--unset-env", paramLabel = "NAME", converter = UnsetEnvName.class,
+            description = "Remove NAME from the command's environment, a default one (PATH, "
+                    + "HOME, LANG, TERM) too; it wins over --env and --pass-env of NAME. "
+                    + "Repeatable.")
+    List<String> unsetEnv = new ArrayList<>();
+
     @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationParser.class,
             description = "Kill the sandbox after DURATION (e.g. 250ms, 30s, 5m, 1h); exit 124.")
     Duration timeout;
+
+    // "2s" is SandboxPolicy.DEFAULT_KILL_GRACE, a Duration, which an annotation cannot
+    // name: HelpTextTest checks the two agree.
+    @Option(names = "--kill-grace", paramLabel = "DURATION",
+            converter = DurationParser.OrZero.class,
+            description = "Time between SIGTERM and SIGKILL when the sandbox is stopped (at "
+                    + "--timeout, Ctrl-C; default 2s); 0 for SIGKILL at once.")
+    Duration killGrace;
 
     @Option(names = "--setup-timeout", paramLabel = "DURATION", converter = DurationParser.class,
             description = "Give up when the sandbox is not set up within DURATION (a bind "
@@ -267,6 +298,18 @@ final class RunCommand implements Callable<Integer> {
                     + "process, not of the whole sandbox.")
     Long memoryPerProcess;
 
+    @Option(names = "--address-space", paramLabel = "SIZE", converter = SizeParser.class,
+            description = "Virtual memory per process (RLIMIT_AS; at least "
+                    + (Limits.MIN_ADDRESS_SPACE_BYTES >> 20) + "m). A JVM or node does not "
+                    + "start under 1 or 2 GiB of it: --memory-per-process is the bound for "
+                    + "them.")
+    Long addressSpace;
+
+    @Option(names = "--stack", paramLabel = "SIZE", converter = SizeParser.class,
+            description = "Stack size per process (RLIMIT_STACK; at least "
+                    + (Limits.MIN_STACK_BYTES >> 10) + "k; default: inherited).")
+    Long stack;
+
     @Option(names = "--uid", paramLabel = "N", converter = IdParser.class,
             description = "User id inside the sandbox (default: yours; "
                     + SandboxPolicy.ROOT_CALLER_DEFAULT_ID + " when you are root).")
@@ -276,6 +319,12 @@ final class RunCommand implements Callable<Integer> {
             description = "Group id inside the sandbox (default: yours; "
                     + SandboxPolicy.ROOT_CALLER_DEFAULT_ID + " when you are root).")
     Integer gid;
+
+    @Option(names = "--hostname", paramLabel = "NAME",
+            description = "The hostname inside the sandbox (default "
+                    + SandboxPolicy.DEFAULT_HOSTNAME + "): labels of letters, digits and "
+                    + "inner '-', separated by '.'.")
+    String hostname;
 
     @Option(names = "--profile", paramLabel = "NAME|FILE",
             description = "The seccomp profile: build (default), strict, audit, none (no "
@@ -312,13 +361,16 @@ final class RunCommand implements Callable<Integer> {
         RunReport.Sink reportSink = openReport(policy);
         PrintWriter err = spec.commandLine().getErr();
         Path cwd = Path.of("").toAbsolutePath();
-        CommandLocator.warning(policy, command.get(0), policy.workspace().orElse(cwd), cwd,
+        Path directory = workingDirectory(policy);
+        CommandLocator.warning(policy, command.get(0),
+                directory != null ? directory : policy.workspace().orElse(cwd), cwd,
                 System.getenv("PATH")).ifPresent(w -> err.println("stockade: warning: " + w));
 
         SandboxedProcess process;
         try {
             process = Sandbox.command(command)
                     .policy(policy)
+                    .directory(directory)
                     .redirectInput(Redirect.INHERIT)
                     .redirectOutput(Redirect.INHERIT)
                     .redirectError(Redirect.INHERIT)
@@ -362,6 +414,19 @@ final class RunCommand implements Callable<Integer> {
         }
         reportSink.write(RunReport.of(exitCode, result).withCollected(collected), err);
         return exitCode;
+    }
+
+    /** The {@code --chdir} directory in the sandbox's view, or null for the default. */
+    private Path workingDirectory(SandboxPolicy policy) {
+        if (chdir == null) {
+            return null;
+        }
+        if (chdir.isAbsolute()) {
+            return chdir.normalize();
+        }
+        // The workspace is at its host path inside; without one (never from the CLI) the
+        // sandbox's default working directory is /.
+        return policy.workspace().orElse(Path.of("/")).resolve(chdir).normalize();
     }
 
     /** The exit status for {@code result}; says why on stderr when the command did not finish. */
@@ -491,11 +556,18 @@ final class RunCommand implements Callable<Integer> {
         for (String name : passEnv) {
             builder.passEnv(name);
         }
+        unsetEnv.forEach(builder::unsetEnv);
         if (timeout != null) {
             builder.timeout(timeout);
         }
         if (setupTimeout != null) {
             builder.setupTimeout(setupTimeout);
+        }
+        if (killGrace != null) {
+            builder.killGrace(killGrace);
+        }
+        if (hostname != null) {
+            builder.hostname(hostname);
         }
         if (maxOutput != null) {
             builder.maxOutputBytes(maxOutput);
@@ -564,6 +636,12 @@ final class RunCommand implements Callable<Integer> {
         }
         if (memoryPerProcess != null) {
             limits.memoryPerProcessBytes(memoryPerProcess);
+        }
+        if (addressSpace != null) {
+            limits.addressSpaceBytes(addressSpace);
+        }
+        if (stack != null) {
+            limits.stackBytes(stack);
         }
         return limits.build();
     }

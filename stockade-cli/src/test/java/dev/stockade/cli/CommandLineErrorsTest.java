@@ -70,6 +70,18 @@ class CommandLineErrorsTest {
         "--unprotect nope            | invalid policy: unprotect 'nope': not a protected path (they are: .git/, .gitmodules, .envrc, .vscode/, .idea/)",
         "--overlay /nonexistent-ov   | invalid policy: overlay source /nonexistent-ov does not exist",
         "--toolchain /nonexistent-tc/bin/tc | invalid policy: bind source /nonexistent-tc does not exist",
+        "--timout 5s                 | Unknown option: '--timout'; did you mean '--timeout'?",
+        "--memroy=1g                 | Unknown option: '--memroy=1g'; did you mean '--memory'?",
+        "--kill-grace 2x             | Invalid value for option '--kill-grace': '2x' is not a duration (expected e.g. 250ms, 30s, 5m, 1h)",
+        "--kill-grace -1s            | Invalid value for option '--kill-grace': '-1s' is not a duration (expected e.g. 250ms, 30s, 5m, 1h)",
+        "--address-space 1x          | Invalid value for option '--address-space': '1x' is not a size (expected e.g. 4096, 512k, 64m, 1g)",
+        "--address-space 1m          | invalid policy: limit addressSpaceBytes is 1048576, below the minimum of 16777216 (no process starts with less)",
+        "--stack lots                | Invalid value for option '--stack': 'lots' is not a size (expected e.g. 4096, 512k, 64m, 1g)",
+        "--stack 1k                  | invalid policy: limit stackBytes is 1024, below the minimum of 65536 (execve needs room for the arguments and environment)",
+        "--hostname bad_name         | invalid policy: hostname 'bad_name' is not a valid host name (labels of letters, digits and inner '-', separated by '.')",
+        "--hostname ''               | invalid policy: hostname is empty",
+        "--unset-env A=B             | Invalid value for option '--unset-env' (NAME): 'A=B' is not a variable name (it contains '=' or NUL)",
+        "--unset-env ''              | Invalid value for option '--unset-env' (NAME): empty variable name",
     })
     void badOptionValueIsOneLineAndExit2(String options, String message) {
         List<String> args = new java.util.ArrayList<>();
@@ -100,8 +112,41 @@ class CommandLineErrorsTest {
     }
 
     @Test
-    void unknownSubcommand() {
-        assertUsageError("stockade: Unmatched argument at index 0: 'rnu'", "stockade", "rnu");
+    void unknownSubcommandNamesTheNearOnes() {
+        assertUsageError("stockade: unknown command 'rn'; did you mean 'run'?", "stockade", "rn");
+        assertUsageError("stockade: unknown command 'rnu'; did you mean 'run'?", "stockade", "rnu");
+        assertUsageError("stockade: unknown command 'prboe'; did you mean 'probe'?", "stockade",
+                "prboe", "--json");
+        assertUsageError("stockade: unknown command 'hlep'; did you mean 'help'?", "stockade",
+                "hlep");
+        assertUsageError("stockade: unknown command 'chek'; did you mean 'check'?",
+                "stockade policy", "policy", "chek", "build");
+        assertUsageError("stockade: unknown command 'frobnicate'", "stockade", "frobnicate");
+    }
+
+    @Test
+    void unknownOptionWithoutANearOneNamesNone() {
+        assertUsageError("stockade: Unknown option: '--json-lines'", "stockade probe", "probe",
+                "--json-lines");
+    }
+
+    @Test
+    void suggestionsAreTheNearestAtOneOrTwoEdits() {
+        List<String> names = List.of("--memory", "--memory-best-effort", "--cpus", "--env",
+                "--pass-env");
+        assertEquals(List.of("--memory"), ErrorHandler.closest("--memroy", names));
+        assertEquals(List.of("--memory"), ErrorHandler.closest("--meory", names));
+        assertEquals(List.of("--env"), ErrorHandler.closest("--en", names));
+        assertEquals(List.of("--cpus"), ErrorHandler.closest("-cpu", names));
+        // Short names allow one edit only: "--ev" is one from --env, "--cp" two from --cpus.
+        assertEquals(List.of(), ErrorHandler.closest("--cp", names));
+        assertEquals(List.of(), ErrorHandler.closest("--swap", names));
+        assertEquals(List.of("--pass-env"), ErrorHandler.closest("--passenv", names));
+    }
+
+    @Test
+    void helpOfAnUnknownCommandIsAUsageError() {
+        assertUsageError("stockade: Unknown subcommand 'nosuch'.", "stockade", "help", "nosuch");
     }
 
     @Test
@@ -152,6 +197,15 @@ class CommandLineErrorsTest {
             "--cpu-time", "--memory", "--memory-best-effort", "--cpus", "--uid", "--gid", "--report", "124 ", "125 ", "126 ", "127 ", "128+N "}) {
             assertTrue(runHelp.contains(option), option + " missing from:\n" + runHelp);
         }
+    }
+
+    @Test
+    void helpCommandPrintsWhatHelpOptionsPrint() {
+        assertEquals(execute("--help"), execute("help"));
+        assertEquals(execute("run", "--help"), execute("help", "run"));
+        Outcome help = execute("help", "help");
+        assertEquals(0, help.exitCode(), help.toString());
+        assertTrue(help.stdout().startsWith("Display help information"), help.stdout());
     }
 
     @Test

@@ -46,6 +46,24 @@ class DurationParserTest {
         assertEquals("duration '" + text + "' must be greater than 0", e.getMessage());
     }
 
+    /** --kill-grace's converter: 0 is "at once"; everything else as parse. */
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "0s", "0ms", "000h"})
+    void orZeroTakesZero(String text) {
+        assertEquals(Duration.ZERO, new DurationParser.OrZero().convert(text));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"-5s", "1.5s", "", "s"})
+    void orZeroRejectsWhatParseRejects(String text) {
+        TypeConversionException orZero = assertThrows(TypeConversionException.class,
+                () -> new DurationParser.OrZero().convert(text));
+        TypeConversionException parse =
+                assertThrows(TypeConversionException.class, () -> DurationParser.parse(text));
+        assertEquals(parse.getMessage(), orZero.getMessage());
+        assertEquals(Duration.ofSeconds(5), new DurationParser.OrZero().convert("5s"));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"99999999999999999999s", "9223372036854775807d",
         "9223372036854775807s"})
