@@ -22,7 +22,13 @@ public record BindSpec(Path source, Path target) {
         }
     }
 
-    /** The bind {@code text} names; a {@link TypeConversionException} when malformed. */
+    /**
+     * The bind {@code text} names.
+     *
+     * @param text {@code SRC} or {@code SRC:DST}, as the bind options take it
+     * @return the source and target
+     * @throws TypeConversionException when {@code text} is malformed
+     */
     public static BindSpec parse(String text) {
         int colon = text.indexOf(':');
         String source = colon < 0 ? text : text.substring(0, colon);

@@ -26,7 +26,12 @@ public final class ConnectionSummary {
         err.flush();
     }
 
-    /** The line for {@code c}, {@code null} for an allowed connection. */
+    /**
+     * The line {@code stockade run} prints for a connection that did not go through.
+     *
+     * @param c a connection of {@code SandboxResult.connections()}
+     * @return the line, or {@code null} for an allowed connection
+     */
     public static String line(Connection c) {
         // Host and reason come from what the sandbox sent (kept printable by the proxy);
         // oneLine keeps one entry one line whatever it holds.

@@ -15,7 +15,13 @@ public final class CountParser implements ITypeConverter<Long> {
         return parse(value);
     }
 
-    /** The positive number {@code text} names; a {@link TypeConversionException} otherwise. */
+    /**
+     * The positive number {@code text} names.
+     *
+     * @param text decimal digits only
+     * @return the number, at least 1
+     * @throws TypeConversionException when {@code text} is not a whole number above 0
+     */
     public static long parse(String text) {
         long value = parseDecimal(text, "a positive whole number");
         if (value == 0) {

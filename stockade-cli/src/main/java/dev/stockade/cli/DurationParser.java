@@ -30,7 +30,14 @@ public final class DurationParser implements ITypeConverter<Duration> {
         }
     }
 
-    /** The duration {@code text} names; a {@link TypeConversionException} when invalid. */
+    /**
+     * The duration {@code text} names.
+     *
+     * @param text a whole number with a unit ({@code 250ms}, {@code 30s}, {@code 5m},
+     *     {@code 1h}) or a bare number of seconds
+     * @return the duration, greater than zero
+     * @throws TypeConversionException when {@code text} is not a duration above zero
+     */
     public static Duration parse(String text) {
         return parse(text, false);
     }
@@ -74,7 +81,12 @@ public final class DurationParser implements ITypeConverter<Duration> {
         return duration;
     }
 
-    /** {@code duration} in the notation {@link #parse} reads, in its largest exact unit. */
+    /**
+     * {@code duration} in the notation {@link #parse} reads, in its largest exact unit.
+     *
+     * @param duration a duration of whole milliseconds
+     * @return e.g. {@code 1500ms}, {@code 30s}, {@code 5m}, {@code 1h}
+     */
     public static String format(Duration duration) {
         long millis = duration.toMillis();
         if (millis % 1000 != 0) {

@@ -17,7 +17,13 @@ public record EnvAssignment(String name, String value) {
         }
     }
 
-    /** The assignment {@code text} names; a {@link TypeConversionException} when malformed. */
+    /**
+     * The assignment {@code text} names.
+     *
+     * @param text {@code NAME=VALUE} (the value may be empty)
+     * @return the name and value
+     * @throws TypeConversionException when {@code text} has no {@code =} or an empty name
+     */
     public static EnvAssignment parse(String text) {
         int equals = text.indexOf('=');
         if (equals < 0) {

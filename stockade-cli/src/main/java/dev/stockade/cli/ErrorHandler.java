@@ -129,6 +129,9 @@ public final class ErrorHandler implements IParameterExceptionHandler, IExecutio
      * Collapses a message onto one line, so a caller can rely on exactly one error line, and
      * writes every other control character as {@code \xNN}: messages carry names a sandboxed
      * step chose (a file it left behind), and an escape sequence must not reach the terminal.
+     *
+     * @param message any text, or {@code null}
+     * @return the text on one line, control characters escaped ({@code "error"} for null)
      */
     public static String oneLine(String message) {
         if (message == null) {

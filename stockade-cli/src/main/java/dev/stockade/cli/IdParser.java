@@ -15,7 +15,13 @@ public final class IdParser implements ITypeConverter<Integer> {
         return parse(value);
     }
 
-    /** The id {@code text} names; a {@link TypeConversionException} otherwise. */
+    /**
+     * The id {@code text} names.
+     *
+     * @param text decimal digits only
+     * @return the user or group id
+     * @throws TypeConversionException when {@code text} is not an id (0 or more, within range)
+     */
     public static int parse(String text) {
         long value = CountParser.parseDecimal(text, "a user or group id (0 or more)");
         if (value > Integer.MAX_VALUE) {

@@ -16,7 +16,14 @@ import java.util.OptionalLong;
 public final class LimitMessage {
     private LimitMessage() {}
 
-    /** The line for {@code result}'s limit hit, empty when none or for the wall time. */
+    /**
+     * The line for {@code result}'s limit hit.
+     *
+     * @param result how the command ended
+     * @param policy the policy it ran under (for the limit's value)
+     * @return the line, empty when no limit was hit or the limit was the wall time (a timeout
+     *     has its own line)
+     */
     public static Optional<String> line(SandboxResult result, SandboxPolicy policy) {
         Optional<LimitHit> hit = result.limitHit();
         if (hit.isEmpty() || hit.get() == LimitHit.WALL_TIME) {

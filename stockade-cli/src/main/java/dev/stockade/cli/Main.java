@@ -57,6 +57,11 @@ public final class Main implements Callable<Integer> {
                 "missing command: 'run', 'probe' or 'policy'");
     }
 
+    /**
+     * Runs the CLI and exits with its status.
+     *
+     * @param args the command line
+     */
     public static void main(String[] args) {
         System.exit(execute(args, System.out, System.err));
     }
@@ -78,7 +83,15 @@ public final class Main implements Callable<Integer> {
     /** picocli's narrowest help (it refuses less): the option column leaves room to wrap in. */
     static final int MIN_COLUMNS = 55;
 
-    /** Runs the command line {@code args} and returns the exit status it would exit with. */
+    /**
+     * Runs the command line {@code args} and returns the exit status it would exit with.
+     *
+     * @param args the command line
+     * @param out where the commands' output goes
+     * @param err where errors go
+     * @return the exit status (0, or the command's, or 2 for bad usage, 125 for a failure of
+     *     stockade itself)
+     */
     public static int execute(String[] args, PrintStream out, PrintStream err) {
         // picocli builds the model of every subcommand it is given, by reflection over its
         // annotations: most of the CLI's start-up. A command line that names a subcommand

@@ -18,7 +18,15 @@ import java.util.List;
 public final class ProfileArgument {
     private ProfileArgument() {}
 
-    public enum Format { NAMED, TEXT, OCI }
+    /** How a profile argument was found. */
+    public enum Format {
+        /** A shipped profile's name. */
+        NAMED,
+        /** A Stockade text profile file. */
+        TEXT,
+        /** An OCI / Docker seccomp JSON file. */
+        OCI
+    }
 
     /**
      * A loaded profile.
@@ -34,6 +42,8 @@ public final class ProfileArgument {
      * Loads {@code argument}: a shipped profile's name (a file with such a name is {@code ./NAME}),
      * else a file.
      *
+     * @param argument a shipped profile's name or a file's path
+     * @return the profile, how it was found, and an import's warnings
      * @throws PolicyException every problem of the profile, or the file could not be read
      *     (one problem naming the file)
      */

@@ -18,7 +18,14 @@ public final class SizeParser implements ITypeConverter<Long> {
         return parse(value);
     }
 
-    /** The number of bytes {@code text} names; a {@link TypeConversionException} when invalid. */
+    /**
+     * The number of bytes {@code text} names.
+     *
+     * @param text bytes, or a whole number with a suffix {@code k}, {@code m}, {@code g} or
+     *     {@code t}
+     * @return the number of bytes
+     * @throws TypeConversionException when {@code text} is not a size or overflows
+     */
     public static long parse(String text) {
         if (text == null || text.isEmpty()) {
             throw new TypeConversionException("empty size (expected e.g. 4096, 512k, 64m, 1g)");
@@ -50,6 +57,9 @@ public final class SizeParser implements ITypeConverter<Long> {
     /**
      * {@code bytes} for people: in the largest binary unit that divides it exactly
      * ({@code 256 MiB}, {@code 1536 KiB}), or in bytes ({@code 1000 bytes}).
+     *
+     * @param bytes a number of bytes
+     * @return it for people
      */
     public static String format(long bytes) {
         String[] units = {"TiB", "GiB", "MiB", "KiB"};

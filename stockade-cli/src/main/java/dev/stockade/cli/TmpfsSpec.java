@@ -23,7 +23,13 @@ public record TmpfsSpec(Path target, long sizeBytes) {
         }
     }
 
-    /** The tmpfs {@code text} names; a {@link TypeConversionException} when malformed. */
+    /**
+     * The tmpfs {@code text} names.
+     *
+     * @param text {@code DST} or {@code DST:SIZE}
+     * @return the target and size
+     * @throws TypeConversionException when {@code text} is malformed
+     */
     public static TmpfsSpec parse(String text) {
         int colon = text.lastIndexOf(':');
         String target = colon < 0 ? text : text.substring(0, colon);

@@ -20,6 +20,13 @@ public final class ViolationSummary {
         err.flush();
     }
 
+    /**
+     * The line {@code stockade run} prints for a recorded system call.
+     *
+     * @param v a violation of {@code SandboxResult.violations()}
+     * @return {@code stockade: denied NAME xCOUNT (PROFILE profile: REASON)}, or the audit
+     *     form for a call let through
+     */
     public static String line(Violation v) {
         String what = v.syscall() + " x" + v.count();
         String why = because(v);
