@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * Starts sandboxed commands, the way {@link ProcessBuilder} starts plain ones: set the command,
@@ -29,6 +30,14 @@ import java.util.Objects;
  * }</pre>
  */
 public final class SandboxBuilder {
+    /**
+     * The longest piece of a line a line consumer ({@link #onOutputLine},
+     * {@link #onErrorLine}) gets at once, in bytes of UTF-8 (64 KiB): a longer line comes in
+     * pieces of at most this many bytes, each cut at a character boundary, so that a step
+     * printing an endless line costs a bounded buffer.
+     */
+    public static final int MAX_LINE_BYTES = 64 * 1024;
+
     private List<String> command;
     private Path directory;
     private Redirect stdin = Redirect.PIPE;
@@ -37,6 +46,8 @@ public final class SandboxBuilder {
     private boolean redirectErrorStream;
     private boolean measureSetup;
     private SandboxPolicy policy;
+    private Consumer<String> outputLines;
+    private Consumer<String> errorLines;
 
     /** The pool whose warm sandboxes start() takes (SandboxPool.command), or null. */
     private final SandboxPool pool;
@@ -249,6 +260,59 @@ public final class SandboxBuilder {
     }
 
     /**
+     * Hands each line the command writes to stdout to {@code consumer} as it comes, for build
+     * tools that log a step's output live. The lines come in order, UTF-8 decoded (malformed
+     * bytes replaced by U+FFFD), without their {@code \n} or {@code \r\n}; a last line
+     * without a newline comes too, and a line longer than {@link #MAX_LINE_BYTES} comes in
+     * pieces. With a pid namespace (the default) every line has been delivered before
+     * {@link SandboxedProcess#waitFor()} and {@link SandboxedProcess#result()} return; without
+     * one, those still in the pipe are delivered just after. Both consumers are called on one
+     * library thread per process, never at once; one that throws gets no further lines, while
+     * the stream is still read (the command never blocks on a full pipe). Stdout must be a pipe
+     * ({@link Redirect#PIPE}, the default); {@link Process#getInputStream()} is empty then.
+     * With {@link #redirectErrorStream(boolean) redirectErrorStream(true)} it gets stderr's
+     * lines too.
+     *
+     * @param consumer what gets each line; {@code null} for none (the default)
+     * @return this builder
+     */
+    public SandboxBuilder onOutputLine(Consumer<String> consumer) {
+        this.outputLines = consumer;
+        return this;
+    }
+
+    /**
+     * The stdout line consumer {@link #onOutputLine} set.
+     *
+     * @return the consumer, or {@code null} when there is none
+     */
+    public Consumer<String> onOutputLine() {
+        return outputLines;
+    }
+
+    /**
+     * As {@link #onOutputLine}, for the command's stderr, which must be a pipe of its own
+     * ({@link Redirect#PIPE} and not {@link #redirectErrorStream(boolean) merged} into stdout);
+     * {@link Process#getErrorStream()} is empty then.
+     *
+     * @param consumer what gets each line; {@code null} for none (the default)
+     * @return this builder
+     */
+    public SandboxBuilder onErrorLine(Consumer<String> consumer) {
+        this.errorLines = consumer;
+        return this;
+    }
+
+    /**
+     * The stderr line consumer {@link #onErrorLine} set.
+     *
+     * @return the consumer, or {@code null} when there is none
+     */
+    public Consumer<String> onErrorLine() {
+        return errorLines;
+    }
+
+    /**
      * Sets the policy the sandbox runs under.
      *
      * @param policy the policy, or {@code null} for {@link SandboxPolicy#defaults()} (the
@@ -284,6 +348,8 @@ public final class SandboxBuilder {
      *     {@code dev.stockade.internal.SpecException}, before anything starts), the seccomp
      *     program cannot be compiled, or the helper cannot be spawned
      * @throws IndexOutOfBoundsException when the command is empty, as in ProcessBuilder
+     * @throws IllegalStateException when a line consumer's stream is not a pipe of its own
+     *     ({@link #onOutputLine}, {@link #onErrorLine})
      */
     public SandboxedProcess start() throws IOException {
         long startNanos = measureSetup ? System.nanoTime() : 0;
@@ -291,12 +357,14 @@ public final class SandboxBuilder {
         if (argv.isEmpty()) {
             throw new IndexOutOfBoundsException("the command is empty");
         }
+        LineCallbacks callbacks = lineCallbacks();
         SandboxPolicy p = policy();
         Path cwd = directory != null ? directory
                 : p.workspace().orElse(Path.of(Protocol.DEFAULT_CWD));
         Redirect[] stdio = {stdin, stdout, redirectErrorStream ? null : stderr};
         if (pool != null && p == pool.policy()) {
-            SandboxedProcess warm = pool.start(argv, cwd, stdio, measureSetup, startNanos);
+            SandboxedProcess warm = pool.start(argv, cwd, stdio, measureSetup, startNanos,
+                    callbacks);
             if (warm != null) {
                 return warm;
             }
@@ -313,13 +381,31 @@ public final class SandboxBuilder {
             ProgressPage.Measured measured = measureSetup
                     ? new ProgressPage.Measured(startNanos, System.nanoTime() - startNanos) : null;
             return SandboxLauncher.launch(spec, resolved.mounts(), p, resolved.notes(), egress,
-                    measured, stdio);
+                    measured, callbacks, stdio);
         } catch (IOException | RuntimeException | Error e) {
             if (egress != null) {
                 egress.finish();
             }
             throw e;
         }
+    }
+
+    /** The line consumers, each checked to have a pipe of its own to read. */
+    private LineCallbacks lineCallbacks() {
+        if (outputLines != null && stdout.type() != Redirect.Type.PIPE) {
+            throw new IllegalStateException("onOutputLine needs stdout to be a pipe"
+                    + " (Redirect.PIPE), not " + stdout);
+        }
+        if (errorLines != null && redirectErrorStream) {
+            throw new IllegalStateException("onErrorLine needs stderr to be a pipe of its own,"
+                    + " not merged into stdout by redirectErrorStream(true)");
+        }
+        if (errorLines != null && stderr.type() != Redirect.Type.PIPE) {
+            throw new IllegalStateException("onErrorLine needs stderr to be a pipe"
+                    + " (Redirect.PIPE), not " + stderr);
+        }
+        return outputLines == null && errorLines == null ? LineCallbacks.NONE
+                : new LineCallbacks(outputLines, errorLines);
     }
 
     private static Redirect checkOutput(Redirect destination) {

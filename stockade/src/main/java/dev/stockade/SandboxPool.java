@@ -244,7 +244,7 @@ public final class SandboxPool implements AutoCloseable {
      * by {@link SandboxBuilder#start()} only.
      */
     SandboxedProcess start(List<String> argv, Path cwd, Redirect[] stdio, boolean measure,
-            long startNanos) throws IOException {
+            long startNanos, LineCallbacks callbacks) throws IOException {
         // A warm sandbox has no pty: the helper refuses a terminal, so such a start is cold.
         for (int stream = 0; stream < 3; stream++) {
             Redirect r = stdio[stream];
@@ -270,7 +270,7 @@ public final class SandboxPool implements AutoCloseable {
                 ? new ProgressPage.Measured(startNanos, System.nanoTime() - startNanos) : null;
         SandboxedProcess started = null;
         try {
-            started = warm.start(command, stdio, measured);
+            started = warm.start(command, stdio, measured, callbacks);
             return started;
         } finally {
             refillAfter(started);

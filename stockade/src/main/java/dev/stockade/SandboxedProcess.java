@@ -5,6 +5,7 @@ import dev.stockade.internal.ControlChannel;
 import dev.stockade.internal.ControlEvent;
 import dev.stockade.internal.DescriptorSet;
 import dev.stockade.internal.HelperZygote;
+import dev.stockade.internal.LinePump;
 import dev.stockade.internal.NativeBridge;
 import dev.stockade.internal.NullStreams;
 import dev.stockade.internal.PipeInputStream;
@@ -72,6 +73,8 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     private final PipeOutputStream stdinPipe;
     private final PipeInputStream stdoutPipe;
     private final PipeInputStream stderrPipe;
+    /** Reads the streams that have a line consumer ({@link SandboxBuilder#onOutputLine}). */
+    private final LinePump lines;
     private final OutputStream stdin;
     private final InputStream stdout;
     private final InputStream stderr;
@@ -98,7 +101,8 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     SandboxedProcess(int pid, int pidfd, HelperZygote zygote, ControlEvent.Started started,
             ControlChannel channel, int stdinFd, int stdoutFd, int stderrFd, int workspaceFd,
             SandboxPolicy policy,
-            List<String> notes, EgressSession egress, SetupTimings setupTimings, boolean warm) {
+            List<String> notes, EgressSession egress, SetupTimings setupTimings, boolean warm,
+            LineCallbacks callbacks) throws IOException {
         this.pid = pid;
         this.zygote = zygote;
         this.warm = warm;
@@ -114,14 +118,24 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         this.notes = List.copyOf(notes);
         this.egress = egress;
         this.stdinPipe = stdinFd < 0 ? null : new PipeOutputStream(stdinFd);
-        this.stdoutPipe = stdoutFd < 0 ? null : new PipeInputStream(stdoutFd);
-        this.stderrPipe = stderrFd < 0 ? null : new PipeInputStream(stderrFd);
+        // A stream with a line consumer is the pump's alone: its InputStream is empty.
+        boolean pumpOut = callbacks.output() != null && stdoutFd >= 0;
+        boolean pumpErr = callbacks.error() != null && stderrFd >= 0;
+        this.stdoutPipe = stdoutFd < 0 || pumpOut ? null : new PipeInputStream(stdoutFd);
+        this.stderrPipe = stderrFd < 0 || pumpErr ? null : new PipeInputStream(stderrFd);
         this.stdin = stdinPipe != null ? stdinPipe : NullStreams.output();
         this.stdout = stdoutPipe != null ? stdoutPipe : NullStreams.input();
         this.stderr = stderrPipe != null ? stderrPipe : NullStreams.input();
+        LinePump pump = null;
         try {
+            // Before the reaper: it waits for the pump, which must exist by then.
+            if (pumpOut || pumpErr) {
+                pump = LinePump.start(pumpOut ? stdoutFd : -1, callbacks.output(),
+                        pumpErr ? stderrFd : -1, callbacks.error(), SandboxBuilder.MAX_LINE_BYTES);
+            }
+            this.lines = pump;
             ReaperThreads.start(this::reap);
-        } catch (RuntimeException | Error e) {
+        } catch (IOException | RuntimeException | Error e) {
             // No thread to watch it (the JVM is out of threads): end the sandbox now rather
             // than leave it running unwatched. Closing the socket is the helper's kill signal.
             channel.close();
@@ -137,6 +151,9 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
             closeQuietly(stdin);
             closeQuietly(stdout);
             closeQuietly(stderr);
+            if (pump != null) {
+                pump.finish(); // it closes its pipes; the sandbox is gone with the socket
+            }
             throw e;
         }
     }
@@ -448,6 +465,10 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
             signalHelper(SIGKILL);
             helperReaped.join();
         }
+        if (lines != null) {
+            lines.finish();
+            lines.done().join(); // the line consumers' last calls
+        }
         closeQuietly(stdin);
         closeQuietly(stdout);
         closeQuietly(stderr);
@@ -589,6 +610,16 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         // draining waits for that reader — it must not hold up waitFor().
         if (stdinPipe != null) {
             stdinPipe.processExited();
+        }
+        if (lines != null) {
+            // With a pid namespace no writer is left but the helper's idle copies: what the
+            // pipes hold is all, and every line is delivered before waiters wake. Without one
+            // a leftover process may hold a pipe (and the pump's consumer may wait on it):
+            // what is there now is delivered after, as the streams drain.
+            lines.finish();
+            if (policy.namespaces().contains(Namespace.PID)) {
+                lines.done().join();
+            }
         }
         result.complete(r);
         exit.complete(this);
