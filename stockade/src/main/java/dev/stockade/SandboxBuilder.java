@@ -12,7 +12,9 @@ import java.lang.ProcessBuilder.Redirect;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
 
@@ -48,6 +50,7 @@ public final class SandboxBuilder {
     private SandboxPolicy policy;
     private Consumer<String> outputLines;
     private Consumer<String> errorLines;
+    private final Map<String, String> environment = new LinkedHashMap<>();
 
     /** The pool whose warm sandboxes start() takes (SandboxPool.command), or null. */
     private final SandboxPool pool;
@@ -313,6 +316,24 @@ public final class SandboxBuilder {
     }
 
     /**
+     * This builder's additions to the command's environment, a mutable map: what is put here
+     * is set over the policy's {@link SandboxPolicy#environment() environment} (an override
+     * of a variable the policy sets, or a new one) at each {@link #start()}. Unlike
+     * {@link ProcessBuilder#environment()} it starts <em>empty</em>: it holds only these
+     * additions, never this JVM's environment (which the policy passes only by name,
+     * {@link SandboxPolicy.Builder#passEnv}). A variable cannot be removed here; the policy
+     * unsets it ({@link SandboxPolicy.Builder#unsetEnv}). Under a policy with an egress allow
+     * list the proxy variables stay the policy's. Names and values are checked as the policy
+     * checks its own, at {@code start()}. A start of a {@link SandboxPool}'s builder with
+     * additions still takes a warm sandbox: the environment comes with the command.
+     *
+     * @return the map itself (changes to it change this builder); empty by default
+     */
+    public Map<String, String> environment() {
+        return environment;
+    }
+
+    /**
      * Sets the policy the sandbox runs under.
      *
      * @param policy the policy, or {@code null} for {@link SandboxPolicy#defaults()} (the
@@ -350,6 +371,9 @@ public final class SandboxBuilder {
      * @throws IndexOutOfBoundsException when the command is empty, as in ProcessBuilder
      * @throws IllegalStateException when a line consumer's stream is not a pipe of its own
      *     ({@link #onOutputLine}, {@link #onErrorLine})
+     * @throws IllegalArgumentException naming the variable when an entry of
+     *     {@link #environment()} has a null, empty or malformed name (with {@code =} or NUL),
+     *     a null value or one with NUL, or is past a protocol bound (as the policy's own)
      */
     public SandboxedProcess start() throws IOException {
         long startNanos = measureSetup ? System.nanoTime() : 0;
@@ -359,12 +383,13 @@ public final class SandboxBuilder {
         }
         LineCallbacks callbacks = lineCallbacks();
         SandboxPolicy p = policy();
+        Map<String, String> env = commandEnvironment(p);
         Path cwd = directory != null ? directory
                 : p.workspace().orElse(Path.of(Protocol.DEFAULT_CWD));
         Redirect[] stdio = {stdin, stdout, redirectErrorStream ? null : stderr};
         if (pool != null && p == pool.policy()) {
-            SandboxedProcess warm = pool.start(argv, cwd, stdio, measureSetup, startNanos,
-                    callbacks);
+            SandboxedProcess warm = pool.start(argv, env, cwd, stdio, measureSetup,
+                    startNanos, callbacks);
             if (warm != null) {
                 return warm;
             }
@@ -373,7 +398,7 @@ public final class SandboxBuilder {
         FilterPrograms filters = SandboxFilters.of(p);
         EgressSession egress = p.egressRules() == null ? null : EgressSession.open(p.egressRules());
         try {
-            SandboxSpec resolved = SpecResolver.resolve(argv, p, cwd, filters,
+            SandboxSpec resolved = SpecResolver.resolve(argv, p, env, cwd, filters,
                     CgroupAvailability::unusableReason,
                     egress == null ? null : egress.socketPath(),
                     egress == null ? null : egress.token());
@@ -388,6 +413,35 @@ public final class SandboxBuilder {
             }
             throw e;
         }
+    }
+
+    /**
+     * The policy's environment with {@link #environment()}'s entries set over it, checked as
+     * the policy checks its own.
+     */
+    private Map<String, String> commandEnvironment(SandboxPolicy p) {
+        if (environment.isEmpty()) {
+            return p.environment();
+        }
+        List<String> problems = new ArrayList<>();
+        Map<String, String> added = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : environment.entrySet()) {
+            if (e.getKey() == null) {
+                problems.add("environment variable name is null");
+            } else if (e.getValue() == null) {
+                problems.add("environment variable " + e.getKey() + " has a null value");
+            } else {
+                added.put(e.getKey(), e.getValue());
+            }
+        }
+        Map<String, String> merged = new LinkedHashMap<>(p.environment());
+        merged.putAll(added);
+        PolicyChecks.environment(problems, List.of(), added, merged);
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("SandboxBuilder.environment(): "
+                    + String.join("; ", problems));
+        }
+        return merged;
     }
 
     /** The line consumers, each checked to have a pipe of its own to read. */
