@@ -1,7 +1,6 @@
 package dev.stockade;
 
 import dev.stockade.internal.FilterPrograms;
-import dev.stockade.internal.Protocol;
 import dev.stockade.internal.ProgressPage;
 import dev.stockade.internal.SandboxSpec;
 import dev.stockade.internal.SpecEncoder;
@@ -105,18 +104,15 @@ public final class SandboxBuilder {
     }
 
     /**
-     * The working directory inside the sandbox (an absolute path in the sandbox's view);
+     * The working directory inside the sandbox (an absolute path in the sandbox's view, or a
+     * relative one, taken in the policy's workspace at {@link #start()});
      * {@code null} for the default: the policy's workspace if it has one, else {@code /}.
      *
-     * @param dir the absolute path in the sandbox, or {@code null}
+     * @param dir the path in the sandbox (absolute, or relative to the workspace), or
+     *     {@code null} for the default
      * @return this builder
-     * @throws IllegalArgumentException when {@code dir} is relative
      */
     public SandboxBuilder directory(Path dir) {
-        if (dir != null && !dir.isAbsolute()) {
-            throw new IllegalArgumentException("the working directory inside the sandbox must"
-                    + " be an absolute path: " + dir);
-        }
         this.directory = dir;
         return this;
     }
@@ -363,7 +359,9 @@ public final class SandboxBuilder {
      *
      * @return the running command
      * @throws SandboxSetupException when the sandbox could not be set up or the command could
-     *     not be executed (step, errno, exit code 125/126/127)
+     *     not be executed (step, errno, exit code 125/126/127); before anything starts, at
+     *     step {@code chdir} (ENOENT, 125), when the working directory is outside the
+     *     sandbox's view (neither in nor on the way to one of its mounts)
      * @throws IOException when a redirect file cannot be opened (nothing was started), the
      *     command or working directory is past a protocol bound (a
      *     {@code dev.stockade.internal.SpecException}, before anything starts), the seccomp
@@ -371,7 +369,8 @@ public final class SandboxBuilder {
      * @throws IndexOutOfBoundsException when the command is empty, as in ProcessBuilder
      * @throws IllegalStateException when a line consumer's stream is not a pipe of its own
      *     ({@link #onOutputLine}, {@link #onErrorLine})
-     * @throws IllegalArgumentException naming the variable when an entry of
+     * @throws IllegalArgumentException when the working directory is relative and the policy
+     *     has no workspace; naming the variable when an entry of
      *     {@link #environment()} has a null, empty or malformed name (with {@code =} or NUL),
      *     a null value or one with NUL, or is past a protocol bound (as the policy's own)
      */
@@ -384,8 +383,7 @@ public final class SandboxBuilder {
         LineCallbacks callbacks = lineCallbacks();
         SandboxPolicy p = policy();
         Map<String, String> env = commandEnvironment(p);
-        Path cwd = directory != null ? directory
-                : p.workspace().orElse(Path.of(Protocol.DEFAULT_CWD));
+        Path cwd = WorkingDirectory.resolve(directory, p);
         Redirect[] stdio = {stdin, stdout, redirectErrorStream ? null : stderr};
         if (pool != null && p == pool.policy()) {
             SandboxedProcess warm = pool.start(argv, env, cwd, stdio, measureSetup,

@@ -126,8 +126,10 @@ class BadInputTest {
     }
 
     @Test
-    void relativeWorkingDirectory() {
-        assertThrows(IllegalArgumentException.class,
-                () -> Sandbox.command("true").directory(Path.of("relative")));
+    void relativeWorkingDirectoryWithoutAWorkspace() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Sandbox.command("true").directory(Path.of("relative")).start());
+        assertEquals("the relative working directory relative needs a policy with a workspace"
+                + " to be taken in", e.getMessage());
     }
 }
