@@ -403,7 +403,7 @@ public final class SandboxBuilder {
             byte[] spec = SpecEncoder.encode(resolved);
             ProgressPage.Measured measured = measureSetup
                     ? new ProgressPage.Measured(startNanos, System.nanoTime() - startNanos) : null;
-            return SandboxLauncher.launch(spec, resolved.mounts(), p, resolved.notes(), egress,
+            return SandboxLauncher.launch(spec, resolved.mounts(), resolved.environment(), p, resolved.notes(), egress,
                     measured, callbacks, stdio);
         } catch (IOException | RuntimeException | Error e) {
             if (egress != null) {

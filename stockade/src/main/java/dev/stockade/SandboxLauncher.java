@@ -72,6 +72,8 @@ final class SandboxLauncher {
     /**
      * @param spec the SPEC frame (SpecEncoder)
      * @param mounts the spec's mounts, in its order (the progress page names one by index)
+     * @param environment the command's environment in the spec (NAME=VALUE), for the message
+     *     of a command not found
      * @param notes what is applied differently from the policy (SandboxSpec.notes)
      * @param egress the egress proxy's listener, which the process owns once started; the
      *     caller closes it when this throws
@@ -82,7 +84,7 @@ final class SandboxLauncher {
      *     where stdout goes
      */
     static SandboxedProcess launch(byte[] spec, List<SandboxSpec.MountSpec> mounts,
-            SandboxPolicy policy, List<String> notes, EgressSession egress,
+            List<String> environment, SandboxPolicy policy, List<String> notes, EgressSession egress,
             ProgressPage.Measured measured, LineCallbacks callbacks, Redirect... stdio)
             throws IOException {
         NativeLoader.ensureLoaded();
@@ -152,7 +154,7 @@ final class SandboxLauncher {
             fds.closeAll();
         }
         if (first instanceof ControlEvent.Error error) {
-            throw new SandboxSetupException(HelperErrors.reported(error), error.exitCode());
+            throw HelperErrors.failed(error, environment);
         }
         if (late != null) {
             throw new SandboxSetupException(late, SandboxSetupException.EXIT_SETUP);

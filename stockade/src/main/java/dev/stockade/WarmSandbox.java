@@ -192,7 +192,7 @@ final class WarmSandbox {
                 return null;
             }
             childEnds.closeAll(); // the helper has its own copies now
-            return awaitStarted(parent, deadline, measured, callbacks);
+            return awaitStarted(command, parent, deadline, measured, callbacks);
         } catch (IOException | RuntimeException | Error e) {
             closeParentEnds(parent);
             discard();
@@ -202,8 +202,9 @@ final class WarmSandbox {
         }
     }
 
-    private SandboxedProcess awaitStarted(int[] parent, long deadline,
-            ProgressPage.Measured measured, LineCallbacks callbacks) throws IOException {
+    private SandboxedProcess awaitStarted(SandboxSpec.CommandSpec command, int[] parent,
+            long deadline, ProgressPage.Measured measured, LineCallbacks callbacks)
+            throws IOException {
         ControlEvent first;
         try {
             if (!Readiness.awaitReadable(helper.control(), deadline)) {
@@ -250,7 +251,7 @@ final class WarmSandbox {
             return null; // the command never ran: the caller starts it cold
         }
         if (failure == null && first instanceof ControlEvent.Error error) {
-            throw new SandboxSetupException(HelperErrors.reported(error), error.exitCode());
+            throw HelperErrors.failed(error, command.environment());
         }
         if (failure == null) {
             failure = HelperErrors.helper("the helper (" + NativeLoader.helperPath() + ") "
