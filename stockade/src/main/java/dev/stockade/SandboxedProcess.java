@@ -25,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -48,6 +49,16 @@ import java.util.concurrent.TimeoutException;
  * With a {@linkplain WorkspaceMode#TRANSACTIONAL transactional} workspace the changes are
  * committed (or discarded) before the result is complete, or held for {@link #commit()} under
  * {@link CommitOn#MANUAL} until {@link #commit()}, {@link #discard()} or {@link #close()}.
+ *
+ * <p>What ends the command: {@link #destroy()}, {@link #destroyForcibly()}, {@link #close()},
+ * the policy's timeout, and cancelling a future of {@link #onResult()} or {@link #onExit()}
+ * while it runs ({@code cancel(true)} or {@code cancel(false)}: a graceful {@link #destroy()};
+ * with the JDK's processes it changes nothing). What does not: interrupting a thread blocked in {@link #waitFor()},
+ * {@link #waitFor(long, TimeUnit)}, {@link #result()} or {@link #commit()} (it gets an
+ * {@link InterruptedException}; the command runs on), a future completing otherwise (a
+ * {@link CompletableFuture#orTimeout timeout} of its own: only that future ends), and
+ * dropping every reference to this object (the command runs until its end, its timeout or this
+ * JVM's exit).
  */
 public final class SandboxedProcess extends Process implements AutoCloseable {
     private static final int SIGKILL = 9;
@@ -217,11 +228,12 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
 
     /**
      * {@return a future that completes with the result when the sandbox has ended and
-     * everything is released} Each call returns a new future: completing or cancelling it does
-     * not touch the sandbox.
+     * everything is released} Each call returns a new future. Cancelling it while the command
+     * runs ends the command ({@link #destroy()}); completing it otherwise does not touch the
+     * sandbox.
      */
     public CompletableFuture<SandboxResult> onResult() {
-        return result.copy();
+        return destroyOnCancel(result.copy());
     }
 
     /** The exit code; 128+N when the command was killed by signal N. */
@@ -239,9 +251,28 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         return !result.isDone();
     }
 
+    /**
+     * Completes with this process when the sandbox has ended, as {@link #onResult()} does.
+     * Cancelling it while the command runs ends the command ({@link #destroy()}).
+     *
+     * @return a new future each call; cancelling one cancels only that one
+     */
     @Override
     public CompletableFuture<Process> onExit() {
-        return exit.copy();
+        return destroyOnCancel(exit.copy());
+    }
+
+    /**
+     * {@code copy}, which ends the command when it is cancelled before the end: a copy's
+     * cancellation does not reach the future it copies, so it is watched on the copy itself.
+     */
+    private <T> CompletableFuture<T> destroyOnCancel(CompletableFuture<T> copy) {
+        copy.whenComplete((value, failure) -> {
+            if (failure instanceof CancellationException && !result.isDone()) {
+                destroy();
+            }
+        });
+        return copy;
     }
 
     /**
