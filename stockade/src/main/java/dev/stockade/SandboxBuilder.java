@@ -266,8 +266,10 @@ public final class SandboxBuilder {
      * pieces. With a pid namespace (the default) every line has been delivered before
      * {@link SandboxedProcess#waitFor()} and {@link SandboxedProcess#result()} return; without
      * one, those still in the pipe are delivered just after. Both consumers are called on one
-     * library thread per process, never at once; one that throws gets no further lines, while
-     * the stream is still read (the command never blocks on a full pipe). Stdout must be a pipe
+     * library thread per process, never at once, so a consumer must not wait for this
+     * process's end ({@code waitFor}, {@code result}, {@code close}: they wait for the
+     * consumers); one that throws gets no further lines, while the stream is still read (the
+     * command never blocks on a full pipe). Stdout must be a pipe
      * ({@link Redirect#PIPE}, the default); {@link Process#getInputStream()} is empty then.
      * With {@link #redirectErrorStream(boolean) redirectErrorStream(true)} it gets stderr's
      * lines too.
