@@ -372,3 +372,45 @@ JNIEXPORT jint JNICALL Java_dev_stockade_internal_NativeBridge_poll(JNIEnv *env,
     }
     return n > 0 ? p.revents : 0;
 }
+
+/* One poll(2) of several fds for the same events: their revents, in the fds' order (all 0 when
+ * the time passed or a signal interrupted the wait). A negative fd is skipped, as poll(2) skips
+ * it, so a caller can drop a stream that ended without building a new array. */
+JNIEXPORT jintArray JNICALL Java_dev_stockade_internal_NativeBridge_pollAll(JNIEnv *env,
+                                                                          jclass type,
+                                                                          jintArray fds,
+                                                                          jint events,
+                                                                          jint timeout_ms)
+{
+    (void)type;
+    if (fds == NULL) {
+        stk_throw_null(env, "fds");
+        return NULL;
+    }
+    jsize count = (*env)->GetArrayLength(env, fds);
+    if (count < 1 || count > 16) {
+        stk_throw_illegal_argument(env, "poll: 1 to 16 fds");
+        return NULL;
+    }
+    jint numbers[16];
+    (*env)->GetIntArrayRegion(env, fds, 0, count, numbers);
+    struct pollfd p[16];
+    for (jsize i = 0; i < count; i++) {
+        p[i] = (struct pollfd){.fd = numbers[i], .events = (short)events, .revents = 0};
+    }
+    int n = poll(p, (nfds_t)count, timeout_ms);
+    if (n < 0 && errno != EINTR) {
+        stk_throw_errno(env, "poll", errno);
+        return NULL;
+    }
+    jint revents[16];
+    for (jsize i = 0; i < count; i++) {
+        revents[i] = n > 0 ? p[i].revents : 0;
+    }
+    jintArray result = (*env)->NewIntArray(env, count);
+    if (result == NULL) {
+        return NULL; /* OutOfMemoryError is pending */
+    }
+    (*env)->SetIntArrayRegion(env, result, 0, count, revents);
+    return result;
+}

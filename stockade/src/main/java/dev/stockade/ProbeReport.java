@@ -44,10 +44,29 @@ public final class ProbeReport {
         }
     }
 
+    /**
+     * The feature {@link Sandbox#probe()} reports, unavailable and alone, when this JVM's OS or
+     * architecture is not one this jar has natives for; its detail says which it is and which
+     * the jar has.
+     */
+    public static final String PLATFORM = "platform";
+
+    /**
+     * The feature {@link Sandbox#probe()} reports, unavailable and alone, when the natives of
+     * this platform cannot be loaded (extracted, opened or linked); its detail says why.
+     */
+    public static final String NATIVES = "natives";
+
     private final List<Feature> features;
 
     ProbeReport(List<Feature> features) {
         this.features = List.copyOf(features);
+    }
+
+    /** A report of one unavailable feature, {@code reason} its detail. */
+    static ProbeReport unavailable(String feature, String reason) {
+        return new ProbeReport(List.of(new Feature(feature, false, reason, 0,
+                Map.of("reason", reason))));
     }
 
     /** {@return every feature, in the helper's order} */

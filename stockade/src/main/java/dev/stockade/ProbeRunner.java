@@ -2,7 +2,9 @@ package dev.stockade;
 
 import dev.stockade.internal.DescriptorSet;
 import dev.stockade.internal.NativeBridge;
+import dev.stockade.internal.NativeLoadException;
 import dev.stockade.internal.NativeLoader;
+import dev.stockade.internal.Platform;
 import dev.stockade.internal.PipeInputStream;
 import dev.stockade.internal.WaitStatus;
 import java.io.IOException;
@@ -15,7 +17,21 @@ final class ProbeRunner {
 
     private static final int O_RDONLY = 0;
 
+    /**
+     * The whole probe; on a platform without natives, or where they cannot be loaded, a report
+     * of one unavailable feature ({@link ProbeReport#PLATFORM}, {@link ProbeReport#NATIVES})
+     * whose detail says why, instead of an exception.
+     */
     static ProbeReport run() throws IOException {
+        String unsupported = Platform.unsupportedReason();
+        if (unsupported != null) {
+            return ProbeReport.unavailable(ProbeReport.PLATFORM, unsupported);
+        }
+        try {
+            NativeLoader.ensureLoaded();
+        } catch (NativeLoadException e) {
+            return ProbeReport.unavailable(ProbeReport.NATIVES, e.getMessage());
+        }
         return run(new String[] {"stockade-helper", "probe"});
     }
 

@@ -1,6 +1,7 @@
 package dev.stockade;
 
 import dev.stockade.internal.NativeLoader;
+import dev.stockade.internal.Platform;
 import java.io.IOException;
 import java.util.List;
 
@@ -36,13 +37,29 @@ public final class Sandbox {
 
     /**
      * Asks the helper what this kernel and this user allow (user namespaces, seccomp, Landlock,
-     * cgroups, ...), each with the reason when something is not available.
+     * cgroups, ...), each with the reason when something is not available. On a platform
+     * Stockade has no natives for ({@link #isSupported()} is {@code false}) the report holds one
+     * unavailable feature, {@link ProbeReport#PLATFORM}, and where the natives cannot be loaded
+     * one called {@link ProbeReport#NATIVES}, each saying why; neither throws.
      *
      * @return one feature per thing the helper tried, with shorthands for the usual questions
      * @throws IOException when the helper cannot be run or its report cannot be read
      */
     public static ProbeReport probe() throws IOException {
         return ProbeRunner.run();
+    }
+
+    /**
+     * Whether Stockade can run in this JVM as far as its platform goes: Linux, on an
+     * architecture this jar has natives for, or
+     * with installed natives named by the system properties {@code stockade.library} and
+     * {@code stockade.helper}. Loads nothing and never throws; what the kernel allows is
+     * {@link #probe()}'s, which also says why this is {@code false}.
+     *
+     * @return {@code true} when the platform is supported
+     */
+    public static boolean isSupported() {
+        return Platform.unsupportedReason() == null;
     }
 
     /**

@@ -1,7 +1,6 @@
 package dev.stockade;
 
 import dev.stockade.internal.FilterPrograms;
-import dev.stockade.internal.Protocol;
 import dev.stockade.internal.ProgressPage;
 import dev.stockade.internal.SandboxSpec;
 import dev.stockade.internal.SpecEncoder;
@@ -12,8 +11,11 @@ import java.lang.ProcessBuilder.Redirect;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * Starts sandboxed commands, the way {@link ProcessBuilder} starts plain ones: set the command,
@@ -29,6 +31,14 @@ import java.util.Objects;
  * }</pre>
  */
 public final class SandboxBuilder {
+    /**
+     * The longest piece of a line a line consumer ({@link #onOutputLine},
+     * {@link #onErrorLine}) gets at once, in bytes of UTF-8 (64 KiB): a longer line comes in
+     * pieces of at most this many bytes, each cut at a character boundary, so that a step
+     * printing an endless line costs a bounded buffer.
+     */
+    public static final int MAX_LINE_BYTES = 64 * 1024;
+
     private List<String> command;
     private Path directory;
     private Redirect stdin = Redirect.PIPE;
@@ -37,6 +47,9 @@ public final class SandboxBuilder {
     private boolean redirectErrorStream;
     private boolean measureSetup;
     private SandboxPolicy policy;
+    private Consumer<String> outputLines;
+    private Consumer<String> errorLines;
+    private final Map<String, String> environment = new LinkedHashMap<>();
 
     /** The pool whose warm sandboxes start() takes (SandboxPool.command), or null. */
     private final SandboxPool pool;
@@ -91,18 +104,15 @@ public final class SandboxBuilder {
     }
 
     /**
-     * The working directory inside the sandbox (an absolute path in the sandbox's view);
+     * The working directory inside the sandbox (an absolute path in the sandbox's view, or a
+     * relative one, taken in the policy's workspace at {@link #start()});
      * {@code null} for the default: the policy's workspace if it has one, else {@code /}.
      *
-     * @param dir the absolute path in the sandbox, or {@code null}
+     * @param dir the path in the sandbox (absolute, or relative to the workspace), or
+     *     {@code null} for the default
      * @return this builder
-     * @throws IllegalArgumentException when {@code dir} is relative
      */
     public SandboxBuilder directory(Path dir) {
-        if (dir != null && !dir.isAbsolute()) {
-            throw new IllegalArgumentException("the working directory inside the sandbox must"
-                    + " be an absolute path: " + dir);
-        }
         this.directory = dir;
         return this;
     }
@@ -249,6 +259,79 @@ public final class SandboxBuilder {
     }
 
     /**
+     * Hands each line the command writes to stdout to {@code consumer} as it comes, for build
+     * tools that log a step's output live. The lines come in order, UTF-8 decoded (malformed
+     * bytes replaced by U+FFFD), without their {@code \n} or {@code \r\n}; a last line
+     * without a newline comes too, and a line longer than {@link #MAX_LINE_BYTES} comes in
+     * pieces. With a pid namespace (the default) every line has been delivered before
+     * {@link SandboxedProcess#waitFor()} and {@link SandboxedProcess#result()} return; without
+     * one, those still in the pipe are delivered just after. Both consumers are called on one
+     * library thread per process, never at once, so a consumer must not wait for this
+     * process's end ({@code waitFor}, {@code result}, {@code close}: they wait for the
+     * consumers); one that throws gets no further lines, while the stream is still read (the
+     * command never blocks on a full pipe). Stdout must be a pipe
+     * ({@link Redirect#PIPE}, the default); {@link Process#getInputStream()} is empty then.
+     * With {@link #redirectErrorStream(boolean) redirectErrorStream(true)} it gets stderr's
+     * lines too.
+     *
+     * @param consumer what gets each line; {@code null} for none (the default)
+     * @return this builder
+     */
+    public SandboxBuilder onOutputLine(Consumer<String> consumer) {
+        this.outputLines = consumer;
+        return this;
+    }
+
+    /**
+     * The stdout line consumer {@link #onOutputLine} set.
+     *
+     * @return the consumer, or {@code null} when there is none
+     */
+    public Consumer<String> onOutputLine() {
+        return outputLines;
+    }
+
+    /**
+     * As {@link #onOutputLine}, for the command's stderr, which must be a pipe of its own
+     * ({@link Redirect#PIPE} and not {@link #redirectErrorStream(boolean) merged} into stdout);
+     * {@link Process#getErrorStream()} is empty then.
+     *
+     * @param consumer what gets each line; {@code null} for none (the default)
+     * @return this builder
+     */
+    public SandboxBuilder onErrorLine(Consumer<String> consumer) {
+        this.errorLines = consumer;
+        return this;
+    }
+
+    /**
+     * The stderr line consumer {@link #onErrorLine} set.
+     *
+     * @return the consumer, or {@code null} when there is none
+     */
+    public Consumer<String> onErrorLine() {
+        return errorLines;
+    }
+
+    /**
+     * This builder's additions to the command's environment, a mutable map: what is put here
+     * is set over the policy's {@link SandboxPolicy#environment() environment} (an override
+     * of a variable the policy sets, or a new one) at each {@link #start()}. Unlike
+     * {@link ProcessBuilder#environment()} it starts <em>empty</em>: it holds only these
+     * additions, never this JVM's environment (which the policy passes only by name,
+     * {@link SandboxPolicy.Builder#passEnv}). A variable cannot be removed here; the policy
+     * unsets it ({@link SandboxPolicy.Builder#unsetEnv}). Under a policy with an egress allow
+     * list the proxy variables stay the policy's. Names and values are checked as the policy
+     * checks its own, at {@code start()}. A start of a {@link SandboxPool}'s builder with
+     * additions still takes a warm sandbox: the environment comes with the command.
+     *
+     * @return the map itself (changes to it change this builder); empty by default
+     */
+    public Map<String, String> environment() {
+        return environment;
+    }
+
+    /**
      * Sets the policy the sandbox runs under.
      *
      * @param policy the policy, or {@code null} for {@link SandboxPolicy#defaults()} (the
@@ -278,12 +361,20 @@ public final class SandboxBuilder {
      *
      * @return the running command
      * @throws SandboxSetupException when the sandbox could not be set up or the command could
-     *     not be executed (step, errno, exit code 125/126/127)
+     *     not be executed (step, errno, exit code 125/126/127); before anything starts, at
+     *     step {@code chdir} (ENOENT, 125), when the working directory is outside the
+     *     sandbox's view (neither in nor on the way to one of its mounts)
      * @throws IOException when a redirect file cannot be opened (nothing was started), the
      *     command or working directory is past a protocol bound (a
      *     {@code dev.stockade.internal.SpecException}, before anything starts), the seccomp
      *     program cannot be compiled, or the helper cannot be spawned
      * @throws IndexOutOfBoundsException when the command is empty, as in ProcessBuilder
+     * @throws IllegalStateException when a line consumer's stream is not a pipe of its own
+     *     ({@link #onOutputLine}, {@link #onErrorLine})
+     * @throws IllegalArgumentException when the working directory is relative and the policy
+     *     has no workspace; naming the variable when an entry of
+     *     {@link #environment()} has a null, empty or malformed name (with {@code =} or NUL),
+     *     a null value or one with NUL, or is past a protocol bound (as the policy's own)
      */
     public SandboxedProcess start() throws IOException {
         long startNanos = measureSetup ? System.nanoTime() : 0;
@@ -291,12 +382,14 @@ public final class SandboxBuilder {
         if (argv.isEmpty()) {
             throw new IndexOutOfBoundsException("the command is empty");
         }
+        LineCallbacks callbacks = lineCallbacks();
         SandboxPolicy p = policy();
-        Path cwd = directory != null ? directory
-                : p.workspace().orElse(Path.of(Protocol.DEFAULT_CWD));
+        Map<String, String> env = commandEnvironment(p);
+        Path cwd = WorkingDirectory.resolve(directory, p);
         Redirect[] stdio = {stdin, stdout, redirectErrorStream ? null : stderr};
         if (pool != null && p == pool.policy()) {
-            SandboxedProcess warm = pool.start(argv, cwd, stdio, measureSetup, startNanos);
+            SandboxedProcess warm = pool.start(argv, env, cwd, stdio, measureSetup,
+                    startNanos, callbacks);
             if (warm != null) {
                 return warm;
             }
@@ -305,21 +398,68 @@ public final class SandboxBuilder {
         FilterPrograms filters = SandboxFilters.of(p);
         EgressSession egress = p.egressRules() == null ? null : EgressSession.open(p.egressRules());
         try {
-            SandboxSpec resolved = SpecResolver.resolve(argv, p, cwd, filters,
+            SandboxSpec resolved = SpecResolver.resolve(argv, p, env, cwd, filters,
                     CgroupAvailability::unusableReason,
                     egress == null ? null : egress.socketPath(),
                     egress == null ? null : egress.token());
             byte[] spec = SpecEncoder.encode(resolved);
             ProgressPage.Measured measured = measureSetup
                     ? new ProgressPage.Measured(startNanos, System.nanoTime() - startNanos) : null;
-            return SandboxLauncher.launch(spec, resolved.mounts(), p, resolved.notes(), egress,
-                    measured, stdio);
+            return SandboxLauncher.launch(spec, resolved.mounts(), resolved.environment(), p, resolved.notes(), egress,
+                    measured, callbacks, stdio);
         } catch (IOException | RuntimeException | Error e) {
             if (egress != null) {
                 egress.finish();
             }
             throw e;
         }
+    }
+
+    /**
+     * The policy's environment with {@link #environment()}'s entries set over it, checked as
+     * the policy checks its own.
+     */
+    private Map<String, String> commandEnvironment(SandboxPolicy p) {
+        if (environment.isEmpty()) {
+            return p.environment();
+        }
+        List<String> problems = new ArrayList<>();
+        Map<String, String> added = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : environment.entrySet()) {
+            if (e.getKey() == null) {
+                problems.add("environment variable name is null");
+            } else if (e.getValue() == null) {
+                problems.add("environment variable " + e.getKey() + " has a null value");
+            } else {
+                added.put(e.getKey(), e.getValue());
+            }
+        }
+        Map<String, String> merged = new LinkedHashMap<>(p.environment());
+        merged.putAll(added);
+        PolicyChecks.environment(problems, List.of(), added, merged);
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("SandboxBuilder.environment(): "
+                    + String.join("; ", problems));
+        }
+        return merged;
+    }
+
+    /** The line consumers, each checked to have a pipe of its own to read. */
+    private LineCallbacks lineCallbacks() {
+        if (outputLines != null && stdout.type() != Redirect.Type.PIPE) {
+            throw new IllegalStateException("onOutputLine needs stdout to be a pipe"
+                    + " (Redirect.PIPE), not " + stdout);
+        }
+        if (errorLines != null && redirectErrorStream) {
+            throw new IllegalStateException("onErrorLine needs stderr to be a pipe of its own,"
+                    + " not merged into stdout by redirectErrorStream(true)");
+        }
+        if (errorLines != null && stderr.type() != Redirect.Type.PIPE) {
+            throw new IllegalStateException("onErrorLine needs stderr to be a pipe"
+                    + " (Redirect.PIPE), not " + stderr);
+        }
+        return outputLines == null && errorLines == null ? LineCallbacks.NONE
+                : new LineCallbacks(outputLines, errorLines);
     }
 
     private static Redirect checkOutput(Redirect destination) {

@@ -72,17 +72,21 @@ final class SandboxLauncher {
     /**
      * @param spec the SPEC frame (SpecEncoder)
      * @param mounts the spec's mounts, in its order (the progress page names one by index)
+     * @param environment the command's environment in the spec (NAME=VALUE), for the message
+     *     of a command not found
      * @param notes what is applied differently from the policy (SandboxSpec.notes)
      * @param egress the egress proxy's listener, which the process owns once started; the
      *     caller closes it when this throws
      * @param measured what the JVM timed of this start when set-up timings were asked for
      *     ({@link SandboxBuilder#measureSetup}), else null
+     * @param callbacks the line consumers of stdout and stderr, each on a pipe
      * @param stdio the redirects of stdin, stdout and stderr; stderr {@code null} when it goes
      *     where stdout goes
      */
     static SandboxedProcess launch(byte[] spec, List<SandboxSpec.MountSpec> mounts,
-            SandboxPolicy policy, List<String> notes, EgressSession egress,
-            ProgressPage.Measured measured, Redirect... stdio) throws IOException {
+            List<String> environment, SandboxPolicy policy, List<String> notes, EgressSession egress,
+            ProgressPage.Measured measured, LineCallbacks callbacks, Redirect... stdio)
+            throws IOException {
         NativeLoader.ensureLoaded();
         DescriptorSet fds = new DescriptorSet();
         // Opened before the helper's overlay takes it as its lower layer: the commit goes into
@@ -139,7 +143,7 @@ final class SandboxLauncher {
             return new SandboxedProcess(helper.pid(), fds.release(helper.pidfd()),
                     helper.zygote(), started,
                     channel, fds.release(ends[0]), fds.release(ends[1]), fds.release(ends[2]),
-                    fds.release(workspace), policy, notes, egress, timings, false);
+                    fds.release(workspace), policy, notes, egress, timings, false, callbacks);
         }
         // Set-up failed: closing the socket is also the kill, in case the helper still waits.
         channel.close();
@@ -150,7 +154,7 @@ final class SandboxLauncher {
             fds.closeAll();
         }
         if (first instanceof ControlEvent.Error error) {
-            throw new SandboxSetupException(HelperErrors.reported(error), error.exitCode());
+            throw HelperErrors.failed(error, environment);
         }
         if (late != null) {
             throw new SandboxSetupException(late, SandboxSetupException.EXIT_SETUP);

@@ -17,6 +17,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -243,8 +244,9 @@ public final class SandboxPool implements AutoCloseable {
      * protected path's mount moved or removed on the host before the command's fork. Called
      * by {@link SandboxBuilder#start()} only.
      */
-    SandboxedProcess start(List<String> argv, Path cwd, Redirect[] stdio, boolean measure,
-            long startNanos) throws IOException {
+    SandboxedProcess start(List<String> argv, Map<String, String> environment, Path cwd,
+            Redirect[] stdio, boolean measure, long startNanos, LineCallbacks callbacks)
+            throws IOException {
         // A warm sandbox has no pty: the helper refuses a terminal, so such a start is cold.
         for (int stream = 0; stream < 3; stream++) {
             Redirect r = stdio[stream];
@@ -254,7 +256,9 @@ public final class SandboxPool implements AutoCloseable {
             }
         }
         // Checked before a sandbox is taken: a command past a bound wastes none.
-        SandboxSpec.CommandSpec command = SpecResolver.command(argv, policy, cwd,
+        // The environment, like argv and cwd, comes with the COMMAND frame: a builder's own
+        // additions (SandboxBuilder.environment()) start warm as well.
+        SandboxSpec.CommandSpec command = SpecResolver.command(argv, environment, cwd,
                 policy.egressRules() != null);
         WorkspaceFingerprint workspace;
         try {
@@ -270,7 +274,7 @@ public final class SandboxPool implements AutoCloseable {
                 ? new ProgressPage.Measured(startNanos, System.nanoTime() - startNanos) : null;
         SandboxedProcess started = null;
         try {
-            started = warm.start(command, stdio, measured);
+            started = warm.start(command, stdio, measured, callbacks);
             return started;
         } finally {
             refillAfter(started);

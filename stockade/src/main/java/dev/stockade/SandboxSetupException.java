@@ -21,7 +21,10 @@ public class SandboxSetupException extends IOException {
     /** The command was not found. */
     public static final int EXIT_NOT_FOUND = Protocol.EXIT_NOT_FOUND;
 
-    /** The failed step, its errno and detail; the exception's message is its message. */
+    /**
+     * The failed step, its errno and detail; the exception's message is its message, or one
+     * worded for the case (a command not found, a working directory outside the view).
+     */
     private final SetupError error;
     /**
      * The shell-style exit status: {@link #EXIT_SETUP}, {@link #EXIT_NOT_EXECUTABLE} or
@@ -38,6 +41,19 @@ public class SandboxSetupException extends IOException {
      */
     public SandboxSetupException(SetupError error, int exitCode) {
         super(error.message());
+        this.error = error;
+        this.exitCode = exitCode;
+    }
+
+    /**
+     * With a message of its own, clearer than {@link SetupError#message()} for this case.
+     *
+     * @param error the failed step, its errno and detail
+     * @param exitCode as in {@link #SandboxSetupException(SetupError, int)}
+     * @param message the one-line message
+     */
+    SandboxSetupException(SetupError error, int exitCode, String message) {
+        super(message);
         this.error = error;
         this.exitCode = exitCode;
     }

@@ -5,6 +5,7 @@ import dev.stockade.internal.ControlChannel;
 import dev.stockade.internal.ControlEvent;
 import dev.stockade.internal.DescriptorSet;
 import dev.stockade.internal.HelperZygote;
+import dev.stockade.internal.LinePump;
 import dev.stockade.internal.NativeBridge;
 import dev.stockade.internal.NullStreams;
 import dev.stockade.internal.PipeInputStream;
@@ -24,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -47,6 +49,16 @@ import java.util.concurrent.TimeoutException;
  * With a {@linkplain WorkspaceMode#TRANSACTIONAL transactional} workspace the changes are
  * committed (or discarded) before the result is complete, or held for {@link #commit()} under
  * {@link CommitOn#MANUAL} until {@link #commit()}, {@link #discard()} or {@link #close()}.
+ *
+ * <p>What ends the command: {@link #destroy()}, {@link #destroyForcibly()}, {@link #close()},
+ * the policy's timeout, and cancelling a future of {@link #onResult()} or {@link #onExit()}
+ * while it runs ({@code cancel(true)} or {@code cancel(false)}: a graceful {@link #destroy()};
+ * with the JDK's processes it changes nothing). What does not: interrupting a thread blocked in {@link #waitFor()},
+ * {@link #waitFor(long, TimeUnit)}, {@link #result()} or {@link #commit()} (it gets an
+ * {@link InterruptedException}; the command runs on), a future completing otherwise (a
+ * {@link CompletableFuture#orTimeout timeout} of its own: only that future ends), and
+ * dropping every reference to this object (the command runs until its end, its timeout or this
+ * JVM's exit).
  */
 public final class SandboxedProcess extends Process implements AutoCloseable {
     private static final int SIGKILL = 9;
@@ -72,6 +84,8 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     private final PipeOutputStream stdinPipe;
     private final PipeInputStream stdoutPipe;
     private final PipeInputStream stderrPipe;
+    /** Reads the streams that have a line consumer ({@link SandboxBuilder#onOutputLine}). */
+    private final LinePump lines;
     private final OutputStream stdin;
     private final InputStream stdout;
     private final InputStream stderr;
@@ -98,7 +112,8 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
     SandboxedProcess(int pid, int pidfd, HelperZygote zygote, ControlEvent.Started started,
             ControlChannel channel, int stdinFd, int stdoutFd, int stderrFd, int workspaceFd,
             SandboxPolicy policy,
-            List<String> notes, EgressSession egress, SetupTimings setupTimings, boolean warm) {
+            List<String> notes, EgressSession egress, SetupTimings setupTimings, boolean warm,
+            LineCallbacks callbacks) throws IOException {
         this.pid = pid;
         this.zygote = zygote;
         this.warm = warm;
@@ -114,14 +129,24 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         this.notes = List.copyOf(notes);
         this.egress = egress;
         this.stdinPipe = stdinFd < 0 ? null : new PipeOutputStream(stdinFd);
-        this.stdoutPipe = stdoutFd < 0 ? null : new PipeInputStream(stdoutFd);
-        this.stderrPipe = stderrFd < 0 ? null : new PipeInputStream(stderrFd);
+        // A stream with a line consumer is the pump's alone: its InputStream is empty.
+        boolean pumpOut = callbacks.output() != null && stdoutFd >= 0;
+        boolean pumpErr = callbacks.error() != null && stderrFd >= 0;
+        this.stdoutPipe = stdoutFd < 0 || pumpOut ? null : new PipeInputStream(stdoutFd);
+        this.stderrPipe = stderrFd < 0 || pumpErr ? null : new PipeInputStream(stderrFd);
         this.stdin = stdinPipe != null ? stdinPipe : NullStreams.output();
         this.stdout = stdoutPipe != null ? stdoutPipe : NullStreams.input();
         this.stderr = stderrPipe != null ? stderrPipe : NullStreams.input();
+        LinePump pump = null;
         try {
+            // Before the reaper: it waits for the pump, which must exist by then.
+            if (pumpOut || pumpErr) {
+                pump = LinePump.start(pumpOut ? stdoutFd : -1, callbacks.output(),
+                        pumpErr ? stderrFd : -1, callbacks.error(), SandboxBuilder.MAX_LINE_BYTES);
+            }
+            this.lines = pump;
             ReaperThreads.start(this::reap);
-        } catch (RuntimeException | Error e) {
+        } catch (IOException | RuntimeException | Error e) {
             // No thread to watch it (the JVM is out of threads): end the sandbox now rather
             // than leave it running unwatched. Closing the socket is the helper's kill signal.
             channel.close();
@@ -137,6 +162,9 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
             closeQuietly(stdin);
             closeQuietly(stdout);
             closeQuietly(stderr);
+            if (pump != null) {
+                pump.finish(); // it closes its pipes; the sandbox is gone with the socket
+            }
             throw e;
         }
     }
@@ -200,11 +228,12 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
 
     /**
      * {@return a future that completes with the result when the sandbox has ended and
-     * everything is released} Each call returns a new future: completing or cancelling it does
-     * not touch the sandbox.
+     * everything is released} Each call returns a new future. Cancelling it while the command
+     * runs ends the command ({@link #destroy()}); completing it otherwise does not touch the
+     * sandbox.
      */
     public CompletableFuture<SandboxResult> onResult() {
-        return result.copy();
+        return destroyOnCancel(result.copy());
     }
 
     /** The exit code; 128+N when the command was killed by signal N. */
@@ -222,9 +251,28 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         return !result.isDone();
     }
 
+    /**
+     * Completes with this process when the sandbox has ended, as {@link #onResult()} does.
+     * Cancelling it while the command runs ends the command ({@link #destroy()}).
+     *
+     * @return a new future each call; cancelling one cancels only that one
+     */
     @Override
     public CompletableFuture<Process> onExit() {
-        return exit.copy();
+        return destroyOnCancel(exit.copy());
+    }
+
+    /**
+     * {@code copy}, which ends the command when it is cancelled before the end: a copy's
+     * cancellation does not reach the future it copies, so it is watched on the copy itself.
+     */
+    private <T> CompletableFuture<T> destroyOnCancel(CompletableFuture<T> copy) {
+        copy.whenComplete((value, failure) -> {
+            if (failure instanceof CancellationException && !result.isDone()) {
+                destroy();
+            }
+        });
+        return copy;
     }
 
     /**
@@ -448,6 +496,10 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
             signalHelper(SIGKILL);
             helperReaped.join();
         }
+        if (lines != null) {
+            lines.finish();
+            lines.done().join(); // the line consumers' last calls
+        }
         closeQuietly(stdin);
         closeQuietly(stdout);
         closeQuietly(stderr);
@@ -589,6 +641,16 @@ public final class SandboxedProcess extends Process implements AutoCloseable {
         // draining waits for that reader — it must not hold up waitFor().
         if (stdinPipe != null) {
             stdinPipe.processExited();
+        }
+        if (lines != null) {
+            // With a pid namespace no writer is left but the helper's idle copies: what the
+            // pipes hold is all, and every line is delivered before waiters wake. Without one
+            // a leftover process may hold a pipe (and the pump's consumer may wait on it):
+            // what is there now is delivered after, as the streams drain.
+            lines.finish();
+            if (policy.namespaces().contains(Namespace.PID)) {
+                lines.done().join();
+            }
         }
         result.complete(r);
         exit.complete(this);

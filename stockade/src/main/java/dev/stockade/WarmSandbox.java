@@ -161,7 +161,7 @@ final class WarmSandbox {
      * set-up error.
      */
     SandboxedProcess start(SandboxSpec.CommandSpec command, Redirect[] stdio,
-            ProgressPage.Measured measured) throws IOException {
+            ProgressPage.Measured measured, LineCallbacks callbacks) throws IOException {
         used = true;
         held.closeAll(); // compared by the pool when it took this one
         byte[] frame = SpecEncoder.commandFrame(command);
@@ -192,7 +192,7 @@ final class WarmSandbox {
                 return null;
             }
             childEnds.closeAll(); // the helper has its own copies now
-            return awaitStarted(parent, deadline, measured);
+            return awaitStarted(command, parent, deadline, measured, callbacks);
         } catch (IOException | RuntimeException | Error e) {
             closeParentEnds(parent);
             discard();
@@ -202,8 +202,9 @@ final class WarmSandbox {
         }
     }
 
-    private SandboxedProcess awaitStarted(int[] parent, long deadline,
-            ProgressPage.Measured measured) throws IOException {
+    private SandboxedProcess awaitStarted(SandboxSpec.CommandSpec command, int[] parent,
+            long deadline, ProgressPage.Measured measured, LineCallbacks callbacks)
+            throws IOException {
         ControlEvent first;
         try {
             if (!Readiness.awaitReadable(helper.control(), deadline)) {
@@ -240,7 +241,7 @@ final class WarmSandbox {
                     helper.zygote(), started,
                     channel, fds.release(parent[0]), fds.release(parent[1]),
                     fds.release(parent[2]), fds.release(workspace), policy, notes, egress,
-                    timings, true);
+                    timings, true, callbacks);
         }
         closeParentEnds(parent);
         ended = true;
@@ -250,7 +251,7 @@ final class WarmSandbox {
             return null; // the command never ran: the caller starts it cold
         }
         if (failure == null && first instanceof ControlEvent.Error error) {
-            throw new SandboxSetupException(HelperErrors.reported(error), error.exitCode());
+            throw HelperErrors.failed(error, command.environment());
         }
         if (failure == null) {
             failure = HelperErrors.helper("the helper (" + NativeLoader.helperPath() + ") "

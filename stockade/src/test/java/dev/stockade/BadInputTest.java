@@ -4,6 +4,7 @@ import static dev.stockade.testing.SandboxTesting.assertContains;
 import static dev.stockade.testing.SandboxTesting.children;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stockade.testing.SandboxTesting;
 import java.nio.file.Files;
@@ -26,9 +27,10 @@ class BadInputTest {
         assertEquals(SetupStep.EXECVE, e.step());
         assertEquals(2, e.errno());
         assertEquals(127, e.exitCode());
-        assertContains(e.getMessage(),
-                "sandbox set-up failed at step 'execve': No such file or directory (errno 2)");
-        assertContains(e.getMessage(), "/nonexistent/command");
+        // A path is not searched: no PATH in the message.
+        assertEquals("command not found: /nonexistent/command", e.getMessage());
+        assertEquals("sandbox set-up failed at step 'execve': No such file or directory"
+                + " (errno 2): /nonexistent/command", e.setupError().message());
         assertEquals(before, children(), "the helper has been reaped");
     }
 
@@ -39,7 +41,31 @@ class BadInputTest {
         assertEquals(SetupStep.EXECVE, e.step());
         assertEquals(2, e.errno());
         assertEquals(127, e.exitCode());
-        assertContains(e.getMessage(), "stockade-no-such-command");
+        assertEquals("command not found: stockade-no-such-command (PATH="
+                + SandboxPolicy.defaults().environment().get("PATH") + ")", e.getMessage());
+    }
+
+    @Test
+    void missingCommandNamesTheSandboxsOwnPath() {
+        SandboxBuilder b = Sandbox.command("stockade-no-such-command");
+        b.environment().put("PATH", "/opt/tools/bin:/usr/bin");
+        SandboxSetupException e = assertThrows(SandboxSetupException.class, b::start);
+        assertEquals(127, e.exitCode());
+        assertEquals("command not found: stockade-no-such-command (PATH=/opt/tools/bin:/usr/bin)",
+                e.getMessage());
+    }
+
+    @Test
+    void missingCommandInAWarmSandbox() throws Exception {
+        try (SandboxPool pool = SandboxPool.create(SandboxPolicy.defaults(), 1)) {
+            assertTrue(pool.awaitReady(1, SandboxTesting.HANG_LIMIT), "pool not ready");
+            SandboxSetupException e = assertThrows(SandboxSetupException.class,
+                    () -> pool.command("stockade-no-such-command").start());
+            assertEquals(127, e.exitCode());
+            assertEquals(SetupStep.EXECVE, e.step());
+            assertEquals("command not found: stockade-no-such-command (PATH="
+                    + SandboxPolicy.defaults().environment().get("PATH") + ")", e.getMessage());
+        }
     }
 
     @Test
@@ -126,8 +152,10 @@ class BadInputTest {
     }
 
     @Test
-    void relativeWorkingDirectory() {
-        assertThrows(IllegalArgumentException.class,
-                () -> Sandbox.command("true").directory(Path.of("relative")));
+    void relativeWorkingDirectoryWithoutAWorkspace() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Sandbox.command("true").directory(Path.of("relative")).start());
+        assertEquals("the relative working directory relative needs a policy with a workspace"
+                + " to be taken in", e.getMessage());
     }
 }

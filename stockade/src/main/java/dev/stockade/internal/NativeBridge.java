@@ -90,6 +90,17 @@ public final class NativeBridge {
      */
     public static native int poll(int fd, int events, int timeoutMs) throws NativeException;
 
+    /** {@code POLLHUP} in what {@link #poll} and {@link #pollAll} return: the other end closed. */
+    public static final int POLLHUP = 0x10;
+
+    /**
+     * {@code poll} of {@code fds} (1 to 16; a negative one is skipped) for {@code events}, at
+     * most {@code timeoutMs} (-1: no limit): each fd's revents in the same order, all 0 when the
+     * time passed (or a signal interrupted the wait).
+     */
+    public static native int[] pollAll(int[] fds, int events, int timeoutMs)
+            throws NativeException;
+
     /** {@code pidfd_send_signal(pidfd, signal, NULL, 0)}; ESRCH is ignored (already gone). */
     public static native void sendSignal(int pidfd, int signal) throws NativeException;
 

@@ -1,5 +1,7 @@
 package dev.stockade.internal;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -12,12 +14,42 @@ public record Platform(String resourceDirectory, String architecture, int elfMac
     private static final int EM_AARCH64 = 183;
     private static final int ELF_HEADER_SIZE = 20;
 
-    /** The platform of this JVM; {@link NativeLoadException} when Stockade has no natives for it. */
+    /** The platforms whose system-call ABI this code knows, by resource directory. */
+    private static final List<String> KNOWN = List.of("linux-x86_64", "linux-aarch64");
+
+    /**
+     * The platform of this JVM; {@link NativeLoadException} when Stockade does not know it
+     * (see {@link #of}).
+     */
     public static Platform current() {
         return of(System.getProperty("os.name", ""), System.getProperty("os.arch", ""));
     }
 
+    /**
+     * The platform of this JVM when Stockade knows its system-call ABI, else Linux x86_64's:
+     * for constants that must not fail a class's initialization on another OS (no native call
+     * runs there: the natives do not load).
+     */
+    static Platform currentOrDefault() {
+        Platform p = known(System.getProperty("os.name", ""), System.getProperty("os.arch", ""));
+        return p != null ? p : known("Linux", "x86_64");
+    }
+
+    /**
+     * The platform for {@code os.name} and {@code os.arch}, whether or not this jar has natives
+     * for it (installed ones may be named by system properties).
+     *
+     * @throws NativeLoadException when Stockade does not know that OS and architecture
+     */
     static Platform of(String osName, String osArch) {
+        Platform p = known(osName, osArch);
+        if (p == null) {
+            throw new NativeLoadException(unsupported(osName, osArch, shipped()));
+        }
+        return p;
+    }
+
+    private static Platform known(String osName, String osArch) {
         if (osName.equalsIgnoreCase("Linux")) {
             switch (osArch.toLowerCase(Locale.ROOT)) {
                 case "amd64", "x86_64":
@@ -28,9 +60,57 @@ public record Platform(String resourceDirectory, String architecture, int elfMac
                     break;
             }
         }
-        throw new NativeLoadException("Stockade runs on Linux x86_64 and aarch64 only; this JVM"
-                + " reports os.name=" + osName + ", os.arch=" + osArch
-                + ": run it on a supported platform (sandboxing uses Linux kernel features)");
+        return null;
+    }
+
+    /**
+     * Why Stockade cannot run in this JVM, or {@code null} when it can as far as the platform
+     * goes (the kernel's features are the probe's): the OS and architecture must be known and
+     * this jar must hold natives for them, or system properties must name installed ones
+     * ({@code stockade.library} and {@code stockade.helper}). Never throws, loads nothing.
+     */
+    public static String unsupportedReason() {
+        String osName = System.getProperty("os.name", "");
+        String osArch = System.getProperty("os.arch", "");
+        Platform p = known(osName, osArch);
+        List<String> shipped = shipped();
+        if (p == null) {
+            return unsupported(osName, osArch, shipped);
+        }
+        boolean installed = System.getProperty(NativeInstaller.LIBRARY_PROPERTY) != null
+                && System.getProperty(NativeInstaller.HELPER_PROPERTY) != null;
+        if (!shipped.contains(p.resourceDirectory()) && !installed) {
+            return "this Stockade jar has " + natives(shipped) + "; this JVM runs on "
+                    + p.resourceDirectory() + " (os.name=" + osName + ", os.arch=" + osArch
+                    + "): use a Stockade build with natives for it, or set -D"
+                    + NativeInstaller.LIBRARY_PROPERTY + " and -D"
+                    + NativeInstaller.HELPER_PROPERTY + " to installed copies";
+        }
+        return null;
+    }
+
+    private static String unsupported(String osName, String osArch, List<String> shipped) {
+        return "Stockade runs on Linux only, and this jar has " + natives(shipped)
+                + "; this JVM reports os.name=" + osName + ", os.arch=" + osArch
+                + ": run it on a supported platform (sandboxing uses Linux kernel features)";
+    }
+
+    private static String natives(List<String> shipped) {
+        return shipped.isEmpty() ? "no natives"
+                : "natives for " + String.join(" and ", shipped) + " only";
+    }
+
+    /** The known platforms this jar (this class's loader) holds the natives of. */
+    static List<String> shipped() {
+        List<String> shipped = new ArrayList<>();
+        for (String dir : KNOWN) {
+            if (Platform.class.getResource("/META-INF/native/" + dir + "/libstockade.so") != null
+                    && Platform.class.getResource("/META-INF/native/" + dir + "/stockade-helper")
+                    != null) {
+                shipped.add(dir);
+            }
+        }
+        return shipped;
     }
 
     /**

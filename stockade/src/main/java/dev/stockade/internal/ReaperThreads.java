@@ -7,7 +7,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The threads that watch running sandboxes: one per sandbox while it runs, taken from a shared
+ * The threads that watch running sandboxes: one per sandbox while it runs (and one more that
+ * reads both streams of a sandbox with line consumers, {@link LinePump}), taken from a shared
  * cached pool of daemon threads named {@code stockade-reaper-N} (idle ones end after a minute),
  * so a JVM running no sandbox keeps none and a pending sandbox never keeps a JVM alive.
  */

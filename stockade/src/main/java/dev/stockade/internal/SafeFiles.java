@@ -29,8 +29,10 @@ public final class SafeFiles {
     static final int O_NOCTTY = 0400;
     static final int O_NONBLOCK = 04000;
     static final int O_PATH = 010000000;
-    static final int O_NOFOLLOW = Platform.current().openNoFollow();
-    static final int O_DIRECTORY = Platform.current().openDirectory();
+    /** Never a failed class initialization on another OS: see currentOrDefault. */
+    private static final Platform PLATFORM = Platform.currentOrDefault();
+    static final int O_NOFOLLOW = PLATFORM.openNoFollow();
+    static final int O_DIRECTORY = PLATFORM.openDirectory();
 
     /** How every lookup under a walk's root resolves. */
     static final long BENEATH = NativeBridge.RESOLVE_BENEATH | NativeBridge.RESOLVE_NO_SYMLINKS

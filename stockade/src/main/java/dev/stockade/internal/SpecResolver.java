@@ -58,14 +58,27 @@ public final class SpecResolver {
     public static SandboxSpec resolve(List<String> argv, SandboxPolicy policy, Path cwd,
             FilterPrograms filters, Supplier<String> cgroupUnusable, Path egressSocket,
             byte[] egressToken) throws SpecException {
-        return resolve(command(argv, policy, cwd, egressSocket != null), policy, filters,
+        return resolve(argv, policy, policy.environment(), cwd, filters, cgroupUnusable,
+                egressSocket, egressToken);
+    }
+
+    /**
+     * As {@link #resolve(List, SandboxPolicy, Path, FilterPrograms, Supplier, Path, byte[])},
+     * with the command's {@code environment}: the policy's with the start's own additions
+     * ({@code SandboxBuilder.environment()}).
+     */
+    public static SandboxSpec resolve(List<String> argv, SandboxPolicy policy,
+            Map<String, String> environment, Path cwd, FilterPrograms filters,
+            Supplier<String> cgroupUnusable, Path egressSocket, byte[] egressToken)
+            throws SpecException {
+        return resolve(command(argv, environment, cwd, egressSocket != null), policy, filters,
                 cgroupUnusable, egressSocket, egressToken, protectedPaths(policy));
     }
 
     /**
      * The spec of a warm sandbox ({@code STK_F_WARM}, written by
-     * {@link SpecEncoder#encodeWarm}): everything of {@link #resolve(List, SandboxPolicy, Path,
-     * FilterPrograms, Supplier, Path, byte[])} but the command, whose argv, environment and
+     * {@link SpecEncoder#encodeWarm}): everything of {@link #resolve(List, SandboxPolicy, Map,
+     * Path, FilterPrograms, Supplier, Path, byte[])} but the command, whose argv, environment and
      * working directory {@link #command} resolves when it starts; the spec's own are empty.
      * With it, the fingerprint of the workspace its protected paths were resolved from (the
      * same walk), for {@link #workspace} to be compared with at the start.
@@ -109,21 +122,22 @@ public final class SpecResolver {
     }
 
     /**
-     * The command's part of a spec: {@code argv}, the policy's environment (with the proxy
-     * variables when the sandbox has an egress proxy) and {@code cwd}, each checked against the
-     * protocol's bounds. A cold spec carries it; a warm sandbox gets it in its COMMAND frame.
+     * The command's part of a spec: {@code argv}, its {@code environment} (the policy's, with
+     * the start's own additions; the proxy variables put over it when the sandbox has an
+     * egress proxy) and {@code cwd}, each checked against the protocol's bounds. A cold spec
+     * carries it; a warm sandbox gets it in its COMMAND frame.
      *
      * @throws SpecException listing every argument or path past a protocol bound
      */
-    public static SandboxSpec.CommandSpec command(List<String> argv, SandboxPolicy policy,
-            Path cwd, boolean egress) throws SpecException {
+    public static SandboxSpec.CommandSpec command(List<String> argv,
+            Map<String, String> environment, Path cwd, boolean egress) throws SpecException {
         String dir = cwd.toString();
         checkCall(argv, dir);
-        Map<String, String> environment = egress
-                ? ProxyEnvironment.apply(policy.environment(), Protocol.EGRESS_PORT)
-                : policy.environment();
-        List<String> env = new ArrayList<>(environment.size());
-        for (Map.Entry<String, String> e : environment.entrySet()) {
+        Map<String, String> sent = egress
+                ? ProxyEnvironment.apply(environment, Protocol.EGRESS_PORT)
+                : environment;
+        List<String> env = new ArrayList<>(sent.size());
+        for (Map.Entry<String, String> e : sent.entrySet()) {
             env.add(e.getKey() + "=" + e.getValue());
         }
         return new SandboxSpec.CommandSpec(argv, env, dir);

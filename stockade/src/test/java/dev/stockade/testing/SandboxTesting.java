@@ -126,11 +126,14 @@ public final class SandboxTesting {
         if (!pool.awaitReady(1, HANG_LIMIT)) {
             fail("no warm sandbox ready after " + HANG_LIMIT);
         }
-        return pool.command(builder.command()).directory(builder.directory())
+        SandboxBuilder copy = pool.command(builder.command()).directory(builder.directory())
                 .redirectInput(builder.redirectInput()).redirectOutput(builder.redirectOutput())
                 .redirectError(builder.redirectError())
                 .redirectErrorStream(builder.redirectErrorStream())
-                .measureSetup(builder.measureSetup());
+                .measureSetup(builder.measureSetup())
+                .onOutputLine(builder.onOutputLine()).onErrorLine(builder.onErrorLine());
+        copy.environment().putAll(builder.environment());
+        return copy;
     }
 
     /** What a host command printed and its exit status. */
