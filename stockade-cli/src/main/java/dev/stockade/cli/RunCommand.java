@@ -376,7 +376,7 @@ final class RunCommand implements Callable<Integer> {
                     .redirectError(Redirect.INHERIT)
                     .start();
         } catch (SandboxSetupException e) {
-            err.println("stockade: " + ErrorHandler.oneLine(e.setupError().message()));
+            err.println("stockade: " + ErrorHandler.oneLine(e.getMessage()));
             reportSink.write(RunReport.ofSetupError(e.exitCode(), e.setupError()), err);
             return e.exitCode();
         } catch (IOException | IllegalStateException e) {

@@ -101,43 +101,25 @@ public class ExecMojo extends SandboxMojo {
                     .policy(policy)
                     .directory(workingDirectory())
                     .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                    .onOutputLine(line -> getLog().info(ErrorHandler.oneLine(line)))
+                    .onErrorLine(line -> getLog().warn(ErrorHandler.oneLine(line)))
                     .start();
         } catch (SandboxSetupException e) {
             throw new MojoExecutionException("stockade: " + executable + ": "
-                    + ErrorHandler.oneLine(e.setupError().message()), e);
+                    + ErrorHandler.oneLine(e.getMessage()), e);
         } catch (IOException | RuntimeException e) {
             throw new MojoExecutionException("stockade: " + executable + ": the sandbox could not"
                     + " start: " + ErrorHandler.oneLine(e.getMessage()), e);
         }
         try (process) {
-            Thread out = logLines(process.getInputStream(), getLog()::info);
-            Thread err = logLines(process.getErrorStream(), getLog()::warn);
-            SandboxResult result = process.result();
-            out.join();
-            err.join();
-            return result;
+            // Every line has been logged when the result is there (the sandbox's pid namespace).
+            return process.result();
         } catch (InterruptedException e) {
             // The build is being stopped: close() above ends the step, then Maven stops.
             Thread.currentThread().interrupt();
             throw new MojoExecutionException("stockade: " + executable + ": interrupted; the"
                     + " sandbox was killed", e);
         }
-    }
-
-    private static Thread logLines(java.io.InputStream stream, java.util.function.Consumer<String> log) {
-        Thread t = new Thread(() -> {
-            try (java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(
-                    stream, java.nio.charset.StandardCharsets.UTF_8))) {
-                for (String line = r.readLine(); line != null; line = r.readLine()) {
-                    log.accept(ErrorHandler.oneLine(line));
-                }
-            } catch (IOException e) {
-                log.accept("stockade: reading the step's output: " + e.getMessage());
-            }
-        }, "stockade-output");
-        t.setDaemon(true);
-        t.start();
-        return t;
     }
 
     private void report(SandboxResult result, SandboxPolicy policy) {

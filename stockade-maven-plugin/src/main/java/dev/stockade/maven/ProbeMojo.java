@@ -48,7 +48,7 @@ public class ProbeMojo extends SandboxMojo {
             result = process.result();
         } catch (SandboxSetupException e) {
             throw new MojoExecutionException("stockade: the configured sandbox cannot run here: "
-                    + ErrorHandler.oneLine(e.setupError().message()), e);
+                    + ErrorHandler.oneLine(e.getMessage()), e);
         } catch (IOException e) {
             throw new MojoExecutionException("stockade: the configured sandbox cannot run here: "
                     + ErrorHandler.oneLine(e.getMessage()), e);

@@ -157,9 +157,17 @@ public abstract class SandboxMojo extends AbstractMojo {
         }
     }
 
-    /** The directory the step runs in: the workspace, at its host path. */
+    /**
+     * The directory the step runs in (default: the workspace); it must be in the sandbox's view
+     * (the workspace, the writable directory, a read-only path), or the step does not start.
+     */
+    @Parameter(property = "stockade.workingDirectory")
+    File workingDirectory;
+
+    /** The directory the step runs in, at its host path (the same path in the view). */
     Path workingDirectory() {
-        return workspace.toPath().toAbsolutePath().normalize();
+        File dir = workingDirectory != null ? workingDirectory : workspace;
+        return dir.toPath().toAbsolutePath().normalize();
     }
 
     private Network network() throws MojoExecutionException {
