@@ -373,6 +373,10 @@ JNIEXPORT jint JNICALL Java_dev_stockade_internal_NativeBridge_poll(JNIEnv *env,
     return n > 0 ? p.revents : 0;
 }
 
+/* The most fds one pollAll takes: a line pump's two pipes and its wake-up pipe, with room to
+ * spare; a bound keeps the arrays on the stack. */
+enum { POLL_ALL_MAX_FDS = 16 };
+
 /* One poll(2) of several fds for the same events: their revents, in the fds' order (all 0 when
  * the time passed or a signal interrupted the wait). A negative fd is skipped, as poll(2) skips
  * it, so a caller can drop a stream that ended without building a new array. */
@@ -388,13 +392,13 @@ JNIEXPORT jintArray JNICALL Java_dev_stockade_internal_NativeBridge_pollAll(JNIE
         return NULL;
     }
     jsize count = (*env)->GetArrayLength(env, fds);
-    if (count < 1 || count > 16) {
-        stk_throw_illegal_argument(env, "poll: 1 to 16 fds");
+    if (count < 1 || count > POLL_ALL_MAX_FDS) {
+        stk_throw_illegal_argument(env, "poll: too many fds (or none)");
         return NULL;
     }
-    jint numbers[16];
+    jint numbers[POLL_ALL_MAX_FDS];
     (*env)->GetIntArrayRegion(env, fds, 0, count, numbers);
-    struct pollfd p[16];
+    struct pollfd p[POLL_ALL_MAX_FDS];
     for (jsize i = 0; i < count; i++) {
         p[i] = (struct pollfd){.fd = numbers[i], .events = (short)events, .revents = 0};
     }
@@ -403,7 +407,7 @@ JNIEXPORT jintArray JNICALL Java_dev_stockade_internal_NativeBridge_pollAll(JNIE
         stk_throw_errno(env, "poll", errno);
         return NULL;
     }
-    jint revents[16];
+    jint revents[POLL_ALL_MAX_FDS];
     for (jsize i = 0; i < count; i++) {
         revents[i] = n > 0 ? p[i].revents : 0;
     }

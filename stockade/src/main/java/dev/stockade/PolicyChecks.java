@@ -147,6 +147,120 @@ final class PolicyChecks {
         }
     }
 
+    /**
+     * Where each mount lands in the view, checked against the host as it is now (start checks
+     * it again, since the host may change in between): the helper makes a missing mount point
+     * only in the view's own root or in a tmpfs, never inside a host tree the view shows (that
+     * would change the host), follows no symbolic link of the view on the way, and mounts a
+     * directory only on a directory. Each case is refused here with what to do instead, rather
+     * than by the helper at the step's start.
+     *
+     * @param workspace the workspace (a host tree at its own path), or {@code null}
+     * @param home the private home (a tmpfs)
+     */
+    static void placements(List<String> problems, List<Mount> mounts, Path workspace,
+            Path home) {
+        for (Mount m : mounts) {
+            Path target = m.target();
+            if (!target.isAbsolute() || target.normalize().getNameCount() == 0) {
+                continue; // mounts() has said so
+            }
+            placement(problems, m, target.normalize(), mounts, workspace, home);
+        }
+    }
+
+    private static void placement(List<String> problems, Mount m, Path target,
+            List<Mount> mounts, Path workspace, Path home) {
+        Path proc = Path.of("/proc");
+        if (target.startsWith(proc) && !target.equals(proc)) {
+            problems.add("mount target " + target + " is inside /proc, the sandbox's own"
+                    + " procfs, where nothing can be mounted (" + m + ")");
+            return;
+        }
+        // The deepest mount strictly above the target: it decides where the target is made.
+        Mount enclosing = null;
+        for (Mount other : mounts) {
+            Path at = other.target().normalize();
+            if (!other.target().isAbsolute() || at.equals(target) || !target.startsWith(at)) {
+                continue;
+            }
+            if (other.type() == Mount.Type.SYMLINK) {
+                Path parent = at.getParent();
+                Path through = parent.resolve(other.linkTarget()).normalize()
+                        .resolve(at.relativize(target)).normalize();
+                problems.add("mount target " + target + " goes through the view's symbolic link "
+                        + at + " -> " + other.linkTarget() + ", which is never followed: give "
+                        + through + " (" + m + ")");
+                return;
+            }
+            if (enclosing == null
+                    || at.getNameCount() > enclosing.target().normalize().getNameCount()) {
+                enclosing = other;
+            }
+        }
+        Path enclosingTarget = enclosing == null ? null : enclosing.target().normalize();
+        Path enclosingSource = enclosing == null || enclosing.type() == Mount.Type.TMPFS
+                ? null : enclosing.source();
+        // The workspace and the home are mounts too, at their own paths.
+        if (workspace != null && workspace.isAbsolute() && !target.equals(workspace.normalize())
+                && target.startsWith(workspace.normalize()) && (enclosingTarget == null
+                        || workspace.normalize().getNameCount() > enclosingTarget.getNameCount())) {
+            enclosingTarget = workspace.normalize();
+            enclosingSource = workspace;
+        }
+        if (!target.equals(home) && target.startsWith(home) && (enclosingTarget == null
+                || home.getNameCount() > enclosingTarget.getNameCount())) {
+            return; // in the private home's tmpfs: made there
+        }
+        if (enclosingSource == null) {
+            return; // in the view's root or a tmpfs: made there
+        }
+        Path base = enclosingSource.normalize();
+        Path hostPath = base.resolve(enclosingTarget.relativize(target));
+        String shown = enclosingTarget.equals(base)
+                ? enclosingTarget.toString() : enclosingTarget + " (host " + base + ")";
+        // The source has no link on its path (bind() and workspace() say so): one below it,
+        // where the target would be, is as never followed as one in the view.
+        Path existing = hostPath;
+        while (!existing.equals(base) && !Files.exists(existing, LinkOption.NOFOLLOW_LINKS)) {
+            existing = existing.getParent();
+        }
+        if (!existing.equals(base) && !realPath(existing).equals(existing)) {
+            problems.add("mount target " + target + " goes through the symbolic link " + existing
+                    + " in " + shown + ", which is never followed (" + m + ")");
+            return;
+        }
+        if (!Files.exists(hostPath, LinkOption.NOFOLLOW_LINKS)) {
+            problems.add("mount target " + target + " does not exist in " + shown + ", a host"
+                    + " directory the view shows, and is not made there (that would change the"
+                    + " host): make " + hostPath + " on the host, or mount somewhere else ("
+                    + m + ")");
+            return;
+        }
+        if (m.type() == Mount.Type.SYMLINK) {
+            problems.add("symbolic link " + target + " would replace " + hostPath + " in " + shown
+                    + ": a link is made only in the view's root or a tmpfs (" + m + ")");
+            return;
+        }
+        boolean wantsDirectory = m.type() != Mount.Type.BIND
+                || Files.isDirectory(m.source(), LinkOption.NOFOLLOW_LINKS);
+        boolean isDirectory = Files.isDirectory(hostPath, LinkOption.NOFOLLOW_LINKS);
+        if (wantsDirectory != isDirectory) {
+            problems.add("mount target " + target + " is " + (isDirectory ? "a directory" : "not"
+                    + " a directory") + " in " + shown + ", but " + m + " needs "
+                    + (wantsDirectory ? "a directory" : "a file"));
+        }
+    }
+
+    /** {@code path}'s real path, or {@code path} itself when it cannot be resolved. */
+    private static Path realPath(Path path) {
+        try {
+            return path.toRealPath();
+        } catch (IOException e) {
+            return path; // gone meanwhile: the helper's own check at start decides
+        }
+    }
+
     private static void positiveSize(List<String> problems, String what, long size) {
         if (size <= 0) {
             problems.add(what + " has size " + size + ": it must be positive");

@@ -1122,10 +1122,16 @@ public final class SandboxPolicy {
             Identity identity = Identity.of(effectiveUid, root);
 
             PolicyChecks.namespaces(problems, namespaces);
+            int beforeView = problems.size();
             PolicyChecks.workspace(problems, workspace);
             PolicyChecks.workspaceMode(problems, workspace, workspaceMode, workspaceQuota,
                     commitOn, namespaces);
             PolicyChecks.mounts(problems, mounts, workspace, namespaces);
+            // Where the mounts land is asked only of a view whose workspace and mounts are
+            // right in themselves (a missing source or a relative target has said enough).
+            if (problems.size() == beforeView && namespaces.contains(Namespace.MOUNT)) {
+                PolicyChecks.placements(problems, mounts, workspace, identity.home());
+            }
             PolicyChecks.home(problems, identity, homeSize, homeReadOnly, homeOverlay, mounts,
                     workspace, namespaces);
             PolicyChecks.protectedPaths(problems, protect, unknownUnprotect);

@@ -14,6 +14,7 @@ import dev.stockade.testing.SandboxTesting;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -47,16 +48,22 @@ class DestinationSymlinkTest {
         Files.writeString(source.resolve("data"), "bound\n");
         Files.setPosixFilePermissions(source, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path out = workspace.resolve("out");
-        SandboxPolicy policy = SandboxPolicy.builder().workspace(workspace)
-                .bindReadOnly(source, out).build();
-
         // The allowed case: with out a directory, the bind lands there.
         Files.createDirectory(out);
+        SandboxPolicy policy = SandboxPolicy.builder().workspace(workspace)
+                .bindReadOnly(source, out).build();
         FsProbe.run(policy, "read " + out.resolve("data")).expect("read " + out.resolve("data"),
                 "ok 6 " + HostTree.sha256(source.resolve("data")));
-        Files.delete(out);
 
+        // build() refuses the link where it sees it ...
+        Files.delete(out);
         Files.createSymbolicLink(out, Path.of("/"));
+        PolicyException refused = assertThrows(PolicyException.class,
+                () -> policy.toBuilder().build());
+        assertEquals(List.of("mount target " + out + " goes through the symbolic link " + out
+                + " in " + workspace + ", which is never followed (bind-ro " + source + " -> "
+                + out + ")"), refused.problems());
+        // ... and a policy built before the link was planted fails at the bind, not through it.
         Map<String, String> before = HostTree.snapshot(workspace);
         Map<String, String> sourceBefore = HostTree.snapshot(source);
         SandboxSetupException e = startFails(policy);
@@ -75,18 +82,27 @@ class DestinationSymlinkTest {
         // Followed, creating the tmpfs's missing mount point would make other/new on the host.
         Path otherInside = Path.of("/other");
         Path link = workspace.resolve("out");
-        Files.createSymbolicLink(link, otherInside);
+        // The allowed case: out a directory of the workspace with new in it.
+        Files.createDirectories(link.resolve("new"));
         SandboxPolicy policy = SandboxPolicy.builder().workspace(workspace)
                 .bind(other, otherInside).tmpfs(link.resolve("new"), 1 << 20).build();
+        assertEquals(0, SandboxTesting.run(policy, "/bin/true").exitCode());
 
-        // The allowed case: with no link on the way, the missing mount point is made in the view.
-        SandboxPolicy direct = SandboxPolicy.builder().workspace(workspace)
-                .bind(other, otherInside).tmpfs(otherInside.resolve("sub"), 1 << 20).build();
-        SandboxSetupException insideBind = startFails(direct);
-        // ... but never inside a host bind (it would create other/sub on the host).
-        assertEquals(SetupStep.TMPFS, insideBind.step(), insideBind.toString());
-        assertEquals(Map.of("", HostTree.describe(other)), HostTree.snapshot(other));
+        // A missing mount point is never made inside a host bind (it would create other/sub on
+        // the host): build() says so.
+        PolicyException insideBind = assertThrows(PolicyException.class,
+                () -> SandboxPolicy.builder().workspace(workspace).bind(other, otherInside)
+                        .tmpfs(otherInside.resolve("sub"), 1 << 20).build());
+        assertEquals(List.of("mount target /other/sub does not exist in /other (host " + other
+                + "), a host directory the view shows, and is not made there (that would change"
+                + " the host): make " + other.resolve("sub") + " on the host, or mount somewhere"
+                + " else (tmpfs /other/sub (1048576 bytes))"), insideBind.problems());
 
+        // The step replaced out with a link into /other after the policy was built: the start
+        // fails at the tmpfs and makes nothing on the host.
+        Files.delete(link.resolve("new"));
+        Files.delete(link);
+        Files.createSymbolicLink(link, otherInside);
         SandboxSetupException e = startFails(policy);
         assertEquals(SetupStep.TMPFS, e.step(), e.toString());
         assertEquals(ELOOP, e.errno(), e.toString());

@@ -91,14 +91,14 @@ class PolicyBoundsTest {
         Path most = longestDirectory(dir);
         assertEquals(Protocol.MAX_MOUNT_PATH, most.toString().length());
         SandboxPolicy p = SandboxPolicy.builder().workspace(most)
-                .bindReadOnly(most, Path.of("/opt/src")).build();
+                .bindReadOnly(most, Path.of("/srv/src")).build();
         assertEquals(Optional.of(most), p.workspace());
         Path over = Path.of(most + "x");
         assertEquals(List.of(
                 "workspace " + over + " is 4096 bytes long, at most 4095",
                 "bind source " + over + " is 4096 bytes long, at most 4095"),
                 problems(SandboxPolicy.builder().workspace(over)
-                        .bindReadOnly(over, Path.of("/opt/src"))));
+                        .bindReadOnly(over, Path.of("/srv/src"))));
     }
 
     /** A directory under {@code dir} whose path is exactly STK_MAX_MOUNT_PATH bytes. */

@@ -253,7 +253,7 @@ class PolicyValidationTest {
     @Test
     void toBuilderKeepsEverything(@TempDir Path dir) {
         SandboxPolicy p = SandboxPolicy.builder().workspace(dir).network(Network.HOST)
-                .bindReadOnly(dir, Path.of("/opt/ro")).env("A", "1")
+                .bindReadOnly(dir, Path.of("/srv/ro")).env("A", "1")
                 .limits(Limits.builder().openFiles(64).build()).timeout(Duration.ofSeconds(5))
                 .killGrace(Duration.ofMillis(10)).uid(7).gid(8).hostname("h")
                 .seccomp(SeccompProfile.none()).build();

@@ -221,16 +221,16 @@ class ViewPolicyTest {
     void overlaysAndLinks(@TempDir Path dir) throws Exception {
         Path real = dir.toRealPath();
         Files.writeString(real.resolve("file"), "x");
-        Mount overlay = Mounts.overlay(real, Path.of("/opt/cache"));
-        assertEquals(new Mount(Mount.Type.OVERLAY, real, Path.of("/opt/cache"), false,
+        Mount overlay = Mounts.overlay(real, Path.of("/srv/cache"));
+        assertEquals(new Mount(Mount.Type.OVERLAY, real, Path.of("/srv/cache"), false,
                 1024 * MIB), overlay);
         assertEquals(1024 * MIB, Mounts.DEFAULT_OVERLAY_SIZE_BYTES);
-        assertEquals("overlay " + real + " -> /opt/cache (upper 1073741824 bytes)",
+        assertEquals("overlay " + real + " -> /srv/cache (upper 1073741824 bytes)",
                 overlay.toString());
         assertEquals("symlink /x -> y/z", Mount.symlink(Path.of("/x"), "y/z").toString());
         SandboxPolicy p = plain().mount(overlay).mount(Mount.symlink(Path.of("/jdk"), "/opt/j"))
                 .build();
-        assertEquals(Optional.of(real.resolve("a")), p.hostPath(Path.of("/opt/cache/a")));
+        assertEquals(Optional.of(real.resolve("a")), p.hostPath(Path.of("/srv/cache/a")));
         assertEquals(List.of(
                 "overlay source relative is not an absolute path",
                 "overlay source " + real.resolve("missing") + " does not exist",

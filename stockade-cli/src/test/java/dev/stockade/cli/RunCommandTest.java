@@ -145,15 +145,26 @@ class RunCommandTest {
         assertEquals(0, bound.exitCode(), bound.toString());
         assertEquals("/mnt\n", bound.stdout());
 
-        // The target's parent does not exist in the read-only /usr bind, where no mount point
-        // is ever created, so the mount cannot be made.
-        Result failed = sh(List.of("--ro-bind", data + ":/usr/nonexistent-stockade-dir/data"),
+        // The target's parent does not exist in the sandbox's own /dev, which holds only the
+        // helper's devices, so the mount cannot be made: a set-up failure, found at the start.
+        Result failed = sh(List.of("--ro-bind", data + ":/dev/nonexistent-stockade-dir/data"),
                 "true");
         assertEquals(125, failed.exitCode(), failed.toString());
         assertEquals(1, failed.stderrLines().size(), failed.toString());
-        assertTrue(failed.stderrLines().get(0).startsWith("stockade: "), failed.toString());
-        assertTrue(failed.stderr().contains("/usr/nonexistent-stockade-dir/data"),
-                failed.toString());
+        assertEquals("stockade: sandbox set-up failed at step 'bind': No such file or directory"
+                + " (errno 2): target does not exist in the sandbox:"
+                + " /dev/nonexistent-stockade-dir/data", failed.stderrLines().get(0));
+
+        // Missing in the host's /usr, shown read-only, where no mount point is ever made: the
+        // policy says so before anything starts, as bad input.
+        Result refused = sh(List.of("--ro-bind", data + ":/usr/nonexistent-stockade-dir/data"),
+                "true");
+        assertEquals(2, refused.exitCode(), refused.toString());
+        assertEquals("stockade: invalid policy: mount target /usr/nonexistent-stockade-dir/data"
+                + " does not exist in /usr, a host directory the view shows, and is not made"
+                + " there (that would change the host): make /usr/nonexistent-stockade-dir/data"
+                + " on the host, or mount somewhere else (bind-ro " + data
+                + " -> /usr/nonexistent-stockade-dir/data)", refused.stderrLines().get(0));
     }
 
     @Test
@@ -394,7 +405,7 @@ class RunCommandTest {
     void reportForSetupError() throws Exception {
         Path report = reports.resolve("setup.json");
         Result result = run("run", "--workspace", workspace.toString(), "--report", report.toString(),
-                "--ro-bind", workspace + ":/usr/nonexistent-stockade-dir/x", "--", "true");
+                "--ro-bind", workspace + ":/dev/nonexistent-stockade-dir/x", "--", "true");
         assertEquals(125, result.exitCode(), result.toString());
         JsonNode json = JSON.readTree(report.toFile());
         assertEquals(125, json.get("exitCode").intValue());
@@ -404,7 +415,7 @@ class RunCommandTest {
         assertEquals(List.of("step", "errno", "message"), fieldNames(error));
         assertEquals("bind", error.get("step").textValue(), json.toString());
         assertEquals(2, error.get("errno").intValue(), json.toString()); // ENOENT
-        assertTrue(error.get("message").textValue().contains("/usr/nonexistent-stockade-dir/x"),
+        assertTrue(error.get("message").textValue().contains("/dev/nonexistent-stockade-dir/x"),
                 json.toString());
 
         Path notFound = reports.resolve("notfound.json");

@@ -94,9 +94,9 @@ public final class NativeBridge {
     public static final int POLLHUP = 0x10;
 
     /**
-     * {@code poll} of {@code fds} (1 to 16; a negative one is skipped) for {@code events}, at
-     * most {@code timeoutMs} (-1: no limit): each fd's revents in the same order, all 0 when the
-     * time passed (or a signal interrupted the wait).
+     * {@code poll} of {@code fds} (at most fds.c's POLL_ALL_MAX_FDS, 16; a negative one is
+     * skipped) for {@code events}, at most {@code timeoutMs} (-1: no limit): each fd's revents
+     * in the same order, all 0 when the time passed (or a signal interrupted the wait).
      */
     public static native int[] pollAll(int[] fds, int events, int timeoutMs)
             throws NativeException;

@@ -257,16 +257,16 @@ class SpecResolverTest {
             @TempDir Path dir) throws Exception {
         Path ws = Files.createDirectory(dir.resolve("ws")).toRealPath();
         Path cache = Files.createDirectory(dir.resolve("cache")).toRealPath();
-        SandboxPolicy policy = PLAIN.toBuilder().workspace(ws).bind(cache, Path.of("/opt/c"))
-                .bindReadOnly(cache, Path.of("/opt/r")).build();
+        SandboxPolicy policy = PLAIN.toBuilder().workspace(ws).bind(cache, Path.of("/srv/c"))
+                .bindReadOnly(cache, Path.of("/srv/r")).build();
         assertEquals(List.of(WRITABLE, WRITABLE, Protocol.MOUNT_READONLY), binds(policy, ws));
         assertEquals(List.of(0, 0, Protocol.MOUNT_READONLY),
                 binds(policy.toBuilder().allowSetIdFiles(true).build(), ws));
     }
 
-    /** The flags of the binds at ws, /opt/c and /opt/r. */
+    /** The flags of the binds at ws, /srv/c and /srv/r. */
     private static List<Integer> binds(SandboxPolicy policy, Path ws) throws Exception {
-        List<String> targets = List.of(ws.toString(), "/opt/c", "/opt/r");
+        List<String> targets = List.of(ws.toString(), "/srv/c", "/srv/r");
         return resolve(List.of("true"), policy, ws).mounts().stream()
                 .filter(m -> targets.contains(m.target()))
                 .sorted(java.util.Comparator.comparing(m -> targets.indexOf(m.target())))
