@@ -99,24 +99,9 @@ final class CollectOptions {
             return RunReport.CollectedEntry.failed(into, message);
         }
         for (Skipped skipped : result.skipped()) {
-            err.println("stockade: not collected: " + ErrorHandler.oneLine(skipped.path() + " ("
-                    + skipped.reason().description() + ": " + skipped.detail() + ")"));
+            err.println(CollectSummary.skippedLine(skipped));
         }
-        err.println(summary(result));
+        err.println(CollectSummary.line(result, into));
         return RunReport.CollectedEntry.of(into, result);
-    }
-
-    private String summary(CollectedOutputs result) {
-        StringBuilder line = new StringBuilder("stockade: collected ")
-                .append(result.fileCount()).append(result.fileCount() == 1 ? " file (" : " files (")
-                .append(result.byteCount()).append(result.byteCount() == 1 ? " byte" : " bytes")
-                .append(") into ").append(into);
-        if (result.skippedCount() > 0) {
-            line.append("; ").append(result.skippedCount()).append(" not collected");
-            if (result.skippedNotListed() > 0) {
-                line.append(" (").append(result.skippedNotListed()).append(" not listed above)");
-            }
-        }
-        return line.toString();
     }
 }

@@ -452,10 +452,7 @@ final class RunCommand implements Callable<Integer> {
             return exitCode;
         }
         CommitResult c = result.commit().get();
-        for (CommitResult.Skipped s : c.skipped()) {
-            err.println("stockade: not carried to the workspace: " + ErrorHandler.oneLine(s.path())
-                    + " (" + s.reason().toString().toLowerCase(java.util.Locale.ROOT) + ")");
-        }
+        c.skipped().stream().map(CommitSummary::line).forEach(err::println);
         if (c.failure().isPresent()) {
             err.println("stockade: the workspace changes were not all applied: "
                     + ErrorHandler.oneLine(c.failure().get()) + " (" + c.notApplied().size()

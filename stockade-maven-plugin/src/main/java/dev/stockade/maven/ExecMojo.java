@@ -8,6 +8,8 @@ import dev.stockade.SandboxPolicy;
 import dev.stockade.SandboxResult;
 import dev.stockade.SandboxSetupException;
 import dev.stockade.SandboxedProcess;
+import dev.stockade.cli.CollectSummary;
+import dev.stockade.cli.CommitSummary;
 import dev.stockade.cli.ConnectionSummary;
 import dev.stockade.cli.DurationParser;
 import dev.stockade.cli.ErrorHandler;
@@ -15,9 +17,11 @@ import dev.stockade.cli.LimitMessage;
 import dev.stockade.cli.ViolationSummary;
 import java.io.File;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import org.apache.maven.plugin.MojoExecutionException;
 import org.apache.maven.plugin.MojoFailureException;
 import org.apache.maven.plugins.annotations.LifecyclePhase;
@@ -52,13 +56,17 @@ public class ExecMojo extends SandboxMojo {
     /**
      * Globs (relative to {@code writableDirectory}, or to the workspace when
      * {@code transactional}) of files to copy into {@code outputDirectory} after the step
-     * exits 0: regular files only, never through a symbolic link.
+     * exits 0: regular files only, never through a symbolic link. For a step given a scratch
+     * {@code writableDirectory} of its own, whose results the build takes from elsewhere.
      */
     @Parameter
     List<String> outputs = new ArrayList<>();
 
-    /** Where {@code outputs} are copied to. */
-    @Parameter(defaultValue = "${project.build.directory}/stockade-outputs")
+    /**
+     * Where {@code outputs} are copied to (at their relative paths): required with
+     * {@code outputs}, outside the directory the step could write.
+     */
+    @Parameter
     File outputDirectory;
 
     /**
@@ -79,6 +87,7 @@ public class ExecMojo extends SandboxMojo {
             return;
         }
         SandboxPolicy policy = policy();
+        Path into = outputDirectory(policy);
         List<String> command = new ArrayList<>();
         command.add(executable);
         arguments.stream().map(a -> Objects.requireNonNullElse(a, "")).forEach(command::add);
@@ -87,7 +96,9 @@ public class ExecMojo extends SandboxMojo {
         SandboxResult result = run(command, policy);
         report(result, policy);
         failUnlessPassed(result, policy);
-        collectOutputs(policy);
+        if (into != null) {
+            collectOutputs(policy, into);
+        }
         if (compileSourceRoot != null) {
             project.addCompileSourceRoot(compileSourceRoot.getAbsolutePath());
         }
@@ -127,9 +138,8 @@ public class ExecMojo extends SandboxMojo {
         result.violations().forEach(v -> getLog().warn(ViolationSummary.line(v)));
         result.connections().stream().map(ConnectionSummary::line).filter(Objects::nonNull)
                 .forEach(getLog()::warn);
-        result.commit().ifPresent(c -> c.skipped().forEach(s -> getLog().warn(
-                "stockade: not carried to the workspace: " + ErrorHandler.oneLine(s.path())
-                        + " (" + s.reason().toString().toLowerCase(java.util.Locale.ROOT) + ")")));
+        result.commit().ifPresent(c -> c.skipped().stream().map(CommitSummary::line)
+                .forEach(getLog()::warn));
         getLog().info("stockade: " + executable + ": " + status(result) + " in "
                 + DurationParser.format(result.wallTime()));
         LimitMessage.line(result, policy).ifPresent(getLog()::warn);
@@ -147,32 +157,50 @@ public class ExecMojo extends SandboxMojo {
                         .orElse(status(result));
         if (result.timedOut() || result.exitCode() != 0) {
             throw new MojoFailureException("stockade: " + executable + " failed: " + why
-                    + (result.violations().isEmpty() ? ""
-                            : " (" + result.violations().size() + " system call(s) denied: see above)"));
+                    + (result.violations().isEmpty() ? "" : " (system calls the profile denied"
+                            + " are listed above)"));
         }
-        java.util.Optional<String> notApplied = result.commit().flatMap(CommitResult::failure);
+        Optional<String> notApplied = result.commit().flatMap(CommitResult::failure);
         if (notApplied.isPresent()) {
             throw new MojoExecutionException("stockade: " + executable + ": the workspace changes"
                     + " were not all applied: " + ErrorHandler.oneLine(notApplied.get()));
         }
     }
 
-    private void collectOutputs(SandboxPolicy policy) throws MojoExecutionException {
+    /**
+     * Where the outputs go, checked before the step runs: {@code null} without outputs.
+     */
+    private Path outputDirectory(SandboxPolicy policy) throws MojoExecutionException {
         if (outputs.isEmpty()) {
-            return;
+            return null;
         }
+        if (outputDirectory == null) {
+            throw ConfigurationProblem.of("outputDirectory", "needed with <outputs>: where"
+                    + " the step's files are copied to");
+        }
+        Path into = outputDirectory.toPath().toAbsolutePath().normalize();
+        Path writable = policy.workspace().orElseThrow();
+        if (into.startsWith(writable) || writable.startsWith(into)) {
+            throw ConfigurationProblem.of("outputDirectory", into + " and the directory the"
+                    + " step writes (" + writable + ") lie in each other: give a writable"
+                    + " directory of the step's own (<writableDirectory>) and an output"
+                    + " directory outside it");
+        }
+        return into;
+    }
+
+    private void collectOutputs(SandboxPolicy policy, Path into) throws MojoExecutionException {
         CollectedOutputs collected;
         try {
-            collected = Outputs.matching(outputs)
-                    .collect(policy.workspace().orElseThrow(), outputDirectory.toPath());
+            collected = Outputs.matching(outputs).collect(policy.workspace().orElseThrow(), into);
+        } catch (IllegalArgumentException e) {
+            throw ConfigurationProblem.of("outputs", e.getMessage());
         } catch (IOException e) {
             throw new MojoExecutionException("stockade: collecting the outputs into "
-                    + outputDirectory + ": " + ErrorHandler.oneLine(e.getMessage()), e);
+                    + into + ": " + ErrorHandler.oneLine(e.getMessage()), e);
         }
-        collected.skipped().forEach(s -> getLog().warn("stockade: output not collected: "
-                + ErrorHandler.oneLine(s.path()) + " (" + s.reason() + ")"));
-        getLog().info("stockade: collected " + collected.fileCount() + " output file(s)"
-                + " into " + outputDirectory);
+        collected.skipped().stream().map(CollectSummary::skippedLine).forEach(getLog()::warn);
+        getLog().info(CollectSummary.line(collected, into));
     }
 
     private static String status(SandboxResult result) {
@@ -183,8 +211,9 @@ public class ExecMojo extends SandboxMojo {
     }
 
     private String describe(SandboxPolicy policy) {
-        String view = transactional ? workingDirectory() + " transactional"
-                : workingDirectory() + " read-only, " + policy.workspace().orElseThrow() + " writable";
+        Path shown = workspace.toPath().toAbsolutePath().normalize();
+        String view = transactional ? shown + " transactional" : shown + " read-only, "
+                + policy.workspace().orElseThrow() + " writable";
         return view + ", network " + network;
     }
 }
