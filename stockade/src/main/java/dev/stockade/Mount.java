@@ -252,6 +252,17 @@ public record Mount(Type type, Path source, Path target, boolean readOnly, long 
                 Objects.requireNonNull(linkTarget, "linkTarget"));
     }
 
+    /**
+     * For a {@link Type#SYMLINK} whose target is {@code path} or one of its ancestors: the path
+     * {@code path} names once the link is followed, relative links resolved from the link's
+     * directory.
+     */
+    Path throughLink(Path path) {
+        Path at = target.normalize();
+        Path parent = at.getParent() == null ? at.getRoot() : at.getParent();
+        return parent.resolve(linkTarget).normalize().resolve(at.relativize(path)).normalize();
+    }
+
     /** This mount with its paths normalized (what a built policy holds and sends). */
     Mount normalized() {
         return new Mount(type, source == null ? null : source.normalize(), target.normalize(),

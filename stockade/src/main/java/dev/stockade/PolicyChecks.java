@@ -185,12 +185,9 @@ final class PolicyChecks {
                 continue;
             }
             if (other.type() == Mount.Type.SYMLINK) {
-                Path parent = at.getParent();
-                Path through = parent.resolve(other.linkTarget()).normalize()
-                        .resolve(at.relativize(target)).normalize();
                 problems.add("mount target " + target + " goes through the view's symbolic link "
                         + at + " -> " + other.linkTarget() + ", which is never followed: give "
-                        + through + " (" + m + ")");
+                        + other.throughLink(target) + " (" + m + ")");
                 return;
             }
             if (enclosing == null

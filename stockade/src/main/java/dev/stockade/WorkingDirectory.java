@@ -66,14 +66,9 @@ final class WorkingDirectory {
             }
         }
         for (Mount m : policy.mounts()) {
-            Path link = m.target();
-            if (m.type() == Mount.Type.SYMLINK && cwd.startsWith(link) && links < MAX_LINKS) {
-                Path parent = link.getParent() == null ? root : link.getParent();
-                Path through = parent.resolve(m.linkTarget()).normalize()
-                        .resolve(link.relativize(cwd)).normalize();
-                if (inView(through, policy, links + 1)) {
-                    return true;
-                }
+            if (m.type() == Mount.Type.SYMLINK && cwd.startsWith(m.target())
+                    && links < MAX_LINKS && inView(m.throughLink(cwd), policy, links + 1)) {
+                return true;
             }
         }
         return false;
