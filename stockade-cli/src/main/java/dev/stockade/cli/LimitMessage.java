@@ -21,10 +21,22 @@ public final class LimitMessage {
      *
      * @param result how the command ended
      * @param policy the policy it ran under (for the limit's value)
-     * @return the line, empty when no limit was hit or the limit was the wall time (a timeout
-     *     has its own line)
+     * @return {@code "stockade: "} and {@link #describe}, empty when that is
      */
     public static Optional<String> line(SandboxResult result, SandboxPolicy policy) {
+        return describe(result, policy).map(d -> "stockade: " + d);
+    }
+
+    /**
+     * What {@code result}'s limit hit did, without the line's prefix: {@code killed: memory
+     * limit 256 MiB reached}, or the limit and what the command met when it ran on.
+     *
+     * @param result how the command ended
+     * @param policy the policy it ran under (for the limit's value)
+     * @return the description, empty when no limit was hit or the limit was the wall time (a
+     *     timeout has its own line)
+     */
+    public static Optional<String> describe(SandboxResult result, SandboxPolicy policy) {
         Optional<LimitHit> hit = result.limitHit();
         if (hit.isEmpty() || hit.get() == LimitHit.WALL_TIME) {
             return Optional.empty();
@@ -32,9 +44,9 @@ public final class LimitMessage {
         String value = value(hit.get(), policy).map(v -> " " + v).orElse("");
         String limit = hit.get().description() + value + " reached";
         if (result.signal() != 0) {
-            return Optional.of("stockade: killed: " + limit);
+            return Optional.of("killed: " + limit);
         }
-        return Optional.of("stockade: " + limit + ": " + consequence(hit.get()));
+        return Optional.of(limit + ": " + consequence(hit.get()));
     }
 
     /** What the command met when a limit it ran into did not end it. */

@@ -153,8 +153,7 @@ public class ExecMojo extends SandboxMojo {
         }
         String why = result.timedOut()
                 ? "timed out after " + DurationParser.format(policy.timeout().orElseThrow())
-                : LimitMessage.line(result, policy).map(l -> l.substring("stockade: ".length()))
-                        .orElse(status(result));
+                : LimitMessage.describe(result, policy).orElse(status(result));
         if (result.timedOut() || result.exitCode() != 0) {
             throw new MojoFailureException("stockade: " + executable + " failed: " + why
                     + (result.violations().isEmpty() ? "" : " (system calls the profile denied"

@@ -4,7 +4,7 @@ import dev.stockade.Limits;
 import dev.stockade.cli.CountParser;
 import dev.stockade.cli.SizeParser;
 import java.util.function.LongConsumer;
-import java.util.function.ToLongFunction;
+import java.util.function.Function;
 import org.apache.maven.plugin.MojoExecutionException;
 
 /**
@@ -52,17 +52,10 @@ public class LimitParameters {
         return limits.build();
     }
 
-    private static void set(String name, String value, ToLongFunction<String> parse,
+    private static void set(String name, String value, Function<String, Long> parse,
             LongConsumer into) throws MojoExecutionException {
-        if (value == null) {
-            return;
+        if (value != null) {
+            into.accept(ConfigurationProblem.parse("limits/" + name, value, parse));
         }
-        long parsed;
-        try {
-            parsed = parse.applyAsLong(value.strip());
-        } catch (RuntimeException e) {
-            throw ConfigurationProblem.of("limits/" + name, e.getMessage());
-        }
-        into.accept(parsed);
     }
 }

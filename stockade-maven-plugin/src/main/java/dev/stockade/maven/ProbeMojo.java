@@ -7,6 +7,7 @@ import dev.stockade.SandboxResult;
 import dev.stockade.SandboxSetupException;
 import dev.stockade.SandboxedProcess;
 import dev.stockade.cli.ErrorHandler;
+import java.io.File;
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
 import org.apache.maven.plugin.MojoExecutionException;
@@ -43,7 +44,7 @@ public class ProbeMojo extends SandboxMojo {
         SandboxPolicy policy = policy();
         SandboxResult result;
         try (SandboxedProcess process = Sandbox.command("true").policy(policy)
-                .directory(workingDirectory()).redirectInput(Redirect.from(new java.io.File("/dev/null")))
+                .directory(workingDirectory()).redirectInput(Redirect.from(new File("/dev/null")))
                 .redirectOutput(Redirect.DISCARD).redirectError(Redirect.DISCARD).start()) {
             result = process.result();
         } catch (SandboxSetupException e) {

@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 import org.apache.maven.plugin.AbstractMojo;
 import org.apache.maven.plugin.MojoExecutionException;
 import org.apache.maven.plugins.annotations.Parameter;
@@ -117,7 +116,8 @@ public abstract class SandboxMojo extends AbstractMojo {
         if (transactional) {
             policy.workspace(view).workspaceMode(WorkspaceMode.TRANSACTIONAL);
             if (workspaceQuota != null) {
-                policy.workspaceQuota(parse("workspaceQuota", workspaceQuota, SizeParser::parse));
+                policy.workspaceQuota(ConfigurationProblem.parse("workspaceQuota",
+                        workspaceQuota, SizeParser::parse));
             }
         } else {
             if (workspaceQuota != null) {
@@ -144,7 +144,7 @@ public abstract class SandboxMojo extends AbstractMojo {
         environment.forEach((name, value) -> policy.env(name, value == null ? "" : value));
         passEnvironment.forEach(policy::passEnv);
         if (timeout != null) {
-            policy.timeout(parse("timeout", timeout, DurationParser::parse));
+            policy.timeout(ConfigurationProblem.parse("timeout", timeout, DurationParser::parse));
         }
         if (hostname != null) {
             policy.hostname(hostname);
@@ -179,7 +179,8 @@ public abstract class SandboxMojo extends AbstractMojo {
             default -> throw ConfigurationProblem.of("network",
                     "'" + network + "' is not a network mode (expected none, host or allow)");
         };
-        if (mode.mode() != Network.Mode.ALLOW_LIST && !(allowHosts.isEmpty() && denyHosts.isEmpty())) {
+        boolean patterns = !allowHosts.isEmpty() || !denyHosts.isEmpty();
+        if (mode.mode() != Network.Mode.ALLOW_LIST && patterns) {
             throw ConfigurationProblem.of(allowHosts.isEmpty() ? "denyHosts" : "allowHosts",
                     "needs <network>allow</network>");
         }
@@ -207,15 +208,6 @@ public abstract class SandboxMojo extends AbstractMojo {
         } catch (IOException e) {
             throw ConfigurationProblem.of("writableDirectory",
                     "cannot make " + dir + ": " + ErrorHandler.oneLine(e.toString()));
-        }
-    }
-
-    private static <T> T parse(String parameter, String text, Function<String, T> parser)
-            throws MojoExecutionException {
-        try {
-            return parser.apply(text.strip());
-        } catch (RuntimeException e) {
-            throw ConfigurationProblem.of(parameter, e.getMessage());
         }
     }
 }
