@@ -88,6 +88,18 @@ final class CliProcess {
         return String.join(File.pathSeparator, entries);
     }
 
+    /**
+     * Runs {@code stockade run --workspace <workspace> <options> -- /bin/sh -c <script>} to
+     * completion, from the workspace.
+     */
+    static Result runShell(Path workspace, List<String> options, String script)
+            throws Exception {
+        List<String> args = new ArrayList<>(List.of("run", "--workspace", workspace.toString()));
+        args.addAll(options);
+        args.addAll(List.of("--", "/bin/sh", "-c", script));
+        return run(workspace, args.toArray(String[]::new));
+    }
+
     /** Runs the CLI to completion. */
     static Result run(Path directory, String... args) throws Exception {
         return start(directory, Map.of(), args).await();

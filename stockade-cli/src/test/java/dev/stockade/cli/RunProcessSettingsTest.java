@@ -8,7 +8,6 @@ import dev.stockade.SandboxPolicy;
 import dev.stockade.cli.CliProcess.Result;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,12 +22,8 @@ class RunProcessSettingsTest {
     @TempDir
     Path workspace;
 
-    /** {@code stockade run --workspace <ws> <options> -- /bin/sh -c <script>}. */
     private Result sh(List<String> options, String script) throws Exception {
-        List<String> args = new ArrayList<>(List.of("run", "--workspace", workspace.toString()));
-        args.addAll(options);
-        args.addAll(List.of("--", "/bin/sh", "-c", script));
-        return CliProcess.run(workspace, args.toArray(String[]::new));
+        return CliProcess.runShell(workspace, options, script);
     }
 
     private static void assertOk(String stdout, Result result) {

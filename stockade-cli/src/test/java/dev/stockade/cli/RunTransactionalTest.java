@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.stockade.cli.CliProcess.Result;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,10 +21,7 @@ class RunTransactionalTest {
     Path workspace;
 
     private Result sh(List<String> options, String script) throws Exception {
-        List<String> args = new ArrayList<>(List.of("run", "--workspace", workspace.toString()));
-        args.addAll(options);
-        args.addAll(List.of("--", "/bin/sh", "-c", script));
-        return CliProcess.run(workspace, args.toArray(String[]::new));
+        return CliProcess.runShell(workspace, options, script);
     }
 
     @Test
